@@ -1,0 +1,93 @@
+//! A migration that failed on the server, with PostgreSQL's message, SQLSTATE and position
+//! mapped back to the file's `line:col`.
+
+use std::fmt;
+
+use thiserror::Error;
+
+use crate::migration::{LineCol, MigrationFile};
+
+/// Why applying a migration failed.
+#[derive(Debug, Error)]
+pub enum ApplyError {
+    /// A statement failed; the transaction (if any) was rolled back.
+    #[error("{0}")]
+    Statement(Box<StatementFailure>),
+    /// The file has problems `lint` reports; it was not sent to the server.
+    #[error("{path}: {count} problem(s) found before applying (first: {first}); run `squashmate lint` and fix them")]
+    Invalid {
+        /// The file.
+        path: String,
+        /// How many problems.
+        count: usize,
+        /// The first problem's message.
+        first: String,
+    },
+    /// The connection failed outside any statement.
+    #[error("{path}: {source}")]
+    Connection {
+        /// The file being applied.
+        path: String,
+        /// The client error.
+        source: tokio_postgres::Error,
+    },
+}
+
+/// A failed statement, located in its file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatementFailure {
+    /// The migration file.
+    pub path: String,
+    /// Where in it.
+    pub location: LineCol,
+    /// The text of that line.
+    pub line_text: String,
+    /// PostgreSQL's SQLSTATE, e.g. `42P07`.
+    pub sqlstate: String,
+    /// PostgreSQL's message (with its detail and hint, when given).
+    pub message: String,
+}
+
+impl fmt::Display for StatementFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let LineCol { line, col } = self.location;
+        write!(
+            f,
+            "{}:{line}:{col}: {} (SQLSTATE {})\n    {line} | {}\n  = next: fix this statement in the migration (nothing of this file was recorded as applied)",
+            self.path, self.message, self.sqlstate, self.line_text
+        )
+    }
+}
+
+impl StatementFailure {
+    /// Locates a server error for SQL sent as `file.text[sent_from..]`; `fallback` is where to
+    /// point when the server gives no position.
+    pub fn locate(file: &MigrationFile, error: &tokio_postgres::Error, sent_from: usize, fallback: usize) -> Self {
+        let source = &file.source;
+        let (offset, sqlstate, message) = match error.as_db_error() {
+            Some(db) => {
+                let offset = match db.position() {
+                    Some(tokio_postgres::error::ErrorPosition::Original(pos)) => source.offset_of_char(sent_from, *pos as usize),
+                    _ => fallback,
+                };
+                let mut message = db.message().to_string();
+                if let Some(detail) = db.detail() {
+                    message.push_str(&format!(" — {detail}"));
+                }
+                if let Some(hint) = db.hint() {
+                    message.push_str(&format!(" (hint: {hint})"));
+                }
+                (offset, db.code().code().to_string(), message)
+            }
+            None => (fallback, String::from("08006"), error.to_string()),
+        };
+        let location = source.line_col(offset);
+        StatementFailure {
+            path: source.path().display().to_string(),
+            location,
+            line_text: source.line_text(location.line).to_string(),
+            sqlstate,
+            message,
+        }
+    }
+}

@@ -1,0 +1,72 @@
+//! `squashmate replay`: the whole chain on a fresh ephemeral database, file by file.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::bail;
+
+use super::{EXIT_ERROR, EXIT_FINDINGS, EXIT_OK};
+use crate::apply::ApplyError;
+use crate::lint::lint;
+use crate::migration::{LineCol, discover};
+use crate::replay::{ReplayError, replay};
+use crate::report::{Diagnostic, Format, render};
+use crate::server::{EphemeralServer, ServerOptions};
+
+/// Replays the migrations in `dirs` on a server chosen by `options`.
+pub async fn run(dirs: &[PathBuf], format: Format, options: &ServerOptions) -> anyhow::Result<u8> {
+    let found = discover(dirs)?;
+    let findings = lint(&found);
+    if !findings.is_empty() {
+        print!("{}", render(&findings, format, "lint found problems: nothing was replayed; fix them first"));
+        return Ok(EXIT_FINDINGS);
+    }
+    if found.files.is_empty() {
+        bail!("no migrations found in {}; check --migrations-dir", show_dirs(dirs));
+    }
+    let started = Instant::now();
+    let server = EphemeralServer::start(options).await?;
+    let start_time = started.elapsed();
+    let cache = match server.warm_start() {
+        Some(true) => ", cached cluster",
+        Some(false) => ", fresh initdb",
+        None => "",
+    };
+    eprintln!("Started PostgreSQL {} in {:.2?}{cache}", server.version(), start_time);
+    let result = replay(&server, &found.files, |file, took| {
+        if format == Format::Text {
+            println!("Applied: {} in {took:.2?}", file.filename);
+        }
+    })
+    .await;
+    match result {
+        Ok(report) => {
+            println!(
+                "Replayed {} migration(s) from {} in {:.2?} on PostgreSQL {}",
+                report.applied.len(),
+                show_dirs(dirs),
+                report.total,
+                server.version()
+            );
+            Ok(EXIT_OK)
+        }
+        Err(ReplayError::Migration { source: ApplyError::Statement(failure), applied }) => {
+            let diagnostic = Diagnostic {
+                code: format!("sqlstate-{}", failure.sqlstate),
+                path: PathBuf::from(&failure.path),
+                location: Some(LineCol { line: failure.location.line, col: failure.location.col }),
+                source_line: Some(failure.line_text.clone()),
+                message: failure.message.clone(),
+                hint: "fix this statement; nothing of this file was applied".into(),
+            };
+            let summary = format!("replay stopped after {} applied migration(s)", applied.len());
+            print!("{}", render(&[diagnostic], format, &summary));
+            Ok(EXIT_ERROR)
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+fn show_dirs(dirs: &[PathBuf]) -> String {
+    dirs.iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(", ")
+}

@@ -1,0 +1,15 @@
+//! The `squashmate` binary: parse arguments, run, exit with 0 ok / 1 findings / 2 error.
+
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    let cli = squashmate::cli::Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("Error: cannot start the async runtime: {e}");
+            return std::process::ExitCode::from(squashmate::cli::EXIT_ERROR);
+        }
+    };
+    std::process::ExitCode::from(runtime.block_on(squashmate::cli::run(cli)))
+}

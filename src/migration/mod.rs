@@ -1,0 +1,18 @@
+//! dbmate migration files read exactly as dbmate reads them, with every problem located.
+
+mod checksum;
+mod discover;
+mod file;
+mod parse_error;
+mod problem;
+mod sections;
+mod source;
+mod statements;
+
+pub use checksum::{checksum, normalise};
+pub use discover::{DiscoverError, Discovery, discover};
+pub use file::{MigrationFile, version_of};
+pub use problem::Problem;
+pub use sections::{Block, BlockOptions, Direction, Section, parse_sections};
+pub use source::{LineCol, SourceText};
+pub use statements::Statement;

@@ -1,0 +1,219 @@
+//! Statements of a block, found with PostgreSQL's own parser (pg_query): each statement keeps
+//! its byte span in the file, and each is parsed on its own so an error points at its place.
+
+use std::ops::Range;
+
+use pg_query::NodeEnum;
+use pg_query::protobuf::{AlterTableType, ReindexObjectType, Token};
+
+use super::parse_error::parse_error;
+use super::problem::Problem;
+
+/// One SQL statement of a block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Statement {
+    /// Byte range in the file, from its first token to its end (without the `;`).
+    pub span: Range<usize>,
+    /// Why PostgreSQL refuses to run it inside a transaction block, if it does.
+    pub needs_no_transaction: Option<&'static str>,
+    /// Whether it is transaction control (`BEGIN`, `COMMIT`, …).
+    pub is_transaction_control: bool,
+}
+
+/// Splits the block `body` of `text` into statements; problems for those that do not parse.
+pub fn split_statements(text: &str, body: Range<usize>) -> (Vec<Statement>, Vec<Problem>) {
+    let sql = &text[body.clone()];
+    let pieces = match pg_query::split_with_parser(sql) {
+        Ok(pieces) => pieces.iter().map(|p| offset_in(sql, p)..offset_in(sql, p) + p.len()).collect(),
+        Err(_) => split_on_semicolons(sql),
+    };
+    let mut statements = Vec::new();
+    let mut problems = Vec::new();
+    for piece in pieces {
+        let start = piece.start + leading_trivia_len(&sql[piece.clone()]);
+        if start >= piece.end {
+            continue;
+        }
+        let span = body.start + start..body.start + piece.end;
+        let stmt_sql = &text[span.clone()];
+        match pg_query::parse(stmt_sql, 0) {
+            Ok(parsed) => {
+                let node = parsed.protobuf.stmts.first().and_then(|s| s.stmt.as_ref()).and_then(|n| n.node.as_ref());
+                statements.push(Statement {
+                    span,
+                    needs_no_transaction: node.and_then(refuses_transaction_block),
+                    is_transaction_control: matches!(node, Some(NodeEnum::TransactionStmt(_))),
+                });
+            }
+            Err(err) => {
+                let located = parse_error(stmt_sql);
+                let (message, cursor) = located
+                    .map(|e| (e.message, e.cursor))
+                    .unwrap_or_else(|| (err.to_string(), 0));
+                let offset = span.start
+                    + stmt_sql.char_indices().nth(cursor.saturating_sub(1)).map_or(0, |(i, _)| i);
+                problems.push(Problem::at(
+                    offset,
+                    "unparsable-sql",
+                    message,
+                    "fix the SQL here; PostgreSQL would reject this statement",
+                ));
+            }
+        }
+    }
+    (statements, problems)
+}
+
+fn offset_in(outer: &str, inner: &str) -> usize {
+    inner.as_ptr() as usize - outer.as_ptr() as usize
+}
+
+/// Statement ranges split at top-level `;` tokens, for text the parser cannot split as a whole.
+fn split_on_semicolons(sql: &str) -> Vec<Range<usize>> {
+    let Ok(tokens) = pg_query::scan_tokens(sql) else {
+        return vec![0..sql.len()];
+    };
+    let mut ranges = Vec::new();
+    let mut start = 0;
+    for token in tokens.iter().filter(|t| t.token == Token::Ascii59 as i32) {
+        let end = usize::try_from(token.start).unwrap_or(0);
+        ranges.push(start..end);
+        start = end + 1;
+    }
+    ranges.push(start..sql.len());
+    ranges
+}
+
+/// Bytes of whitespace and comments before a statement's first token.
+fn leading_trivia_len(sql: &str) -> usize {
+    let mut rest = sql;
+    loop {
+        let trimmed = rest.trim_start();
+        if let Some(after) = trimmed.strip_prefix("--") {
+            rest = after.find('\n').map_or("", |i| &after[i..]);
+        } else if trimmed.starts_with("/*") {
+            rest = &trimmed[block_comment_len(trimmed)..];
+        } else {
+            return sql.len() - trimmed.len();
+        }
+    }
+}
+
+/// Length of the (possibly nested) `/* … */` comment at the start of `sql`.
+fn block_comment_len(sql: &str) -> usize {
+    let mut depth = 0usize;
+    let bytes = sql.as_bytes();
+    let mut i = 0;
+    while i + 1 < bytes.len() {
+        match (bytes[i], bytes[i + 1]) {
+            (b'/', b'*') => {
+                depth += 1;
+                i += 2;
+            }
+            (b'*', b'/') => {
+                depth -= 1;
+                i += 2;
+                if depth == 0 {
+                    return i;
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    sql.len()
+}
+
+/// PostgreSQL's statements that fail with "cannot run inside a transaction block".
+fn refuses_transaction_block(node: &NodeEnum) -> Option<&'static str> {
+    match node {
+        NodeEnum::IndexStmt(s) if s.concurrent => Some("CREATE INDEX CONCURRENTLY"),
+        NodeEnum::DropStmt(s) if s.concurrent => Some("DROP INDEX CONCURRENTLY"),
+        NodeEnum::ReindexStmt(s) if has_option(&s.params, "concurrently") => Some("REINDEX CONCURRENTLY"),
+        NodeEnum::ReindexStmt(s)
+            if [ReindexObjectType::ReindexObjectSchema, ReindexObjectType::ReindexObjectSystem, ReindexObjectType::ReindexObjectDatabase]
+                .iter()
+                .any(|k| *k as i32 == s.kind) =>
+        {
+            Some("REINDEX SCHEMA/SYSTEM/DATABASE")
+        }
+        NodeEnum::VacuumStmt(s) if s.is_vacuumcmd => Some("VACUUM"),
+        NodeEnum::AlterSystemStmt(_) => Some("ALTER SYSTEM"),
+        NodeEnum::CreatedbStmt(_) => Some("CREATE DATABASE"),
+        NodeEnum::DropdbStmt(_) => Some("DROP DATABASE"),
+        NodeEnum::CreateTableSpaceStmt(_) => Some("CREATE TABLESPACE"),
+        NodeEnum::DropTableSpaceStmt(_) => Some("DROP TABLESPACE"),
+        NodeEnum::CreateSubscriptionStmt(_) => Some("CREATE SUBSCRIPTION"),
+        NodeEnum::ClusterStmt(s) if s.relation.is_none() => Some("CLUSTER without a table"),
+        NodeEnum::AlterTableStmt(s) if s.cmds.iter().any(detaches_concurrently) => {
+            Some("ALTER TABLE … DETACH PARTITION … CONCURRENTLY")
+        }
+        _ => None,
+    }
+}
+
+fn has_option(params: &[pg_query::Node], name: &str) -> bool {
+    params.iter().any(|p| matches!(&p.node, Some(NodeEnum::DefElem(d)) if d.defname == name))
+}
+
+fn detaches_concurrently(cmd: &pg_query::Node) -> bool {
+    let Some(NodeEnum::AlterTableCmd(cmd)) = &cmd.node else {
+        return false;
+    };
+    cmd.subtype == AlterTableType::AtDetachPartition as i32
+        && matches!(cmd.def.as_deref().and_then(|d| d.node.as_ref()), Some(NodeEnum::PartitionCmd(p)) if p.concurrent)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn split(sql: &str) -> (Vec<Statement>, Vec<Problem>) {
+        split_statements(sql, 0..sql.len())
+    }
+
+    #[test]
+    fn spans_start_at_the_first_token() {
+        let sql = "-- lead\ncreate table t (a int);\n/* x /* nested */ */ insert into t values (1);\n";
+        let (stmts, problems) = split(sql);
+        assert!(problems.is_empty());
+        assert_eq!(stmts.len(), 2);
+        assert_eq!(&sql[stmts[0].span.clone()], "create table t (a int)");
+        assert_eq!(&sql[stmts[1].span.clone()], "insert into t values (1)");
+    }
+
+    #[test]
+    fn each_bad_statement_is_located() {
+        let sql = "select 1;\ncreate tablee t ();\nselect 2;\nselec 3;\n";
+        let (stmts, problems) = split(sql);
+        assert_eq!(stmts.len(), 2);
+        let offsets: Vec<_> = problems.iter().map(|p| p.offset.unwrap()).collect();
+        assert_eq!(offsets, [sql.find("tablee").unwrap(), sql.find("selec 3").unwrap()]);
+    }
+
+    #[test]
+    fn dollar_quoted_bodies_stay_whole() {
+        let sql = "create function f() returns int language plpgsql as $$ begin return 1; end $$;";
+        let (stmts, problems) = split(sql);
+        assert!(problems.is_empty());
+        assert_eq!(stmts.len(), 1);
+    }
+
+    #[test]
+    fn recognises_statements_that_refuse_a_transaction() {
+        let cases = [
+            ("create index concurrently i on t (a)", Some("CREATE INDEX CONCURRENTLY")),
+            ("create index i on t (a)", None),
+            ("drop index concurrently i", Some("DROP INDEX CONCURRENTLY")),
+            ("vacuum t", Some("VACUUM")),
+            ("analyze t", None),
+            ("alter system set work_mem = '1MB'", Some("ALTER SYSTEM")),
+            ("reindex (concurrently) table t", Some("REINDEX CONCURRENTLY")),
+            ("reindex database d", Some("REINDEX SCHEMA/SYSTEM/DATABASE")),
+            ("alter table p detach partition c concurrently", Some("ALTER TABLE … DETACH PARTITION … CONCURRENTLY")),
+        ];
+        for (sql, expected) in cases {
+            assert_eq!(split(sql).0[0].needs_no_transaction, expected, "{sql}");
+        }
+        assert!(split("commit").0[0].is_transaction_control);
+    }
+}

@@ -1,0 +1,7 @@
+//! Findings and how they are shown: human text, JSON for machines, GitHub annotations for CI.
+
+mod diagnostic;
+mod render;
+
+pub use diagnostic::Diagnostic;
+pub use render::{Format, render};

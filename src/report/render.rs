@@ -1,0 +1,115 @@
+//! Renders diagnostics as text (with the offending line and a caret), JSON, or GitHub
+//! workflow annotations.
+
+use std::fmt::Write;
+
+use super::Diagnostic;
+
+/// How findings are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Format {
+    /// For people: location, message, the line itself and the next step.
+    #[default]
+    Text,
+    /// One JSON document for machines.
+    Json,
+    /// `::error file=…,line=…,col=…::…` lines for GitHub Actions.
+    Github,
+}
+
+/// Renders `diagnostics` in `format`; `summary` is the closing line of the text format.
+pub fn render(diagnostics: &[Diagnostic], format: Format, summary: &str) -> String {
+    match format {
+        Format::Text => text(diagnostics, summary),
+        Format::Json => {
+            let doc = serde_json::json!({ "summary": summary, "findings": diagnostics });
+            serde_json::to_string_pretty(&doc).expect("diagnostics serialise") + "\n"
+        }
+        Format::Github => diagnostics.iter().map(github).collect(),
+    }
+}
+
+fn text(diagnostics: &[Diagnostic], summary: &str) -> String {
+    let mut out = String::new();
+    for d in diagnostics {
+        let place = match d.location {
+            Some(l) => format!("{}:{}:{}", d.path.display(), l.line, l.col),
+            None => d.path.display().to_string(),
+        };
+        let _ = writeln!(out, "error[{}]: {}\n  --> {place}", d.code, d.message);
+        if let (Some(line), Some(l)) = (&d.source_line, d.location) {
+            let number = l.line.to_string();
+            let pad = " ".repeat(number.len());
+            let caret_pad: String = line.chars().take(l.col - 1).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
+            let _ = writeln!(out, "{pad} |\n{number} | {line}\n{pad} | {caret_pad}^");
+        }
+        let _ = writeln!(out, "  = next: {}\n", d.hint);
+    }
+    out.push_str(summary);
+    out.push('\n');
+    out
+}
+
+fn github(d: &Diagnostic) -> String {
+    let mut props = format!("file={}", escape_property(&d.path.display().to_string()));
+    if let Some(l) = d.location {
+        let _ = write!(props, ",line={},col={}", l.line, l.col);
+    }
+    let _ = write!(props, ",title={}", escape_property(&d.code));
+    format!("::error {props}::{}\n", escape_data(&format!("{} — next: {}", d.message, d.hint)))
+}
+
+fn escape_data(s: &str) -> String {
+    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+}
+
+fn escape_property(s: &str) -> String {
+    escape_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::migration::LineCol;
+
+    fn sample() -> Diagnostic {
+        Diagnostic {
+            code: "unparsable-sql".into(),
+            path: "db/migrations/1_a.sql".into(),
+            location: Some(LineCol { line: 3, col: 8 }),
+            source_line: Some("CREATE TABLEE t ();".into()),
+            message: "syntax error at or near \"TABLEE\"".into(),
+            hint: "fix the SQL here".into(),
+        }
+    }
+
+    #[test]
+    fn text_shows_the_line_and_a_caret() {
+        insta::assert_snapshot!(render(&[sample()], Format::Text, "1 problem"), @r#"
+        error[unparsable-sql]: syntax error at or near "TABLEE"
+          --> db/migrations/1_a.sql:3:8
+          |
+        3 | CREATE TABLEE t ();
+          |        ^
+          = next: fix the SQL here
+
+        1 problem
+        "#);
+    }
+
+    #[test]
+    fn github_annotations_escape_properties() {
+        assert_eq!(
+            render(&[sample()], Format::Github, ""),
+            "::error file=db/migrations/1_a.sql,line=3,col=8,title=unparsable-sql::syntax error at or near \"TABLEE\" — next: fix the SQL here\n"
+        );
+    }
+
+    #[test]
+    fn json_carries_location_fields() {
+        let doc: serde_json::Value = serde_json::from_str(&render(&[sample()], Format::Json, "1 problem")).unwrap();
+        assert_eq!(doc["findings"][0]["line"], 3);
+        assert_eq!(doc["findings"][0]["col"], 8);
+        assert_eq!(doc["findings"][0]["path"], "db/migrations/1_a.sql");
+    }
+}

@@ -1,0 +1,236 @@
+//! Throwaway PostgreSQL servers for replaying migrations: local binaries, a Docker container,
+//! or scratch databases on an existing server (`--pg auto|local|docker|url`). Whatever is
+//! started is stopped and removed again, on success, error, panic and Ctrl-C.
+
+mod binaries;
+mod cleanup;
+mod cluster_cache;
+mod connect_info;
+mod docker;
+mod existing;
+mod local;
+mod owner;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use thiserror::Error;
+
+pub use binaries::{PgBinaries, find_binaries};
+pub use cleanup::run_all as run_interrupt_cleanup;
+pub use cluster_cache::cache_root;
+pub use connect_info::ConnectInfo;
+pub use docker::engine_answers as docker_engine_answers;
+pub use local::TEMP_PREFIX;
+
+use crate::sql::quote_ident;
+use docker::DockerServer;
+use existing::ExistingServer;
+use local::LocalServer;
+use owner::ServerOwner;
+
+/// Why a server could not be provided or used.
+#[derive(Debug, Error)]
+pub enum ServerError {
+    /// No usable PostgreSQL installation.
+    #[error("{searched}; install the PostgreSQL server (Debian: `apt-get install postgresql`), pass --pg-bin DIR, or use --pg docker / --pg url")]
+    NoBinaries {
+        /// Where we looked.
+        searched: String,
+    },
+    /// Running as root without an unprivileged user for the server.
+    #[error("running as root, and initdb refuses root: no user `{0}` to run the server as; create it (`useradd {0}`) or pass --pg-user NAME")]
+    NoServerUser(String),
+    /// `initdb` failed.
+    #[error("initdb failed: {0}")]
+    Initdb(String),
+    /// The server did not start.
+    #[error("the ephemeral server did not start: {0}")]
+    Start(String),
+    /// Docker was asked for but failed.
+    #[error("docker: {0}; check that a Docker engine is running (`docker info`)")]
+    Docker(String),
+    /// `--pg auto` found nothing.
+    #[error("no PostgreSQL server binaries found and no Docker engine answers; install the PostgreSQL server (Debian: `apt-get install postgresql`) or start Docker")]
+    NothingAvailable,
+    /// `--pg url` without a URL, or a bad one.
+    #[error("bad --pg-url: {0}; give a postgres://user@host:port/db URL")]
+    BadUrl(String),
+    /// A file operation failed.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file or directory concerned.
+        path: PathBuf,
+        /// What went wrong.
+        source: std::io::Error,
+    },
+    /// A statement on the server failed.
+    #[error("on the ephemeral server: {0}")]
+    Sql(#[from] tokio_postgres::Error),
+}
+
+impl ServerError {
+    fn io(path: &Path, source: std::io::Error) -> Self {
+        ServerError::Io { path: path.to_path_buf(), source }
+    }
+}
+
+/// Which kind of server to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Provider {
+    /// Local binaries if found, else Docker if an engine answers.
+    #[default]
+    Auto,
+    /// Local PostgreSQL binaries.
+    Local,
+    /// A container started with testcontainers.
+    Docker,
+    /// Scratch databases on an existing server (`--pg-url`).
+    Url,
+}
+
+/// How to obtain a server (the `--pg…` options).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ServerOptions {
+    /// Where replays run: local binaries, a Docker container, or an existing server.
+    #[arg(long = "pg", value_enum, default_value_t = Provider::Auto, global = true)]
+    pub provider: Provider,
+    /// Directory with initdb/postgres/pg_dump (local provider).
+    #[arg(long, global = true, env = "SQUASHMATE_PG_BIN")]
+    pub pg_bin: Option<PathBuf>,
+    /// PostgreSQL major version to use (local: which installation; docker: image tag).
+    #[arg(long, global = true)]
+    pub pg_version: Option<u32>,
+    /// Unprivileged user to run the local server as when running as root.
+    #[arg(long, global = true)]
+    pub pg_user: Option<String>,
+    /// Docker image (default `postgres:<major>`, major from --pg-version or 17).
+    #[arg(long, global = true)]
+    pub pg_image: Option<String>,
+    /// Existing server for `--pg url` (scratch databases are created and dropped on it).
+    #[arg(long, global = true, env = "SQUASHMATE_PG_URL")]
+    pub pg_url: Option<String>,
+    /// Do not use (or fill) the cache of pristine clusters.
+    #[arg(long, global = true)]
+    pub no_cluster_cache: bool,
+}
+
+enum Backend {
+    Local(LocalServer),
+    Docker(DockerServer),
+    Existing(ExistingServer),
+}
+
+/// A server squashmate may create and drop databases on.
+pub struct EphemeralServer {
+    backend: Backend,
+    info: ConnectInfo,
+    version: String,
+    binaries: Option<PgBinaries>,
+    next_db: AtomicU32,
+}
+
+impl std::fmt::Debug for EphemeralServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EphemeralServer").field("info", &self.info).field("version", &self.version).finish()
+    }
+}
+
+impl EphemeralServer {
+    /// Starts (or attaches to) a server as `options` say.
+    pub async fn start(options: &ServerOptions) -> Result<Self, ServerError> {
+        let provider = match options.provider {
+            Provider::Auto if find_binaries(options.pg_bin.as_deref(), options.pg_version).is_ok() => Provider::Local,
+            Provider::Auto if docker::engine_answers().await => Provider::Docker,
+            Provider::Auto => return Err(ServerError::NothingAvailable),
+            other => other,
+        };
+        let (backend, binaries) = match provider {
+            Provider::Local | Provider::Auto => {
+                let bins = find_binaries(options.pg_bin.as_deref(), options.pg_version)?;
+                let owner = ServerOwner::resolve(options.pg_user.as_deref())?;
+                // Started on this thread, not a blocking-pool one: the server is told to quit
+                // when the thread that started it ends (so a killed squashmate leaves none).
+                let server = LocalServer::start(&bins, &owner, !options.no_cluster_cache)?;
+                (Backend::Local(server), Some(bins))
+            }
+            Provider::Docker => {
+                let image = options
+                    .pg_image
+                    .clone()
+                    .unwrap_or_else(|| format!("postgres:{}", options.pg_version.unwrap_or(17)));
+                (Backend::Docker(DockerServer::start(&image).await?), None)
+            }
+            Provider::Url => {
+                let url = options.pg_url.as_deref().ok_or_else(|| ServerError::BadUrl("--pg url needs --pg-url".into()))?;
+                (Backend::Existing(ExistingServer::from_url(url)?), None)
+            }
+        };
+        let info = match &backend {
+            Backend::Local(s) => s.connect_info(),
+            Backend::Docker(s) => s.connect_info(),
+            Backend::Existing(s) => s.connect_info(),
+        };
+        let mut server = EphemeralServer { backend, info, version: String::new(), binaries, next_db: AtomicU32::new(0) };
+        let client = server.connect(server.maintenance_db()).await?;
+        server.version = client.query_one("SHOW server_version", &[]).await?.get::<_, String>(0);
+        Ok(server)
+    }
+
+    /// The server's version, e.g. `15.18 (Debian 15.18-0+deb12u1)`.
+    pub fn version(&self) -> &str {
+        &self.version
+    }
+
+    /// How to reach the server.
+    pub fn connect_info(&self) -> &ConnectInfo {
+        &self.info
+    }
+
+    /// The local installation's binaries (`pg_dump` of the server's own version), when local.
+    pub fn binaries(&self) -> Option<&PgBinaries> {
+        self.binaries.as_ref()
+    }
+
+    /// Whether a local server's pristine cluster came from the cache.
+    pub fn warm_start(&self) -> Option<bool> {
+        match &self.backend {
+            Backend::Local(s) => Some(s.warm_start),
+            _ => None,
+        }
+    }
+
+    fn maintenance_db(&self) -> &str {
+        match &self.backend {
+            Backend::Existing(s) => s.maintenance_db(),
+            _ => "postgres",
+        }
+    }
+
+    /// Creates a new, uniquely named database, optionally as a copy of `template` (which
+    /// must have no open connections). Returns its name.
+    pub async fn create_database(&self, template: Option<&str>) -> Result<String, ServerError> {
+        let name = format!("squashmate_{}_{}", std::process::id(), self.next_db.fetch_add(1, Ordering::Relaxed));
+        if let Backend::Existing(s) = &self.backend {
+            s.track(&name);
+        }
+        let template = template.map(|t| format!(" TEMPLATE {}", quote_ident(t))).unwrap_or_default();
+        let client = self.connect(self.maintenance_db()).await?;
+        client.batch_execute(&format!("CREATE DATABASE {}{template}", quote_ident(&name))).await?;
+        Ok(name)
+    }
+
+    /// A client connected to database `dbname`.
+    pub async fn connect(&self, dbname: &str) -> Result<tokio_postgres::Client, ServerError> {
+        let (client, connection) = self.info.config(dbname).connect(tokio_postgres::NoTls).await?;
+        tokio::spawn(async move {
+            let _ = connection.await;
+        });
+        Ok(client)
+    }
+
+    /// A URL for database `dbname`, for external programs.
+    pub fn url(&self, dbname: &str) -> String {
+        self.info.url(dbname)
+    }
+}
