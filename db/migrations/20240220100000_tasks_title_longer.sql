@@ -1,0 +1,5 @@
+-- migrate:up
+ALTER TABLE tasks ALTER COLUMN title TYPE varchar(500);
+
+-- migrate:down
+ALTER TABLE tasks ALTER COLUMN title TYPE varchar(200);

@@ -1,0 +1,45 @@
+# Installs what squashmate needs to build and test on a fresh Debian/Ubuntu machine, only
+# when it is missing: libclang (pg_query's bindgen) and the PostgreSQL server binaries.
+# Sourced by scripts/demo and scripts/test.
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+apt_updated=
+apt_install() {
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "error: $* missing and this is not a Debian-like system; install it by hand" >&2
+    exit 2
+  fi
+  if [ -z "$apt_updated" ]; then
+    as_root apt-get update -qq
+    apt_updated=1
+  fi
+  echo "installing: $*" >&2
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+have_libclang() {
+  ldconfig -p 2>/dev/null | grep -q 'libclang' || ls /usr/lib/llvm-*/lib/libclang*.so* >/dev/null 2>&1
+}
+
+have_pg_server() {
+  command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1
+}
+
+ensure_prereqs() {
+  if ! command -v cargo >/dev/null 2>&1; then
+    echo "error: cargo not found; install Rust (https://rustup.rs) and run this again" >&2
+    exit 2
+  fi
+  have_libclang || apt_install libclang-dev
+  # pg_query's build also needs a C compiler.
+  command -v cc >/dev/null 2>&1 || apt_install build-essential
+  have_pg_server || apt_install postgresql
+  command -v pg_dump >/dev/null 2>&1 || apt_install postgresql-client
+  if [ "$(id -u)" -eq 0 ] && ! id postgres >/dev/null 2>&1; then
+    # initdb refuses to run as root: the ephemeral servers run as this user.
+    as_root useradd --system --no-create-home postgres
+  fi
+}

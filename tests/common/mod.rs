@@ -1,0 +1,54 @@
+//! Shared helpers for the integration tests: run the real binary, make temp dirs the
+//! unprivileged server user can enter.
+#![allow(dead_code)]
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::{Command, Output};
+
+/// The `squashmate` binary built for these tests.
+pub fn squashmate() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_squashmate"))
+}
+
+/// Runs `squashmate` with `args` in `cwd`.
+pub fn run(cwd: &Path, args: &[&str]) -> Output {
+    squashmate().args(args).current_dir(cwd).output().expect("squashmate runs")
+}
+
+/// stdout and stderr together, for assertions on messages.
+pub fn all_output(out: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
+/// A temp dir that other users may traverse (the ephemeral server runs as `postgres` when we are root).
+pub fn open_tempdir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    dir
+}
+
+/// Writes a migrations directory from (filename, text) pairs.
+pub fn write_migrations(dir: &Path, files: &[(&str, &str)]) {
+    std::fs::create_dir_all(dir).expect("create migrations dir");
+    for (name, text) in files {
+        std::fs::write(dir.join(name), text).expect("write migration");
+    }
+}
+
+/// Process ids of running `postgres` processes whose command line mentions `needle`.
+pub fn postgres_processes_mentioning(needle: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").expect("/proc").flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !name.chars().all(|c| c.is_ascii_digit()) {
+            continue;
+        }
+        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else { continue };
+        let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+        if cmdline.contains("postgres") && cmdline.contains(needle) {
+            found.push(format!("{name}: {cmdline}"));
+        }
+    }
+    found
+}

@@ -1,0 +1,3 @@
+﻿-- migrate:up
+create table t (a int);
+-- migrate:down

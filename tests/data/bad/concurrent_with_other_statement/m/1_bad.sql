@@ -1,0 +1,4 @@
+-- migrate:up transaction:false
+create table t (a int);
+create index concurrently i on t (a);
+-- migrate:down

@@ -1,0 +1,3 @@
+-- migrate:up
+create index concurrently i on t (a);
+-- migrate:down

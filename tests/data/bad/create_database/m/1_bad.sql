@@ -1,0 +1,3 @@
+-- migrate:up
+create database other;
+-- migrate:down

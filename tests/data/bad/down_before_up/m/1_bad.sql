@@ -1,0 +1,4 @@
+-- migrate:down
+drop table t;
+-- migrate:up
+create table t (id int);

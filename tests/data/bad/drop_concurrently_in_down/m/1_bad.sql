@@ -1,0 +1,4 @@
+-- migrate:up
+create table t (a int);
+-- migrate:down
+drop index concurrently i;

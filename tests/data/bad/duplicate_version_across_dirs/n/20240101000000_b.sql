@@ -1,0 +1,3 @@
+-- migrate:up
+select 2;
+-- migrate:down

@@ -1,0 +1,4 @@
+-- migrate:up
+-- todo
+
+-- migrate:down

@@ -1,0 +1,3 @@
+-- migrate:up
+select 1;
+-- migrate:down

@@ -1,0 +1,4 @@
+-- migrate:up
+-- fine
+insert into t values ('café');
+-- migrate:down

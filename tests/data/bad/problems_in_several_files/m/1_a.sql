@@ -1,0 +1,3 @@
+-- migrate:up
+selec 1;
+-- migrate:down

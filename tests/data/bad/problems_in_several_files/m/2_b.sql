@@ -1,0 +1,2 @@
+-- migrate:up
+create table t (a int);

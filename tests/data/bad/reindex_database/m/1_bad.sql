@@ -1,0 +1,3 @@
+-- migrate:up
+reindex database app;
+-- migrate:down

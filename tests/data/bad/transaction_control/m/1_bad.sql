@@ -1,0 +1,5 @@
+-- migrate:up
+begin;
+create table t (a int);
+commit;
+-- migrate:down

@@ -1,0 +1,3 @@
+-- migrate:up transaction:flase
+create index concurrently i on t (a);
+-- migrate:down

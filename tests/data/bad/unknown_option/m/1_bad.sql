@@ -1,0 +1,3 @@
+-- migrate:up txn:false
+create table t (a int);
+-- migrate:down

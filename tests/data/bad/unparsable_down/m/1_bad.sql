@@ -1,0 +1,4 @@
+-- migrate:up
+create table t (id int);
+-- migrate:down
+drop tabel t;

@@ -1,0 +1,3 @@
+-- migrate:up
+CREATE TABLEE t (id int);
+-- migrate:down

@@ -1,0 +1,4 @@
+-- migrate:up
+create table t (a text);
+insert into t values ('abc);
+-- migrate:down
