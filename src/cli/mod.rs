@@ -29,7 +29,7 @@ pub struct Cli {
         global = true,
         env = "DBMATE_MIGRATIONS_DIR",
         value_delimiter = ',',
-        default_value = "./db/migrations"
+        default_value = "db/migrations"
     )]
     pub migrations_dir: Vec<PathBuf>,
 

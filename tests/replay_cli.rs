@@ -1,0 +1,133 @@
+//! `squashmate replay` end to end on the local provider: the example chain, a generated
+//! 1,000-migration chain, a failing chain, and Ctrl-C — with no server or files left behind.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use common::{all_output, open_tempdir, postgres_processes_mentioning, squashmate, write_migrations};
+
+fn assert_nothing_left(tmp: &Path) {
+    let leftovers: Vec<_> = std::fs::read_dir(tmp).unwrap().flatten().map(|e| e.file_name()).collect();
+    assert!(leftovers.is_empty(), "temp files left behind: {leftovers:?}");
+    let processes = postgres_processes_mentioning(&tmp.display().to_string());
+    assert!(processes.is_empty(), "postgres still running: {processes:?}");
+}
+
+#[test]
+fn the_example_chain_replays() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let tmp = open_tempdir();
+    let out = squashmate().args(["replay", "--pg", "local"]).current_dir(root).env("TMPDIR", tmp.path()).output().unwrap();
+    let text = all_output(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("Applied: 20240105090000_create_organizations.sql in "), "{text}");
+    assert!(text.contains("Replayed 30 migration(s)"), "{text}");
+    assert_nothing_left(tmp.path());
+}
+
+#[test]
+fn a_generated_chain_of_1000_lints_clean_and_replays() {
+    let dir = tempfile::tempdir().unwrap();
+    squashmate::chaingen::write_chain(dir.path(), 1000, 42).unwrap();
+    let dir_arg = dir.path().to_str().unwrap();
+    let out = squashmate().args(["lint", "-d", dir_arg]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
+    let out = squashmate().args(["replay", "-d", dir_arg]).output().unwrap();
+    let text = all_output(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("Replayed 1000 migration(s)"), "{text}");
+}
+
+#[test]
+fn a_failing_migration_is_located_and_everything_is_cleaned_up() {
+    let work = tempfile::tempdir().unwrap();
+    let tmp = open_tempdir();
+    write_migrations(
+        &work.path().join("db/migrations"),
+        &[
+            ("1_ok.sql", "-- migrate:up\ncreate table a (id int);\n-- migrate:down\n"),
+            ("2_bad.sql", "-- migrate:up\ncreate table b (id int);\ninsert into b select id from missing_table;\n-- migrate:down\n"),
+            ("3_never.sql", "-- migrate:up\ncreate table c (id int);\n-- migrate:down\n"),
+        ],
+    );
+    let out = squashmate().args(["replay"]).current_dir(work.path()).env("TMPDIR", tmp.path()).output().unwrap();
+    let text = all_output(&out);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    // PostgreSQL's position (the relation name) mapped back to the file.
+    assert!(text.contains("db/migrations/2_bad.sql:3:30"), "{text}");
+    assert!(text.contains("relation \"missing_table\" does not exist"), "{text}");
+    assert!(text.contains("sqlstate-42P01"), "{text}");
+    assert!(text.contains("replay stopped after 1 applied migration(s)"), "{text}");
+    assert!(!text.contains("3_never.sql"), "{text}");
+    assert_nothing_left(tmp.path());
+}
+
+#[test]
+fn a_failure_in_a_transaction_false_block_is_located() {
+    let work = tempfile::tempdir().unwrap();
+    write_migrations(
+        &work.path().join("db/migrations"),
+        &[
+            ("1_t.sql", "-- migrate:up\ncreate table t (a int);\n-- migrate:down\n"),
+            ("2_idx.sql", "-- migrate:up transaction:false\ncreate index concurrently i on t (nope);\n-- migrate:down\n"),
+        ],
+    );
+    let out = squashmate().args(["replay", "--format", "github"]).current_dir(work.path()).output().unwrap();
+    let text = all_output(&out);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(text.contains("::error file=db/migrations/2_idx.sql,line=2,col="), "{text}");
+    assert!(text.contains("column \"nope\" does not exist"), "{text}");
+}
+
+#[test]
+fn ctrl_c_during_a_replay_stops_the_server_and_removes_its_files() {
+    let work = tempfile::tempdir().unwrap();
+    let tmp = open_tempdir();
+    write_migrations(
+        &work.path().join("db/migrations"),
+        &[
+            ("1_a.sql", "-- migrate:up\ncreate table a (id int);\n-- migrate:down\n"),
+            ("2_slow.sql", "-- migrate:up\nselect pg_sleep(60);\n-- migrate:down\n"),
+        ],
+    );
+    let mut child = squashmate()
+        .args(["replay"])
+        .current_dir(work.path())
+        .env("TMPDIR", tmp.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    for line in stdout.lines() {
+        if line.unwrap().contains("Applied: 1_a.sql") {
+            break;
+        }
+    }
+    // The slow migration is now running on the server.
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(!postgres_processes_mentioning(&tmp.path().display().to_string()).is_empty(), "server should be running");
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::Signal::SIGINT).unwrap();
+    let started = Instant::now();
+    let status = child.wait().unwrap();
+    assert!(started.elapsed() < Duration::from_secs(20), "shutdown took {:?}", started.elapsed());
+    assert_eq!(status.code(), Some(130));
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(stderr.contains("interrupted: stopping ephemeral servers"), "{stderr}");
+    assert_nothing_left(tmp.path());
+}
+
+#[test]
+fn missing_server_binaries_give_a_clear_error() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = squashmate().args(["replay", "--pg", "local", "--pg-bin", "/nonexistent/bin"]).current_dir(root).output().unwrap();
+    let text = all_output(&out);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(text.contains("/nonexistent/bin (from --pg-bin) has no working initdb and postgres"), "{text}");
+    assert!(text.contains("apt-get install postgresql"), "{text}");
+}
