@@ -1,0 +1,146 @@
+//! The ephemeral server providers through the library: cached clusters, template clones,
+//! cleanup on panic, scratch databases on an existing server, Docker when an engine answers,
+//! and one file applied as one unit.
+
+mod common;
+
+use std::path::Path;
+
+use squashmate::apply::{ApplyError, LedgerTable, apply_file};
+use squashmate::migration::MigrationFile;
+use squashmate::server::{EphemeralServer, Provider, ServerOptions, docker_engine_answers};
+
+fn local() -> ServerOptions {
+    ServerOptions { provider: Provider::Local, ..ServerOptions::default() }
+}
+
+/// Points temp files (and optionally the cluster cache) at `dir`; each nextest test is its own process.
+fn use_tmpdir(dir: &Path) {
+    // SAFETY: called first thing in a test, before any other thread exists in this process.
+    unsafe { std::env::set_var("TMPDIR", dir) };
+}
+
+async fn databases(server: &EphemeralServer) -> Vec<String> {
+    let client = server.connect("postgres").await.unwrap();
+    client
+        .query("SELECT datname FROM pg_database WHERE datname NOT IN ('postgres', 'template0', 'template1') ORDER BY 1", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_cold_start_fills_the_cache_and_a_warm_start_uses_it() {
+    let cache = tempfile::tempdir().unwrap();
+    // SAFETY: see use_tmpdir.
+    unsafe { std::env::set_var("SQUASHMATE_CACHE_DIR", cache.path()) };
+    let cold = EphemeralServer::start(&local()).await.unwrap();
+    assert_eq!(cold.warm_start(), Some(false));
+    let warm = EphemeralServer::start(&local()).await.unwrap();
+    assert_eq!(warm.warm_start(), Some(true));
+    assert_eq!(cold.version(), warm.version());
+    assert_ne!(cold.connect_info().port, warm.connect_info().port);
+}
+
+#[tokio::test]
+async fn databases_are_cloned_from_a_template() {
+    let server = EphemeralServer::start(&local()).await.unwrap();
+    let original = server.create_database(None).await.unwrap();
+    {
+        let client = server.connect(&original).await.unwrap();
+        client.batch_execute("create table t (a int); insert into t values (42);").await.unwrap();
+    }
+    // Connections to the template must be closed before it is copied.
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let copy = server.create_database(Some(&original)).await.unwrap();
+    let client = server.connect(&copy).await.unwrap();
+    let value: i32 = client.query_one("select a from t", &[]).await.unwrap().get(0);
+    assert_eq!(value, 42);
+}
+
+#[test]
+fn a_panic_while_the_server_runs_still_removes_it() {
+    let tmp = common::open_tempdir();
+    use_tmpdir(tmp.path());
+    let outcome = std::thread::spawn(|| {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(async {
+            let server = EphemeralServer::start(&local()).await.unwrap();
+            server.create_database(None).await.unwrap();
+            panic!("a bug in the caller");
+        })
+    })
+    .join();
+    assert!(outcome.is_err(), "the thread should have panicked");
+    let left: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().flatten().map(|e| e.file_name()).collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+    assert!(common::postgres_processes_mentioning(&tmp.path().display().to_string()).is_empty());
+}
+
+#[tokio::test]
+async fn scratch_databases_on_an_existing_server_are_always_dropped() {
+    let host = EphemeralServer::start(&local()).await.unwrap();
+    let url = host.url("postgres");
+    {
+        let existing = ServerOptions { provider: Provider::Url, pg_url: Some(url.clone()), ..ServerOptions::default() };
+        let server = EphemeralServer::start(&existing).await.unwrap();
+        let name = server.create_database(None).await.unwrap();
+        assert!(name.starts_with("squashmate_"));
+        assert_eq!(databases(&host).await, vec![name]);
+    }
+    assert!(databases(&host).await.is_empty(), "scratch database not dropped");
+
+    // The command line, failing half way, drops its scratch database too.
+    let work = tempfile::tempdir().unwrap();
+    common::write_migrations(
+        &work.path().join("db/migrations"),
+        &[("1_a.sql", "-- migrate:up\ncreate table a (id int);\n-- migrate:down\n"), ("2_b.sql", "-- migrate:up\nselect 1/0;\n-- migrate:down\n")],
+    );
+    let out = common::run(work.path(), &["replay", "--pg", "url", "--pg-url", &url]);
+    assert_eq!(out.status.code(), Some(2), "{}", common::all_output(&out));
+    assert!(common::all_output(&out).contains("division by zero"));
+    assert!(databases(&host).await.is_empty(), "scratch database not dropped after a failed replay");
+}
+
+/// Ignored by default: `scripts/test` runs it when a Docker engine answers and says loudly
+/// that it was skipped when none does.
+#[tokio::test]
+#[ignore = "needs a Docker engine"]
+async fn docker_provider_replays_when_an_engine_answers() {
+    assert!(docker_engine_answers().await, "this test was asked for, but no Docker engine answers");
+    let options = ServerOptions { provider: Provider::Docker, pg_version: Some(16), ..ServerOptions::default() };
+    let server = EphemeralServer::start(&options).await.unwrap();
+    assert!(server.version().starts_with("16"));
+    let db = server.create_database(None).await.unwrap();
+    server.connect(&db).await.unwrap().batch_execute("create table t (a int)").await.unwrap();
+}
+
+#[tokio::test]
+async fn a_file_is_one_unit_all_sections_or_nothing() {
+    let server = EphemeralServer::start(&local()).await.unwrap();
+    let db = server.create_database(None).await.unwrap();
+    let client = server.connect(&db).await.unwrap();
+    let ledger = LedgerTable::default();
+    client.batch_execute(&ledger.create_sql()).await.unwrap();
+    let text = "-- migrate:up\ncreate table first_section (a int);\n-- migrate:down\n-- migrate:up\ncreate table second (a int);\nselect * from nope;\n-- migrate:down\n";
+    let file = MigrationFile::parse("db/migrations/7_two.sql", text.into()).unwrap();
+    let err = apply_file(&client, &file, &ledger).await.unwrap_err();
+    let ApplyError::Statement(failure) = err else { panic!("expected a statement failure, got {err}") };
+    assert_eq!((failure.location.line, failure.location.col), (6, 15));
+    assert_eq!(failure.sqlstate, "42P01");
+    let tables: i64 = client
+        .query_one("select count(*) from pg_tables where tablename in ('first_section', 'second')", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(tables, 0, "part of a failed file was left applied");
+    let rows: i64 = client.query_one("select count(*) from public.schema_migrations", &[]).await.unwrap().get(0);
+    assert_eq!(rows, 0);
+
+    let good = MigrationFile::parse("db/migrations/8_ok.sql", "-- migrate:up\ncreate table ok (a int);\n-- migrate:down\n".into()).unwrap();
+    apply_file(&client, &good, &ledger).await.unwrap();
+    let version: String = client.query_one("select version from public.schema_migrations", &[]).await.unwrap().get(0);
+    assert_eq!(version, "8");
+}
