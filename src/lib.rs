@@ -3,13 +3,15 @@
 //! Layers, each depending only on those below it:
 //! - [`cli`]: the command line (clap definitions, output).
 //! - [`lint`], [`replay`]: the jobs.
-//! - [`apply`], [`server`]: a database to run SQL on, and running migrations on it.
+//! - [`ledger`], [`server`]: applying migrations to a live database; throwaway servers.
+//! - [`baseline`]: what a squash baseline replaced.
 //! - [`migration`], [`report`], [`sql`]: files as dbmate reads them, findings, quoting.
 #![warn(missing_docs)]
 
-pub mod apply;
+pub mod baseline;
 pub mod chaingen;
 pub mod cli;
+pub mod ledger;
 pub mod lint;
 pub mod migration;
 pub mod replay;

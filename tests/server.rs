@@ -6,7 +6,7 @@ mod common;
 
 use std::path::Path;
 
-use squashmate::apply::{ApplyError, LedgerTable, apply_file};
+use squashmate::ledger::{ApplyError, LedgerTable, apply_file};
 use squashmate::migration::MigrationFile;
 use squashmate::server::{EphemeralServer, Provider, ServerOptions, docker_engine_answers};
 

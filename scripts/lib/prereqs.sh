@@ -38,8 +38,22 @@ ensure_prereqs() {
   command -v cc >/dev/null 2>&1 || apt_install build-essential
   have_pg_server || apt_install postgresql
   command -v pg_dump >/dev/null 2>&1 || apt_install postgresql-client
+  # TLS to PostgreSQL goes through OpenSSL (native-tls).
+  { command -v pkg-config >/dev/null 2>&1 && pkg-config --exists openssl; } || apt_install pkg-config libssl-dev
   if [ "$(id -u)" -eq 0 ] && ! id postgres >/dev/null 2>&1; then
     # initdb refuses to run as root: the ephemeral servers run as this user.
     as_root useradd --system --no-create-home postgres
   fi
+}
+
+# The real dbmate, for the compatibility tests and benchmarks: .tools/dbmate.
+DBMATE_VERSION=2.36.0
+ensure_dbmate() {
+  local bin=.tools/node_modules/@dbmate/linux-x64/bin/dbmate
+  if [ ! -x "$bin" ] || ! "$bin" --version 2>/dev/null | grep -q "$DBMATE_VERSION"; then
+    command -v npm >/dev/null 2>&1 || apt_install npm
+    mkdir -p .tools
+    (cd .tools && npm install --no-audit --no-fund --silent "dbmate@$DBMATE_VERSION" >/dev/null)
+  fi
+  export SQUASHMATE_DBMATE="$PWD/$bin"
 }

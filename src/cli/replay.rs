@@ -6,7 +6,7 @@ use std::time::Instant;
 use anyhow::bail;
 
 use super::{EXIT_ERROR, EXIT_FINDINGS, EXIT_OK};
-use crate::apply::ApplyError;
+use crate::ledger::ApplyError;
 use crate::lint::lint;
 use crate::migration::{LineCol, discover};
 use crate::replay::{ReplayError, replay};

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use thiserror::Error;
 
-use crate::apply::{ApplyError, LedgerTable, apply_file};
+use crate::ledger::{ApplyError, LedgerTable, apply_file};
 use crate::migration::MigrationFile;
 use crate::server::{EphemeralServer, ServerError};
 

@@ -1,0 +1,60 @@
+//! Opens a client for a [`DatabaseUrl`], with TLS as its `sslmode` asks (OpenSSL through
+//! native-tls): `require` encrypts without verifying, `verify-ca` checks the chain,
+//! `verify-full` the chain and the host name; `sslrootcert` names the CA file.
+
+use thiserror::Error;
+use tokio_postgres::Client;
+use tokio_postgres::config::SslMode as ClientSslMode;
+
+use super::database_url::{DatabaseUrl, SslMode, UrlError};
+
+/// Why a connection could not be made.
+#[derive(Debug, Error)]
+pub enum ConnectError {
+    /// The URL is unusable.
+    #[error(transparent)]
+    Url(#[from] UrlError),
+    /// The TLS setup failed (e.g. an unreadable `sslrootcert`).
+    #[error("TLS setup: {0}; check sslrootcert in the database URL")]
+    Tls(String),
+    /// The server refused or could not be reached.
+    #[error("{0}")]
+    Postgres(#[from] tokio_postgres::Error),
+}
+
+impl ConnectError {
+    /// The server's SQLSTATE, when the server answered with an error.
+    pub fn sqlstate(&self) -> Option<&str> {
+        match self {
+            ConnectError::Postgres(e) => e.code().map(|c| c.code()),
+            _ => None,
+        }
+    }
+}
+
+/// Connects to `url`; the connection runs on a spawned task.
+pub async fn connect(url: &DatabaseUrl) -> Result<Client, ConnectError> {
+    let mut config = url.client_config();
+    let mode = url.ssl_mode()?;
+    if mode == SslMode::Disable {
+        config.ssl_mode(ClientSslMode::Disable);
+        let (client, connection) = config.connect(tokio_postgres::NoTls).await?;
+        tokio::spawn(connection);
+        return Ok(client);
+    }
+    config.ssl_mode(if mode == SslMode::Prefer { ClientSslMode::Prefer } else { ClientSslMode::Require });
+    let mut builder = native_tls::TlsConnector::builder();
+    let root = url.ssl_root_cert();
+    if let Some(path) = &root {
+        let pem = std::fs::read(path).map_err(|e| ConnectError::Tls(format!("{}: {e}", path.display())))?;
+        let cert = native_tls::Certificate::from_pem(&pem).map_err(|e| ConnectError::Tls(format!("{}: {e}", path.display())))?;
+        builder.add_root_certificate(cert);
+    }
+    let verify_chain = matches!(mode, SslMode::VerifyCa | SslMode::VerifyFull) || (mode == SslMode::Require && root.is_some());
+    builder.danger_accept_invalid_certs(!verify_chain);
+    builder.danger_accept_invalid_hostnames(mode != SslMode::VerifyFull);
+    let connector = builder.build().map_err(|e| ConnectError::Tls(e.to_string()))?;
+    let (client, connection) = config.connect(postgres_native_tls::MakeTlsConnector::new(connector)).await?;
+    tokio::spawn(connection);
+    Ok(client)
+}

@@ -1,0 +1,133 @@
+//! Applies (or rolls back) one migration file as one unit: all of its blocks in one
+//! transaction together with its ledger row when every block is transactional; otherwise
+//! block by block, and the ledger row only after the last block succeeded.
+
+use std::time::{Duration, Instant};
+
+use tokio_postgres::{Client, SimpleQueryMessage};
+
+use super::apply_error::{ApplyError, StatementFailure};
+use super::table::LedgerTable;
+use crate::migration::{Block, MigrationFile};
+
+/// Which way to run a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Way {
+    /// Its up blocks, in order; then record the version.
+    Up,
+    /// Its down blocks, last section first; then forget the version.
+    Down,
+}
+
+/// What running a file did.
+#[derive(Debug, Clone, Default)]
+pub struct FileRun {
+    /// Wall time.
+    pub took: Duration,
+    /// Rows affected by each statement (filled when asked for).
+    pub rows_affected: Vec<u64>,
+}
+
+/// Applies `file`'s up blocks on `client` and records its version in `ledger`.
+pub async fn apply_file(client: &Client, file: &MigrationFile, ledger: &LedgerTable) -> Result<Duration, ApplyError> {
+    run_file(client, file, ledger, Way::Up, false).await.map(|run| run.took)
+}
+
+/// Runs `file` one `way`, updating `ledger`; `count_rows` collects rows affected per statement.
+pub async fn run_file(client: &Client, file: &MigrationFile, ledger: &LedgerTable, way: Way, count_rows: bool) -> Result<FileRun, ApplyError> {
+    if let Some(first) = file.problems.first() {
+        return Err(ApplyError::Invalid {
+            path: file.path().display().to_string(),
+            count: file.problems.len(),
+            first: first.message.clone(),
+        });
+    }
+    let started = Instant::now();
+    let blocks: Vec<&Block> = match way {
+        Way::Up => file.sections.iter().map(|s| &s.up).collect(),
+        Way::Down => file.sections.iter().rev().map(|s| &s.down).collect(),
+    };
+    let record = match way {
+        Way::Up => ledger.insert_sql(&file.version),
+        Way::Down => ledger.delete_sql(&file.version),
+    };
+    let mut rows = Vec::new();
+    if blocks.iter().all(|b| b.options.transaction()) {
+        begin(client, file).await?;
+        let result = async {
+            for block in &blocks {
+                rows.extend(run_statements(client, file, block, count_rows).await?);
+            }
+            client.batch_execute(&record).await.map_err(|e| connection(file, e))
+        }
+        .await;
+        finish(client, file, result).await?;
+    } else {
+        for block in &blocks {
+            if block.options.transaction() {
+                begin(client, file).await?;
+                let result = run_statements(client, file, block, count_rows).await.map(|r| rows.extend(r));
+                finish(client, file, result).await?;
+            } else {
+                rows.extend(run_block_whole(client, file, block, count_rows).await?);
+            }
+        }
+        client.batch_execute(&record).await.map_err(|e| connection(file, e))?;
+    }
+    Ok(FileRun { took: started.elapsed(), rows_affected: rows })
+}
+
+async fn begin(client: &Client, file: &MigrationFile) -> Result<(), ApplyError> {
+    client.batch_execute("BEGIN").await.map_err(|e| connection(file, e))
+}
+
+async fn finish(client: &Client, file: &MigrationFile, result: Result<(), ApplyError>) -> Result<(), ApplyError> {
+    match result {
+        Ok(()) => client.batch_execute("COMMIT").await.map_err(|e| connection(file, e)),
+        Err(e) => {
+            let _ = client.batch_execute("ROLLBACK").await;
+            Err(e)
+        }
+    }
+}
+
+/// Statement by statement, so a failure names its statement.
+async fn run_statements(client: &Client, file: &MigrationFile, block: &Block, count_rows: bool) -> Result<Vec<u64>, ApplyError> {
+    let mut rows = Vec::new();
+    for stmt in &block.statements {
+        let sql = &file.source.text()[stmt.span.clone()];
+        let fail = |e: tokio_postgres::Error| ApplyError::Statement(Box::new(StatementFailure::locate(file, &e, stmt.span.start, stmt.span.start)));
+        if count_rows {
+            rows.extend(affected(client.simple_query(sql).await.map_err(fail)?));
+        } else {
+            client.batch_execute(sql).await.map_err(fail)?;
+        }
+    }
+    Ok(rows)
+}
+
+/// A `transaction:false` block is sent whole, as dbmate sends it.
+async fn run_block_whole(client: &Client, file: &MigrationFile, block: &Block, count_rows: bool) -> Result<Vec<u64>, ApplyError> {
+    let sql = &file.source.text()[block.body.clone()];
+    let fallback = block.statements.first().map_or(block.marker.start, |s| s.span.start);
+    let fail = |e: tokio_postgres::Error| ApplyError::Statement(Box::new(StatementFailure::locate(file, &e, block.body.start, fallback)));
+    if count_rows {
+        Ok(affected(client.simple_query(sql).await.map_err(fail)?))
+    } else {
+        client.batch_execute(sql).await.map_err(fail).map(|()| Vec::new())
+    }
+}
+
+fn affected(messages: Vec<SimpleQueryMessage>) -> Vec<u64> {
+    messages
+        .into_iter()
+        .filter_map(|m| match m {
+            SimpleQueryMessage::CommandComplete(n) => Some(n),
+            _ => None,
+        })
+        .collect()
+}
+
+fn connection(file: &MigrationFile, source: tokio_postgres::Error) -> ApplyError {
+    ApplyError::Connection { path: file.path().display().to_string(), source }
+}

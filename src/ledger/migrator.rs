@@ -1,0 +1,303 @@
+//! The applier, read like the protocol: lock → ensure ledger → list applied → apply each
+//! pending file as one unit with its ledger row → unlock. The same code serves the CLI and a
+//! service applying its migrations at boot.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use thiserror::Error;
+use tokio_postgres::Client;
+
+use super::apply_error::ApplyError;
+use super::file_unit::{FileRun, Way, run_file};
+use super::lock::{LockError, acquire, lock_key, release};
+use super::status::Status;
+use super::table::LedgerTable;
+use crate::lint::lint;
+use crate::migration::{DiscoverError, Discovery, MigrationFile, discover};
+use crate::report::Diagnostic;
+
+/// Something worth telling the user while migrating.
+#[derive(Debug)]
+pub enum Event<'a> {
+    /// The ledger's schema did not exist and is being created.
+    CreatingSchema(&'a str),
+    /// Another process holds the migration lock; we wait for it.
+    WaitingForLock(&'a str),
+    /// A file is about to be applied.
+    Applying(&'a MigrationFile),
+    /// A file was applied.
+    Applied(&'a MigrationFile, &'a FileRun),
+    /// A file is about to be rolled back.
+    RollingBack(&'a MigrationFile),
+    /// A file was rolled back.
+    RolledBack(&'a MigrationFile, &'a FileRun),
+}
+
+/// Why migrating failed.
+#[derive(Debug, Error)]
+pub enum MigrateError {
+    /// The migrations directory could not be read.
+    #[error(transparent)]
+    Discover(#[from] DiscoverError),
+    /// Some migration files have problems; nothing was applied.
+    #[error("{} problem(s) in the migration files, nothing was applied; first: {}:{} {}; run `squashmate lint` to see them all", .0.len(), .0[0].path.display(), .0[0].location.map(|l| format!("{}:{}", l.line, l.col)).unwrap_or_default(), .0[0].message)]
+    Invalid(Vec<Diagnostic>),
+    /// The lock could not be taken.
+    #[error(transparent)]
+    Lock(#[from] LockError),
+    /// A ledger query failed.
+    #[error("{0}")]
+    Postgres(#[from] tokio_postgres::Error),
+    /// A migration failed; `done` lists the files completed before it.
+    #[error("{source}")]
+    Migration {
+        /// The failure.
+        source: ApplyError,
+        /// Files applied (or rolled back) before the failure.
+        done: Vec<String>,
+    },
+    /// `--strict` and a pending migration is older than an applied one.
+    #[error("migration `{version}` is out of order with already applied migrations, the version number has to be higher than the applied migration `{highest}` in --strict mode")]
+    OutOfOrder {
+        /// The pending version.
+        version: String,
+        /// The highest applied version.
+        highest: String,
+    },
+    /// Rollback found nothing applied.
+    #[error("can't rollback: no migrations have been applied")]
+    NothingToRollBack,
+    /// Rollback reached a ledger row without a file.
+    #[error("can't rollback version {version}: {why}")]
+    NoFileFor {
+        /// The version.
+        version: String,
+        /// Why there is no file.
+        why: String,
+    },
+    /// `--to` names a version that is neither a file nor in the ledger.
+    #[error("unknown version {0} for --to; give a version from `squashmate status`")]
+    UnknownVersion(String),
+}
+
+/// How far to roll back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RollbackTarget {
+    /// The last N applied migrations.
+    Steps(usize),
+    /// Every applied migration newer than this version.
+    ToVersion(String),
+}
+
+/// Settings of a [`Migrator`].
+#[derive(Debug, Clone)]
+pub struct MigratorOptions {
+    /// The ledger table, `table` or `schema.table` (default `schema_migrations`).
+    pub table: String,
+    /// The URL's `search_path` (its first entry is the ledger's schema when none is given).
+    pub search_path: Vec<String>,
+    /// Refuse a pending migration older than the newest applied one.
+    pub strict: bool,
+    /// How long to wait for another process's lock.
+    pub lock_timeout: Duration,
+    /// Collect rows affected per statement (`--verbose`).
+    pub count_rows: bool,
+}
+
+impl Default for MigratorOptions {
+    fn default() -> Self {
+        MigratorOptions {
+            table: "schema_migrations".into(),
+            search_path: Vec::new(),
+            strict: false,
+            lock_timeout: Duration::from_secs(300),
+            count_rows: false,
+        }
+    }
+}
+
+/// Applies, rolls back and reports dbmate migrations.
+///
+/// ```no_run
+/// # async fn boot(client: &tokio_postgres::Client) -> Result<(), squashmate::ledger::MigrateError> {
+/// let migrator = squashmate::ledger::Migrator::from_dirs(&["db/migrations".into()])?;
+/// migrator.up(client, client, &mut |_| {}).await?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct Migrator {
+    files: Vec<MigrationFile>,
+    options: MigratorOptions,
+}
+
+impl Migrator {
+    /// Reads the migrations in `dirs`; refuses files with problems.
+    pub fn from_dirs(dirs: &[PathBuf]) -> Result<Self, MigrateError> {
+        Self::from_discovery(discover(dirs)?)
+    }
+
+    /// Uses migrations embedded in the binary with `include_dir::include_dir!`.
+    pub fn from_embedded(dir: &include_dir::Dir<'_>) -> Result<Self, MigrateError> {
+        let files = dir
+            .files()
+            .filter_map(|f| Some((f.path().to_path_buf(), f.contents_utf8()?.to_string())))
+            .collect::<Vec<_>>();
+        Self::from_sources(files)
+    }
+
+    /// Uses migrations given as (path, text) pairs; paths not named like migrations are skipped.
+    pub fn from_sources(sources: impl IntoIterator<Item = (PathBuf, String)>) -> Result<Self, MigrateError> {
+        let mut files: Vec<MigrationFile> = sources.into_iter().filter_map(|(path, text)| MigrationFile::parse(path, text)).collect();
+        files.sort_by(|a, b| a.filename.cmp(&b.filename));
+        Self::from_discovery(Discovery { files, rejected: Vec::new() })
+    }
+
+    fn from_discovery(found: Discovery) -> Result<Self, MigrateError> {
+        let problems = lint(&found);
+        if !problems.is_empty() {
+            return Err(MigrateError::Invalid(problems));
+        }
+        Ok(Migrator { files: found.files, options: MigratorOptions::default() })
+    }
+
+    /// Replaces the options.
+    pub fn with_options(mut self, options: MigratorOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// The migration files, in order.
+    pub fn files(&self) -> &[MigrationFile] {
+        &self.files
+    }
+
+    /// Applies every pending migration on `client`, holding the lock on `lock_client`'s
+    /// session (pass the same client when there is only one). Returns the applied file names.
+    pub async fn up(&self, client: &Client, lock_client: &Client, on: &mut dyn FnMut(Event<'_>)) -> Result<Vec<String>, MigrateError> {
+        let ledger = LedgerTable::resolve(client, &self.options.table, &self.options.search_path).await?;
+        let key = lock_key(&ledger);
+        acquire(lock_client, key, self.options.lock_timeout, |holder| on(Event::WaitingForLock(holder))).await?;
+        let result = self.apply_pending(client, &ledger, on).await;
+        release(lock_client, key).await?;
+        result
+    }
+
+    async fn apply_pending(&self, client: &Client, ledger: &LedgerTable, on: &mut dyn FnMut(Event<'_>)) -> Result<Vec<String>, MigrateError> {
+        ensure_ledger(client, ledger, on).await?;
+        let applied = applied_versions(client, ledger).await?;
+        let pending: Vec<&MigrationFile> = self.files.iter().filter(|f| !applied.contains(&f.version)).collect();
+        if self.options.strict {
+            let highest = self.files.iter().filter(|f| applied.contains(&f.version)).map(|f| &f.version).max();
+            if let (Some(first), Some(highest)) = (pending.first(), highest) {
+                if first.version <= *highest {
+                    return Err(MigrateError::OutOfOrder { version: first.version.clone(), highest: highest.clone() });
+                }
+            }
+        }
+        let mut done = Vec::new();
+        for file in pending {
+            on(Event::Applying(file));
+            match run_file(client, file, ledger, Way::Up, self.options.count_rows).await {
+                Ok(run) => {
+                    on(Event::Applied(file, &run));
+                    done.push(file.filename.clone());
+                }
+                Err(source) => return Err(MigrateError::Migration { source, done }),
+            }
+        }
+        Ok(done)
+    }
+
+    /// Rolls back to `target`, newest first, under the lock. Returns the rolled-back files.
+    pub async fn rollback(
+        &self,
+        client: &Client,
+        lock_client: &Client,
+        target: &RollbackTarget,
+        on: &mut dyn FnMut(Event<'_>),
+    ) -> Result<Vec<String>, MigrateError> {
+        let ledger = LedgerTable::resolve(client, &self.options.table, &self.options.search_path).await?;
+        let key = lock_key(&ledger);
+        acquire(lock_client, key, self.options.lock_timeout, |holder| on(Event::WaitingForLock(holder))).await?;
+        let result = self.roll_back(client, &ledger, target, on).await;
+        release(lock_client, key).await?;
+        result
+    }
+
+    async fn roll_back(
+        &self,
+        client: &Client,
+        ledger: &LedgerTable,
+        target: &RollbackTarget,
+        on: &mut dyn FnMut(Event<'_>),
+    ) -> Result<Vec<String>, MigrateError> {
+        let applied = if table_exists(client, ledger).await? { applied_versions(client, ledger).await? } else { BTreeSet::new() };
+        let status = Status::compute(&self.files, &applied);
+        let newest_first: Vec<&String> = applied.iter().rev().collect();
+        let chosen: Vec<&String> = match target {
+            RollbackTarget::Steps(n) => newest_first.into_iter().take(*n).collect(),
+            RollbackTarget::ToVersion(v) => {
+                if !applied.contains(v) && !self.files.iter().any(|f| &f.version == v) {
+                    return Err(MigrateError::UnknownVersion(v.clone()));
+                }
+                newest_first.into_iter().filter(|a| a.as_str() > v.as_str()).collect()
+            }
+        };
+        if chosen.is_empty() && matches!(target, RollbackTarget::Steps(_)) {
+            return Err(MigrateError::NothingToRollBack);
+        }
+        let mut done = Vec::new();
+        for version in chosen {
+            let Some(file) = self.files.iter().find(|f| &f.version == version) else {
+                let why = match status.orphans.iter().find(|o| &o.version == version).and_then(|o| o.covered_by.clone()) {
+                    Some(baseline) => format!("it was squashed into {baseline}, which cannot be rolled back"),
+                    None => "no migration file has this version; restore the file or remove the ledger row by hand".into(),
+                };
+                return Err(MigrateError::NoFileFor { version: version.clone(), why });
+            };
+            on(Event::RollingBack(file));
+            match run_file(client, file, ledger, Way::Down, self.options.count_rows).await {
+                Ok(run) => {
+                    on(Event::RolledBack(file, &run));
+                    done.push(file.filename.clone());
+                }
+                Err(source) => return Err(MigrateError::Migration { source, done }),
+            }
+        }
+        Ok(done)
+    }
+
+    /// Which files are applied and pending, and which ledger rows have no file.
+    pub async fn status(&self, client: &Client) -> Result<Status, MigrateError> {
+        let ledger = LedgerTable::resolve(client, &self.options.table, &self.options.search_path).await?;
+        let applied = if table_exists(client, &ledger).await? { applied_versions(client, &ledger).await? } else { BTreeSet::new() };
+        Ok(Status::compute(&self.files, &applied))
+    }
+}
+
+async fn ensure_ledger(client: &Client, ledger: &LedgerTable, on: &mut dyn FnMut(Event<'_>)) -> Result<(), tokio_postgres::Error> {
+    match client.batch_execute(&ledger.create_sql()).await {
+        Err(e) if e.code().map(|c| c.code()) == Some("3F000") => {
+            on(Event::CreatingSchema(&ledger.schema));
+            client.batch_execute(&format!("create schema if not exists {}", ledger.schema_sql)).await?;
+            client.batch_execute(&ledger.create_sql()).await
+        }
+        other => other,
+    }
+}
+
+async fn table_exists(client: &Client, ledger: &LedgerTable) -> Result<bool, tokio_postgres::Error> {
+    let row = client
+        .query_one(
+            "select exists (select 1 from information_schema.tables where table_schema = $1 and table_name = $2)",
+            &[&ledger.schema, &ledger.table],
+        )
+        .await?;
+    Ok(row.get(0))
+}
+
+async fn applied_versions(client: &Client, ledger: &LedgerTable) -> Result<BTreeSet<String>, tokio_postgres::Error> {
+    Ok(client.query(&ledger.select_sql(), &[]).await?.iter().map(|r| r.get(0)).collect())
+}

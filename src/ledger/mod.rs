@@ -1,0 +1,20 @@
+//! The dbmate-compatible ledger against a live database: connecting (with TLS), applying and
+//! rolling back files as units, the migration lock, and status.
+
+mod apply_error;
+mod connect;
+mod database_url;
+mod file_unit;
+mod lock;
+mod migrator;
+mod status;
+mod table;
+
+pub use apply_error::{ApplyError, StatementFailure};
+pub use connect::{ConnectError, connect};
+pub use database_url::{DatabaseUrl, SslMode, UrlError, redact_text};
+pub use file_unit::{FileRun, Way, apply_file, run_file};
+pub use lock::{LOCK_NAMESPACE, LockError, lock_key};
+pub use migrator::{Event, MigrateError, Migrator, MigratorOptions, RollbackTarget};
+pub use status::{FileStatus, OrphanRow, Status};
+pub use table::LedgerTable;
