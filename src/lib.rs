@@ -3,6 +3,7 @@
 //! Layers, each depending only on those below it:
 //! - [`cli`]: the command line (clap definitions, output).
 //! - [`lint`], [`replay`]: the jobs.
+//! - [`dump`]: pg_dump and its post-processing.
 //! - [`ledger`], [`server`]: applying migrations to a live database; throwaway servers.
 //! - [`baseline`]: what a squash baseline replaced.
 //! - [`migration`], [`report`], [`sql`]: files as dbmate reads them, findings, quoting.
@@ -11,6 +12,7 @@
 pub mod baseline;
 pub mod chaingen;
 pub mod cli;
+pub mod dump;
 pub mod ledger;
 pub mod lint;
 pub mod migration;

@@ -1,9 +1,6 @@
-//! The `squashmate` binary: parse arguments, run, exit with 0 ok / 1 findings / 2 error.
-
-use clap::Parser;
+//! The `squashmate` binary: run the command line, exit with 0 ok / 1 findings / 2 error.
 
 fn main() -> std::process::ExitCode {
-    let cli = squashmate::cli::Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(runtime) => runtime,
         Err(e) => {
@@ -11,5 +8,5 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(squashmate::cli::EXIT_ERROR);
         }
     };
-    std::process::ExitCode::from(runtime.block_on(squashmate::cli::run(cli)))
+    std::process::ExitCode::from(runtime.block_on(squashmate::cli::main_with_args(std::env::args_os().collect())))
 }

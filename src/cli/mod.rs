@@ -1,9 +1,18 @@
-//! The command line: clap definitions, one file per command, exit codes 0 ok / 1 findings / 2 error.
+//! The command line: clap definitions (dbmate's flags and commands, accepted before or after
+//! the command), one file per command, exit codes 0 ok / 1 findings / 2 error (3: env file).
 
+mod admin;
+mod database;
+mod env_file;
 mod lint;
+mod migrate;
 mod new;
 mod replay;
+mod rollback;
+mod schema_file;
+mod status;
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
@@ -13,25 +22,56 @@ use crate::server::ServerOptions;
 
 /// Exit code: success, nothing found.
 pub const EXIT_OK: u8 = 0;
-/// Exit code: the command ran and found problems.
+/// Exit code: the command ran and found problems (or, for `status --exit-code`, pending migrations).
 pub const EXIT_FINDINGS: u8 = 1;
 /// Exit code: the command could not do its job.
 pub const EXIT_ERROR: u8 = 2;
+/// Exit code: an env file could not be loaded (as dbmate).
+pub const EXIT_ENV_FILE: u8 = 3;
 
 /// squashmate: squash, gate, apply and diff PostgreSQL migrations kept in dbmate's format.
 #[derive(Debug, Parser)]
 #[command(name = "squashmate", version, about, propagate_version = true)]
 pub struct Cli {
+    /// Database URL (default: the variable named by --env).
+    #[arg(short = 'u', long, global = true)]
+    pub url: Option<String>,
+    /// Environment variable holding the database URL.
+    #[arg(short = 'e', long, global = true, default_value = "DATABASE_URL")]
+    pub env: String,
+    /// File(s) to load environment variables from (read before anything else).
+    #[arg(long = "env-file", global = true, default_value = ".env")]
+    pub env_file: Vec<PathBuf>,
     /// Migrations directory (repeatable; files are ordered by name across all of them).
-    #[arg(
-        short = 'd',
-        long = "migrations-dir",
-        global = true,
-        env = "DBMATE_MIGRATIONS_DIR",
-        value_delimiter = ',',
-        default_value = "db/migrations"
-    )]
+    #[arg(short = 'd', long = "migrations-dir", global = true, env = "DBMATE_MIGRATIONS_DIR", value_delimiter = ',', default_value = "db/migrations")]
     pub migrations_dir: Vec<PathBuf>,
+    /// Ledger table, `table` or `schema.table`.
+    #[arg(long, global = true, env = "DBMATE_MIGRATIONS_TABLE", default_value = "schema_migrations")]
+    pub migrations_table: String,
+    /// Schema file written by `dump` (and after up/migrate/rollback).
+    #[arg(short = 's', long, global = true, env = "DBMATE_SCHEMA_FILE", default_value = "./db/schema.sql")]
+    pub schema_file: PathBuf,
+    /// Do not write the schema file after up/migrate/rollback.
+    #[arg(long, global = true, env = "DBMATE_NO_DUMP_SCHEMA")]
+    pub no_dump_schema: bool,
+    /// Wait for the database to accept connections before the command.
+    #[arg(long, global = true, env = "DBMATE_WAIT")]
+    pub wait: bool,
+    /// How long --wait and `wait` keep trying.
+    #[arg(long, global = true, env = "DBMATE_WAIT_TIMEOUT", default_value = "60s")]
+    pub wait_timeout: humantime::Duration,
+    /// Time between connection attempts while waiting.
+    #[arg(long, global = true, env = "DBMATE_WAIT_INTERVAL", default_value = "1s")]
+    pub wait_interval: humantime::Duration,
+    /// Refuse to apply a migration older than the newest applied one.
+    #[arg(long, global = true, env = "DBMATE_STRICT")]
+    pub strict: bool,
+    /// Print the rows affected by each statement.
+    #[arg(short = 'v', long, global = true, env = "DBMATE_VERBOSE")]
+    pub verbose: bool,
+    /// How long to wait for another process holding the migration lock.
+    #[arg(long, global = true, env = "SQUASHMATE_LOCK_TIMEOUT", default_value = "5m")]
+    pub lock_timeout: humantime::Duration,
 
     /// The command to run.
     #[command(subcommand)]
@@ -41,13 +81,51 @@ pub struct Cli {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Check every migration file without touching a database; report every problem.
-    Lint(FormatArgs),
     /// Create a new migration file `YYYYMMDDHHMMSS_NAME.sql` from dbmate's template.
+    #[command(alias = "n")]
     New {
         /// What the migration does, e.g. `create_users`.
         name: String,
     },
+    /// Create the database if necessary, then apply every pending migration.
+    Up,
+    /// Create the database.
+    Create,
+    /// Drop the database (if it exists).
+    Drop,
+    /// Apply every pending migration.
+    Migrate,
+    /// Roll back the most recent migration (or --steps N, or --to VERSION).
+    #[command(alias = "down")]
+    Rollback {
+        /// How many migrations to roll back.
+        #[arg(long, conflicts_with = "to")]
+        steps: Option<usize>,
+        /// Roll back every migration newer than this version.
+        #[arg(long)]
+        to: Option<String>,
+    },
+    /// List applied and pending migrations (and ledger rows without a file).
+    Status {
+        /// Exit 1 when migrations are pending.
+        #[arg(long)]
+        exit_code: bool,
+        /// Print nothing (implies --exit-code).
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Write the database schema to the schema file (extra pg_dump arguments after `--`).
+    Dump {
+        /// Extra arguments for pg_dump.
+        #[arg(last = true)]
+        extra: Vec<String>,
+    },
+    /// Load the schema file into the database.
+    Load,
+    /// Wait for the database to accept connections.
+    Wait,
+    /// Check every migration file without touching a database; report every problem.
+    Lint(FormatArgs),
     /// Apply the whole chain to a fresh database on an ephemeral server, timing each file.
     Replay {
         /// Output format for a failure.
@@ -67,17 +145,48 @@ pub struct FormatArgs {
     pub format: Format,
 }
 
-/// Runs the parsed command line and returns the process exit code.
+/// Loads env files, parses `args` and runs the command; returns the process exit code.
+pub async fn main_with_args(args: Vec<OsString>) -> u8 {
+    if let Err(message) = env_file::load(&env_file::env_files(&args)) {
+        eprintln!("Error: {message}");
+        return EXIT_ENV_FILE;
+    }
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { EXIT_ERROR } else { EXIT_OK };
+        }
+    };
+    run(cli).await
+}
+
+/// Runs a parsed command line and returns the process exit code.
 pub async fn run(cli: Cli) -> u8 {
-    let result = match cli.command {
+    if cli.wait && !matches!(cli.command, Command::Wait | Command::New { .. } | Command::Lint(_) | Command::Replay { .. }) {
+        if let Err(error) = admin::wait(&cli).await {
+            eprintln!("Error: {}", crate::ledger::redact_text(&format!("{error:#}")));
+            return EXIT_ERROR;
+        }
+    }
+    let result = match &cli.command {
+        Command::New { name } => new::run(&cli.migrations_dir, name),
+        Command::Up => migrate::run(&cli, true).await,
+        Command::Migrate => migrate::run(&cli, false).await,
+        Command::Create => admin::create(&cli).await,
+        Command::Drop => admin::drop(&cli).await,
+        Command::Wait => admin::wait(&cli).await,
+        Command::Rollback { steps, to } => rollback::run(&cli, *steps, to.clone()).await,
+        Command::Status { exit_code, quiet } => status::run(&cli, *exit_code || *quiet, *quiet).await,
+        Command::Dump { extra } => schema_file::dump(&cli, extra).await,
+        Command::Load => schema_file::load(&cli).await,
         Command::Lint(args) => lint::run(&cli.migrations_dir, args.format),
-        Command::New { name } => new::run(&cli.migrations_dir, &name),
-        Command::Replay { format, server } => replay::run(&cli.migrations_dir, format.format, &server).await,
+        Command::Replay { format, server } => replay::run(&cli.migrations_dir, format.format, server).await,
     };
     match result {
         Ok(code) => code,
         Err(error) => {
-            eprintln!("Error: {error:#}");
+            eprintln!("Error: {}", crate::ledger::redact_text(&format!("{error:#}")));
             EXIT_ERROR
         }
     }

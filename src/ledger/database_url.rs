@@ -137,6 +137,13 @@ impl DatabaseUrl {
         config
     }
 
+    /// The same URL without its password (which then goes through `PGPASSWORD`).
+    pub fn without_password(&self) -> Self {
+        let mut url = self.url.clone();
+        let _ = url.set_password(None);
+        DatabaseUrl { url }
+    }
+
     /// `pg_dump`'s connection arguments as dbmate builds them: `--schema` per `search_path`
     /// entry, then the URL without `search_path`.
     pub fn pg_dump_args(&self) -> Vec<String> {

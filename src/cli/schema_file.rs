@@ -1,0 +1,53 @@
+//! `dump` and `load`, and the schema file written after up/migrate/rollback — dbmate's
+//! format byte for byte; a failed automatic dump is a warning, never silent.
+
+use std::path::Path;
+
+use anyhow::{Context, anyhow};
+
+use super::database::{Target, describe, describe_postgres};
+use super::{Cli, EXIT_OK};
+use crate::dump::{dbmate_schema_dump, strip_psql_meta_commands};
+use crate::ledger::LedgerTable;
+
+/// `dump`: writes the schema file.
+pub async fn dump(cli: &Cli, extra: &[String]) -> anyhow::Result<u8> {
+    let target = Target::from_cli(cli)?;
+    write_schema_file(cli, &target, extra).await?;
+    Ok(EXIT_OK)
+}
+
+/// After up/migrate/rollback: writes the schema file unless --no-dump-schema; failures warn.
+pub async fn dump_after_change(cli: &Cli, target: &Target) {
+    if cli.no_dump_schema {
+        return;
+    }
+    if let Err(e) = write_schema_file(cli, target, &[]).await {
+        eprintln!("Warning: the schema file {} was not written: {e:#}", cli.schema_file.display());
+    }
+}
+
+async fn write_schema_file(cli: &Cli, target: &Target, extra: &[String]) -> anyhow::Result<()> {
+    let client = target.connect().await.map_err(|e| anyhow!(describe(&e)))?;
+    let ledger = LedgerTable::resolve(&client, &cli.migrations_table, &target.url.search_path()).await?;
+    println!("Writing: {}", cli.schema_file.display());
+    let program = std::env::var_os("SQUASHMATE_PG_DUMP").map_or_else(|| Path::new("pg_dump").to_path_buf(), Into::into);
+    let text = dbmate_schema_dump(&program, &target.url, &client, &ledger, extra).await?;
+    if let Some(dir) = cli.schema_file.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    std::fs::write(&cli.schema_file, text).with_context(|| format!("writing {}", cli.schema_file.display()))
+}
+
+/// `load`: runs the schema file (psql meta-commands removed) as one script.
+pub async fn load(cli: &Cli) -> anyhow::Result<u8> {
+    let target = Target::from_cli(cli)?;
+    let text = std::fs::read_to_string(&cli.schema_file)
+        .with_context(|| format!("reading {}; write it with `squashmate dump` or pass --schema-file", cli.schema_file.display()))?;
+    let client = target.connect().await.map_err(|e| anyhow!(describe(&e)))?;
+    client
+        .batch_execute(&strip_psql_meta_commands(&text))
+        .await
+        .map_err(|e| anyhow!("{}: {}", cli.schema_file.display(), describe_postgres(&e)))?;
+    Ok(EXIT_OK)
+}

@@ -1,0 +1,8 @@
+//! `pg_dump` and what is done to its output: dbmate's schema file (`dump`), and the psql
+//! meta-command stripping `load` needs.
+
+mod dbmate_format;
+mod pg_dump;
+
+pub use dbmate_format::{ledger_block, strip_psql_meta_commands, trim_leading_sql_comments};
+pub use pg_dump::{DumpError, PgDumpVersion, dbmate_schema_dump, pg_dump_version};
