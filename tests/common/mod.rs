@@ -52,3 +52,28 @@ pub fn postgres_processes_mentioning(needle: &str) -> Vec<String> {
     }
     found
 }
+
+/// The real dbmate binary (installed by `scripts/test` under `.tools/`).
+pub fn dbmate() -> Command {
+    let path = std::env::var_os("SQUASHMATE_DBMATE").map(std::path::PathBuf::from).unwrap_or_else(|| {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(".tools/node_modules/@dbmate/linux-x64/bin/dbmate")
+    });
+    assert!(
+        path.is_file(),
+        "the real dbmate is needed for this test but {} is missing: run scripts/test (it installs dbmate 2.36.0 with npm)",
+        path.display()
+    );
+    Command::new(path)
+}
+
+/// A local ephemeral server for tests that need a database URL.
+pub async fn local_server() -> squashmate::server::EphemeralServer {
+    let options = squashmate::server::ServerOptions { provider: squashmate::server::Provider::Local, ..Default::default() };
+    squashmate::server::EphemeralServer::start(&options).await.expect("local PostgreSQL server")
+}
+
+/// Runs a command, returning (exit code, stdout, stderr).
+pub fn outcome(command: &mut Command) -> (Option<i32>, String, String) {
+    let out = command.output().expect("command runs");
+    (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
