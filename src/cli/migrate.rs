@@ -32,6 +32,9 @@ pub fn print_event(event: Event<'_>) {
         Event::WaitingForLock(holder) => eprintln!("Waiting for the migration lock held by {holder} …"),
         Event::Applying(file) => println!("Applying: {}", file.filename),
         Event::Applied(file, run) => {
+            for note in &run.notes {
+                eprintln!("Note: {}: {note}", file.filename);
+            }
             for rows in &run.rows_affected {
                 println!("Rows affected: {rows}");
             }

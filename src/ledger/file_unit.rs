@@ -26,6 +26,8 @@ pub struct FileRun {
     pub took: Duration,
     /// Rows affected by each statement (filled when asked for).
     pub rows_affected: Vec<u64>,
+    /// What was done besides the file's own SQL (recovery from an interrupted run).
+    pub notes: Vec<String>,
 }
 
 /// Applies `file`'s up blocks on `client` and records its version in `ledger`.
@@ -52,6 +54,7 @@ pub async fn run_file(client: &Client, file: &MigrationFile, ledger: &LedgerTabl
         Way::Down => ledger.delete_sql(&file.version),
     };
     let mut rows = Vec::new();
+    let mut notes = Vec::new();
     if blocks.iter().all(|b| b.options.transaction()) {
         begin(client, file).await?;
         let result = async {
@@ -68,13 +71,15 @@ pub async fn run_file(client: &Client, file: &MigrationFile, ledger: &LedgerTabl
                 begin(client, file).await?;
                 let result = run_statements(client, file, block, count_rows).await.map(|r| rows.extend(r));
                 finish(client, file, result).await?;
+            } else if let Some(note) = recover_concurrent_index(client, file, block).await? {
+                notes.push(note);
             } else {
                 rows.extend(run_block_whole(client, file, block, count_rows).await?);
             }
         }
         client.batch_execute(&record).await.map_err(|e| connection(file, e))?;
     }
-    Ok(FileRun { took: started.elapsed(), rows_affected: rows })
+    Ok(FileRun { took: started.elapsed(), rows_affected: rows, notes })
 }
 
 async fn begin(client: &Client, file: &MigrationFile) -> Result<(), ApplyError> {
@@ -104,6 +109,36 @@ async fn run_statements(client: &Client, file: &MigrationFile, block: &Block, co
         }
     }
     Ok(rows)
+}
+
+/// A `CREATE INDEX CONCURRENTLY` interrupted in an earlier run leaves its index behind (its
+/// ledger row was never written): a valid one means the statement is done (returns a note and
+/// the block is skipped); an invalid one is dropped so the statement can run again.
+async fn recover_concurrent_index(client: &Client, file: &MigrationFile, block: &Block) -> Result<Option<String>, ApplyError> {
+    let [stmt] = block.statements.as_slice() else { return Ok(None) };
+    let Some(index) = &stmt.concurrent_index else { return Ok(None) };
+    let fail = |e: tokio_postgres::Error| ApplyError::Statement(Box::new(StatementFailure::locate(file, &e, stmt.span.start, stmt.span.start)));
+    let found = client
+        .query_opt(
+            "select i.indisvalid, quote_ident(n.nspname) || '.' || quote_ident(c.relname) \
+             from pg_index i join pg_class c on c.oid = i.indexrelid join pg_namespace n on n.oid = c.relnamespace \
+             where c.relname = $1 and i.indrelid = to_regclass($2)",
+            &[&index.name, &index.table],
+        )
+        .await
+        .map_err(fail)?;
+    match found {
+        Some(row) if row.get::<_, bool>(0) => {
+            Ok(Some(format!("index {} already exists and is valid (an earlier run was interrupted after building it): not built again", row.get::<_, String>(1))))
+        }
+        Some(row) => {
+            let qualified: String = row.get(1);
+            client.batch_execute(&format!("DROP INDEX CONCURRENTLY {qualified}")).await.map_err(fail)?;
+            run_block_whole(client, file, block, false).await?;
+            Ok(Some(format!("dropped the invalid index {qualified} left by an interrupted run, then built it again")))
+        }
+        None => Ok(None),
+    }
 }
 
 /// A `transaction:false` block is sent whole, as dbmate sends it.

@@ -15,4 +15,4 @@ pub use file::{MigrationFile, version_of};
 pub use problem::Problem;
 pub use sections::{Block, BlockOptions, Direction, Section, parse_sections};
 pub use source::{LineCol, SourceText};
-pub use statements::Statement;
+pub use statements::{ConcurrentIndex, Statement};

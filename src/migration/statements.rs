@@ -8,6 +8,7 @@ use pg_query::protobuf::{AlterTableType, ReindexObjectType, Token};
 
 use super::parse_error::parse_error;
 use super::problem::Problem;
+use crate::sql::quote_ident;
 
 /// One SQL statement of a block.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,6 +19,18 @@ pub struct Statement {
     pub needs_no_transaction: Option<&'static str>,
     /// Whether it is transaction control (`BEGIN`, `COMMIT`, …).
     pub is_transaction_control: bool,
+    /// For `CREATE INDEX CONCURRENTLY name ON table`: what an interrupted run may leave behind.
+    pub concurrent_index: Option<ConcurrentIndex>,
+}
+
+/// The index a `CREATE INDEX CONCURRENTLY` makes, so a re-run after an interruption can find
+/// an index left behind (valid, or invalid after a failed build).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConcurrentIndex {
+    /// The index name.
+    pub name: String,
+    /// The table, as SQL text for `to_regclass` (quoted parts).
+    pub table: String,
 }
 
 /// Splits the block `body` of `text` into statements; problems for those that do not parse.
@@ -43,6 +56,7 @@ pub fn split_statements(text: &str, body: Range<usize>) -> (Vec<Statement>, Vec<
                     span,
                     needs_no_transaction: node.and_then(refuses_transaction_block),
                     is_transaction_control: matches!(node, Some(NodeEnum::TransactionStmt(_))),
+                    concurrent_index: node.and_then(concurrent_index),
                 });
             }
             Err(err) => {
@@ -151,6 +165,19 @@ fn refuses_transaction_block(node: &NodeEnum) -> Option<&'static str> {
     }
 }
 
+fn concurrent_index(node: &NodeEnum) -> Option<ConcurrentIndex> {
+    let NodeEnum::IndexStmt(stmt) = node else { return None };
+    let relation = stmt.relation.as_ref()?;
+    if !stmt.concurrent || stmt.idxname.is_empty() {
+        return None;
+    }
+    let table = match relation.schemaname.as_str() {
+        "" => quote_ident(&relation.relname),
+        schema => format!("{}.{}", quote_ident(schema), quote_ident(&relation.relname)),
+    };
+    Some(ConcurrentIndex { name: stmt.idxname.clone(), table })
+}
+
 fn has_option(params: &[pg_query::Node], name: &str) -> bool {
     params.iter().any(|p| matches!(&p.node, Some(NodeEnum::DefElem(d)) if d.defname == name))
 }
@@ -215,5 +242,9 @@ mod tests {
             assert_eq!(split(sql).0[0].needs_no_transaction, expected, "{sql}");
         }
         assert!(split("commit").0[0].is_transaction_control);
+        assert_eq!(
+            split("create index concurrently if not exists \"Idx\" on app.\"T\" (a)").0[0].concurrent_index,
+            Some(ConcurrentIndex { name: "Idx".into(), table: "\"app\".\"T\"".into() })
+        );
     }
 }
