@@ -77,6 +77,14 @@ pub enum MigrateError {
         /// Why there is no file.
         why: String,
     },
+    /// The database could not be reached.
+    #[error("connecting to {url}: {source}")]
+    Connect {
+        /// The URL, password hidden.
+        url: String,
+        /// Why.
+        source: super::connect::ConnectError,
+    },
     /// `--to` names a version that is neither a file nor in the ledger.
     #[error("unknown version {0} for --to; give a version from `squashmate status`")]
     UnknownVersion(String),
@@ -118,12 +126,22 @@ impl Default for MigratorOptions {
     }
 }
 
-/// Applies, rolls back and reports dbmate migrations.
+/// Applies, rolls back and reports dbmate migrations — the same engine as `squashmate up`,
+/// with the same lock, one-file-one-unit atomicity and located errors.
 ///
+/// A service applying its migrations at boot, from a directory:
 /// ```no_run
-/// # async fn boot(client: &tokio_postgres::Client) -> Result<(), squashmate::ledger::MigrateError> {
+/// # async fn boot() -> Result<(), squashmate::ledger::MigrateError> {
 /// let migrator = squashmate::ledger::Migrator::from_dirs(&["db/migrations".into()])?;
-/// migrator.up(client, client, &mut |_| {}).await?;
+/// let applied = migrator.up_url("postgres://app@db/app?sslmode=require", &mut |_| {}).await?;
+/// # Ok(()) }
+/// ```
+/// or embedded into the binary at compile time (add the `include_dir` crate):
+/// ```no_run
+/// static MIGRATIONS: include_dir::Dir<'_> = include_dir::include_dir!("$CARGO_MANIFEST_DIR/db/migrations");
+/// # async fn boot(client: &tokio_postgres::Client) -> Result<(), squashmate::ledger::MigrateError> {
+/// let migrator = squashmate::ledger::Migrator::from_embedded(&MIGRATIONS)?;
+/// migrator.up(client, client, &mut |_| {}).await?; // one client: the lock is taken on it too
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone)]
@@ -175,7 +193,7 @@ impl Migrator {
 
     /// Applies every pending migration on `client`, holding the lock on `lock_client`'s
     /// session (pass the same client when there is only one). Returns the applied file names.
-    pub async fn up(&self, client: &Client, lock_client: &Client, on: &mut dyn FnMut(Event<'_>)) -> Result<Vec<String>, MigrateError> {
+    pub async fn up(&self, client: &Client, lock_client: &Client, on: &mut (dyn FnMut(Event<'_>) + Send)) -> Result<Vec<String>, MigrateError> {
         let ledger = LedgerTable::resolve(client, &self.options.table, &self.options.search_path).await?;
         let key = lock_key(&ledger);
         acquire(lock_client, key, self.options.lock_timeout, |holder| on(Event::WaitingForLock(holder))).await?;
@@ -184,7 +202,22 @@ impl Migrator {
         result
     }
 
-    async fn apply_pending(&self, client: &Client, ledger: &LedgerTable, on: &mut dyn FnMut(Event<'_>)) -> Result<Vec<String>, MigrateError> {
+    /// Connects to `url` (with TLS as its `sslmode` says) and applies every pending migration,
+    /// holding the lock on a second, dedicated connection.
+    pub async fn up_url(&self, url: &str, on: &mut (dyn FnMut(Event<'_>) + Send)) -> Result<Vec<String>, MigrateError> {
+        let parsed = super::DatabaseUrl::parse(url).map_err(|e| MigrateError::Connect { url: super::redact_text(url), source: e.into() })?;
+        let connect = || async {
+            super::connect(&parsed).await.map_err(|source| MigrateError::Connect { url: parsed.redacted(), source })
+        };
+        let (client, lock_client) = (connect().await?, connect().await?);
+        let mut options = self.options.clone();
+        if options.search_path.is_empty() {
+            options.search_path = parsed.search_path();
+        }
+        Migrator { files: self.files.clone(), options }.up(&client, &lock_client, on).await
+    }
+
+    async fn apply_pending(&self, client: &Client, ledger: &LedgerTable, on: &mut (dyn FnMut(Event<'_>) + Send)) -> Result<Vec<String>, MigrateError> {
         ensure_ledger(client, ledger, on).await?;
         let applied = applied_versions(client, ledger).await?;
         let pending: Vec<&MigrationFile> = self.files.iter().filter(|f| !applied.contains(&f.version)).collect();
@@ -216,7 +249,7 @@ impl Migrator {
         client: &Client,
         lock_client: &Client,
         target: &RollbackTarget,
-        on: &mut dyn FnMut(Event<'_>),
+        on: &mut (dyn FnMut(Event<'_>) + Send),
     ) -> Result<Vec<String>, MigrateError> {
         let ledger = LedgerTable::resolve(client, &self.options.table, &self.options.search_path).await?;
         let key = lock_key(&ledger);
@@ -231,7 +264,7 @@ impl Migrator {
         client: &Client,
         ledger: &LedgerTable,
         target: &RollbackTarget,
-        on: &mut dyn FnMut(Event<'_>),
+        on: &mut (dyn FnMut(Event<'_>) + Send),
     ) -> Result<Vec<String>, MigrateError> {
         let applied = if table_exists(client, ledger).await? { applied_versions(client, ledger).await? } else { BTreeSet::new() };
         let status = Status::compute(&self.files, &applied);
@@ -277,7 +310,7 @@ impl Migrator {
     }
 }
 
-async fn ensure_ledger(client: &Client, ledger: &LedgerTable, on: &mut dyn FnMut(Event<'_>)) -> Result<(), tokio_postgres::Error> {
+async fn ensure_ledger(client: &Client, ledger: &LedgerTable, on: &mut (dyn FnMut(Event<'_>) + Send)) -> Result<(), tokio_postgres::Error> {
     match client.batch_execute(&ledger.create_sql()).await {
         Err(e) if e.code().map(|c| c.code()) == Some("3F000") => {
             on(Event::CreatingSchema(&ledger.schema));

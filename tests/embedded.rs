@@ -1,0 +1,66 @@
+//! The library API for embedded boot: migrations compiled into the binary, applied by several
+//! tasks at once with the same lock and errors as the command line.
+
+mod common;
+
+use include_dir::{Dir, include_dir};
+use squashmate::ledger::{MigrateError, Migrator};
+
+static EXAMPLE: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/db/migrations");
+
+#[tokio::test]
+async fn embedded_migrations_boot_many_tasks_at_once() {
+    let server = common::local_server().await;
+    let db = server.create_database(None).await.unwrap();
+    let url = server.url(&db);
+    let migrator = Migrator::from_embedded(&EXAMPLE).unwrap();
+    assert_eq!(migrator.files().len(), 30);
+    let tasks: Vec<_> = (0..6)
+        .map(|_| {
+            let (migrator, url) = (migrator.clone(), url.clone());
+            tokio::spawn(async move { migrator.up_url(&url, &mut |_| {}).await.map(|applied| applied.len()) })
+        })
+        .collect();
+    let mut total = 0;
+    for task in tasks {
+        total += task.await.unwrap().unwrap();
+    }
+    assert_eq!(total, 30, "each migration applied exactly once across the tasks");
+    let status = migrator.status(&server.connect(&db).await.unwrap()).await.unwrap();
+    assert_eq!((status.applied_count(), status.pending().count()), (30, 0));
+}
+
+#[tokio::test]
+async fn a_boot_failure_names_the_file_and_line_without_the_password() {
+    let server = common::local_server().await;
+    let db = server.create_database(None).await.unwrap();
+    let client = server.connect(&db).await.unwrap();
+    client.batch_execute("create role app login password 'hunter2'; grant all on schema public to app").await.unwrap();
+    let migrator = Migrator::from_sources([
+        ("1_ok.sql".into(), "-- migrate:up\ncreate table ok (a int);\n-- migrate:down\n".to_string()),
+        ("2_bad.sql".into(), "-- migrate:up\n\ncreate table bad (a int);\nalter table bad add column a int;\n-- migrate:down\n".to_string()),
+    ])
+    .unwrap();
+    let info = server.connect_info();
+    let url = format!("postgres://app:hunter2@{}:{}/{db}?sslmode=disable", info.host, info.port);
+    let err = migrator.up_url(&url, &mut |_| {}).await.unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("2_bad.sql:4:1"), "{text}");
+    assert!(text.contains("column \"a\" of relation \"bad\" already exists"), "{text}");
+    assert!(matches!(&err, MigrateError::Migration { done, .. } if done == &["1_ok.sql"]), "{err:?}");
+
+    // A connection failure names the database with the password hidden.
+    let wrong = format!("postgres://app:hunter2@{}:{}/no_such_db?sslmode=disable", info.host, info.port);
+    let err = migrator.up_url(&wrong, &mut |_| {}).await.unwrap_err().to_string();
+    assert!(!err.contains("hunter2"), "{err}");
+    assert!(err.contains("no_such_db"), "{err}");
+    assert!(err.contains("********"), "{err}");
+}
+
+#[test]
+fn files_with_problems_are_refused_before_touching_a_database() {
+    let err = Migrator::from_sources([("1_x.sql".into(), "-- migrate:up\nselec 1;\n".to_string())]).unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("problem(s) in the migration files, nothing was applied"), "{text}");
+    assert!(text.contains("1_x.sql"), "{text}");
+}
