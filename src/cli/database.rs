@@ -30,6 +30,12 @@ impl Target {
         connect(&self.url).await
     }
 
+    /// Two clients at once: one to migrate on, one to hold the migration lock.
+    pub async fn connect_pair(&self) -> anyhow::Result<(Client, Client)> {
+        let (a, b) = tokio::join!(self.connect(), self.connect());
+        Ok((a.map_err(|e| anyhow!(describe(&e)))?, b.map_err(|e| anyhow!(describe(&e)))?))
+    }
+
     /// A client for the server's `postgres` database (to create or drop this one).
     pub async fn connect_server(&self) -> anyhow::Result<Client> {
         connect(&self.url.with_database("postgres")).await.map_err(|e| anyhow!(describe(&e)))

@@ -1,8 +1,6 @@
 //! `up` and `migrate`: apply pending migrations under the migration lock, with dbmate's output.
 
-use anyhow::anyhow;
-
-use super::database::{Target, describe};
+use super::database::Target;
 use super::{Cli, EXIT_OK, admin, schema_file};
 use crate::ledger::{Event, Migrator};
 
@@ -18,8 +16,7 @@ pub async fn run(cli: &Cli, create_first: bool) -> anyhow::Result<u8> {
             }
         }
     }
-    let client = target.connect().await.map_err(|e| anyhow!(describe(&e)))?;
-    let lock_client = target.connect().await.map_err(|e| anyhow!(describe(&e)))?;
+    let (client, lock_client) = target.connect_pair().await?;
     migrator.up(&client, &lock_client, &mut print_event).await?;
     schema_file::dump_after_change(cli, &target).await;
     Ok(EXIT_OK)

@@ -15,7 +15,7 @@ use super::lock::{LockError, acquire, lock_key, release};
 use super::status::Status;
 use super::table::LedgerTable;
 use crate::lint::lint;
-use crate::migration::{DiscoverError, Discovery, MigrationFile, discover};
+use crate::migration::{Depth, DiscoverError, Discovery, MigrationFile, discover_to};
 use crate::report::Diagnostic;
 
 /// Something worth telling the user while migrating.
@@ -151,9 +151,11 @@ pub struct Migrator {
 }
 
 impl Migrator {
-    /// Reads the migrations in `dirs`; refuses files with problems.
+    /// Reads the migrations in `dirs`; refuses files with structural problems (markers,
+    /// duplicate versions). Statements are parsed, and checked, only for files about to run,
+    /// so a no-op boot stays cheap.
     pub fn from_dirs(dirs: &[PathBuf]) -> Result<Self, MigrateError> {
-        Self::from_discovery(discover(dirs)?)
+        Self::from_discovery(discover_to(dirs, Depth::Markers)?)
     }
 
     /// Uses migrations embedded in the binary with `include_dir::include_dir!`.
@@ -167,7 +169,8 @@ impl Migrator {
 
     /// Uses migrations given as (path, text) pairs; paths not named like migrations are skipped.
     pub fn from_sources(sources: impl IntoIterator<Item = (PathBuf, String)>) -> Result<Self, MigrateError> {
-        let mut files: Vec<MigrationFile> = sources.into_iter().filter_map(|(path, text)| MigrationFile::parse(path, text)).collect();
+        let mut files: Vec<MigrationFile> =
+            sources.into_iter().filter_map(|(path, text)| MigrationFile::parse_markers(path, text)).collect();
         files.sort_by(|a, b| a.filename.cmp(&b.filename));
         Self::from_discovery(Discovery { files, rejected: Vec::new() })
     }
@@ -209,7 +212,8 @@ impl Migrator {
         let connect = || async {
             super::connect(&parsed).await.map_err(|source| MigrateError::Connect { url: parsed.redacted(), source })
         };
-        let (client, lock_client) = (connect().await?, connect().await?);
+        let (client, lock_client) = tokio::join!(connect(), connect());
+        let (client, lock_client) = (client?, lock_client?);
         let mut options = self.options.clone();
         if options.search_path.is_empty() {
             options.search_path = parsed.search_path();
@@ -218,9 +222,8 @@ impl Migrator {
     }
 
     async fn apply_pending(&self, client: &Client, ledger: &LedgerTable, on: &mut (dyn FnMut(Event<'_>) + Send)) -> Result<Vec<String>, MigrateError> {
-        ensure_ledger(client, ledger, on).await?;
-        let applied = applied_versions(client, ledger).await?;
-        let pending: Vec<&MigrationFile> = self.files.iter().filter(|f| !applied.contains(&f.version)).collect();
+        let applied = ensure_ledger_and_list(client, ledger, on).await?;
+        let pending = ready_to_run(self.files.iter().filter(|f| !applied.contains(&f.version)))?;
         if self.options.strict {
             let highest = self.files.iter().filter(|f| applied.contains(&f.version)).map(|f| &f.version).max();
             if let (Some(first), Some(highest)) = (pending.first(), highest) {
@@ -230,7 +233,7 @@ impl Migrator {
             }
         }
         let mut done = Vec::new();
-        for file in pending {
+        for file in &pending {
             on(Event::Applying(file));
             match run_file(client, file, ledger, Way::Up, self.options.count_rows).await {
                 Ok(run) => {
@@ -290,6 +293,7 @@ impl Migrator {
                 };
                 return Err(MigrateError::NoFileFor { version: version.clone(), why });
             };
+            let file = &ready_to_run([file])?[0];
             on(Event::RollingBack(file));
             match run_file(client, file, ledger, Way::Down, self.options.count_rows).await {
                 Ok(run) => {
@@ -310,15 +314,38 @@ impl Migrator {
     }
 }
 
-async fn ensure_ledger(client: &Client, ledger: &LedgerTable, on: &mut (dyn FnMut(Event<'_>) + Send)) -> Result<(), tokio_postgres::Error> {
-    match client.batch_execute(&ledger.create_sql()).await {
+/// The files, with statements parsed; refuses if any has a problem (nothing has run yet).
+fn ready_to_run<'a>(files: impl IntoIterator<Item = &'a MigrationFile>) -> Result<Vec<MigrationFile>, MigrateError> {
+    let mut files: Vec<MigrationFile> = files.into_iter().cloned().collect();
+    files.iter_mut().for_each(MigrationFile::parse_statements);
+    let found = Discovery { files, rejected: Vec::new() };
+    let problems = lint(&found);
+    if problems.is_empty() { Ok(found.files) } else { Err(MigrateError::Invalid(problems)) }
+}
+
+/// Creates the ledger if missing (and its schema, as dbmate does) and lists the applied
+/// versions — one round trip when the schema exists.
+async fn ensure_ledger_and_list(
+    client: &Client,
+    ledger: &LedgerTable,
+    on: &mut (dyn FnMut(Event<'_>) + Send),
+) -> Result<BTreeSet<String>, tokio_postgres::Error> {
+    let both = format!("{};\n{}", ledger.create_sql(), ledger.select_sql());
+    let messages = match client.simple_query(&both).await {
         Err(e) if e.code().map(|c| c.code()) == Some("3F000") => {
             on(Event::CreatingSchema(&ledger.schema));
             client.batch_execute(&format!("create schema if not exists {}", ledger.schema_sql)).await?;
-            client.batch_execute(&ledger.create_sql()).await
+            client.simple_query(&both).await?
         }
-        other => other,
-    }
+        other => other?,
+    };
+    Ok(messages
+        .into_iter()
+        .filter_map(|m| match m {
+            tokio_postgres::SimpleQueryMessage::Row(row) => row.get(0).map(String::from),
+            _ => None,
+        })
+        .collect())
 }
 
 async fn table_exists(client: &Client, ledger: &LedgerTable) -> Result<bool, tokio_postgres::Error> {

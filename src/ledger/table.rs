@@ -44,17 +44,15 @@ impl LedgerTable {
             Some((schema, table)) => (Some(schema.to_string()), table.to_string()),
             None => (url_search_path.first().cloned(), name.to_string()),
         };
-        let schema = match schema.filter(|s| !s.is_empty()) {
-            Some(s) => s,
-            None => client
-                .query_one("select current_schema()", &[])
-                .await?
-                .get::<_, Option<String>>(0)
-                .filter(|s| !s.is_empty())
-                .unwrap_or_else(|| "public".into()),
-        };
-        let row = client.query_one("select quote_ident($1), quote_ident($2)", &[&schema, &table]).await?;
-        Ok(LedgerTable { schema_sql: row.get(0), table_sql: row.get(1), schema, table })
+        // One round trip: the schema falls back to current_schema(), then public; the server quotes.
+        let row = client
+            .query_one(
+                "select s, quote_ident(s), quote_ident($2) from (select coalesce(nullif($1, ''), current_schema(), 'public') as s) x",
+                &[&schema.unwrap_or_default(), &table],
+            )
+            .await?;
+        let (schema, schema_sql, table_sql): (String, String, String) = (row.get(0), row.get(1), row.get(2));
+        Ok(LedgerTable { schema_sql, table_sql, schema, table })
     }
 
     /// `schema.table` ready for SQL.

@@ -10,7 +10,9 @@ pub fn lint(found: &Discovery) -> Vec<Diagnostic> {
     let mut diagnostics = found.rejected.clone();
     for file in &found.files {
         let mut problems = file.problems.clone();
-        problems.extend(transaction_problems(file));
+        if file.statements_parsed {
+            problems.extend(transaction_problems(file));
+        }
         problems.sort_by_key(|p| p.offset);
         diagnostics.extend(problems.into_iter().map(|p| Diagnostic::from_problem(&file.source, p)));
     }

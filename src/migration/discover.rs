@@ -34,28 +34,44 @@ pub struct Discovery {
     pub rejected: Vec<Diagnostic>,
 }
 
-/// Reads every migration in `dirs`.
+/// How much of each file to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Depth {
+    /// Markers and sections only (enough to know versions and options).
+    Markers,
+    /// Also every statement, parsed with PostgreSQL's parser.
+    Statements,
+}
+
+/// Reads every migration in `dirs`, statements included.
 pub fn discover(dirs: &[PathBuf]) -> Result<Discovery, DiscoverError> {
+    discover_to(dirs, Depth::Statements)
+}
+
+/// Reads every migration in `dirs` to the given depth.
+pub fn discover_to(dirs: &[PathBuf], depth: Depth) -> Result<Discovery, DiscoverError> {
     let mut found = Discovery::default();
     for dir in dirs {
         if !dir.is_dir() {
             return Err(DiscoverError::Missing(dir.clone()));
         }
-        for entry in WalkDir::new(dir).min_depth(1).max_depth(1).follow_links(true).sort_by_file_name() {
+        for entry in WalkDir::new(dir).min_depth(1).max_depth(1).follow_links(true) {
             let entry = entry.map_err(|e| DiscoverError::Io {
                 path: e.path().unwrap_or(dir).to_path_buf(),
                 source: e.into_io_error().unwrap_or_else(|| std::io::Error::other("filesystem loop")),
             })?;
             if entry.file_type().is_file() {
-                read_entry(entry.path(), &mut found)?;
+                read_entry(entry.path(), depth, &mut found)?;
             }
         }
     }
+    // Sorted once here, by the cached names (walkdir's sorting re-parses paths per comparison).
     found.files.sort_by(|a, b| a.filename.cmp(&b.filename));
+    found.rejected.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(found)
 }
 
-fn read_entry(path: &Path, found: &mut Discovery) -> Result<(), DiscoverError> {
+fn read_entry(path: &Path, depth: Depth, found: &mut Discovery) -> Result<(), DiscoverError> {
     let Some(name) = path.file_name().map(|n| n.to_string_lossy().into_owned()) else {
         return Ok(());
     };
@@ -72,7 +88,10 @@ fn read_entry(path: &Path, found: &mut Discovery) -> Result<(), DiscoverError> {
     }
     let bytes = std::fs::read(path).map_err(|source| DiscoverError::Io { path: path.to_path_buf(), source })?;
     match String::from_utf8(bytes) {
-        Ok(text) => found.files.extend(MigrationFile::parse(path, text)),
+        Ok(text) => found.files.extend(match depth {
+            Depth::Markers => MigrationFile::parse_markers(path, text),
+            Depth::Statements => MigrationFile::parse(path, text),
+        }),
         Err(err) => {
             let valid = err.utf8_error().valid_up_to();
             let lossy = String::from_utf8_lossy(err.as_bytes()).into_owned();

@@ -8,7 +8,7 @@ use regex::Regex;
 
 use super::checksum::checksum;
 use super::problem::Problem;
-use super::sections::{Section, parse_sections};
+use super::sections::{Section, lookalike_markers, parse_sections};
 use super::source::SourceText;
 use super::statements::split_statements;
 
@@ -33,34 +33,61 @@ pub struct MigrationFile {
     pub sections: Vec<Section>,
     /// Problems found while reading markers and statements.
     pub problems: Vec<Problem>,
-    /// blake3 of the normalised text.
-    pub checksum: String,
+    /// Whether blocks have been split into statements (see [`Self::parse_statements`]).
+    pub statements_parsed: bool,
 }
 
 impl MigrationFile {
-    /// Reads a migration from its text; `path` must end in a dbmate migration filename.
-    ///
-    /// Returns `None` when the file name is not a migration name.
+    /// Reads a migration from its text, statements included; `path` must end in a dbmate
+    /// migration filename. Returns `None` when the file name is not a migration name.
     pub fn parse(path: impl Into<PathBuf>, text: String) -> Option<Self> {
+        let mut file = Self::parse_markers(path, text)?;
+        file.parse_statements();
+        Some(file)
+    }
+
+    /// Reads only the markers and sections (cheap); statements come with [`Self::parse_statements`].
+    pub fn parse_markers(path: impl Into<PathBuf>, text: String) -> Option<Self> {
         let path = path.into();
         let filename = path.file_name()?.to_str()?.to_string();
         let version = version_of(&filename)?.to_string();
-        let (mut sections, mut problems) = parse_sections(&text);
-        for section in &mut sections {
+        let (sections, problems) = parse_sections(&text);
+        Some(MigrationFile {
+            source: SourceText::new(path, text),
+            filename,
+            version,
+            sections,
+            problems,
+            statements_parsed: false,
+        })
+    }
+
+    /// Splits every block into statements with PostgreSQL's parser (once).
+    pub fn parse_statements(&mut self) {
+        if self.statements_parsed {
+            return;
+        }
+        let text = self.source.text();
+        self.problems.extend(lookalike_markers(text));
+        for section in &mut self.sections {
             for block in [&mut section.up, &mut section.down] {
-                let (statements, statement_problems) = split_statements(&text, block.body.clone());
+                let (statements, statement_problems) = split_statements(text, block.body.clone());
                 block.statements = statements;
-                problems.extend(statement_problems);
+                self.problems.extend(statement_problems);
             }
         }
-        problems.sort_by_key(|p| p.offset);
-        let checksum = checksum(&text);
-        Some(MigrationFile { source: SourceText::new(path, text), filename, version, sections, problems, checksum })
+        self.problems.sort_by_key(|p| p.offset);
+        self.statements_parsed = true;
     }
 
     /// Whether every up block runs in a transaction, so the file can be applied as one.
     pub fn up_is_transactional(&self) -> bool {
         self.sections.iter().all(|s| s.up.options.transaction())
+    }
+
+    /// blake3 of the normalised text (see [`super::checksum`]).
+    pub fn checksum(&self) -> String {
+        checksum(self.source.text())
     }
 
     /// The file's path.

@@ -10,7 +10,7 @@ mod source;
 mod statements;
 
 pub use checksum::{checksum, normalise};
-pub use discover::{DiscoverError, Discovery, discover};
+pub use discover::{Depth, DiscoverError, Discovery, discover, discover_to};
 pub use file::{MigrationFile, version_of};
 pub use problem::Problem;
 pub use sections::{Block, BlockOptions, Direction, Section, parse_sections};

@@ -11,10 +11,10 @@ use regex::Regex;
 use super::problem::Problem;
 use super::statements::Statement;
 
-static UP_MARKER: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?m)^--\s*migrate:up(\s*$|\s+\S+)").expect("static regex"));
-static DOWN_MARKER: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?m)^--\s*migrate:down(\s*$|\s+\S+)").expect("static regex"));
+/// dbmate's up and down patterns (`(?m)^--\s*migrate:up(\s*$|\s+\S+)`, and `down`) as one,
+/// so a file is scanned once.
+static MARKER: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?m)^--\s*migrate:(up|down)(\s*$|\s+\S+)").expect("static regex"));
 static DIRECTIVE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^--\s*migrate:(up|down)").expect("static regex"));
 /// Lines a person meant as markers but that dbmate's patterns do not match.
@@ -79,14 +79,13 @@ struct Marker {
 /// problem found.
 pub fn parse_sections(text: &str) -> (Vec<Section>, Vec<Problem>) {
     let mut problems = Vec::new();
-    let mut markers: Vec<Marker> = UP_MARKER
-        .find_iter(text)
-        .map(|m| Marker { direction: Direction::Up, start: m.start() })
-        .chain(DOWN_MARKER.find_iter(text).map(|m| Marker { direction: Direction::Down, start: m.start() }))
+    let markers: Vec<Marker> = MARKER
+        .captures_iter(text)
+        .map(|c| {
+            let direction = if &c[1] == "up" { Direction::Up } else { Direction::Down };
+            Marker { direction, start: c.get(0).expect("whole match").start() }
+        })
         .collect();
-    markers.sort_by_key(|m| m.start);
-
-    lookalike_markers(text, &markers, &mut problems);
 
     if text.starts_with('\u{feff}') {
         problems.push(Problem::at(
@@ -220,13 +219,17 @@ fn option_problems(block: &Block, problems: &mut Vec<Problem>) {
     }
 }
 
-fn lookalike_markers(text: &str, markers: &[Marker], problems: &mut Vec<Problem>) {
+/// Lines meant as markers that dbmate's patterns do not match (`-- migrate: up`, indented, …).
+pub fn lookalike_markers(text: &str) -> Vec<Problem> {
+    let mut problems = Vec::new();
     for found in LOOKALIKE_MARKER.find_iter(text) {
         let line_start = text[..found.start()].rfind('\n').map_or(0, |i| i + 1);
         if line_start != found.start() && !text[line_start..found.start()].trim().is_empty() {
             continue;
         }
-        if markers.iter().any(|m| m.start == found.start()) {
+        let line = &text[found.start()..];
+        let line = &line[..line.find('\n').unwrap_or(line.len())];
+        if MARKER.find(line).is_some_and(|m| m.start() == 0) {
             continue;
         }
         let direction = found.as_str().to_lowercase().contains("up");
@@ -238,6 +241,7 @@ fn lookalike_markers(text: &str, markers: &[Marker], problems: &mut Vec<Problem>
             format!("write exactly `{wanted}` at the start of the line"),
         ));
     }
+    problems
 }
 
 /// Offset of the first line that is neither blank nor a `--` comment.
@@ -258,7 +262,9 @@ mod tests {
     use super::*;
 
     fn codes(text: &str) -> Vec<&'static str> {
-        parse_sections(text).1.into_iter().map(|p| p.code).collect()
+        let mut problems = parse_sections(text).1;
+        problems.splice(0..0, lookalike_markers(text));
+        problems.into_iter().map(|p| p.code).collect()
     }
 
     #[test]
