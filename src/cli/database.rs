@@ -31,9 +31,9 @@ impl Target {
     }
 
     /// Two clients at once: one to migrate on, one to hold the migration lock.
-    pub async fn connect_pair(&self) -> anyhow::Result<(Client, Client)> {
+    pub async fn connect_pair(&self) -> Result<(Client, Client), ConnectError> {
         let (a, b) = tokio::join!(self.connect(), self.connect());
-        Ok((a.map_err(|e| anyhow!(describe(&e)))?, b.map_err(|e| anyhow!(describe(&e)))?))
+        Ok((a?, b?))
     }
 
     /// A client for the server's `postgres` database (to create or drop this one).

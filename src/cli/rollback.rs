@@ -1,6 +1,8 @@
 //! `rollback`/`down`: one step as dbmate, or `--steps N`, or `--to VERSION`.
 
-use super::database::Target;
+use anyhow::anyhow;
+
+use super::database::{Target, describe};
 use super::migrate::print_event;
 use super::{Cli, EXIT_OK, schema_file};
 use crate::ledger::{Migrator, RollbackTarget};
@@ -14,7 +16,7 @@ pub async fn run(cli: &Cli, steps: Option<usize>, to: Option<String>) -> anyhow:
         (Some(n), None) => RollbackTarget::Steps(n),
         (None, None) => RollbackTarget::Steps(1),
     };
-    let (client, lock_client) = target.connect_pair().await?;
+    let (client, lock_client) = target.connect_pair().await.map_err(|e| anyhow!(describe(&e)))?;
     migrator.rollback(&client, &lock_client, &how, &mut print_event).await?;
     schema_file::dump_after_change(cli, &target).await;
     Ok(EXIT_OK)

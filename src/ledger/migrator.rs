@@ -284,7 +284,7 @@ impl Migrator {
         if chosen.is_empty() && matches!(target, RollbackTarget::Steps(_)) {
             return Err(MigrateError::NothingToRollBack);
         }
-        let mut done = Vec::new();
+        let mut to_run = Vec::new();
         for version in chosen {
             let Some(file) = self.files.iter().find(|f| &f.version == version) else {
                 let why = match status.orphans.iter().find(|o| &o.version == version).and_then(|o| o.covered_by.clone()) {
@@ -293,7 +293,12 @@ impl Migrator {
                 };
                 return Err(MigrateError::NoFileFor { version: version.clone(), why });
             };
-            let file = &ready_to_run([file])?[0];
+            to_run.push(file);
+        }
+        // Every file is checked before the first one runs.
+        let to_run = ready_to_run(to_run)?;
+        let mut done = Vec::new();
+        for file in &to_run {
             on(Event::RollingBack(file));
             match run_file(client, file, ledger, Way::Down, self.options.count_rows).await {
                 Ok(run) => {
