@@ -18,7 +18,7 @@ pub enum ConnectError {
     #[error("TLS setup: {0}; check sslrootcert in the database URL")]
     Tls(String),
     /// The server refused or could not be reached.
-    #[error("{0}")]
+    #[error("{}", with_causes(.0))]
     Postgres(#[from] tokio_postgres::Error),
 }
 
@@ -30,6 +30,21 @@ impl ConnectError {
             _ => None,
         }
     }
+}
+
+/// An error and its causes on one line (`error performing TLS handshake: certificate verify failed`).
+pub fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(inner) = cause {
+        let part = inner.to_string();
+        if !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        cause = inner.source();
+    }
+    text
 }
 
 /// Connects to `url`; the connection runs on a spawned task.

@@ -11,7 +11,7 @@ mod status;
 mod table;
 
 pub use apply_error::{ApplyError, StatementFailure};
-pub use connect::{ConnectError, connect};
+pub use connect::{ConnectError, connect, with_causes};
 pub use database_url::{DatabaseUrl, SslMode, UrlError, redact_text};
 pub use file_unit::{FileRun, Way, apply_file, run_file};
 pub use lock::{LOCK_NAMESPACE, LockError, lock_key};
