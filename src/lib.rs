@@ -2,7 +2,7 @@
 //!
 //! Layers, each depending only on those below it:
 //! - [`cli`]: the command line (clap definitions, output).
-//! - [`lint`], [`replay`]: the jobs.
+//! - [`lint`], [`replay`], [`gate`]: the jobs.
 //! - [`dump`]: pg_dump and its post-processing.
 //! - [`ledger`], [`server`]: applying migrations to a live database; throwaway servers.
 //! - [`baseline`]: what a squash baseline replaced.
@@ -13,6 +13,7 @@ pub mod baseline;
 pub mod chaingen;
 pub mod cli;
 pub mod dump;
+pub mod gate;
 pub mod ledger;
 pub mod lint;
 pub mod migration;

@@ -4,6 +4,8 @@
 mod admin;
 mod database;
 mod env_file;
+mod gate;
+mod hash;
 mod lint;
 mod migrate;
 mod new;
@@ -126,6 +128,37 @@ pub enum Command {
     Wait,
     /// Check every migration file without touching a database; report every problem.
     Lint(FormatArgs),
+    /// Write `migrations.sum` (chained hashes of every migration); `--check` verifies it.
+    Hash {
+        /// Verify instead of writing.
+        #[arg(long)]
+        check: bool,
+        /// The sum file (default: beside the first migrations directory, `db/migrations.sum`).
+        #[arg(long)]
+        sum_file: Option<PathBuf>,
+        /// Output format.
+        #[command(flatten)]
+        format: FormatArgs,
+    },
+    /// CI check: no applied migration modified, deleted or renamed between two revisions,
+    /// except by an honest `[squash-baseline]` squash.
+    Gate {
+        /// The base revision (e.g. origin/main).
+        #[arg(long)]
+        base: String,
+        /// The head revision.
+        #[arg(long, default_value = "HEAD")]
+        head: String,
+        /// Allow new migrations older than the newest one on base.
+        #[arg(long)]
+        allow_out_of_order: bool,
+        /// The sum file (default: `db/migrations.sum`).
+        #[arg(long)]
+        sum_file: Option<PathBuf>,
+        /// Output format.
+        #[command(flatten)]
+        format: FormatArgs,
+    },
     /// Apply the whole chain to a fresh database on an ephemeral server, timing each file.
     Replay {
         /// Output format for a failure.
@@ -163,7 +196,7 @@ pub async fn main_with_args(args: Vec<OsString>) -> u8 {
 
 /// Runs a parsed command line and returns the process exit code.
 pub async fn run(cli: Cli) -> u8 {
-    if cli.wait && !matches!(cli.command, Command::Wait | Command::New { .. } | Command::Lint(_) | Command::Replay { .. }) {
+    if cli.wait && !matches!(cli.command, Command::Wait | Command::New { .. } | Command::Lint(_) | Command::Replay { .. } | Command::Hash { .. } | Command::Gate { .. }) {
         if let Err(error) = admin::wait(&cli).await {
             eprintln!("Error: {}", crate::ledger::redact_text(&format!("{error:#}")));
             return EXIT_ERROR;
@@ -181,6 +214,15 @@ pub async fn run(cli: Cli) -> u8 {
         Command::Dump { extra } => schema_file::dump(&cli, extra).await,
         Command::Load => schema_file::load(&cli).await,
         Command::Lint(args) => lint::run(&cli.migrations_dir, args.format),
+        Command::Hash { check, sum_file, format } => hash::run(&cli.migrations_dir, sum_file.as_deref(), *check, format.format),
+        Command::Gate { base, head, allow_out_of_order, sum_file, format } => gate::run(&gate::GateArgs {
+            dirs: &cli.migrations_dir,
+            sum_file: sum_file.as_deref(),
+            base,
+            head,
+            allow_out_of_order: *allow_out_of_order,
+            format: format.format,
+        }),
         Command::Replay { format, server } => replay::run(&cli.migrations_dir, format.format, server).await,
     };
     match result {

@@ -8,6 +8,7 @@ mod problem;
 mod sections;
 mod source;
 mod statements;
+mod tokens;
 
 pub use checksum::{checksum, normalise};
 pub use discover::{Depth, DiscoverError, Discovery, discover, discover_to};
@@ -16,3 +17,4 @@ pub use problem::Problem;
 pub use sections::{Block, BlockOptions, Direction, Section, parse_sections};
 pub use source::{LineCol, SourceText};
 pub use statements::{ConcurrentIndex, Statement};
+pub use tokens::same_tokens;

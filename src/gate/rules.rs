@@ -1,0 +1,262 @@
+//! The gate's rules, as a pure function of what git said: an applied migration is never
+//! edited, deleted or renamed to another version; new ones come after every applied one; and
+//! the one exception is an honest squash — a `[squash-baseline]` commit whose baseline header
+//! names exactly the deleted versions and their chain hash, left untouched afterwards.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use super::git::{Commit, TreeEntry};
+use super::sum::{SumMismatch, chain_hash, check as check_sum};
+use crate::baseline::BaselineHeader;
+use crate::lint::lint;
+use crate::migration::{Discovery, MigrationFile, same_tokens, version_of};
+use crate::report::Diagnostic;
+
+/// The commit-message word that marks a squash.
+pub const SENTINEL: &str = "[squash-baseline]";
+
+/// Everything the rules look at.
+#[derive(Debug)]
+pub struct GateInput<'a> {
+    /// Files in the migrations directories at base (paths from the repository root).
+    pub base: &'a [TreeEntry],
+    /// The same at head.
+    pub head: &'a [TreeEntry],
+    /// Blob id → text, for every blob the rules need (all of head's, base's changed ones).
+    pub texts: &'a HashMap<String, String>,
+    /// Commits in base..head, newest first.
+    pub commits: &'a [Commit],
+    /// The `migrations.sum` path, and its text at head when it exists.
+    pub sum: (&'a str, Option<&'a str>),
+    /// Allow new migrations older than the newest on base.
+    pub allow_out_of_order: bool,
+}
+
+fn filename(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}
+
+fn violation(path: &str, line: Option<usize>, code: &str, message: String, hint: &str) -> Diagnostic {
+    let mut d = Diagnostic::for_path(path, code, message, hint);
+    d.location = line.map(|line| crate::migration::LineCol { line, col: 1 });
+    d
+}
+
+/// The first line where two texts differ (1-based).
+fn first_difference(a: &str, b: &str) -> usize {
+    let (a, b) = (crate::migration::normalise(a), crate::migration::normalise(b));
+    a.lines().zip(b.lines()).position(|(x, y)| x.trim_end() != y.trim_end()).unwrap_or_else(|| a.lines().count().min(b.lines().count())) + 1
+}
+
+/// The migration files among `entries`, by path.
+fn migrations(entries: &[TreeEntry]) -> BTreeMap<&str, &TreeEntry> {
+    entries.iter().filter(|e| version_of(filename(&e.path)).is_some()).map(|e| (e.path.as_str(), e)).collect()
+}
+
+/// Every violation between base and head.
+pub fn check(input: &GateInput<'_>) -> Vec<Diagnostic> {
+    let text = |blob: &str| input.texts.get(blob).map(String::as_str).unwrap_or("");
+    let base = migrations(input.base);
+    let head = migrations(input.head);
+    let mut found = Vec::new();
+    let sentinels: Vec<&Commit> = input.commits.iter().filter(|c| c.message.contains(SENTINEL)).collect();
+    let touched_by_sentinel = |path: &str| sentinels.iter().find(|c| c.paths.iter().any(|p| p == path)).map(|c| short(&c.sha));
+
+    // Deleted, renamed and modified applied migrations.
+    let added: Vec<&TreeEntry> = head.iter().filter(|(p, _)| !base.contains_key(*p)).map(|(_, e)| *e).collect();
+    let mut rename_targets = BTreeSet::new();
+    let mut deleted: Vec<&TreeEntry> = Vec::new();
+    let mut modified: Vec<(&TreeEntry, &TreeEntry)> = Vec::new();
+    for (path, old) in &base {
+        match head.get(path) {
+            Some(new) if new.blob != old.blob && !same_tokens(text(&old.blob), text(&new.blob)) => modified.push((old, new)),
+            Some(_) => {}
+            None => {
+                let same_text = added.iter().find(|a| !rename_targets.contains(&a.path) && same_tokens(text(&old.blob), text(&a.blob)));
+                match same_text {
+                    Some(target) if version_of(filename(&target.path)) == version_of(filename(path)) => {
+                        rename_targets.insert(target.path.clone());
+                    }
+                    Some(target) => {
+                        rename_targets.insert(target.path.clone());
+                        found.push(violation(
+                            &target.path,
+                            None,
+                            "renamed-version",
+                            format!(
+                                "{path} was renamed to {} and its version changed from {} to {}: databases that applied it will apply it again",
+                                filename(&target.path),
+                                version_of(filename(path)).unwrap_or(""),
+                                version_of(filename(&target.path)).unwrap_or("")
+                            ),
+                            "keep the version digits when renaming a migration (dbmate allows renaming only then)",
+                        ));
+                    }
+                    None => deleted.push(old),
+                }
+            }
+        }
+    }
+
+    // The squash exception.
+    let squash = squash_verdict(input.commits, &deleted, &added, &modified, &sentinels, &text);
+    let baseline_path = squash.as_ref().ok().map(|b| b.path.clone());
+    match &squash {
+        Ok(_) => {}
+        Err(reason) => {
+            for old in &deleted {
+                found.push(violation(
+                    &old.path,
+                    None,
+                    "deleted",
+                    format!("applied migration {} was deleted{}", filename(&old.path), reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default()),
+                    "restore it; only a squash made by `squashmate squash` and committed with [squash-baseline] may delete migrations",
+                ));
+            }
+        }
+    }
+    for (old, new) in &modified {
+        if Some(&new.path) == baseline_path.as_ref() {
+            continue;
+        }
+        let in_sentinel = touched_by_sentinel(&new.path).map(|sha| format!(" (in the {SENTINEL} commit {sha}: a squash must not edit surviving migrations)")).unwrap_or_default();
+        found.push(violation(
+            &new.path,
+            Some(first_difference(text(&old.blob), text(&new.blob))),
+            "modified",
+            format!("applied migration {} was modified{in_sentinel}; databases that applied it will not see the change", filename(&new.path)),
+            "revert the edit and put the change in a new migration (`squashmate new NAME`)",
+        ));
+    }
+
+    // New migrations.
+    let newest_on_base = base.keys().filter_map(|p| version_of(filename(p))).max();
+    let mut new_files = Vec::new();
+    for entry in added.iter().filter(|a| !rename_targets.contains(&a.path)) {
+        if Some(&entry.path) == baseline_path.as_ref() {
+            continue;
+        }
+        let version = version_of(filename(&entry.path)).unwrap_or("");
+        if let Some(newest) = newest_on_base.filter(|n| !input.allow_out_of_order && version <= *n) {
+            found.push(violation(
+                &entry.path,
+                None,
+                "out-of-order",
+                format!("new migration version {version} is not after {newest}, the newest already on base: databases at base would apply it out of order"),
+                "recreate it with a new version (`squashmate new NAME`), or pass --allow-out-of-order if that is intended",
+            ));
+        }
+        new_files.extend(MigrationFile::parse(entry.path.clone(), text(&entry.blob).to_string()));
+    }
+    let added_paths: BTreeSet<&str> = added.iter().map(|a| a.path.as_str()).collect();
+    // Lint the new files, and duplicate versions that involve one.
+    let mut all_head: Vec<MigrationFile> = head
+        .values()
+        .filter(|e| !added_paths.contains(e.path.as_str()))
+        .filter_map(|e| MigrationFile::parse_markers(e.path.clone(), text(&e.blob).to_string()))
+        .collect();
+    all_head.extend(new_files);
+    all_head.sort_by(|a, b| a.filename.cmp(&b.filename));
+    let mut rejected: Vec<Diagnostic> = input
+        .head
+        .iter()
+        .filter(|e| version_of(filename(&e.path)).is_none() && !e.path.ends_with(".sum") && !input.base.iter().any(|b| b.path == e.path))
+        .filter(|e| looks_like_migration(filename(&e.path)))
+        .map(|e| Diagnostic::for_path(&e.path, "ignored-filename", format!("`{}` looks like a migration but dbmate ignores it", filename(&e.path)), "rename it to `<digits>_<name>.sql`"))
+        .collect();
+    rejected.sort_by(|a, b| a.path.cmp(&b.path));
+    let linted = lint(&Discovery { files: all_head, rejected });
+    found.extend(linted.into_iter().filter(|d| added_paths.contains(d.path.to_string_lossy().as_ref()) || d.code == "ignored-filename"));
+
+    // migrations.sum.
+    let (sum_path, sum_text) = input.sum;
+    let ordered: Vec<(String, String)> = {
+        let mut files: Vec<(&str, &TreeEntry)> = head.values().map(|e| (filename(&e.path), *e)).collect();
+        files.sort_by(|a, b| a.0.cmp(b.0));
+        files.into_iter().map(|(name, e)| (name.to_string(), text(&e.blob).to_string())).collect()
+    };
+    match sum_text.map(|s| check_sum(s, &ordered)) {
+        None => found.push(violation(sum_path, None, "sum-missing", format!("{sum_path} is missing"), "run `squashmate hash` and commit the file")),
+        Some(None) => {}
+        Some(Some(SumMismatch::Corrupt)) => found.push(violation(sum_path, Some(1), "sum-mismatch", format!("{sum_path} was edited by hand (its first line does not match)"), "run `squashmate hash` and commit the result")),
+        Some(Some(SumMismatch::File { filename, line, what })) => found.push(violation(
+            sum_path,
+            Some(line),
+            "sum-mismatch",
+            format!("{sum_path} does not match the migrations at head: {filename}: {what}"),
+            "run `squashmate hash` and commit the result (after making sure the change itself is allowed)",
+        )),
+    }
+    found.sort_by(|a, b| (&a.path, a.location, &a.code).cmp(&(&b.path, b.location, &b.code)));
+    found
+}
+
+fn looks_like_migration(name: &str) -> bool {
+    let lower = name.to_lowercase();
+    lower.ends_with(".sql") || (name.starts_with(|c: char| c.is_ascii_digit()) && lower.contains(".sql"))
+}
+
+fn short(sha: &str) -> String {
+    sha.chars().take(10).collect()
+}
+
+/// A squash the rules accept.
+struct Squash {
+    path: String,
+}
+
+/// Whether base..head holds an honest squash; `Err(Some(reason))` explains why not, `Err(None)`
+/// means nothing looks like a squash.
+fn squash_verdict<'t>(
+    commits: &[Commit],
+    deleted: &[&TreeEntry],
+    added: &[&TreeEntry],
+    modified: &[(&TreeEntry, &TreeEntry)],
+    sentinels: &[&Commit],
+    text: &dyn Fn(&str) -> &'t str,
+) -> Result<Squash, Option<String>> {
+    let candidates: Vec<&TreeEntry> = added
+        .iter()
+        .copied()
+        .chain(modified.iter().map(|(_, new)| *new))
+        .filter(|e| BaselineHeader::parse(text(&e.blob)).is_some())
+        .collect();
+    if deleted.is_empty() && candidates.is_empty() {
+        return Err(None);
+    }
+    let Some(sentinel) = sentinels.first() else {
+        return Err(Some(format!("no commit in the range carries {SENTINEL}")));
+    };
+    let [baseline] = candidates.as_slice() else {
+        return Err(Some(match candidates.len() {
+            0 => "the squash adds no baseline with a squashmate header".to_string(),
+            n => format!("the squash adds {n} baselines; there must be exactly one"),
+        }));
+    };
+    let header = BaselineHeader::parse(text(&baseline.blob)).expect("filtered on a header");
+    let mut gone: Vec<(&str, &TreeEntry)> = deleted.iter().map(|e| (version_of(filename(&e.path)).unwrap_or(""), *e)).collect();
+    gone.sort_by(|a, b| (filename(&a.1.path)).cmp(filename(&b.1.path)));
+    let gone_versions: BTreeSet<&str> = gone.iter().map(|(v, _)| *v).collect();
+    let listed: BTreeSet<&str> = header.replaces.iter().map(String::as_str).collect();
+    if gone_versions != listed {
+        let missing: Vec<&&str> = gone_versions.difference(&listed).collect();
+        let extra: Vec<&&str> = listed.difference(&gone_versions).collect();
+        return Err(Some(format!(
+            "the baseline {} header does not list exactly the deleted versions (deleted but not listed: {missing:?}; listed but not deleted: {extra:?})",
+            filename(&baseline.path)
+        )));
+    }
+    let chain: Vec<(String, String)> = gone.iter().map(|(_, e)| (filename(&e.path).to_string(), text(&e.blob).to_string())).collect();
+    if chain_hash(&chain) != header.chain_hash {
+        return Err(Some(format!(
+            "the baseline {} header's replaces-chain does not match the deleted files as they were on base",
+            filename(&baseline.path)
+        )));
+    }
+    // The baseline must not change after the squash commit (commits are newest first).
+    let sentinel_at = commits.iter().position(|c| c.sha == sentinel.sha).unwrap_or(0);
+    if let Some(later) = commits[..sentinel_at].iter().find(|c| c.paths.iter().any(|p| p == &baseline.path)) {
+        return Err(Some(format!("the baseline {} was edited again after the squash, in commit {}", filename(&baseline.path), short(&later.sha))));
+    }
+    Ok(Squash { path: baseline.path.clone() })
+}
