@@ -8,7 +8,7 @@ use anyhow::Context;
 
 use super::hash::default_sum_path;
 use super::{EXIT_FINDINGS, EXIT_OK};
-use crate::gate::{GateInput, GitError, Repo, check};
+use crate::gate::{GateInput, GitError, Repo, SENTINEL, check};
 use crate::report::{Format, render};
 
 /// What `gate` is asked.
@@ -64,7 +64,11 @@ pub fn run(args: &GateArgs<'_>) -> anyhow::Result<u8> {
     wanted.dedup();
     let texts: HashMap<String, String> =
         repo.blobs(&wanted)?.into_iter().map(|(id, bytes)| (id, String::from_utf8_lossy(&bytes).into_owned())).collect();
-    let commits = repo.commits(&base, &head, &pathspecs)?;
+    // Which paths each commit touched matters only for a squash (rare): read them only then.
+    let mut commits = repo.commit_messages(&base, &head)?;
+    if commits.iter().any(|c| c.message.contains(SENTINEL)) {
+        commits = repo.commits(&base, &head, &pathspecs)?;
+    }
     let (migration_base, migration_head): (Vec<_>, Vec<_>) = (
         base_tree.into_iter().filter(|e| e.path != sum_path).collect(),
         head_tree.iter().filter(|e| e.path != sum_path).cloned().collect(),

@@ -168,11 +168,22 @@ impl Repo {
         Ok(found)
     }
 
-    /// Commits in `base..head` touching `dirs`, newest first, with the paths they changed there.
-    pub fn commits(&self, base: &str, head: &str, dirs: &[String]) -> Result<Vec<Commit>, GitError> {
+    /// Commits in `base..head`, newest first, with their messages only (cheap: no diffs).
+    pub fn commit_messages(&self, base: &str, head: &str) -> Result<Vec<Commit>, GitError> {
+        self.log(&["--topo-order", "-z", "--format=%x1e%H%x1f%B%x1f", &format!("{base}..{head}")])
+    }
+
+    /// Commits in `base..head` touching `pathspecs`, newest first, with the paths they changed there.
+    pub fn commits(&self, base: &str, head: &str, pathspecs: &[String]) -> Result<Vec<Commit>, GitError> {
         let range = format!("{base}..{head}");
-        let mut args = vec!["log", "--topo-order", "-z", "--name-only", "--no-renames", "--format=%x1e%H%x1f%B%x1f", &range, "--"];
-        args.extend(dirs.iter().map(String::as_str));
+        let mut args = vec!["--topo-order", "-z", "--name-only", "--no-renames", "--format=%x1e%H%x1f%B%x1f", &range, "--"];
+        args.extend(pathspecs.iter().map(String::as_str));
+        self.log(&args)
+    }
+
+    fn log(&self, args: &[&str]) -> Result<Vec<Commit>, GitError> {
+        let mut args = args.to_vec();
+        args.insert(0, "log");
         let out = self.git(&args)?;
         let text = String::from_utf8_lossy(&out);
         Ok(text
