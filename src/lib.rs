@@ -2,7 +2,8 @@
 //!
 //! Layers, each depending only on those below it:
 //! - [`cli`]: the command line (clap definitions, output).
-//! - [`lint`], [`replay`], [`gate`]: the jobs.
+//! - [`lint`], [`replay`], [`gate`], [`drift`]: the jobs.
+//! - [`catalog`]: a live schema as a canonical model; fingerprints; differences.
 //! - [`dump`]: pg_dump and its post-processing.
 //! - [`ledger`], [`server`]: applying migrations to a live database; throwaway servers.
 //! - [`baseline`]: what a squash baseline replaced.
@@ -10,8 +11,10 @@
 #![warn(missing_docs)]
 
 pub mod baseline;
+pub mod catalog;
 pub mod chaingen;
 pub mod cli;
+pub mod drift;
 pub mod dump;
 pub mod gate;
 pub mod ledger;

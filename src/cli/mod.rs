@@ -3,6 +3,9 @@
 
 mod admin;
 mod database;
+mod diff;
+mod differences;
+mod drift;
 mod env_file;
 mod gate;
 mod hash;
@@ -159,6 +162,31 @@ pub enum Command {
         #[command(flatten)]
         format: FormatArgs,
     },
+    /// Compare two schemas; each side a postgres URL, a migrations directory (replayed) or a
+    /// schema .sql file (loaded). Exit 0 equal, 1 different.
+    Diff {
+        /// The left side (e.g. what the migrations say).
+        left: String,
+        /// The right side (e.g. the live database).
+        right: String,
+        /// Classes of differences to leave out.
+        #[command(flatten)]
+        compare: CompareArgs,
+        /// Which server to replay or load on.
+        #[command(flatten)]
+        server: ServerOptions,
+    },
+    /// Compare the live database (DATABASE_URL) with its own migrations at the versions its
+    /// ledger holds; every difference with its fix. Cosmetic differences are ignored unless
+    /// --ignore is given.
+    Drift {
+        /// Classes of differences to leave out.
+        #[command(flatten)]
+        compare: CompareArgs,
+        /// Which server to replay on.
+        #[command(flatten)]
+        server: ServerOptions,
+    },
     /// Apply the whole chain to a fresh database on an ephemeral server, timing each file.
     Replay {
         /// Output format for a failure.
@@ -168,6 +196,20 @@ pub enum Command {
         #[command(flatten)]
         server: ServerOptions,
     },
+}
+
+/// Options of the schema comparisons.
+#[derive(Debug, Clone, clap::Args)]
+pub struct CompareArgs {
+    /// Leave out differences of this class (repeatable): destructive, needs-confirm, safe, cosmetic.
+    #[arg(long, value_enum)]
+    pub ignore: Vec<crate::catalog::Class>,
+    /// Also compare grants and default privileges.
+    #[arg(long)]
+    pub privileges: bool,
+    /// How to print the differences.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
 }
 
 /// `--format` for commands that report findings.
@@ -196,7 +238,7 @@ pub async fn main_with_args(args: Vec<OsString>) -> u8 {
 
 /// Runs a parsed command line and returns the process exit code.
 pub async fn run(cli: Cli) -> u8 {
-    if cli.wait && !matches!(cli.command, Command::Wait | Command::New { .. } | Command::Lint(_) | Command::Replay { .. } | Command::Hash { .. } | Command::Gate { .. }) {
+    if cli.wait && !matches!(cli.command, Command::Wait | Command::New { .. } | Command::Lint(_) | Command::Replay { .. } | Command::Hash { .. } | Command::Gate { .. } | Command::Diff { .. }) {
         if let Err(error) = admin::wait(&cli).await {
             eprintln!("Error: {}", crate::ledger::redact_text(&format!("{error:#}")));
             return EXIT_ERROR;
@@ -223,6 +265,14 @@ pub async fn run(cli: Cli) -> u8 {
             allow_out_of_order: *allow_out_of_order,
             format: format.format,
         }),
+        Command::Diff { left, right, compare, server } => {
+            let introspect = crate::catalog::IntrospectOptions { privileges: compare.privileges, ..Default::default() };
+            diff::run(left, right, &compare.ignore, compare.format, introspect, server).await
+        }
+        Command::Drift { compare, server } => {
+            let ignore = if compare.ignore.is_empty() { vec![crate::catalog::Class::Cosmetic] } else { compare.ignore.clone() };
+            drift::run(&cli, &ignore, compare.format, compare.privileges, server).await
+        }
         Command::Replay { format, server } => replay::run(&cli.migrations_dir, format.format, server).await,
     };
     match result {

@@ -1,0 +1,107 @@
+//! Compares two catalogs. Objects whose names legitimately differ (auto-named constraints and
+//! indexes, owned sequences) are matched by definition first, then by name; a pair with the
+//! same definition and another name is a rename of its own (cosmetic) class.
+
+use std::collections::BTreeMap;
+
+use super::classify::{self, Class};
+use super::model::{Catalog, Object};
+
+/// One difference between the left and the right schema.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Difference {
+    /// Where: `table public.t / constraint t_kind_check / definition`.
+    pub path: String,
+    /// The left value (`absent` when the object is missing on the left).
+    pub left: String,
+    /// The right value.
+    pub right: String,
+    /// How much it matters.
+    pub class: Class,
+}
+
+const ABSENT: &str = "absent";
+const PRESENT: &str = "present";
+
+/// Every difference going from `left` to `right`, sorted by path.
+pub fn diff(left: &Catalog, right: &Catalog) -> Vec<Difference> {
+    let mut out = Vec::new();
+    let renameable = |o: &&Object| o.definition_key.is_some();
+    // Plain objects: matched by path.
+    let plain = |c: &'_ Catalog| -> BTreeMap<String, Object> {
+        c.objects.iter().filter(|(_, o)| !renameable(o)).map(|(k, o)| (k.clone(), o.clone())).collect()
+    };
+    let (l, r) = (plain(left), plain(right));
+    let gone_parents: Vec<String> = l.keys().filter(|k| !r.contains_key(*k)).cloned().collect();
+    let new_parents: Vec<String> = r.keys().filter(|k| !l.contains_key(*k)).cloned().collect();
+    let under = |parents: &[String], o: &Object| o.parent.as_ref().is_some_and(|p| parents.iter().any(|g| g == p));
+    for (path, lo) in &l {
+        match r.get(path) {
+            Some(ro) => compare_props(path, lo, ro, &mut out),
+            None if !under(&gone_parents, lo) => out.push(Difference { path: path.clone(), left: PRESENT.into(), right: ABSENT.into(), class: classify::removed(lo.kind) }),
+            None => {}
+        }
+    }
+    for (path, ro) in &r {
+        if !l.contains_key(path) && !under(&new_parents, ro) {
+            out.push(Difference { path: path.clone(), left: ABSENT.into(), right: PRESENT.into(), class: classify::added(ro.kind, &ro.props) });
+        }
+    }
+    // Renameable objects: by (parent, kind), definition first, then name.
+    let group = |c: &'_ Catalog| -> BTreeMap<(Option<String>, &'static str), Vec<Object>> {
+        let mut g: BTreeMap<(Option<String>, &'static str), Vec<Object>> = BTreeMap::new();
+        for o in c.objects.values().filter(|o| renameable(o)) {
+            g.entry((o.parent.clone(), o.kind)).or_default().push(o.clone());
+        }
+        g
+    };
+    let (lg, rg) = (group(left), group(right));
+    let keys: std::collections::BTreeSet<_> = lg.keys().chain(rg.keys()).cloned().collect();
+    for key in keys {
+        if key.0.as_ref().is_some_and(|p| gone_parents.contains(p) || new_parents.contains(p)) {
+            continue;
+        }
+        let mut lefts = lg.get(&key).cloned().unwrap_or_default();
+        let mut rights = rg.get(&key).cloned().unwrap_or_default();
+        // Same definition.
+        lefts.retain(|lo| {
+            let Some(i) = rights.iter().position(|ro| ro.definition_key == lo.definition_key) else { return true };
+            let ro = rights.remove(i);
+            if lo.name != ro.name {
+                out.push(Difference { path: format!("{} / name", lo.path()), left: lo.name.clone(), right: ro.name.clone(), class: Class::Cosmetic });
+            }
+            compare_props(&ro.path(), lo, &ro, &mut out);
+            false
+        });
+        // Same name, another definition.
+        lefts.retain(|lo| {
+            let Some(i) = rights.iter().position(|ro| ro.name == lo.name) else { return true };
+            let ro = rights.remove(i);
+            compare_props(&lo.path(), lo, &ro, &mut out);
+            false
+        });
+        for lo in lefts {
+            out.push(Difference { path: lo.path(), left: PRESENT.into(), right: ABSENT.into(), class: classify::removed(lo.kind) });
+        }
+        for ro in rights {
+            out.push(Difference { path: ro.path(), left: ABSENT.into(), right: PRESENT.into(), class: classify::added(ro.kind, &ro.props) });
+        }
+    }
+    out.sort_by(|a, b| a.path.cmp(&b.path));
+    out
+}
+
+fn compare_props(path: &str, lo: &Object, ro: &Object, out: &mut Vec<Difference>) {
+    let names: std::collections::BTreeSet<&&str> = lo.props.keys().chain(ro.props.keys()).collect();
+    for prop in names {
+        let (a, b) = (lo.props.get(*prop).map(String::as_str).unwrap_or(""), ro.props.get(*prop).map(String::as_str).unwrap_or(""));
+        if a != b {
+            out.push(Difference {
+                path: format!("{path} / {prop}"),
+                left: if a.is_empty() { "(none)".into() } else { a.to_string() },
+                right: if b.is_empty() { "(none)".into() } else { b.to_string() },
+                class: classify::changed(lo.kind, prop, a, b),
+            });
+        }
+    }
+}

@@ -1,0 +1,15 @@
+//! The judge: a live database read into a canonical model, fingerprinted, and compared with
+//! another so that no diverged schema is ever called converged.
+
+mod classify;
+mod diff;
+mod fingerprint;
+mod introspect;
+mod model;
+mod queries;
+
+pub use classify::Class;
+pub use diff::{Difference, diff};
+pub use fingerprint::{FORMAT, Fingerprint, fingerprint};
+pub use introspect::{IntrospectOptions, introspect};
+pub use model::{Catalog, Object};

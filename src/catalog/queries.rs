@@ -1,0 +1,214 @@
+//! The catalog queries, one per object kind (one round trip each), all returning text columns.
+//! They run inside [`super::introspect`]'s read-only snapshot with `search_path = ''`, so every
+//! `pg_get_*def` qualifies names the same way in every session.
+
+/// Namespaces that are never user schema.
+const USER_NS: &str = "n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_toast' AND n.nspname !~ '^pg_temp'";
+
+/// `oid` in catalog `catalog` does not belong to an extension.
+fn not_extension_member(oid: &str, catalog: &str) -> String {
+    format!("NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = '{catalog}'::regclass AND e.objid = {oid} AND e.deptype = 'e')")
+}
+
+/// Schemas: name, comment.
+pub fn schemas() -> String {
+    format!(
+        "SELECT quote_ident(n.nspname), coalesce(obj_description(n.oid, 'pg_namespace'), '') FROM pg_namespace n WHERE {USER_NS} AND {}",
+        not_extension_member("n.oid", "pg_namespace")
+    )
+}
+
+/// Extensions: name, version, schema.
+pub const EXTENSIONS: &str = "SELECT quote_ident(x.extname), x.extversion, quote_ident(n.nspname) FROM pg_extension x JOIN pg_namespace n ON n.oid = x.extnamespace WHERE x.extname <> 'plpgsql'";
+
+/// Tables, views, matviews, composite types: qualified name, relkind and properties.
+pub fn relations(ledger_table: &str) -> String {
+    format!(
+        "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname), c.relkind::text, c.relpersistence::text,
+                coalesce(pg_get_partkeydef(c.oid), ''),
+                CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) ELSE '' END,
+                coalesce((SELECT string_agg(p.oid::regclass::text, ', ' ORDER BY i.inhseqno) FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent WHERE i.inhrelid = c.oid), ''),
+                c.relrowsecurity::text, c.relforcerowsecurity::text, c.relreplident::text,
+                CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid, true) ELSE '' END,
+                coalesce(array_to_string(ARRAY(SELECT o FROM unnest(c.reloptions) o ORDER BY o), ', '), ''),
+                coalesce(obj_description(c.oid, 'pg_class'), '')
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE c.relkind IN ('r', 'p', 'f', 'v', 'm', 'c') AND {USER_NS} AND {}
+           AND NOT (c.relname = {} AND c.relkind = 'r')
+           AND NOT (c.relkind = 'c' AND EXISTS (SELECT 1 FROM pg_type t WHERE t.typrelid = c.oid AND {}))",
+        not_extension_member("c.oid", "pg_class"),
+        crate::sql::quote_literal(ledger_table),
+        not_extension_member("t.oid", "pg_type"),
+    )
+}
+
+/// Columns of those relations: relation, column, type, not null, default, identity,
+/// generated, collation, position among live columns, comment, owned sequence of a serial default.
+pub fn columns(ledger_table: &str) -> String {
+    format!(
+        "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname), c.relkind::text, quote_ident(a.attname),
+                format_type(a.atttypid, a.atttypmod), a.attnotnull::text,
+                coalesce(CASE WHEN a.attgenerated = '' THEN pg_get_expr(d.adbin, d.adrelid) END, ''),
+                a.attidentity::text,
+                coalesce(CASE WHEN a.attgenerated <> '' THEN pg_get_expr(d.adbin, d.adrelid) END, ''),
+                CASE WHEN a.attcollation <> t.typcollation AND a.attcollation <> 0 THEN (SELECT quote_ident(cn.nspname) || '.' || quote_ident(co.collname) FROM pg_collation co JOIN pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = a.attcollation) ELSE '' END,
+                row_number() OVER (PARTITION BY a.attrelid ORDER BY a.attnum)::text,
+                coalesce(col_description(c.oid, a.attnum), ''),
+                coalesce((SELECT s.seqincrement::text || ' ' || s.seqstart::text || ' ' || s.seqmin::text || ' ' || s.seqmax::text || ' ' || s.seqcache::text || ' ' || s.seqcycle::text
+                          FROM pg_depend dep JOIN pg_sequence s ON s.seqrelid = dep.objid
+                          WHERE dep.refobjid = c.oid AND dep.refobjsubid = a.attnum AND dep.classid = 'pg_class'::regclass AND dep.deptype = 'i'), '')
+         FROM pg_attribute a
+         JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+         JOIN pg_type t ON t.oid = a.atttypid
+         LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+         WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'f', 'v', 'm', 'c')
+           AND {USER_NS} AND {} AND NOT (c.relname = {} AND c.relkind = 'r')",
+        not_extension_member("c.oid", "pg_class"),
+        crate::sql::quote_literal(ledger_table),
+    )
+}
+
+/// Owned sequences (serial): sequence, owning relation, owning column — to replace their
+/// names in defaults.
+pub const OWNED_SEQUENCES: &str = "SELECT quote_ident(sn.nspname) || '.' || quote_ident(s.relname), quote_ident(s.relname), quote_ident(tn.nspname) || '.' || quote_ident(t.relname), quote_ident(a.attname)
+     FROM pg_depend d
+     JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S' JOIN pg_namespace sn ON sn.oid = s.relnamespace
+     JOIN pg_class t ON t.oid = d.refobjid JOIN pg_namespace tn ON tn.oid = t.relnamespace
+     JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = d.refobjsubid
+     WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass AND d.deptype = 'a'";
+
+/// Constraints on tables: table, name, type, definition, comment.
+pub fn constraints(ledger_table: &str) -> String {
+    format!(
+        "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname), quote_ident(con.conname), con.contype::text,
+                pg_get_constraintdef(con.oid), coalesce(obj_description(con.oid, 'pg_constraint'), '')
+         FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE con.contype IN ('p', 'u', 'f', 'c', 'x') AND con.conislocal AND con.conparentid = 0
+           AND {USER_NS} AND {} AND NOT (c.relname = {} AND c.relkind = 'r')",
+        not_extension_member("c.oid", "pg_class"),
+        crate::sql::quote_literal(ledger_table),
+    )
+}
+
+/// Indexes not backing a constraint: table, name, definition without the name, valid, comment.
+pub fn indexes(ledger_table: &str) -> String {
+    format!(
+        "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname), quote_ident(ic.relname),
+                replace(pg_get_indexdef(i.indexrelid), 'INDEX ' || quote_ident(ic.relname) || ' ON ', 'INDEX ON '),
+                i.indisvalid::text, coalesce(obj_description(ic.oid, 'pg_class'), '')
+         FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_class c ON c.oid = i.indrelid
+         JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid AND k.contype IN ('p', 'u', 'x'))
+           AND NOT EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = i.indexrelid)
+           AND {USER_NS} AND {} AND NOT (c.relname = {} AND c.relkind = 'r')",
+        not_extension_member("c.oid", "pg_class"),
+        crate::sql::quote_literal(ledger_table),
+    )
+}
+
+/// Sequences that are not identity sequences: name, type, parameters, owner column, comment.
+pub fn sequences() -> String {
+    format!(
+        "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname), format_type(s.seqtypid, NULL),
+                s.seqstart::text, s.seqincrement::text, s.seqmin::text, s.seqmax::text, s.seqcache::text, s.seqcycle::text,
+                coalesce((SELECT quote_ident(tn.nspname) || '.' || quote_ident(t.relname) || '.' || quote_ident(a.attname)
+                          FROM pg_depend d JOIN pg_class t ON t.oid = d.refobjid JOIN pg_namespace tn ON tn.oid = t.relnamespace
+                          JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = d.refobjsubid
+                          WHERE d.objid = c.oid AND d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass AND d.deptype = 'a'), ''),
+                coalesce(obj_description(c.oid, 'pg_class'), '')
+         FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE {USER_NS} AND {}
+           AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.classid = 'pg_class'::regclass AND d.deptype = 'i')",
+        not_extension_member("c.oid", "pg_class"),
+    )
+}
+
+/// Functions and procedures: qualified name with identity arguments, result, definition, comment.
+pub fn functions() -> String {
+    format!(
+        "SELECT quote_ident(n.nspname) || '.' || quote_ident(p.proname) || '(' || pg_get_function_identity_arguments(p.oid) || ')',
+                p.prokind::text, coalesce(pg_get_function_result(p.oid), ''), pg_get_functiondef(p.oid),
+                coalesce(obj_description(p.oid, 'pg_proc'), '')
+         FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+         WHERE p.prokind IN ('f', 'p') AND {USER_NS} AND {}",
+        not_extension_member("p.oid", "pg_proc"),
+    )
+}
+
+/// Triggers: table, name, definition, enabled state, comment.
+pub fn triggers() -> String {
+    format!(
+        "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname), quote_ident(t.tgname), pg_get_triggerdef(t.oid),
+                t.tgenabled::text, coalesce(obj_description(t.oid, 'pg_trigger'), '')
+         FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE NOT t.tgisinternal AND t.tgparentid = 0 AND {USER_NS} AND {}",
+        not_extension_member("c.oid", "pg_class"),
+    )
+}
+
+/// Enums, domains and range types: name, kind and properties, comment.
+pub fn types() -> String {
+    format!(
+        "SELECT quote_ident(n.nspname) || '.' || quote_ident(t.typname), t.typtype::text,
+                CASE t.typtype
+                  WHEN 'e' THEN (SELECT string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = t.oid)
+                  WHEN 'd' THEN format_type(t.typbasetype, t.typtypmod)
+                  WHEN 'r' THEN (SELECT format_type(r.rngsubtype, NULL) FROM pg_range r WHERE r.rngtypid = t.oid)
+                END,
+                CASE WHEN t.typtype = 'd' THEN t.typnotnull::text ELSE '' END,
+                CASE WHEN t.typtype = 'd' THEN coalesce(pg_get_expr(t.typdefaultbin, 0), '') ELSE '' END,
+                CASE WHEN t.typtype = 'd' THEN coalesce((SELECT string_agg(pg_get_constraintdef(k.oid), ' AND ' ORDER BY pg_get_constraintdef(k.oid)) FROM pg_constraint k WHERE k.contypid = t.oid), '') ELSE '' END,
+                coalesce(obj_description(t.oid, 'pg_type'), '')
+         FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+         WHERE t.typtype IN ('e', 'd', 'r') AND {USER_NS} AND {}",
+        not_extension_member("t.oid", "pg_type"),
+    )
+}
+
+/// Row-level security policies: table, name, command, permissive, roles, USING, WITH CHECK.
+pub const POLICIES: &str = "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname), quote_ident(p.polname), p.polcmd::text, p.polpermissive::text,
+        coalesce((SELECT string_agg(CASE WHEN r = 0 THEN 'public' ELSE quote_ident(pg_get_userbyid(r)) END, ', ' ORDER BY 1) FROM unnest(p.polroles) r), ''),
+        coalesce(pg_get_expr(p.polqual, p.polrelid), ''), coalesce(pg_get_expr(p.polwithcheck, p.polrelid), '')
+     FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid JOIN pg_namespace n ON n.oid = c.relnamespace";
+
+/// Rules other than view bodies: table, name, definition, enabled.
+pub const RULES: &str = "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname), quote_ident(r.rulename), pg_get_ruledef(r.oid), r.ev_enabled::text
+     FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE r.rulename <> '_RETURN' AND n.nspname NOT IN ('pg_catalog', 'information_schema')";
+
+/// Publications: name, all tables, actions, tables.
+pub const PUBLICATIONS: &str = "SELECT quote_ident(p.pubname), p.puballtables::text,
+        concat_ws(',', CASE WHEN p.pubinsert THEN 'insert' END, CASE WHEN p.pubupdate THEN 'update' END, CASE WHEN p.pubdelete THEN 'delete' END, CASE WHEN p.pubtruncate THEN 'truncate' END),
+        coalesce((SELECT string_agg(pr.prrelid::regclass::text, ', ' ORDER BY pr.prrelid::regclass::text) FROM pg_publication_rel pr WHERE pr.prpubid = p.oid), '')
+     FROM pg_publication p";
+
+/// Event triggers: name, event, function, enabled, tags.
+pub const EVENT_TRIGGERS: &str = "SELECT quote_ident(e.evtname), e.evtevent, e.evtfoid::regprocedure::text, e.evtenabled::text, coalesce(array_to_string(e.evttags, ', '), '') FROM pg_event_trigger e";
+
+/// Extended statistics: qualified name, definition.
+pub fn statistics() -> String {
+    format!(
+        "SELECT quote_ident(n.nspname) || '.' || quote_ident(s.stxname), pg_get_statisticsobjdef(s.oid)
+         FROM pg_statistic_ext s JOIN pg_namespace n ON n.oid = s.stxnamespace WHERE {USER_NS}"
+    )
+}
+
+/// Grants on tables, views, sequences, functions and schemas (owner's implicit rights excluded).
+pub fn privileges() -> String {
+    format!(
+        "SELECT 'table ' || quote_ident(n.nspname) || '.' || quote_ident(c.relname),
+                coalesce((SELECT string_agg(CASE WHEN a.grantee = 0 THEN 'public' ELSE quote_ident(pg_get_userbyid(a.grantee)) END || ':' || a.privilege_type, ', ' ORDER BY 1)
+                          FROM aclexplode(c.relacl) a WHERE a.grantee <> c.relowner), '')
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND {USER_NS} AND c.relacl IS NOT NULL
+         UNION ALL
+         SELECT 'schema ' || quote_ident(n.nspname),
+                coalesce((SELECT string_agg(CASE WHEN a.grantee = 0 THEN 'public' ELSE quote_ident(pg_get_userbyid(a.grantee)) END || ':' || a.privilege_type, ', ' ORDER BY 1)
+                          FROM aclexplode(n.nspacl) a WHERE a.grantee <> n.nspowner), '')
+         FROM pg_namespace n WHERE {USER_NS} AND n.nspacl IS NOT NULL
+         UNION ALL
+         SELECT 'default privileges ' || coalesce(quote_ident(pg_get_userbyid(d.defaclrole)), '') || ' ' || coalesce(quote_ident(n.nspname), '*') || ' ' || d.defaclobjtype::text,
+                array_to_string(d.defaclacl, ', ')
+         FROM pg_default_acl d LEFT JOIN pg_namespace n ON n.oid = d.defaclnamespace"
+    )
+}

@@ -1,0 +1,19 @@
+//! `squashmate diff A B`: each side a postgres URL, a migrations directory or a schema file.
+
+use super::differences::render;
+use super::{EXIT_FINDINGS, EXIT_OK};
+use crate::catalog::{Class, IntrospectOptions, diff};
+use crate::drift::{Reader, Side};
+use crate::report::Format;
+use crate::server::ServerOptions;
+
+/// Compares `left` with `right` and prints the differences.
+pub async fn run(left: &str, right: &str, ignore: &[Class], format: Format, introspect: IntrospectOptions, server: &ServerOptions) -> anyhow::Result<u8> {
+    let (left, right) = (Side::parse(left)?, Side::parse(right)?);
+    let reader = Reader::new(server.clone(), introspect);
+    let a = reader.read(&left).await?;
+    let b = reader.read(&right).await?;
+    let differences = diff(&a, &b);
+    print!("{}", render(&differences, ignore, &[], format));
+    Ok(if differences.iter().any(|d| !ignore.contains(&d.class)) { EXIT_FINDINGS } else { EXIT_OK })
+}

@@ -1,0 +1,33 @@
+//! `squashmate drift`: the database at `DATABASE_URL` against its own migrations, replayed at
+//! exactly the versions its ledger holds.
+
+use super::database::Target;
+use super::differences::render;
+use super::{Cli, EXIT_FINDINGS, EXIT_OK};
+use crate::catalog::{Class, IntrospectOptions};
+use crate::drift::{Reader, drift, explain};
+use crate::report::Format;
+use crate::server::ServerOptions;
+
+/// Runs the drift check and prints what differs, each with its fix.
+pub async fn run(cli: &Cli, ignore: &[Class], format: Format, privileges: bool, server: &ServerOptions) -> anyhow::Result<u8> {
+    let target = Target::from_cli(cli)?;
+    let introspect = IntrospectOptions { ledger_table: ledger_name(&cli.migrations_table), privileges };
+    let reader = Reader::new(server.clone(), introspect);
+    let report = drift(&target.url, &cli.migrations_dir, &cli.migrations_table, &reader).await?;
+    let problems: Vec<String> = report.ledger.iter().map(|p| format!("ledger {}: {}", p.version, p.message)).collect();
+    if format == Format::Text {
+        println!("Compared {} with its migrations at the {} version(s) its ledger holds", target.url.database(), report.replayed);
+        for d in report.differences.iter().filter(|d| !ignore.contains(&d.class)) {
+            println!("  - {}", explain(d));
+        }
+        println!();
+    }
+    print!("{}", render(&report.differences, ignore, &problems, format));
+    Ok(if report.has_findings(ignore) { EXIT_FINDINGS } else { EXIT_OK })
+}
+
+/// The table part of `schema.table`.
+fn ledger_name(table: &str) -> String {
+    table.rsplit('.').next().unwrap_or(table).to_string()
+}

@@ -1,0 +1,92 @@
+//! `drift`: a live database against what its own migrations produce at exactly the versions
+//! its ledger holds, with ledger problems and each difference told as the fix it needs.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use super::source::{Reader, SourceError};
+use crate::baseline::BaselineHeader;
+use crate::catalog::{Class, Difference, diff, introspect};
+use crate::ledger::{DatabaseUrl, LedgerTable, connect};
+use crate::migration::discover;
+
+/// A problem with the ledger itself.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct LedgerProblem {
+    /// The version concerned.
+    pub version: String,
+    /// What is wrong and what to do.
+    pub message: String,
+}
+
+/// What `drift` found.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct DriftReport {
+    /// Differences, migrations (left) → database (right).
+    pub differences: Vec<Difference>,
+    /// Ledger rows the migrations cannot explain.
+    pub ledger: Vec<LedgerProblem>,
+    /// How many ledger versions were replayed.
+    pub replayed: usize,
+}
+
+impl DriftReport {
+    /// Whether anything (of the classes not ignored) was found.
+    pub fn has_findings(&self, ignore: &[Class]) -> bool {
+        !self.ledger.is_empty() || self.differences.iter().any(|d| !ignore.contains(&d.class))
+    }
+
+    /// One line per finding, each with the concrete fix — for a service to log at boot.
+    pub fn warnings(&self, ignore: &[Class]) -> Vec<String> {
+        self.ledger
+            .iter()
+            .map(|p| format!("ledger {}: {}", p.version, p.message))
+            .chain(self.differences.iter().filter(|d| !ignore.contains(&d.class)).map(explain))
+            .collect()
+    }
+}
+
+/// A difference as drift: "public.t.c: migrations say nullable, database has not null".
+pub fn explain(d: &Difference) -> String {
+    let parts: Vec<&str> = d.path.split(" / ").collect();
+    let name = |part: &str| part.split_once(' ').map_or(part.to_string(), |(_, n)| n.to_string());
+    let (subject, prop) = match parts.as_slice() {
+        [table, column, prop] if column.starts_with("column ") => (format!("{}.{}", name(table), name(column)), Some(*prop)),
+        [table, column] if column.starts_with("column ") => (format!("{}.{}", name(table), name(column)), None),
+        [.., last] if d.left != "present" && d.left != "absent" => (parts[..parts.len() - 1].join(" / "), Some(*last)),
+        _ => (d.path.clone(), None),
+    };
+    let what = prop.map(|p| format!(" {p}")).unwrap_or_default();
+    match (d.left.as_str(), d.right.as_str()) {
+        ("absent", _) => format!("{subject}: exists in the database but no migration creates it [{}]", d.class.as_str()),
+        (_, "absent") => format!("{subject}: the migrations create it but the database lacks it [{}]", d.class.as_str()),
+        (left, right) => format!("{subject}:{what}: migrations say {left}, database has {right} [{}]", d.class.as_str()),
+    }
+}
+
+/// Compares the database at `url` with its migrations in `dirs`, replayed at the ledger's versions.
+pub async fn drift(url: &DatabaseUrl, dirs: &[PathBuf], ledger_table: &str, reader: &Reader) -> Result<DriftReport, SourceError> {
+    let live = connect(url).await?;
+    let ledger = LedgerTable::resolve(&live, ledger_table, &url.search_path()).await?;
+    let applied: BTreeSet<String> = match live.query(&ledger.select_sql(), &[]).await {
+        Ok(rows) => rows.iter().map(|r| r.get(0)).collect(),
+        Err(e) if e.code().map(|c| c.code()) == Some("42P01") => BTreeSet::new(),
+        Err(e) => return Err(e.into()),
+    };
+    let found = discover(dirs)?;
+    let covered: BTreeSet<String> = found.files.iter().filter_map(|f| BaselineHeader::parse(f.source.text())).flat_map(|h| h.replaces).collect();
+    let versions: BTreeSet<&str> = found.files.iter().map(|f| f.version.as_str()).collect();
+    let ledger_problems = applied
+        .iter()
+        .filter(|v| !versions.contains(v.as_str()) && !covered.contains(*v))
+        .map(|v| LedgerProblem {
+            version: v.clone(),
+            message: "applied, but no migration file has this version: its effects cannot be checked; restore the file".into(),
+        })
+        .collect();
+    let chosen: Vec<_> = found.files.into_iter().filter(|f| applied.contains(&f.version)).collect();
+    let replayed = chosen.len();
+    let expected = reader.replayed(&dirs.iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(", "), chosen, &found.rejected).await?;
+    let actual = introspect(&live, &reader.introspect).await?;
+    Ok(DriftReport { differences: diff(&expected, &actual), ledger: ledger_problems, replayed })
+}

@@ -1,0 +1,151 @@
+//! The two sides of a `diff`: a postgres URL (read as it is), a migrations directory (replayed
+//! on an ephemeral server), or a schema `.sql` file (loaded on an ephemeral server). The
+//! server is started once, only if a side needs it.
+
+use std::path::{Path, PathBuf};
+
+use thiserror::Error;
+use tokio::sync::OnceCell;
+
+use crate::catalog::{Catalog, IntrospectOptions, introspect};
+use crate::dump::strip_psql_meta_commands;
+use crate::ledger::{ConnectError, DatabaseUrl, UrlError, connect};
+use crate::lint::lint;
+use crate::migration::{Discovery, MigrationFile, discover};
+use crate::replay::{ReplayError, replay};
+use crate::server::{EphemeralServer, ServerError, ServerOptions};
+
+/// Why a side could not be read.
+#[derive(Debug, Error)]
+pub enum SourceError {
+    /// Neither a URL, a directory nor a `.sql` file.
+    #[error("`{0}` is not a postgres:// URL, a migrations directory or a schema .sql file")]
+    Unknown(String),
+    /// A URL that does not parse.
+    #[error(transparent)]
+    Url(#[from] UrlError),
+    /// Connecting failed.
+    #[error("{0}")]
+    Connect(#[from] ConnectError),
+    /// The ephemeral server failed.
+    #[error(transparent)]
+    Server(#[from] ServerError),
+    /// Replaying the migrations failed.
+    #[error(transparent)]
+    Replay(#[from] ReplayError),
+    /// The migrations have problems.
+    #[error("{path}: {count} problem(s) in the migrations (first: {first}); run `squashmate lint`")]
+    Invalid {
+        /// The directory.
+        path: String,
+        /// How many.
+        count: usize,
+        /// The first one.
+        first: String,
+    },
+    /// Reading a file or directory failed.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// What.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A migrations directory could not be read.
+    #[error(transparent)]
+    Discover(#[from] crate::migration::DiscoverError),
+    /// Loading a schema file failed.
+    #[error("{}: {message}", path.display())]
+    Load {
+        /// The file.
+        path: PathBuf,
+        /// PostgreSQL's message.
+        message: String,
+    },
+    /// Reading the catalog failed.
+    #[error("reading the schema: {0}")]
+    Introspect(#[from] tokio_postgres::Error),
+}
+
+/// One side of a comparison.
+#[derive(Debug, Clone)]
+pub enum Side {
+    /// A live database.
+    Url(DatabaseUrl),
+    /// Migrations to replay.
+    Migrations(PathBuf),
+    /// A schema file to load.
+    SchemaFile(PathBuf),
+}
+
+impl Side {
+    /// Reads a command-line argument.
+    pub fn parse(arg: &str) -> Result<Self, SourceError> {
+        if arg.starts_with("postgres://") || arg.starts_with("postgresql://") {
+            return Ok(Side::Url(DatabaseUrl::parse(arg)?));
+        }
+        let path = Path::new(arg);
+        if path.is_dir() {
+            Ok(Side::Migrations(path.to_path_buf()))
+        } else if path.is_file() && arg.ends_with(".sql") {
+            Ok(Side::SchemaFile(path.to_path_buf()))
+        } else {
+            Err(SourceError::Unknown(crate::ledger::redact_text(arg)))
+        }
+    }
+}
+
+/// Reads sides into catalogs, starting one ephemeral server on first need.
+pub struct Reader {
+    server_options: ServerOptions,
+    server: OnceCell<EphemeralServer>,
+    /// What the catalogs include.
+    pub introspect: IntrospectOptions,
+}
+
+impl Reader {
+    /// A reader that starts servers as `server_options` say.
+    pub fn new(server_options: ServerOptions, introspect: IntrospectOptions) -> Self {
+        Reader { server_options, server: OnceCell::new(), introspect }
+    }
+
+    /// The ephemeral server (started now if not yet).
+    pub async fn server(&self) -> Result<&EphemeralServer, SourceError> {
+        Ok(self.server.get_or_try_init(|| EphemeralServer::start(&self.server_options)).await?)
+    }
+
+    /// The catalog of `side`.
+    pub async fn read(&self, side: &Side) -> Result<Catalog, SourceError> {
+        match side {
+            Side::Url(url) => Ok(introspect(&connect(url).await?, &self.introspect).await?),
+            Side::Migrations(dir) => {
+                let found = discover(std::slice::from_ref(dir))?;
+                self.replayed(&dir.display().to_string(), found.files, &found.rejected).await
+            }
+            Side::SchemaFile(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| SourceError::Io { path: path.clone(), source })?;
+                let server = self.server().await?;
+                let db = server.create_database(None).await?;
+                let client = server.connect(&db).await?;
+                client
+                    .batch_execute(&strip_psql_meta_commands(&text))
+                    .await
+                    .map_err(|e| SourceError::Load { path: path.clone(), message: crate::ledger::with_causes(&e) })?;
+                Ok(introspect(&client, &self.introspect).await?)
+            }
+        }
+    }
+
+    /// Replays `files` (checked first) and reads the result.
+    pub async fn replayed(&self, label: &str, files: Vec<MigrationFile>, rejected: &[crate::report::Diagnostic]) -> Result<Catalog, SourceError> {
+        let found = Discovery { files, rejected: rejected.to_vec() };
+        let problems = lint(&found);
+        if let Some(first) = problems.first() {
+            return Err(SourceError::Invalid { path: label.to_string(), count: problems.len(), first: first.message.clone() });
+        }
+        let server = self.server().await?;
+        let report = replay(server, &found.files, |_, _| {}).await?;
+        let client = server.connect(&report.database).await?;
+        Ok(introspect(&client, &self.introspect).await?)
+    }
+}
