@@ -253,3 +253,32 @@ async fn drift_finds_manual_ddl_and_names_it() {
     let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(doc["differences"].as_array().map(Vec::len), Some(3), "{json}");
 }
+
+#[tokio::test]
+async fn partitions_inheritance_and_privileges_are_compared() {
+    let server = common::local_server().await;
+    let parted = "create table m (id int, at date) partition by range (at);
+        create table m_2024 partition of m for values from ('2024-01-01') to ('2025-01-01');";
+    let moved = "create table m (id int, at date) partition by range (at);
+        create table m_2024 partition of m for values from ('2024-01-01') to ('2024-07-01');";
+    let found: Vec<(String, Class)> =
+        diff(&catalog_of(&server, parted).await, &catalog_of(&server, moved).await).into_iter().map(|d| (d.path, d.class)).collect();
+    assert_eq!(found, vec![("table public.m_2024 / partition bound".to_string(), NeedsConfirm)]);
+
+    let base = "create table parent (a int); create table child (b int) inherits (parent);";
+    let plain = "create table parent (a int); create table child (a int, b int);";
+    let found: Vec<String> = diff(&catalog_of(&server, base).await, &catalog_of(&server, plain).await).into_iter().map(|d| d.path).collect();
+    assert_eq!(found, vec!["table public.child / inherits".to_string()]);
+
+    // Grants only with the privileges option.
+    let db_a = server.create_database(None).await.unwrap();
+    let db_b = server.create_database(None).await.unwrap();
+    let (a, b) = (server.connect(&db_a).await.unwrap(), server.connect(&db_b).await.unwrap());
+    a.batch_execute("create table t (x int)").await.unwrap();
+    b.batch_execute("do $$ begin create role reader; exception when duplicate_object then null; end $$; create table t (x int); grant select on t to reader;").await.unwrap();
+    let without = IntrospectOptions::default();
+    assert_eq!(diff(&introspect(&a, &without).await.unwrap(), &introspect(&b, &without).await.unwrap()), vec![]);
+    let with = IntrospectOptions { privileges: true, ..IntrospectOptions::default() };
+    let found: Vec<String> = diff(&introspect(&a, &with).await.unwrap(), &introspect(&b, &with).await.unwrap()).into_iter().map(|d| d.path).collect();
+    assert_eq!(found, vec!["grants table public.t".to_string()]);
+}

@@ -26,7 +26,7 @@ impl Default for IntrospectOptions {
 const SNAPSHOT: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;
 SET LOCAL search_path = ''; SET LOCAL DateStyle = 'ISO, MDY'; SET LOCAL IntervalStyle = 'postgres';
 SET LOCAL extra_float_digits = 3; SET LOCAL TimeZone = 'UTC'; SET LOCAL bytea_output = 'hex';
-SET LOCAL quote_all_identifiers = off; SET LOCAL row_security = off";
+SET LOCAL quote_all_identifiers = off; SET LOCAL row_security = off; SET LOCAL jit = off";
 
 async fn rows(client: &Client, sql: &str) -> Result<Vec<Vec<String>>, tokio_postgres::Error> {
     Ok(client

@@ -56,7 +56,7 @@ pub fn columns(ledger_table: &str) -> String {
                 coalesce(col_description(c.oid, a.attnum), ''),
                 coalesce((SELECT s.seqincrement::text || ' ' || s.seqstart::text || ' ' || s.seqmin::text || ' ' || s.seqmax::text || ' ' || s.seqcache::text || ' ' || s.seqcycle::text
                           FROM pg_depend dep JOIN pg_sequence s ON s.seqrelid = dep.objid
-                          WHERE dep.refobjid = c.oid AND dep.refobjsubid = a.attnum AND dep.classid = 'pg_class'::regclass AND dep.deptype = 'i'), '')
+                          WHERE dep.refclassid = 'pg_class'::regclass AND dep.refobjid = c.oid AND dep.refobjsubid = a.attnum AND dep.classid = 'pg_class'::regclass AND dep.deptype = 'i'), '')
          FROM pg_attribute a
          JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
          JOIN pg_type t ON t.oid = a.atttypid

@@ -11,8 +11,9 @@ use crate::server::ServerOptions;
 pub async fn run(left: &str, right: &str, ignore: &[Class], format: Format, introspect: IntrospectOptions, server: &ServerOptions) -> anyhow::Result<u8> {
     let (left, right) = (Side::parse(left)?, Side::parse(right)?);
     let reader = Reader::new(server.clone(), introspect);
-    let a = reader.read(&left).await?;
-    let b = reader.read(&right).await?;
+    // Both sides at once: each is a handful of catalog queries on its own connection.
+    let (a, b) = tokio::join!(reader.read(&left), reader.read(&right));
+    let (a, b) = (a?, b?);
     let differences = diff(&a, &b);
     print!("{}", render(&differences, ignore, &[], format));
     Ok(if differences.iter().any(|d| !ignore.contains(&d.class)) { EXIT_FINDINGS } else { EXIT_OK })
