@@ -223,7 +223,7 @@ async fn drift_finds_manual_ddl_and_names_it() {
     let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("db");
     let url = server.url("live");
     let run = |args: &[&str]| {
-        common::outcome(common::squashmate().current_dir(&example.parent().unwrap()).env("DATABASE_URL", &url).args(args))
+        common::outcome(common::squashmate().current_dir(example.parent().unwrap()).env("DATABASE_URL", &url).args(args))
     };
     let (code, _, stderr) = run(&["--no-dump-schema", "up"]);
     assert_eq!(code, Some(0), "{stderr}");

@@ -6,21 +6,12 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-use common::{dbmate, local_server, outcome, squashmate};
+use common::{copy_example, dbmate, local_server, outcome, squashmate};
 
 /// Both tools pointed at the same database, migrations and schema file.
 fn with_env(mut command: Command, work: &Path, url: &str) -> Command {
     command.current_dir(work).env("DATABASE_URL", url).env_remove("DBMATE_MIGRATIONS_DIR");
     command
-}
-
-fn copy_example(work: &Path) {
-    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("db/migrations");
-    let to = work.join("db/migrations");
-    std::fs::create_dir_all(&to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap().flatten() {
-        std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
-    }
 }
 
 #[tokio::test]

@@ -16,9 +16,14 @@ fn up(work: &Path, url: &str) -> Command {
     command
 }
 
+/// The ledger's versions; empty while a killed `up` has not yet created the database or table.
 async fn ledger(server: &squashmate::server::EphemeralServer, db: &str) -> Vec<String> {
-    let client = server.connect(db).await.unwrap();
-    client.query("select version from schema_migrations order by 1", &[]).await.unwrap().iter().map(|r| r.get(0)).collect()
+    let Ok(client) = server.connect(db).await else { return Vec::new() };
+    match client.query("select version from schema_migrations order by 1", &[]).await {
+        Ok(rows) => rows.iter().map(|r| r.get(0)).collect(),
+        Err(e) if e.code().map(|c| c.code()) == Some("42P01") => Vec::new(),
+        Err(e) => panic!("reading the ledger: {e}"),
+    }
 }
 
 fn schema_dump(server: &squashmate::server::EphemeralServer, db: &str) -> String {

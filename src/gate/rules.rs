@@ -9,7 +9,7 @@ use super::git::{Commit, TreeEntry};
 use super::sum::{SumMismatch, chain_hash, check as check_sum};
 use crate::baseline::BaselineHeader;
 use crate::lint::lint;
-use crate::migration::{Discovery, MigrationFile, same_tokens, version_of};
+use crate::migration::{Discovery, MigrationFile, looks_like_migration, same_tokens, version_of};
 use crate::report::Diagnostic;
 
 /// The commit-message word that marks a squash.
@@ -189,11 +189,6 @@ pub fn check(input: &GateInput<'_>) -> Vec<Diagnostic> {
     }
     found.sort_by(|a, b| (&a.path, a.location, &a.code).cmp(&(&b.path, b.location, &b.code)));
     found
-}
-
-fn looks_like_migration(name: &str) -> bool {
-    let lower = name.to_lowercase();
-    lower.ends_with(".sql") || (name.starts_with(|c: char| c.is_ascii_digit()) && lower.contains(".sql"))
 }
 
 fn short(sha: &str) -> String {

@@ -126,7 +126,7 @@ impl DatabaseUrl {
             config.password(percent_encoding::percent_decode_str(password).collect::<Vec<u8>>());
         }
         config.dbname(self.database());
-        config.application_name(&self.query("application_name").unwrap_or_else(|| "squashmate".into()));
+        config.application_name(self.query("application_name").unwrap_or_else(|| "squashmate".into()));
         if let Some(seconds) = self.query("connect_timeout").and_then(|s| s.parse().ok()) {
             config.connect_timeout(std::time::Duration::from_secs(seconds));
         }

@@ -232,12 +232,24 @@ impl Migrator {
                 }
             }
         }
+        self.run_each(client, ledger, &pending, Way::Up, on).await
+    }
+
+    /// Runs `files` one `way` in order, telling `on` before and after each.
+    async fn run_each(
+        &self,
+        client: &Client,
+        ledger: &LedgerTable,
+        files: &[MigrationFile],
+        way: Way,
+        on: &mut (dyn FnMut(Event<'_>) + Send),
+    ) -> Result<Vec<String>, MigrateError> {
         let mut done = Vec::new();
-        for file in &pending {
-            on(Event::Applying(file));
-            match run_file(client, file, ledger, Way::Up, self.options.count_rows).await {
+        for file in files {
+            on(if way == Way::Up { Event::Applying(file) } else { Event::RollingBack(file) });
+            match run_file(client, file, ledger, way, self.options.count_rows).await {
                 Ok(run) => {
-                    on(Event::Applied(file, &run));
+                    on(if way == Way::Up { Event::Applied(file, &run) } else { Event::RolledBack(file, &run) });
                     done.push(file.filename.clone());
                 }
                 Err(source) => return Err(MigrateError::Migration { source, done }),
@@ -297,18 +309,7 @@ impl Migrator {
         }
         // Every file is checked before the first one runs.
         let to_run = ready_to_run(to_run)?;
-        let mut done = Vec::new();
-        for file in &to_run {
-            on(Event::RollingBack(file));
-            match run_file(client, file, ledger, Way::Down, self.options.count_rows).await {
-                Ok(run) => {
-                    on(Event::RolledBack(file, &run));
-                    done.push(file.filename.clone());
-                }
-                Err(source) => return Err(MigrateError::Migration { source, done }),
-            }
-        }
-        Ok(done)
+        self.run_each(client, ledger, &to_run, Way::Down, on).await
     }
 
     /// Which files are applied and pending, and which ledger rows have no file.

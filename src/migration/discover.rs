@@ -110,7 +110,8 @@ fn read_entry(path: &Path, depth: Depth, found: &mut Discovery) -> Result<(), Di
     Ok(())
 }
 
-fn looks_like_migration(name: &str) -> bool {
+/// Whether a file dbmate skips was probably meant as a migration (`V1__x.sql`, `1_x.SQL`, `1_x.sql.bak`).
+pub fn looks_like_migration(name: &str) -> bool {
     let lower = name.to_lowercase();
     lower.ends_with(".sql") || (name.starts_with(|c: char| c.is_ascii_digit()) && lower.contains(".sql"))
 }

@@ -11,7 +11,7 @@ mod statements;
 mod tokens;
 
 pub use checksum::{checksum, normalise};
-pub use discover::{Depth, DiscoverError, Discovery, discover, discover_to};
+pub use discover::{Depth, DiscoverError, Discovery, discover, discover_to, looks_like_migration};
 pub use file::{MigrationFile, version_of};
 pub use problem::Problem;
 pub use sections::{Block, BlockOptions, Direction, Section, parse_sections};

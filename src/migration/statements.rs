@@ -37,7 +37,7 @@ pub struct ConcurrentIndex {
 pub fn split_statements(text: &str, body: Range<usize>) -> (Vec<Statement>, Vec<Problem>) {
     let sql = &text[body.clone()];
     let pieces = match pg_query::split_with_parser(sql) {
-        Ok(pieces) => pieces.iter().map(|p| offset_in(sql, p)..offset_in(sql, p) + p.len()).collect(),
+        Ok(pieces) => pieces.iter().map(|p| offset_in(sql, p)..offset_in(sql, p) + p.len()).collect::<Vec<_>>(),
         Err(_) => split_on_semicolons(sql),
     };
     let mut statements = Vec::new();
@@ -85,7 +85,7 @@ fn offset_in(outer: &str, inner: &str) -> usize {
 /// Statement ranges split at top-level `;` tokens, for text the parser cannot split as a whole.
 fn split_on_semicolons(sql: &str) -> Vec<Range<usize>> {
     let Ok(tokens) = pg_query::scan_tokens(sql) else {
-        return vec![0..sql.len()];
+        return std::iter::once(0..sql.len()).collect();
     };
     let mut ranges = Vec::new();
     let mut start = 0;

@@ -46,7 +46,7 @@ pub fn find_binaries(explicit: Option<&Path>, major: Option<u32>) -> Result<PgBi
             }
         }
     }
-    found.sort_by(|a, b| b.major.cmp(&a.major));
+    found.sort_by_key(|b| std::cmp::Reverse(b.major));
     found
         .into_iter()
         .find(|b| major.is_none_or(|m| m == b.major))

@@ -117,7 +117,7 @@ pub struct ServerOptions {
 
 enum Backend {
     Local(LocalServer),
-    Docker(DockerServer),
+    Docker(Box<DockerServer>),
     Existing(ExistingServer),
 }
 
@@ -159,7 +159,7 @@ impl EphemeralServer {
                     .pg_image
                     .clone()
                     .unwrap_or_else(|| format!("postgres:{}", options.pg_version.unwrap_or(17)));
-                (Backend::Docker(DockerServer::start(&image).await?), None)
+                (Backend::Docker(Box::new(DockerServer::start(&image).await?)), None)
             }
             Provider::Url => {
                 let url = options.pg_url.as_deref().ok_or_else(|| ServerError::BadUrl("--pg url needs --pg-url".into()))?;

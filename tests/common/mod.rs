@@ -77,3 +77,13 @@ pub fn outcome(command: &mut Command) -> (Option<i32>, String, String) {
     let out = command.output().expect("command runs");
     (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
 }
+
+/// Copies the example chain (`db/migrations`) into `work/db/migrations`.
+pub fn copy_example(work: &Path) {
+    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("db/migrations");
+    let to = work.join("db/migrations");
+    std::fs::create_dir_all(&to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap().flatten() {
+        std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+    }
+}
