@@ -282,3 +282,21 @@ async fn partitions_inheritance_and_privileges_are_compared() {
     let found: Vec<String> = diff(&introspect(&a, &with).await.unwrap(), &introspect(&b, &with).await.unwrap()).into_iter().map(|d| d.path).collect();
     assert_eq!(found, vec!["grants table public.t".to_string()]);
 }
+
+#[tokio::test]
+async fn drift_reports_a_migration_edited_since_migrations_sum() {
+    let server = common::local_server().await;
+    let work = tempfile::tempdir().unwrap();
+    common::copy_example(work.path());
+    let url = server.url("edited");
+    let run = |args: &[&str]| common::outcome(common::squashmate().current_dir(work.path()).env("DATABASE_URL", &url).args(args));
+    assert_eq!(run(&["hash"]).0, Some(0));
+    assert_eq!(run(&["--no-dump-schema", "up"]).0, Some(0));
+    let file = work.path().join("db/migrations/20240115140000_add_task_priority.sql");
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, text.replace("BETWEEN 1 AND 5", "BETWEEN 1 AND 9")).unwrap();
+    let (code, stdout, stderr) = run(&["drift"]);
+    assert_eq!(code, Some(1), "{stdout}{stderr}");
+    assert!(stdout.contains("ledger 20240115140000_add_task_priority.sql: its content (or an earlier file's) changed since the sum was written"), "{stdout}");
+    assert!(stdout.contains("table public.tasks / constraint tasks_priority_check / definition"), "{stdout}");
+}

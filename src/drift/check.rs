@@ -64,6 +64,24 @@ pub fn explain(d: &Difference) -> String {
     }
 }
 
+/// Where a checksum is known — `migrations.sum` beside the first directory — a file edited
+/// since it was written means the database may hold what an older text said.
+fn edited_since_sum(dirs: &[PathBuf], files: &[crate::migration::MigrationFile]) -> Option<LedgerProblem> {
+    let first = dirs.first()?;
+    let sum_path = first.with_file_name(format!("{}.sum", first.file_name()?.to_string_lossy()));
+    let sum = std::fs::read_to_string(&sum_path).ok()?;
+    let ordered: Vec<(String, String)> = files.iter().map(|f| (f.filename.clone(), f.source.text().to_string())).collect();
+    let mismatch = crate::gate::check_sum(&sum, &ordered)?;
+    let (version, what) = match mismatch {
+        crate::gate::SumMismatch::File { filename, what, .. } => (filename, what),
+        crate::gate::SumMismatch::Corrupt => (sum_path.display().to_string(), "edited by hand".to_string()),
+    };
+    Some(LedgerProblem {
+        version,
+        message: format!("{what} ({}): databases may hold what an earlier text of the migration said", sum_path.display()),
+    })
+}
+
 /// Compares the database at `url` with its migrations in `dirs`, replayed at the ledger's versions.
 pub async fn drift(url: &DatabaseUrl, dirs: &[PathBuf], ledger_table: &str, reader: &Reader) -> Result<DriftReport, SourceError> {
     let live = connect(url).await?;
@@ -83,7 +101,9 @@ pub async fn drift(url: &DatabaseUrl, dirs: &[PathBuf], ledger_table: &str, read
             version: v.clone(),
             message: "applied, but no migration file has this version: its effects cannot be checked; restore the file".into(),
         })
-        .collect();
+        .collect::<Vec<_>>();
+    let mut ledger_problems: Vec<LedgerProblem> = ledger_problems;
+    ledger_problems.extend(edited_since_sum(dirs, &found.files));
     let chosen: Vec<_> = found.files.into_iter().filter(|f| applied.contains(&f.version)).collect();
     let replayed = chosen.len();
     let expected = reader.replayed(&dirs.iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(", "), chosen, &found.rejected).await?;
