@@ -2,7 +2,7 @@
 //!
 //! Layers, each depending only on those below it:
 //! - [`cli`]: the command line (clap definitions, output).
-//! - [`lint`], [`replay`], [`gate`], [`drift`]: the jobs.
+//! - [`squash`], [`lint`], [`replay`], [`gate`], [`drift`]: the jobs.
 //! - [`catalog`]: a live schema as a canonical model; fingerprints; differences.
 //! - [`dump`]: pg_dump and its post-processing.
 //! - [`ledger`], [`server`]: applying migrations to a live database; throwaway servers.
@@ -24,3 +24,4 @@ pub mod replay;
 pub mod report;
 pub mod server;
 pub mod sql;
+pub mod squash;

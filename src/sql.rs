@@ -12,9 +12,96 @@ pub fn quote_literal(value: &str) -> String {
     if escaped.contains('\\') { format!("E'{}'", escaped.replace('\\', "\\\\")) } else { format!("'{escaped}'") }
 }
 
+/// PostgreSQL's identifier limit in bytes.
+pub const MAX_IDENTIFIER: usize = 63;
+
+/// Splits `schema.table[.column]` written as in SQL: double-quoted parts keep their case and
+/// may contain dots and doubled quotes; unquoted parts fold to lower case.
+pub fn parse_qualified(text: &str) -> Result<Vec<String>, String> {
+    let mut parts = Vec::new();
+    let mut chars = text.trim().chars().peekable();
+    loop {
+        let mut part = String::new();
+        if chars.peek() == Some(&'"') {
+            chars.next();
+            loop {
+                match chars.next() {
+                    Some('"') if chars.peek() == Some(&'"') => {
+                        chars.next();
+                        part.push('"');
+                    }
+                    Some('"') => break,
+                    Some(c) => part.push(c),
+                    None => return Err(format!("unterminated quoted identifier in `{text}`")),
+                }
+            }
+        } else {
+            while let Some(&c) = chars.peek() {
+                if c == '.' {
+                    break;
+                }
+                if c.is_whitespace() || c == '"' {
+                    return Err(format!("unexpected `{c}` in `{text}`; quote the identifier"));
+                }
+                part.push(c.to_ascii_lowercase());
+                chars.next();
+            }
+        }
+        if part.is_empty() {
+            return Err(format!("empty name part in `{text}`"));
+        }
+        if part.len() > MAX_IDENTIFIER {
+            return Err(format!("`{part}` is longer than PostgreSQL's {MAX_IDENTIFIER}-byte identifier limit"));
+        }
+        parts.push(part);
+        match chars.next() {
+            None => return Ok(parts),
+            Some('.') => {}
+            Some(c) => return Err(format!("unexpected `{c}` in `{text}`")),
+        }
+    }
+}
+
+/// `base` + `suffix`, shortened to fit 63 bytes: when too long, the base is cut at a character
+/// boundary and a short hash of the full name keeps different long names apart.
+pub fn fit_identifier(base: &str, suffix: &str) -> String {
+    let full = format!("{base}{suffix}");
+    if full.len() <= MAX_IDENTIFIER {
+        return full;
+    }
+    let hash = &blake3::hash(full.as_bytes()).to_hex()[..8];
+    let room = MAX_IDENTIFIER - suffix.len() - hash.len() - 1;
+    let mut cut = room.min(base.len());
+    while !base.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}_{hash}{suffix}", &base[..cut])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn qualified_names_as_in_sql() {
+        assert_eq!(parse_qualified("Public.Users").unwrap(), ["public", "users"]);
+        assert_eq!(parse_qualified(r#"public."Audit Log"."Weird ""Col""""#).unwrap(), ["public", "Audit Log", "Weird \"Col\""]);
+        assert_eq!(parse_qualified(r#""a.b".c"#).unwrap(), ["a.b", "c"]);
+        assert!(parse_qualified("public.").is_err());
+        assert!(parse_qualified("bad name").is_err());
+        assert!(parse_qualified(r#"public."open"#).is_err());
+    }
+
+    #[test]
+    fn identifiers_fit_63_bytes() {
+        assert_eq!(fit_identifier("users", "_squashed_20261122"), "users_squashed_20261122");
+        let long = "a".repeat(60);
+        let fitted = fit_identifier(&long, "_squashed_20261122");
+        assert_eq!(fitted.len(), 63);
+        assert_ne!(fitted, fit_identifier(&"a".repeat(61), "_squashed_20261122"));
+        let accented = "é".repeat(40);
+        assert!(fit_identifier(&accented, "_x").len() <= 63);
+    }
 
     #[test]
     fn quoting() {

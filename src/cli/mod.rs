@@ -15,6 +15,7 @@ mod new;
 mod replay;
 mod rollback;
 mod schema_file;
+mod squash;
 mod status;
 
 use std::ffi::OsString;
@@ -129,6 +130,28 @@ pub enum Command {
     Load,
     /// Wait for the database to accept connections.
     Wait,
+    /// Squash the migrations into one baseline by the plan (db/squash.toml): baseline, surgery,
+    /// rollback, proven on an ephemeral server before any file is replaced.
+    Squash {
+        /// Write a commented starter plan instead.
+        #[arg(long)]
+        init: bool,
+        /// The plan.
+        #[arg(long, default_value = "db/squash.toml")]
+        plan: PathBuf,
+        /// The date naming the backup and db/squash/<date> (default: today, UTC).
+        #[arg(long, hide = true)]
+        date: Option<String>,
+        /// The real dbmate binary, to check the new directory with `dbmate up` too.
+        #[arg(long, env = "SQUASHMATE_DBMATE")]
+        dbmate: Option<PathBuf>,
+        /// Print the outcome as JSON.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Which server to replay and verify on.
+        #[command(flatten)]
+        server: ServerOptions,
+    },
     /// Check every migration file without touching a database; report every problem.
     Lint(FormatArgs),
     /// Write `migrations.sum` (chained hashes of every migration); `--check` verifies it.
@@ -238,7 +261,7 @@ pub async fn main_with_args(args: Vec<OsString>) -> u8 {
 
 /// Runs a parsed command line and returns the process exit code.
 pub async fn run(cli: Cli) -> u8 {
-    if cli.wait && !matches!(cli.command, Command::Wait | Command::New { .. } | Command::Lint(_) | Command::Replay { .. } | Command::Hash { .. } | Command::Gate { .. } | Command::Diff { .. }) {
+    if cli.wait && !matches!(cli.command, Command::Wait | Command::New { .. } | Command::Lint(_) | Command::Replay { .. } | Command::Hash { .. } | Command::Gate { .. } | Command::Diff { .. } | Command::Squash { .. }) {
         if let Err(error) = admin::wait(&cli).await {
             eprintln!("Error: {}", crate::ledger::redact_text(&format!("{error:#}")));
             return EXIT_ERROR;
@@ -256,6 +279,11 @@ pub async fn run(cli: Cli) -> u8 {
         Command::Dump { extra } => schema_file::dump(&cli, extra).await,
         Command::Load => schema_file::load(&cli).await,
         Command::Lint(args) => lint::run(&cli.migrations_dir, args.format),
+        Command::Squash { init: true, plan, .. } => squash::init(plan),
+        Command::Squash { plan, date, dbmate, format, server, .. } => {
+            let options = crate::squash::SquashOptions { plan: plan.clone(), server: server.clone(), date: date.clone(), dbmate: dbmate.clone() };
+            squash::run(&options, *format == Format::Json).await
+        }
         Command::Hash { check, sum_file, format } => hash::run(&cli.migrations_dir, sum_file.as_deref(), *check, format.format),
         Command::Gate { base, head, allow_out_of_order, sum_file, format } => gate::run(&gate::GateArgs {
             dirs: &cli.migrations_dir,

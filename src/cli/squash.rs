@@ -1,0 +1,54 @@
+//! `squashmate squash`: plan → baseline, surgery, rollback and their proof; `--init` writes a
+//! commented starter plan.
+
+use std::path::Path;
+
+use anyhow::Context;
+
+use super::{EXIT_ERROR, EXIT_OK};
+use crate::squash::{STARTER, SquashOptions, squash};
+
+/// Writes the starter plan, refusing to overwrite one.
+pub fn init(plan: &Path) -> anyhow::Result<u8> {
+    if plan.exists() {
+        anyhow::bail!("{} already exists; edit it, or remove it to start over", plan.display());
+    }
+    if let Some(dir) = plan.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    std::fs::write(plan, STARTER).with_context(|| format!("writing {}", plan.display()))?;
+    println!("Writing: {} (edit it, then run `squashmate squash`)", plan.display());
+    Ok(EXIT_OK)
+}
+
+/// Runs the squash and prints every check, the files changed and the commit message.
+pub async fn run(options: &SquashOptions, json: bool) -> anyhow::Result<u8> {
+    let outcome = squash(options).await?;
+    if json {
+        let doc = serde_json::json!({
+            "passed": outcome.passed,
+            "checks": outcome.checks,
+            "changed": outcome.changed,
+            "report": outcome.report_path,
+            "commit_message": outcome.commit_message,
+        });
+        println!("{}", serde_json::to_string_pretty(&doc)?);
+    } else {
+        for check in &outcome.checks {
+            println!("{} {}", if check.passed { "[ok]    " } else { "[FAILED]" }, check.name);
+            if !check.passed {
+                println!("         {}", check.detail.replace('\n', "\n         "));
+            }
+        }
+        println!();
+        for path in &outcome.changed {
+            println!("Writing: {path}");
+        }
+        if outcome.passed {
+            println!("\nEvery check passed. Commit with:\n\n    git add -A && git commit -m \"{}\"\n", outcome.commit_message.lines().next().unwrap_or(""));
+        } else {
+            println!("\nA check failed: no migration file was replaced. See {}.", outcome.report_path.display());
+        }
+    }
+    Ok(if outcome.passed { EXIT_OK } else { EXIT_ERROR })
+}

@@ -1,0 +1,17 @@
+//! `squash`: a declarative plan turned into a baseline, a production surgery and its rollback,
+//! proven equivalent on real PostgreSQL before any migration file is replaced.
+
+mod baseline;
+mod inspect;
+mod plan;
+mod run;
+mod scripts;
+mod seed;
+mod verify;
+
+pub use baseline::{BaselineFacts, baseline_file, normalise_dump};
+pub use inspect::{Details, inspect};
+pub use plan::{BackupStyle, ColumnName, Plan, PlanError, STARTER, TableName};
+pub use run::{Outcome, SquashError, SquashOptions, squash};
+pub use scripts::{ScriptInput, rollback, surgery};
+pub use verify::Check;

@@ -1,0 +1,304 @@
+//! `squash` from plan to files: replay the chain, inspect what is retired, make the baseline,
+//! surgery and rollback, prove them on one ephemeral server, and only when every check passed
+//! replace the squashed files.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use thiserror::Error;
+
+use super::baseline::{BaselineFacts, baseline_file, normalise_dump};
+use super::inspect::inspect;
+use super::plan::{BackupStyle, Plan, PlanError};
+use super::scripts::{ScriptInput, rollback, surgery};
+use super::seed::seed;
+use super::verify::{Check, VerifyInput, clone_db, verify};
+use crate::baseline::BaselineHeader;
+use crate::catalog::{IntrospectOptions, fingerprint, introspect};
+use crate::gate::{chain_hash, render_sum};
+use crate::ledger::{LedgerTable, Migrator};
+use crate::lint::lint;
+use crate::migration::discover;
+use crate::replay::replay;
+use crate::server::{EphemeralServer, ServerError, ServerOptions};
+
+/// Why a squash could not be made (nothing was written).
+#[derive(Debug, Error)]
+pub enum SquashError {
+    /// The plan is unusable.
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    /// The migrations have problems.
+    #[error("{0} problem(s) in the migrations; run `squashmate lint` and fix them first (nothing was written)")]
+    Lint(usize),
+    /// Something in the plan cannot be carried out.
+    #[error("the plan cannot be carried out (nothing was written):\n  - {}", .0.join("\n  - "))]
+    Refused(Vec<String>),
+    /// Reading the migrations failed.
+    #[error(transparent)]
+    Discover(#[from] crate::migration::DiscoverError),
+    /// The server failed.
+    #[error(transparent)]
+    Server(#[from] ServerError),
+    /// Replaying the chain failed.
+    #[error("replaying the chain failed (nothing was written): {0}")]
+    Replay(#[from] crate::replay::ReplayError),
+    /// pg_dump failed.
+    #[error("pg_dump: {0}")]
+    Dump(String),
+    /// A file could not be written.
+    #[error("{}: {source}", path.display())]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The baseline does not read as a migration.
+    #[error("the generated baseline is not a valid migration: {0}")]
+    Baseline(String),
+}
+
+/// How to squash.
+#[derive(Debug, Clone)]
+pub struct SquashOptions {
+    /// The plan file.
+    pub plan: PathBuf,
+    /// The server to replay and verify on.
+    pub server: ServerOptions,
+    /// `YYYYMMDD` naming the backup and `db/squash/<date>` (default: today, UTC).
+    pub date: Option<String>,
+    /// The real dbmate, to check the new directory with `dbmate up` (skipped when `None`).
+    pub dbmate: Option<PathBuf>,
+}
+
+/// What a squash did.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// Every check and its result.
+    pub checks: Vec<Check>,
+    /// Whether every check passed (and the files were replaced).
+    pub passed: bool,
+    /// Files written or removed.
+    pub changed: Vec<String>,
+    /// `db/squash/<date>/report.md`.
+    pub report_path: PathBuf,
+    /// The commit message to use.
+    pub commit_message: String,
+}
+
+fn write(path: &Path, text: &str) -> Result<(), SquashError> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|source| SquashError::Write { path: dir.to_path_buf(), source })?;
+    }
+    std::fs::write(path, text).map_err(|source| SquashError::Write { path: path.to_path_buf(), source })
+}
+
+/// Runs the squash described by `options.plan`.
+pub async fn squash(options: &SquashOptions) -> Result<Outcome, SquashError> {
+    let plan = Plan::load(&options.plan)?;
+    let found = discover(&plan.migrations_dir)?;
+    let problems = lint(&found);
+    if !problems.is_empty() {
+        return Err(SquashError::Lint(problems.len()));
+    }
+    if let Some(clash) = found.files.iter().find(|f| f.version == plan.baseline_version) {
+        return Err(SquashError::Refused(vec![format!(
+            "{} already has the baseline version {}; set another baseline_version in the plan",
+            clash.path().display(),
+            plan.baseline_version
+        )]));
+    }
+    if found.files.is_empty() {
+        return Err(SquashError::Refused(vec!["there are no migrations to squash".into()]));
+    }
+    let date = options.date.clone().unwrap_or_else(|| chrono::Utc::now().format("%Y%m%d").to_string());
+    let first_dir = plan.migrations_dir[0].clone();
+    let squash_dir = first_dir.parent().unwrap_or(Path::new(".")).join("squash").join(&date);
+    let started = Instant::now();
+
+    let server = EphemeralServer::start(&options.server).await?;
+    let replayed = replay(&server, &found.files, |_, _| {}).await?;
+    let details = {
+        let client = server.connect(&replayed.database).await?;
+        match inspect(&client, &plan).await.map_err(ServerError::Sql)? {
+            Ok(details) => details,
+            Err(refusals) => return Err(SquashError::Refused(refusals)),
+        }
+    };
+    let squashed: Vec<String> = found.files.iter().map(|f| f.version.clone()).collect();
+    let ledger = LedgerTable::default();
+    let input = ScriptInput { details: &details, squashed: &squashed, baseline_version: &plan.baseline_version, ledger: &ledger, backup: plan.backup, date: &date };
+    let (surgery_sql, rollback_sql) = (surgery(&input), rollback(&input));
+
+    // The baseline: the replayed schema after the surgery, dumped without backups and ledger.
+    let shaped = clone_db(&server, &replayed.database).await?;
+    let shaped_client = server.connect(&shaped).await?;
+    shaped_client.batch_execute(&surgery_sql).await.map_err(|e| SquashError::Refused(vec![format!("the surgery fails on the replayed chain: {}", crate::ledger::with_causes(&e))]))?;
+    let mut excluded = vec![format!("--exclude-table={}", ledger.qualified())];
+    match plan.backup {
+        BackupStyle::Schema => excluded.push(format!("--exclude-schema=squashmate_backup_{date}")),
+        BackupStyle::Suffix => {
+            excluded.extend(details.tables.iter().map(|t| format!("--exclude-table={}", input.backup_table(&t.name).sql())));
+            excluded.extend(details.columns.iter().map(|c| format!("--exclude-table={}", input.column_backup(c).sql())));
+        }
+    }
+    let dump = pg_dump(&server, &shaped, &excluded)?;
+    let body = normalise_dump(&dump);
+    let shaped_catalog = introspect(&shaped_client, &IntrospectOptions::default()).await.map_err(ServerError::Sql)?;
+    let print = fingerprint(&shaped_catalog);
+    drop(shaped_client);
+    let chain: Vec<(String, String)> = found.files.iter().map(|f| (f.filename.clone(), f.source.text().to_string())).collect();
+    let header = BaselineHeader { replaces: squashed.clone(), chain_hash: chain_hash(&chain) };
+    let baseline_name = format!("{}_baseline.sql", plan.baseline_version);
+    let baseline_path = first_dir.join(&baseline_name);
+    let squash_dir_text = squash_dir.display().to_string();
+    let baseline_text = baseline_file(
+        &BaselineFacts {
+            header: &header,
+            fingerprint: &format!("{}:{}", crate::catalog::FORMAT, print.schema),
+            postgres_version: server.version().split_whitespace().next().unwrap_or(""),
+            squash_dir: &squash_dir_text,
+        },
+        &body,
+    );
+    let new_chain = Migrator::from_sources([(baseline_path.clone(), baseline_text.clone())]).map_err(|e| SquashError::Baseline(e.to_string()))?;
+
+    // A: the old chain with sample rows.
+    let seeded_db = clone_db(&server, &replayed.database).await?;
+    let seeded = {
+        let client = server.connect(&seeded_db).await?;
+        client.batch_execute("BEGIN").await.map_err(ServerError::Sql)?;
+        let seeded = seed(&client, 3).await.map_err(ServerError::Sql)?;
+        client.batch_execute("COMMIT").await.map_err(ServerError::Sql)?;
+        seeded
+    };
+    let mut checks = verify(&VerifyInput {
+        server: &server,
+        seeded_db: &seeded_db,
+        surgery: &surgery_sql,
+        rollback: &rollback_sql,
+        new_chain: &new_chain,
+        scripts: &input,
+        details: &details,
+    })
+    .await?;
+    if let Some(dbmate) = &options.dbmate {
+        checks.push(dbmate_check(&server, dbmate, &baseline_name, &baseline_text).await);
+    }
+    let passed = checks.iter().all(|c| c.passed);
+
+    let report = report(&plan, &details, &checks, &seeded, &squashed, started.elapsed(), passed);
+    let report_path = squash_dir.join("report.md");
+    write(&squash_dir.join("surgery.sql"), &surgery_sql)?;
+    write(&squash_dir.join("rollback.sql"), &rollback_sql)?;
+    write(&report_path, &report)?;
+    let mut changed = vec![squash_dir.join("surgery.sql").display().to_string(), squash_dir.join("rollback.sql").display().to_string(), report_path.display().to_string()];
+    if passed {
+        write(&baseline_path, &baseline_text)?;
+        changed.push(baseline_path.display().to_string());
+        for file in &found.files {
+            std::fs::remove_file(file.path()).map_err(|source| SquashError::Write { path: file.path().to_path_buf(), source })?;
+            changed.push(format!("{} (removed)", file.path().display()));
+        }
+        let sum_path = first_dir.with_file_name(format!("{}.sum", first_dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()));
+        write(&sum_path, &render_sum(&[(baseline_name.clone(), baseline_text.clone())]))?;
+        changed.push(sum_path.display().to_string());
+    }
+    let commit_message = format!(
+        "Squash {} migrations ({}..{}) into {baseline_name} [squash-baseline]\n\nSurgery and rollback: {}/. Report: {}.",
+        squashed.len(),
+        squashed.first().map(String::as_str).unwrap_or(""),
+        squashed.last().map(String::as_str).unwrap_or(""),
+        squash_dir.display(),
+        report_path.display()
+    );
+    Ok(Outcome { checks, passed, changed, report_path, commit_message })
+}
+
+fn pg_dump(server: &EphemeralServer, db: &str, excluded: &[String]) -> Result<String, SquashError> {
+    let program = server.binaries().map(|b| b.program("pg_dump")).ok_or_else(|| SquashError::Dump("squash needs the local provider's pg_dump (use --pg local or --pg url with pg_dump of the same version on PATH)".into()))?;
+    let version = crate::dump::pg_dump_version(&program).map_err(|e| SquashError::Dump(e.to_string()))?;
+    let mut cmd = Command::new(&program);
+    cmd.args(["--schema-only", "--no-owner", "--no-privileges"]).args(excluded);
+    if version.supports_restrict_key() {
+        cmd.arg("--restrict-key=squashmate");
+    }
+    let out = cmd.arg(server.url(db)).output().map_err(|e| SquashError::Dump(e.to_string()))?;
+    if !out.status.success() {
+        return Err(SquashError::Dump(String::from_utf8_lossy(&out.stderr).trim().to_string()));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+async fn dbmate_check(server: &EphemeralServer, dbmate: &Path, name: &str, text: &str) -> Check {
+    let started = Instant::now();
+    let result = async {
+        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        std::fs::write(dir.path().join(name), text).map_err(|e| e.to_string())?;
+        let db = server.create_database(None).await.map_err(|e| e.to_string())?;
+        let out = Command::new(dbmate)
+            .args(["--no-dump-schema", "-d"])
+            .arg(dir.path())
+            .args(["-u", &server.url(&db), "up"])
+            .output()
+            .map_err(|e| e.to_string())?;
+        if out.status.success() { Ok(()) } else { Err(String::from_utf8_lossy(&out.stderr).trim().to_string()) }
+    }
+    .await;
+    Check { name: "the real dbmate applies the new directory on a fresh database".into(), passed: result.is_ok(), detail: result.err().unwrap_or_default(), took: started.elapsed() }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn report(
+    plan: &Plan,
+    details: &super::inspect::Details,
+    checks: &[Check],
+    seeded: &super::seed::Seeded,
+    squashed: &[String],
+    took: std::time::Duration,
+    passed: bool,
+) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "# squashmate squash report\n");
+    let _ = writeln!(
+        out,
+        "{} {} migrations ({}..{}) into baseline {}. Total time: {:.1?}.\n",
+        if passed { "Squashed" } else { "**Not squashed** (a check failed; no migration file was changed):" },
+        squashed.len(),
+        squashed.first().map(String::as_str).unwrap_or(""),
+        squashed.last().map(String::as_str).unwrap_or(""),
+        plan.baseline_version,
+        took
+    );
+    let _ = writeln!(out, "## Retired\n");
+    for t in &details.tables {
+        let _ = writeln!(out, "- table {} (moved to the backup, never dropped)", t.name);
+        for fk in &t.incoming {
+            let _ = writeln!(out, "  - foreign key {} on {} dropped by the surgery, restored by the rollback: `{}`", fk.name, fk.table, fk.definition);
+        }
+    }
+    for c in &details.columns {
+        let _ = writeln!(out, "- column {}.{} ({}), values saved with the key ({})", c.name.table, crate::sql::quote_ident(&c.name.column), c.type_sql, c.key.join(", "));
+    }
+    for v in &details.views {
+        let _ = writeln!(out, "- {} {} (definition kept in the rollback)", v.kind, v.name);
+    }
+    if details.tables.is_empty() && details.columns.is_empty() && details.views.is_empty() {
+        let _ = writeln!(out, "Nothing.");
+    }
+    let _ = writeln!(out, "\n## Verification\n\n| check | result | time |\n|---|---|---|");
+    for c in checks {
+        let _ = writeln!(out, "| {} | {} | {:.0?} |", c.name, if c.passed { "passed" } else { "**FAILED**" }, c.took);
+    }
+    for c in checks.iter().filter(|c| !c.passed) {
+        let _ = writeln!(out, "\n### {} — failed\n\n```\n{}\n```", c.name, c.detail);
+    }
+    let _ = writeln!(out, "\nSample rows: {} table(s) seeded.", seeded.rows.len());
+    for (table, why) in &seeded.refused {
+        let _ = writeln!(out, "- {table}: no sample row ({why})");
+    }
+    out
+}

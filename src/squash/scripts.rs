@@ -1,0 +1,254 @@
+//! The surgery that moves a production database onto the baseline, and its exact rollback:
+//! pure text from the plan, the inspected details and the ledger versions. Each is one
+//! transaction that checks first (`RAISE EXCEPTION`, nothing changed) and never drops data.
+
+use std::fmt::Write;
+
+use super::inspect::{Details, RetiredColumn};
+use super::plan::{BackupStyle, TableName};
+use crate::ledger::LedgerTable;
+use crate::sql::{fit_identifier, quote_ident, quote_literal};
+
+/// What the scripts are made from.
+#[derive(Debug, Clone)]
+pub struct ScriptInput<'a> {
+    /// The inspected retired objects and comments.
+    pub details: &'a Details,
+    /// The squashed versions, ascending.
+    pub squashed: &'a [String],
+    /// The baseline's version.
+    pub baseline_version: &'a str,
+    /// The ledger table.
+    pub ledger: &'a LedgerTable,
+    /// Backup style.
+    pub backup: BackupStyle,
+    /// `YYYYMMDD`, naming the backup.
+    pub date: &'a str,
+}
+
+impl ScriptInput<'_> {
+    fn backup_schema(&self) -> String {
+        format!("squashmate_backup_{}", self.date)
+    }
+
+    /// Where a retired table is kept.
+    pub fn backup_table(&self, table: &TableName) -> TableName {
+        match self.backup {
+            BackupStyle::Schema => TableName { schema: self.backup_schema(), name: table.name.clone() },
+            BackupStyle::Suffix => TableName { schema: table.schema.clone(), name: fit_identifier(&table.name, &format!("_squashed_{}", self.date)) },
+        }
+    }
+
+    /// Where a retired column's values are kept (with the row key).
+    pub fn column_backup(&self, column: &RetiredColumn) -> TableName {
+        let base = format!("{}__{}", column.name.table.name, column.name.column);
+        match self.backup {
+            BackupStyle::Schema => TableName { schema: self.backup_schema(), name: fit_identifier(&base, "") },
+            BackupStyle::Suffix => TableName { schema: column.name.table.schema.clone(), name: fit_identifier(&base, &format!("_squashed_{}", self.date)) },
+        }
+    }
+
+    fn versions_array(&self) -> String {
+        format!("ARRAY[{}]::text[]", self.squashed.iter().map(|v| quote_literal(v)).collect::<Vec<_>>().join(", "))
+    }
+}
+
+fn col(c: &RetiredColumn) -> String {
+    format!("{}.{}", c.name.table.sql(), quote_ident(&c.name.column))
+}
+
+fn assert_sql(out: &mut String, condition: &str, message: &str) {
+    let _ = writeln!(out, "  IF {condition} THEN\n    RAISE EXCEPTION '%', {};\n  END IF;", quote_literal(message));
+}
+
+fn regclass(t: &TableName) -> String {
+    format!("to_regclass({})", quote_literal(&t.sql()))
+}
+
+fn column_type(table: &TableName, column: &str) -> String {
+    format!(
+        "(SELECT format_type(atttypid, atttypmod) FROM pg_catalog.pg_attribute WHERE attrelid = {} AND attname = {} AND NOT attisdropped)",
+        regclass(table),
+        quote_literal(column)
+    )
+}
+
+/// The surgery script.
+pub fn surgery(input: &ScriptInput<'_>) -> String {
+    let d = input.details;
+    let ledger = input.ledger.qualified();
+    let mut out = String::new();
+    let _ = writeln!(out, "-- squashmate surgery: moves a database at the end of the squashed chain onto baseline {}.", input.baseline_version);
+    let _ = writeln!(out, "-- One transaction; it checks first and changes nothing when a check fails. Nothing is dropped:");
+    let _ = writeln!(out, "-- retired tables are moved, retired columns' values saved with their row keys.");
+    let _ = writeln!(out, "--\n-- Before running it, save what it touches outside the database:");
+    let _ = writeln!(out, "--   pg_dump --data-only --table={} \"$DATABASE_URL\" > ledger-before-squash.sql", shell_table(&input.ledger.schema, &input.ledger.table));
+    for t in &d.tables {
+        let _ = writeln!(out, "--   pg_dump --table={} \"$DATABASE_URL\" > {}.sql", shell_table(&t.name.schema, &t.name.name), t.name.name.replace(['/', '"', '\''], "_"));
+    }
+    for c in &d.columns {
+        let keys: Vec<String> = c.key.iter().map(|k| quote_ident(k)).collect();
+        let _ = writeln!(
+            out,
+            "--   psql \"$DATABASE_URL\" -c \"\\copy (SELECT {}, {} FROM {}) TO '{}__{}.csv' CSV HEADER\"",
+            keys.join(", ").replace('"', "\\\""),
+            quote_ident(&c.name.column).replace('"', "\\\""),
+            c.name.table.sql().replace('"', "\\\""),
+            c.name.table.name.replace(['/', '"', '\''], "_"),
+            c.name.column.replace(['/', '"', '\''], "_")
+        );
+    }
+    let _ = writeln!(out, "\nBEGIN;\n\nDO $squashmate$\nBEGIN");
+    let _ = writeln!(out, "  -- Preflight: the ledger holds every squashed version and not the baseline.");
+    assert_sql(&mut out, &format!("to_regclass({}) IS NULL", quote_literal(&ledger)), &format!("squashmate surgery: no ledger table {ledger}; run it on a database migrated by dbmate or squashmate"));
+    let _ = writeln!(
+        out,
+        "  IF EXISTS (SELECT 1 FROM {ledger} WHERE version = {}) THEN\n    RAISE EXCEPTION '%', {};\n  END IF;",
+        quote_literal(input.baseline_version),
+        quote_literal(&format!("squashmate surgery: the ledger already holds baseline version {}; this database was squashed already", input.baseline_version))
+    );
+    let _ = writeln!(
+        out,
+        "  IF EXISTS (SELECT 1 FROM unnest({arr}) v WHERE v NOT IN (SELECT version FROM {ledger})) THEN\n    RAISE EXCEPTION 'squashmate surgery: the ledger lacks squashed version(s) %; bring this database to the end of the old chain first', (SELECT string_agg(v, ', ') FROM unnest({arr}) v WHERE v NOT IN (SELECT version FROM {ledger}));\n  END IF;",
+        arr = input.versions_array()
+    );
+    let _ = writeln!(out, "  -- Preflight: every retired object exists with the expected shape; no backup is in the way.");
+    for t in &d.tables {
+        assert_sql(&mut out, &format!("{} IS NULL", regclass(&t.name)), &format!("squashmate surgery: retired table {} does not exist", t.name));
+        let backup = input.backup_table(&t.name);
+        assert_sql(&mut out, &format!("{} IS NOT NULL", regclass(&backup)), &format!("squashmate surgery: {backup} already exists"));
+    }
+    for c in &d.columns {
+        assert_sql(
+            &mut out,
+            &format!("{} IS DISTINCT FROM {}", column_type(&c.name.table, &c.name.column), quote_literal(&c.type_sql)),
+            &format!("squashmate surgery: retired column {} is missing or not of type {}", col(c), c.type_sql),
+        );
+        let backup = input.column_backup(c);
+        assert_sql(&mut out, &format!("{} IS NOT NULL", regclass(&backup)), &format!("squashmate surgery: {backup} already exists"));
+    }
+    for v in &d.views {
+        assert_sql(&mut out, &format!("{} IS NULL", regclass(&v.name)), &format!("squashmate surgery: retired view {} does not exist", v.name));
+    }
+    let _ = writeln!(out, "END\n$squashmate$;\n");
+    if input.backup == BackupStyle::Schema && (!d.tables.is_empty() || !d.columns.is_empty()) {
+        let _ = writeln!(out, "CREATE SCHEMA {};\n", quote_ident(&input.backup_schema()));
+    }
+    for v in &d.views {
+        let _ = writeln!(out, "-- Retired {} (its definition is in the rollback).\nDROP {} {};\n", v.kind, v.kind.to_uppercase(), v.name);
+    }
+    for t in &d.tables {
+        for fk in &t.incoming {
+            let _ = writeln!(out, "-- {} pointed at retired {}; the rollback restores it.\nALTER TABLE {} DROP CONSTRAINT {};", fk.name, t.name, fk.table, quote_ident(&fk.name));
+        }
+        let backup = input.backup_table(&t.name);
+        let _ = match input.backup {
+            BackupStyle::Schema => writeln!(out, "ALTER TABLE {} SET SCHEMA {};\n", t.name, quote_ident(&backup.schema)),
+            BackupStyle::Suffix => writeln!(out, "ALTER TABLE {} RENAME TO {};\n", t.name, quote_ident(&backup.name)),
+        };
+    }
+    for c in &d.columns {
+        let backup = input.column_backup(c);
+        let keys: Vec<String> = c.key.iter().map(|k| quote_ident(k)).collect();
+        let _ = writeln!(out, "-- {}: values saved with the full row key ({}), then dropped.", col(c), keys.join(", "));
+        let _ = writeln!(out, "CREATE TABLE {backup} AS SELECT {}, {} FROM {};", keys.join(", "), quote_ident(&c.name.column), c.name.table);
+        let _ = writeln!(out, "ALTER TABLE {backup} ADD PRIMARY KEY ({});", keys.join(", "));
+        let _ = writeln!(out, "ALTER TABLE {} DROP COLUMN {};\n", c.name.table, quote_ident(&c.name.column));
+    }
+    for comment in &d.comments {
+        let _ = writeln!(out, "COMMENT ON {} IS {};", comment.target, quote_literal(&comment.new));
+    }
+    let _ = writeln!(out, "\n-- The ledger: exactly the squashed versions give way to the baseline; later ones stay.");
+    let _ = writeln!(out, "DELETE FROM {ledger} WHERE version = ANY ({});", input.versions_array());
+    let _ = writeln!(out, "INSERT INTO {ledger} (version) VALUES ({});\n\nCOMMIT;", quote_literal(input.baseline_version));
+    out
+}
+
+/// The rollback script: undoes [`surgery`] exactly.
+pub fn rollback(input: &ScriptInput<'_>) -> String {
+    let d = input.details;
+    let ledger = input.ledger.qualified();
+    let mut out = String::new();
+    let _ = writeln!(out, "-- squashmate rollback: undoes the surgery onto baseline {} — tables moved back, retired", input.baseline_version);
+    let _ = writeln!(out, "-- columns re-added and their values restored by row key, foreign keys, views, comments and");
+    let _ = writeln!(out, "-- the ledger restored. One transaction; it checks first and changes nothing when a check fails.\n");
+    let _ = writeln!(out, "BEGIN;\n\nDO $squashmate$\nBEGIN");
+    let _ = writeln!(
+        out,
+        "  IF to_regclass({lq}) IS NULL OR NOT EXISTS (SELECT 1 FROM {ledger} WHERE version = {b}) THEN\n    RAISE EXCEPTION '%', {};\n  END IF;",
+        quote_literal(&format!("squashmate rollback: the ledger does not hold baseline version {}; this database was not squashed (or was rolled back already)", input.baseline_version)),
+        lq = quote_literal(&ledger),
+        b = quote_literal(input.baseline_version)
+    );
+    for t in &d.tables {
+        let backup = input.backup_table(&t.name);
+        assert_sql(&mut out, &format!("{} IS NULL", regclass(&backup)), &format!("squashmate rollback: the saved table {backup} is missing"));
+        assert_sql(&mut out, &format!("{} IS NOT NULL", regclass(&t.name)), &format!("squashmate rollback: {} exists again; move it away first", t.name));
+    }
+    for c in &d.columns {
+        let backup = input.column_backup(c);
+        assert_sql(&mut out, &format!("{} IS NULL", regclass(&backup)), &format!("squashmate rollback: the saved values {backup} are missing"));
+        assert_sql(&mut out, &format!("{} IS NOT NULL", column_type(&c.name.table, &c.name.column)), &format!("squashmate rollback: column {} exists again", col(c)));
+    }
+    let _ = writeln!(out, "END\n$squashmate$;\n");
+    for c in &d.columns {
+        let backup = input.column_backup(c);
+        let collate = c.collation.as_ref().map(|co| format!(" COLLATE {co}")).unwrap_or_default();
+        let _ = writeln!(out, "ALTER TABLE {} ADD COLUMN {} {}{collate};", c.name.table, quote_ident(&c.name.column), c.type_sql);
+        let on: Vec<String> = c.key.iter().map(|k| format!("t.{k} = b.{k}", k = quote_ident(k))).collect();
+        let _ = writeln!(
+            out,
+            "UPDATE {} AS t SET {col} = b.{col} FROM {backup} AS b WHERE {};",
+            c.name.table,
+            on.join(" AND "),
+            col = quote_ident(&c.name.column)
+        );
+        if let Some(default) = &c.default {
+            let _ = writeln!(out, "ALTER TABLE {} ALTER COLUMN {} SET DEFAULT {default};", c.name.table, quote_ident(&c.name.column));
+        }
+        if c.not_null {
+            let _ = writeln!(out, "ALTER TABLE {} ALTER COLUMN {} SET NOT NULL;", c.name.table, quote_ident(&c.name.column));
+        }
+        for k in &c.constraints {
+            let _ = writeln!(out, "ALTER TABLE {} ADD CONSTRAINT {} {};", k.table, quote_ident(&k.name), k.definition);
+        }
+        for i in &c.indexes {
+            let _ = writeln!(out, "{};", i.definition);
+        }
+        if let Some(comment) = &c.comment {
+            let _ = writeln!(out, "COMMENT ON COLUMN {} IS {};", col(c), quote_literal(comment));
+        }
+        let _ = writeln!(out, "DROP TABLE {backup};\n");
+    }
+    for t in &d.tables {
+        let backup = input.backup_table(&t.name);
+        let _ = match input.backup {
+            BackupStyle::Schema => writeln!(out, "ALTER TABLE {backup} SET SCHEMA {};", quote_ident(&t.name.schema)),
+            BackupStyle::Suffix => writeln!(out, "ALTER TABLE {backup} RENAME TO {};", quote_ident(&t.name.name)),
+        };
+        for fk in &t.incoming {
+            let _ = writeln!(out, "ALTER TABLE {} ADD CONSTRAINT {} {};", fk.table, quote_ident(&fk.name), fk.definition);
+        }
+        let _ = writeln!(out);
+    }
+    for v in d.views.iter().rev() {
+        let _ = writeln!(out, "CREATE {} {} AS\n{};", v.kind.to_uppercase(), v.name, v.definition.trim_end().trim_end_matches(';'));
+        if let Some(comment) = &v.comment {
+            let _ = writeln!(out, "COMMENT ON {} {} IS {};", v.kind.to_uppercase(), v.name, quote_literal(comment));
+        }
+    }
+    for comment in &d.comments {
+        let old = comment.old.as_ref().map_or_else(|| "NULL".to_string(), |c| quote_literal(c));
+        let _ = writeln!(out, "COMMENT ON {} IS {old};", comment.target);
+    }
+    if input.backup == BackupStyle::Schema && (!d.tables.is_empty() || !d.columns.is_empty()) {
+        let _ = writeln!(out, "DROP SCHEMA {};", quote_ident(&input.backup_schema()));
+    }
+    let _ = writeln!(out, "\nDELETE FROM {ledger} WHERE version = {};", quote_literal(input.baseline_version));
+    let _ = writeln!(out, "INSERT INTO {ledger} (version) SELECT unnest({});\n\nCOMMIT;", input.versions_array());
+    out
+}
+
+fn shell_table(schema: &str, table: &str) -> String {
+    format!("'{}.{}'", quote_ident(schema).replace('\'', "'\\''"), quote_ident(table).replace('\'', "'\\''"))
+}
