@@ -44,7 +44,8 @@ pub async fn clone_db(server: &EphemeralServer, template: &str) -> Result<String
 async fn read(client: &Client, backup_schema: &str, backup_tables: &[String]) -> Result<Catalog, tokio_postgres::Error> {
     let mut catalog = introspect(client, &IntrospectOptions::default()).await?;
     catalog.objects.retain(|path, _| {
-        !path.contains(&format!(" {backup_schema}.")) && path != &format!("schema {backup_schema}") && !backup_tables.iter().any(|t| path.contains(t.as_str()))
+        let in_backup_schema = !backup_schema.is_empty() && (path.contains(&format!(" {backup_schema}.")) || path == &format!("schema {backup_schema}"));
+        !in_backup_schema && !backup_tables.iter().any(|t| path == t || path.starts_with(&format!("{t} / ")))
     });
     Ok(catalog)
 }
@@ -97,13 +98,14 @@ pub async fn verify(input: &VerifyInput<'_>) -> Result<Vec<Check>, ServerError> 
     let server = input.server;
     let ledger = input.scripts.ledger;
     let backup_schema = format!("squashmate_backup_{}", input.scripts.date);
-    let backup_tables: Vec<String> = input
-        .details
-        .tables
-        .iter()
-        .map(|t| input.scripts.backup_table(&t.name).sql())
-        .chain(input.details.columns.iter().map(|c| input.scripts.column_backup(c).sql()))
-        .collect();
+    // Backup tables as catalog paths name them (the server's quote_ident: quotes only where needed).
+    let quoting = server.connect(input.seeded_db).await?;
+    let mut backup_tables = Vec::new();
+    for t in input.details.tables.iter().map(|t| input.scripts.backup_table(&t.name)).chain(input.details.columns.iter().map(|c| input.scripts.column_backup(c))) {
+        let row = quoting.query_one("SELECT quote_ident($1) || '.' || quote_ident($2)", &[&t.schema, &t.name]).await.map_err(ServerError::Sql)?;
+        backup_tables.push(format!("table {}", row.get::<_, String>(0)));
+    }
+    drop(quoting);
     let mut checks = Vec::new();
     let mut record = |name: &str, started: Instant, result: Result<(), String>| {
         checks.push(Check { name: name.into(), passed: result.is_ok(), detail: result.err().unwrap_or_default(), took: started.elapsed() });

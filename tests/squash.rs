@@ -1,0 +1,282 @@
+//! `squash` end to end: the example chain and generated chains retiring tables (with foreign
+//! keys and views pointing at them) and columns of composite-key tables, identifiers that need
+//! quoting, deterministic output, snapshots of the scripts, the gate accepting the result, and
+//! the scripts' preflight refusals leaving databases unchanged.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use squashmate::catalog::{IntrospectOptions, fingerprint, introspect};
+
+const DATE: &str = "20260101";
+
+fn squash(work: &Path, extra: &[&str]) -> (Option<i32>, String, String) {
+    let mut command = common::squashmate();
+    command.current_dir(work).args(["squash", "--pg", "local", "--date", DATE]).args(extra);
+    if let Ok(dbmate) = std::env::var("SQUASHMATE_DBMATE") {
+        command.env("SQUASHMATE_DBMATE", dbmate);
+    } else {
+        let bundled = Path::new(env!("CARGO_MANIFEST_DIR")).join(".tools/node_modules/@dbmate/linux-x64/bin/dbmate");
+        assert!(bundled.is_file(), "the real dbmate is needed: run scripts/test");
+        command.env("SQUASHMATE_DBMATE", bundled);
+    }
+    common::outcome(&mut command)
+}
+
+fn plan(work: &Path, text: &str) {
+    std::fs::write(work.join("db/squash.toml"), text).unwrap();
+}
+
+fn migrations(work: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(work.join("db/migrations")).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+    names.sort();
+    names
+}
+
+const EXAMPLE_PLAN: &str = r#"
+[retire]
+tables = ["public.mcp_proxy_sessions"]
+columns = ["public.agents.skill_auto_granted_domains"]
+[comments.tables]
+"public.events" = "Append-only log of everything that happened."
+[comments.columns]
+"public.events.kind" = "What happened."
+"#;
+
+#[test]
+fn the_example_chain_squashes_and_every_check_passes() {
+    let work = tempfile::tempdir().unwrap();
+    common::copy_example(work.path());
+    plan(work.path(), EXAMPLE_PLAN);
+    let (code, stdout, stderr) = squash(work.path(), &[]);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    for check in [
+        "[ok]     old chain + surgery ≡ fresh baseline (schema and ledger)",
+        "[ok]     old chain + surgery + rollback ≡ old chain (schema, ledger, every retired value)",
+        "[ok]     the surgery refuses a second run and changes nothing",
+        "[ok]     the rollback refuses a second run and changes nothing",
+        "[ok]     a new migration applies on both",
+        "[ok]     the real dbmate applies the new directory on a fresh database",
+    ] {
+        assert!(stdout.contains(check), "missing {check:?}:\n{stdout}");
+    }
+    assert!(stdout.contains("[squash-baseline]"), "{stdout}");
+    assert_eq!(migrations(work.path()), ["00000000000000_baseline.sql"]);
+    let baseline = std::fs::read_to_string(work.path().join("db/migrations/00000000000000_baseline.sql")).unwrap();
+    assert!(!baseline.contains("schema_migrations"), "the baseline must not create the ledger");
+    assert!(!baseline.contains("\\restrict") && !baseline.contains("Dumped from") && !baseline.contains("CREATE SCHEMA public;"));
+    assert!(baseline.contains("SELECT pg_catalog.set_config('search_path', '', true);"));
+    assert!(!baseline.contains("mcp_proxy_sessions") && !baseline.contains("skill_auto_granted_domains"));
+    assert!(baseline.contains("COMMENT ON TABLE public.events IS 'Append-only log of everything that happened.';"));
+    let report = std::fs::read_to_string(work.path().join(format!("db/squash/{DATE}/report.md"))).unwrap();
+    assert!(report.contains("| old chain + surgery ≡ fresh baseline (schema and ledger) | passed |"), "{report}");
+    // The new directory lints clean, its sum matches, and a squashed database gives `status` its story.
+    assert_eq!(common::run(work.path(), &["lint"]).status.code(), Some(0));
+    assert_eq!(common::run(work.path(), &["hash", "--check"]).status.code(), Some(0));
+}
+
+#[test]
+fn the_same_chain_and_plan_give_byte_identical_files() {
+    let outputs: Vec<(String, String, String)> = (0..2)
+        .map(|_| {
+            let work = tempfile::tempdir().unwrap();
+            common::copy_example(work.path());
+            plan(work.path(), EXAMPLE_PLAN);
+            let (code, stdout, stderr) = squash(work.path(), &[]);
+            assert_eq!(code, Some(0), "{stdout}{stderr}");
+            let read = |p: &str| std::fs::read_to_string(work.path().join(p)).unwrap();
+            (read("db/migrations/00000000000000_baseline.sql"), read(&format!("db/squash/{DATE}/surgery.sql")), read(&format!("db/squash/{DATE}/rollback.sql")))
+        })
+        .collect();
+    assert!(outputs[0] == outputs[1], "two squashes of the same chain differ");
+}
+
+/// A generated chain plus migrations that give the plan something demanding to retire.
+fn generated_with_retirements(work: &Path, count: usize) {
+    let dir = work.join("db/migrations");
+    squashmate::chaingen::write_chain(&dir, count, 11).unwrap();
+    common::write_migrations(
+        &dir,
+        &[
+            (
+                "29990101000000_retirement_targets.sql",
+                "-- migrate:up
+create table legacy_parent (id bigint primary key, label text);
+create table keeps_pointing (id bigint primary key, parent_id bigint references legacy_parent (id) on delete set null);
+create view legacy_parent_labels as select id, label from legacy_parent;
+create table tenant_items (tenant_id bigint not null, item_no int not null, legacy_note text default 'n/a', kept text,
+    primary key (tenant_id, item_no));
+create index tenant_items_legacy_note_idx on tenant_items (legacy_note);
+alter table tenant_items add constraint tenant_items_legacy_note_check check (char_length(legacy_note) < 200);
+create view tenant_notes as select tenant_id, item_no, legacy_note from tenant_items;
+insert into legacy_parent values (1, 'one'), (2, 'two');
+insert into keeps_pointing values (10, 1), (11, 2);
+insert into tenant_items values (1, 1, 'first', 'a'), (1, 2, 'second', 'b'), (2, 1, null, 'c');
+-- migrate:down
+",
+            ),
+        ],
+    );
+    plan(
+        work,
+        r#"
+[retire]
+tables = ["public.legacy_parent"]
+columns = ["public.tenant_items.legacy_note"]
+views = ["public.legacy_parent_labels", "public.tenant_notes"]
+"#,
+    );
+}
+
+#[test]
+fn generated_chains_of_100_and_1000_retire_tables_with_dependents_and_composite_key_columns() {
+    for count in [100, 1000] {
+        let work = tempfile::tempdir().unwrap();
+        generated_with_retirements(work.path(), count);
+        let (code, stdout, stderr) = squash(work.path(), &[]);
+        assert_eq!(code, Some(0), "{count} migrations:\n{stdout}{stderr}");
+        assert!(!stdout.contains("[FAILED]"), "{stdout}");
+        let surgery = std::fs::read_to_string(work.path().join(format!("db/squash/{DATE}/surgery.sql"))).unwrap();
+        assert!(surgery.contains("ALTER TABLE \"public\".\"keeps_pointing\" DROP CONSTRAINT \"keeps_pointing_parent_id_fkey\";"), "{surgery}");
+        assert!(surgery.contains("SELECT \"tenant_id\", \"item_no\", \"legacy_note\" FROM \"public\".\"tenant_items\""), "{surgery}");
+        let rollback = std::fs::read_to_string(work.path().join(format!("db/squash/{DATE}/rollback.sql"))).unwrap();
+        assert!(rollback.contains("t.\"tenant_id\" = b.\"tenant_id\" AND t.\"item_no\" = b.\"item_no\""), "{rollback}");
+        assert!(rollback.contains("CREATE INDEX tenant_items_legacy_note_idx"), "{rollback}");
+    }
+}
+
+#[test]
+fn identifiers_that_need_quoting_everywhere() {
+    let work = tempfile::tempdir().unwrap();
+    let long_table = format!("T{}", "x".repeat(62));
+    let sql = format!(
+        "-- migrate:up
+create table \"Audit Log\" (\"ID\" bigint primary key, \"Weird \"\"Col\"\"\" text, \"select\" int);
+create table \"select\" (\"from\" int primary key, \"Order\" text);
+create table \"{long_table}\" (id int primary key, payload text);
+insert into \"Audit Log\" values (1, 'it''s', 1), (2, 'a \"b\"', 2);
+insert into \"{long_table}\" values (1, 'x');
+-- migrate:down
+"
+    );
+    common::write_migrations(&work.path().join("db/migrations"), &[("20240101000000_quoted.sql", &sql)]);
+    plan(
+        work.path(),
+        &format!(
+            r#"backup = "suffix"
+[retire]
+tables = ['public."{long_table}"']
+columns = ['public."Audit Log"."Weird ""Col"""']
+[comments.tables]
+'public."select"' = "It's a \"reserved\" name; DROP TABLE nothing; --"
+[comments.columns]
+'public."select"."Order"' = "Don't $$ break $squashmate$ out"
+"#
+        ),
+    );
+    let (code, stdout, stderr) = squash(work.path(), &[]);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    let surgery = std::fs::read_to_string(work.path().join(format!("db/squash/{DATE}/surgery.sql"))).unwrap();
+    // The suffixed backup name fits 63 bytes.
+    let renamed = surgery.lines().find(|l| l.contains("RENAME TO")).expect("a rename");
+    let new_name = renamed.rsplit("RENAME TO ").next().unwrap().trim_end_matches(';').trim_matches('"');
+    assert!(new_name.len() <= 63 && new_name.ends_with(&format!("_squashed_{DATE}")), "{renamed}");
+    assert!(surgery.contains("'It''s a \"reserved\" name; DROP TABLE nothing; --'"), "{surgery}");
+}
+
+#[test]
+fn plans_that_cannot_be_carried_out_are_refused_with_every_reason() {
+    let work = tempfile::tempdir().unwrap();
+    common::write_migrations(
+        &work.path().join("db/migrations"),
+        &[(
+            "20240101000000_a.sql",
+            "-- migrate:up\ncreate table keyless (a int, note text);\ncreate table parent (id int primary key);\ncreate view parent_ids as select id from parent;\n-- migrate:down\n",
+        )],
+    );
+    plan(work.path(), "[retire]\ntables = [\"public.parent\", \"public.missing\"]\ncolumns = [\"public.keyless.note\"]\n");
+    let (code, stdout, stderr) = squash(work.path(), &[]);
+    assert_eq!(code, Some(2), "{stdout}{stderr}");
+    assert!(stderr.contains("\"public\".\"missing\" does not exist"), "{stderr}");
+    assert!(stderr.contains("\"public\".\"keyless\" has no primary key and no unique not-null key"), "{stderr}");
+    assert!(stderr.contains("view \"public\".\"parent_ids\" depends on a retired table or column; add it to retire.views"), "{stderr}");
+    assert_eq!(migrations(work.path()), ["20240101000000_a.sql"], "nothing may be written");
+    assert!(!work.path().join("db/squash").join(DATE).exists());
+}
+
+/// State of a database that a refused script must not change.
+async fn state(server: &squashmate::server::EphemeralServer, db: &str) -> (String, Vec<String>) {
+    let client = server.connect(db).await.unwrap();
+    let print = fingerprint(&introspect(&client, &IntrospectOptions::default()).await.unwrap()).schema;
+    let ledger = client.query("select version from schema_migrations order by 1", &[]).await.unwrap().iter().map(|r| r.get(0)).collect();
+    (print, ledger)
+}
+
+#[tokio::test]
+async fn the_scripts_refuse_the_wrong_database_and_change_nothing() {
+    let work = tempfile::tempdir().unwrap();
+    common::copy_example(work.path());
+    let old_chain: PathBuf = work.path().join("old");
+    std::fs::create_dir_all(&old_chain).unwrap();
+    for name in migrations(work.path()) {
+        std::fs::copy(work.path().join("db/migrations").join(&name), old_chain.join(&name)).unwrap();
+    }
+    plan(work.path(), EXAMPLE_PLAN);
+    let (code, stdout, stderr) = tokio::task::spawn_blocking({
+        let dir = work.path().to_path_buf();
+        move || squash(&dir, &[])
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    let surgery = std::fs::read_to_string(work.path().join(format!("db/squash/{DATE}/surgery.sql"))).unwrap();
+    let rollback = std::fs::read_to_string(work.path().join(format!("db/squash/{DATE}/rollback.sql"))).unwrap();
+
+    let server = common::local_server().await;
+    let found = squashmate::migration::discover(&[old_chain]).unwrap();
+    let full = squashmate::replay::replay(&server, &found.files, |_, _| {}).await.unwrap().database;
+    let psql = |db: &str, script: &str| {
+        Command::new("psql").args(["-v", "ON_ERROR_STOP=1", "-q", "-X"]).arg(server.url(db)).arg("-c").arg(script).output().unwrap()
+    };
+    let cases: Vec<(&str, &str, &str, &str)> = vec![
+        ("missing a squashed version", "delete from schema_migrations where version = '20240301090000'", "surgery", "the ledger lacks squashed version(s) 20240301090000"),
+        ("already squashed", "insert into schema_migrations values ('00000000000000')", "surgery", "already holds baseline version 00000000000000"),
+        ("retired column of another type", "alter table agents alter column skill_auto_granted_domains type text", "surgery", "is missing or not of type text[]"),
+        ("never squashed", "select 1", "rollback", "does not hold baseline version 00000000000000"),
+    ];
+    for (name, setup, which, message) in cases {
+        let db = squashmate::squash::clone_for_tests(&server, &full).await;
+        let client = server.connect(&db).await.unwrap();
+        client.batch_execute(setup).await.unwrap();
+        drop(client);
+        let before = state(&server, &db).await;
+        let out = psql(&db, if which == "surgery" { &surgery } else { &rollback });
+        let text = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{name}: the {which} ran");
+        assert!(text.contains(message), "{name}: {text}");
+        assert_eq!(state(&server, &db).await, before, "{name}: the {which} changed the database");
+    }
+}
+
+#[test]
+fn scripts_for_a_small_chain_match_their_snapshots() {
+    let work = tempfile::tempdir().unwrap();
+    common::write_migrations(
+        &work.path().join("db/migrations"),
+        &[
+            ("20240101000000_accounts.sql", "-- migrate:up\ncreate table accounts (org int not null, id int not null, legacy text, primary key (org, id));\n-- migrate:down\n"),
+            ("20240102000000_sessions.sql", "-- migrate:up\ncreate table sessions (id int primary key, account_org int, account_id int, foreign key (account_org, account_id) references accounts);\ncreate table audit (id int primary key, session_id int references sessions);\n-- migrate:down\n"),
+        ],
+    );
+    plan(work.path(), "[retire]\ntables = [\"public.sessions\"]\ncolumns = [\"public.accounts.legacy\"]\n[comments.tables]\n\"public.accounts\" = \"Who signs in.\"\n");
+    let (code, stdout, stderr) = squash(work.path(), &[]);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    let read = |p: &str| std::fs::read_to_string(work.path().join(p)).unwrap();
+    insta::assert_snapshot!("small_surgery", read(&format!("db/squash/{DATE}/surgery.sql")));
+    insta::assert_snapshot!("small_rollback", read(&format!("db/squash/{DATE}/rollback.sql")));
+    let baseline = read("db/migrations/00000000000000_baseline.sql");
+    let stable: String = baseline.lines().filter(|l| !l.starts_with("-- postgresql:")).map(|l| format!("{l}\n")).collect();
+    insta::assert_snapshot!("small_baseline", stable);
+}
