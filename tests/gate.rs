@@ -277,3 +277,27 @@ fn github_annotations_point_at_the_file_and_line() {
     assert_eq!(code, Some(1));
     assert!(out.contains("::error file=db/migrations/20240102000000_orders.sql,line=2,col=1,title=modified::"), "{out}");
 }
+
+#[test]
+fn a_squash_made_by_squashmate_passes_the_gate_only_with_the_sentinel() {
+    for (message, clean) in [("Squash the chain [squash-baseline]", true), ("Squash the chain", false)] {
+        let repo = Repo { dir: tempfile::tempdir().unwrap() };
+        repo.git(&["init", "-q", "-b", "main"]);
+        repo.git(&["config", "user.email", "dev@example.com"]);
+        repo.git(&["config", "user.name", "Dev"]);
+        common::copy_example(repo.dir.path());
+        repo.hash();
+        repo.commit("the chain");
+        repo.git(&["checkout", "-q", "-b", "squash"]);
+        repo.write("db/squash.toml", "[retire]\ntables = [\"public.mcp_proxy_sessions\"]\n");
+        let out = common::squashmate().args(["squash", "--pg", "local"]).current_dir(repo.dir.path()).output().unwrap();
+        assert!(out.status.success(), "{}", common::all_output(&out));
+        repo.commit(message);
+        let result = repo.gate(&[]);
+        if clean {
+            assert_clean(result);
+        } else {
+            assert_violation(result, "deleted", &["no commit in the range carries [squash-baseline]"]);
+        }
+    }
+}

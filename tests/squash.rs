@@ -280,3 +280,35 @@ fn scripts_for_a_small_chain_match_their_snapshots() {
     let stable: String = baseline.lines().filter(|l| !l.starts_with("-- postgresql:")).map(|l| format!("{l}\n")).collect();
     insta::assert_snapshot!("small_baseline", stable);
 }
+
+#[test]
+fn the_audit_finds_every_spelling_and_blocks_the_squash_until_forced() {
+    let work = tempfile::tempdir().unwrap();
+    common::copy_example(work.path());
+    let src = work.path().join("src");
+    std::fs::create_dir_all(&src).unwrap();
+    std::fs::write(
+        src.join("agents.ts"),
+        "// skill_auto_granted_domains is going away\nexport const load = (db) => db.query(\"SELECT skill_auto_granted_domains FROM agents\");\nconst x = agent.skillAutoGrantedDomains;\n",
+    )
+    .unwrap();
+    plan(work.path(), &format!("src = [\"src\"]\n{EXAMPLE_PLAN}"));
+    let out = common::run(work.path(), &["audit"]);
+    let text = common::all_output(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("error[retired-comment]") && text.contains("src/agents.ts:1:4"), "{text}");
+    assert!(text.contains("error[retired-string]") && text.contains("src/agents.ts:2:"), "{text}");
+    assert!(text.contains("error[retired-code]") && text.contains("src/agents.ts:3:17"), "{text}");
+    assert!(text.contains("3 reference(s), 2 in code or strings"), "{text}");
+
+    let (code, stdout, stderr) = squash(work.path(), &[]);
+    assert_eq!(code, Some(2), "{stdout}{stderr}");
+    assert!(stderr.contains("public.agents.skill_auto_granted_domains is still referenced in a string at src/agents.ts:2:"), "{stderr}");
+    assert!(stderr.contains("public.agents.skill_auto_granted_domains is still referenced in code at src/agents.ts:3:17"), "{stderr}");
+    assert_eq!(migrations(work.path()).len(), 30, "nothing may be written");
+
+    let (code, stdout, stderr) = squash(work.path(), &["--force-retire", "public.agents.skill_auto_granted_domains"]);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    let report = std::fs::read_to_string(work.path().join(format!("db/squash/{DATE}/report.md"))).unwrap();
+    assert!(report.contains("## Audit of src") && report.contains("src/agents.ts:3:17 (Code)"), "{report}");
+}

@@ -145,12 +145,28 @@ pub enum Command {
         /// The real dbmate binary, to check the new directory with `dbmate up` too.
         #[arg(long, env = "SQUASHMATE_DBMATE")]
         dbmate: Option<PathBuf>,
+        /// Retire this object (as written in the plan, unquoted) although the audit still finds it.
+        #[arg(long)]
+        force_retire: Vec<String>,
         /// Print the outcome as JSON.
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
         /// Which server to replay and verify on.
         #[command(flatten)]
         server: ServerOptions,
+    },
+    /// Every reference to the plan's retired tables and columns in source trees, with its kind
+    /// (code, string, comment). Exit 1 when code or strings still use one.
+    Audit {
+        /// Source trees to search (default: the plan's `src`).
+        #[arg(long)]
+        src: Vec<PathBuf>,
+        /// The plan naming the retired objects.
+        #[arg(long, default_value = "db/squash.toml")]
+        plan: PathBuf,
+        /// Output format.
+        #[command(flatten)]
+        format: FormatArgs,
     },
     /// Check every migration file without touching a database; report every problem.
     Lint(FormatArgs),
@@ -261,7 +277,7 @@ pub async fn main_with_args(args: Vec<OsString>) -> u8 {
 
 /// Runs a parsed command line and returns the process exit code.
 pub async fn run(cli: Cli) -> u8 {
-    if cli.wait && !matches!(cli.command, Command::Wait | Command::New { .. } | Command::Lint(_) | Command::Replay { .. } | Command::Hash { .. } | Command::Gate { .. } | Command::Diff { .. } | Command::Squash { .. }) {
+    if cli.wait && !matches!(cli.command, Command::Wait | Command::New { .. } | Command::Lint(_) | Command::Replay { .. } | Command::Hash { .. } | Command::Gate { .. } | Command::Diff { .. } | Command::Squash { .. } | Command::Audit { .. }) {
         if let Err(error) = admin::wait(&cli).await {
             eprintln!("Error: {}", crate::ledger::redact_text(&format!("{error:#}")));
             return EXIT_ERROR;
@@ -280,8 +296,15 @@ pub async fn run(cli: Cli) -> u8 {
         Command::Load => schema_file::load(&cli).await,
         Command::Lint(args) => lint::run(&cli.migrations_dir, args.format),
         Command::Squash { init: true, plan, .. } => squash::init(plan),
-        Command::Squash { plan, date, dbmate, format, server, .. } => {
-            let options = crate::squash::SquashOptions { plan: plan.clone(), server: server.clone(), date: date.clone(), dbmate: dbmate.clone() };
+        Command::Audit { src, plan, format } => squash::audit(src, plan, format.format),
+        Command::Squash { plan, date, dbmate, format, server, force_retire, .. } => {
+            let options = crate::squash::SquashOptions {
+                plan: plan.clone(),
+                server: server.clone(),
+                date: date.clone(),
+                dbmate: dbmate.clone(),
+                force_retire: force_retire.clone(),
+            };
             squash::run(&options, *format == Format::Json).await
         }
         Command::Hash { check, sum_file, format } => hash::run(&cli.migrations_dir, sum_file.as_deref(), *check, format.format),

@@ -52,3 +52,28 @@ pub async fn run(options: &SquashOptions, json: bool) -> anyhow::Result<u8> {
     }
     Ok(if outcome.passed { EXIT_OK } else { EXIT_ERROR })
 }
+
+/// `squashmate audit`: prints every reference; exit 1 when code or strings still use one.
+pub fn audit(src: &[std::path::PathBuf], plan: &Path, format: crate::report::Format) -> anyhow::Result<u8> {
+    let plan = crate::squash::Plan::load(plan)?;
+    let roots = if src.is_empty() { plan.src.clone() } else { src.to_vec() };
+    if roots.is_empty() {
+        anyhow::bail!("no source tree to search: pass --src DIR or set `src` in the plan");
+    }
+    let hits = crate::squash::audit(&roots, &crate::squash::audit_names(&plan));
+    let findings: Vec<crate::report::Diagnostic> = hits
+        .iter()
+        .map(|h| crate::report::Diagnostic {
+            code: format!("retired-{}", serde_json::to_value(h.kind).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()),
+            path: h.path.clone(),
+            location: Some(crate::migration::LineCol { line: h.line, col: h.col }),
+            source_line: Some(h.text.clone()),
+            message: format!("{} is referenced here", h.object),
+            hint: if h.kind == crate::squash::HitKind::Comment { "a comment: update it with the code".into() } else { "remove this use before retiring it, or pass --force-retire to squash".into() },
+        })
+        .collect();
+    let blocking = hits.iter().filter(|h| h.kind != crate::squash::HitKind::Comment).count();
+    let summary = format!("{} reference(s), {blocking} in code or strings", hits.len());
+    print!("{}", crate::report::render(&findings, format, &summary));
+    Ok(if blocking > 0 { super::EXIT_FINDINGS } else { EXIT_OK })
+}

@@ -9,6 +9,7 @@ use std::time::Instant;
 
 use thiserror::Error;
 
+use super::audit::{Hit, HitKind, audit};
 use super::baseline::{BaselineFacts, baseline_file, normalise_dump};
 use super::inspect::inspect;
 use super::plan::{BackupStyle, Plan, PlanError};
@@ -72,6 +73,17 @@ pub struct SquashOptions {
     pub date: Option<String>,
     /// The real dbmate, to check the new directory with `dbmate up` (skipped when `None`).
     pub dbmate: Option<PathBuf>,
+    /// Retired objects (`schema.table[.column]`) to retire although the audit still finds them.
+    pub force_retire: Vec<String>,
+}
+
+/// The names the audit searches for: (`schema.table[.column]`, bare name).
+pub fn audit_names(plan: &Plan) -> Vec<(String, String)> {
+    plan.retire_tables
+        .iter()
+        .map(|t| (format!("{}.{}", t.schema, t.name), t.name.clone()))
+        .chain(plan.retire_columns.iter().map(|c| (format!("{}.{}.{}", c.table.schema, c.table.name, c.column), c.column.clone())))
+        .collect()
 }
 
 /// What a squash did.
@@ -113,6 +125,17 @@ pub async fn squash(options: &SquashOptions) -> Result<Outcome, SquashError> {
     }
     if found.files.is_empty() {
         return Err(SquashError::Refused(vec!["there are no migrations to squash".into()]));
+    }
+    let hits = if plan.src.is_empty() { Vec::new() } else { audit(&plan.src, &audit_names(&plan)) };
+    let blocking: Vec<String> = hits
+        .iter()
+        .filter(|h| h.kind != HitKind::Comment && !options.force_retire.contains(&h.object))
+        .map(|h| format!("{} is still referenced in {} at {}:{}:{}: {}", h.object, if h.kind == HitKind::Code { "code" } else { "a string" }, h.path.display(), h.line, h.col, h.text))
+        .collect();
+    if !blocking.is_empty() {
+        let mut reasons = blocking;
+        reasons.push("remove the references, or pass --force-retire NAME for each object you have checked".into());
+        return Err(SquashError::Refused(reasons));
     }
     let date = options.date.clone().unwrap_or_else(|| chrono::Utc::now().format("%Y%m%d").to_string());
     let first_dir = plan.migrations_dir[0].clone();
@@ -190,7 +213,7 @@ pub async fn squash(options: &SquashOptions) -> Result<Outcome, SquashError> {
     }
     let passed = checks.iter().all(|c| c.passed);
 
-    let report = report(&plan, &details, &checks, &seeded, &squashed, started.elapsed(), passed);
+    let report = report(&plan, &details, &checks, &seeded, &hits, &squashed, started.elapsed(), passed);
     let report_path = squash_dir.join("report.md");
     write(&squash_dir.join("surgery.sql"), &surgery_sql)?;
     write(&squash_dir.join("rollback.sql"), &rollback_sql)?;
@@ -257,6 +280,7 @@ fn report(
     details: &super::inspect::Details,
     checks: &[Check],
     seeded: &super::seed::Seeded,
+    hits: &[Hit],
     squashed: &[String],
     took: std::time::Duration,
     passed: bool,
@@ -288,6 +312,15 @@ fn report(
     }
     if details.tables.is_empty() && details.columns.is_empty() && details.views.is_empty() {
         let _ = writeln!(out, "Nothing.");
+    }
+    if !plan.src.is_empty() {
+        let _ = writeln!(out, "\n## Audit of {}\n", plan.src.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "));
+        if hits.is_empty() {
+            let _ = writeln!(out, "No reference to a retired table or column (snake_case, camelCase, PascalCase, quoted or qualified).");
+        }
+        for h in hits {
+            let _ = writeln!(out, "- {} at {}:{}:{} ({:?}): `{}`", h.object, h.path.display(), h.line, h.col, h.kind, h.text);
+        }
     }
     let _ = writeln!(out, "\n## Verification\n\n| check | result | time |\n|---|---|---|");
     for c in checks {
