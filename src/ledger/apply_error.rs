@@ -60,14 +60,15 @@ impl fmt::Display for StatementFailure {
 }
 
 impl StatementFailure {
-    /// Locates a server error for SQL sent as `file.text[sent_from..]`; `fallback` is where to
-    /// point when the server gives no position.
-    pub fn locate(file: &MigrationFile, error: &tokio_postgres::Error, sent_from: usize, fallback: usize) -> Self {
+    /// Locates a server error for SQL sent as `file.text[sent_from..]` (`None`: text that is not
+    /// a slice of the file, whose positions mean nothing here); `fallback` is where to point
+    /// when there is no usable position.
+    pub fn locate(file: &MigrationFile, error: &tokio_postgres::Error, sent_from: Option<usize>, fallback: usize) -> Self {
         let source = &file.source;
         let (offset, sqlstate, message) = match error.as_db_error() {
             Some(db) => {
-                let offset = match db.position() {
-                    Some(tokio_postgres::error::ErrorPosition::Original(pos)) => source.offset_of_char(sent_from, *pos as usize),
+                let offset = match (db.position(), sent_from) {
+                    (Some(tokio_postgres::error::ErrorPosition::Original(pos)), Some(from)) => source.offset_of_char(from, *pos as usize),
                     _ => fallback,
                 };
                 let mut message = db.message().to_string();

@@ -55,7 +55,32 @@ pub async fn run_file(client: &Client, file: &MigrationFile, ledger: &LedgerTabl
     };
     let mut rows = Vec::new();
     let mut notes = Vec::new();
-    if blocks.iter().all(|b| b.options.transaction()) {
+    if !count_rows && blocks.iter().all(|b| b.options.transaction()) {
+        // One round trip: the whole file and its ledger row in one transaction.
+        let mut script = String::from("BEGIN;\n");
+        for block in &blocks {
+            script.push_str(&file.source.text()[block.body.clone()]);
+            script.push_str("\n;\n");
+        }
+        script.push_str(&record);
+        script.push_str(";\nCOMMIT;");
+        if let Err(error) = client.batch_execute(&script).await {
+            let _ = client.batch_execute("ROLLBACK").await;
+            // Run it again statement by statement to name the one that fails, then undo.
+            begin(client, file).await?;
+            let mut located = Ok(());
+            for block in &blocks {
+                if let Err(e) = run_statements(client, file, block, false).await {
+                    located = Err(e);
+                    break;
+                }
+            }
+            let _ = client.batch_execute("ROLLBACK").await;
+            return Err(located.err().unwrap_or_else(|| {
+                ApplyError::Statement(Box::new(StatementFailure::locate(file, &error, None, blocks.first().map_or(0, |b| b.marker.start))))
+            }));
+        }
+    } else if blocks.iter().all(|b| b.options.transaction()) {
         begin(client, file).await?;
         let result = async {
             for block in &blocks {
@@ -101,7 +126,7 @@ async fn run_statements(client: &Client, file: &MigrationFile, block: &Block, co
     let mut rows = Vec::new();
     for stmt in &block.statements {
         let sql = &file.source.text()[stmt.span.clone()];
-        let fail = |e: tokio_postgres::Error| ApplyError::Statement(Box::new(StatementFailure::locate(file, &e, stmt.span.start, stmt.span.start)));
+        let fail = |e: tokio_postgres::Error| ApplyError::Statement(Box::new(StatementFailure::locate(file, &e, Some(stmt.span.start), stmt.span.start)));
         if count_rows {
             rows.extend(affected(client.simple_query(sql).await.map_err(fail)?));
         } else {
@@ -117,7 +142,7 @@ async fn run_statements(client: &Client, file: &MigrationFile, block: &Block, co
 async fn recover_concurrent_index(client: &Client, file: &MigrationFile, block: &Block) -> Result<Option<String>, ApplyError> {
     let [stmt] = block.statements.as_slice() else { return Ok(None) };
     let Some(index) = &stmt.concurrent_index else { return Ok(None) };
-    let fail = |e: tokio_postgres::Error| ApplyError::Statement(Box::new(StatementFailure::locate(file, &e, stmt.span.start, stmt.span.start)));
+    let fail = |e: tokio_postgres::Error| ApplyError::Statement(Box::new(StatementFailure::locate(file, &e, Some(stmt.span.start), stmt.span.start)));
     let found = client
         .query_opt(
             "select i.indisvalid, quote_ident(n.nspname) || '.' || quote_ident(c.relname) \
@@ -145,7 +170,7 @@ async fn recover_concurrent_index(client: &Client, file: &MigrationFile, block: 
 async fn run_block_whole(client: &Client, file: &MigrationFile, block: &Block, count_rows: bool) -> Result<Vec<u64>, ApplyError> {
     let sql = &file.source.text()[block.body.clone()];
     let fallback = block.statements.first().map_or(block.marker.start, |s| s.span.start);
-    let fail = |e: tokio_postgres::Error| ApplyError::Statement(Box::new(StatementFailure::locate(file, &e, block.body.start, fallback)));
+    let fail = |e: tokio_postgres::Error| ApplyError::Statement(Box::new(StatementFailure::locate(file, &e, Some(block.body.start), fallback)));
     if count_rows {
         Ok(affected(client.simple_query(sql).await.map_err(fail)?))
     } else {

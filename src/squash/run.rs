@@ -142,8 +142,16 @@ pub async fn squash(options: &SquashOptions) -> Result<Outcome, SquashError> {
     let squash_dir = first_dir.parent().unwrap_or(Path::new(".")).join("squash").join(&date);
     let started = Instant::now();
 
+    let mut phases: Vec<(&'static str, std::time::Duration)> = Vec::new();
+    let mut phase = Instant::now();
+    let mut lap = |name: &'static str, phases: &mut Vec<(&'static str, std::time::Duration)>| {
+        phases.push((name, phase.elapsed()));
+        phase = Instant::now();
+    };
     let server = EphemeralServer::start(&options.server).await?;
+    lap("start the ephemeral server", &mut phases);
     let replayed = replay(&server, &found.files, |_, _| {}).await?;
+    lap("replay the chain", &mut phases);
     let details = {
         let client = server.connect(&replayed.database).await?;
         match inspect(&client, &plan).await.map_err(ServerError::Sql)? {
@@ -155,6 +163,7 @@ pub async fn squash(options: &SquashOptions) -> Result<Outcome, SquashError> {
     let ledger = LedgerTable::default();
     let input = ScriptInput { details: &details, squashed: &squashed, baseline_version: &plan.baseline_version, ledger: &ledger, backup: plan.backup, date: &date };
     let (surgery_sql, rollback_sql) = (surgery(&input), rollback(&input));
+    lap("inspect retired objects, write the scripts", &mut phases);
 
     // The baseline: the replayed schema after the surgery, dumped without backups and ledger.
     let shaped = clone_db(&server, &replayed.database).await?;
@@ -187,6 +196,7 @@ pub async fn squash(options: &SquashOptions) -> Result<Outcome, SquashError> {
         },
         &body,
     );
+    lap("make the baseline (surgery on a copy, pg_dump, fingerprint)", &mut phases);
     let new_chain = Migrator::from_sources([(baseline_path.clone(), baseline_text.clone())]).map_err(|e| SquashError::Baseline(e.to_string()))?;
 
     // A: the old chain with sample rows.
@@ -198,6 +208,7 @@ pub async fn squash(options: &SquashOptions) -> Result<Outcome, SquashError> {
         client.batch_execute("COMMIT").await.map_err(ServerError::Sql)?;
         seeded
     };
+    lap("insert sample rows", &mut phases);
     let mut checks = verify(&VerifyInput {
         server: &server,
         seeded_db: &seeded_db,
@@ -211,9 +222,10 @@ pub async fn squash(options: &SquashOptions) -> Result<Outcome, SquashError> {
     if let Some(dbmate) = &options.dbmate {
         checks.push(dbmate_check(&server, dbmate, &baseline_name, &baseline_text).await);
     }
+    lap("verify", &mut phases);
     let passed = checks.iter().all(|c| c.passed);
 
-    let report = report(&plan, &details, &checks, &seeded, &hits, &squashed, started.elapsed(), passed);
+    let report = report(&plan, &details, &checks, &seeded, &hits, &phases, &squashed, started.elapsed(), passed);
     let report_path = squash_dir.join("report.md");
     write(&squash_dir.join("surgery.sql"), &surgery_sql)?;
     write(&squash_dir.join("rollback.sql"), &rollback_sql)?;
@@ -281,6 +293,7 @@ fn report(
     checks: &[Check],
     seeded: &super::seed::Seeded,
     hits: &[Hit],
+    phases: &[(&str, std::time::Duration)],
     squashed: &[String],
     took: std::time::Duration,
     passed: bool,
@@ -328,6 +341,10 @@ fn report(
     }
     for c in checks.iter().filter(|c| !c.passed) {
         let _ = writeln!(out, "\n### {} — failed\n\n```\n{}\n```", c.name, c.detail);
+    }
+    let _ = writeln!(out, "\n## Timings\n\n| step | time |\n|---|---|");
+    for (name, took) in phases {
+        let _ = writeln!(out, "| {name} | {took:.0?} |");
     }
     let _ = writeln!(out, "\nSample rows: {} table(s) seeded.", seeded.rows.len());
     for (table, why) in &seeded.refused {
