@@ -348,7 +348,8 @@ fn report(
     }
     let _ = writeln!(out, "\nSample rows: {} table(s) seeded.", seeded.rows.len());
     for (table, why) in &seeded.refused {
-        let _ = writeln!(out, "- {table}: no sample row ({why})");
+        let inserted = seeded.rows.get(table).copied().unwrap_or(0);
+        let _ = writeln!(out, "- {table}: {inserted} sample row(s); PostgreSQL refused others: {}", why.replace('\n', " "));
     }
     out
 }
