@@ -8,5 +8,7 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(squashmate::cli::EXIT_ERROR);
         }
     };
-    std::process::ExitCode::from(runtime.block_on(squashmate::cli::main_with_args(std::env::args_os().collect())))
+    let code = runtime.block_on(squashmate::cli::main_with_args(std::env::args_os().collect()));
+    squashmate::server::wait_for_interrupt_cleanup();
+    std::process::ExitCode::from(code)
 }

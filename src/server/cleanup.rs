@@ -2,7 +2,7 @@
 //! to remove, scratch databases to drop. Ctrl-C (SIGINT) and SIGTERM run these before exit.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, Once};
 
 type Undo = Box<dyn FnOnce() + Send>;
@@ -10,6 +10,7 @@ type Undo = Box<dyn FnOnce() + Send>;
 static PENDING: Mutex<BTreeMap<u64, Undo>> = Mutex::new(BTreeMap::new());
 static NEXT_ID: AtomicU64 = AtomicU64::new(0);
 static HANDLER: Once = Once::new();
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
 /// A registered undo action; dropping the guard forgets it (the owner has cleaned up itself).
 #[derive(Debug)]
@@ -37,11 +38,21 @@ fn install_handler() {
     HANDLER.call_once(|| {
         // A handler may already be installed by the embedding program; then it owns cleanup.
         let _ = ctrlc::set_handler(|| {
+            INTERRUPTED.store(true, Ordering::SeqCst);
             eprintln!("interrupted: stopping ephemeral servers and removing their files");
             run_all();
             std::process::exit(130);
         });
     });
+}
+
+/// Called before the process exits normally: while an interrupt is being cleaned up, the
+/// work it interrupted fails (its server is going away), and exiting then would cut the
+/// cleanup short. So wait; the interrupt handler ends the process with 130 when done.
+pub fn wait_for_interrupt_cleanup() {
+    while INTERRUPTED.load(Ordering::SeqCst) {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
 }
 
 /// Runs every pending undo action, newest first.

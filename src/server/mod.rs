@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use thiserror::Error;
 
 pub use binaries::{PgBinaries, find_binaries};
-pub use cleanup::run_all as run_interrupt_cleanup;
+pub use cleanup::{run_all as run_interrupt_cleanup, wait_for_interrupt_cleanup};
 pub use cluster_cache::cache_root;
 pub use connect_info::ConnectInfo;
 pub use docker::engine_answers as docker_engine_answers;
