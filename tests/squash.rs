@@ -312,3 +312,24 @@ fn the_audit_finds_every_spelling_and_blocks_the_squash_until_forced() {
     let report = std::fs::read_to_string(work.path().join(format!("db/squash/{DATE}/report.md"))).unwrap();
     assert!(report.contains("## Audit of src") && report.contains("src/agents.ts:3:17 (Code)"), "{report}");
 }
+
+#[test]
+fn extensions_and_roles_the_chain_assumes_are_prepared_for_the_replay() {
+    let work = tempfile::tempdir().unwrap();
+    common::write_migrations(
+        &work.path().join("db/migrations"),
+        &[(
+            "20240101000000_search.sql",
+            "-- migrate:up\ncreate table docs (id int primary key, body text);\ncreate index docs_body_trgm on docs using gin (body gin_trgm_ops);\ngrant select on docs to reporting;\n-- migrate:down\n",
+        )],
+    );
+    plan(work.path(), "[retire]\ntables = []\n");
+    let (code, _, stderr) = squash(work.path(), &[]);
+    assert_eq!(code, Some(2), "without the extension and role the replay must fail");
+    assert!(stderr.contains("20240101000000_search.sql"), "{stderr}");
+    plan(work.path(), "extensions = [\"pg_trgm\"]\nroles = [\"reporting\"]\n");
+    let (code, stdout, stderr) = squash(work.path(), &[]);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    let baseline = std::fs::read_to_string(work.path().join("db/migrations/00000000000000_baseline.sql")).unwrap();
+    assert!(baseline.contains("CREATE EXTENSION IF NOT EXISTS pg_trgm"), "{baseline}");
+}

@@ -42,11 +42,25 @@ pub enum ReplayError {
 pub async fn replay(
     server: &EphemeralServer,
     files: &[MigrationFile],
+    on_applied: impl FnMut(&MigrationFile, Duration),
+) -> Result<ReplayReport, ReplayError> {
+    replay_after(server, "", files, on_applied).await
+}
+
+/// Like [`replay`], running `setup` SQL (e.g. `CREATE EXTENSION` the migrations assume) in the
+/// new database first.
+pub async fn replay_after(
+    server: &EphemeralServer,
+    setup: &str,
+    files: &[MigrationFile],
     mut on_applied: impl FnMut(&MigrationFile, Duration),
 ) -> Result<ReplayReport, ReplayError> {
     let started = Instant::now();
     let database = server.create_database(None).await?;
     let client = server.connect(&database).await?;
+    if !setup.is_empty() {
+        client.batch_execute(setup).await.map_err(ServerError::from)?;
+    }
     let ledger = LedgerTable::default();
     client.batch_execute(&ledger.create_sql()).await.map_err(ServerError::from)?;
     let mut applied = Vec::with_capacity(files.len());

@@ -50,6 +50,10 @@ struct RawPlan {
     backup: Option<BackupStyle>,
     src: Option<Vec<PathBuf>>,
     #[serde(default)]
+    extensions: Vec<String>,
+    #[serde(default)]
+    roles: Vec<String>,
+    #[serde(default)]
     retire: RawRetire,
     #[serde(default)]
     comments: RawComments,
@@ -128,6 +132,10 @@ pub struct Plan {
     pub backup: BackupStyle,
     /// Source trees the audit reads.
     pub src: Vec<PathBuf>,
+    /// Extensions the chain assumes exist (created before the replay).
+    pub extensions: Vec<String>,
+    /// Roles the chain grants to (created on the ephemeral server before the replay).
+    pub roles: Vec<String>,
     /// Tables to retire.
     pub retire_tables: Vec<TableName>,
     /// Columns to retire.
@@ -149,6 +157,8 @@ migrations_dir = ["db/migrations"]    # as dbmate's --migrations-dir
 backup = "schema"                     # "schema": retired tables move to a backup schema named
                                       # after the date; "suffix": renamed in place with a date suffix
 # src = ["src"]                       # source trees `squashmate audit` searches for retired names
+extensions = []                       # extensions production has that no migration creates, e.g. ["vector"]
+roles = []                            # roles the migrations GRANT to, created on the replay server
 
 [retire]
 tables = []    # e.g. ["public.mcp_proxy_sessions"]: moved to the backup, never dropped
@@ -167,6 +177,15 @@ impl Plan {
     pub fn load(path: &Path) -> Result<Self, PlanError> {
         let text = std::fs::read_to_string(path).map_err(|source| PlanError::Read { path: path.to_path_buf(), source })?;
         Self::parse(path, &text)
+    }
+
+    /// The SQL that prepares a replay database: the plan's roles (server-wide) and extensions.
+    pub fn setup_sql(&self) -> String {
+        let roles = self.roles.iter().map(|r| {
+            format!("DO $squashmate$ BEGIN CREATE ROLE {}; EXCEPTION WHEN duplicate_object THEN NULL; END $squashmate$;\n", crate::sql::quote_ident(r))
+        });
+        let extensions = self.extensions.iter().map(|e| format!("CREATE EXTENSION IF NOT EXISTS {};\n", crate::sql::quote_ident(e)));
+        roles.chain(extensions).collect()
     }
 
     /// Validates plan text read from `path`.
@@ -198,6 +217,8 @@ impl Plan {
             migrations_dir: raw.migrations_dir.unwrap_or_else(|| vec![PathBuf::from("db/migrations")]),
             backup: raw.backup.unwrap_or_default(),
             src: raw.src.unwrap_or_default(),
+            extensions: raw.extensions,
+            roles: raw.roles,
             retire_tables: raw.retire.tables.iter().map(|n| table("retire.tables", n)).collect::<Result<_, _>>()?,
             retire_columns: raw.retire.columns.iter().map(|n| column("retire.columns", n)).collect::<Result<_, _>>()?,
             retire_views: raw.retire.views.iter().map(|n| table("retire.views", n)).collect::<Result<_, _>>()?,
@@ -224,6 +245,11 @@ mod tests {
         assert_eq!(plan.retire_columns[0].table.name, "Audit Log");
         assert_eq!(plan.retire_columns[0].column, "Weird \"Col\"");
         assert_eq!(plan.table_comments[0].0.name, "events");
+        let plan = Plan::parse(Path::new("squash.toml"), "extensions = [\"pgcrypto\"]\nroles = [\"app reader\"]\n").unwrap();
+        assert_eq!(
+            plan.setup_sql(),
+            "DO $squashmate$ BEGIN CREATE ROLE \"app reader\"; EXCEPTION WHEN duplicate_object THEN NULL; END $squashmate$;\nCREATE EXTENSION IF NOT EXISTS \"pgcrypto\";\n"
+        );
         let err = Plan::parse(Path::new("squash.toml"), "[retire]\ntables = ['users']\n").unwrap_err().to_string();
         assert!(err.contains("retire.tables `users`: expected schema.table"), "{err}");
         let err = Plan::parse(Path::new("squash.toml"), "retire = 3\n").unwrap_err().to_string();

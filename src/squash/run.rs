@@ -22,7 +22,7 @@ use crate::gate::{chain_hash, render_sum};
 use crate::ledger::{LedgerTable, Migrator};
 use crate::lint::lint;
 use crate::migration::discover;
-use crate::replay::replay;
+use crate::replay::replay_after;
 use crate::server::{EphemeralServer, ServerError, ServerOptions};
 
 /// Why a squash could not be made (nothing was written).
@@ -150,7 +150,7 @@ pub async fn squash(options: &SquashOptions) -> Result<Outcome, SquashError> {
     };
     let server = EphemeralServer::start(&options.server).await?;
     lap("start the ephemeral server", &mut phases);
-    let replayed = replay(&server, &found.files, |_, _| {}).await?;
+    let replayed = replay_after(&server, &plan.setup_sql(), &found.files, |_, _| {}).await?;
     lap("replay the chain", &mut phases);
     let details = {
         let client = server.connect(&replayed.database).await?;
