@@ -28,16 +28,51 @@ const CASES: &[Case] = &[
         "create table t (k text constraint t_k_check check (k in ('a', 'b', 'c')));",
         &[("table public.t / constraint t_k_check / definition", NeedsConfirm)],
     ),
-    ("not null in the database only", "create table t (a int);", "create table t (a int not null);", &[("table public.t / column a / nullability", NeedsConfirm)]),
-    ("not null relaxed", "create table t (a int not null);", "create table t (a int);", &[("table public.t / column a / nullability", Safe)]),
-    ("varchar narrowed", "create table t (v varchar(100));", "create table t (v varchar(50));", &[("table public.t / column v / type", Destructive)]),
-    ("varchar widened", "create table t (v varchar(50));", "create table t (v varchar(100));", &[("table public.t / column v / type", Safe)]),
+    (
+        "not null in the database only",
+        "create table t (a int);",
+        "create table t (a int not null);",
+        &[("table public.t / column a / nullability", NeedsConfirm)],
+    ),
+    (
+        "not null relaxed",
+        "create table t (a int not null);",
+        "create table t (a int);",
+        &[("table public.t / column a / nullability", Safe)],
+    ),
+    (
+        "varchar narrowed",
+        "create table t (v varchar(100));",
+        "create table t (v varchar(50));",
+        &[("table public.t / column v / type", Destructive)],
+    ),
+    (
+        "varchar widened",
+        "create table t (v varchar(50));",
+        "create table t (v varchar(100));",
+        &[("table public.t / column v / type", Safe)],
+    ),
     ("varchar to text", "create table t (v varchar(50));", "create table t (v text);", &[("table public.t / column v / type", Safe)]),
     ("integer widened", "create table t (a int);", "create table t (a bigint);", &[("table public.t / column a / type", Safe)]),
     ("bigint narrowed", "create table t (a bigint);", "create table t (a int);", &[("table public.t / column a / type", Destructive)]),
-    ("type changed otherwise", "create table t (a int);", "create table t (a text);", &[("table public.t / column a / type", NeedsConfirm)]),
-    ("default changed", "create table t (a int default 1);", "create table t (a int default 2);", &[("table public.t / column a / default", NeedsConfirm)]),
-    ("default added", "create table t (a int);", "create table t (a int default 0);", &[("table public.t / column a / default", NeedsConfirm)]),
+    (
+        "type changed otherwise",
+        "create table t (a int);",
+        "create table t (a text);",
+        &[("table public.t / column a / type", NeedsConfirm)],
+    ),
+    (
+        "default changed",
+        "create table t (a int default 1);",
+        "create table t (a int default 2);",
+        &[("table public.t / column a / default", NeedsConfirm)],
+    ),
+    (
+        "default added",
+        "create table t (a int);",
+        "create table t (a int default 0);",
+        &[("table public.t / column a / default", NeedsConfirm)],
+    ),
     ("orphan column", "create table t (a int);", "create table t (a int, extra text);", &[("table public.t / column extra", Safe)]),
     ("missing column", "create table t (a int, gone text);", "create table t (a int);", &[("table public.t / column gone", Destructive)]),
     (
@@ -46,8 +81,18 @@ const CASES: &[Case] = &[
         "create table t (a int, new_name text);",
         &[("table public.t / column new_name", Safe), ("table public.t / column old_name", Destructive)],
     ),
-    ("enum value added", "create type e as enum ('a', 'b');", "create type e as enum ('a', 'b', 'c');", &[("enum public.e / labels", Safe)]),
-    ("enum reordered", "create type e as enum ('a', 'b');", "create type e as enum ('b', 'a');", &[("enum public.e / labels", NeedsConfirm)]),
+    (
+        "enum value added",
+        "create type e as enum ('a', 'b');",
+        "create type e as enum ('a', 'b', 'c');",
+        &[("enum public.e / labels", Safe)],
+    ),
+    (
+        "enum reordered",
+        "create type e as enum ('a', 'b');",
+        "create type e as enum ('b', 'a');",
+        &[("enum public.e / labels", NeedsConfirm)],
+    ),
     ("enum value removed", "create type e as enum ('a', 'b');", "create type e as enum ('a');", &[("enum public.e / labels", Destructive)]),
     (
         "index made partial",
@@ -91,21 +136,56 @@ const CASES: &[Case] = &[
         "create table t (a int); create view v as select a from t where a > 0;",
         &[("view public.v / definition", NeedsConfirm)],
     ),
-    ("table comment changed", "create table t (a int); comment on table t is 'one';", "create table t (a int); comment on table t is 'two';", &[("table public.t / comment", Safe)]),
-    ("column comment added", "create table t (a int);", "create table t (a int); comment on column t.a is 'the a';", &[("table public.t / column a / comment", Safe)]),
-    ("sequence increment changed", "create sequence s increment 1;", "create sequence s increment 5;", &[("sequence public.s / parameters", NeedsConfirm)]),
-    ("table missing", "create table t (a int); create table gone (a int);", "create table t (a int);", &[("table public.gone", Destructive)]),
+    (
+        "table comment changed",
+        "create table t (a int); comment on table t is 'one';",
+        "create table t (a int); comment on table t is 'two';",
+        &[("table public.t / comment", Safe)],
+    ),
+    (
+        "column comment added",
+        "create table t (a int);",
+        "create table t (a int); comment on column t.a is 'the a';",
+        &[("table public.t / column a / comment", Safe)],
+    ),
+    (
+        "sequence increment changed",
+        "create sequence s increment 1;",
+        "create sequence s increment 5;",
+        &[("sequence public.s / parameters", NeedsConfirm)],
+    ),
+    (
+        "table missing",
+        "create table t (a int); create table gone (a int);",
+        "create table t (a int);",
+        &[("table public.gone", Destructive)],
+    ),
     ("table extra", "create table t (a int);", "create table t (a int); create table more (a int);", &[("table public.more", Safe)]),
-    ("unique constraint added", T, "create table t (id int primary key, a int unique, k text, v varchar(100));", &[("table public.t / constraint t_a_key", NeedsConfirm)]),
+    (
+        "unique constraint added",
+        T,
+        "create table t (id int primary key, a int unique, k text, v varchar(100));",
+        &[("table public.t / constraint t_a_key", NeedsConfirm)],
+    ),
     (
         "primary key columns changed",
         "create table t (a int, b int, primary key (a));",
         "create table t (a int, b int, primary key (a, b));",
         &[("table public.t / column b / nullability", NeedsConfirm), ("table public.t / constraint t_pkey / definition", NeedsConfirm)],
     ),
-    ("row level security enabled", "create table t (a int);", "create table t (a int); alter table t enable row level security;", &[("table public.t / row level security", NeedsConfirm)]),
+    (
+        "row level security enabled",
+        "create table t (a int);",
+        "create table t (a int); alter table t enable row level security;",
+        &[("table public.t / row level security", NeedsConfirm)],
+    ),
     ("unlogged", "create table t (a int);", "create unlogged table t (a int);", &[("table public.t / persistence", NeedsConfirm)]),
-    ("identity added", "create table t (a int not null);", "create table t (a int generated always as identity);", &[("table public.t / column a / identity", NeedsConfirm)]),
+    (
+        "identity added",
+        "create table t (a int not null);",
+        "create table t (a int generated always as identity);",
+        &[("table public.t / column a / identity", NeedsConfirm)],
+    ),
     (
         "generated expression changed",
         "create table t (a int, b int generated always as (a * 2) stored);",
@@ -118,7 +198,12 @@ const CASES: &[Case] = &[
         "create domain d as int check (value > 10);",
         &[("domain public.d / constraints", NeedsConfirm)],
     ),
-    ("composite attribute type changed", "create type ct as (a int);", "create type ct as (a bigint);", &[("composite type public.ct / column a / type", Safe)]),
+    (
+        "composite attribute type changed",
+        "create type ct as (a int);",
+        "create type ct as (a bigint);",
+        &[("composite type public.ct / column a / type", Safe)],
+    ),
     (
         "materialized view redefined",
         "create table t (a int); create materialized view mv as select a from t;",
@@ -127,7 +212,12 @@ const CASES: &[Case] = &[
     ),
     ("extension added", "", "create extension pgcrypto;", &[("extension pgcrypto", Safe)]),
     ("schema added", "", "create schema app;", &[("schema app", Safe)]),
-    ("publication added", "create table t (a int);", "create table t (a int); create publication pub for table t;", &[("publication pub", Safe)]),
+    (
+        "publication added",
+        "create table t (a int);",
+        "create table t (a int); create publication pub for table t;",
+        &[("publication pub", Safe)],
+    ),
     (
         "rule added",
         "create table t (a int);",
@@ -152,8 +242,18 @@ const CASES: &[Case] = &[
         "create table t (r int4range, exclude using gist (r with &&));",
         &[("table public.t / constraint t_r_excl", NeedsConfirm)],
     ),
-    ("collation changed", "create table t (k text);", "create table t (k text collate \"POSIX\");", &[("table public.t / column k / collation", NeedsConfirm)]),
-    ("column order only", "create table t (a int, b int);", "create table t (b int, a int);", &[("table public.t / column a / position", Cosmetic), ("table public.t / column b / position", Cosmetic)]),
+    (
+        "collation changed",
+        "create table t (k text);",
+        "create table t (k text collate \"POSIX\");",
+        &[("table public.t / column k / collation", NeedsConfirm)],
+    ),
+    (
+        "column order only",
+        "create table t (a int, b int);",
+        "create table t (b int, a int);",
+        &[("table public.t / column a / position", Cosmetic), ("table public.t / column b / position", Cosmetic)],
+    ),
     (
         "invalid index",
         "create table t (a int); create index t_a_idx on t (a);",
@@ -196,7 +296,10 @@ async fn the_same_schema_built_by_two_histories_differs_only_in_cosmetics() {
     assert!(!differences.is_empty(), "the auto-generated names do differ");
     let not_cosmetic: Vec<_> = differences.iter().filter(|d| d.class != Cosmetic).collect();
     assert!(not_cosmetic.is_empty(), "{not_cosmetic:#?}");
-    assert!(differences.iter().any(|d| d.path == "table public.orders / constraint old_orders_pkey / name" && d.right == "orders_pkey"), "{differences:#?}");
+    assert!(
+        differences.iter().any(|d| d.path == "table public.orders / constraint old_orders_pkey / name" && d.right == "orders_pkey"),
+        "{differences:#?}"
+    );
     assert_eq!(fingerprint(&a), fingerprint(&b), "equal schemas must share fingerprints");
     assert_eq!(fingerprint(&a), fingerprint(&catalog_of(&server, history_a).await), "fingerprints are stable");
 }
@@ -222,9 +325,8 @@ async fn drift_finds_manual_ddl_and_names_it() {
     let server = common::local_server().await;
     let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("db");
     let url = server.url("live");
-    let run = |args: &[&str]| {
-        common::outcome(common::squashmate().current_dir(example.parent().unwrap()).env("DATABASE_URL", &url).args(args))
-    };
+    let run =
+        |args: &[&str]| common::outcome(common::squashmate().current_dir(example.parent().unwrap()).env("DATABASE_URL", &url).args(args));
     let (code, _, stderr) = run(&["--no-dump-schema", "up"]);
     assert_eq!(code, Some(0), "{stderr}");
     let (code, stdout, stderr) = run(&["drift", "--pg", "local"]);
@@ -267,7 +369,8 @@ async fn partitions_inheritance_and_privileges_are_compared() {
 
     let base = "create table parent (a int); create table child (b int) inherits (parent);";
     let plain = "create table parent (a int); create table child (a int, b int);";
-    let found: Vec<String> = diff(&catalog_of(&server, base).await, &catalog_of(&server, plain).await).into_iter().map(|d| d.path).collect();
+    let found: Vec<String> =
+        diff(&catalog_of(&server, base).await, &catalog_of(&server, plain).await).into_iter().map(|d| d.path).collect();
     assert_eq!(found, vec!["table public.child / inherits".to_string()]);
 
     // Grants only with the privileges option.
@@ -279,7 +382,8 @@ async fn partitions_inheritance_and_privileges_are_compared() {
     let without = IntrospectOptions::default();
     assert_eq!(diff(&introspect(&a, &without).await.unwrap(), &introspect(&b, &without).await.unwrap()), vec![]);
     let with = IntrospectOptions { privileges: true, ..IntrospectOptions::default() };
-    let found: Vec<String> = diff(&introspect(&a, &with).await.unwrap(), &introspect(&b, &with).await.unwrap()).into_iter().map(|d| d.path).collect();
+    let found: Vec<String> =
+        diff(&introspect(&a, &with).await.unwrap(), &introspect(&b, &with).await.unwrap()).into_iter().map(|d| d.path).collect();
     assert_eq!(found, vec!["grants table public.t".to_string()]);
 }
 
@@ -297,6 +401,10 @@ async fn drift_reports_a_migration_edited_since_migrations_sum() {
     std::fs::write(&file, text.replace("BETWEEN 1 AND 5", "BETWEEN 1 AND 9")).unwrap();
     let (code, stdout, stderr) = run(&["drift"]);
     assert_eq!(code, Some(1), "{stdout}{stderr}");
-    assert!(stdout.contains("ledger 20240115140000_add_task_priority.sql: its content (or an earlier file's) changed since the sum was written"), "{stdout}");
+    assert!(
+        stdout
+            .contains("ledger 20240115140000_add_task_priority.sql: its content (or an earlier file's) changed since the sum was written"),
+        "{stdout}"
+    );
     assert!(stdout.contains("table public.tasks / constraint tasks_priority_check / definition"), "{stdout}");
 }

@@ -31,7 +31,11 @@ async fn create_drop_and_wait() {
     let server = local_server().await;
     let work = tempfile::tempdir().unwrap();
     let url = server.url("made_here");
-    assert_eq!(outcome(sm(work.path(), &url).arg("wait")), (Some(0), String::new(), String::new()), "a missing database counts as reachable");
+    assert_eq!(
+        outcome(sm(work.path(), &url).arg("wait")),
+        (Some(0), String::new(), String::new()),
+        "a missing database counts as reachable"
+    );
     assert_eq!(outcome(sm(work.path(), &url).arg("create")), (Some(0), "Creating: made_here\n".into(), String::new()));
     let (code, _, stderr) = outcome(sm(work.path(), &url).arg("create"));
     assert_eq!(code, Some(2));
@@ -59,8 +63,14 @@ async fn env_files_supply_the_url_and_settings() {
     assert!(!work.path().join("db/schema.sql").exists(), "DBMATE_NO_DUMP_SCHEMA from .env was ignored");
 
     std::fs::write(work.path().join("other.env"), format!("MY_DB={}\n", server.url("from_other"))).unwrap();
-    let (code, stdout, _) =
-        outcome(squashmate().current_dir(work.path()).env_remove("DATABASE_URL").args(["--env-file", "other.env", "-e", "MY_DB", "--no-dump-schema", "up"]));
+    let (code, stdout, _) = outcome(squashmate().current_dir(work.path()).env_remove("DATABASE_URL").args([
+        "--env-file",
+        "other.env",
+        "-e",
+        "MY_DB",
+        "--no-dump-schema",
+        "up",
+    ]));
     assert_eq!(code, Some(0));
     assert!(stdout.starts_with("Creating: from_other\n"), "{stdout}");
 
@@ -94,7 +104,8 @@ async fn status_reports_ledger_rows_without_files() {
     let url = server.url("orphans");
     assert_eq!(outcome(sm(work.path(), &url).args(["--no-dump-schema", "up"])).0, Some(0));
     // Squash a and b into a baseline (header names them); c stays; 20231231000000 has no file at all.
-    let header = squashmate::baseline::BaselineHeader { replaces: vec!["20240101000000".into(), "20240102000000".into()], chain_hash: "x".into() };
+    let header =
+        squashmate::baseline::BaselineHeader { replaces: vec!["20240101000000".into(), "20240102000000".into()], chain_hash: "x".into() };
     let dir = work.path().join("db/migrations");
     std::fs::remove_file(dir.join("20240101000000_a.sql")).unwrap();
     std::fs::remove_file(dir.join("20240102000000_b.sql")).unwrap();
@@ -133,7 +144,10 @@ async fn strict_rollback_to_flags_after_the_command_and_dump_warnings() {
     assert_eq!(code, Some(0));
     assert_eq!(stdout.matches("Rolled back: ").count(), 2, "{stdout}");
     // An older migration appears: --strict refuses with dbmate's message.
-    write_migrations(&work.path().join("db/migrations"), &[("20231201000000_old.sql", "-- migrate:up\ncreate table old (id int);\n-- migrate:down\n")]);
+    write_migrations(
+        &work.path().join("db/migrations"),
+        &[("20231201000000_old.sql", "-- migrate:up\ncreate table old (id int);\n-- migrate:down\n")],
+    );
     let (code, _, stderr) = outcome(sm(work.path(), &url).args(["--strict", "--no-dump-schema", "migrate"]));
     assert_eq!(code, Some(2));
     assert!(stderr.contains("migration `20231201000000` is out of order with already applied migrations, the version number has to be higher than the applied migration `20240101000000` in --strict mode"), "{stderr}");

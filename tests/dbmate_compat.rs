@@ -23,7 +23,12 @@ async fn squashmate_applies_and_dbmate_agrees() {
 
     let (code, stdout, stderr) = outcome(with_env(squashmate(), work.path(), &url).arg("up"));
     assert_eq!(code, Some(0), "{stdout}{stderr}");
-    assert!(stdout.starts_with("Creating: compat_a\nApplying: 20240105090000_create_organizations.sql\nApplied: 20240105090000_create_organizations.sql in "), "{stdout}");
+    assert!(
+        stdout.starts_with(
+            "Creating: compat_a\nApplying: 20240105090000_create_organizations.sql\nApplied: 20240105090000_create_organizations.sql in "
+        ),
+        "{stdout}"
+    );
     assert!(stdout.ends_with("Writing: ./db/schema.sql\n"), "{stdout}");
 
     let (code, stdout, _) = outcome(with_env(dbmate(), work.path(), &url).args(["status", "--exit-code"]));

@@ -38,7 +38,10 @@ async fn a_boot_failure_names_the_file_and_line_without_the_password() {
     client.batch_execute("create role app login password 'hunter2'; grant all on schema public to app").await.unwrap();
     let migrator = Migrator::from_sources([
         ("1_ok.sql".into(), "-- migrate:up\ncreate table ok (a int);\n-- migrate:down\n".to_string()),
-        ("2_bad.sql".into(), "-- migrate:up\n\ncreate table bad (a int);\nalter table bad add column a int;\n-- migrate:down\n".to_string()),
+        (
+            "2_bad.sql".into(),
+            "-- migrate:up\n\ncreate table bad (a int);\nalter table bad add column a int;\n-- migrate:down\n".to_string(),
+        ),
     ])
     .unwrap();
     let info = server.connect_info();

@@ -70,9 +70,11 @@ impl Repo {
     /// Replaces the first `count` migrations with a baseline listing `listed` of them.
     fn squash(&self, count: usize, listed: usize, message: &str) {
         let dir = self.path("db/migrations");
-        let mut names: Vec<String> = std::fs::read_dir(&dir).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+        let mut names: Vec<String> =
+            std::fs::read_dir(&dir).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
         names.sort();
-        let gone: Vec<(String, String)> = names[..count].iter().map(|n| (n.clone(), std::fs::read_to_string(dir.join(n)).unwrap())).collect();
+        let gone: Vec<(String, String)> =
+            names[..count].iter().map(|n| (n.clone(), std::fs::read_to_string(dir.join(n)).unwrap())).collect();
         let header = BaselineHeader {
             replaces: gone[..listed].iter().map(|(n, _)| n[..14].to_string()).collect(),
             chain_hash: squashmate::gate::chain_hash(&gone[..listed]),
@@ -115,7 +117,11 @@ fn editing_an_applied_migration_is_a_violation_but_whitespace_and_crlf_are_not()
     repo.write("db/migrations/20240102000000_orders.sql", &up("create table orders (id bigint);"));
     repo.hash();
     repo.commit("edit");
-    assert_violation(repo.gate(&[]), "modified", &["db/migrations/20240102000000_orders.sql:2:1", "applied migration 20240102000000_orders.sql was modified"]);
+    assert_violation(
+        repo.gate(&[]),
+        "modified",
+        &["db/migrations/20240102000000_orders.sql:2:1", "applied migration 20240102000000_orders.sql was modified"],
+    );
 
     let repo = Repo::new();
     repo.write("db/migrations/20240102000000_orders.sql", "-- migrate:up\n\ncreate   table orders(\n    id int\n);\n\n-- migrate:down\n");
@@ -135,7 +141,11 @@ fn deleting_an_applied_migration_is_a_violation() {
     repo.remove("db/migrations/20240102000000_orders.sql");
     repo.hash();
     repo.commit("delete");
-    assert_violation(repo.gate(&[]), "deleted", &["db/migrations/20240102000000_orders.sql", "no commit in the range carries [squash-baseline]"]);
+    assert_violation(
+        repo.gate(&[]),
+        "deleted",
+        &["db/migrations/20240102000000_orders.sql", "no commit in the range carries [squash-baseline]"],
+    );
 }
 
 #[test]
@@ -207,11 +217,19 @@ fn an_honest_squash_passes_and_every_dishonest_one_fails() {
     let repo = Repo::new();
     repo.write("db/migrations/20240103000000_items.sql", &up("create table items (id bigint);"));
     repo.squash(2, 2, "Squash [squash-baseline]");
-    assert_violation(repo.gate(&[]), "modified", &["20240103000000_items.sql", "in the [squash-baseline] commit", "a squash must not edit surviving migrations"]);
+    assert_violation(
+        repo.gate(&[]),
+        "modified",
+        &["20240103000000_items.sql", "in the [squash-baseline] commit", "a squash must not edit surviving migrations"],
+    );
 
     let repo = Repo::new();
     repo.squash(2, 1, "Squash [squash-baseline]");
-    assert_violation(repo.gate(&[]), "deleted", &["header does not list exactly the deleted versions", "deleted but not listed: [\"20240102000000\"]"]);
+    assert_violation(
+        repo.gate(&[]),
+        "deleted",
+        &["header does not list exactly the deleted versions", "deleted but not listed: [\"20240102000000\"]"],
+    );
 
     let repo = Repo::new();
     repo.squash(2, 2, "Squash [squash-baseline]");
@@ -243,7 +261,11 @@ fn the_sum_file_must_match_and_hash_check_names_the_file() {
     let repo = Repo::new();
     repo.write("db/migrations/20240104000000_payments.sql", &up("create table payments (id int);"));
     repo.commit("forgot to hash");
-    assert_violation(repo.gate(&[]), "sum-mismatch", &["db/migrations.sum", "20240104000000_payments.sql: in the directory but not in the sum"]);
+    assert_violation(
+        repo.gate(&[]),
+        "sum-mismatch",
+        &["db/migrations.sum", "20240104000000_payments.sql: in the directory but not in the sum"],
+    );
     let out = common::squashmate().args(["hash", "--check"]).current_dir(repo.dir.path()).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(common::all_output(&out).contains("20240104000000_payments.sql: in the directory but not in the sum"));
@@ -257,12 +279,19 @@ fn a_shallow_clone_says_which_fetch_to_run_and_hash_check_still_works() {
     repo.commit("payments");
     let clone = tempfile::tempdir().unwrap();
     let origin = format!("file://{}", repo.dir.path().display());
-    let out = Command::new("git").args(["clone", "-q", "--depth", "1", "--branch", "feature", &origin, "."]).current_dir(clone.path()).output().unwrap();
+    let out = Command::new("git")
+        .args(["clone", "-q", "--depth", "1", "--branch", "feature", &origin, "."])
+        .current_dir(clone.path())
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let out = common::squashmate().args(["gate", "--base", "origin/main"]).current_dir(clone.path()).output().unwrap();
     let text = common::all_output(&out);
     assert_eq!(out.status.code(), Some(2), "{text}");
-    assert!(text.contains("base `origin/main` is not in this clone (a shallow clone); run `git fetch --no-tags --unshallow origin main`"), "{text}");
+    assert!(
+        text.contains("base `origin/main` is not in this clone (a shallow clone); run `git fetch --no-tags --unshallow origin main`"),
+        "{text}"
+    );
     let out = common::squashmate().args(["hash", "--check"]).current_dir(clone.path()).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", common::all_output(&out));
 }

@@ -96,7 +96,10 @@ async fn scratch_databases_on_an_existing_server_are_always_dropped() {
     let work = tempfile::tempdir().unwrap();
     common::write_migrations(
         &work.path().join("db/migrations"),
-        &[("1_a.sql", "-- migrate:up\ncreate table a (id int);\n-- migrate:down\n"), ("2_b.sql", "-- migrate:up\nselect 1/0;\n-- migrate:down\n")],
+        &[
+            ("1_a.sql", "-- migrate:up\ncreate table a (id int);\n-- migrate:down\n"),
+            ("2_b.sql", "-- migrate:up\nselect 1/0;\n-- migrate:down\n"),
+        ],
     );
     let out = common::run(work.path(), &["replay", "--pg", "url", "--pg-url", &url]);
     assert_eq!(out.status.code(), Some(2), "{}", common::all_output(&out));
@@ -130,11 +133,8 @@ async fn a_file_is_one_unit_all_sections_or_nothing() {
     let ApplyError::Statement(failure) = err else { panic!("expected a statement failure, got {err}") };
     assert_eq!((failure.location.line, failure.location.col), (6, 15));
     assert_eq!(failure.sqlstate, "42P01");
-    let tables: i64 = client
-        .query_one("select count(*) from pg_tables where tablename in ('first_section', 'second')", &[])
-        .await
-        .unwrap()
-        .get(0);
+    let tables: i64 =
+        client.query_one("select count(*) from pg_tables where tablename in ('first_section', 'second')", &[]).await.unwrap().get(0);
     assert_eq!(tables, 0, "part of a failed file was left applied");
     let rows: i64 = client.query_one("select count(*) from public.schema_migrations", &[]).await.unwrap().get(0);
     assert_eq!(rows, 0);

@@ -30,7 +30,8 @@ fn plan(work: &Path, text: &str) {
 }
 
 fn migrations(work: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(work.join("db/migrations")).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+    let mut names: Vec<String> =
+        std::fs::read_dir(work.join("db/migrations")).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
     names.sort();
     names
 }
@@ -87,7 +88,11 @@ fn the_same_chain_and_plan_give_byte_identical_files() {
             let (code, stdout, stderr) = squash(work.path(), &[]);
             assert_eq!(code, Some(0), "{stdout}{stderr}");
             let read = |p: &str| std::fs::read_to_string(work.path().join(p)).unwrap();
-            (read("db/migrations/00000000000000_baseline.sql"), read(&format!("db/squash/{DATE}/surgery.sql")), read(&format!("db/squash/{DATE}/rollback.sql")))
+            (
+                read("db/migrations/00000000000000_baseline.sql"),
+                read(&format!("db/squash/{DATE}/surgery.sql")),
+                read(&format!("db/squash/{DATE}/rollback.sql")),
+            )
         })
         .collect();
     assert!(outputs[0] == outputs[1], "two squashes of the same chain differ");
@@ -99,10 +104,9 @@ fn generated_with_retirements(work: &Path, count: usize) {
     squashmate::chaingen::write_chain(&dir, count, 11).unwrap();
     common::write_migrations(
         &dir,
-        &[
-            (
-                "29990101000000_retirement_targets.sql",
-                "-- migrate:up
+        &[(
+            "29990101000000_retirement_targets.sql",
+            "-- migrate:up
 create table legacy_parent (id bigint primary key, label text);
 create table keeps_pointing (id bigint primary key, parent_id bigint references legacy_parent (id) on delete set null);
 create view legacy_parent_labels as select id, label from legacy_parent;
@@ -116,8 +120,7 @@ insert into keeps_pointing values (10, 1), (11, 2);
 insert into tenant_items values (1, 1, 'first', 'a'), (1, 2, 'second', 'b'), (2, 1, null, 'c');
 -- migrate:down
 ",
-            ),
-        ],
+        )],
     );
     plan(
         work,
@@ -139,7 +142,10 @@ fn generated_chains_of_100_and_1000_retire_tables_with_dependents_and_composite_
         assert_eq!(code, Some(0), "{count} migrations:\n{stdout}{stderr}");
         assert!(!stdout.contains("[FAILED]"), "{stdout}");
         let surgery = std::fs::read_to_string(work.path().join(format!("db/squash/{DATE}/surgery.sql"))).unwrap();
-        assert!(surgery.contains("ALTER TABLE \"public\".\"keeps_pointing\" DROP CONSTRAINT \"keeps_pointing_parent_id_fkey\";"), "{surgery}");
+        assert!(
+            surgery.contains("ALTER TABLE \"public\".\"keeps_pointing\" DROP CONSTRAINT \"keeps_pointing_parent_id_fkey\";"),
+            "{surgery}"
+        );
         assert!(surgery.contains("SELECT \"tenant_id\", \"item_no\", \"legacy_note\" FROM \"public\".\"tenant_items\""), "{surgery}");
         let rollback = std::fs::read_to_string(work.path().join(format!("db/squash/{DATE}/rollback.sql"))).unwrap();
         assert!(rollback.contains("t.\"tenant_id\" = b.\"tenant_id\" AND t.\"item_no\" = b.\"item_no\""), "{rollback}");
@@ -241,9 +247,24 @@ async fn the_scripts_refuse_the_wrong_database_and_change_nothing() {
         Command::new("psql").args(["-v", "ON_ERROR_STOP=1", "-q", "-X"]).arg(server.url(db)).arg("-c").arg(script).output().unwrap()
     };
     let cases: Vec<(&str, &str, &str, &str)> = vec![
-        ("missing a squashed version", "delete from schema_migrations where version = '20240301090000'", "surgery", "the ledger lacks squashed version(s) 20240301090000"),
-        ("already squashed", "insert into schema_migrations values ('00000000000000')", "surgery", "already holds baseline version 00000000000000"),
-        ("retired column of another type", "alter table agents alter column skill_auto_granted_domains type text", "surgery", "is missing or not of type text[]"),
+        (
+            "missing a squashed version",
+            "delete from schema_migrations where version = '20240301090000'",
+            "surgery",
+            "the ledger lacks squashed version(s) 20240301090000",
+        ),
+        (
+            "already squashed",
+            "insert into schema_migrations values ('00000000000000')",
+            "surgery",
+            "already holds baseline version 00000000000000",
+        ),
+        (
+            "retired column of another type",
+            "alter table agents alter column skill_auto_granted_domains type text",
+            "surgery",
+            "is missing or not of type text[]",
+        ),
         ("never squashed", "select 1", "rollback", "does not hold baseline version 00000000000000"),
     ];
     for (name, setup, which, message) in cases {
@@ -266,11 +287,20 @@ fn scripts_for_a_small_chain_match_their_snapshots() {
     common::write_migrations(
         &work.path().join("db/migrations"),
         &[
-            ("20240101000000_accounts.sql", "-- migrate:up\ncreate table accounts (org int not null, id int not null, legacy text, primary key (org, id));\n-- migrate:down\n"),
-            ("20240102000000_sessions.sql", "-- migrate:up\ncreate table sessions (id int primary key, account_org int, account_id int, foreign key (account_org, account_id) references accounts);\ncreate table audit (id int primary key, session_id int references sessions);\n-- migrate:down\n"),
+            (
+                "20240101000000_accounts.sql",
+                "-- migrate:up\ncreate table accounts (org int not null, id int not null, legacy text, primary key (org, id));\n-- migrate:down\n",
+            ),
+            (
+                "20240102000000_sessions.sql",
+                "-- migrate:up\ncreate table sessions (id int primary key, account_org int, account_id int, foreign key (account_org, account_id) references accounts);\ncreate table audit (id int primary key, session_id int references sessions);\n-- migrate:down\n",
+            ),
         ],
     );
-    plan(work.path(), "[retire]\ntables = [\"public.sessions\"]\ncolumns = [\"public.accounts.legacy\"]\n[comments.tables]\n\"public.accounts\" = \"Who signs in.\"\n");
+    plan(
+        work.path(),
+        "[retire]\ntables = [\"public.sessions\"]\ncolumns = [\"public.accounts.legacy\"]\n[comments.tables]\n\"public.accounts\" = \"Who signs in.\"\n",
+    );
     let (code, stdout, stderr) = squash(work.path(), &[]);
     assert_eq!(code, Some(0), "{stdout}{stderr}");
     let read = |p: &str| std::fs::read_to_string(work.path().join(p)).unwrap();

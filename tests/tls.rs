@@ -15,13 +15,49 @@ fn openssl(dir: &Path, args: &[&str]) {
 
 /// A CA, a server certificate for `db.internal` (not 127.0.0.1) signed by it, and an unrelated CA.
 fn certificates(dir: &Path) {
-    openssl(dir, &["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=test ca"]);
-    openssl(dir, &["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "other.key", "-out", "other.pem", "-days", "2", "-subj", "/CN=other ca"]);
+    openssl(
+        dir,
+        &["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=test ca"],
+    );
+    openssl(
+        dir,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "other.key",
+            "-out",
+            "other.pem",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=other ca",
+        ],
+    );
     openssl(dir, &["req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=db.internal"]);
     std::fs::write(dir.join("ext.cnf"), "subjectAltName=DNS:db.internal\n").unwrap();
     openssl(
         dir,
-        &["x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.crt", "-days", "2", "-extfile", "ext.cnf"],
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "server.crt",
+            "-days",
+            "2",
+            "-extfile",
+            "ext.cnf",
+        ],
     );
 }
 
@@ -70,9 +106,13 @@ async fn sslmodes_behave_as_libpq_describes() {
 
     // The command line gets the same TLS.
     let work = tempfile::tempdir().unwrap();
-    common::write_migrations(&work.path().join("db/migrations"), &[("1_a.sql", "-- migrate:up\ncreate table a (id int);\n-- migrate:down\n")]);
+    common::write_migrations(
+        &work.path().join("db/migrations"),
+        &[("1_a.sql", "-- migrate:up\ncreate table a (id int);\n-- migrate:down\n")],
+    );
     let tls_url = format!("{}?sslmode=verify-ca&sslrootcert={ca}", server.url("over_tls").replace("?sslmode=disable", ""));
-    let (code, stdout, stderr) = common::outcome(common::squashmate().current_dir(work.path()).env("DATABASE_URL", &tls_url).args(["--no-dump-schema", "up"]));
+    let (code, stdout, stderr) =
+        common::outcome(common::squashmate().current_dir(work.path()).env("DATABASE_URL", &tls_url).args(["--no-dump-schema", "up"]));
     assert_eq!(code, Some(0), "{stdout}{stderr}");
     let bad_url = format!("{}?sslmode=verify-full&sslrootcert={ca}", server.url("over_tls").replace("?sslmode=disable", ""));
     let (code, _, stderr) = common::outcome(common::squashmate().current_dir(work.path()).env("DATABASE_URL", &bad_url).arg("status"));

@@ -122,7 +122,10 @@ async fn a_failing_migration_stops_with_its_place_and_leaves_the_previous_state(
 async fn a_held_lock_makes_up_wait_then_time_out_with_a_clear_message() {
     let server = local_server().await;
     let work = tempfile::tempdir().unwrap();
-    common::write_migrations(&work.path().join("db/migrations"), &[("1_a.sql", "-- migrate:up\ncreate table a (id int);\n-- migrate:down\n")]);
+    common::write_migrations(
+        &work.path().join("db/migrations"),
+        &[("1_a.sql", "-- migrate:up\ncreate table a (id int);\n-- migrate:down\n")],
+    );
     let db = server.create_database(None).await.unwrap();
     let holder = server.connect(&db).await.unwrap();
     let key = squashmate::ledger::lock_key(&squashmate::ledger::LedgerTable::default());

@@ -53,7 +53,11 @@ pub fn changed(kind: &str, prop: &str, left: &str, right: &str) -> Class {
         "type" => type_change(left, right),
         "labels" => label_change(left, right),
         "definition" if kind == "function" || kind == "procedure" => {
-            if collapse(left) == collapse(right) { Class::Cosmetic } else { Class::NeedsConfirm }
+            if collapse(left) == collapse(right) {
+                Class::Cosmetic
+            } else {
+                Class::NeedsConfirm
+            }
         }
         _ => Class::NeedsConfirm,
     }

@@ -38,13 +38,20 @@ pub fn diff(left: &Catalog, right: &Catalog) -> Vec<Difference> {
     for (path, lo) in &l {
         match r.get(path) {
             Some(ro) => compare_props(path, lo, ro, &mut out),
-            None if !under(&gone_parents, lo) => out.push(Difference { path: path.clone(), left: PRESENT.into(), right: ABSENT.into(), class: classify::removed(lo.kind) }),
+            None if !under(&gone_parents, lo) => {
+                out.push(Difference { path: path.clone(), left: PRESENT.into(), right: ABSENT.into(), class: classify::removed(lo.kind) })
+            }
             None => {}
         }
     }
     for (path, ro) in &r {
         if !l.contains_key(path) && !under(&new_parents, ro) {
-            out.push(Difference { path: path.clone(), left: ABSENT.into(), right: PRESENT.into(), class: classify::added(ro.kind, &ro.props) });
+            out.push(Difference {
+                path: path.clone(),
+                left: ABSENT.into(),
+                right: PRESENT.into(),
+                class: classify::added(ro.kind, &ro.props),
+            });
         }
     }
     // Renameable objects: by (parent, kind), definition first, then name.
@@ -68,7 +75,12 @@ pub fn diff(left: &Catalog, right: &Catalog) -> Vec<Difference> {
             let Some(i) = rights.iter().position(|ro| ro.definition_key == lo.definition_key) else { return true };
             let ro = rights.remove(i);
             if lo.name != ro.name {
-                out.push(Difference { path: format!("{} / name", lo.path()), left: lo.name.clone(), right: ro.name.clone(), class: Class::Cosmetic });
+                out.push(Difference {
+                    path: format!("{} / name", lo.path()),
+                    left: lo.name.clone(),
+                    right: ro.name.clone(),
+                    class: Class::Cosmetic,
+                });
             }
             compare_props(&ro.path(), lo, &ro, &mut out);
             false
@@ -84,7 +96,12 @@ pub fn diff(left: &Catalog, right: &Catalog) -> Vec<Difference> {
             out.push(Difference { path: lo.path(), left: PRESENT.into(), right: ABSENT.into(), class: classify::removed(lo.kind) });
         }
         for ro in rights {
-            out.push(Difference { path: ro.path(), left: ABSENT.into(), right: PRESENT.into(), class: classify::added(ro.kind, &ro.props) });
+            out.push(Difference {
+                path: ro.path(),
+                left: ABSENT.into(),
+                right: PRESENT.into(),
+                class: classify::added(ro.kind, &ro.props),
+            });
         }
     }
     out.sort_by(|a, b| a.path.cmp(&b.path));

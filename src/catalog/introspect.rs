@@ -115,7 +115,13 @@ async fn read_all(client: &Client, options: &IntrospectOptions) -> Result<Catalo
             default = default.replace(&format!("'{seq}'::regclass"), "<sequence owned by this column>");
         }
         let is_table = matches!(r[1].as_str(), "r" | "p" | "f");
-        let not_null = if is_table && r[4] == "true" { "not null" } else if is_table { "nullable" } else { "" };
+        let not_null = if is_table && r[4] == "true" {
+            "not null"
+        } else if is_table {
+            "nullable"
+        } else {
+            ""
+        };
         let identity = match r[6].as_str() {
             "a" => format!("always ({})", r[11]),
             "d" => format!("by default ({})", r[11]),
@@ -141,7 +147,8 @@ async fn read_all(client: &Client, options: &IntrospectOptions) -> Result<Catalo
     }
     for r in rows(client, &queries::indexes(ledger)).await? {
         let valid = if r[3] == "true" { "valid" } else { "INVALID (a failed CREATE INDEX CONCURRENTLY?)" };
-        let mut obj = object("index", Some(table_path(&r[0])), &r[1], props(&[("definition", &r[2]), ("validity", valid), ("comment", &r[4])]));
+        let mut obj =
+            object("index", Some(table_path(&r[0])), &r[1], props(&[("definition", &r[2]), ("validity", valid), ("comment", &r[4])]));
         obj.definition_key = Some(r[2].clone());
         catalog.insert(obj);
     }
@@ -167,14 +174,22 @@ async fn read_all(client: &Client, options: &IntrospectOptions) -> Result<Catalo
             "R" => "replica only",
             _ => "always",
         };
-        catalog.insert(object("trigger", Some(table_path(&r[0])), &r[1], props(&[("definition", &r[2]), ("enabled", enabled), ("comment", &r[4])])));
+        catalog.insert(object(
+            "trigger",
+            Some(table_path(&r[0])),
+            &r[1],
+            props(&[("definition", &r[2]), ("enabled", enabled), ("comment", &r[4])]),
+        ));
     }
     for r in rows(client, &queries::types()).await? {
         let (kind, p) = match r[1].as_str() {
             "e" => ("enum", props(&[("labels", &r[2]), ("comment", &r[6])])),
             "d" => {
                 let not_null = if r[3] == "true" { "not null" } else { "" };
-                ("domain", props(&[("base type", &r[2]), ("not null", not_null), ("default", &r[4]), ("constraints", &r[5]), ("comment", &r[6])]))
+                (
+                    "domain",
+                    props(&[("base type", &r[2]), ("not null", not_null), ("default", &r[4]), ("constraints", &r[5]), ("comment", &r[6])]),
+                )
             }
             _ => ("range type", props(&[("subtype", &r[2]), ("comment", &r[6])])),
         };
@@ -192,7 +207,12 @@ async fn read_all(client: &Client, options: &IntrospectOptions) -> Result<Catalo
         catalog.insert(object("publication", None, &r[0], props(&[("all tables", &r[1]), ("actions", &r[2]), ("tables", &r[3])])));
     }
     for r in rows(client, queries::EVENT_TRIGGERS).await? {
-        catalog.insert(object("event trigger", None, &r[0], props(&[("event", &r[1]), ("function", &r[2]), ("enabled", &r[3]), ("tags", &r[4])])));
+        catalog.insert(object(
+            "event trigger",
+            None,
+            &r[0],
+            props(&[("event", &r[1]), ("function", &r[2]), ("enabled", &r[3]), ("tags", &r[4])]),
+        ));
     }
     for r in rows(client, &queries::statistics()).await? {
         catalog.insert(object("statistics", None, &r[0], props(&[("definition", &r[1])])));

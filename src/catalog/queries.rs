@@ -172,7 +172,8 @@ pub const POLICIES: &str = "SELECT quote_ident(n.nspname) || '.' || quote_ident(
      FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid JOIN pg_namespace n ON n.oid = c.relnamespace";
 
 /// Rules other than view bodies: table, name, definition, enabled.
-pub const RULES: &str = "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname), quote_ident(r.rulename), pg_get_ruledef(r.oid), r.ev_enabled::text
+pub const RULES: &str =
+    "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname), quote_ident(r.rulename), pg_get_ruledef(r.oid), r.ev_enabled::text
      FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class JOIN pg_namespace n ON n.oid = c.relnamespace
      WHERE r.rulename <> '_RETURN' AND n.nspname NOT IN ('pg_catalog', 'information_schema')";
 

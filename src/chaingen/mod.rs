@@ -51,10 +51,8 @@ mod tests {
         let a = generate(300, 7);
         assert_eq!(a, generate(300, 7));
         assert_ne!(a, generate(300, 8));
-        let files: Vec<_> = a
-            .iter()
-            .map(|m| crate::migration::MigrationFile::parse(&m.filename, m.text.clone()).expect("migration name"))
-            .collect();
+        let files: Vec<_> =
+            a.iter().map(|m| crate::migration::MigrationFile::parse(&m.filename, m.text.clone()).expect("migration name")).collect();
         let found = crate::migration::Discovery { files, rejected: vec![] };
         let findings = crate::lint::lint(&found);
         assert!(findings.is_empty(), "{findings:#?}");

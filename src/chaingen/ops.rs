@@ -8,13 +8,49 @@ use rand_chacha::ChaCha8Rng;
 use super::model::{Column, ColumnType, Schema, Table};
 
 const WORDS: &[&str] = &[
-    "accounts", "orders", "invoices", "payments", "customers", "products", "shipments", "events", "sessions",
-    "tickets", "projects", "tasks", "comments", "documents", "audits", "teams", "members", "plans", "usage",
-    "webhooks", "tokens", "reports", "settings", "messages", "agents",
+    "accounts",
+    "orders",
+    "invoices",
+    "payments",
+    "customers",
+    "products",
+    "shipments",
+    "events",
+    "sessions",
+    "tickets",
+    "projects",
+    "tasks",
+    "comments",
+    "documents",
+    "audits",
+    "teams",
+    "members",
+    "plans",
+    "usage",
+    "webhooks",
+    "tokens",
+    "reports",
+    "settings",
+    "messages",
+    "agents",
 ];
 const COLUMN_WORDS: &[&str] = &[
-    "title", "amount", "status_note", "priority", "email", "score", "label", "notes", "quantity", "region",
-    "external_ref", "payload", "flag", "due_at", "price", "summary",
+    "title",
+    "amount",
+    "status_note",
+    "priority",
+    "email",
+    "score",
+    "label",
+    "notes",
+    "quantity",
+    "region",
+    "external_ref",
+    "payload",
+    "flag",
+    "due_at",
+    "price",
+    "summary",
 ];
 
 /// One migration: its up blocks and its down SQL.
@@ -130,7 +166,10 @@ fn create_table(schema: &mut Schema, rng: &mut ChaCha8Rng) -> Step {
     let parents: Vec<String> = schema.tables.iter().filter(|t| !t.composite_key).map(|t| t.name.clone()).collect();
     if let Some(parent) = parents.choose(rng).filter(|_| rng.random_bool(0.4)) {
         let col = format!("{parent}_id");
-        lines.push(format!("{col} bigint REFERENCES {parent} (id) ON DELETE {}", ["CASCADE", "SET NULL", "RESTRICT"].choose(rng).expect("non-empty")));
+        lines.push(format!(
+            "{col} bigint REFERENCES {parent} (id) ON DELETE {}",
+            ["CASCADE", "SET NULL", "RESTRICT"].choose(rng).expect("non-empty")
+        ));
         columns.push(Column { name: col, ty: ColumnType::ForeignKey, not_null: false, pinned: true });
         if let Some(p) = schema.tables.iter_mut().find(|t| &t.name == parent) {
             p.has_dependents = true;
@@ -199,8 +238,7 @@ fn rename_table(schema: &mut Schema, rng: &mut ChaCha8Rng) -> Option<Step> {
 
 fn widen_column(schema: &mut Schema, rng: &mut ChaCha8Rng) -> Option<Step> {
     let table = pick_table(schema, rng);
-    let candidates: Vec<(String, ColumnType)> =
-        table.free_columns().filter_map(|c| c.ty.widened().map(|w| (c.name.clone(), w))).collect();
+    let candidates: Vec<(String, ColumnType)> = table.free_columns().filter_map(|c| c.ty.widened().map(|w| (c.name.clone(), w))).collect();
     let (col, wider) = candidates.choose(rng)?.clone();
     let old = table.column_mut(&col).ty.clone();
     let sql = format!("ALTER TABLE {} ALTER COLUMN {col} TYPE {};", table.name, wider.sql());
@@ -239,7 +277,9 @@ fn drop_not_null(schema: &mut Schema, rng: &mut ChaCha8Rng) -> Option<Step> {
 /// A CHECK that every sample value satisfies.
 fn check_for(col: &Column, bound: u64) -> Option<String> {
     match col.ty {
-        ColumnType::Int | ColumnType::BigInt | ColumnType::Numeric => Some(format!("{} >= 0 AND {} < {}", col.name, col.name, 1000 + bound)),
+        ColumnType::Int | ColumnType::BigInt | ColumnType::Numeric => {
+            Some(format!("{} >= 0 AND {} < {}", col.name, col.name, 1000 + bound))
+        }
         ColumnType::Varchar(_) | ColumnType::Text => Some(format!("char_length({}) <= {}", col.name, 20 + bound)),
         _ => None,
     }
@@ -415,8 +455,7 @@ fn drop_column(schema: &mut Schema, rng: &mut ChaCha8Rng) -> Option<Step> {
 
 fn insert_rows(schema: &mut Schema, rng: &mut ChaCha8Rng) -> Option<Step> {
     let table = pick_table(schema, rng);
-    let insertable: Vec<&Column> =
-        table.columns.iter().filter(|c| c.name != "id" && c.name != "updated_at").collect();
+    let insertable: Vec<&Column> = table.columns.iter().filter(|c| c.name != "id" && c.name != "updated_at").collect();
     let mut names: Vec<String> = insertable.iter().map(|c| c.name.clone()).collect();
     if table.composite_key {
         names.push("id".into());

@@ -30,10 +30,7 @@ pub async fn drop(cli: &Cli) -> anyhow::Result<u8> {
     let name = target.url.database();
     println!("Dropping: {name}");
     let client = target.connect_server().await?;
-    client
-        .batch_execute(&format!("drop database if exists {}", quote_ident(&name)))
-        .await
-        .map_err(|e| anyhow!(describe_postgres(&e)))?;
+    client.batch_execute(&format!("drop database if exists {}", quote_ident(&name))).await.map_err(|e| anyhow!(describe_postgres(&e)))?;
     Ok(EXIT_OK)
 }
 

@@ -18,9 +18,8 @@ impl Target {
     pub fn from_cli(cli: &Cli) -> anyhow::Result<Self> {
         let text = match &cli.url {
             Some(url) => url.clone(),
-            None => std::env::var(&cli.env).map_err(|_| {
-                anyhow!("invalid url, have you set your --url flag or {} environment variable?", cli.env)
-            })?,
+            None => std::env::var(&cli.env)
+                .map_err(|_| anyhow!("invalid url, have you set your --url flag or {} environment variable?", cli.env))?,
         };
         Ok(Target { url: DatabaseUrl::parse(&text)? })
     }

@@ -8,7 +8,14 @@ use crate::report::Format;
 use crate::server::ServerOptions;
 
 /// Compares `left` with `right` and prints the differences.
-pub async fn run(left: &str, right: &str, ignore: &[Class], format: Format, introspect: IntrospectOptions, server: &ServerOptions) -> anyhow::Result<u8> {
+pub async fn run(
+    left: &str,
+    right: &str,
+    ignore: &[Class],
+    format: Format,
+    introspect: IntrospectOptions,
+    server: &ServerOptions,
+) -> anyhow::Result<u8> {
     let (left, right) = (Side::parse(left)?, Side::parse(right)?);
     let reader = Reader::new(server.clone(), introspect);
     // Both sides at once: each is a handful of catalog queries on its own connection.

@@ -43,7 +43,8 @@ pub fn render(differences: &[Difference], ignore: &[Class], extra: &[String], fo
                 let _ = writeln!(out, "problem        {line}");
             }
             for d in &shown {
-                let _ = writeln!(out, "{:<14} {}\n    left:  {}\n    right: {}", d.class.as_str(), d.path, indent(&d.left), indent(&d.right));
+                let _ =
+                    writeln!(out, "{:<14} {}\n    left:  {}\n    right: {}", d.class.as_str(), d.path, indent(&d.left), indent(&d.right));
             }
             out.push_str(&summary);
             out.push('\n');

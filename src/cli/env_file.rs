@@ -40,10 +40,8 @@ mod tests {
 
     #[test]
     fn finds_env_files_anywhere_before_a_double_dash() {
-        let args: Vec<OsString> = ["squashmate", "--env-file", "a.env", "up", "--env-file=b.env", "--", "--env-file", "c"]
-            .iter()
-            .map(OsString::from)
-            .collect();
+        let args: Vec<OsString> =
+            ["squashmate", "--env-file", "a.env", "up", "--env-file=b.env", "--", "--env-file", "c"].iter().map(OsString::from).collect();
         assert_eq!(env_files(&args), [PathBuf::from("a.env"), PathBuf::from("b.env")]);
         assert_eq!(env_files(&[OsString::from("squashmate")]), [PathBuf::from(".env")]);
     }

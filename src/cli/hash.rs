@@ -33,7 +33,12 @@ pub fn run(dirs: &[PathBuf], sum_file: Option<&Path>, check: bool, format: Forma
         return Ok(EXIT_OK);
     }
     let finding = match std::fs::read_to_string(&path) {
-        Err(_) => Some(Diagnostic::for_path(&path, "sum-missing", format!("{} is missing", path.display()), "run `squashmate hash` and commit the file")),
+        Err(_) => Some(Diagnostic::for_path(
+            &path,
+            "sum-missing",
+            format!("{} is missing", path.display()),
+            "run `squashmate hash` and commit the file",
+        )),
         Ok(text) => check_sum(&text, &files).map(|mismatch| mismatch_diagnostic(&path, mismatch)),
     };
     let findings: Vec<Diagnostic> = finding.into_iter().collect();
@@ -48,7 +53,9 @@ pub fn run(dirs: &[PathBuf], sum_file: Option<&Path>, check: bool, format: Forma
 
 fn mismatch_diagnostic(path: &Path, mismatch: SumMismatch) -> Diagnostic {
     let mut d = match &mismatch {
-        SumMismatch::Corrupt => Diagnostic::for_path(path, "sum-mismatch", format!("{} was edited by hand", path.display()), "run `squashmate hash`"),
+        SumMismatch::Corrupt => {
+            Diagnostic::for_path(path, "sum-mismatch", format!("{} was edited by hand", path.display()), "run `squashmate hash`")
+        }
         SumMismatch::File { filename, what, .. } => Diagnostic::for_path(
             path,
             "sum-mismatch",

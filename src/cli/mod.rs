@@ -49,7 +49,14 @@ pub struct Cli {
     #[arg(long = "env-file", global = true, default_value = ".env")]
     pub env_file: Vec<PathBuf>,
     /// Migrations directory (repeatable; files are ordered by name across all of them).
-    #[arg(short = 'd', long = "migrations-dir", global = true, env = "DBMATE_MIGRATIONS_DIR", value_delimiter = ',', default_value = "db/migrations")]
+    #[arg(
+        short = 'd',
+        long = "migrations-dir",
+        global = true,
+        env = "DBMATE_MIGRATIONS_DIR",
+        value_delimiter = ',',
+        default_value = "db/migrations"
+    )]
     pub migrations_dir: Vec<PathBuf>,
     /// Ledger table, `table` or `schema.table`.
     #[arg(long, global = true, env = "DBMATE_MIGRATIONS_TABLE", default_value = "schema_migrations")]
@@ -277,7 +284,20 @@ pub async fn main_with_args(args: Vec<OsString>) -> u8 {
 
 /// Runs a parsed command line and returns the process exit code.
 pub async fn run(cli: Cli) -> u8 {
-    if cli.wait && !matches!(cli.command, Command::Wait | Command::New { .. } | Command::Lint(_) | Command::Replay { .. } | Command::Hash { .. } | Command::Gate { .. } | Command::Diff { .. } | Command::Squash { .. } | Command::Audit { .. }) {
+    if cli.wait
+        && !matches!(
+            cli.command,
+            Command::Wait
+                | Command::New { .. }
+                | Command::Lint(_)
+                | Command::Replay { .. }
+                | Command::Hash { .. }
+                | Command::Gate { .. }
+                | Command::Diff { .. }
+                | Command::Squash { .. }
+                | Command::Audit { .. }
+        )
+    {
         if let Err(error) = admin::wait(&cli).await {
             eprintln!("Error: {}", crate::ledger::redact_text(&format!("{error:#}")));
             return EXIT_ERROR;

@@ -45,7 +45,10 @@ pub async fn run(options: &SquashOptions, json: bool) -> anyhow::Result<u8> {
             println!("Writing: {path}");
         }
         if outcome.passed {
-            println!("\nEvery check passed. Commit with:\n\n    git add -A && git commit -m \"{}\"\n", outcome.commit_message.lines().next().unwrap_or(""));
+            println!(
+                "\nEvery check passed. Commit with:\n\n    git add -A && git commit -m \"{}\"\n",
+                outcome.commit_message.lines().next().unwrap_or("")
+            );
         } else {
             println!("\nA check failed: no migration file was replaced. See {}.", outcome.report_path.display());
         }
@@ -69,7 +72,11 @@ pub fn audit(src: &[std::path::PathBuf], plan: &Path, format: crate::report::For
             location: Some(crate::migration::LineCol { line: h.line, col: h.col }),
             source_line: Some(h.text.clone()),
             message: format!("{} is referenced here", h.object),
-            hint: if h.kind == crate::squash::HitKind::Comment { "a comment: update it with the code".into() } else { "remove this use before retiring it, or pass --force-retire to squash".into() },
+            hint: if h.kind == crate::squash::HitKind::Comment {
+                "a comment: update it with the code".into()
+            } else {
+                "remove this use before retiring it, or pass --force-retire to squash".into()
+            },
         })
         .collect();
     let blocking = hits.iter().filter(|h| h.kind != crate::squash::HitKind::Comment).count();

@@ -92,7 +92,8 @@ pub async fn drift(url: &DatabaseUrl, dirs: &[PathBuf], ledger_table: &str, read
         Err(e) => return Err(e.into()),
     };
     let found = discover(dirs)?;
-    let covered: BTreeSet<String> = found.files.iter().filter_map(|f| BaselineHeader::parse(f.source.text())).flat_map(|h| h.replaces).collect();
+    let covered: BTreeSet<String> =
+        found.files.iter().filter_map(|f| BaselineHeader::parse(f.source.text())).flat_map(|h| h.replaces).collect();
     let versions: BTreeSet<&str> = found.files.iter().map(|f| f.version.as_str()).collect();
     let ledger_problems = applied
         .iter()
@@ -106,7 +107,8 @@ pub async fn drift(url: &DatabaseUrl, dirs: &[PathBuf], ledger_table: &str, read
     ledger_problems.extend(edited_since_sum(dirs, &found.files));
     let chosen: Vec<_> = found.files.into_iter().filter(|f| applied.contains(&f.version)).collect();
     let replayed = chosen.len();
-    let expected = reader.replayed(&dirs.iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(", "), chosen, &found.rejected).await?;
+    let expected =
+        reader.replayed(&dirs.iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(", "), chosen, &found.rejected).await?;
     let actual = introspect(&live, &reader.introspect).await?;
     Ok(DriftReport { differences: diff(&expected, &actual), ledger: ledger_problems, replayed })
 }

@@ -137,7 +137,12 @@ impl Reader {
     }
 
     /// Replays `files` (checked first) and reads the result.
-    pub async fn replayed(&self, label: &str, files: Vec<MigrationFile>, rejected: &[crate::report::Diagnostic]) -> Result<Catalog, SourceError> {
+    pub async fn replayed(
+        &self,
+        label: &str,
+        files: Vec<MigrationFile>,
+        rejected: &[crate::report::Diagnostic],
+    ) -> Result<Catalog, SourceError> {
         let found = Discovery { files, rejected: rejected.to_vec() };
         let problems = lint(&found);
         if let Some(first) = problems.first() {

@@ -83,10 +83,11 @@ impl Repo {
     }
 
     fn git(&self, args: &[&str]) -> Result<Vec<u8>, GitError> {
-        let out = Command::new("git").args(args).current_dir(&self.root).output().map_err(|e| GitError::Failed {
-            args: args.join(" "),
-            message: e.to_string(),
-        })?;
+        let out = Command::new("git")
+            .args(args)
+            .current_dir(&self.root)
+            .output()
+            .map_err(|e| GitError::Failed { args: args.join(" "), message: e.to_string() })?;
         if !out.status.success() {
             return Err(GitError::Failed { args: args.join(" "), message: String::from_utf8_lossy(&out.stderr).trim().to_string() });
         }
@@ -105,7 +106,12 @@ impl Repo {
                 } else {
                     format!("git fetch --no-tags origin {remote_ref}")
                 };
-                Err(GitError::MissingRevision { what, rev: rev.to_string(), shallow: if shallow { " (a shallow clone)" } else { "" }, fetch })
+                Err(GitError::MissingRevision {
+                    what,
+                    rev: rev.to_string(),
+                    shallow: if shallow { " (a shallow clone)" } else { "" },
+                    fetch,
+                })
             }
         }
     }
@@ -159,7 +165,8 @@ impl Repo {
             let header = String::from_utf8_lossy(&rest[..newline]).into_owned();
             rest = &rest[newline + 1..];
             let mut parts = header.split(' ');
-            let (Some(id), Some(_kind), Some(size)) = (parts.next(), parts.next(), parts.next().and_then(|s| s.parse::<usize>().ok())) else {
+            let (Some(id), Some(_kind), Some(size)) = (parts.next(), parts.next(), parts.next().and_then(|s| s.parse::<usize>().ok()))
+            else {
                 continue;
             };
             found.insert(id.to_string(), rest[..size].to_vec());

@@ -109,7 +109,11 @@ pub fn check(input: &GateInput<'_>) -> Vec<Diagnostic> {
                     &old.path,
                     None,
                     "deleted",
-                    format!("applied migration {} was deleted{}", filename(&old.path), reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default()),
+                    format!(
+                        "applied migration {} was deleted{}",
+                        filename(&old.path),
+                        reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default()
+                    ),
                     "restore it; only a squash made by `squashmate squash` and committed with [squash-baseline] may delete migrations",
                 ));
             }
@@ -119,12 +123,17 @@ pub fn check(input: &GateInput<'_>) -> Vec<Diagnostic> {
         if Some(&new.path) == baseline_path.as_ref() {
             continue;
         }
-        let in_sentinel = touched_by_sentinel(&new.path).map(|sha| format!(" (in the {SENTINEL} commit {sha}: a squash must not edit surviving migrations)")).unwrap_or_default();
+        let in_sentinel = touched_by_sentinel(&new.path)
+            .map(|sha| format!(" (in the {SENTINEL} commit {sha}: a squash must not edit surviving migrations)"))
+            .unwrap_or_default();
         found.push(violation(
             &new.path,
             Some(first_difference(text(&old.blob), text(&new.blob))),
             "modified",
-            format!("applied migration {} was modified{in_sentinel}; databases that applied it will not see the change", filename(&new.path)),
+            format!(
+                "applied migration {} was modified{in_sentinel}; databases that applied it will not see the change",
+                filename(&new.path)
+            ),
             "revert the edit and put the change in a new migration (`squashmate new NAME`)",
         ));
     }
@@ -162,7 +171,14 @@ pub fn check(input: &GateInput<'_>) -> Vec<Diagnostic> {
         .iter()
         .filter(|e| version_of(filename(&e.path)).is_none() && !e.path.ends_with(".sum") && !input.base.iter().any(|b| b.path == e.path))
         .filter(|e| looks_like_migration(filename(&e.path)))
-        .map(|e| Diagnostic::for_path(&e.path, "ignored-filename", format!("`{}` looks like a migration but dbmate ignores it", filename(&e.path)), "rename it to `<digits>_<name>.sql`"))
+        .map(|e| {
+            Diagnostic::for_path(
+                &e.path,
+                "ignored-filename",
+                format!("`{}` looks like a migration but dbmate ignores it", filename(&e.path)),
+                "rename it to `<digits>_<name>.sql`",
+            )
+        })
         .collect();
     rejected.sort_by(|a, b| a.path.cmp(&b.path));
     let linted = lint(&Discovery { files: all_head, rejected });
@@ -176,9 +192,21 @@ pub fn check(input: &GateInput<'_>) -> Vec<Diagnostic> {
         files.into_iter().map(|(name, e)| (name.to_string(), text(&e.blob).to_string())).collect()
     };
     match sum_text.map(|s| check_sum(s, &ordered)) {
-        None => found.push(violation(sum_path, None, "sum-missing", format!("{sum_path} is missing"), "run `squashmate hash` and commit the file")),
+        None => found.push(violation(
+            sum_path,
+            None,
+            "sum-missing",
+            format!("{sum_path} is missing"),
+            "run `squashmate hash` and commit the file",
+        )),
         Some(None) => {}
-        Some(Some(SumMismatch::Corrupt)) => found.push(violation(sum_path, Some(1), "sum-mismatch", format!("{sum_path} was edited by hand (its first line does not match)"), "run `squashmate hash` and commit the result")),
+        Some(Some(SumMismatch::Corrupt)) => found.push(violation(
+            sum_path,
+            Some(1),
+            "sum-mismatch",
+            format!("{sum_path} was edited by hand (its first line does not match)"),
+            "run `squashmate hash` and commit the result",
+        )),
         Some(Some(SumMismatch::File { filename, line, what })) => found.push(violation(
             sum_path,
             Some(line),
@@ -251,7 +279,11 @@ fn squash_verdict<'t>(
     // The baseline must not change after the squash commit (commits are newest first).
     let sentinel_at = commits.iter().position(|c| c.sha == sentinel.sha).unwrap_or(0);
     if let Some(later) = commits[..sentinel_at].iter().find(|c| c.paths.iter().any(|p| p == &baseline.path)) {
-        return Err(Some(format!("the baseline {} was edited again after the squash, in commit {}", filename(&baseline.path), short(&later.sha))));
+        return Err(Some(format!(
+            "the baseline {} was edited again after the squash, in commit {}",
+            filename(&baseline.path),
+            short(&later.sha)
+        )));
     }
     Ok(Squash { path: baseline.path.clone() })
 }

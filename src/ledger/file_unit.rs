@@ -36,7 +36,13 @@ pub async fn apply_file(client: &Client, file: &MigrationFile, ledger: &LedgerTa
 }
 
 /// Runs `file` one `way`, updating `ledger`; `count_rows` collects rows affected per statement.
-pub async fn run_file(client: &Client, file: &MigrationFile, ledger: &LedgerTable, way: Way, count_rows: bool) -> Result<FileRun, ApplyError> {
+pub async fn run_file(
+    client: &Client,
+    file: &MigrationFile,
+    ledger: &LedgerTable,
+    way: Way,
+    count_rows: bool,
+) -> Result<FileRun, ApplyError> {
     if let Some(first) = file.problems.first() {
         return Err(ApplyError::Invalid {
             path: file.path().display().to_string(),
@@ -126,7 +132,9 @@ async fn run_statements(client: &Client, file: &MigrationFile, block: &Block, co
     let mut rows = Vec::new();
     for stmt in &block.statements {
         let sql = &file.source.text()[stmt.span.clone()];
-        let fail = |e: tokio_postgres::Error| ApplyError::Statement(Box::new(StatementFailure::locate(file, &e, Some(stmt.span.start), stmt.span.start)));
+        let fail = |e: tokio_postgres::Error| {
+            ApplyError::Statement(Box::new(StatementFailure::locate(file, &e, Some(stmt.span.start), stmt.span.start)))
+        };
         if count_rows {
             rows.extend(affected(client.simple_query(sql).await.map_err(fail)?));
         } else {
@@ -142,7 +150,9 @@ async fn run_statements(client: &Client, file: &MigrationFile, block: &Block, co
 async fn recover_concurrent_index(client: &Client, file: &MigrationFile, block: &Block) -> Result<Option<String>, ApplyError> {
     let [stmt] = block.statements.as_slice() else { return Ok(None) };
     let Some(index) = &stmt.concurrent_index else { return Ok(None) };
-    let fail = |e: tokio_postgres::Error| ApplyError::Statement(Box::new(StatementFailure::locate(file, &e, Some(stmt.span.start), stmt.span.start)));
+    let fail = |e: tokio_postgres::Error| {
+        ApplyError::Statement(Box::new(StatementFailure::locate(file, &e, Some(stmt.span.start), stmt.span.start)))
+    };
     let found = client
         .query_opt(
             "select i.indisvalid, quote_ident(n.nspname) || '.' || quote_ident(c.relname) \
@@ -153,9 +163,10 @@ async fn recover_concurrent_index(client: &Client, file: &MigrationFile, block: 
         .await
         .map_err(fail)?;
     match found {
-        Some(row) if row.get::<_, bool>(0) => {
-            Ok(Some(format!("index {} already exists and is valid (an earlier run was interrupted after building it): not built again", row.get::<_, String>(1))))
-        }
+        Some(row) if row.get::<_, bool>(0) => Ok(Some(format!(
+            "index {} already exists and is valid (an earlier run was interrupted after building it): not built again",
+            row.get::<_, String>(1)
+        ))),
         Some(row) => {
             let qualified: String = row.get(1);
             client.batch_execute(&format!("DROP INDEX CONCURRENTLY {qualified}")).await.map_err(fail)?;
@@ -170,7 +181,8 @@ async fn recover_concurrent_index(client: &Client, file: &MigrationFile, block: 
 async fn run_block_whole(client: &Client, file: &MigrationFile, block: &Block, count_rows: bool) -> Result<Vec<u64>, ApplyError> {
     let sql = &file.source.text()[block.body.clone()];
     let fallback = block.statements.first().map_or(block.marker.start, |s| s.span.start);
-    let fail = |e: tokio_postgres::Error| ApplyError::Statement(Box::new(StatementFailure::locate(file, &e, Some(block.body.start), fallback)));
+    let fail =
+        |e: tokio_postgres::Error| ApplyError::Statement(Box::new(StatementFailure::locate(file, &e, Some(block.body.start), fallback)));
     if count_rows {
         Ok(affected(client.simple_query(sql).await.map_err(fail)?))
     } else {

@@ -18,7 +18,9 @@ pub const LOCK_NAMESPACE: i64 = 0x5351_4D54_0000_0000;
 #[derive(Debug, Error)]
 pub enum LockError {
     /// Someone held it for longer than we were willing to wait.
-    #[error("the migration lock (advisory lock {key}) is still held by {holder} after {waited:?}; wait for that process to finish, or raise --lock-timeout")]
+    #[error(
+        "the migration lock (advisory lock {key}) is still held by {holder} after {waited:?}; wait for that process to finish, or raise --lock-timeout"
+    )]
     Timeout {
         /// The key.
         key: i64,

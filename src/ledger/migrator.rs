@@ -59,7 +59,9 @@ pub enum MigrateError {
         done: Vec<String>,
     },
     /// `--strict` and a pending migration is older than an applied one.
-    #[error("migration `{version}` is out of order with already applied migrations, the version number has to be higher than the applied migration `{highest}` in --strict mode")]
+    #[error(
+        "migration `{version}` is out of order with already applied migrations, the version number has to be higher than the applied migration `{highest}` in --strict mode"
+    )]
     OutOfOrder {
         /// The pending version.
         version: String,
@@ -160,10 +162,7 @@ impl Migrator {
 
     /// Uses migrations embedded in the binary with `include_dir::include_dir!`.
     pub fn from_embedded(dir: &include_dir::Dir<'_>) -> Result<Self, MigrateError> {
-        let files = dir
-            .files()
-            .filter_map(|f| Some((f.path().to_path_buf(), f.contents_utf8()?.to_string())))
-            .collect::<Vec<_>>();
+        let files = dir.files().filter_map(|f| Some((f.path().to_path_buf(), f.contents_utf8()?.to_string()))).collect::<Vec<_>>();
         Self::from_sources(files)
     }
 
@@ -196,7 +195,12 @@ impl Migrator {
 
     /// Applies every pending migration on `client`, holding the lock on `lock_client`'s
     /// session (pass the same client when there is only one). Returns the applied file names.
-    pub async fn up(&self, client: &Client, lock_client: &Client, on: &mut (dyn FnMut(Event<'_>) + Send)) -> Result<Vec<String>, MigrateError> {
+    pub async fn up(
+        &self,
+        client: &Client,
+        lock_client: &Client,
+        on: &mut (dyn FnMut(Event<'_>) + Send),
+    ) -> Result<Vec<String>, MigrateError> {
         let ledger = LedgerTable::resolve(client, &self.options.table, &self.options.search_path).await?;
         let key = lock_key(&ledger);
         acquire(lock_client, key, self.options.lock_timeout, |holder| on(Event::WaitingForLock(holder))).await?;
@@ -208,10 +212,9 @@ impl Migrator {
     /// Connects to `url` (with TLS as its `sslmode` says) and applies every pending migration,
     /// holding the lock on a second, dedicated connection.
     pub async fn up_url(&self, url: &str, on: &mut (dyn FnMut(Event<'_>) + Send)) -> Result<Vec<String>, MigrateError> {
-        let parsed = super::DatabaseUrl::parse(url).map_err(|e| MigrateError::Connect { url: super::redact_text(url), source: e.into() })?;
-        let connect = || async {
-            super::connect(&parsed).await.map_err(|source| MigrateError::Connect { url: parsed.redacted(), source })
-        };
+        let parsed =
+            super::DatabaseUrl::parse(url).map_err(|e| MigrateError::Connect { url: super::redact_text(url), source: e.into() })?;
+        let connect = || async { super::connect(&parsed).await.map_err(|source| MigrateError::Connect { url: parsed.redacted(), source }) };
         let (client, lock_client) = tokio::join!(connect(), connect());
         let (client, lock_client) = (client?, lock_client?);
         let mut options = self.options.clone();
@@ -221,7 +224,12 @@ impl Migrator {
         Migrator { files: self.files.clone(), options }.up(&client, &lock_client, on).await
     }
 
-    async fn apply_pending(&self, client: &Client, ledger: &LedgerTable, on: &mut (dyn FnMut(Event<'_>) + Send)) -> Result<Vec<String>, MigrateError> {
+    async fn apply_pending(
+        &self,
+        client: &Client,
+        ledger: &LedgerTable,
+        on: &mut (dyn FnMut(Event<'_>) + Send),
+    ) -> Result<Vec<String>, MigrateError> {
         let applied = ensure_ledger_and_list(client, ledger, on).await?;
         let pending = ready_to_run(self.files.iter().filter(|f| !applied.contains(&f.version)))?;
         if self.options.strict {

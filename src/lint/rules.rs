@@ -118,10 +118,15 @@ mod tests {
         assert_eq!(codes("-- migrate:up\ncreate index concurrently i on t (a);\n-- migrate:down\n"), ["needs-transaction-false"]);
         assert!(codes("-- migrate:up transaction:false\ncreate index concurrently i on t (a);\n-- migrate:down\n").is_empty());
         assert_eq!(
-            codes("-- migrate:up transaction:false\ncreate index concurrently i on t (a);\ncreate index concurrently j on t (b);\n-- migrate:down\n"),
+            codes(
+                "-- migrate:up transaction:false\ncreate index concurrently i on t (a);\ncreate index concurrently j on t (b);\n-- migrate:down\n"
+            ),
             ["not-alone-without-transaction", "not-alone-without-transaction"]
         );
         assert_eq!(codes("-- migrate:up\n-- nothing\n-- migrate:down\n"), ["empty-up"]);
-        assert_eq!(codes("-- migrate:up\nbegin;\ncreate table t ();\ncommit;\n-- migrate:down\n"), ["transaction-control", "transaction-control"]);
+        assert_eq!(
+            codes("-- migrate:up\nbegin;\ncreate table t ();\ncommit;\n-- migrate:down\n"),
+            ["transaction-control", "transaction-control"]
+        );
     }
 }

@@ -52,14 +52,7 @@ impl MigrationFile {
         let filename = path.file_name()?.to_str()?.to_string();
         let version = version_of(&filename)?.to_string();
         let (sections, problems) = parse_sections(&text);
-        Some(MigrationFile {
-            source: SourceText::new(path, text),
-            filename,
-            version,
-            sections,
-            problems,
-            statements_parsed: false,
-        })
+        Some(MigrationFile { source: SourceText::new(path, text), filename, version, sections, problems, statements_parsed: false })
     }
 
     /// Splits every block into statements with PostgreSQL's parser (once).

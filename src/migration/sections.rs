@@ -13,10 +13,8 @@ use super::statements::Statement;
 
 /// dbmate's up and down patterns (`(?m)^--\s*migrate:up(\s*$|\s+\S+)`, and `down`) as one,
 /// so a file is scanned once.
-static MARKER: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?m)^--\s*migrate:(up|down)(\s*$|\s+\S+)").expect("static regex"));
-static DIRECTIVE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^--\s*migrate:(up|down)").expect("static regex"));
+static MARKER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?m)^--\s*migrate:(up|down)(\s*$|\s+\S+)").expect("static regex"));
+static DIRECTIVE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^--\s*migrate:(up|down)").expect("static regex"));
 /// Lines a person meant as markers but that dbmate's patterns do not match.
 static LOOKALIKE_MARKER: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?im)^[ \t]*--[ \t]*migrate[ \t]*:?[ \t]*(up|down)\b").expect("static regex"));
@@ -135,10 +133,7 @@ pub fn parse_sections(text: &str) -> (Vec<Section>, Vec<Problem>) {
             }
             (Direction::Down, Some(up)) => {
                 let end = markers.get(i + 1).map_or(text.len(), |next| next.start);
-                sections.push(Section {
-                    up: block(text, markers[up], marker.start),
-                    down: block(text, *marker, end),
-                });
+                sections.push(Section { up: block(text, markers[up], marker.start), down: block(text, *marker, end) });
                 pending_up = None;
             }
             (Direction::Down, None) if i == 0 => problems.push(Problem::at(

@@ -22,9 +22,7 @@ pub struct SourceText {
 impl SourceText {
     /// Indexes `text`, which was read from `path`.
     pub fn new(path: impl Into<PathBuf>, text: String) -> Self {
-        let line_starts = std::iter::once(0)
-            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
-            .collect();
+        let line_starts = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
         SourceText { path: path.into(), text, line_starts }
     }
 
@@ -59,10 +57,7 @@ impl SourceText {
     /// The byte offset of the `char_pos`-th character (1-based) after `base`, as PostgreSQL
     /// counts error positions.
     pub fn offset_of_char(&self, base: usize, char_pos: usize) -> usize {
-        self.text[base..]
-            .char_indices()
-            .nth(char_pos.saturating_sub(1))
-            .map_or(self.text.len(), |(i, _)| base + i)
+        self.text[base..].char_indices().nth(char_pos.saturating_sub(1)).map_or(self.text.len(), |(i, _)| base + i)
     }
 }
 

@@ -61,17 +61,9 @@ pub fn split_statements(text: &str, body: Range<usize>) -> (Vec<Statement>, Vec<
             }
             Err(err) => {
                 let located = parse_error(stmt_sql);
-                let (message, cursor) = located
-                    .map(|e| (e.message, e.cursor))
-                    .unwrap_or_else(|| (err.to_string(), 0));
-                let offset = span.start
-                    + stmt_sql.char_indices().nth(cursor.saturating_sub(1)).map_or(0, |(i, _)| i);
-                problems.push(Problem::at(
-                    offset,
-                    "unparsable-sql",
-                    message,
-                    "fix the SQL here; PostgreSQL would reject this statement",
-                ));
+                let (message, cursor) = located.map(|e| (e.message, e.cursor)).unwrap_or_else(|| (err.to_string(), 0));
+                let offset = span.start + stmt_sql.char_indices().nth(cursor.saturating_sub(1)).map_or(0, |(i, _)| i);
+                problems.push(Problem::at(offset, "unparsable-sql", message, "fix the SQL here; PostgreSQL would reject this statement"));
             }
         }
     }
@@ -144,9 +136,13 @@ fn refuses_transaction_block(node: &NodeEnum) -> Option<&'static str> {
         NodeEnum::DropStmt(s) if s.concurrent => Some("DROP INDEX CONCURRENTLY"),
         NodeEnum::ReindexStmt(s) if has_option(&s.params, "concurrently") => Some("REINDEX CONCURRENTLY"),
         NodeEnum::ReindexStmt(s)
-            if [ReindexObjectType::ReindexObjectSchema, ReindexObjectType::ReindexObjectSystem, ReindexObjectType::ReindexObjectDatabase]
-                .iter()
-                .any(|k| *k as i32 == s.kind) =>
+            if [
+                ReindexObjectType::ReindexObjectSchema,
+                ReindexObjectType::ReindexObjectSystem,
+                ReindexObjectType::ReindexObjectDatabase,
+            ]
+            .iter()
+            .any(|k| *k as i32 == s.kind) =>
         {
             Some("REINDEX SCHEMA/SYSTEM/DATABASE")
         }
@@ -158,9 +154,7 @@ fn refuses_transaction_block(node: &NodeEnum) -> Option<&'static str> {
         NodeEnum::DropTableSpaceStmt(_) => Some("DROP TABLESPACE"),
         NodeEnum::CreateSubscriptionStmt(_) => Some("CREATE SUBSCRIPTION"),
         NodeEnum::ClusterStmt(s) if s.relation.is_none() => Some("CLUSTER without a table"),
-        NodeEnum::AlterTableStmt(s) if s.cmds.iter().any(detaches_concurrently) => {
-            Some("ALTER TABLE … DETACH PARTITION … CONCURRENTLY")
-        }
+        NodeEnum::AlterTableStmt(s) if s.cmds.iter().any(detaches_concurrently) => Some("ALTER TABLE … DETACH PARTITION … CONCURRENTLY"),
         _ => None,
     }
 }

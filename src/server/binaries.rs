@@ -32,9 +32,9 @@ pub fn find_binaries(explicit: Option<&Path>, major: Option<u32>) -> Result<PgBi
             searched: format!("{} (from --pg-bin) has no working initdb and postgres", dir.display()),
         })?;
         return match major {
-            Some(m) if m != found.major => Err(ServerError::NoBinaries {
-                searched: format!("{} holds PostgreSQL {}, not {m}", dir.display(), found.version),
-            }),
+            Some(m) if m != found.major => {
+                Err(ServerError::NoBinaries { searched: format!("{} holds PostgreSQL {}, not {m}", dir.display(), found.version) })
+            }
             _ => Ok(found),
         };
     }
@@ -47,15 +47,12 @@ pub fn find_binaries(explicit: Option<&Path>, major: Option<u32>) -> Result<PgBi
         }
     }
     found.sort_by_key(|b| std::cmp::Reverse(b.major));
-    found
-        .into_iter()
-        .find(|b| major.is_none_or(|m| m == b.major))
-        .ok_or_else(|| ServerError::NoBinaries {
-            searched: match major {
-                Some(m) => format!("no PostgreSQL {m} server binaries in PATH, pg_config --bindir or /usr/lib/postgresql/*/bin"),
-                None => "no PostgreSQL server binaries (initdb, postgres) in PATH, pg_config --bindir or /usr/lib/postgresql/*/bin".into(),
-            },
-        })
+    found.into_iter().find(|b| major.is_none_or(|m| m == b.major)).ok_or_else(|| ServerError::NoBinaries {
+        searched: match major {
+            Some(m) => format!("no PostgreSQL {m} server binaries in PATH, pg_config --bindir or /usr/lib/postgresql/*/bin"),
+            None => "no PostgreSQL server binaries (initdb, postgres) in PATH, pg_config --bindir or /usr/lib/postgresql/*/bin".into(),
+        },
+    })
 }
 
 fn candidate_dirs() -> Vec<PathBuf> {

@@ -57,11 +57,7 @@ fn run_initdb(bins: &PgBinaries, owner: &ServerOwner, target: &Path, scratch: &P
     owner.apply(&mut cmd);
     let out = cmd.output().map_err(|e| ServerError::io(&bins.program("initdb"), e))?;
     if !out.status.success() {
-        return Err(ServerError::Initdb(format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )));
+        return Err(ServerError::Initdb(format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))));
     }
     Ok(())
 }

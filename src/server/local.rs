@@ -78,9 +78,7 @@ impl LocalServer {
             if let Ok(Some(status)) = child.try_wait() {
                 return Err(ServerError::Start(format!("postgres exited with {status}: {}", read_log(log))));
             }
-            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok()
-                && read_log(log).contains("ready to accept connections")
-            {
+            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() && read_log(log).contains("ready to accept connections") {
                 return Ok(());
             }
             std::thread::sleep(Duration::from_millis(10));

@@ -33,13 +33,17 @@ use owner::ServerOwner;
 #[derive(Debug, Error)]
 pub enum ServerError {
     /// No usable PostgreSQL installation.
-    #[error("{searched}; install the PostgreSQL server (Debian: `apt-get install postgresql`), pass --pg-bin DIR, or use --pg docker / --pg url")]
+    #[error(
+        "{searched}; install the PostgreSQL server (Debian: `apt-get install postgresql`), pass --pg-bin DIR, or use --pg docker / --pg url"
+    )]
     NoBinaries {
         /// Where we looked.
         searched: String,
     },
     /// Running as root without an unprivileged user for the server.
-    #[error("running as root, and initdb refuses root: no user `{0}` to run the server as; create it (`useradd {0}`) or pass --pg-user NAME")]
+    #[error(
+        "running as root, and initdb refuses root: no user `{0}` to run the server as; create it (`useradd {0}`) or pass --pg-user NAME"
+    )]
     NoServerUser(String),
     /// `initdb` failed.
     #[error("initdb failed: {0}")]
@@ -51,7 +55,9 @@ pub enum ServerError {
     #[error("docker: {0}; check that a Docker engine is running (`docker info`)")]
     Docker(String),
     /// `--pg auto` found nothing.
-    #[error("no PostgreSQL server binaries found and no Docker engine answers; install the PostgreSQL server (Debian: `apt-get install postgresql`) or start Docker")]
+    #[error(
+        "no PostgreSQL server binaries found and no Docker engine answers; install the PostgreSQL server (Debian: `apt-get install postgresql`) or start Docker"
+    )]
     NothingAvailable,
     /// `--pg url` without a URL, or a bad one.
     #[error("bad --pg-url: {0}; give a postgres://user@host:port/db URL")]
@@ -155,10 +161,7 @@ impl EphemeralServer {
                 (Backend::Local(server), Some(bins))
             }
             Provider::Docker => {
-                let image = options
-                    .pg_image
-                    .clone()
-                    .unwrap_or_else(|| format!("postgres:{}", options.pg_version.unwrap_or(17)));
+                let image = options.pg_image.clone().unwrap_or_else(|| format!("postgres:{}", options.pg_version.unwrap_or(17)));
                 (Backend::Docker(Box::new(DockerServer::start(&image).await?)), None)
             }
             Provider::Url => {

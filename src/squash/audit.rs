@@ -54,7 +54,8 @@ pub fn audit(roots: &[PathBuf], names: &[(String, String)]) -> Vec<Hit> {
         .iter()
         .map(|(label, name)| {
             let alternatives: Vec<String> = spellings(name).iter().map(|s| regex::escape(s)).collect();
-            let re = Regex::new(&format!(r"(?:^|[^A-Za-z0-9_])({})(?:$|[^A-Za-z0-9_])", alternatives.join("|"))).expect("escaped names form a valid regex");
+            let re = Regex::new(&format!(r"(?:^|[^A-Za-z0-9_])({})(?:$|[^A-Za-z0-9_])", alternatives.join("|")))
+                .expect("escaped names form a valid regex");
             (label.clone(), re)
         })
         .collect();
@@ -116,7 +117,8 @@ fn classify(line: &str, in_block: &mut bool) -> Vec<HitKind> {
             if bytes[i] == q {
                 quote = None;
             }
-        } else if rest.starts_with(b"//") || rest.starts_with(b"--") || (bytes[i] == b'#' && (i == 0 || bytes[i - 1].is_ascii_whitespace())) {
+        } else if rest.starts_with(b"//") || rest.starts_with(b"--") || (bytes[i] == b'#' && (i == 0 || bytes[i - 1].is_ascii_whitespace()))
+        {
             kinds[i..].iter_mut().for_each(|k| *k = HitKind::Comment);
             break;
         } else if rest.starts_with(b"/*") {

@@ -16,7 +16,11 @@ pub fn normalise_dump(dump: &str) -> String {
         if line.starts_with("\\restrict") || line.starts_with("\\unrestrict") {
             continue;
         }
-        if line.starts_with("-- Dumped from") || line.starts_with("-- Dumped by") || line == "-- PostgreSQL database dump" || line == "-- PostgreSQL database dump complete" {
+        if line.starts_with("-- Dumped from")
+            || line.starts_with("-- Dumped by")
+            || line == "-- PostgreSQL database dump"
+            || line == "-- PostgreSQL database dump complete"
+        {
             continue;
         }
         if line == "CREATE SCHEMA public;" {
@@ -66,11 +70,17 @@ pub fn baseline_file(facts: &BaselineFacts<'_>, body: &str) -> String {
     let _ = writeln!(out, "-- postgresql: {}", facts.postgres_version);
     let _ = writeln!(out, "--");
     let _ = writeln!(out, "-- Rollout. Fresh databases: `squashmate up` (or `dbmate up`) as usual. Each existing database:");
-    let _ = writeln!(out, "--   1. Save the ledger and the retired data (the commands are at the top of {}/surgery.sql).", facts.squash_dir);
-    let _ = writeln!(out, "--   2. Run {}/surgery.sql with psql. It changes nothing unless the database is exactly at the", facts.squash_dir);
+    let _ =
+        writeln!(out, "--   1. Save the ledger and the retired data (the commands are at the top of {}/surgery.sql).", facts.squash_dir);
+    let _ =
+        writeln!(out, "--   2. Run {}/surgery.sql with psql. It changes nothing unless the database is exactly at the", facts.squash_dir);
     let _ = writeln!(out, "--      end of the squashed chain; then the ledger holds this baseline instead of the squashed versions.");
     let _ = writeln!(out, "--   3. Deploy the commit that replaces the old migrations with this file.");
-    let _ = writeln!(out, "--   4. To undo step 2: {}/rollback.sql restores tables, columns and their values, and the ledger.", facts.squash_dir);
+    let _ = writeln!(
+        out,
+        "--   4. To undo step 2: {}/rollback.sql restores tables, columns and their values, and the ledger.",
+        facts.squash_dir
+    );
     let _ = writeln!(out, "\n-- migrate:up\n{}\n", body.trim_end());
     let _ = writeln!(
         out,

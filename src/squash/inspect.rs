@@ -152,11 +152,19 @@ pub async fn inspect(client: &Client, plan: &Plan) -> Result<Result<Details, Vec
         )
         .await?;
         let Some(r) = rows.first() else {
-            refusals.push(format!("retire.columns: {}.{} does not exist after replaying the chain", col.table, crate::sql::quote_ident(&col.column)));
+            refusals.push(format!(
+                "retire.columns: {}.{} does not exist after replaying the chain",
+                col.table,
+                crate::sql::quote_ident(&col.column)
+            ));
             continue;
         };
         if r[3].as_deref().is_some_and(|s| !s.is_empty()) || r[4].as_deref().is_some_and(|s| !s.is_empty()) {
-            refusals.push(format!("retire.columns: {}.{} is an identity or generated column; retire it by hand", col.table, crate::sql::quote_ident(&col.column)));
+            refusals.push(format!(
+                "retire.columns: {}.{} is an identity or generated column; retire it by hand",
+                col.table,
+                crate::sql::quote_ident(&col.column)
+            ));
             continue;
         }
         let attnum = r[6].clone().unwrap_or_default();
@@ -205,13 +213,18 @@ pub async fn inspect(client: &Client, plan: &Plan) -> Result<Result<Details, Vec
     dependents.dedup();
     for view in &dependents {
         if !plan.retire_views.contains(view) {
-            refusals.push(format!("view {view} depends on a retired table or column; add it to retire.views (it is saved and restored by the rollback)"));
+            refusals.push(format!(
+                "view {view} depends on a retired table or column; add it to retire.views (it is saved and restored by the rollback)"
+            ));
         }
     }
     for view in &plan.retire_views {
         let rows = text(
             client,
-            &format!("SELECT c.relkind::text, pg_get_viewdef(c.oid, true), obj_description(c.oid, 'pg_class') FROM pg_class c WHERE c.oid = {}", regclass(view)),
+            &format!(
+                "SELECT c.relkind::text, pg_get_viewdef(c.oid, true), obj_description(c.oid, 'pg_class') FROM pg_class c WHERE c.oid = {}",
+                regclass(view)
+            ),
         )
         .await?;
         match rows.first() {
@@ -231,7 +244,12 @@ pub async fn inspect(client: &Client, plan: &Plan) -> Result<Result<Details, Vec
     for (col, comment) in &plan.column_comments {
         let old = text(
             client,
-            &format!("SELECT col_description({}, (SELECT attnum FROM pg_attribute WHERE attrelid = {} AND attname = {}))", regclass(&col.table), regclass(&col.table), quote_literal(&col.column)),
+            &format!(
+                "SELECT col_description({}, (SELECT attnum FROM pg_attribute WHERE attrelid = {} AND attname = {}))",
+                regclass(&col.table),
+                regclass(&col.table),
+                quote_literal(&col.column)
+            ),
         )
         .await?;
         details.comments.push(CommentChange {

@@ -182,7 +182,10 @@ impl Plan {
     /// The SQL that prepares a replay database: the plan's roles (server-wide) and extensions.
     pub fn setup_sql(&self) -> String {
         let roles = self.roles.iter().map(|r| {
-            format!("DO $squashmate$ BEGIN CREATE ROLE {}; EXCEPTION WHEN duplicate_object THEN NULL; END $squashmate$;\n", crate::sql::quote_ident(r))
+            format!(
+                "DO $squashmate$ BEGIN CREATE ROLE {}; EXCEPTION WHEN duplicate_object THEN NULL; END $squashmate$;\n",
+                crate::sql::quote_ident(r)
+            )
         });
         let extensions = self.extensions.iter().map(|e| format!("CREATE EXTENSION IF NOT EXISTS {};\n", crate::sql::quote_ident(e)));
         roles.chain(extensions).collect()
@@ -194,23 +197,34 @@ impl Plan {
         let table = |what: &'static str, name: &str| -> Result<TableName, PlanError> {
             match parse_qualified(name) {
                 Ok(parts) if parts.len() == 2 => Ok(TableName { schema: parts[0].clone(), name: parts[1].clone() }),
-                Ok(_) => Err(PlanError::Name { path: path.to_path_buf(), what, name: name.into(), message: "expected schema.table".into() }),
+                Ok(_) => {
+                    Err(PlanError::Name { path: path.to_path_buf(), what, name: name.into(), message: "expected schema.table".into() })
+                }
                 Err(message) => Err(PlanError::Name { path: path.to_path_buf(), what, name: name.into(), message }),
             }
         };
         let column = |what: &'static str, name: &str| -> Result<ColumnName, PlanError> {
             match parse_qualified(name) {
-                Ok(parts) if parts.len() == 3 => Ok(ColumnName {
-                    table: TableName { schema: parts[0].clone(), name: parts[1].clone() },
-                    column: parts[2].clone(),
+                Ok(parts) if parts.len() == 3 => {
+                    Ok(ColumnName { table: TableName { schema: parts[0].clone(), name: parts[1].clone() }, column: parts[2].clone() })
+                }
+                Ok(_) => Err(PlanError::Name {
+                    path: path.to_path_buf(),
+                    what,
+                    name: name.into(),
+                    message: "expected schema.table.column".into(),
                 }),
-                Ok(_) => Err(PlanError::Name { path: path.to_path_buf(), what, name: name.into(), message: "expected schema.table.column".into() }),
                 Err(message) => Err(PlanError::Name { path: path.to_path_buf(), what, name: name.into(), message }),
             }
         };
         let version = raw.baseline_version.unwrap_or_else(|| "00000000000000".into());
         if version.is_empty() || !version.chars().all(|c| c.is_ascii_digit()) {
-            return Err(PlanError::Name { path: path.to_path_buf(), what: "baseline_version", name: version, message: "must be digits".into() });
+            return Err(PlanError::Name {
+                path: path.to_path_buf(),
+                what: "baseline_version",
+                name: version,
+                message: "must be digits".into(),
+            });
         }
         Ok(Plan {
             baseline_version: version,
@@ -222,8 +236,18 @@ impl Plan {
             retire_tables: raw.retire.tables.iter().map(|n| table("retire.tables", n)).collect::<Result<_, _>>()?,
             retire_columns: raw.retire.columns.iter().map(|n| column("retire.columns", n)).collect::<Result<_, _>>()?,
             retire_views: raw.retire.views.iter().map(|n| table("retire.views", n)).collect::<Result<_, _>>()?,
-            table_comments: raw.comments.tables.iter().map(|(n, c)| Ok((table("comments.tables", n)?, c.clone()))).collect::<Result<_, PlanError>>()?,
-            column_comments: raw.comments.columns.iter().map(|(n, c)| Ok((column("comments.columns", n)?, c.clone()))).collect::<Result<_, PlanError>>()?,
+            table_comments: raw
+                .comments
+                .tables
+                .iter()
+                .map(|(n, c)| Ok((table("comments.tables", n)?, c.clone())))
+                .collect::<Result<_, PlanError>>()?,
+            column_comments: raw
+                .comments
+                .columns
+                .iter()
+                .map(|(n, c)| Ok((column("comments.columns", n)?, c.clone())))
+                .collect::<Result<_, PlanError>>()?,
         })
     }
 }

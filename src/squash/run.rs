@@ -130,7 +130,17 @@ pub async fn squash(options: &SquashOptions) -> Result<Outcome, SquashError> {
     let blocking: Vec<String> = hits
         .iter()
         .filter(|h| h.kind != HitKind::Comment && !options.force_retire.contains(&h.object))
-        .map(|h| format!("{} is still referenced in {} at {}:{}:{}: {}", h.object, if h.kind == HitKind::Code { "code" } else { "a string" }, h.path.display(), h.line, h.col, h.text))
+        .map(|h| {
+            format!(
+                "{} is still referenced in {} at {}:{}:{}: {}",
+                h.object,
+                if h.kind == HitKind::Code { "code" } else { "a string" },
+                h.path.display(),
+                h.line,
+                h.col,
+                h.text
+            )
+        })
         .collect();
     if !blocking.is_empty() {
         let mut reasons = blocking;
@@ -161,14 +171,24 @@ pub async fn squash(options: &SquashOptions) -> Result<Outcome, SquashError> {
     };
     let squashed: Vec<String> = found.files.iter().map(|f| f.version.clone()).collect();
     let ledger = LedgerTable::default();
-    let input = ScriptInput { details: &details, squashed: &squashed, baseline_version: &plan.baseline_version, ledger: &ledger, backup: plan.backup, date: &date };
+    let input = ScriptInput {
+        details: &details,
+        squashed: &squashed,
+        baseline_version: &plan.baseline_version,
+        ledger: &ledger,
+        backup: plan.backup,
+        date: &date,
+    };
     let (surgery_sql, rollback_sql) = (surgery(&input), rollback(&input));
     lap("inspect retired objects, write the scripts", &mut phases);
 
     // The baseline: the replayed schema after the surgery, dumped without backups and ledger.
     let shaped = clone_db(&server, &replayed.database).await?;
     let shaped_client = server.connect(&shaped).await?;
-    shaped_client.batch_execute(&surgery_sql).await.map_err(|e| SquashError::Refused(vec![format!("the surgery fails on the replayed chain: {}", crate::ledger::with_causes(&e))]))?;
+    shaped_client
+        .batch_execute(&surgery_sql)
+        .await
+        .map_err(|e| SquashError::Refused(vec![format!("the surgery fails on the replayed chain: {}", crate::ledger::with_causes(&e))]))?;
     let mut excluded = vec![format!("--exclude-table={}", ledger.qualified())];
     match plan.backup {
         BackupStyle::Schema => excluded.push(format!("--exclude-schema=squashmate_backup_{date}")),
@@ -197,7 +217,8 @@ pub async fn squash(options: &SquashOptions) -> Result<Outcome, SquashError> {
         &body,
     );
     lap("make the baseline (surgery on a copy, pg_dump, fingerprint)", &mut phases);
-    let new_chain = Migrator::from_sources([(baseline_path.clone(), baseline_text.clone())]).map_err(|e| SquashError::Baseline(e.to_string()))?;
+    let new_chain =
+        Migrator::from_sources([(baseline_path.clone(), baseline_text.clone())]).map_err(|e| SquashError::Baseline(e.to_string()))?;
 
     // A: the old chain with sample rows.
     let seeded_db = clone_db(&server, &replayed.database).await?;
@@ -230,7 +251,11 @@ pub async fn squash(options: &SquashOptions) -> Result<Outcome, SquashError> {
     write(&squash_dir.join("surgery.sql"), &surgery_sql)?;
     write(&squash_dir.join("rollback.sql"), &rollback_sql)?;
     write(&report_path, &report)?;
-    let mut changed = vec![squash_dir.join("surgery.sql").display().to_string(), squash_dir.join("rollback.sql").display().to_string(), report_path.display().to_string()];
+    let mut changed = vec![
+        squash_dir.join("surgery.sql").display().to_string(),
+        squash_dir.join("rollback.sql").display().to_string(),
+        report_path.display().to_string(),
+    ];
     if passed {
         write(&baseline_path, &baseline_text)?;
         changed.push(baseline_path.display().to_string());
@@ -238,7 +263,8 @@ pub async fn squash(options: &SquashOptions) -> Result<Outcome, SquashError> {
             std::fs::remove_file(file.path()).map_err(|source| SquashError::Write { path: file.path().to_path_buf(), source })?;
             changed.push(format!("{} (removed)", file.path().display()));
         }
-        let sum_path = first_dir.with_file_name(format!("{}.sum", first_dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()));
+        let sum_path = first_dir
+            .with_file_name(format!("{}.sum", first_dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()));
         write(&sum_path, &render_sum(&[(baseline_name.clone(), baseline_text.clone())]))?;
         changed.push(sum_path.display().to_string());
     }
@@ -254,7 +280,11 @@ pub async fn squash(options: &SquashOptions) -> Result<Outcome, SquashError> {
 }
 
 fn pg_dump(server: &EphemeralServer, db: &str, excluded: &[String]) -> Result<String, SquashError> {
-    let program = server.binaries().map(|b| b.program("pg_dump")).ok_or_else(|| SquashError::Dump("squash needs the local provider's pg_dump (use --pg local or --pg url with pg_dump of the same version on PATH)".into()))?;
+    let program = server.binaries().map(|b| b.program("pg_dump")).ok_or_else(|| {
+        SquashError::Dump(
+            "squash needs the local provider's pg_dump (use --pg local or --pg url with pg_dump of the same version on PATH)".into(),
+        )
+    })?;
     let version = crate::dump::pg_dump_version(&program).map_err(|e| SquashError::Dump(e.to_string()))?;
     let mut cmd = Command::new(&program);
     cmd.args(["--schema-only", "--no-owner", "--no-privileges"]).args(excluded);
@@ -283,7 +313,12 @@ async fn dbmate_check(server: &EphemeralServer, dbmate: &Path, name: &str, text:
         if out.status.success() { Ok(()) } else { Err(String::from_utf8_lossy(&out.stderr).trim().to_string()) }
     }
     .await;
-    Check { name: "the real dbmate applies the new directory on a fresh database".into(), passed: result.is_ok(), detail: result.err().unwrap_or_default(), took: started.elapsed() }
+    Check {
+        name: "the real dbmate applies the new directory on a fresh database".into(),
+        passed: result.is_ok(),
+        detail: result.err().unwrap_or_default(),
+        took: started.elapsed(),
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -314,11 +349,22 @@ fn report(
     for t in &details.tables {
         let _ = writeln!(out, "- table {} (moved to the backup, never dropped)", t.name);
         for fk in &t.incoming {
-            let _ = writeln!(out, "  - foreign key {} on {} dropped by the surgery, restored by the rollback: `{}`", fk.name, fk.table, fk.definition);
+            let _ = writeln!(
+                out,
+                "  - foreign key {} on {} dropped by the surgery, restored by the rollback: `{}`",
+                fk.name, fk.table, fk.definition
+            );
         }
     }
     for c in &details.columns {
-        let _ = writeln!(out, "- column {}.{} ({}), values saved with the key ({})", c.name.table, crate::sql::quote_ident(&c.name.column), c.type_sql, c.key.join(", "));
+        let _ = writeln!(
+            out,
+            "- column {}.{} ({}), values saved with the key ({})",
+            c.name.table,
+            crate::sql::quote_ident(&c.name.column),
+            c.type_sql,
+            c.key.join(", ")
+        );
     }
     for v in &details.views {
         let _ = writeln!(out, "- {} {} (definition kept in the rollback)", v.kind, v.name);

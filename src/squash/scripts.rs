@@ -35,7 +35,9 @@ impl ScriptInput<'_> {
     pub fn backup_table(&self, table: &TableName) -> TableName {
         match self.backup {
             BackupStyle::Schema => TableName { schema: self.backup_schema(), name: table.name.clone() },
-            BackupStyle::Suffix => TableName { schema: table.schema.clone(), name: fit_identifier(&table.name, &format!("_squashed_{}", self.date)) },
+            BackupStyle::Suffix => {
+                TableName { schema: table.schema.clone(), name: fit_identifier(&table.name, &format!("_squashed_{}", self.date)) }
+            }
         }
     }
 
@@ -44,7 +46,9 @@ impl ScriptInput<'_> {
         let base = format!("{}__{}", column.name.table.name, column.name.column);
         match self.backup {
             BackupStyle::Schema => TableName { schema: self.backup_schema(), name: fit_identifier(&base, "") },
-            BackupStyle::Suffix => TableName { schema: column.name.table.schema.clone(), name: fit_identifier(&base, &format!("_squashed_{}", self.date)) },
+            BackupStyle::Suffix => {
+                TableName { schema: column.name.table.schema.clone(), name: fit_identifier(&base, &format!("_squashed_{}", self.date)) }
+            }
         }
     }
 
@@ -78,13 +82,23 @@ pub fn surgery(input: &ScriptInput<'_>) -> String {
     let d = input.details;
     let ledger = input.ledger.qualified();
     let mut out = String::new();
-    let _ = writeln!(out, "-- squashmate surgery: moves a database at the end of the squashed chain onto baseline {}.", input.baseline_version);
+    let _ =
+        writeln!(out, "-- squashmate surgery: moves a database at the end of the squashed chain onto baseline {}.", input.baseline_version);
     let _ = writeln!(out, "-- One transaction; it checks first and changes nothing when a check fails. Nothing is dropped:");
     let _ = writeln!(out, "-- retired tables are moved, retired columns' values saved with their row keys.");
     let _ = writeln!(out, "--\n-- Before running it, save what it touches outside the database:");
-    let _ = writeln!(out, "--   pg_dump --data-only --table={} \"$DATABASE_URL\" > ledger-before-squash.sql", shell_table(&input.ledger.schema, &input.ledger.table));
+    let _ = writeln!(
+        out,
+        "--   pg_dump --data-only --table={} \"$DATABASE_URL\" > ledger-before-squash.sql",
+        shell_table(&input.ledger.schema, &input.ledger.table)
+    );
     for t in &d.tables {
-        let _ = writeln!(out, "--   pg_dump --table={} \"$DATABASE_URL\" > {}.sql", shell_table(&t.name.schema, &t.name.name), t.name.name.replace(['/', '"', '\''], "_"));
+        let _ = writeln!(
+            out,
+            "--   pg_dump --table={} \"$DATABASE_URL\" > {}.sql",
+            shell_table(&t.name.schema, &t.name.name),
+            t.name.name.replace(['/', '"', '\''], "_")
+        );
     }
     for c in &d.columns {
         let keys: Vec<String> = c.key.iter().map(|k| quote_ident(k)).collect();
@@ -100,12 +114,19 @@ pub fn surgery(input: &ScriptInput<'_>) -> String {
     }
     let _ = writeln!(out, "\nBEGIN;\n\nDO $squashmate$\nBEGIN");
     let _ = writeln!(out, "  -- Preflight: the ledger holds every squashed version and not the baseline.");
-    assert_sql(&mut out, &format!("to_regclass({}) IS NULL", quote_literal(&ledger)), &format!("squashmate surgery: no ledger table {ledger}; run it on a database migrated by dbmate or squashmate"));
+    assert_sql(
+        &mut out,
+        &format!("to_regclass({}) IS NULL", quote_literal(&ledger)),
+        &format!("squashmate surgery: no ledger table {ledger}; run it on a database migrated by dbmate or squashmate"),
+    );
     let _ = writeln!(
         out,
         "  IF EXISTS (SELECT 1 FROM {ledger} WHERE version = {}) THEN\n    RAISE EXCEPTION '%', {};\n  END IF;",
         quote_literal(input.baseline_version),
-        quote_literal(&format!("squashmate surgery: the ledger already holds baseline version {}; this database was squashed already", input.baseline_version))
+        quote_literal(&format!(
+            "squashmate surgery: the ledger already holds baseline version {}; this database was squashed already",
+            input.baseline_version
+        ))
     );
     let _ = writeln!(
         out,
@@ -114,7 +135,11 @@ pub fn surgery(input: &ScriptInput<'_>) -> String {
     );
     let _ = writeln!(out, "  -- Preflight: every retired object exists with the expected shape; no backup is in the way.");
     for t in &d.tables {
-        assert_sql(&mut out, &format!("{} IS NULL", regclass(&t.name)), &format!("squashmate surgery: retired table {} does not exist", t.name));
+        assert_sql(
+            &mut out,
+            &format!("{} IS NULL", regclass(&t.name)),
+            &format!("squashmate surgery: retired table {} does not exist", t.name),
+        );
         let backup = input.backup_table(&t.name);
         assert_sql(&mut out, &format!("{} IS NOT NULL", regclass(&backup)), &format!("squashmate surgery: {backup} already exists"));
     }
@@ -128,7 +153,11 @@ pub fn surgery(input: &ScriptInput<'_>) -> String {
         assert_sql(&mut out, &format!("{} IS NOT NULL", regclass(&backup)), &format!("squashmate surgery: {backup} already exists"));
     }
     for v in &d.views {
-        assert_sql(&mut out, &format!("{} IS NULL", regclass(&v.name)), &format!("squashmate surgery: retired view {} does not exist", v.name));
+        assert_sql(
+            &mut out,
+            &format!("{} IS NULL", regclass(&v.name)),
+            &format!("squashmate surgery: retired view {} does not exist", v.name),
+        );
     }
     let _ = writeln!(out, "END\n$squashmate$;\n");
     if input.backup == BackupStyle::Schema && (!d.tables.is_empty() || !d.columns.is_empty()) {
@@ -139,7 +168,14 @@ pub fn surgery(input: &ScriptInput<'_>) -> String {
     }
     for t in &d.tables {
         for fk in &t.incoming {
-            let _ = writeln!(out, "-- {} pointed at retired {}; the rollback restores it.\nALTER TABLE {} DROP CONSTRAINT {};", fk.name, t.name, fk.table, quote_ident(&fk.name));
+            let _ = writeln!(
+                out,
+                "-- {} pointed at retired {}; the rollback restores it.\nALTER TABLE {} DROP CONSTRAINT {};",
+                fk.name,
+                t.name,
+                fk.table,
+                quote_ident(&fk.name)
+            );
         }
         let backup = input.backup_table(&t.name);
         let _ = match input.backup {
@@ -151,7 +187,8 @@ pub fn surgery(input: &ScriptInput<'_>) -> String {
         let backup = input.column_backup(c);
         let keys: Vec<String> = c.key.iter().map(|k| quote_ident(k)).collect();
         let _ = writeln!(out, "-- {}: values saved with the full row key ({}), then dropped.", col(c), keys.join(", "));
-        let _ = writeln!(out, "CREATE TABLE {backup} AS SELECT {}, {} FROM {};", keys.join(", "), quote_ident(&c.name.column), c.name.table);
+        let _ =
+            writeln!(out, "CREATE TABLE {backup} AS SELECT {}, {} FROM {};", keys.join(", "), quote_ident(&c.name.column), c.name.table);
         let _ = writeln!(out, "ALTER TABLE {backup} ADD PRIMARY KEY ({});", keys.join(", "));
         let _ = writeln!(out, "ALTER TABLE {} DROP COLUMN {};\n", c.name.table, quote_ident(&c.name.column));
     }
@@ -169,26 +206,46 @@ pub fn rollback(input: &ScriptInput<'_>) -> String {
     let d = input.details;
     let ledger = input.ledger.qualified();
     let mut out = String::new();
-    let _ = writeln!(out, "-- squashmate rollback: undoes the surgery onto baseline {} — tables moved back, retired", input.baseline_version);
+    let _ =
+        writeln!(out, "-- squashmate rollback: undoes the surgery onto baseline {} — tables moved back, retired", input.baseline_version);
     let _ = writeln!(out, "-- columns re-added and their values restored by row key, foreign keys, views, comments and");
     let _ = writeln!(out, "-- the ledger restored. One transaction; it checks first and changes nothing when a check fails.\n");
     let _ = writeln!(out, "BEGIN;\n\nDO $squashmate$\nBEGIN");
     let _ = writeln!(
         out,
         "  IF to_regclass({lq}) IS NULL OR NOT EXISTS (SELECT 1 FROM {ledger} WHERE version = {b}) THEN\n    RAISE EXCEPTION '%', {};\n  END IF;",
-        quote_literal(&format!("squashmate rollback: the ledger does not hold baseline version {}; this database was not squashed (or was rolled back already)", input.baseline_version)),
+        quote_literal(&format!(
+            "squashmate rollback: the ledger does not hold baseline version {}; this database was not squashed (or was rolled back already)",
+            input.baseline_version
+        )),
         lq = quote_literal(&ledger),
         b = quote_literal(input.baseline_version)
     );
     for t in &d.tables {
         let backup = input.backup_table(&t.name);
-        assert_sql(&mut out, &format!("{} IS NULL", regclass(&backup)), &format!("squashmate rollback: the saved table {backup} is missing"));
-        assert_sql(&mut out, &format!("{} IS NOT NULL", regclass(&t.name)), &format!("squashmate rollback: {} exists again; move it away first", t.name));
+        assert_sql(
+            &mut out,
+            &format!("{} IS NULL", regclass(&backup)),
+            &format!("squashmate rollback: the saved table {backup} is missing"),
+        );
+        assert_sql(
+            &mut out,
+            &format!("{} IS NOT NULL", regclass(&t.name)),
+            &format!("squashmate rollback: {} exists again; move it away first", t.name),
+        );
     }
     for c in &d.columns {
         let backup = input.column_backup(c);
-        assert_sql(&mut out, &format!("{} IS NULL", regclass(&backup)), &format!("squashmate rollback: the saved values {backup} are missing"));
-        assert_sql(&mut out, &format!("{} IS NOT NULL", column_type(&c.name.table, &c.name.column)), &format!("squashmate rollback: column {} exists again", col(c)));
+        assert_sql(
+            &mut out,
+            &format!("{} IS NULL", regclass(&backup)),
+            &format!("squashmate rollback: the saved values {backup} are missing"),
+        );
+        assert_sql(
+            &mut out,
+            &format!("{} IS NOT NULL", column_type(&c.name.table, &c.name.column)),
+            &format!("squashmate rollback: column {} exists again", col(c)),
+        );
     }
     let _ = writeln!(out, "END\n$squashmate$;\n");
     for c in &d.columns {

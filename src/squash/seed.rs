@@ -54,7 +54,12 @@ pub async fn seed(client: &Client, per_table: u32) -> Result<Seeded, tokio_postg
     while !left.is_empty() {
         let ready: Vec<String> = left
             .iter()
-            .filter(|t| tables[*t].iter().filter_map(|c| c.references.as_ref()).all(|r| r.starts_with(&format!("{t}.")) || !left.iter().any(|l| r.starts_with(&format!("{l}.")))))
+            .filter(|t| {
+                tables[*t]
+                    .iter()
+                    .filter_map(|c| c.references.as_ref())
+                    .all(|r| r.starts_with(&format!("{t}.")) || !left.iter().any(|l| r.starts_with(&format!("{l}."))))
+            })
             .cloned()
             .collect();
         let next = if ready.is_empty() { vec![left[0].clone()] } else { ready };

@@ -44,7 +44,8 @@ pub async fn clone_db(server: &EphemeralServer, template: &str) -> Result<String
 async fn read(client: &Client, backup_schema: &str, backup_tables: &[String]) -> Result<Catalog, tokio_postgres::Error> {
     let mut catalog = introspect(client, &IntrospectOptions::default()).await?;
     catalog.objects.retain(|path, _| {
-        let in_backup_schema = !backup_schema.is_empty() && (path.contains(&format!(" {backup_schema}.")) || path == &format!("schema {backup_schema}"));
+        let in_backup_schema =
+            !backup_schema.is_empty() && (path.contains(&format!(" {backup_schema}.")) || path == &format!("schema {backup_schema}"));
         !in_backup_schema && !backup_tables.iter().any(|t| path == t || path.starts_with(&format!("{t} / ")))
     });
     Ok(catalog)
@@ -101,8 +102,15 @@ pub async fn verify(input: &VerifyInput<'_>) -> Result<Vec<Check>, ServerError> 
     // Backup tables as catalog paths name them (the server's quote_ident: quotes only where needed).
     let quoting = server.connect(input.seeded_db).await?;
     let mut backup_tables = Vec::new();
-    for t in input.details.tables.iter().map(|t| input.scripts.backup_table(&t.name)).chain(input.details.columns.iter().map(|c| input.scripts.column_backup(c))) {
-        let row = quoting.query_one("SELECT quote_ident($1) || '.' || quote_ident($2)", &[&t.schema, &t.name]).await.map_err(ServerError::Sql)?;
+    for t in input
+        .details
+        .tables
+        .iter()
+        .map(|t| input.scripts.backup_table(&t.name))
+        .chain(input.details.columns.iter().map(|c| input.scripts.column_backup(c)))
+    {
+        let row =
+            quoting.query_one("SELECT quote_ident($1) || '.' || quote_ident($2)", &[&t.schema, &t.name]).await.map_err(ServerError::Sql)?;
         backup_tables.push(format!("table {}", row.get::<_, String>(0)));
     }
     drop(quoting);

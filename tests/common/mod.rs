@@ -55,9 +55,9 @@ pub fn postgres_processes_mentioning(needle: &str) -> Vec<String> {
 
 /// The real dbmate binary (installed by `scripts/test` under `.tools/`).
 pub fn dbmate() -> Command {
-    let path = std::env::var_os("SQUASHMATE_DBMATE").map(std::path::PathBuf::from).unwrap_or_else(|| {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join(".tools/node_modules/@dbmate/linux-x64/bin/dbmate")
-    });
+    let path = std::env::var_os("SQUASHMATE_DBMATE")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".tools/node_modules/@dbmate/linux-x64/bin/dbmate"));
     assert!(
         path.is_file(),
         "the real dbmate is needed for this test but {} is missing: run scripts/test (it installs dbmate 2.36.0 with npm)",
