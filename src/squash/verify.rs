@@ -76,6 +76,21 @@ async fn retired_values(client: &Client, details: &Details) -> Result<Vec<String
     Ok(out)
 }
 
+/// Runs `script` once more on a database it already ran on: it must fail, and leave the schema
+/// and the ledger as they were.
+async fn refuses_again(client: &Client, script: &str, ledger: &LedgerTable) -> Result<Result<(), String>, tokio_postgres::Error> {
+    let before = (read(client, "", &[]).await?, ledger_versions(client, ledger).await?);
+    let second = client.batch_execute(script).await;
+    let _ = client.batch_execute("ROLLBACK").await;
+    let after = (read(client, "", &[]).await?, ledger_versions(client, ledger).await?);
+    Ok(match second {
+        Ok(()) => Err("a second run succeeded".into()),
+        Err(_) if before.1 != after.1 => Err(format!("the ledger changed: {:?} → {:?}", before.1, after.1)),
+        Err(_) if diff(&before.0, &after.0).is_empty() => Ok(()),
+        Err(_) => Err(describe(&diff(&before.0, &after.0))),
+    })
+}
+
 /// Everything the checks need.
 pub struct VerifyInput<'a> {
     /// The server.
@@ -154,19 +169,8 @@ pub async fn verify(input: &VerifyInput<'_>) -> Result<Vec<Check>, ServerError> 
 
     // The surgery refuses a second run without changing anything.
     let started = Instant::now();
-    let before = read(&client_ap, "", &[]).await.map_err(ServerError::Sql)?;
-    let second = client_ap.batch_execute(input.surgery).await;
-    let _ = client_ap.batch_execute("ROLLBACK").await;
-    let after = read(&client_ap, "", &[]).await.map_err(ServerError::Sql)?;
-    record(
-        "the surgery refuses a second run and changes nothing",
-        started,
-        match second {
-            Ok(()) => Err("a second run succeeded".into()),
-            Err(_) if diff(&before, &after).is_empty() => Ok(()),
-            Err(_) => Err(describe(&diff(&before, &after))),
-        },
-    );
+    let refused = refuses_again(&client_ap, input.surgery, ledger).await.map_err(ServerError::Sql)?;
+    record("the surgery refuses a second run and changes nothing", started, refused);
 
     // A″ = A′ + rollback ≡ A, values restored row for row.
     let started = Instant::now();
@@ -197,19 +201,8 @@ pub async fn verify(input: &VerifyInput<'_>) -> Result<Vec<Check>, ServerError> 
         },
     );
     let started = Instant::now();
-    let before = read(&client_a2, "", &[]).await.map_err(ServerError::Sql)?;
-    let second = client_a2.batch_execute(input.rollback).await;
-    let _ = client_a2.batch_execute("ROLLBACK").await;
-    let after = read(&client_a2, "", &[]).await.map_err(ServerError::Sql)?;
-    record(
-        "the rollback refuses a second run and changes nothing",
-        started,
-        match second {
-            Ok(()) => Err("a second run succeeded".into()),
-            Err(_) if diff(&before, &after).is_empty() => Ok(()),
-            Err(_) => Err(describe(&diff(&before, &after))),
-        },
-    );
+    let refused = refuses_again(&client_a2, input.rollback, ledger).await.map_err(ServerError::Sql)?;
+    record("the rollback refuses a second run and changes nothing", started, refused);
     drop(client_b);
     // A forward migration applies on both.
     let started = Instant::now();
