@@ -130,24 +130,39 @@ pub async fn verify(input: &VerifyInput<'_>) -> Result<Vec<Check>, ServerError> 
     }
     drop(quoting);
     let mut checks = Vec::new();
+
+    // A′ = A + surgery, and B = fresh + up of the new directory — built at the same time.
+    let started = Instant::now();
+    let build_a_prime = async {
+        let a_prime = clone_db(server, input.seeded_db).await?;
+        let client = server.connect(&a_prime).await?;
+        let result = client.batch_execute(input.surgery).await.map_err(|e| crate::ledger::with_causes(&e));
+        Ok::<_, ServerError>((a_prime, client, result, started.elapsed()))
+    };
+    let build_b = async {
+        let b = server.create_database(None).await?;
+        let client = server.connect(&b).await?;
+        let result = input.new_chain.up(&client, &client, &mut |_| {}).await.map(|_| ()).map_err(|e| e.to_string());
+        Ok::<_, ServerError>((b, client, result, started.elapsed()))
+    };
+    let (a_side, b_side) = tokio::join!(build_a_prime, build_b);
+    let ((a_prime, client_ap, surgery_result, a_took), (b, client_b, up, b_took)) = (a_side?, b_side?);
+    checks.push(Check {
+        name: "surgery runs on the old chain with sample rows".into(),
+        passed: surgery_result.is_ok(),
+        detail: surgery_result.err().unwrap_or_default(),
+        took: a_took,
+    });
+    checks.push(Check {
+        name: "the baseline applies on a fresh database (squashmate up)".into(),
+        passed: up.is_ok(),
+        detail: up.err().unwrap_or_default(),
+        took: b_took,
+    });
+
     let mut record = |name: &str, started: Instant, result: Result<(), String>| {
         checks.push(Check { name: name.into(), passed: result.is_ok(), detail: result.err().unwrap_or_default(), took: started.elapsed() });
     };
-
-    // A′ = A + surgery.
-    let started = Instant::now();
-    let a_prime = clone_db(server, input.seeded_db).await?;
-    let client_ap = server.connect(&a_prime).await?;
-    let surgery_result = client_ap.batch_execute(input.surgery).await.map_err(|e| crate::ledger::with_causes(&e));
-    record("surgery runs on the old chain with sample rows", started, surgery_result.clone());
-
-    // B = fresh + up of the new directory.
-    let started = Instant::now();
-    let b = server.create_database(None).await?;
-    let client_b = server.connect(&b).await?;
-    let up = input.new_chain.up(&client_b, &client_b, &mut |_| {}).await.map(|_| ()).map_err(|e| e.to_string());
-    record("the baseline applies on a fresh database (squashmate up)", started, up);
-
     let started = Instant::now();
     let equal = async {
         let (ap, bb) = (read(&client_ap, &backup_schema, &backup_tables).await?, read(&client_b, &backup_schema, &backup_tables).await?);
