@@ -193,6 +193,20 @@ impl Migrator {
         &self.files
     }
 
+    /// Resolves the ledger table and takes its lock on `lock_client`'s session; the caller
+    /// releases it with the returned key.
+    async fn lock(
+        &self,
+        client: &Client,
+        lock_client: &Client,
+        on: &mut (dyn FnMut(Event<'_>) + Send),
+    ) -> Result<(LedgerTable, i64), MigrateError> {
+        let ledger = LedgerTable::resolve(client, &self.options.table, &self.options.search_path).await?;
+        let key = lock_key(&ledger);
+        acquire(lock_client, key, self.options.lock_timeout, |holder| on(Event::WaitingForLock(holder))).await?;
+        Ok((ledger, key))
+    }
+
     /// Applies every pending migration on `client`, holding the lock on `lock_client`'s
     /// session (pass the same client when there is only one). Returns the applied file names.
     pub async fn up(
@@ -201,9 +215,7 @@ impl Migrator {
         lock_client: &Client,
         on: &mut (dyn FnMut(Event<'_>) + Send),
     ) -> Result<Vec<String>, MigrateError> {
-        let ledger = LedgerTable::resolve(client, &self.options.table, &self.options.search_path).await?;
-        let key = lock_key(&ledger);
-        acquire(lock_client, key, self.options.lock_timeout, |holder| on(Event::WaitingForLock(holder))).await?;
+        let (ledger, key) = self.lock(client, lock_client, on).await?;
         let result = self.apply_pending(client, &ledger, on).await;
         release(lock_client, key).await?;
         result
@@ -274,9 +286,7 @@ impl Migrator {
         target: &RollbackTarget,
         on: &mut (dyn FnMut(Event<'_>) + Send),
     ) -> Result<Vec<String>, MigrateError> {
-        let ledger = LedgerTable::resolve(client, &self.options.table, &self.options.search_path).await?;
-        let key = lock_key(&ledger);
-        acquire(lock_client, key, self.options.lock_timeout, |holder| on(Event::WaitingForLock(holder))).await?;
+        let (ledger, key) = self.lock(client, lock_client, on).await?;
         let result = self.roll_back(client, &ledger, target, on).await;
         release(lock_client, key).await?;
         result
