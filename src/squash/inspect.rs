@@ -25,6 +25,17 @@ pub struct RetiredTable {
     pub name: TableName,
     /// Foreign keys from kept tables.
     pub incoming: Vec<Named>,
+    /// Its columns and their types, as [`shape_sql`] prints them.
+    pub shape: String,
+}
+
+/// SQL that prints a table's columns and types (`name type, …` in column order), so the surgery
+/// can check that a retired table still has the shape it had when the squash was made.
+pub fn shape_sql(regclass: &str) -> String {
+    format!(
+        "(SELECT string_agg(quote_ident(attname) || ' ' || format_type(atttypid, atttypmod), ', ' ORDER BY attnum) \
+         FROM pg_catalog.pg_attribute WHERE attrelid = {regclass} AND attnum > 0 AND NOT attisdropped)"
+    )
 }
 
 /// A retired column and everything needed to put it back.
@@ -135,7 +146,9 @@ pub async fn inspect(client: &Client, plan: &Plan) -> Result<Result<Details, Vec
             .filter(|fk| !plan.retire_tables.contains(&fk.table))
             .collect();
         dependents.extend(dependent_views(client, &regclass(table), None).await?);
-        details.tables.push(RetiredTable { name: table.clone(), incoming });
+        let shape = text(client, &format!("SELECT {}", shape_sql(&regclass(table)))).await?;
+        let shape = shape.first().and_then(|r| r[0].clone()).unwrap_or_default();
+        details.tables.push(RetiredTable { name: table.clone(), incoming, shape });
     }
     for col in &plan.retire_columns {
         let rel = regclass(&col.table);

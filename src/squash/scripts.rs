@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use super::inspect::{Details, RetiredColumn};
+use super::inspect::{Details, RetiredColumn, shape_sql};
 use super::plan::{BackupStyle, TableName};
 use crate::ledger::LedgerTable;
 use crate::sql::{fit_identifier, quote_ident, quote_literal};
@@ -112,7 +112,7 @@ pub fn surgery(input: &ScriptInput<'_>) -> String {
             c.name.column.replace(['/', '"', '\''], "_")
         );
     }
-    let _ = writeln!(out, "\nBEGIN;\n\nDO $squashmate$\nBEGIN");
+    let _ = writeln!(out, "\nBEGIN;\n-- Every name below is qualified; types and definitions print the same whatever the session's search_path.\nSET LOCAL search_path = '';\n\nDO $squashmate$\nBEGIN");
     let _ = writeln!(out, "  -- Preflight: the ledger holds every squashed version and not the baseline.");
     assert_sql(
         &mut out,
@@ -139,6 +139,14 @@ pub fn surgery(input: &ScriptInput<'_>) -> String {
             &mut out,
             &format!("{} IS NULL", regclass(&t.name)),
             &format!("squashmate surgery: retired table {} does not exist", t.name),
+        );
+        assert_sql(
+            &mut out,
+            &format!("{} IS DISTINCT FROM {}", shape_sql(&regclass(&t.name)), quote_literal(&t.shape)),
+            &format!(
+                "squashmate surgery: retired table {} no longer has the columns it had when the squash was made ({})",
+                t.name, t.shape
+            ),
         );
         let backup = input.backup_table(&t.name);
         assert_sql(&mut out, &format!("{} IS NOT NULL", regclass(&backup)), &format!("squashmate surgery: {backup} already exists"));
@@ -210,7 +218,7 @@ pub fn rollback(input: &ScriptInput<'_>) -> String {
         writeln!(out, "-- squashmate rollback: undoes the surgery onto baseline {} — tables moved back, retired", input.baseline_version);
     let _ = writeln!(out, "-- columns re-added and their values restored by row key, foreign keys, views, comments and");
     let _ = writeln!(out, "-- the ledger restored. One transaction; it checks first and changes nothing when a check fails.\n");
-    let _ = writeln!(out, "BEGIN;\n\nDO $squashmate$\nBEGIN");
+    let _ = writeln!(out, "BEGIN;\n-- Every name below is qualified; types and definitions print the same whatever the session's search_path.\nSET LOCAL search_path = '';\n\nDO $squashmate$\nBEGIN");
     let _ = writeln!(
         out,
         "  IF to_regclass({lq}) IS NULL OR NOT EXISTS (SELECT 1 FROM {ledger} WHERE version = {b}) THEN\n    RAISE EXCEPTION '%', {};\n  END IF;",
