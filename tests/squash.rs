@@ -265,7 +265,12 @@ async fn the_scripts_refuse_the_wrong_database_and_change_nothing() {
             "surgery",
             "is missing or not of type text[]",
         ),
-        ("retired table of another shape", "alter table mcp_proxy_sessions add column extra int", "surgery", "no longer has the columns it had when the squash was made"),
+        (
+            "retired table of another shape",
+            "alter table mcp_proxy_sessions add column extra int",
+            "surgery",
+            "no longer has the columns it had when the squash was made",
+        ),
         ("never squashed", "select 1", "rollback", "does not hold baseline version 00000000000000"),
     ];
     for (name, setup, which, message) in cases {

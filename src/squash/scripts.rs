@@ -112,7 +112,10 @@ pub fn surgery(input: &ScriptInput<'_>) -> String {
             c.name.column.replace(['/', '"', '\''], "_")
         );
     }
-    let _ = writeln!(out, "\nBEGIN;\n-- Every name below is qualified; types and definitions print the same whatever the session's search_path.\nSET LOCAL search_path = '';\n\nDO $squashmate$\nBEGIN");
+    let _ = writeln!(
+        out,
+        "\nBEGIN;\n-- Every name below is qualified; types and definitions print the same whatever the session's search_path.\nSET LOCAL search_path = '';\n\nDO $squashmate$\nBEGIN"
+    );
     let _ = writeln!(out, "  -- Preflight: the ledger holds every squashed version and not the baseline.");
     assert_sql(
         &mut out,
@@ -218,7 +221,10 @@ pub fn rollback(input: &ScriptInput<'_>) -> String {
         writeln!(out, "-- squashmate rollback: undoes the surgery onto baseline {} — tables moved back, retired", input.baseline_version);
     let _ = writeln!(out, "-- columns re-added and their values restored by row key, foreign keys, views, comments and");
     let _ = writeln!(out, "-- the ledger restored. One transaction; it checks first and changes nothing when a check fails.\n");
-    let _ = writeln!(out, "BEGIN;\n-- Every name below is qualified; types and definitions print the same whatever the session's search_path.\nSET LOCAL search_path = '';\n\nDO $squashmate$\nBEGIN");
+    let _ = writeln!(
+        out,
+        "BEGIN;\n-- Every name below is qualified; types and definitions print the same whatever the session's search_path.\nSET LOCAL search_path = '';\n\nDO $squashmate$\nBEGIN"
+    );
     let _ = writeln!(
         out,
         "  IF to_regclass({lq}) IS NULL OR NOT EXISTS (SELECT 1 FROM {ledger} WHERE version = {b}) THEN\n    RAISE EXCEPTION '%', {};\n  END IF;",
