@@ -77,7 +77,7 @@ impl Repo {
             names[..count].iter().map(|n| (n.clone(), std::fs::read_to_string(dir.join(n)).unwrap())).collect();
         let header = BaselineHeader {
             replaces: gone[..listed].iter().map(|(n, _)| n[..14].to_string()).collect(),
-            chain_hash: squashmate::gate::chain_hash(&gone[..listed]),
+            chain_hash: squashmate::migration::chain_hash(&gone[..listed]),
         };
         for (name, _) in &gone {
             std::fs::remove_file(dir.join(name)).unwrap();

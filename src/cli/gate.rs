@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
-use super::hash::default_sum_path;
 use super::{EXIT_FINDINGS, EXIT_OK};
 use crate::gate::{GateInput, GitError, Repo, SENTINEL, check};
 use crate::report::{Format, render};
@@ -44,7 +43,7 @@ pub fn run(args: &GateArgs<'_>) -> anyhow::Result<u8> {
             .to_string())
     };
     let dirs: Vec<String> = args.dirs.iter().map(|d| relative(d)).collect::<anyhow::Result<_>>()?;
-    let sum_path = relative(&args.sum_file.map_or_else(|| default_sum_path(args.dirs), Path::to_path_buf))?;
+    let sum_path = relative(&args.sum_file.map_or_else(|| crate::migration::sum_path(args.dirs), Path::to_path_buf))?;
     let base = repo.commit_id(args.base, "base").map_err(|e| with_sum_hint(e, args))?;
     let head = repo.commit_id(args.head, "head")?;
     if !repo.connected(&base, &head) {
@@ -92,6 +91,6 @@ pub fn run(args: &GateArgs<'_>) -> anyhow::Result<u8> {
 
 /// When base is missing from a shallow clone, say what `hash --check` still proves.
 fn with_sum_hint(error: GitError, args: &GateArgs<'_>) -> anyhow::Error {
-    let sum = args.sum_file.map_or_else(|| default_sum_path(args.dirs), Path::to_path_buf);
+    let sum = args.sum_file.map_or_else(|| crate::migration::sum_path(args.dirs), Path::to_path_buf);
     anyhow::anyhow!("{error}. Without history, `squashmate hash --check` still verifies {} against the files", sum.display())
 }

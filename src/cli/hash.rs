@@ -6,16 +6,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 
 use super::{EXIT_FINDINGS, EXIT_OK};
-use crate::gate::{SumMismatch, check_sum, render_sum};
-use crate::migration::{Depth, discover_to};
+use crate::migration::{Depth, SumMismatch, check_sum, discover_to, render_sum, sum_path};
 use crate::report::{Diagnostic, Format, render};
-
-/// `db/migrations` → `db/migrations.sum`.
-pub fn default_sum_path(dirs: &[PathBuf]) -> PathBuf {
-    let first = dirs.first().map_or_else(|| PathBuf::from("db/migrations"), Clone::clone);
-    let name = first.file_name().map_or_else(|| "migrations".into(), |n| n.to_string_lossy().into_owned());
-    first.with_file_name(format!("{name}.sum"))
-}
 
 /// The migrations of `dirs` as (file name, text), in dbmate's order.
 pub fn ordered_files(dirs: &[PathBuf]) -> anyhow::Result<Vec<(String, String)>> {
@@ -25,7 +17,7 @@ pub fn ordered_files(dirs: &[PathBuf]) -> anyhow::Result<Vec<(String, String)>> 
 
 /// Writes or checks the sum file.
 pub fn run(dirs: &[PathBuf], sum_file: Option<&Path>, check: bool, format: Format) -> anyhow::Result<u8> {
-    let path = sum_file.map_or_else(|| default_sum_path(dirs), Path::to_path_buf);
+    let path = sum_file.map_or_else(|| sum_path(dirs), Path::to_path_buf);
     let files = ordered_files(dirs)?;
     if !check {
         std::fs::write(&path, render_sum(&files)).with_context(|| format!("writing {}", path.display()))?;

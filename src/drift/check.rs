@@ -67,14 +67,13 @@ pub fn explain(d: &Difference) -> String {
 /// Where a checksum is known — `migrations.sum` beside the first directory — a file edited
 /// since it was written means the database may hold what an older text said.
 fn edited_since_sum(dirs: &[PathBuf], files: &[crate::migration::MigrationFile]) -> Option<LedgerProblem> {
-    let first = dirs.first()?;
-    let sum_path = first.with_file_name(format!("{}.sum", first.file_name()?.to_string_lossy()));
+    let sum_path = crate::migration::sum_path(dirs);
     let sum = std::fs::read_to_string(&sum_path).ok()?;
     let ordered: Vec<(String, String)> = files.iter().map(|f| (f.filename.clone(), f.source.text().to_string())).collect();
-    let mismatch = crate::gate::check_sum(&sum, &ordered)?;
+    let mismatch = crate::migration::check_sum(&sum, &ordered)?;
     let (version, what) = match mismatch {
-        crate::gate::SumMismatch::File { filename, what, .. } => (filename, what),
-        crate::gate::SumMismatch::Corrupt => (sum_path.display().to_string(), "edited by hand".to_string()),
+        crate::migration::SumMismatch::File { filename, what, .. } => (filename, what),
+        crate::migration::SumMismatch::Corrupt => (sum_path.display().to_string(), "edited by hand".to_string()),
     };
     Some(LedgerProblem {
         version,

@@ -6,10 +6,9 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::git::{Commit, TreeEntry};
-use super::sum::{SumMismatch, chain_hash, check as check_sum};
 use crate::baseline::BaselineHeader;
 use crate::lint::lint;
-use crate::migration::{Discovery, MigrationFile, looks_like_migration, same_tokens, version_of};
+use crate::migration::{Discovery, MigrationFile, SumMismatch, chain_hash, check_sum, looks_like_migration, same_tokens, version_of};
 use crate::report::Diagnostic;
 
 /// The commit-message word that marks a squash.

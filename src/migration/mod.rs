@@ -8,6 +8,7 @@ mod problem;
 mod sections;
 mod source;
 mod statements;
+mod sum;
 mod tokens;
 
 pub use checksum::{checksum, normalise};
@@ -17,4 +18,5 @@ pub use problem::Problem;
 pub use sections::{Block, BlockOptions, Direction, Section, parse_sections};
 pub use source::{LineCol, SourceText};
 pub use statements::{ConcurrentIndex, Statement};
+pub use sum::{SumLine, SumMismatch, chain, chain_hash, check as check_sum, render as render_sum, sum_path};
 pub use tokens::same_tokens;

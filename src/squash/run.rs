@@ -18,10 +18,9 @@ use super::seed::seed;
 use super::verify::{Check, VerifyInput, clone_db, verify};
 use crate::baseline::BaselineHeader;
 use crate::catalog::{IntrospectOptions, fingerprint, introspect};
-use crate::gate::{chain_hash, render_sum};
 use crate::ledger::{LedgerTable, Migrator};
 use crate::lint::lint;
-use crate::migration::discover;
+use crate::migration::{chain_hash, discover, render_sum, sum_path};
 use crate::replay::replay_after;
 use crate::server::{EphemeralServer, ServerError, ServerOptions};
 
@@ -263,10 +262,9 @@ pub async fn squash(options: &SquashOptions) -> Result<Outcome, SquashError> {
             std::fs::remove_file(file.path()).map_err(|source| SquashError::Write { path: file.path().to_path_buf(), source })?;
             changed.push(format!("{} (removed)", file.path().display()));
         }
-        let sum_path = first_dir
-            .with_file_name(format!("{}.sum", first_dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()));
-        write(&sum_path, &render_sum(&[(baseline_name.clone(), baseline_text.clone())]))?;
-        changed.push(sum_path.display().to_string());
+        let sum_file = sum_path(&plan.migrations_dir);
+        write(&sum_file, &render_sum(&[(baseline_name.clone(), baseline_text.clone())]))?;
+        changed.push(sum_file.display().to_string());
     }
     let commit_message = format!(
         "Squash {} migrations ({}..{}) into {baseline_name} [squash-baseline]\n\nSurgery and rollback: {}/. Report: {}.",

@@ -10,7 +10,7 @@
 
 use std::fmt::Write;
 
-use crate::migration::normalise;
+use super::checksum::normalise;
 
 /// The hash of one file's normalised text, as the chain consumes it.
 fn content_hash(text: &str) -> blake3::Hash {
@@ -40,6 +40,14 @@ pub fn chain(files: &[(String, String)]) -> Vec<SumLine> {
             SumLine { filename: filename.clone(), hash: hash.to_hex().to_string() }
         })
         .collect()
+}
+
+/// Where the sum file of `dirs` lives: beside the first directory (`db/migrations` →
+/// `db/migrations.sum`).
+pub fn sum_path(dirs: &[std::path::PathBuf]) -> std::path::PathBuf {
+    let first = dirs.first().map_or_else(|| std::path::PathBuf::from("db/migrations"), Clone::clone);
+    let name = first.file_name().map_or_else(|| "migrations".into(), |n| n.to_string_lossy().into_owned());
+    first.with_file_name(format!("{name}.sum"))
 }
 
 /// The chain hash of a run of files: the last line's hash (what a baseline header records).
