@@ -139,3 +139,36 @@ async fn a_held_lock_makes_up_wait_then_time_out_with_a_clear_message() {
     assert_eq!(code, Some(0));
     assert!(stdout.contains("Applied: 1_a.sql"));
 }
+
+#[tokio::test]
+async fn an_index_left_by_an_interrupted_create_index_concurrently_is_recovered() {
+    let server = local_server().await;
+    let work = tempfile::tempdir().unwrap();
+    common::write_migrations(
+        &work.path().join("db/migrations"),
+        &[
+            ("1_t.sql", "-- migrate:up\ncreate table t (a int, b int);\n-- migrate:down\n"),
+            ("2_ia.sql", "-- migrate:up transaction:false\ncreate index concurrently t_a_idx on t (a);\n-- migrate:down\n"),
+            ("3_ib.sql", "-- migrate:up transaction:false\ncreate index concurrently t_b_idx on t (b);\n-- migrate:down\n"),
+        ],
+    );
+    let db = server.create_database(None).await.unwrap();
+    let client = server.connect(&db).await.unwrap();
+    // As a killed run leaves it: 1 recorded; t_a_idx built (valid) and t_b_idx invalid, neither recorded.
+    client
+        .batch_execute(
+            "create table schema_migrations (version varchar primary key); insert into schema_migrations values ('1');
+             create table t (a int, b int); create index t_a_idx on t (a); create index t_b_idx on t (b);
+             update pg_index set indisvalid = false where indexrelid = 'public.t_b_idx'::regclass;",
+        )
+        .await
+        .unwrap();
+    let (code, stdout, stderr) = outcome(&mut up(work.path(), &server.url(&db)));
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert!(stderr.contains("index public.t_a_idx already exists and is valid"), "{stderr}");
+    assert!(stderr.contains("dropped the invalid index public.t_b_idx left by an interrupted run, then built it again"), "{stderr}");
+    let valid: bool =
+        client.query_one("select indisvalid from pg_index where indexrelid = 'public.t_b_idx'::regclass", &[]).await.unwrap().get(0);
+    assert!(valid);
+    assert_eq!(ledger(&server, &db).await, ["1", "2", "3"]);
+}
