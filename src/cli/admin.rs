@@ -19,7 +19,7 @@ pub async fn create(cli: &Cli) -> anyhow::Result<u8> {
 /// Creates the target database, printing `Creating: NAME`.
 pub async fn create_database(target: &Target) -> anyhow::Result<()> {
     let name = target.url.database();
-    println!("Creating: {name}");
+    outln!("Creating: {name}");
     let client = target.connect_server().await?;
     client.batch_execute(&format!("create database {}", quote_ident(&name))).await.map_err(|e| anyhow!(describe_postgres(&e)))
 }
@@ -28,7 +28,7 @@ pub async fn create_database(target: &Target) -> anyhow::Result<()> {
 pub async fn drop(cli: &Cli) -> anyhow::Result<u8> {
     let target = Target::from_cli(cli)?;
     let name = target.url.database();
-    println!("Dropping: {name}");
+    outln!("Dropping: {name}");
     let client = target.connect_server().await?;
     client.batch_execute(&format!("drop database if exists {}", quote_ident(&name))).await.map_err(|e| anyhow!(describe_postgres(&e)))?;
     Ok(EXIT_OK)
@@ -48,21 +48,21 @@ pub async fn wait(cli: &Cli) -> anyhow::Result<u8> {
         };
         let Some(error) = error else {
             if announced {
-                println!();
+                outln!();
             }
             return Ok(EXIT_OK);
         };
         if started.elapsed() >= timeout {
             if announced {
-                println!();
+                outln!();
             }
             return Err(anyhow!(describe(&error)));
         }
         if !announced {
-            print!("Waiting for database");
+            out!("Waiting for database");
             announced = true;
         }
-        print!(".");
+        out!(".");
         let _ = std::io::stdout().flush();
         tokio::time::sleep(cli.wait_interval.into()).await;
     }

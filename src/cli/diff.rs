@@ -22,6 +22,6 @@ pub async fn run(
     let (a, b) = tokio::join!(reader.read(&left), reader.read(&right));
     let (a, b) = (a?, b?);
     let differences = diff(&a, &b);
-    print!("{}", render(&differences, ignore, &[], format));
+    out!("{}", render(&differences, ignore, &[], format));
     Ok(if differences.iter().any(|d| !ignore.contains(&d.class)) { EXIT_FINDINGS } else { EXIT_OK })
 }

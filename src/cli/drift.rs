@@ -17,13 +17,13 @@ pub async fn run(cli: &Cli, ignore: &[Class], format: Format, privileges: bool, 
     let report = drift(&target.url, &cli.migrations_dir, &cli.migrations_table, &reader).await?;
     let problems: Vec<String> = report.ledger.iter().map(|p| format!("ledger {}: {}", p.version, p.message)).collect();
     if format == Format::Text {
-        println!("Compared {} with its migrations at the {} version(s) its ledger holds", target.url.database(), report.replayed);
+        outln!("Compared {} with its migrations at the {} version(s) its ledger holds", target.url.database(), report.replayed);
         for d in report.differences.iter().filter(|d| !ignore.contains(&d.class)) {
-            println!("  - {}", explain(d));
+            outln!("  - {}", explain(d));
         }
-        println!();
+        outln!();
     }
-    print!("{}", render(&report.differences, ignore, &problems, format));
+    out!("{}", render(&report.differences, ignore, &problems, format));
     Ok(if report.has_findings(ignore) { EXIT_FINDINGS } else { EXIT_OK })
 }
 

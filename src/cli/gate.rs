@@ -85,7 +85,7 @@ pub fn run(args: &GateArgs<'_>) -> anyhow::Result<u8> {
         0 => format!("gate: {} commit(s) in {}..{} keep every applied migration intact", commits.len(), args.base, args.head),
         n => format!("gate: {n} violation(s) in {}..{}", args.base, args.head),
     };
-    print!("{}", render(&findings, args.format, &summary));
+    out!("{}", render(&findings, args.format, &summary));
     Ok(if findings.is_empty() { EXIT_OK } else { EXIT_FINDINGS })
 }
 

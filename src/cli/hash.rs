@@ -21,7 +21,7 @@ pub fn run(dirs: &[PathBuf], sum_file: Option<&Path>, check: bool, format: Forma
     let files = ordered_files(dirs)?;
     if !check {
         std::fs::write(&path, render_sum(&files)).with_context(|| format!("writing {}", path.display()))?;
-        println!("Writing: {} ({} migrations)", path.display(), files.len());
+        outln!("Writing: {} ({} migrations)", path.display(), files.len());
         return Ok(EXIT_OK);
     }
     let finding = match std::fs::read_to_string(&path) {
@@ -39,7 +39,7 @@ pub fn run(dirs: &[PathBuf], sum_file: Option<&Path>, check: bool, format: Forma
     } else {
         format!("{}: does not match the migrations", path.display())
     };
-    print!("{}", render(&findings, format, &summary));
+    out!("{}", render(&findings, format, &summary));
     Ok(if findings.is_empty() { EXIT_OK } else { EXIT_FINDINGS })
 }
 

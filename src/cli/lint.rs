@@ -15,6 +15,6 @@ pub fn run(dirs: &[PathBuf], format: Format) -> anyhow::Result<u8> {
         0 => format!("{} migration(s) checked: no problems", found.files.len()),
         n => format!("{} migration(s) checked: {n} problem(s)", found.files.len()),
     };
-    print!("{}", render(&findings, format, &summary));
+    out!("{}", render(&findings, format, &summary));
     Ok(if findings.is_empty() { EXIT_OK } else { EXIT_FINDINGS })
 }

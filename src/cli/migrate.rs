@@ -33,24 +33,24 @@ pub async fn run(cli: &Cli, create_first: bool) -> anyhow::Result<u8> {
 /// Prints progress the way dbmate does.
 pub fn print_event(event: Event<'_>) {
     match event {
-        Event::CreatingSchema(schema) => println!("Creating schema: {schema}"),
+        Event::CreatingSchema(schema) => outln!("Creating schema: {schema}"),
         Event::WaitingForLock(holder) => eprintln!("Waiting for the migration lock held by {holder} …"),
-        Event::Applying(file) => println!("Applying: {}", file.filename),
+        Event::Applying(file) => outln!("Applying: {}", file.filename),
         Event::Applied(file, run) => {
             for note in &run.notes {
                 eprintln!("Note: {}: {note}", file.filename);
             }
             for rows in &run.rows_affected {
-                println!("Rows affected: {rows}");
+                outln!("Rows affected: {rows}");
             }
-            println!("Applied: {} in {:?}", file.filename, run.took);
+            outln!("Applied: {} in {:?}", file.filename, run.took);
         }
-        Event::RollingBack(file) => println!("Rolling back: {}", file.filename),
+        Event::RollingBack(file) => outln!("Rolling back: {}", file.filename),
         Event::RolledBack(file, run) => {
             for rows in &run.rows_affected {
-                println!("Rows affected: {rows}");
+                outln!("Rows affected: {rows}");
             }
-            println!("Rolled back: {} in {:?}", file.filename, run.took);
+            outln!("Rolled back: {} in {:?}", file.filename, run.took);
         }
     }
 }

@@ -1,6 +1,23 @@
 //! The command line: clap definitions (dbmate's flags and commands, accepted before or after
 //! the command), one file per command, exit codes 0 ok / 1 findings / 2 error (3: env file).
 
+/// `print!` for command output: a closed stdout (`squashmate … | head`) is not an error; the
+/// command still finishes its work and exits with its own code.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
+/// `println!` for command output, with `out!`'s handling of a closed stdout.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
 mod admin;
 mod database;
 mod diff;
@@ -282,6 +299,19 @@ pub async fn main_with_args(args: Vec<OsString>) -> u8 {
     run(cli).await
 }
 
+/// An error with its causes, each cause once (many messages already quote their cause), and
+/// any password in a URL redacted.
+fn error_text(error: &anyhow::Error) -> String {
+    let mut text = error.to_string();
+    for cause in error.chain().skip(1) {
+        let cause = cause.to_string();
+        if !text.contains(&cause) {
+            text = format!("{text}: {cause}");
+        }
+    }
+    crate::ledger::redact_text(&text)
+}
+
 /// Runs a parsed command line and returns the process exit code.
 pub async fn run(cli: Cli) -> u8 {
     if cli.wait
@@ -299,7 +329,7 @@ pub async fn run(cli: Cli) -> u8 {
         )
     {
         if let Err(error) = admin::wait(&cli).await {
-            eprintln!("Error: {}", crate::ledger::redact_text(&format!("{error:#}")));
+            eprintln!("Error: {}", error_text(&error));
             return EXIT_ERROR;
         }
     }
@@ -349,7 +379,7 @@ pub async fn run(cli: Cli) -> u8 {
     match result {
         Ok(code) => code,
         Err(error) => {
-            eprintln!("Error: {}", crate::ledger::redact_text(&format!("{error:#}")));
+            eprintln!("Error: {}", error_text(&error));
             EXIT_ERROR
         }
     }

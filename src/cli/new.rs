@@ -19,7 +19,7 @@ pub fn run(dirs: &[PathBuf], name: &str) -> anyhow::Result<u8> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let filename = format!("{}_{name}.sql", chrono::Utc::now().format("%Y%m%d%H%M%S"));
     let path = dir.join(&filename);
-    println!("Creating migration: {}", path.display());
+    outln!("Creating migration: {}", path.display());
     let mut file = std::fs::OpenOptions::new().write(true).create_new(true).open(&path).with_context(|| {
         format!("{} already exists (or cannot be created); nothing was overwritten — wait a second or pick another name", path.display())
     })?;

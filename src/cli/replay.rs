@@ -18,7 +18,7 @@ pub async fn run(dirs: &[PathBuf], format: Format, options: &ServerOptions) -> a
     let found = discover(dirs)?;
     let findings = lint(&found);
     if !findings.is_empty() {
-        print!("{}", render(&findings, format, "lint found problems: nothing was replayed; fix them first"));
+        out!("{}", render(&findings, format, "lint found problems: nothing was replayed; fix them first"));
         return Ok(EXIT_FINDINGS);
     }
     if found.files.is_empty() {
@@ -35,13 +35,13 @@ pub async fn run(dirs: &[PathBuf], format: Format, options: &ServerOptions) -> a
     eprintln!("Started PostgreSQL {} in {:.2?}{cache}", server.version(), start_time);
     let result = replay(&server, &found.files, |file, took| {
         if format == Format::Text {
-            println!("Applied: {} in {took:.2?}", file.filename);
+            outln!("Applied: {} in {took:.2?}", file.filename);
         }
     })
     .await;
     match result {
         Ok(report) => {
-            println!(
+            outln!(
                 "Replayed {} migration(s) from {} in {:.2?} on PostgreSQL {}",
                 report.applied.len(),
                 show_dirs(dirs),
@@ -60,7 +60,7 @@ pub async fn run(dirs: &[PathBuf], format: Format, options: &ServerOptions) -> a
                 hint: "fix this statement; nothing of this file was applied".into(),
             };
             let summary = format!("replay stopped after {} applied migration(s)", applied.len());
-            print!("{}", render(&[diagnostic], format, &summary));
+            out!("{}", render(&[diagnostic], format, &summary));
             Ok(EXIT_ERROR)
         }
         Err(other) => Err(other.into()),

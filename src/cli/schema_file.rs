@@ -30,7 +30,7 @@ pub async fn dump_after_change(cli: &Cli, target: &Target) {
 async fn write_schema_file(cli: &Cli, target: &Target, extra: &[String]) -> anyhow::Result<()> {
     let client = target.connect().await.map_err(|e| anyhow!(describe(&e)))?;
     let ledger = LedgerTable::resolve(&client, &cli.migrations_table, &target.url.search_path()).await?;
-    println!("Writing: {}", cli.schema_file.display());
+    outln!("Writing: {}", cli.schema_file.display());
     let program = std::env::var_os("SQUASHMATE_PG_DUMP").map_or_else(|| Path::new("pg_dump").to_path_buf(), Into::into);
     let text = dbmate_schema_dump(&program, &target.url, &client, &ledger, extra).await?;
     if let Some(dir) = cli.schema_file.parent().filter(|d| !d.as_os_str().is_empty()) {

@@ -17,7 +17,7 @@ pub fn init(plan: &Path) -> anyhow::Result<u8> {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
     std::fs::write(plan, STARTER).with_context(|| format!("writing {}", plan.display()))?;
-    println!("Writing: {} (edit it, then run `squashmate squash`)", plan.display());
+    outln!("Writing: {} (edit it, then run `squashmate squash`)", plan.display());
     Ok(EXIT_OK)
 }
 
@@ -32,25 +32,25 @@ pub async fn run(options: &SquashOptions, json: bool) -> anyhow::Result<u8> {
             "report": outcome.report_path,
             "commit_message": outcome.commit_message,
         });
-        println!("{}", serde_json::to_string_pretty(&doc)?);
+        outln!("{}", serde_json::to_string_pretty(&doc)?);
     } else {
         for check in &outcome.checks {
-            println!("{} {}", if check.passed { "[ok]    " } else { "[FAILED]" }, check.name);
+            outln!("{} {}", if check.passed { "[ok]    " } else { "[FAILED]" }, check.name);
             if !check.passed {
-                println!("         {}", check.detail.replace('\n', "\n         "));
+                outln!("         {}", check.detail.replace('\n', "\n         "));
             }
         }
-        println!();
+        outln!();
         for path in &outcome.changed {
-            println!("Writing: {path}");
+            outln!("Writing: {path}");
         }
         if outcome.passed {
-            println!(
+            outln!(
                 "\nEvery check passed. Commit with:\n\n    git add -A && git commit -m \"{}\"\n",
                 outcome.commit_message.lines().next().unwrap_or("")
             );
         } else {
-            println!("\nA check failed: no migration file was replaced. See {}.", outcome.report_path.display());
+            outln!("\nA check failed: no migration file was replaced. See {}.", outcome.report_path.display());
         }
     }
     Ok(if outcome.passed { EXIT_OK } else { EXIT_ERROR })
@@ -81,6 +81,6 @@ pub fn audit(src: &[std::path::PathBuf], plan: &Path, format: crate::report::For
         .collect();
     let blocking = hits.iter().filter(|h| h.kind != crate::squash::HitKind::Comment).count();
     let summary = format!("{} reference(s), {blocking} in code or strings", hits.len());
-    print!("{}", crate::report::render(&findings, format, &summary));
+    out!("{}", crate::report::render(&findings, format, &summary));
     Ok(if blocking > 0 { super::EXIT_FINDINGS } else { EXIT_OK })
 }

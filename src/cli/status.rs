@@ -14,7 +14,7 @@ pub async fn run(cli: &Cli, exit_code: bool, quiet: bool) -> anyhow::Result<u8> 
     let client = target.connect().await.map_err(|e| anyhow!(describe(&e)))?;
     let status = migrator.status(&client).await?;
     if !quiet {
-        print!("{}", render(&status));
+        out!("{}", render(&status));
     }
     let pending = status.pending().count();
     Ok(if exit_code && pending > 0 { EXIT_FINDINGS } else { EXIT_OK })

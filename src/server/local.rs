@@ -86,7 +86,7 @@ impl LocalServer {
         Err(ServerError::Start(format!("postgres did not become ready within 60 s: {}", read_log(log))))
     }
 
-    /// Stops the server (fast shutdown) and waits for it.
+    /// Stops the server (immediate shutdown) and waits for it.
     fn halt(&mut self) {
         if let Some(mut child) = self.child.take() {
             stop_child(&mut child);
@@ -147,10 +147,11 @@ fn read_log(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_default()
 }
 
-/// Fast shutdown, then kill if it takes more than 10 seconds.
+/// Immediate shutdown (no checkpoint: the files are thrown away), then kill if it takes more
+/// than 10 seconds.
 fn stop_child(child: &mut Child) {
     let pid = Pid::from_raw(child.id() as i32);
-    let _ = kill(pid, Signal::SIGINT);
+    let _ = kill(pid, Signal::SIGQUIT);
     let deadline = Instant::now() + Duration::from_secs(10);
     while Instant::now() < deadline {
         if matches!(child.try_wait(), Ok(Some(_))) {
@@ -165,7 +166,7 @@ fn stop_child(child: &mut Child) {
 /// The interrupt path: we only have the pid and the directory.
 fn stop_pid(pid: u32, dir: &PathBuf) {
     let pid = Pid::from_raw(pid as i32);
-    let _ = kill(pid, Signal::SIGINT);
+    let _ = kill(pid, Signal::SIGQUIT);
     let deadline = Instant::now() + Duration::from_secs(10);
     while Instant::now() < deadline {
         match nix::sys::wait::waitpid(pid, Some(nix::sys::wait::WaitPidFlag::WNOHANG)) {

@@ -215,18 +215,21 @@ impl EphemeralServer {
         }
     }
 
-    /// Creates a new, uniquely named database, optionally as a copy of `template` (which
-    /// must have no open connections). Returns its name.
+    /// Creates a new, uniquely named database, optionally as a copy of `template`. Returns its
+    /// name. Connections to the template must be closed: ones still ending are waited for.
     pub async fn create_database(&self, template: Option<&str>) -> Result<String, ServerError> {
         let name = format!("squashmate_{}_{}", std::process::id(), self.next_db.fetch_add(1, Ordering::Relaxed));
         if let Backend::Existing(s) = &self.backend {
             s.track(&name);
         }
+        let client = self.connect(self.maintenance_db()).await?;
+        if let Some(template) = template {
+            wait_until_unused(&client, template).await?;
+        }
         // A plain file copy is much cheaper than PostgreSQL 15's default WAL-logged copy, and the
         // data here is throwaway.
         let strategy = if self.major() >= 15 { " STRATEGY = FILE_COPY" } else { "" };
         let template = template.map(|t| format!(" TEMPLATE {}{strategy}", quote_ident(t))).unwrap_or_default();
-        let client = self.connect(self.maintenance_db()).await?;
         client.batch_execute(&format!("CREATE DATABASE {}{template}", quote_ident(&name))).await?;
         Ok(name)
     }
@@ -244,4 +247,19 @@ impl EphemeralServer {
     pub fn url(&self, dbname: &str) -> String {
         self.info.url(dbname)
     }
+}
+
+/// Waits (up to 5 s) until no session is connected to `database`. A client we dropped leaves
+/// its backend exiting for a moment, and `CREATE DATABASE … TEMPLATE` would otherwise sleep in
+/// steps of 100 ms before copying.
+async fn wait_until_unused(client: &tokio_postgres::Client, database: &str) -> Result<(), ServerError> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while std::time::Instant::now() < deadline {
+        let sessions: i64 = client.query_one("SELECT count(*) FROM pg_stat_activity WHERE datname = $1", &[&database]).await?.get(0);
+        if sessions == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    }
+    Ok(())
 }

@@ -17,9 +17,3 @@ pub use plan::{BackupStyle, ColumnName, Plan, PlanError, STARTER, TableName};
 pub use run::{Outcome, SquashError, SquashOptions, audit_names, squash};
 pub use scripts::{ScriptInput, rollback, surgery};
 pub use verify::Check;
-
-/// Copies a database for tests of the scripts (waits for closing connections).
-#[doc(hidden)]
-pub async fn clone_for_tests(server: &crate::server::EphemeralServer, template: &str) -> String {
-    verify::clone_db(server, template).await.expect("clone a database")
-}

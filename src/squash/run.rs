@@ -4,23 +4,23 @@
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Instant;
 
 use thiserror::Error;
+use tokio::process::Command;
 
 use super::audit::{Hit, HitKind, audit};
 use super::baseline::{BaselineFacts, baseline_file, normalise_dump};
 use super::inspect::inspect;
 use super::plan::{BackupStyle, Plan, PlanError};
 use super::scripts::{ScriptInput, rollback, surgery};
-use super::seed::seed;
-use super::verify::{Check, VerifyInput, clone_db, verify};
+use super::seed::{Seeded, seed};
+use super::verify::{Check, VerifyInput, verify};
 use crate::baseline::BaselineHeader;
 use crate::catalog::{IntrospectOptions, fingerprint, introspect};
 use crate::ledger::{LedgerTable, Migrator};
 use crate::lint::lint;
-use crate::migration::{chain_hash, discover, render_sum, sum_path};
+use crate::migration::{Discovery, chain_hash, discover, render_sum, sum_path};
 use crate::replay::replay_after;
 use crate::server::{EphemeralServer, ServerError, ServerOptions};
 
@@ -107,11 +107,9 @@ fn write(path: &Path, text: &str) -> Result<(), SquashError> {
     std::fs::write(path, text).map_err(|source| SquashError::Write { path: path.to_path_buf(), source })
 }
 
-/// Runs the squash described by `options.plan`.
-pub async fn squash(options: &SquashOptions) -> Result<Outcome, SquashError> {
-    let plan = Plan::load(&options.plan)?;
-    let found = discover(&plan.migrations_dir)?;
-    let problems = lint(&found);
+/// The checks that need only the plan and the files: lint, the baseline version, the audit.
+fn preflight(plan: &Plan, found: &Discovery, force_retire: &[String]) -> Result<Vec<Hit>, SquashError> {
+    let problems = lint(found);
     if !problems.is_empty() {
         return Err(SquashError::Lint(problems.len()));
     }
@@ -125,10 +123,10 @@ pub async fn squash(options: &SquashOptions) -> Result<Outcome, SquashError> {
     if found.files.is_empty() {
         return Err(SquashError::Refused(vec!["there are no migrations to squash".into()]));
     }
-    let hits = if plan.src.is_empty() { Vec::new() } else { audit(&plan.src, &audit_names(&plan)) };
+    let hits = if plan.src.is_empty() { Vec::new() } else { audit(&plan.src, &audit_names(plan)) };
     let blocking: Vec<String> = hits
         .iter()
-        .filter(|h| h.kind != HitKind::Comment && !options.force_retire.contains(&h.object))
+        .filter(|h| h.kind != HitKind::Comment && !force_retire.contains(&h.object))
         .map(|h| {
             format!(
                 "{} is still referenced in {} at {}:{}:{}: {}",
@@ -146,19 +144,74 @@ pub async fn squash(options: &SquashOptions) -> Result<Outcome, SquashError> {
         reasons.push("remove the references, or pass --force-retire NAME for each object you have checked".into());
         return Err(SquashError::Refused(reasons));
     }
-    let date = options.date.clone().unwrap_or_else(|| chrono::Utc::now().format("%Y%m%d").to_string());
-    let first_dir = plan.migrations_dir[0].clone();
-    let squash_dir = first_dir.parent().unwrap_or(Path::new(".")).join("squash").join(&date);
-    let started = Instant::now();
+    Ok(hits)
+}
 
+/// The baseline's body and fingerprint: the replayed schema after the surgery (on a copy),
+/// dumped without the backups and the ledger.
+async fn shape_baseline(
+    server: &EphemeralServer,
+    replayed: &str,
+    surgery_sql: &str,
+    input: &ScriptInput<'_>,
+) -> Result<(String, String), SquashError> {
+    let shaped = server.create_database(Some(replayed)).await?;
+    let client = server.connect(&shaped).await?;
+    client
+        .batch_execute(surgery_sql)
+        .await
+        .map_err(|e| SquashError::Refused(vec![format!("the surgery fails on the replayed chain: {}", crate::ledger::with_causes(&e))]))?;
+    let mut excluded = vec![format!("--exclude-table={}", input.ledger.qualified())];
+    match input.backup {
+        BackupStyle::Schema => excluded.push(format!("--exclude-schema=squashmate_backup_{}", input.date)),
+        BackupStyle::Suffix => {
+            excluded.extend(input.details.tables.iter().map(|t| format!("--exclude-table={}", input.backup_table(&t.name).sql())));
+            excluded.extend(input.details.columns.iter().map(|c| format!("--exclude-table={}", input.column_backup(c).sql())));
+        }
+    }
+    let options = IntrospectOptions::default();
+    let (dump, catalog) = tokio::join!(pg_dump(server, &shaped, &excluded), introspect(&client, &options));
+    let print = fingerprint(&catalog.map_err(ServerError::Sql)?);
+    Ok((normalise_dump(&dump?), format!("{}:{}", crate::catalog::FORMAT, print.schema)))
+}
+
+/// A copy of the replayed chain with sample rows in every table (A).
+async fn seeded_copy(server: &EphemeralServer, replayed: &str) -> Result<(String, Seeded), ServerError> {
+    let db = server.create_database(Some(replayed)).await?;
+    let client = server.connect(&db).await?;
+    client.batch_execute("BEGIN").await?;
+    let seeded = seed(&client, 3).await?;
+    client.batch_execute("COMMIT").await?;
+    Ok((db, seeded))
+}
+
+/// Runs the squash described by `options.plan`.
+pub async fn squash(options: &SquashOptions) -> Result<Outcome, SquashError> {
+    let plan = Plan::load(&options.plan)?;
+    let started = Instant::now();
     let mut phases: Vec<(&'static str, std::time::Duration)> = Vec::new();
     let mut phase = Instant::now();
     let mut lap = |name: &'static str, phases: &mut Vec<(&'static str, std::time::Duration)>| {
         phases.push((name, phase.elapsed()));
         phase = Instant::now();
     };
-    let server = EphemeralServer::start(&options.server).await?;
-    lap("start the ephemeral server", &mut phases);
+    // The files are read and linted while the server starts (which must happen on this thread).
+    let checking = {
+        let (plan, force_retire) = (plan.clone(), options.force_retire.clone());
+        tokio::task::spawn_blocking(move || {
+            let found = discover(&plan.migrations_dir)?;
+            let hits = preflight(&plan, &found, &force_retire)?;
+            Ok::<_, SquashError>((found, hits))
+        })
+    };
+    let server = EphemeralServer::start(&options.server).await;
+    let (found, hits) = checking.await.expect("the file checks do not panic")?;
+    let server = server?;
+    lap("read and lint the migrations, start the ephemeral server", &mut phases);
+    let date = options.date.clone().unwrap_or_else(|| chrono::Utc::now().format("%Y%m%d").to_string());
+    let first_dir = plan.migrations_dir[0].clone();
+    let squash_dir = first_dir.parent().unwrap_or(Path::new(".")).join("squash").join(&date);
+
     let replayed = replay_after(&server, &plan.setup_sql(), &found.files, |_, _| {}).await?;
     lap("replay the chain", &mut phases);
     let details = {
@@ -181,26 +234,10 @@ pub async fn squash(options: &SquashOptions) -> Result<Outcome, SquashError> {
     let (surgery_sql, rollback_sql) = (surgery(&input), rollback(&input));
     lap("inspect retired objects, write the scripts", &mut phases);
 
-    // The baseline: the replayed schema after the surgery, dumped without backups and ledger.
-    let shaped = clone_db(&server, &replayed.database).await?;
-    let shaped_client = server.connect(&shaped).await?;
-    shaped_client
-        .batch_execute(&surgery_sql)
-        .await
-        .map_err(|e| SquashError::Refused(vec![format!("the surgery fails on the replayed chain: {}", crate::ledger::with_causes(&e))]))?;
-    let mut excluded = vec![format!("--exclude-table={}", ledger.qualified())];
-    match plan.backup {
-        BackupStyle::Schema => excluded.push(format!("--exclude-schema=squashmate_backup_{date}")),
-        BackupStyle::Suffix => {
-            excluded.extend(details.tables.iter().map(|t| format!("--exclude-table={}", input.backup_table(&t.name).sql())));
-            excluded.extend(details.columns.iter().map(|c| format!("--exclude-table={}", input.column_backup(c).sql())));
-        }
-    }
-    let dump = pg_dump(&server, &shaped, &excluded)?;
-    let body = normalise_dump(&dump);
-    let shaped_catalog = introspect(&shaped_client, &IntrospectOptions::default()).await.map_err(ServerError::Sql)?;
-    let print = fingerprint(&shaped_catalog);
-    drop(shaped_client);
+    // The baseline and the sample rows (A) are made side by side, on two copies.
+    let (shaped, seeded) =
+        tokio::join!(shape_baseline(&server, &replayed.database, &surgery_sql, &input), seeded_copy(&server, &replayed.database));
+    let ((body, print), (seeded_db, seeded)) = (shaped?, seeded?);
     let chain: Vec<(String, String)> = found.files.iter().map(|f| (f.filename.clone(), f.source.text().to_string())).collect();
     let header = BaselineHeader { replaces: squashed.clone(), chain_hash: chain_hash(&chain) };
     let baseline_name = format!("{}_baseline.sql", plan.baseline_version);
@@ -209,27 +246,17 @@ pub async fn squash(options: &SquashOptions) -> Result<Outcome, SquashError> {
     let baseline_text = baseline_file(
         &BaselineFacts {
             header: &header,
-            fingerprint: &format!("{}:{}", crate::catalog::FORMAT, print.schema),
+            fingerprint: &print,
             postgres_version: server.version().split_whitespace().next().unwrap_or(""),
             squash_dir: &squash_dir_text,
         },
         &body,
     );
-    lap("make the baseline (surgery on a copy, pg_dump, fingerprint)", &mut phases);
+    lap("make the baseline (surgery on a copy, pg_dump, fingerprint) and insert sample rows", &mut phases);
     let new_chain =
         Migrator::from_sources([(baseline_path.clone(), baseline_text.clone())]).map_err(|e| SquashError::Baseline(e.to_string()))?;
 
-    // A: the old chain with sample rows.
-    let seeded_db = clone_db(&server, &replayed.database).await?;
-    let seeded = {
-        let client = server.connect(&seeded_db).await?;
-        client.batch_execute("BEGIN").await.map_err(ServerError::Sql)?;
-        let seeded = seed(&client, 3).await.map_err(ServerError::Sql)?;
-        client.batch_execute("COMMIT").await.map_err(ServerError::Sql)?;
-        seeded
-    };
-    lap("insert sample rows", &mut phases);
-    let mut checks = verify(&VerifyInput {
+    let verify_input = VerifyInput {
         server: &server,
         seeded_db: &seeded_db,
         surgery: &surgery_sql,
@@ -237,11 +264,17 @@ pub async fn squash(options: &SquashOptions) -> Result<Outcome, SquashError> {
         new_chain: &new_chain,
         scripts: &input,
         details: &details,
-    })
-    .await?;
-    if let Some(dbmate) = &options.dbmate {
-        checks.push(dbmate_check(&server, dbmate, &baseline_name, &baseline_text).await);
-    }
+    };
+    let proof = verify(&verify_input);
+    let checks = match &options.dbmate {
+        Some(dbmate) => {
+            let (proof, with_dbmate) = tokio::join!(proof, dbmate_check(&server, dbmate, &baseline_name, &baseline_text));
+            let mut checks = proof?;
+            checks.push(with_dbmate);
+            checks
+        }
+        None => proof.await?,
+    };
     lap("verify", &mut phases);
     let passed = checks.iter().all(|c| c.passed);
 
@@ -277,7 +310,7 @@ pub async fn squash(options: &SquashOptions) -> Result<Outcome, SquashError> {
     Ok(Outcome { checks, passed, changed, report_path, commit_message })
 }
 
-fn pg_dump(server: &EphemeralServer, db: &str, excluded: &[String]) -> Result<String, SquashError> {
+async fn pg_dump(server: &EphemeralServer, db: &str, excluded: &[String]) -> Result<String, SquashError> {
     let program = server.binaries().map(|b| b.program("pg_dump")).ok_or_else(|| {
         SquashError::Dump(
             "squash needs the local provider's pg_dump (use --pg local or --pg url with pg_dump of the same version on PATH)".into(),
@@ -289,7 +322,7 @@ fn pg_dump(server: &EphemeralServer, db: &str, excluded: &[String]) -> Result<St
     if version.supports_restrict_key() {
         cmd.arg("--restrict-key=squashmate");
     }
-    let out = cmd.arg(server.url(db)).output().map_err(|e| SquashError::Dump(e.to_string()))?;
+    let out = cmd.arg(server.url(db)).output().await.map_err(|e| SquashError::Dump(e.to_string()))?;
     if !out.status.success() {
         return Err(SquashError::Dump(String::from_utf8_lossy(&out.stderr).trim().to_string()));
     }
@@ -307,6 +340,7 @@ async fn dbmate_check(server: &EphemeralServer, dbmate: &Path, name: &str, text:
             .arg(dir.path())
             .args(["-u", &server.url(&db), "up"])
             .output()
+            .await
             .map_err(|e| e.to_string())?;
         if out.status.success() { Ok(()) } else { Err(String::from_utf8_lossy(&out.stderr).trim().to_string()) }
     }
@@ -381,16 +415,25 @@ fn report(
     }
     let _ = writeln!(out, "\n## Verification\n\n| check | result | time |\n|---|---|---|");
     for c in checks {
-        let _ = writeln!(out, "| {} | {} | {:.0?} |", c.name, if c.passed { "passed" } else { "**FAILED**" }, c.took);
+        let _ = writeln!(out, "| {} | {} | {} ms |", c.name, if c.passed { "passed" } else { "**FAILED**" }, c.took.as_millis());
     }
     for c in checks.iter().filter(|c| !c.passed) {
         let _ = writeln!(out, "\n### {} — failed\n\n```\n{}\n```", c.name, c.detail);
     }
+    for c in checks.iter().filter(|c| c.passed && !c.detail.is_empty()) {
+        let _ = writeln!(out, "\n### {} — passed; allowed differences (cosmetic)\n\n```\n{}\n```", c.name, c.detail);
+    }
     let _ = writeln!(out, "\n## Timings\n\n| step | time |\n|---|---|");
     for (name, took) in phases {
-        let _ = writeln!(out, "| {name} | {took:.0?} |");
+        let _ = writeln!(out, "| {name} | {} ms |", took.as_millis());
     }
-    let _ = writeln!(out, "\nSample rows: {} table(s) seeded.", seeded.rows.len());
+    let _ = writeln!(
+        out,
+        "\nSample rows (before the surgery, in the old chain's database): {} row(s) in {} table(s); {} table(s) refused some.",
+        seeded.rows.values().sum::<u32>(),
+        seeded.rows.len(),
+        seeded.refused.len()
+    );
     for (table, why) in &seeded.refused {
         let inserted = seeded.rows.get(table).copied().unwrap_or(0);
         let _ = writeln!(out, "- {table}: {inserted} sample row(s); PostgreSQL refused others: {}", why.replace('\n', " "));
