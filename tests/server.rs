@@ -118,6 +118,11 @@ async fn docker_provider_replays_when_an_engine_answers() {
     assert!(server.version().starts_with("16"));
     let db = server.create_database(None).await.unwrap();
     server.connect(&db).await.unwrap().batch_execute("create table t (a int)").await.unwrap();
+    // `squash` dumps with the container's own pg_dump.
+    let (mut dump, version) = server.pg_dump(&db).unwrap();
+    assert_eq!(version.major, 16);
+    let out = dump.arg("--schema-only").output().await.unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("CREATE TABLE public.t"), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
 #[tokio::test]

@@ -13,8 +13,12 @@ use squashmate::catalog::{IntrospectOptions, fingerprint, introspect};
 const DATE: &str = "20260101";
 
 fn squash(work: &Path, extra: &[&str]) -> (Option<i32>, String, String) {
+    squash_on(work, &["--pg", "local"], extra)
+}
+
+fn squash_on(work: &Path, server: &[&str], extra: &[&str]) -> (Option<i32>, String, String) {
     let mut command = common::squashmate();
-    command.current_dir(work).args(["squash", "--pg", "local", "--date", DATE]).args(extra);
+    command.current_dir(work).args(["squash", "--date", DATE]).args(server).args(extra);
     if let Ok(dbmate) = std::env::var("SQUASHMATE_DBMATE") {
         command.env("SQUASHMATE_DBMATE", dbmate);
     } else {
@@ -235,8 +239,18 @@ insert into tasks (tenant_id, project_id, mood) values ('00000000-0000-4000-8000
         )],
     );
     plan(work.path(), "[retire]\ncolumns = [\"public.tasks.price\"]\n");
-    let (code, stdout, stderr) = squash(work.path(), &[]);
+    let (code, stdout, stderr) = squash(work.path(), &["--format", "json"]);
     assert_eq!(code, Some(0), "{stdout}{stderr}");
+    // The JSON carries the whole report.
+    let json: serde_json::Value = serde_json::from_str(&stdout).expect("JSON on stdout");
+    assert_eq!(json["passed"], true);
+    let rows = &json["report"]["sample_rows"]["rows"];
+    assert_eq!((rows["tenants"].as_u64(), rows["projects"].as_u64(), rows["tasks"].as_u64()), (Some(3), Some(3), Some(3)), "{json}");
+    assert_eq!(json["report"]["retired"]["columns"][0]["name"], "\"public\".\"tasks\".\"price\"");
+    assert_eq!(json["report"]["retired"]["columns"][0]["key"], serde_json::json!(["id"]));
+    let checks = json["report"]["checks"].as_array().unwrap();
+    assert!(checks.len() >= 9 && checks.iter().all(|c| c["passed"] == true && c["took_ms"].is_u64()), "{json}");
+    assert!(json["commit_message"].as_str().unwrap().contains("[squash-baseline]"));
     let report = std::fs::read_to_string(work.path().join(format!("db/squash/{DATE}/report.md"))).unwrap();
     // Every table got its three rows although the chain's own rows hold the obvious key values,
     // the only valid parents are reached through a composite key, and CHECKs list or bound values.
@@ -244,6 +258,33 @@ insert into tasks (tenant_id, project_id, mood) values ('00000000-0000-4000-8000
     // The rollback re-adds the column last: the only difference allowed, and it is reported.
     assert!(report.contains("every retired value) — passed; allowed differences (cosmetic)"), "{report}");
     assert!(report.contains("table public.tasks / column price / position [cosmetic]: 7 → 8"), "{report}");
+}
+
+#[tokio::test]
+async fn squash_runs_on_an_existing_server_and_leaves_no_database_behind() {
+    let host = squashmate::server::EphemeralServer::start(&squashmate::server::ServerOptions {
+        provider: squashmate::server::Provider::Local,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let url = host.url("postgres");
+    let work = tempfile::tempdir().unwrap();
+    common::copy_example(work.path());
+    plan(work.path(), EXAMPLE_PLAN);
+    let (code, stdout, stderr) = squash_on(work.path(), &["--pg", "url", "--pg-url", &url], &[]);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert!(stdout.contains("[ok]     old chain + surgery ≡ fresh baseline (schema and ledger)"), "{stdout}");
+    assert_eq!(migrations(work.path()), ["00000000000000_baseline.sql"]);
+    let client = host.connect("postgres").await.unwrap();
+    let left: Vec<String> = client
+        .query("select datname::text from pg_database where not datistemplate and datname <> 'postgres'", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert!(left.is_empty(), "scratch databases left on the server: {left:?}");
 }
 
 /// State of a database that a refused script must not change.

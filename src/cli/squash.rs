@@ -27,14 +27,14 @@ pub async fn run(options: &SquashOptions, json: bool) -> anyhow::Result<u8> {
     if json {
         let doc = serde_json::json!({
             "passed": outcome.passed,
-            "checks": outcome.checks,
+            "report": outcome.report,
             "changed": outcome.changed,
-            "report": outcome.report_path,
+            "report_path": outcome.report_path,
             "commit_message": outcome.commit_message,
         });
         outln!("{}", serde_json::to_string_pretty(&doc)?);
     } else {
-        for check in &outcome.checks {
+        for check in &outcome.report.checks {
             outln!("{} {}", if check.passed { "[ok]    " } else { "[FAILED]" }, check.name);
             if !check.passed {
                 outln!("         {}", check.detail.replace('\n', "\n         "));

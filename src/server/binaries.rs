@@ -55,6 +55,17 @@ pub fn find_binaries(explicit: Option<&Path>, major: Option<u32>) -> Result<PgBi
     })
 }
 
+/// A `pg_dump` of PostgreSQL `major`: in `explicit` (`--pg-bin`) or the usual places. A
+/// client-only installation is enough.
+pub fn find_pg_dump(explicit: Option<&Path>, major: u32) -> Option<PathBuf> {
+    explicit
+        .map(Path::to_path_buf)
+        .into_iter()
+        .chain(candidate_dirs())
+        .map(|dir| dir.join("pg_dump"))
+        .find(|program| program.is_file() && crate::dump::pg_dump_version(program).is_ok_and(|v| v.major == major))
+}
+
 fn candidate_dirs() -> Vec<PathBuf> {
     let mut dirs: Vec<PathBuf> = std::env::var_os("PATH").map(|p| std::env::split_paths(&p).collect()).unwrap_or_default();
     if let Ok(out) = Command::new("pg_config").arg("--bindir").output() {

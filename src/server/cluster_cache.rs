@@ -10,8 +10,9 @@ use super::ServerError;
 use super::binaries::PgBinaries;
 use super::owner::ServerOwner;
 
-/// Bump when the `initdb` options change, so old cached clusters are not reused.
-const LAYOUT: u32 = 1;
+/// Bump when the `initdb` options change, so old cached clusters are not reused. (1 MB WAL
+/// segments: a new server copies one small segment, not 16 MB.)
+const LAYOUT: u32 = 2;
 
 /// The cache directory for clusters (`$XDG_CACHE_HOME/squashmate/clusters` or the OS's).
 pub fn cache_root() -> PathBuf {
@@ -51,7 +52,7 @@ fn run_initdb(bins: &PgBinaries, owner: &ServerOwner, target: &Path, scratch: &P
     let mut cmd = Command::new(bins.program("initdb"));
     cmd.arg("-D")
         .arg(target)
-        .args(["-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync", "--no-instructions"])
+        .args(["-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync", "--no-instructions", "--wal-segsize=1"])
         .current_dir(scratch)
         .stdin(Stdio::null());
     owner.apply(&mut cmd);

@@ -12,7 +12,7 @@ use super::{ConnectInfo, ServerError};
 
 /// A running container.
 pub struct DockerServer {
-    _container: ContainerAsync<GenericImage>,
+    container: ContainerAsync<GenericImage>,
     info: ConnectInfo,
     _interrupt: CleanupGuard,
 }
@@ -45,15 +45,16 @@ impl DockerServer {
         });
         let port = container.get_host_port_ipv4(5432).await.map_err(|e| ServerError::Docker(e.to_string()))?;
         let host = container.get_host().await.map_err(|e| ServerError::Docker(e.to_string()))?.to_string();
-        Ok(DockerServer {
-            _container: container,
-            info: ConnectInfo { host, port, user: "postgres".into(), password: None },
-            _interrupt: interrupt,
-        })
+        Ok(DockerServer { container, info: ConnectInfo { host, port, user: "postgres".into(), password: None }, _interrupt: interrupt })
     }
 
     /// How to reach it.
     pub fn connect_info(&self) -> ConnectInfo {
         self.info.clone()
+    }
+
+    /// The container's id, for `docker exec`.
+    pub fn container_id(&self) -> &str {
+        self.container.id()
     }
 }

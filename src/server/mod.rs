@@ -16,13 +16,14 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use thiserror::Error;
 
-pub use binaries::{PgBinaries, find_binaries};
+pub use binaries::{PgBinaries, find_binaries, find_pg_dump};
 pub use cleanup::{run_all as run_interrupt_cleanup, wait_for_interrupt_cleanup};
 pub use cluster_cache::cache_root;
 pub use connect_info::ConnectInfo;
 pub use docker::engine_answers as docker_engine_answers;
 pub use local::TEMP_PREFIX;
 
+use crate::dump::{PgDumpVersion, pg_dump_version};
 use crate::sql::quote_ident;
 use docker::DockerServer;
 use existing::ExistingServer;
@@ -133,6 +134,8 @@ pub struct EphemeralServer {
     info: ConnectInfo,
     version: String,
     binaries: Option<PgBinaries>,
+    /// `--pg-bin`, where an existing server's `pg_dump` is looked for first.
+    pg_bin: Option<PathBuf>,
     next_db: AtomicU32,
 }
 
@@ -174,7 +177,8 @@ impl EphemeralServer {
             Backend::Docker(s) => s.connect_info(),
             Backend::Existing(s) => s.connect_info(),
         };
-        let mut server = EphemeralServer { backend, info, version: String::new(), binaries, next_db: AtomicU32::new(0) };
+        let mut server =
+            EphemeralServer { backend, info, version: String::new(), binaries, pg_bin: options.pg_bin.clone(), next_db: AtomicU32::new(0) };
         let client = server.connect(server.maintenance_db()).await?;
         server.version = client.query_one("SHOW server_version", &[]).await?.get::<_, String>(0);
         Ok(server)
@@ -195,9 +199,43 @@ impl EphemeralServer {
         &self.info
     }
 
-    /// The local installation's binaries (`pg_dump` of the server's own version), when local.
+    /// The local installation's binaries, when local.
     pub fn binaries(&self) -> Option<&PgBinaries> {
         self.binaries.as_ref()
+    }
+
+    /// `pg_dump` of the server's own major version, set to dump database `db`; the caller adds
+    /// its options. Local: the installation's; Docker: the one inside the container; an
+    /// existing server: one of the same major in `--pg-bin`, PATH or `/usr/lib/postgresql`.
+    pub fn pg_dump(&self, db: &str) -> Result<(tokio::process::Command, PgDumpVersion), ServerError> {
+        let server_version = || {
+            let mut parts = self.version.split(|c: char| !c.is_ascii_digit()).map(|p| p.parse().unwrap_or(0));
+            PgDumpVersion { major: parts.next().unwrap_or(0), minor: parts.next().unwrap_or(0) }
+        };
+        let local = |program: PathBuf| {
+            let version = pg_dump_version(&program).map_err(|e| ServerError::Start(e.to_string()))?;
+            let mut command = tokio::process::Command::new(program);
+            command.arg(format!("--dbname={}", self.url(db)));
+            Ok((command, version))
+        };
+        match &self.backend {
+            Backend::Local(_) => local(self.binaries.as_ref().expect("a local server has binaries").program("pg_dump")),
+            Backend::Docker(container) => {
+                let mut command = tokio::process::Command::new("docker");
+                command.args(["exec", container.container_id(), "pg_dump", "--username=postgres"]).arg(format!("--dbname={db}"));
+                Ok((command, server_version()))
+            }
+            Backend::Existing(_) => match find_pg_dump(self.pg_bin.as_deref(), self.major()) {
+                Some(program) => local(program),
+                None => Err(ServerError::NoBinaries {
+                    searched: format!(
+                        "no pg_dump of PostgreSQL {} (the server's version) in --pg-bin, PATH, pg_config --bindir or /usr/lib/postgresql/*/bin; install that version's client (e.g. postgresql-client-{}) or pass --pg-bin",
+                        self.major(),
+                        self.major()
+                    ),
+                }),
+            },
+        }
     }
 
     /// Whether a local server's pristine cluster came from the cache.

@@ -2,7 +2,6 @@
 //! surgery and rollback, prove them on one ephemeral server, and only when every check passed
 //! replace the squashed files.
 
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -13,9 +12,10 @@ use super::audit::{Hit, HitKind, audit};
 use super::baseline::{BaselineFacts, baseline_file, normalise_dump};
 use super::inspect::inspect;
 use super::plan::{BackupStyle, Plan, PlanError};
+use super::report::{Report, Retired, SampleRows, Timing};
 use super::scripts::{ScriptInput, rollback, surgery};
 use super::seed::{Seeded, seed};
-use super::verify::{Check, VerifyInput, verify};
+use super::verify::{Check, VerifyInput, round_trip, verify};
 use crate::baseline::BaselineHeader;
 use crate::catalog::{IntrospectOptions, fingerprint, introspect};
 use crate::ledger::{LedgerTable, Migrator};
@@ -88,8 +88,8 @@ pub fn audit_names(plan: &Plan) -> Vec<(String, String)> {
 /// What a squash did.
 #[derive(Debug, Clone)]
 pub struct Outcome {
-    /// Every check and its result.
-    pub checks: Vec<Check>,
+    /// The report (also written as `report.md`): every check, what was retired, timings.
+    pub report: Report,
     /// Whether every check passed (and the files were replaced).
     pub passed: bool,
     /// Files written or removed.
@@ -147,20 +147,21 @@ fn preflight(plan: &Plan, found: &Discovery, force_retire: &[String]) -> Result<
     Ok(hits)
 }
 
-/// The baseline's body and fingerprint: the replayed schema after the surgery (on a copy),
-/// dumped without the backups and the ledger.
+/// A′ and the baseline's body and fingerprint: the surgery runs on `a_prime` (a copy of the old
+/// chain with sample rows), which is then dumped without the backups and the ledger. `None`
+/// when the surgery fails there (the check says why).
 async fn shape_baseline(
     server: &EphemeralServer,
-    replayed: &str,
+    a_prime: &str,
     surgery_sql: &str,
     input: &ScriptInput<'_>,
-) -> Result<(String, String), SquashError> {
-    let shaped = server.create_database(Some(replayed)).await?;
-    let client = server.connect(&shaped).await?;
-    client
-        .batch_execute(surgery_sql)
-        .await
-        .map_err(|e| SquashError::Refused(vec![format!("the surgery fails on the replayed chain: {}", crate::ledger::with_causes(&e))]))?;
+) -> Result<(Check, Option<(String, String)>), SquashError> {
+    let started = Instant::now();
+    let client = server.connect(a_prime).await?;
+    if let Err(e) = client.batch_execute(surgery_sql).await {
+        return Ok((Check::new(SURGERY_RUNS, started, Err(crate::ledger::with_causes(&e))), None));
+    }
+    let ran = Check::new(SURGERY_RUNS, started, Ok(String::new()));
     let mut excluded = vec![format!("--exclude-table={}", input.ledger.qualified())];
     match input.backup {
         BackupStyle::Schema => excluded.push(format!("--exclude-schema=squashmate_backup_{}", input.date)),
@@ -170,19 +171,20 @@ async fn shape_baseline(
         }
     }
     let options = IntrospectOptions::default();
-    let (dump, catalog) = tokio::join!(pg_dump(server, &shaped, &excluded), introspect(&client, &options));
+    let (dump, catalog) = tokio::join!(pg_dump(server, a_prime, &excluded), introspect(&client, &options));
     let print = fingerprint(&catalog.map_err(ServerError::Sql)?);
-    Ok((normalise_dump(&dump?), format!("{}:{}", crate::catalog::FORMAT, print.schema)))
+    Ok((ran, Some((normalise_dump(&dump?), format!("{}:{}", crate::catalog::FORMAT, print.schema)))))
 }
 
-/// A copy of the replayed chain with sample rows in every table (A).
-async fn seeded_copy(server: &EphemeralServer, replayed: &str) -> Result<(String, Seeded), ServerError> {
-    let db = server.create_database(Some(replayed)).await?;
-    let client = server.connect(&db).await?;
+const SURGERY_RUNS: &str = "surgery runs on the old chain with sample rows";
+
+/// Sample rows in every table of `db` (the old chain's copy, A).
+async fn seed_rows(server: &EphemeralServer, db: &str) -> Result<Seeded, ServerError> {
+    let client = server.connect(db).await?;
     client.batch_execute("BEGIN").await?;
     let seeded = seed(&client, 3).await?;
     client.batch_execute("COMMIT").await?;
-    Ok((db, seeded))
+    Ok(seeded)
 }
 
 /// Runs the squash described by `options.plan`.
@@ -234,62 +236,86 @@ pub async fn squash(options: &SquashOptions) -> Result<Outcome, SquashError> {
     let (surgery_sql, rollback_sql) = (surgery(&input), rollback(&input));
     lap("inspect retired objects, write the scripts", &mut phases);
 
-    // The baseline and the sample rows (A) are made side by side, on two copies.
-    let (shaped, seeded) =
-        tokio::join!(shape_baseline(&server, &replayed.database, &surgery_sql, &input), seeded_copy(&server, &replayed.database));
-    let ((body, print), (seeded_db, seeded)) = (shaped?, seeded?);
+    // A: the replayed chain with sample rows. A′: a copy of A that the surgery runs on, dumped
+    // for the baseline; meanwhile the surgery and the rollback run on A itself (A″).
+    let seeded = seed_rows(&server, &replayed.database).await?;
+    lap("insert sample rows", &mut phases);
+    let a_prime_db = server.create_database(Some(&replayed.database)).await?;
+    let (shaped, round_trip) = tokio::join!(
+        shape_baseline(&server, &a_prime_db, &surgery_sql, &input),
+        round_trip(&server, &replayed.database, &surgery_sql, &rollback_sql, &input)
+    );
+    let ((surgery_check, shaped), round_trip) = (shaped?, round_trip?);
     let chain: Vec<(String, String)> = found.files.iter().map(|f| (f.filename.clone(), f.source.text().to_string())).collect();
     let header = BaselineHeader { replaces: squashed.clone(), chain_hash: chain_hash(&chain) };
     let baseline_name = format!("{}_baseline.sql", plan.baseline_version);
     let baseline_path = first_dir.join(&baseline_name);
     let squash_dir_text = squash_dir.display().to_string();
-    let baseline_text = baseline_file(
-        &BaselineFacts {
-            header: &header,
-            fingerprint: &print,
-            postgres_version: server.version().split_whitespace().next().unwrap_or(""),
-            squash_dir: &squash_dir_text,
-        },
-        &body,
-    );
-    lap("make the baseline (surgery on a copy, pg_dump, fingerprint) and insert sample rows", &mut phases);
-    let new_chain =
-        Migrator::from_sources([(baseline_path.clone(), baseline_text.clone())]).map_err(|e| SquashError::Baseline(e.to_string()))?;
+    let baseline_text = shaped.map(|(body, print)| {
+        baseline_file(
+            &BaselineFacts {
+                header: &header,
+                fingerprint: &print,
+                postgres_version: server.version().split_whitespace().next().unwrap_or(""),
+                squash_dir: &squash_dir_text,
+            },
+            &body,
+        )
+    });
+    lap("surgery on a copy of A and the baseline (pg_dump, fingerprint); surgery and rollback on A", &mut phases);
 
-    let verify_input = VerifyInput {
-        server: &server,
-        seeded_db: &seeded_db,
-        surgery: &surgery_sql,
-        rollback: &rollback_sql,
-        new_chain: &new_chain,
-        scripts: &input,
-        details: &details,
-    };
-    let proof = verify(&verify_input);
-    let checks = match &options.dbmate {
-        Some(dbmate) => {
-            let (proof, with_dbmate) = tokio::join!(proof, dbmate_check(&server, dbmate, &baseline_name, &baseline_text));
-            let mut checks = proof?;
-            checks.push(with_dbmate);
-            checks
+    let mut checks = vec![surgery_check];
+    match &baseline_text {
+        Some(baseline_text) => {
+            let new_chain = Migrator::from_sources([(baseline_path.clone(), baseline_text.clone())])
+                .map_err(|e| SquashError::Baseline(e.to_string()))?;
+            let proof = verify(VerifyInput {
+                server: &server,
+                a_prime_db: &a_prime_db,
+                surgery: &surgery_sql,
+                rollback: &rollback_sql,
+                new_chain: &new_chain,
+                scripts: &input,
+                round_trip,
+            });
+            match &options.dbmate {
+                Some(dbmate) => {
+                    let (proof, with_dbmate) = tokio::join!(proof, dbmate_check(&server, dbmate, &baseline_name, baseline_text));
+                    checks.extend(proof?);
+                    checks.push(with_dbmate);
+                }
+                None => checks.extend(proof.await?),
+            }
         }
-        None => proof.await?,
-    };
+        // Without a baseline nothing else can be compared; the report says why.
+        None => checks.push(round_trip.into_check()),
+    }
     lap("verify", &mut phases);
     let passed = checks.iter().all(|c| c.passed);
 
-    let report = report(&plan, &details, &checks, &seeded, &hits, &phases, &squashed, started.elapsed(), passed);
+    let report = Report {
+        passed,
+        squashed: squashed.clone(),
+        baseline_version: plan.baseline_version.clone(),
+        total_ms: started.elapsed().as_millis(),
+        retired: Retired::from(&details),
+        audited: plan.src.clone(),
+        audit: hits,
+        checks,
+        timings: phases.iter().map(|(step, took)| Timing { step: step.to_string(), ms: took.as_millis() }).collect(),
+        sample_rows: SampleRows::from(&seeded),
+    };
     let report_path = squash_dir.join("report.md");
     write(&squash_dir.join("surgery.sql"), &surgery_sql)?;
     write(&squash_dir.join("rollback.sql"), &rollback_sql)?;
-    write(&report_path, &report)?;
+    write(&report_path, &report.markdown())?;
     let mut changed = vec![
         squash_dir.join("surgery.sql").display().to_string(),
         squash_dir.join("rollback.sql").display().to_string(),
         report_path.display().to_string(),
     ];
-    if passed {
-        write(&baseline_path, &baseline_text)?;
+    if let (true, Some(baseline_text)) = (passed, &baseline_text) {
+        write(&baseline_path, baseline_text)?;
         changed.push(baseline_path.display().to_string());
         for file in &found.files {
             std::fs::remove_file(file.path()).map_err(|source| SquashError::Write { path: file.path().to_path_buf(), source })?;
@@ -307,22 +333,16 @@ pub async fn squash(options: &SquashOptions) -> Result<Outcome, SquashError> {
         squash_dir.display(),
         report_path.display()
     );
-    Ok(Outcome { checks, passed, changed, report_path, commit_message })
+    Ok(Outcome { report, passed, changed, report_path, commit_message })
 }
 
 async fn pg_dump(server: &EphemeralServer, db: &str, excluded: &[String]) -> Result<String, SquashError> {
-    let program = server.binaries().map(|b| b.program("pg_dump")).ok_or_else(|| {
-        SquashError::Dump(
-            "squash needs the local provider's pg_dump (use --pg local or --pg url with pg_dump of the same version on PATH)".into(),
-        )
-    })?;
-    let version = crate::dump::pg_dump_version(&program).map_err(|e| SquashError::Dump(e.to_string()))?;
-    let mut cmd = Command::new(&program);
+    let (mut cmd, version) = server.pg_dump(db)?;
     cmd.args(["--schema-only", "--no-owner", "--no-privileges"]).args(excluded);
     if version.supports_restrict_key() {
         cmd.arg("--restrict-key=squashmate");
     }
-    let out = cmd.arg(server.url(db)).output().await.map_err(|e| SquashError::Dump(e.to_string()))?;
+    let out = cmd.output().await.map_err(|e| SquashError::Dump(e.to_string()))?;
     if !out.status.success() {
         return Err(SquashError::Dump(String::from_utf8_lossy(&out.stderr).trim().to_string()));
     }
@@ -351,92 +371,4 @@ async fn dbmate_check(server: &EphemeralServer, dbmate: &Path, name: &str, text:
         detail: result.err().unwrap_or_default(),
         took: started.elapsed(),
     }
-}
-
-#[allow(clippy::too_many_arguments)]
-fn report(
-    plan: &Plan,
-    details: &super::inspect::Details,
-    checks: &[Check],
-    seeded: &super::seed::Seeded,
-    hits: &[Hit],
-    phases: &[(&str, std::time::Duration)],
-    squashed: &[String],
-    took: std::time::Duration,
-    passed: bool,
-) -> String {
-    let mut out = String::new();
-    let _ = writeln!(out, "# squashmate squash report\n");
-    let _ = writeln!(
-        out,
-        "{} {} migrations ({}..{}) into baseline {}. Total time: {:.1?}.\n",
-        if passed { "Squashed" } else { "**Not squashed** (a check failed; no migration file was changed):" },
-        squashed.len(),
-        squashed.first().map(String::as_str).unwrap_or(""),
-        squashed.last().map(String::as_str).unwrap_or(""),
-        plan.baseline_version,
-        took
-    );
-    let _ = writeln!(out, "## Retired\n");
-    for t in &details.tables {
-        let _ = writeln!(out, "- table {} (moved to the backup, never dropped)", t.name);
-        for fk in &t.incoming {
-            let _ = writeln!(
-                out,
-                "  - foreign key {} on {} dropped by the surgery, restored by the rollback: `{}`",
-                fk.name, fk.table, fk.definition
-            );
-        }
-    }
-    for c in &details.columns {
-        let _ = writeln!(
-            out,
-            "- column {}.{} ({}), values saved with the key ({})",
-            c.name.table,
-            crate::sql::quote_ident(&c.name.column),
-            c.type_sql,
-            c.key.join(", ")
-        );
-    }
-    for v in &details.views {
-        let _ = writeln!(out, "- {} {} (definition kept in the rollback)", v.kind, v.name);
-    }
-    if details.tables.is_empty() && details.columns.is_empty() && details.views.is_empty() {
-        let _ = writeln!(out, "Nothing.");
-    }
-    if !plan.src.is_empty() {
-        let _ = writeln!(out, "\n## Audit of {}\n", plan.src.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "));
-        if hits.is_empty() {
-            let _ = writeln!(out, "No reference to a retired table or column (snake_case, camelCase, PascalCase, quoted or qualified).");
-        }
-        for h in hits {
-            let _ = writeln!(out, "- {} at {}:{}:{} ({:?}): `{}`", h.object, h.path.display(), h.line, h.col, h.kind, h.text);
-        }
-    }
-    let _ = writeln!(out, "\n## Verification\n\n| check | result | time |\n|---|---|---|");
-    for c in checks {
-        let _ = writeln!(out, "| {} | {} | {} ms |", c.name, if c.passed { "passed" } else { "**FAILED**" }, c.took.as_millis());
-    }
-    for c in checks.iter().filter(|c| !c.passed) {
-        let _ = writeln!(out, "\n### {} — failed\n\n```\n{}\n```", c.name, c.detail);
-    }
-    for c in checks.iter().filter(|c| c.passed && !c.detail.is_empty()) {
-        let _ = writeln!(out, "\n### {} — passed; allowed differences (cosmetic)\n\n```\n{}\n```", c.name, c.detail);
-    }
-    let _ = writeln!(out, "\n## Timings\n\n| step | time |\n|---|---|");
-    for (name, took) in phases {
-        let _ = writeln!(out, "| {name} | {} ms |", took.as_millis());
-    }
-    let _ = writeln!(
-        out,
-        "\nSample rows (before the surgery, in the old chain's database): {} row(s) in {} table(s); {} table(s) refused some.",
-        seeded.rows.values().sum::<u32>(),
-        seeded.rows.len(),
-        seeded.refused.len()
-    );
-    for (table, why) in &seeded.refused {
-        let inserted = seeded.rows.get(table).copied().unwrap_or(0);
-        let _ = writeln!(out, "- {table}: {inserted} sample row(s); PostgreSQL refused others: {}", why.replace('\n', " "));
-    }
-    out
 }

@@ -25,13 +25,19 @@ pub struct Check {
     /// Details: the differences or the error; for a passed check, differences it allows and
     /// reports (column order after the rollback).
     pub detail: String,
-    /// How long it took.
-    #[serde(skip)]
+    /// How long it took (`took_ms` in JSON).
+    #[serde(rename = "took_ms", serialize_with = "as_millis")]
     pub took: Duration,
 }
 
+fn as_millis<S: serde::Serializer>(took: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_u128(took.as_millis())
+}
+
 impl Check {
-    fn new(name: &str, started: Instant, result: Result<String, String>) -> Check {
+    /// A check named `name` that started at `started`: passed with `Ok(notes)`, failed with
+    /// `Err(why)`.
+    pub fn new(name: &str, started: Instant, result: Result<String, String>) -> Check {
         let took = started.elapsed();
         match result {
             Ok(detail) => Check { name: name.into(), passed: true, detail, took },
@@ -44,18 +50,18 @@ impl Check {
 pub struct VerifyInput<'a> {
     /// The server.
     pub server: &'a EphemeralServer,
-    /// The replayed old chain with sample rows (A).
-    pub seeded_db: &'a str,
+    /// A′: a copy of A (the old chain with sample rows) that the surgery already ran on.
+    pub a_prime_db: &'a str,
     /// The surgery text.
     pub surgery: &'a str,
     /// The rollback text.
     pub rollback: &'a str,
     /// The new migrations directory content (the baseline, as a migrator).
     pub new_chain: &'a Migrator,
-    /// The scripts' inputs (backup names).
+    /// The scripts' inputs (ledger, retired objects, backup names).
     pub scripts: &'a ScriptInput<'a>,
-    /// The retired objects.
-    pub details: &'a Details,
+    /// A before, and A″ after, the surgery and the rollback.
+    pub round_trip: RoundTrip,
 }
 
 /// A database at one point of the proof, read once.
@@ -67,12 +73,41 @@ struct State {
 }
 
 impl State {
-    async fn read(client: Client, input: &VerifyInput<'_>, hidden: &Hidden) -> Result<State, tokio_postgres::Error> {
+    async fn read(client: Client, scripts: &ScriptInput<'_>, hidden: &Hidden) -> Result<State, tokio_postgres::Error> {
         let catalog = hidden.read(&client).await?;
-        let ledger = ledger_versions(&client, input.scripts.ledger).await?;
-        let values = retired_values(&client, input.details).await?;
+        let ledger = ledger_versions(&client, scripts.ledger).await?;
+        let values = retired_values(&client, scripts.details).await?;
         Ok(State { client, catalog, ledger, values })
     }
+}
+
+/// The old chain with sample rows (A) read, then the surgery and the rollback run on that
+/// same database, which becomes A″.
+pub struct RoundTrip {
+    before: State,
+    after: Option<State>,
+    check: Check,
+}
+
+impl RoundTrip {
+    /// Its own check, when nothing else can be compared.
+    pub fn into_check(self) -> Check {
+        self.check
+    }
+}
+
+/// Reads A (`db`), runs the surgery and the rollback on it, and reads it again.
+pub async fn round_trip(
+    server: &EphemeralServer,
+    db: &str,
+    surgery: &str,
+    rollback: &str,
+    scripts: &ScriptInput<'_>,
+) -> Result<RoundTrip, ServerError> {
+    let before = State::read(server.connect(db).await?, scripts, &Hidden::nothing()).await?;
+    let (check, after) =
+        built("the rollback runs after the surgery", run_on(server, db, &[surgery, rollback]), scripts, &Hidden::nothing()).await;
+    Ok(RoundTrip { before, after, check })
 }
 
 /// What the comparison with the fresh baseline leaves out: the backups the surgery made.
@@ -157,14 +192,14 @@ async fn refuses_again(before: &State, hidden: &Hidden, script: &str, ledger: &L
 
 /// Builds one database of the proof: `build` makes it (its error is the check's failure),
 /// then it is read. Returns the check and, when built, the state.
-async fn built<F>(name: &str, build: F, input: &VerifyInput<'_>, hidden: &Hidden) -> (Check, Option<State>)
+async fn built<F>(name: &str, build: F, scripts: &ScriptInput<'_>, hidden: &Hidden) -> (Check, Option<State>)
 where
     F: Future<Output = Result<Client, String>>,
 {
     let started = Instant::now();
     let outcome = async {
         let client = build.await?;
-        State::read(client, input, hidden).await.map_err(|e| e.to_string())
+        State::read(client, scripts, hidden).await.map_err(|e| e.to_string())
     }
     .await;
     match outcome {
@@ -173,8 +208,8 @@ where
     }
 }
 
-/// A's copy with `scripts` run on it, in order.
-async fn copy_and_run(server: &EphemeralServer, db: &str, scripts: &[&str]) -> Result<Client, String> {
+/// Database `db` with `scripts` run on it, in order.
+async fn run_on(server: &EphemeralServer, db: &str, scripts: &[&str]) -> Result<Client, String> {
     let client = server.connect(db).await.map_err(|e| e.to_string())?;
     for script in scripts {
         client.batch_execute(script).await.map_err(|e| with_causes(&e))?;
@@ -197,19 +232,15 @@ fn compare(left: &State, right: &State, allowed: &[Class], what: &str) -> Result
     }
 }
 
-/// Runs every check; never stops at the first failure.
-pub async fn verify(input: &VerifyInput<'_>) -> Result<Vec<Check>, ServerError> {
+/// Runs every check after the surgery on A′ and the round trip on A; never stops at the first
+/// failure.
+pub async fn verify(input: VerifyInput<'_>) -> Result<Vec<Check>, ServerError> {
     let server = input.server;
-    let ledger = input.scripts.ledger;
-    let hidden = backups(input).await?;
-    // Two copies of A (the template must be free while they are made), then everything at once.
-    let (a_prime_db, a_second_db) =
-        tokio::try_join!(server.create_database(Some(input.seeded_db)), server.create_database(Some(input.seeded_db)))?;
-    let nothing = Hidden::nothing();
-    let (surgery_only, surgery_and_rollback) = ([input.surgery], [input.surgery, input.rollback]);
-    let (a_prime, a_second, b, a) = tokio::join!(
-        built("surgery runs on the old chain with sample rows", copy_and_run(server, &a_prime_db, &surgery_only), input, &hidden),
-        built("the rollback runs after the surgery", copy_and_run(server, &a_second_db, &surgery_and_rollback), input, &nothing),
+    let scripts = input.scripts;
+    let ledger = scripts.ledger;
+    let hidden = backups(server, input.a_prime_db, scripts).await?;
+    let (a_prime, b) = tokio::join!(
+        State::read(server.connect(input.a_prime_db).await?, scripts, &hidden),
         built(
             "the baseline applies on a fresh database (squashmate up)",
             async {
@@ -218,24 +249,20 @@ pub async fn verify(input: &VerifyInput<'_>) -> Result<Vec<Check>, ServerError> 
                 input.new_chain.up(&client, &client, &mut |_| {}).await.map_err(|e| e.to_string())?;
                 Ok(client)
             },
-            input,
+            scripts,
             &hidden
         ),
-        async { State::read(server.connect(input.seeded_db).await?, input, &nothing).await.map_err(ServerError::Sql) },
     );
-    let a = a?;
-    let (mut checks, mut states) = (Vec::new(), Vec::new());
-    for (check, state) in [a_prime, a_second, b] {
-        checks.push(check);
-        states.push(state);
-    }
-    let [a_prime, a_second, b] = <[Option<State>; 3]>::try_from(states).unwrap_or_else(|_| unreachable!("three states"));
+    let a_prime = a_prime?;
+    let RoundTrip { before: a, after: a_second, check: rolled_back } = input.round_trip;
+    let (built_b, b) = b;
+    let mut checks = vec![rolled_back, built_b];
 
     let not_built = || Err("not checked: a database it needs could not be built (see above)".to_string());
     let started = Instant::now();
-    let equal = match (&a_prime, &b) {
-        (Some(ap), Some(b)) => compare(ap, b, &[Class::Cosmetic], "surgery"),
-        _ => not_built(),
+    let equal = match &b {
+        Some(b) => compare(&a_prime, b, &[Class::Cosmetic], "surgery"),
+        None => not_built(),
     };
     checks.push(Check::new("old chain + surgery ≡ fresh baseline (schema and ledger)", started, equal));
     let started = Instant::now();
@@ -246,13 +273,11 @@ pub async fn verify(input: &VerifyInput<'_>) -> Result<Vec<Check>, ServerError> 
     };
     checks.push(Check::new("old chain + surgery + rollback ≡ old chain (schema, ledger, every retired value)", started, restored));
 
+    let nothing = Hidden::nothing();
     let (surgery_again, rollback_again) = tokio::join!(
         async {
             let started = Instant::now();
-            let result = match &a_prime {
-                Some(ap) => refuses_again(ap, &hidden, input.surgery, ledger).await,
-                None => not_built(),
-            };
+            let result = refuses_again(&a_prime, &hidden, input.surgery, ledger).await;
             Check::new("the surgery refuses a second run and changes nothing", started, result)
         },
         async {
@@ -267,30 +292,30 @@ pub async fn verify(input: &VerifyInput<'_>) -> Result<Vec<Check>, ServerError> 
     checks.extend([surgery_again, rollback_again]);
 
     let started = Instant::now();
-    let forward = forward_probe(&[("old chain + surgery", &a_prime), ("fresh baseline", &b)], ledger).await;
+    let forward = forward_probe(&[("old chain + surgery", Some(&a_prime)), ("fresh baseline", b.as_ref())], ledger).await;
     checks.push(Check::new("a new migration applies on both", started, forward));
     Ok(checks)
 }
 
 /// The backups as catalog paths name them (the server's quote_ident: quotes only where needed).
-async fn backups(input: &VerifyInput<'_>) -> Result<Hidden, ServerError> {
-    let client = input.server.connect(input.seeded_db).await?;
+async fn backups(server: &EphemeralServer, db: &str, scripts: &ScriptInput<'_>) -> Result<Hidden, ServerError> {
+    let client = server.connect(db).await?;
     let mut tables = Vec::new();
-    for t in input
+    for t in scripts
         .details
         .tables
         .iter()
-        .map(|t| input.scripts.backup_table(&t.name))
-        .chain(input.details.columns.iter().map(|c| input.scripts.column_backup(c)))
+        .map(|t| scripts.backup_table(&t.name))
+        .chain(scripts.details.columns.iter().map(|c| scripts.column_backup(c)))
     {
         let row = client.query_one("SELECT quote_ident($1) || '.' || quote_ident($2)", &[&t.schema, &t.name]).await?;
         tables.push(format!("table {}", row.get::<_, String>(0)));
     }
-    Ok(Hidden { schema: format!("squashmate_backup_{}", input.scripts.date), tables })
+    Ok(Hidden { schema: format!("squashmate_backup_{}", scripts.date), tables })
 }
 
 /// A new migration applies on each of `sides`.
-async fn forward_probe(sides: &[(&str, &Option<State>)], ledger: &LedgerTable) -> Result<String, String> {
+async fn forward_probe(sides: &[(&str, Option<&State>)], ledger: &LedgerTable) -> Result<String, String> {
     let forward = MigrationFile::parse(
         "99999999999999_squashmate_forward_probe.sql",
         "-- migrate:up\ncreate table squashmate_forward_probe (id bigint primary key);\n-- migrate:down\ndrop table squashmate_forward_probe;\n".into(),

@@ -1,0 +1,198 @@
+//! The squash report: what was retired and why it is safe, every check with its result and
+//! time, timings per step, sample rows. One value, printed as `report.md` or as JSON.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use super::audit::Hit;
+use super::inspect::Details;
+use super::seed::Seeded;
+use super::verify::Check;
+
+/// Everything a squash found and did.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// Whether every check passed (and the files were replaced).
+    pub passed: bool,
+    /// The squashed versions, ascending.
+    pub squashed: Vec<String>,
+    /// The baseline's version.
+    pub baseline_version: String,
+    /// Wall time of the whole squash.
+    pub total_ms: u128,
+    /// The retired objects.
+    pub retired: Retired,
+    /// The source trees the audit read (empty: no audit).
+    pub audited: Vec<PathBuf>,
+    /// Every reference the audit found.
+    pub audit: Vec<Hit>,
+    /// Every verification check.
+    pub checks: Vec<Check>,
+    /// Wall time per step.
+    pub timings: Vec<Timing>,
+    /// The sample rows in the old chain's database.
+    pub sample_rows: SampleRows,
+}
+
+/// The retired objects, as the report lists them.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Retired {
+    /// Tables moved to the backup.
+    pub tables: Vec<RetiredTableEntry>,
+    /// Columns whose values were saved by key.
+    pub columns: Vec<RetiredColumnEntry>,
+    /// Views and materialized views.
+    pub views: Vec<String>,
+}
+
+/// A retired table and the foreign keys the surgery drops and the rollback restores.
+#[derive(Debug, Clone, Serialize)]
+pub struct RetiredTableEntry {
+    /// `schema.table`, quoted as SQL needs.
+    pub name: String,
+    /// `(constraint, table, definition)` of each foreign key from a kept table.
+    pub foreign_keys: Vec<(String, String, String)>,
+}
+
+/// A retired column.
+#[derive(Debug, Clone, Serialize)]
+pub struct RetiredColumnEntry {
+    /// `schema.table.column`, quoted as SQL needs.
+    pub name: String,
+    /// Its type.
+    pub type_sql: String,
+    /// The key its values were saved with.
+    pub key: Vec<String>,
+}
+
+/// One step's wall time.
+#[derive(Debug, Clone, Serialize)]
+pub struct Timing {
+    /// What was done.
+    pub step: String,
+    /// How long it took.
+    pub ms: u128,
+}
+
+/// Sample rows per table and the tables that refused some.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SampleRows {
+    /// Table → rows inserted.
+    pub rows: BTreeMap<String, u32>,
+    /// Table → PostgreSQL's reason for the last refused row.
+    pub refused: BTreeMap<String, String>,
+}
+
+impl From<&Seeded> for SampleRows {
+    fn from(seeded: &Seeded) -> Self {
+        SampleRows { rows: seeded.rows.clone(), refused: seeded.refused.clone() }
+    }
+}
+
+impl From<&Details> for Retired {
+    fn from(details: &Details) -> Self {
+        Retired {
+            tables: details
+                .tables
+                .iter()
+                .map(|t| RetiredTableEntry {
+                    name: t.name.sql(),
+                    foreign_keys: t.incoming.iter().map(|f| (f.name.clone(), f.table.sql(), f.definition.clone())).collect(),
+                })
+                .collect(),
+            columns: details
+                .columns
+                .iter()
+                .map(|c| RetiredColumnEntry {
+                    name: format!("{}.{}", c.name.table.sql(), crate::sql::quote_ident(&c.name.column)),
+                    type_sql: c.type_sql.clone(),
+                    key: c.key.clone(),
+                })
+                .collect(),
+            views: details.views.iter().map(|v| format!("{} {}", v.kind, v.name.sql())).collect(),
+        }
+    }
+}
+
+impl Report {
+    /// The report as Markdown (`db/squash/<date>/report.md`).
+    pub fn markdown(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "# squashmate squash report\n");
+        let _ = writeln!(
+            out,
+            "{} {} migrations ({}..{}) into baseline {}. Total time: {} ms.\n",
+            if self.passed { "Squashed" } else { "**Not squashed** (a check failed; no migration file was changed):" },
+            self.squashed.len(),
+            self.squashed.first().map(String::as_str).unwrap_or(""),
+            self.squashed.last().map(String::as_str).unwrap_or(""),
+            self.baseline_version,
+            self.total_ms
+        );
+        self.write_retired(&mut out);
+        self.write_audit(&mut out);
+        let _ = writeln!(out, "\n## Verification\n\n| check | result | time |\n|---|---|---|");
+        for c in &self.checks {
+            let _ = writeln!(out, "| {} | {} | {} ms |", c.name, if c.passed { "passed" } else { "**FAILED**" }, c.took.as_millis());
+        }
+        for c in self.checks.iter().filter(|c| !c.passed) {
+            let _ = writeln!(out, "\n### {} — failed\n\n```\n{}\n```", c.name, c.detail);
+        }
+        for c in self.checks.iter().filter(|c| c.passed && !c.detail.is_empty()) {
+            let _ = writeln!(out, "\n### {} — passed; allowed differences (cosmetic)\n\n```\n{}\n```", c.name, c.detail);
+        }
+        let _ = writeln!(out, "\n## Timings\n\n| step | time |\n|---|---|");
+        for t in &self.timings {
+            let _ = writeln!(out, "| {} | {} ms |", t.step, t.ms);
+        }
+        let rows = &self.sample_rows;
+        let _ = writeln!(
+            out,
+            "\nSample rows (before the surgery, in the old chain's database): {} row(s) in {} table(s); {} table(s) refused some.",
+            rows.rows.values().sum::<u32>(),
+            rows.rows.len(),
+            rows.refused.len()
+        );
+        for (table, why) in &rows.refused {
+            let inserted = rows.rows.get(table).copied().unwrap_or(0);
+            let _ = writeln!(out, "- {table}: {inserted} sample row(s); PostgreSQL refused others: {}", why.replace('\n', " "));
+        }
+        out
+    }
+
+    fn write_retired(&self, out: &mut String) {
+        let _ = writeln!(out, "## Retired\n");
+        let retired = &self.retired;
+        for t in &retired.tables {
+            let _ = writeln!(out, "- table {} (moved to the backup, never dropped)", t.name);
+            for (name, table, definition) in &t.foreign_keys {
+                let _ = writeln!(out, "  - foreign key {name} on {table} dropped by the surgery, restored by the rollback: `{definition}`");
+            }
+        }
+        for c in &retired.columns {
+            let _ = writeln!(out, "- column {} ({}), values saved with the key ({})", c.name, c.type_sql, c.key.join(", "));
+        }
+        for v in &retired.views {
+            let _ = writeln!(out, "- {v} (definition kept in the rollback)");
+        }
+        if retired.tables.is_empty() && retired.columns.is_empty() && retired.views.is_empty() {
+            let _ = writeln!(out, "Nothing.");
+        }
+    }
+
+    fn write_audit(&self, out: &mut String) {
+        if self.audited.is_empty() {
+            return;
+        }
+        let _ = writeln!(out, "\n## Audit of {}\n", self.audited.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "));
+        if self.audit.is_empty() {
+            let _ = writeln!(out, "No reference to a retired table or column (snake_case, camelCase, PascalCase, quoted or qualified).");
+        }
+        for h in &self.audit {
+            let _ = writeln!(out, "- {} at {}:{}:{} ({:?}): `{}`", h.object, h.path.display(), h.line, h.col, h.kind, h.text);
+        }
+    }
+}
