@@ -59,6 +59,7 @@ fn the_example_chain_squashes_and_every_check_passes() {
     assert_eq!(code, Some(0), "{stdout}{stderr}");
     for check in [
         "[ok]     old chain + surgery ≡ fresh baseline (schema and ledger)",
+        "[ok]     the fresh baseline holds the rows the old chain leaves (every kept table and sequence)",
         "[ok]     old chain + surgery + rollback ≡ old chain (schema, ledger, every retired value)",
         "[ok]     the surgery refuses a second run and changes nothing",
         "[ok]     the rollback refuses a second run and changes nothing",
@@ -75,6 +76,10 @@ fn the_example_chain_squashes_and_every_check_passes() {
     assert!(baseline.contains("SELECT pg_catalog.set_config('search_path', '', true);"));
     assert!(!baseline.contains("mcp_proxy_sessions") && !baseline.contains("skill_auto_granted_domains"));
     assert!(baseline.contains("COMMENT ON TABLE public.events IS 'Append-only log of everything that happened.';"));
+    // The rows the chain inserted (a demo organisation and its owner) come along, with the
+    // replay's `now()` values pinned so the file is reproducible, and sequences where the chain left them.
+    assert!(baseline.contains("INSERT INTO public.organizations VALUES\n\t('00000000-0000-4000-8000-000000000001', 'Demo Org', 'demo', '2000-01-01 00:00:00+00');"), "{baseline}");
+    assert!(baseline.contains("SELECT pg_catalog.setval('public.users_id_seq', 1, true);"), "{baseline}");
     let report = std::fs::read_to_string(work.path().join(format!("db/squash/{DATE}/report.md"))).unwrap();
     assert!(report.contains("| old chain + surgery ≡ fresh baseline (schema and ledger) | passed |"), "{report}");
     // The new directory lints clean, its sum matches, and a squashed database gives `status` its story.

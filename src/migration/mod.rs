@@ -17,6 +17,6 @@ pub use file::{MigrationFile, version_of};
 pub use problem::Problem;
 pub use sections::{Block, BlockOptions, Direction, Section, parse_sections};
 pub use source::{LineCol, SourceText};
-pub use statements::{ConcurrentIndex, Statement};
+pub use statements::{ConcurrentIndex, Statement, split_statements};
 pub use sum::{SumLine, SumMismatch, chain, chain_hash, check as check_sum, render as render_sum, sum_path};
 pub use tokens::same_tokens;

@@ -113,6 +113,8 @@ fn spawn(bins: &PgBinaries, owner: &ServerOwner, data: &Path, socket: &Path, por
         "fsync=off",
         "full_page_writes=off",
         "synchronous_commit=off",
+        // Throwaway data: no vacuum runs mid-replay (rows keep the order they were written in).
+        "autovacuum=off",
         "max_connections=200",
         "shared_buffers=32MB",
         "max_locks_per_transaction=256",

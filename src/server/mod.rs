@@ -184,6 +184,11 @@ impl EphemeralServer {
         Ok(server)
     }
 
+    /// The server's clock (`now()` as text), to tell later which values were written after it.
+    pub async fn clock(&self) -> Result<String, ServerError> {
+        Ok(self.connect(self.maintenance_db()).await?.query_one("SELECT now()::text", &[]).await?.get(0))
+    }
+
     /// The server's version, e.g. `15.18 (Debian 15.18-0+deb12u1)`.
     pub fn version(&self) -> &str {
         &self.version

@@ -1,52 +1,105 @@
-//! The baseline migration: `pg_dump --schema-only` of the squashed schema made safe for a fresh
-//! `dbmate up` (no `\restrict`, no version lines, transaction-scoped settings, no
-//! `CREATE SCHEMA public`), under a header saying what it replaces and how to roll it out.
+//! The baseline migration: `pg_dump` of the squashed schema and of the rows the chain left in
+//! it, made safe for a fresh `dbmate up` (no `\restrict`, no version lines, transaction-scoped
+//! settings, no `CREATE SCHEMA public`), under a header saying what it replaces and how to
+//! roll it out.
 
 use std::fmt::Write;
 
 use crate::baseline::BaselineHeader;
+use crate::migration::split_statements;
 use crate::sql::quote_literal;
 
-/// Makes a `pg_dump --schema-only` text safe to run as one dbmate migration.
+/// Makes a plain-format `pg_dump` text safe to run as one dbmate migration. Statements are
+/// found with PostgreSQL's parser, so text inside string literals and function bodies (rows
+/// of data, multi-line strings) is kept byte for byte; only whole statements are rewritten.
 pub fn normalise_dump(dump: &str) -> String {
-    let mut out = String::with_capacity(dump.len());
-    let mut started = false;
-    for line in dump.lines() {
-        let line = line.trim_end();
-        if line.starts_with("\\restrict") || line.starts_with("\\unrestrict") {
-            continue;
+    let text = without_restrict_lines(dump);
+    let (statements, _) = split_statements(&text, 0..text.len());
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    let mut drop_semicolon = false;
+    for statement in statements {
+        let mut gap = &text[at..statement.span.start];
+        if drop_semicolon {
+            gap = without_statement_end(gap);
         }
-        if line.starts_with("-- Dumped from")
+        push_gap(&mut out, gap, true);
+        let sql = &text[statement.span.clone()];
+        drop_semicolon = false;
+        if sql == "CREATE SCHEMA public" {
+            drop_semicolon = true;
+        } else if sql == "SELECT pg_catalog.set_config('search_path', '', false)" {
+            out.push_str("SELECT pg_catalog.set_config('search_path', '', true)");
+        } else if let Some(rest) = sql.strip_prefix("SET ").filter(|r| r.contains(" = ") && !r.starts_with("LOCAL ")) {
+            // Settings last for this migration's transaction only, not for later migrations.
+            let _ = write!(out, "SET LOCAL {rest}");
+        } else {
+            out.push_str(sql);
+        }
+        at = statement.span.end;
+    }
+    let mut tail = &text[at..];
+    if drop_semicolon {
+        tail = without_statement_end(tail);
+    }
+    push_gap(&mut out, tail, false);
+    tidy(&out)
+}
+
+/// A gap after a dropped statement, without that statement's `;` and line end.
+fn without_statement_end(gap: &str) -> &str {
+    let gap = gap.strip_prefix(';').unwrap_or(gap);
+    gap.strip_prefix('\n').unwrap_or(gap)
+}
+
+/// The dump without its `\restrict` line (before the first statement) and `\unrestrict`
+/// line (after the last): psql meta-commands, not SQL.
+fn without_restrict_lines(dump: &str) -> String {
+    let lines: Vec<&str> = dump.split_inclusive('\n').collect();
+    let trivia = |l: &&str| l.trim().is_empty() || l.starts_with("--");
+    let first = lines.iter().position(|l| !trivia(l)).filter(|&i| lines[i].starts_with("\\restrict "));
+    let last = lines.iter().rposition(|l| !trivia(l)).filter(|&i| lines[i].starts_with("\\unrestrict "));
+    lines.iter().enumerate().filter(|(i, _)| Some(*i) != first && Some(*i) != last).map(|(_, l)| *l).collect()
+}
+
+/// Text between statements (comments, blank lines, `;`) without pg_dump's version lines and
+/// without the "Data for Name" headers of empty tables (a header not followed by its rows).
+fn push_gap(out: &mut String, gap: &str, statement_follows: bool) {
+    let lines: Vec<&str> = gap.split_inclusive('\n').collect();
+    let mut i = 0;
+    while i < lines.len() {
+        let data_header = i + 2 < lines.len()
+            && lines[i].trim_end() == "--"
+            && lines[i + 1].starts_with("-- Data for Name: ")
+            && lines[i + 1].contains("; Type: TABLE DATA;")
+            && lines[i + 2].trim_end() == "--";
+        if data_header {
+            let after = (i + 3..lines.len()).find(|&j| !lines[j].trim().is_empty());
+            if after.is_some() || !statement_follows {
+                i = after.unwrap_or(lines.len());
+                continue;
+            }
+        }
+        let line = lines[i].trim_end();
+        let noise = line.starts_with("-- Dumped from")
             || line.starts_with("-- Dumped by")
             || line == "-- PostgreSQL database dump"
-            || line == "-- PostgreSQL database dump complete"
-        {
-            continue;
+            || line == "-- PostgreSQL database dump complete";
+        if !noise {
+            out.push_str(lines[i]);
         }
-        if line == "CREATE SCHEMA public;" {
-            continue;
-        }
-        if !started && (line.is_empty() || line == "--") {
-            continue;
-        }
-        started = true;
-        if line == "SELECT pg_catalog.set_config('search_path', '', false);" {
-            out.push_str("SELECT pg_catalog.set_config('search_path', '', true);\n");
-        } else if let Some(rest) = line.strip_prefix("SET ").filter(|r| r.contains(" = ") && !r.starts_with("LOCAL ")) {
-            // Settings last for this migration's transaction only, not for later migrations.
-            let _ = writeln!(out, "SET LOCAL {rest}");
-        } else {
-            out.push_str(line);
-            out.push('\n');
-        }
+        i += 1;
     }
-    while out.ends_with("\n\n") || out.ends_with("--\n") {
-        if out.ends_with("--\n") {
-            out.truncate(out.len() - 3);
-        } else {
-            out.pop();
-        }
-    }
+}
+
+/// Without blank or bare `--` lines at the start and the end.
+fn tidy(text: &str) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let empty = |l: &&str| l.trim().is_empty() || l.trim() == "--";
+    let start = lines.iter().position(|l| !empty(l)).unwrap_or(lines.len());
+    let end = lines.iter().rposition(|l| !empty(l)).map_or(start, |e| e + 1);
+    let mut out = lines[start..end].join("\n");
+    out.push('\n');
     out
 }
 
@@ -97,6 +150,24 @@ pub fn baseline_file(facts: &BaselineFacts<'_>, body: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keeps_data_and_function_bodies_byte_for_byte() {
+        let dump = "\\restrict k\nSET statement_timeout = 0;\nCREATE FUNCTION public.f() RETURNS text\n    LANGUAGE sql\n    AS $$\nSET x = 1;\n$$;\n\nINSERT INTO public.t VALUES (1, 'line one  \nSET y = 2\nCREATE SCHEMA public;\n-- Dumped from a string');\n\\unrestrict k\n";
+        assert_eq!(
+            normalise_dump(dump),
+            "SET LOCAL statement_timeout = 0;\nCREATE FUNCTION public.f() RETURNS text\n    LANGUAGE sql\n    AS $$\nSET x = 1;\n$$;\n\nINSERT INTO public.t VALUES (1, 'line one  \nSET y = 2\nCREATE SCHEMA public;\n-- Dumped from a string');\n"
+        );
+    }
+
+    #[test]
+    fn drops_the_headers_of_empty_tables() {
+        let dump = "CREATE TABLE public.a (x integer);\n\n--\n-- Data for Name: a; Type: TABLE DATA; Schema: public; Owner: -\n--\n\n\n\n--\n-- Data for Name: b; Type: TABLE DATA; Schema: public; Owner: -\n--\n\nINSERT INTO public.b VALUES\n\t(1);\n\n\n--\n-- Data for Name: c; Type: TABLE DATA; Schema: public; Owner: -\n--\n\n";
+        assert_eq!(
+            normalise_dump(dump),
+            "CREATE TABLE public.a (x integer);\n\n--\n-- Data for Name: b; Type: TABLE DATA; Schema: public; Owner: -\n--\n\nINSERT INTO public.b VALUES\n\t(1);\n"
+        );
+    }
 
     #[test]
     fn normalises_pg_dump_noise() {

@@ -3,6 +3,7 @@
 
 mod audit;
 mod baseline;
+mod data;
 mod inspect;
 mod plan;
 mod report;

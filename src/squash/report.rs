@@ -35,6 +35,31 @@ pub struct Report {
     pub timings: Vec<Timing>,
     /// The sample rows in the old chain's database.
     pub sample_rows: SampleRows,
+    /// The rows the old chain leaves, carried into the baseline.
+    pub chain_rows: ChainRows,
+}
+
+/// The rows the old chain leaves in kept tables (they are in the baseline).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ChainRows {
+    /// Table → rows.
+    pub rows: BTreeMap<String, u64>,
+    /// Columns whose clock values, written during the replay, were pinned (and any that could
+    /// not be, with why).
+    pub pinned: Vec<String>,
+}
+
+impl ChainRows {
+    /// From a data digest (`N row(s), md5 …` per table) and the pinned columns.
+    pub fn new(digest: &BTreeMap<String, String>, pinned: Vec<String>) -> ChainRows {
+        let rows = digest.iter().filter_map(|(table, d)| Some((table.clone(), row_count(d)?))).filter(|(_, n)| *n > 0).collect();
+        ChainRows { rows, pinned }
+    }
+}
+
+/// `N row(s), md5 …` → N (a sequence's digest has no row count).
+fn row_count(digest: &str) -> Option<u64> {
+    digest.split_once(" row(s)").and_then(|(n, _)| n.parse().ok())
 }
 
 /// The retired objects, as the report lists them.
@@ -160,7 +185,31 @@ impl Report {
             let inserted = rows.rows.get(table).copied().unwrap_or(0);
             let _ = writeln!(out, "- {table}: {inserted} sample row(s); PostgreSQL refused others: {}", why.replace('\n', " "));
         }
+        self.write_chain_rows(&mut out);
         out
+    }
+
+    fn write_chain_rows(&self, out: &mut String) {
+        let chain = &self.chain_rows;
+        let _ = writeln!(
+            out,
+            "\n## Rows the old chain leaves\n\n{} row(s) in {} kept table(s), carried into the baseline (checked: the fresh baseline holds the same rows and sequence positions).",
+            chain.rows.values().sum::<u64>(),
+            chain.rows.len()
+        );
+        for (table, rows) in &chain.rows {
+            let _ = writeln!(out, "- {table}: {rows} row(s)");
+        }
+        if !chain.pinned.is_empty() {
+            let _ = writeln!(
+                out,
+                "\nDate and time values the replay wrote (defaults like `now()`, triggers) are pinned to {} so the same chain always gives the same baseline:",
+                super::data::PINNED_INSTANT
+            );
+            for p in &chain.pinned {
+                let _ = writeln!(out, "- {p}");
+            }
+        }
     }
 
     fn write_retired(&self, out: &mut String) {

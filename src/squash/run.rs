@@ -2,6 +2,7 @@
 //! surgery and rollback, prove them on one ephemeral server, and only when every check passed
 //! replace the squashed files.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -10,12 +11,13 @@ use tokio::process::Command;
 
 use super::audit::{Hit, HitKind, audit};
 use super::baseline::{BaselineFacts, baseline_file, normalise_dump};
+use super::data::{data_digest, pin_clock_values};
 use super::inspect::inspect;
 use super::plan::{BackupStyle, Plan, PlanError};
-use super::report::{Report, Retired, SampleRows, Timing};
+use super::report::{ChainRows, Report, Retired, SampleRows, Timing};
 use super::scripts::{ScriptInput, rollback, surgery};
 use super::seed::{Seeded, seed};
-use super::verify::{Check, VerifyInput, round_trip, verify};
+use super::verify::{Check, VerifyInput, prepare, verify};
 use crate::baseline::BaselineHeader;
 use crate::catalog::{IntrospectOptions, fingerprint, introspect};
 use crate::ledger::{LedgerTable, Migrator};
@@ -147,21 +149,31 @@ fn preflight(plan: &Plan, found: &Discovery, force_retire: &[String]) -> Result<
     Ok(hits)
 }
 
-/// A′ and the baseline's body and fingerprint: the surgery runs on `a_prime` (a copy of the old
-/// chain with sample rows), which is then dumped without the backups and the ledger. `None`
-/// when the surgery fails there (the check says why).
+/// What the baseline is made of: the replayed chain after the surgery (run on the replayed
+/// database itself, which nothing needs afterwards), dumped with its rows but without the
+/// backups and the ledger; its fingerprint; and what its tables and sequences hold.
+struct Shaped {
+    body: String,
+    fingerprint: String,
+    data: BTreeMap<String, String>,
+    pinned: Vec<String>,
+}
+
+/// Makes [`Shaped`] from the `replayed` database; `replay_started` is the server's clock when
+/// the replay began (clock values written since are pinned).
 async fn shape_baseline(
     server: &EphemeralServer,
-    a_prime: &str,
+    replayed: &str,
+    replay_started: &str,
     surgery_sql: &str,
     input: &ScriptInput<'_>,
-) -> Result<(Check, Option<(String, String)>), SquashError> {
-    let started = Instant::now();
-    let client = server.connect(a_prime).await?;
-    if let Err(e) = client.batch_execute(surgery_sql).await {
-        return Ok((Check::new(SURGERY_RUNS, started, Err(crate::ledger::with_causes(&e))), None));
-    }
-    let ran = Check::new(SURGERY_RUNS, started, Ok(String::new()));
+) -> Result<Shaped, SquashError> {
+    let client = server.connect(replayed).await?;
+    client
+        .batch_execute(surgery_sql)
+        .await
+        .map_err(|e| SquashError::Refused(vec![format!("the surgery fails on the replayed chain: {}", crate::ledger::with_causes(&e))]))?;
+    let pinned = pin_clock_values(&client, input, replay_started).await.map_err(ServerError::Sql)?;
     let mut excluded = vec![format!("--exclude-table={}", input.ledger.qualified())];
     match input.backup {
         BackupStyle::Schema => excluded.push(format!("--exclude-schema=squashmate_backup_{}", input.date)),
@@ -171,12 +183,16 @@ async fn shape_baseline(
         }
     }
     let options = IntrospectOptions::default();
-    let (dump, catalog) = tokio::join!(pg_dump(server, a_prime, &excluded), introspect(&client, &options));
+    let (dump, catalog, data) =
+        tokio::join!(pg_dump(server, replayed, &excluded), introspect(&client, &options), data_digest(&client, input));
     let print = fingerprint(&catalog.map_err(ServerError::Sql)?);
-    Ok((ran, Some((normalise_dump(&dump?), format!("{}:{}", crate::catalog::FORMAT, print.schema)))))
+    Ok(Shaped {
+        body: normalise_dump(&dump?),
+        fingerprint: format!("{}:{}", crate::catalog::FORMAT, print.schema),
+        data: data.map_err(ServerError::Sql)?,
+        pinned,
+    })
 }
-
-const SURGERY_RUNS: &str = "surgery runs on the old chain with sample rows";
 
 /// Sample rows in every table of `db` (the old chain's copy, A).
 async fn seed_rows(server: &EphemeralServer, db: &str) -> Result<Seeded, ServerError> {
@@ -214,6 +230,7 @@ pub async fn squash(options: &SquashOptions) -> Result<Outcome, SquashError> {
     let first_dir = plan.migrations_dir[0].clone();
     let squash_dir = first_dir.parent().unwrap_or(Path::new(".")).join("squash").join(&date);
 
+    let replay_started = server.clock().await?;
     let replayed = replay_after(&server, &plan.setup_sql(), &found.files, |_, _| {}).await?;
     lap("replay the chain", &mut phases);
     let details = {
@@ -236,60 +253,51 @@ pub async fn squash(options: &SquashOptions) -> Result<Outcome, SquashError> {
     let (surgery_sql, rollback_sql) = (surgery(&input), rollback(&input));
     lap("inspect retired objects, write the scripts", &mut phases);
 
-    // A: the replayed chain with sample rows. A′: a copy of A that the surgery runs on, dumped
-    // for the baseline; meanwhile the surgery and the rollback run on A itself (A″).
-    let seeded = seed_rows(&server, &replayed.database).await?;
-    lap("insert sample rows", &mut phases);
-    let a_prime_db = server.create_database(Some(&replayed.database)).await?;
-    let (shaped, round_trip) = tokio::join!(
-        shape_baseline(&server, &a_prime_db, &surgery_sql, &input),
-        round_trip(&server, &replayed.database, &surgery_sql, &rollback_sql, &input)
-    );
-    let ((surgery_check, shaped), round_trip) = (shaped?, round_trip?);
+    // The baseline is made from the replayed database (surgery, then pg_dump) while a copy of
+    // it, A, gets sample rows, then is copied to A′ for the surgery and taken through the
+    // surgery and the rollback itself.
+    let a_db = server.create_database(Some(&replayed.database)).await?;
+    let (shaped, prepared) = tokio::join!(shape_baseline(&server, &replayed.database, &replay_started, &surgery_sql, &input), async {
+        let seeded = seed_rows(&server, &a_db).await?;
+        let prepared = prepare(&server, &a_db, &surgery_sql, &rollback_sql, &input).await?;
+        Ok::<_, ServerError>((seeded, prepared))
+    });
+    let (shaped, (seeded, prepared)) = (shaped?, prepared?);
     let chain: Vec<(String, String)> = found.files.iter().map(|f| (f.filename.clone(), f.source.text().to_string())).collect();
     let header = BaselineHeader { replaces: squashed.clone(), chain_hash: chain_hash(&chain) };
     let baseline_name = format!("{}_baseline.sql", plan.baseline_version);
     let baseline_path = first_dir.join(&baseline_name);
     let squash_dir_text = squash_dir.display().to_string();
-    let baseline_text = shaped.map(|(body, print)| {
-        baseline_file(
-            &BaselineFacts {
-                header: &header,
-                fingerprint: &print,
-                postgres_version: server.version().split_whitespace().next().unwrap_or(""),
-                squash_dir: &squash_dir_text,
-            },
-            &body,
-        )
+    let baseline_text = baseline_file(
+        &BaselineFacts {
+            header: &header,
+            fingerprint: &shaped.fingerprint,
+            postgres_version: server.version().split_whitespace().next().unwrap_or(""),
+            squash_dir: &squash_dir_text,
+        },
+        &shaped.body,
+    );
+    lap("make the baseline (surgery, pg_dump); sample rows in a copy (A), then surgery on A′ and surgery + rollback on A", &mut phases);
+    let new_chain =
+        Migrator::from_sources([(baseline_path.clone(), baseline_text.clone())]).map_err(|e| SquashError::Baseline(e.to_string()))?;
+    let proof = verify(VerifyInput {
+        server: &server,
+        prepared,
+        surgery: &surgery_sql,
+        rollback: &rollback_sql,
+        new_chain: &new_chain,
+        scripts: &input,
+        chain_data: shaped.data.clone(),
     });
-    lap("surgery on a copy of A and the baseline (pg_dump, fingerprint); surgery and rollback on A", &mut phases);
-
-    let mut checks = vec![surgery_check];
-    match &baseline_text {
-        Some(baseline_text) => {
-            let new_chain = Migrator::from_sources([(baseline_path.clone(), baseline_text.clone())])
-                .map_err(|e| SquashError::Baseline(e.to_string()))?;
-            let proof = verify(VerifyInput {
-                server: &server,
-                a_prime_db: &a_prime_db,
-                surgery: &surgery_sql,
-                rollback: &rollback_sql,
-                new_chain: &new_chain,
-                scripts: &input,
-                round_trip,
-            });
-            match &options.dbmate {
-                Some(dbmate) => {
-                    let (proof, with_dbmate) = tokio::join!(proof, dbmate_check(&server, dbmate, &baseline_name, baseline_text));
-                    checks.extend(proof?);
-                    checks.push(with_dbmate);
-                }
-                None => checks.extend(proof.await?),
-            }
+    let checks = match &options.dbmate {
+        Some(dbmate) => {
+            let (proof, with_dbmate) = tokio::join!(proof, dbmate_check(&server, dbmate, &baseline_name, &baseline_text));
+            let mut checks = proof?;
+            checks.push(with_dbmate);
+            checks
         }
-        // Without a baseline nothing else can be compared; the report says why.
-        None => checks.push(round_trip.into_check()),
-    }
+        None => proof.await?,
+    };
     lap("verify", &mut phases);
     let passed = checks.iter().all(|c| c.passed);
 
@@ -304,6 +312,7 @@ pub async fn squash(options: &SquashOptions) -> Result<Outcome, SquashError> {
         checks,
         timings: phases.iter().map(|(step, took)| Timing { step: step.to_string(), ms: took.as_millis() }).collect(),
         sample_rows: SampleRows::from(&seeded),
+        chain_rows: ChainRows::new(&shaped.data, shaped.pinned.clone()),
     };
     let report_path = squash_dir.join("report.md");
     write(&squash_dir.join("surgery.sql"), &surgery_sql)?;
@@ -314,8 +323,8 @@ pub async fn squash(options: &SquashOptions) -> Result<Outcome, SquashError> {
         squash_dir.join("rollback.sql").display().to_string(),
         report_path.display().to_string(),
     ];
-    if let (true, Some(baseline_text)) = (passed, &baseline_text) {
-        write(&baseline_path, baseline_text)?;
+    if passed {
+        write(&baseline_path, &baseline_text)?;
         changed.push(baseline_path.display().to_string());
         for file in &found.files {
             std::fs::remove_file(file.path()).map_err(|source| SquashError::Write { path: file.path().to_path_buf(), source })?;
@@ -338,7 +347,9 @@ pub async fn squash(options: &SquashOptions) -> Result<Outcome, SquashError> {
 
 async fn pg_dump(server: &EphemeralServer, db: &str, excluded: &[String]) -> Result<String, SquashError> {
     let (mut cmd, version) = server.pg_dump(db)?;
-    cmd.args(["--schema-only", "--no-owner", "--no-privileges"]).args(excluded);
+    // Schema and rows, the rows as INSERTs: a dbmate migration cannot run `COPY … FROM stdin`.
+    cmd.args(["--no-owner", "--no-privileges"]).args(excluded);
+    cmd.arg(if version.major >= 12 { "--rows-per-insert=1000" } else { "--inserts" });
     if version.supports_restrict_key() {
         cmd.arg("--restrict-key=squashmate");
     }

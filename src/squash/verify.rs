@@ -1,13 +1,15 @@
 //! The proof, on one ephemeral server: the old chain with sample rows (A) plus the surgery
-//! equals a fresh database built from the baseline (B); the rollback brings A back, every
-//! retired value included; both scripts refuse a second run; a new migration applies on both.
-//! The databases are built side by side; each check runs as soon as what it compares exists.
+//! equals a fresh database built from the baseline (B), whose rows are the ones the old chain
+//! leaves; the rollback brings A back, every retired value included; both scripts refuse a
+//! second run; a new migration applies on both. The databases are built side by side.
 
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::time::{Duration, Instant};
 
 use tokio_postgres::Client;
 
+use super::data::data_digest;
 use super::inspect::Details;
 use super::scripts::ScriptInput;
 use crate::catalog::{Catalog, Class, Difference, IntrospectOptions, diff, introspect};
@@ -50,8 +52,8 @@ impl Check {
 pub struct VerifyInput<'a> {
     /// The server.
     pub server: &'a EphemeralServer,
-    /// A′: a copy of A (the old chain with sample rows) that the surgery already ran on.
-    pub a_prime_db: &'a str,
+    /// A′, A and A″, made by [`prepare`].
+    pub prepared: Prepared,
     /// The surgery text.
     pub surgery: &'a str,
     /// The rollback text.
@@ -60,8 +62,8 @@ pub struct VerifyInput<'a> {
     pub new_chain: &'a Migrator,
     /// The scripts' inputs (ledger, retired objects, backup names).
     pub scripts: &'a ScriptInput<'a>,
-    /// A before, and A″ after, the surgery and the rollback.
-    pub round_trip: RoundTrip,
+    /// [`data_digest`] of the old chain's database after the surgery, without sample rows.
+    pub chain_data: BTreeMap<String, String>,
 }
 
 /// A database at one point of the proof, read once.
@@ -81,33 +83,55 @@ impl State {
     }
 }
 
-/// The old chain with sample rows (A) read, then the surgery and the rollback run on that
-/// same database, which becomes A″.
-pub struct RoundTrip {
-    before: State,
-    after: Option<State>,
-    check: Check,
+/// The databases made from the old chain with sample rows (A): A′ = a copy of A with the
+/// surgery, and A itself read, then taken through the surgery and the rollback (A″).
+pub struct Prepared {
+    hidden: Hidden,
+    surgery_ran: Check,
+    a_prime: Option<State>,
+    a: State,
+    rollback_ran: Check,
+    a_second: Option<State>,
 }
 
-impl RoundTrip {
-    /// Its own check, when nothing else can be compared.
-    pub fn into_check(self) -> Check {
-        self.check
-    }
-}
-
-/// Reads A (`db`), runs the surgery and the rollback on it, and reads it again.
-pub async fn round_trip(
+/// Copies A (`db`, no session open on it) to A′ and runs the surgery there, while A is read and
+/// taken through the surgery and the rollback.
+pub async fn prepare(
     server: &EphemeralServer,
     db: &str,
     surgery: &str,
     rollback: &str,
     scripts: &ScriptInput<'_>,
-) -> Result<RoundTrip, ServerError> {
-    let before = State::read(server.connect(db).await?, scripts, &Hidden::nothing()).await?;
-    let (check, after) =
-        built("the rollback runs after the surgery", run_on(server, db, &[surgery, rollback]), scripts, &Hidden::nothing()).await;
-    Ok(RoundTrip { before, after, check })
+) -> Result<Prepared, ServerError> {
+    let hidden = backups(&server.connect(db).await?, scripts).await?;
+    let a_prime_db = server.create_database(Some(db)).await?;
+    let nothing = Hidden::nothing();
+    let (surgery_only, surgery_and_rollback) = ([surgery], [surgery, rollback]);
+    let ((surgery_ran, a_prime), round_trip) = tokio::join!(
+        built("surgery runs on the old chain with sample rows", run_on(server, &a_prime_db, &surgery_only), scripts, &hidden),
+        async {
+            let a = State::read(server.connect(db).await?, scripts, &nothing).await?;
+            let (check, a_second) =
+                built("the rollback runs after the surgery", run_on(server, db, &surgery_and_rollback), scripts, &nothing).await;
+            Ok::<_, ServerError>((a, check, a_second))
+        }
+    );
+    let (a, rollback_ran, a_second) = round_trip?;
+    Ok(Prepared { hidden, surgery_ran, a_prime, a, rollback_ran, a_second })
+}
+
+/// The tables (and sequences) whose rows (or positions) differ.
+fn compare_data(old_chain: &BTreeMap<String, String>, baseline: &BTreeMap<String, String>) -> Result<String, String> {
+    let names: std::collections::BTreeSet<&String> = old_chain.keys().chain(baseline.keys()).collect();
+    let differences: Vec<String> = names
+        .into_iter()
+        .filter(|n| old_chain.get(*n) != baseline.get(*n))
+        .map(|n| {
+            let show = |v: Option<&String>| v.cloned().unwrap_or_else(|| "missing".into());
+            format!("{n}: old chain {} → fresh baseline {}", show(old_chain.get(n)), show(baseline.get(n)))
+        })
+        .collect();
+    if differences.is_empty() { Ok(String::new()) } else { Err(differences.join("\n")) }
 }
 
 /// What the comparison with the fresh baseline leaves out: the backups the surgery made.
@@ -232,39 +256,42 @@ fn compare(left: &State, right: &State, allowed: &[Class], what: &str) -> Result
     }
 }
 
-/// Runs every check after the surgery on A′ and the round trip on A; never stops at the first
-/// failure.
+/// Runs every check after [`prepare`]; never stops at the first failure.
 pub async fn verify(input: VerifyInput<'_>) -> Result<Vec<Check>, ServerError> {
     let server = input.server;
     let scripts = input.scripts;
     let ledger = scripts.ledger;
-    let hidden = backups(server, input.a_prime_db, scripts).await?;
-    let (a_prime, b) = tokio::join!(
-        State::read(server.connect(input.a_prime_db).await?, scripts, &hidden),
-        built(
-            "the baseline applies on a fresh database (squashmate up)",
-            async {
-                let db = server.create_database(None).await.map_err(|e| e.to_string())?;
-                let client = server.connect(&db).await.map_err(|e| e.to_string())?;
-                input.new_chain.up(&client, &client, &mut |_| {}).await.map_err(|e| e.to_string())?;
-                Ok(client)
-            },
-            scripts,
-            &hidden
-        ),
-    );
-    let a_prime = a_prime?;
-    let RoundTrip { before: a, after: a_second, check: rolled_back } = input.round_trip;
-    let (built_b, b) = b;
-    let mut checks = vec![rolled_back, built_b];
+    let Prepared { hidden, surgery_ran, a_prime, a, rollback_ran, a_second } = input.prepared;
+    let (built_b, b) = built(
+        "the baseline applies on a fresh database (squashmate up)",
+        async {
+            let db = server.create_database(None).await.map_err(|e| e.to_string())?;
+            let client = server.connect(&db).await.map_err(|e| e.to_string())?;
+            input.new_chain.up(&client, &client, &mut |_| {}).await.map_err(|e| e.to_string())?;
+            Ok(client)
+        },
+        scripts,
+        &hidden,
+    )
+    .await;
+    let mut checks = vec![surgery_ran, rollback_ran, built_b];
 
     let not_built = || Err("not checked: a database it needs could not be built (see above)".to_string());
     let started = Instant::now();
-    let equal = match &b {
-        Some(b) => compare(&a_prime, b, &[Class::Cosmetic], "surgery"),
-        None => not_built(),
+    let equal = match (&a_prime, &b) {
+        (Some(a_prime), Some(b)) => compare(a_prime, b, &[Class::Cosmetic], "surgery"),
+        _ => not_built(),
     };
     checks.push(Check::new("old chain + surgery ≡ fresh baseline (schema and ledger)", started, equal));
+    let started = Instant::now();
+    let rows = match &b {
+        Some(b) => match data_digest(&b.client, scripts).await {
+            Ok(digest) => compare_data(&input.chain_data, &digest),
+            Err(e) => Err(e.to_string()),
+        },
+        None => not_built(),
+    };
+    checks.push(Check::new("the fresh baseline holds the rows the old chain leaves (every kept table and sequence)", started, rows));
     let started = Instant::now();
     let restored = match &a_second {
         // Column order may differ (a re-added column comes last): allowed, and reported.
@@ -277,7 +304,10 @@ pub async fn verify(input: VerifyInput<'_>) -> Result<Vec<Check>, ServerError> {
     let (surgery_again, rollback_again) = tokio::join!(
         async {
             let started = Instant::now();
-            let result = refuses_again(&a_prime, &hidden, input.surgery, ledger).await;
+            let result = match &a_prime {
+                Some(a_prime) => refuses_again(a_prime, &hidden, input.surgery, ledger).await,
+                None => not_built(),
+            };
             Check::new("the surgery refuses a second run and changes nothing", started, result)
         },
         async {
@@ -292,14 +322,13 @@ pub async fn verify(input: VerifyInput<'_>) -> Result<Vec<Check>, ServerError> {
     checks.extend([surgery_again, rollback_again]);
 
     let started = Instant::now();
-    let forward = forward_probe(&[("old chain + surgery", Some(&a_prime)), ("fresh baseline", b.as_ref())], ledger).await;
+    let forward = forward_probe(&[("old chain + surgery", a_prime.as_ref()), ("fresh baseline", b.as_ref())], ledger).await;
     checks.push(Check::new("a new migration applies on both", started, forward));
     Ok(checks)
 }
 
 /// The backups as catalog paths name them (the server's quote_ident: quotes only where needed).
-async fn backups(server: &EphemeralServer, db: &str, scripts: &ScriptInput<'_>) -> Result<Hidden, ServerError> {
-    let client = server.connect(db).await?;
+async fn backups(client: &Client, scripts: &ScriptInput<'_>) -> Result<Hidden, tokio_postgres::Error> {
     let mut tables = Vec::new();
     for t in scripts
         .details

@@ -1,0 +1,103 @@
+//! The rows the old chain leaves in the tables it keeps: they go into the baseline (a fresh
+//! database must hold them as the old chain left them), made reproducible by pinning the clock
+//! values the replay wrote, and digested so the fresh baseline can be compared with the chain.
+
+use std::collections::BTreeMap;
+
+use tokio_postgres::Client;
+
+use super::scripts::ScriptInput;
+use crate::sql::{quote_ident, quote_literal};
+
+/// Where clock values written during the replay are pinned, so the same chain gives the same
+/// baseline whenever it is squashed.
+pub const PINNED_INSTANT: &str = "2000-01-01 00:00:00+00";
+
+/// The kept user relations (`r` tables, `S` sequences) as (schema, name, SQL name, kind): the
+/// ledger, the backup schema and the backup tables left out.
+async fn kept_relations(
+    client: &Client,
+    scripts: &ScriptInput<'_>,
+) -> Result<Vec<(String, String, String, String)>, tokio_postgres::Error> {
+    let left_out: Vec<(String, String)> = std::iter::once((scripts.ledger.schema.clone(), scripts.ledger.table.clone()))
+        .chain(scripts.details.tables.iter().map(|t| scripts.backup_table(&t.name)).map(|t| (t.schema, t.name)))
+        .chain(scripts.details.columns.iter().map(|c| scripts.column_backup(c)).map(|t| (t.schema, t.name)))
+        .collect();
+    let relations = client
+        .query(
+            "SELECT n.nspname::text, c.relname::text, quote_ident(n.nspname) || '.' || quote_ident(c.relname), c.relkind::text
+             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE c.relkind IN ('r', 'S') AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_'
+               AND n.nspname <> $1
+             ORDER BY 3",
+            &[&format!("squashmate_backup_{}", scripts.date)],
+        )
+        .await?;
+    Ok(relations
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
+        .filter(|(schema, name, _, _): &(String, String, String, String)| !left_out.contains(&(schema.clone(), name.clone())))
+        .collect())
+}
+
+/// Sets every `date`, `timestamp` and `timestamptz` value written since `since` (the server's
+/// clock when the replay began) to [`PINNED_INSTANT`], triggers off. Returns what was pinned
+/// (`table.column: N row(s)`) and what could not be (a unique key, say), with why.
+pub async fn pin_clock_values(client: &Client, scripts: &ScriptInput<'_>, since: &str) -> Result<Vec<String>, tokio_postgres::Error> {
+    let tables: Vec<String> = kept_relations(client, scripts).await?.into_iter().filter(|r| r.3 == "r").map(|r| r.2).collect();
+    let columns = client
+        .query(
+            "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname), a.attname::text, format_type(a.atttypid, a.atttypmod)
+             FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE a.atttypid IN ('date'::regtype, 'timestamp'::regtype, 'timestamptz'::regtype)
+               AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '' AND c.relkind = 'r'
+             ORDER BY 1, a.attnum",
+            &[],
+        )
+        .await?;
+    let mut pinned = Vec::new();
+    client.batch_execute("BEGIN; SET LOCAL session_replication_role = replica").await?;
+    for r in columns {
+        let (table, column, type_sql): (String, String, String) = (r.get(0), r.get(1), r.get(2));
+        if !tables.contains(&table) {
+            continue;
+        }
+        let column_sql = quote_ident(&column);
+        let update = format!(
+            "UPDATE {table} SET {column_sql} = {pin}::{type_sql} WHERE {column_sql} BETWEEN {since}::timestamptz::{type_sql} AND now()::{type_sql}",
+            pin = quote_literal(PINNED_INSTANT),
+            since = quote_literal(since)
+        );
+        client.batch_execute("SAVEPOINT pin").await?;
+        match client.execute(update.as_str(), &[]).await {
+            Ok(0) => client.batch_execute("RELEASE SAVEPOINT pin").await?,
+            Ok(rows) => {
+                client.batch_execute("RELEASE SAVEPOINT pin").await?;
+                pinned.push(format!("{table}.{column_sql}: {rows} row(s)"));
+            }
+            Err(e) => {
+                client.batch_execute("ROLLBACK TO SAVEPOINT pin").await?;
+                pinned.push(format!("{table}.{column_sql}: not pinned ({})", crate::ledger::with_causes(&e).replace('\n', " ")));
+            }
+        }
+    }
+    client.batch_execute("COMMIT").await?;
+    Ok(pinned)
+}
+
+/// What each kept table holds (a digest of its rows) and where each sequence stands, by name:
+/// the ledger, the backup schema and the backup tables left out.
+pub async fn data_digest(client: &Client, scripts: &ScriptInput<'_>) -> Result<BTreeMap<String, String>, tokio_postgres::Error> {
+    let mut digest = BTreeMap::new();
+    for (_, _, sql, kind) in kept_relations(client, scripts).await? {
+        let query = if kind == "S" {
+            format!("SELECT last_value::text || CASE WHEN is_called THEN ' (called)' ELSE '' END FROM {sql}")
+        } else {
+            format!(
+                "SELECT count(*)::text || ' row(s), md5 ' || md5(coalesce(string_agg(t::text, E'\\n' ORDER BY t::text), '')) FROM {sql} t"
+            )
+        };
+        digest.insert(sql, client.query_one(&query, &[]).await?.get(0));
+    }
+    Ok(digest)
+}
