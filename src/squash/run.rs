@@ -335,8 +335,9 @@ pub async fn squash(options: &SquashOptions) -> Result<Outcome, SquashError> {
         changed.push(sum_file.display().to_string());
     }
     let commit_message = format!(
-        "Squash {} migrations ({}..{}) into {baseline_name} [squash-baseline]\n\nSurgery and rollback: {}/. Report: {}.",
+        "Squash {} migration{} ({}..{}) into {baseline_name} [squash-baseline]\n\nSurgery and rollback: {}/. Report: {}.",
         squashed.len(),
+        if squashed.len() == 1 { "" } else { "s" },
         squashed.first().map(String::as_str).unwrap_or(""),
         squashed.last().map(String::as_str).unwrap_or(""),
         squash_dir.display(),
