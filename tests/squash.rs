@@ -208,15 +208,24 @@ fn plans_that_cannot_be_carried_out_are_refused_with_every_reason() {
         &work.path().join("db/migrations"),
         &[(
             "20240101000000_a.sql",
-            "-- migrate:up\ncreate table keyless (a int, note text);\ncreate table parent (id int primary key);\ncreate view parent_ids as select id from parent;\n-- migrate:down\n",
+            "-- migrate:up\ncreate table keyless (a int, note text);\ncreate table parent (id int primary key);\ncreate view parent_ids as select id from parent;\ncreate table numbered (id serial primary key);\ncreate table borrower (id int primary key default nextval('numbered_id_seq'));\n-- migrate:down\n",
         )],
     );
-    plan(work.path(), "[retire]\ntables = [\"public.parent\", \"public.missing\"]\ncolumns = [\"public.keyless.note\"]\n");
+    plan(
+        work.path(),
+        "[retire]\ntables = [\"public.parent\", \"public.missing\", \"public.numbered\"]\ncolumns = [\"public.keyless.note\"]\n",
+    );
     let (code, stdout, stderr) = squash(work.path(), &[]);
     assert_eq!(code, Some(2), "{stdout}{stderr}");
     assert!(stderr.contains("\"public\".\"missing\" does not exist"), "{stderr}");
     assert!(stderr.contains("\"public\".\"keyless\" has no primary key and no unique not-null key"), "{stderr}");
     assert!(stderr.contains("view \"public\".\"parent_ids\" depends on a retired table or column; add it to retire.views"), "{stderr}");
+    assert!(
+        stderr.contains(
+            "\"public\".\"numbered\" owns sequence public.numbered_id_seq, which the default of \"public\".\"borrower\".\"id\" still uses"
+        ),
+        "{stderr}"
+    );
     assert_eq!(migrations(work.path()), ["20240101000000_a.sql"], "nothing may be written");
     assert!(!work.path().join("db/squash").join(DATE).exists());
 }
@@ -400,6 +409,76 @@ async fn the_scripts_refuse_the_wrong_database_and_change_nothing() {
         assert!(text.contains(message), "{name}: {text}");
         assert_eq!(state(&server, &db).await, before, "{name}: the {which} changed the database");
     }
+}
+
+/// Squashes a one-table chain retiring `columns` of `public.t`; returns (surgery, rollback).
+fn squash_table_t(work: &Path, columns: &str) -> (String, String) {
+    common::write_migrations(
+        &work.join("db/migrations"),
+        &[(
+            "20240101000000_t.sql",
+            "-- migrate:up\ncreate table t (org int, id int, keep text, flag text not null default 'on', secret text not null, primary key (org, id));\ninsert into t values (1, 1, 'old', 'off', 's1');\n-- migrate:down\n",
+        )],
+    );
+    plan(work, &format!("[retire]\ncolumns = [{columns}]\n"));
+    let (code, stdout, stderr) = squash(work, &[]);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    let read = |name: &str| std::fs::read_to_string(work.join(format!("db/squash/{DATE}/{name}"))).unwrap();
+    (read("surgery.sql"), read("rollback.sql"))
+}
+
+#[tokio::test]
+async fn the_rollback_after_rows_were_added_restores_defaults_or_refuses_clearly() {
+    let with_default = tempfile::tempdir().unwrap();
+    let both = tempfile::tempdir().unwrap();
+    let (scripts_default, scripts_both) = tokio::task::spawn_blocking({
+        let (a, b) = (with_default.path().to_path_buf(), both.path().to_path_buf());
+        move || (squash_table_t(&a, "\"public.t.flag\""), squash_table_t(&b, "\"public.t.flag\", \"public.t.secret\""))
+    })
+    .await
+    .unwrap();
+    let server = common::local_server().await;
+    let psql = |db: &str, script: &str| {
+        Command::new("psql").args(["-v", "ON_ERROR_STOP=1", "-q", "-X"]).arg(server.url(db)).arg("-c").arg(script).output().unwrap()
+    };
+    let chain = "create table t (org int, id int, keep text, flag text not null default 'on', secret text not null, primary key (org, id));
+        insert into t values (1, 1, 'old', 'off', 's1');
+        create table schema_migrations (version varchar primary key); insert into schema_migrations values ('20240101000000');";
+
+    // A retired column with a default: a row the new code added gets the default, old rows their saved value.
+    let db = server.create_database(None).await.unwrap();
+    server.connect(&db).await.unwrap().batch_execute(chain).await.unwrap();
+    assert!(psql(&db, &scripts_default.0).status.success());
+    server.connect(&db).await.unwrap().batch_execute("insert into t (org, id, keep, secret) values (1, 2, 'new', 's2')").await.unwrap();
+    let out = psql(&db, &scripts_default.1);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let rows: Vec<(i32, String)> = server
+        .connect(&db)
+        .await
+        .unwrap()
+        .query("select id, flag from t order by id", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    assert_eq!(rows, [(1, "off".to_string()), (2, "on".to_string())]);
+
+    // A NOT NULL column without a default cannot be given a value for the new row: the rollback
+    // refuses in its preflight, saying why, and changes nothing.
+    let db = server.create_database(None).await.unwrap();
+    server.connect(&db).await.unwrap().batch_execute(chain).await.unwrap();
+    assert!(psql(&db, &scripts_both.0).status.success());
+    server.connect(&db).await.unwrap().batch_execute("insert into t (org, id, keep) values (1, 2, 'new')").await.unwrap();
+    let before = state(&server, &db).await;
+    let out = psql(&db, &scripts_both.1);
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "the rollback ran");
+    assert!(
+        text.contains("has rows added after the surgery with no saved value for \"secret\", which is NOT NULL without a default"),
+        "{text}"
+    );
+    assert_eq!(state(&server, &db).await, before, "the refused rollback changed the database");
 }
 
 #[test]

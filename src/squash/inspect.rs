@@ -114,6 +114,35 @@ fn regclass(t: &TableName) -> String {
     format!("to_regclass({})", quote_literal(&t.sql()))
 }
 
+/// Defaults of other tables that use a sequence `table` owns (serial or identity): (that
+/// table, its column, the sequence).
+async fn borrowed_sequences(client: &Client, table: &TableName) -> Result<Vec<(TableName, String, String)>, tokio_postgres::Error> {
+    let rows = text(
+        client,
+        &format!(
+            "SELECT kn.nspname, k.relname, a.attname, quote_ident(sn.nspname) || '.' || quote_ident(s.relname)
+             FROM pg_depend own
+             JOIN pg_class s ON s.oid = own.objid AND s.relkind = 'S' JOIN pg_namespace sn ON sn.oid = s.relnamespace
+             JOIN pg_depend used ON used.refclassid = 'pg_class'::regclass AND used.refobjid = s.oid AND used.classid = 'pg_attrdef'::regclass
+             JOIN pg_attrdef d ON d.oid = used.objid
+             JOIN pg_class k ON k.oid = d.adrelid JOIN pg_namespace kn ON kn.oid = k.relnamespace
+             JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum
+             WHERE own.classid = 'pg_class'::regclass AND own.refclassid = 'pg_class'::regclass AND own.refobjid = {rel}
+               AND own.deptype IN ('a', 'i') AND k.oid <> {rel}
+             ORDER BY 1, 2, 3",
+            rel = regclass(table)
+        ),
+    )
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let field = |i: usize| r[i].clone().unwrap_or_default();
+            (TableName { schema: field(0), name: field(1) }, field(2), field(3))
+        })
+        .collect())
+}
+
 /// Reads the details for `plan`, or the reasons it cannot be carried out (all of them).
 pub async fn inspect(client: &Client, plan: &Plan) -> Result<Result<Details, Vec<String>>, tokio_postgres::Error> {
     client.batch_execute("SET search_path = ''").await?;
@@ -145,6 +174,21 @@ pub async fn inspect(client: &Client, plan: &Plan) -> Result<Result<Details, Vec
             })
             .filter(|fk| !plan.retire_tables.contains(&fk.table))
             .collect();
+        for user in borrowed_sequences(client, table).await? {
+            if !plan.retire_tables.contains(&user.0) {
+                refusals.push(format!(
+                    "retire.tables: {table} owns sequence {}, which the default of {}.{} still uses (the sequence would move with the table); \
+                     give it to that column first in a migration (ALTER SEQUENCE {} OWNED BY {}.{}), or retire {} too",
+                    user.2,
+                    user.0,
+                    crate::sql::quote_ident(&user.1),
+                    user.2,
+                    user.0,
+                    crate::sql::quote_ident(&user.1),
+                    user.0
+                ));
+            }
+        }
         dependents.extend(dependent_views(client, &regclass(table), None).await?);
         let shape = text(client, &format!("SELECT {}", shape_sql(&regclass(table)))).await?;
         let shape = shape.first().and_then(|r| r[0].clone()).unwrap_or_default();

@@ -260,12 +260,30 @@ pub fn rollback(input: &ScriptInput<'_>) -> String {
             &format!("{} IS NOT NULL", column_type(&c.name.table, &c.name.column)),
             &format!("squashmate rollback: column {} exists again", col(c)),
         );
+        if c.not_null && c.default.is_none() {
+            let on: Vec<String> = c.key.iter().map(|k| format!("t.{k} = b.{k}", k = quote_ident(k))).collect();
+            assert_sql(
+                &mut out,
+                &format!(
+                    "EXISTS (SELECT 1 FROM {} AS t WHERE NOT EXISTS (SELECT 1 FROM {backup} AS b WHERE {}))",
+                    c.name.table,
+                    on.join(" AND ")
+                ),
+                &format!(
+                    "squashmate rollback: {} has rows added after the surgery with no saved value for {}, which is NOT NULL without a default; delete or move those rows, then run the rollback again",
+                    c.name.table,
+                    quote_ident(&c.name.column)
+                ),
+            );
+        }
     }
     let _ = writeln!(out, "END\n$squashmate$;\n");
     for c in &d.columns {
         let backup = input.column_backup(c);
         let collate = c.collation.as_ref().map(|co| format!(" COLLATE {co}")).unwrap_or_default();
-        let _ = writeln!(out, "ALTER TABLE {} ADD COLUMN {} {}{collate};", c.name.table, quote_ident(&c.name.column), c.type_sql);
+        // With its default, rows added since the surgery get what an insert would have given them.
+        let default = c.default.as_ref().map(|d| format!(" DEFAULT {d}")).unwrap_or_default();
+        let _ = writeln!(out, "ALTER TABLE {} ADD COLUMN {} {}{collate}{default};", c.name.table, quote_ident(&c.name.column), c.type_sql);
         let on: Vec<String> = c.key.iter().map(|k| format!("t.{k} = b.{k}", k = quote_ident(k))).collect();
         let _ = writeln!(
             out,
@@ -274,9 +292,6 @@ pub fn rollback(input: &ScriptInput<'_>) -> String {
             on.join(" AND "),
             col = quote_ident(&c.name.column)
         );
-        if let Some(default) = &c.default {
-            let _ = writeln!(out, "ALTER TABLE {} ALTER COLUMN {} SET DEFAULT {default};", c.name.table, quote_ident(&c.name.column));
-        }
         if c.not_null {
             let _ = writeln!(out, "ALTER TABLE {} ALTER COLUMN {} SET NOT NULL;", c.name.table, quote_ident(&c.name.column));
         }
