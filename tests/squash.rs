@@ -411,6 +411,26 @@ async fn the_scripts_refuse_the_wrong_database_and_change_nothing() {
     }
 }
 
+#[test]
+fn a_failed_check_replaces_nothing_and_the_report_says_which() {
+    let work = tempfile::tempdir().unwrap();
+    common::copy_example(work.path());
+    plan(work.path(), EXAMPLE_PLAN);
+    let before = migrations(work.path());
+    // A `dbmate` that cannot apply anything (it exits 1): that check fails, the others pass.
+    let (code, stdout, stderr) = squash(work.path(), &["--dbmate", "/bin/false"]);
+    assert_eq!(code, Some(2), "{stdout}{stderr}");
+    assert!(stdout.contains("[FAILED] the real dbmate applies the new directory on a fresh database"), "{stdout}");
+    assert!(stdout.contains("[ok]     old chain + surgery ≡ fresh baseline (schema and ledger)"), "{stdout}");
+    assert!(stdout.contains("A check failed: no migration file was replaced."), "{stdout}");
+    assert_eq!(migrations(work.path()), before, "no migration file may be removed or added");
+    assert!(!work.path().join("db/migrations.sum").exists());
+    let report = std::fs::read_to_string(work.path().join(format!("db/squash/{DATE}/report.md"))).unwrap();
+    assert!(report.contains("**Not squashed** (a check failed; no migration file was changed)"), "{report}");
+    assert!(report.contains("| the real dbmate applies the new directory on a fresh database | **FAILED** |"), "{report}");
+    assert!(report.contains("### the real dbmate applies the new directory on a fresh database — failed"), "{report}");
+}
+
 /// Squashes a one-table chain retiring `columns` of `public.t`; returns (surgery, rollback).
 fn squash_table_t(work: &Path, columns: &str) -> (String, String) {
     common::write_migrations(
