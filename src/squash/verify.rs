@@ -214,6 +214,18 @@ async fn refuses_again(before: &State, hidden: &Hidden, script: &str, ledger: &L
     }
 }
 
+/// The check that `script`, run again on `state` (read with `hidden` left out), refuses.
+async fn second_run(name: &str, state: Option<&State>, hidden: &Hidden, script: &str, ledger: &LedgerTable) -> Check {
+    let started = Instant::now();
+    let result = match state {
+        Some(state) => refuses_again(state, hidden, script, ledger).await,
+        None => Err(NOT_BUILT.to_string()),
+    };
+    Check::new(name, started, result)
+}
+
+const NOT_BUILT: &str = "not checked: a database it needs could not be built (see above)";
+
 /// Builds one database of the proof: `build` makes it (its error is the check's failure),
 /// then it is read. Returns the check and, when built, the state.
 async fn built<F>(name: &str, build: F, scripts: &ScriptInput<'_>, hidden: &Hidden) -> (Check, Option<State>)
@@ -276,7 +288,7 @@ pub async fn verify(input: VerifyInput<'_>) -> Result<Vec<Check>, ServerError> {
     .await;
     let mut checks = vec![surgery_ran, rollback_ran, built_b];
 
-    let not_built = || Err("not checked: a database it needs could not be built (see above)".to_string());
+    let not_built = || Err(NOT_BUILT.to_string());
     let started = Instant::now();
     let equal = match (&a_prime, &b) {
         (Some(a_prime), Some(b)) => compare(a_prime, b, &[Class::Cosmetic], "surgery"),
@@ -302,22 +314,8 @@ pub async fn verify(input: VerifyInput<'_>) -> Result<Vec<Check>, ServerError> {
 
     let nothing = Hidden::nothing();
     let (surgery_again, rollback_again) = tokio::join!(
-        async {
-            let started = Instant::now();
-            let result = match &a_prime {
-                Some(a_prime) => refuses_again(a_prime, &hidden, input.surgery, ledger).await,
-                None => not_built(),
-            };
-            Check::new("the surgery refuses a second run and changes nothing", started, result)
-        },
-        async {
-            let started = Instant::now();
-            let result = match &a_second {
-                Some(a2) => refuses_again(a2, &nothing, input.rollback, ledger).await,
-                None => not_built(),
-            };
-            Check::new("the rollback refuses a second run and changes nothing", started, result)
-        }
+        second_run("the surgery refuses a second run and changes nothing", a_prime.as_ref(), &hidden, input.surgery, ledger),
+        second_run("the rollback refuses a second run and changes nothing", a_second.as_ref(), &nothing, input.rollback, ledger)
     );
     checks.extend([surgery_again, rollback_again]);
 
