@@ -163,7 +163,7 @@ pub enum Command {
         /// The plan.
         #[arg(long, default_value = "db/squash.toml")]
         plan: PathBuf,
-        /// The date naming the backup and db/squash/<date> (default: today, UTC).
+        /// The date naming the backup and `db/squash/<date>` (default: today, UTC).
         #[arg(long, hide = true)]
         date: Option<String>,
         /// The real dbmate binary, to check the new directory with `dbmate up` too.

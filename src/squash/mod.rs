@@ -1,5 +1,13 @@
 //! `squash`: a declarative plan turned into a baseline, a production surgery and its rollback,
 //! proven equivalent on real PostgreSQL before any migration file is replaced.
+//!
+//! The pipeline ([`squash`], in `run.rs`), all on one ephemeral server: lint the files while the
+//! server starts; replay the chain (R); inspect the retired objects and write the scripts
+//! (`scripts.rs`); then side by side: R gets the surgery, its clock values pinned and is dumped
+//! into the baseline (`data.rs`, `baseline.rs`), while A, a copy of R, gets sample rows
+//! (`seed.rs`), A′ (a copy of A) the surgery, and A itself the surgery and the rollback (A″);
+//! B is a fresh `up` of the baseline (and the real dbmate builds another); `verify.rs` compares
+//! them; `report.rs` says what happened. Files change only when every check passed.
 
 mod audit;
 mod baseline;
@@ -16,7 +24,7 @@ pub use audit::{Hit, HitKind, audit, spellings};
 pub use baseline::{BaselineFacts, baseline_file, normalise_dump};
 pub use inspect::{Details, inspect};
 pub use plan::{BackupStyle, ColumnName, Plan, PlanError, STARTER, TableName};
-pub use report::{Report, Retired, RetiredColumnEntry, RetiredTableEntry, SampleRows, Timing};
+pub use report::{ChainRows, Report, Retired, RetiredColumnEntry, RetiredTableEntry, SampleRows, Timing};
 pub use run::{Outcome, SquashError, SquashOptions, audit_names, squash};
 pub use scripts::{ScriptInput, rollback, surgery};
 pub use verify::Check;
