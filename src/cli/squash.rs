@@ -41,8 +41,13 @@ pub async fn run(options: &SquashOptions, json: bool) -> anyhow::Result<u8> {
             }
         }
         outln!();
-        for path in &outcome.changed {
+        let (removed, written): (Vec<&String>, Vec<&String>) = outcome.changed.iter().partition(|p| p.ends_with(" (removed)"));
+        for path in written {
             outln!("Writing: {path}");
+        }
+        if let (Some(first), Some(last)) = (removed.first(), removed.last()) {
+            let name = |p: &str| p.trim_end_matches(" (removed)").to_string();
+            outln!("Removed: {} squashed migration file(s), {} … {}", removed.len(), name(first), name(last));
         }
         if outcome.passed {
             outln!(
