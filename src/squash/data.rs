@@ -40,8 +40,9 @@ async fn kept_relations(
         .collect())
 }
 
-/// Sets every `date`, `timestamp` and `timestamptz` value written since `since` (the server's
-/// clock when the replay began) to [`PINNED_INSTANT`], triggers off. Returns what was pinned
+/// Sets every `timestamp` and `timestamptz` value written since `since` (the server's clock
+/// when the replay began) to [`PINNED_INSTANT`], and today's `date` values in columns whose
+/// default reads the clock, triggers off. Returns what was pinned
 /// (`table.column: N row(s)`) and what could not be (a unique key, say), with why.
 pub async fn pin_clock_values(client: &Client, scripts: &ScriptInput<'_>, since: &str) -> Result<Vec<String>, tokio_postgres::Error> {
     let tables: Vec<String> = kept_relations(client, scripts).await?.into_iter().filter(|r| r.3 == "r").map(|r| r.2).collect();
@@ -49,8 +50,12 @@ pub async fn pin_clock_values(client: &Client, scripts: &ScriptInput<'_>, since:
         .query(
             "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname), a.attname::text, format_type(a.atttypid, a.atttypmod)
              FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+             LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
              WHERE a.atttypid IN ('date'::regtype, 'timestamp'::regtype, 'timestamptz'::regtype)
                AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '' AND c.relkind = 'r'
+               -- A date written today may be a literal: only a clock default makes it the replay's.
+               AND (a.atttypid <> 'date'::regtype OR pg_get_expr(d.adbin, d.adrelid)
+                    ~* '(now\\(|current_date|current_timestamp|localtimestamp|clock_timestamp|statement_timestamp|transaction_timestamp)')
              ORDER BY 1, a.attnum",
             &[],
         )
