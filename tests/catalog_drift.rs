@@ -1,4 +1,4 @@
-//! The judge: 45 drift cases, each a base schema and a changed one applied to two databases,
+//! The judge: 49 drift cases, each a base schema and a changed one applied to two databases,
 //! with the exact path and class expected; equivalence cases that must report nothing but
 //! cosmetics; fingerprints; and `drift` finding manual DDL.
 
@@ -254,6 +254,30 @@ const CASES: &[Case] = &[
         "create table t (b int, a int);",
         &[("table public.t / column a / position", Cosmetic), ("table public.t / column b / position", Cosmetic)],
     ),
+    ("collation added", "", "create collation plain (provider = libc, locale = 'C');", &[("collation public.plain", Safe)]),
+    (
+        "cast added",
+        "create type pair as (a int, b int); create function pair_sum(pair) returns int language sql immutable as 'select $1.a + $1.b';",
+        "create type pair as (a int, b int); create function pair_sum(pair) returns int language sql immutable as 'select $1.a + $1.b';
+         create cast (public.pair as integer) with function pair_sum(pair);",
+        &[("cast (public.pair AS integer)", Safe)],
+    ),
+    (
+        "operator's function changed",
+        "create function near(int, int) returns bool language sql immutable as 'select abs($1 - $2) < 2';
+         create function far(int, int) returns bool language sql immutable as 'select abs($1 - $2) > 2';
+         create operator ~~~ (leftarg = int, rightarg = int, function = near);",
+        "create function near(int, int) returns bool language sql immutable as 'select abs($1 - $2) < 2';
+         create function far(int, int) returns bool language sql immutable as 'select abs($1 - $2) > 2';
+         create operator ~~~ (leftarg = int, rightarg = int, function = far);",
+        &[("operator public.~~~(integer, integer) / function", NeedsConfirm)],
+    ),
+    (
+        "foreign server options changed",
+        "create foreign data wrapper w; create server s foreign data wrapper w options (host 'a');",
+        "create foreign data wrapper w; create server s foreign data wrapper w options (host 'b');",
+        &[("server s / options", NeedsConfirm)],
+    ),
     (
         "invalid index",
         "create table t (a int); create index t_a_idx on t (a);",
@@ -385,6 +409,18 @@ async fn partitions_inheritance_and_privileges_are_compared() {
     let found: Vec<String> =
         diff(&introspect(&a, &with).await.unwrap(), &introspect(&b, &with).await.unwrap()).into_iter().map(|d| d.path).collect();
     assert_eq!(found, vec!["grants table public.t".to_string()]);
+
+    // Column grants and function grants too.
+    a.batch_execute("create function f() returns int language sql as 'select 1'").await.unwrap();
+    b.batch_execute("create function f() returns int language sql as 'select 1'; revoke execute on function f() from public; grant update (x) on t to reader;")
+        .await
+        .unwrap();
+    let found: Vec<String> =
+        diff(&introspect(&a, &with).await.unwrap(), &introspect(&b, &with).await.unwrap()).into_iter().map(|d| d.path).collect();
+    assert_eq!(
+        found,
+        vec!["grants column public.t.x".to_string(), "grants function public.f()".to_string(), "grants table public.t".to_string()]
+    );
 }
 
 #[tokio::test]

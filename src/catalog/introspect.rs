@@ -217,6 +217,24 @@ async fn read_all(client: &Client, options: &IntrospectOptions) -> Result<Catalo
     for r in rows(client, &queries::statistics()).await? {
         catalog.insert(object("statistics", None, &r[0], props(&[("definition", &r[1])])));
     }
+    for r in rows(client, &queries::collations()).await? {
+        let p = props(&[("provider", &r[1]), ("collate", &r[2]), ("ctype", &r[3]), ("deterministic", &r[4])]);
+        catalog.insert(object("collation", None, &r[0], p));
+    }
+    for r in rows(client, &queries::casts()).await? {
+        catalog.insert(object("cast", None, &format!("({})", r[0]), props(&[("function", &r[1]), ("context", &r[2]), ("method", &r[3])])));
+    }
+    for r in rows(client, &queries::operators()).await? {
+        catalog.insert(object("operator", None, &r[0], props(&[("function", &r[1]), ("commutator", &r[2]), ("negator", &r[3])])));
+    }
+    for r in rows(client, &queries::foreign_servers()).await? {
+        let object = if r[0] == "w" {
+            object("foreign data wrapper", None, &r[1], props(&[("handler", &r[2]), ("validator", &r[3]), ("options", &r[4])]))
+        } else {
+            object("server", None, &r[1], props(&[("wrapper", &r[2]), ("type", &r[3]), ("version", &r[4]), ("options", &r[5])]))
+        };
+        catalog.insert(object);
+    }
     if options.privileges {
         for r in rows(client, &queries::privileges()).await? {
             catalog.insert(object("grants", None, &r[0], props(&[("privileges", &r[1])])));

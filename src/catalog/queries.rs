@@ -194,7 +194,57 @@ pub fn statistics() -> String {
     )
 }
 
-/// Grants on tables, views, sequences, functions and schemas (owner's implicit rights excluded).
+/// User-defined collations: qualified name, provider, collate, ctype, deterministic.
+pub fn collations() -> String {
+    format!(
+        "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.collname), c.collprovider::text, coalesce(c.collcollate, ''),
+                coalesce(c.collctype, ''), c.collisdeterministic::text
+         FROM pg_collation c JOIN pg_namespace n ON n.oid = c.collnamespace WHERE {USER_NS} AND {}",
+        not_extension_member("c.oid", "pg_collation")
+    )
+}
+
+/// Casts made by migrations (not built in, not an extension's): source AS target, function,
+/// context, method.
+pub fn casts() -> String {
+    format!(
+        "SELECT format_type(c.castsource, NULL) || ' AS ' || format_type(c.casttarget, NULL),
+                CASE WHEN c.castfunc = 0 THEN '' ELSE c.castfunc::regprocedure::text END, c.castcontext::text, c.castmethod::text
+         FROM pg_cast c WHERE c.oid >= 16384 AND {}",
+        not_extension_member("c.oid", "pg_cast")
+    )
+}
+
+/// Operators made by migrations: name with argument types, function, commutator, negator.
+pub fn operators() -> String {
+    format!(
+        "SELECT quote_ident(n.nspname) || '.' || o.oprname || '(' || coalesce(format_type(o.oprleft, NULL), 'NONE') || ', ' || coalesce(format_type(o.oprright, NULL), 'NONE') || ')',
+                o.oprcode::regprocedure::text,
+                CASE WHEN o.oprcom = 0 THEN '' ELSE o.oprcom::regoperator::text END, CASE WHEN o.oprnegate = 0 THEN '' ELSE o.oprnegate::regoperator::text END
+         FROM pg_operator o JOIN pg_namespace n ON n.oid = o.oprnamespace WHERE {USER_NS} AND {}",
+        not_extension_member("o.oid", "pg_operator")
+    )
+}
+
+/// Foreign-data wrappers and foreign servers: kind (`w` or `s`), name, then for a wrapper its
+/// handler, validator, options; for a server its wrapper, type, version, options (user mappings
+/// are left out: they hold passwords).
+pub fn foreign_servers() -> String {
+    format!(
+        "SELECT 'w', quote_ident(w.fdwname), CASE WHEN w.fdwhandler = 0 THEN '' ELSE w.fdwhandler::regproc::text END,
+                CASE WHEN w.fdwvalidator = 0 THEN '' ELSE w.fdwvalidator::regproc::text END, coalesce(array_to_string(w.fdwoptions, ', '), ''), ''
+         FROM pg_foreign_data_wrapper w WHERE {}
+         UNION ALL
+         SELECT 's', quote_ident(s.srvname), quote_ident(w.fdwname), coalesce(s.srvtype, ''), coalesce(s.srvversion, ''),
+                coalesce(array_to_string(s.srvoptions, ', '), '')
+         FROM pg_foreign_server s JOIN pg_foreign_data_wrapper w ON w.oid = s.srvfdw WHERE {}",
+        not_extension_member("w.oid", "pg_foreign_data_wrapper"),
+        not_extension_member("s.oid", "pg_foreign_server")
+    )
+}
+
+/// Grants on tables, views, sequences, columns, functions and schemas (owner's implicit rights
+/// excluded).
 pub fn privileges() -> String {
     format!(
         "SELECT 'table ' || quote_ident(n.nspname) || '.' || quote_ident(c.relname),
@@ -208,8 +258,20 @@ pub fn privileges() -> String {
                           FROM aclexplode(n.nspacl) a WHERE a.grantee <> n.nspowner), '')
          FROM pg_namespace n WHERE {USER_NS} AND n.nspacl IS NOT NULL
          UNION ALL
+         SELECT 'column ' || quote_ident(n.nspname) || '.' || quote_ident(c.relname) || '.' || quote_ident(a.attname),
+                coalesce((SELECT string_agg(CASE WHEN x.grantee = 0 THEN 'public' ELSE quote_ident(pg_get_userbyid(x.grantee)) END || ':' || x.privilege_type, ', ' ORDER BY 1)
+                          FROM aclexplode(a.attacl) x WHERE x.grantee <> c.relowner), '')
+         FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE {USER_NS} AND a.attacl IS NOT NULL AND a.attnum > 0 AND NOT a.attisdropped
+         UNION ALL
+         SELECT CASE WHEN p.prokind = 'p' THEN 'procedure ' ELSE 'function ' END || p.oid::regprocedure::text,
+                coalesce((SELECT string_agg(CASE WHEN x.grantee = 0 THEN 'public' ELSE quote_ident(pg_get_userbyid(x.grantee)) END || ':' || x.privilege_type, ', ' ORDER BY 1)
+                          FROM aclexplode(p.proacl) x WHERE x.grantee <> p.proowner), '')
+         FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE {USER_NS} AND p.proacl IS NOT NULL AND {}
+         UNION ALL
          SELECT 'default privileges ' || coalesce(quote_ident(pg_get_userbyid(d.defaclrole)), '') || ' ' || coalesce(quote_ident(n.nspname), '*') || ' ' || d.defaclobjtype::text,
                 array_to_string(d.defaclacl, ', ')
-         FROM pg_default_acl d LEFT JOIN pg_namespace n ON n.oid = d.defaclnamespace"
+         FROM pg_default_acl d LEFT JOIN pg_namespace n ON n.oid = d.defaclnamespace",
+        not_extension_member("p.oid", "pg_proc")
     )
 }
