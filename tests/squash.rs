@@ -341,6 +341,26 @@ async fn squash_runs_on_an_existing_server_and_leaves_no_database_behind() {
     assert!(left.is_empty(), "scratch databases left on the server: {left:?}");
 }
 
+#[tokio::test]
+async fn squash_runs_as_an_ordinary_role_on_an_existing_server() {
+    let host = common::local_server().await;
+    host.connect("postgres").await.unwrap().batch_execute("create role squasher login createdb").await.unwrap();
+    let url = host.url("postgres").replacen("postgres@", "squasher@", 1);
+    let work = tempfile::tempdir().unwrap();
+    common::copy_example(work.path());
+    plan(work.path(), EXAMPLE_PLAN);
+    let (code, stdout, stderr) = tokio::task::spawn_blocking({
+        let dir = work.path().to_path_buf();
+        move || squash_on(&dir, &["--pg", "url", "--pg-url", &url], &[])
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    // Not a superuser: triggers cannot be turned off, so the replay's clock values stay as they were.
+    let report = std::fs::read_to_string(work.path().join(format!("db/squash/{DATE}/report.md"))).unwrap();
+    assert!(report.contains("nothing pinned: triggers cannot be turned off for the update"), "{report}");
+}
+
 /// State of a database that a refused script must not change.
 async fn state(server: &squashmate::server::EphemeralServer, db: &str) -> (String, Vec<String>) {
     let client = server.connect(db).await.unwrap();

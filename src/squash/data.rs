@@ -61,7 +61,12 @@ pub async fn pin_clock_values(client: &Client, scripts: &ScriptInput<'_>, since:
         )
         .await?;
     let mut pinned = Vec::new();
-    client.batch_execute("BEGIN; SET LOCAL session_replication_role = replica").await?;
+    client.batch_execute("BEGIN").await?;
+    if let Err(e) = client.batch_execute("SET LOCAL session_replication_role = replica").await {
+        // Without it an UPDATE would fire triggers; leave the values as the replay wrote them.
+        client.batch_execute("ROLLBACK").await?;
+        return Ok(vec![format!("nothing pinned: triggers cannot be turned off for the update ({})", crate::ledger::with_causes(&e))]);
+    }
     for r in columns {
         let (table, column, type_sql): (String, String, String) = (r.get(0), r.get(1), r.get(2));
         if !tables.contains(&table) {
