@@ -437,6 +437,20 @@ async fn the_scripts_refuse_the_wrong_database_and_change_nothing() {
 }
 
 #[test]
+fn a_custom_ledger_table_is_used_everywhere() {
+    let work = tempfile::tempdir().unwrap();
+    common::copy_example(work.path());
+    plan(work.path(), EXAMPLE_PLAN);
+    let (code, stdout, stderr) = squash(work.path(), &["--migrations-table", "app_ledger"]);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert!(stdout.contains("[ok]     the real dbmate applies the new directory on a fresh database"), "{stdout}");
+    let surgery = std::fs::read_to_string(work.path().join(format!("db/squash/{DATE}/surgery.sql"))).unwrap();
+    let baseline = std::fs::read_to_string(work.path().join("db/migrations/00000000000000_baseline.sql")).unwrap();
+    assert!(surgery.contains("public.app_ledger") && !surgery.contains("schema_migrations"), "{surgery}");
+    assert!(!baseline.contains("app_ledger") && !baseline.contains("schema_migrations"), "the baseline must not create a ledger");
+}
+
+#[test]
 fn a_failed_check_replaces_nothing_and_the_report_says_which() {
     let work = tempfile::tempdir().unwrap();
     common::copy_example(work.path());

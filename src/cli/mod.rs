@@ -354,6 +354,7 @@ pub async fn run(cli: Cli) -> u8 {
                 date: date.clone(),
                 dbmate: dbmate.clone(),
                 force_retire: force_retire.clone(),
+                ledger_table: cli.migrations_table.clone(),
             };
             squash::run(&options, *format == Format::Json).await
         }

@@ -44,15 +44,16 @@ pub async fn replay(
     files: &[MigrationFile],
     on_applied: impl FnMut(&MigrationFile, Duration),
 ) -> Result<ReplayReport, ReplayError> {
-    replay_after(server, "", files, on_applied).await
+    replay_after(server, "", files, &LedgerTable::default(), on_applied).await
 }
 
-/// Like [`replay`], running `setup` SQL (e.g. `CREATE EXTENSION` the migrations assume) in the
-/// new database first.
+/// Like [`replay`], with `ledger` as the ledger table, running `setup` SQL (e.g. `CREATE
+/// EXTENSION` the migrations assume) in the new database first.
 pub async fn replay_after(
     server: &EphemeralServer,
     setup: &str,
     files: &[MigrationFile],
+    ledger: &LedgerTable,
     mut on_applied: impl FnMut(&MigrationFile, Duration),
 ) -> Result<ReplayReport, ReplayError> {
     let started = Instant::now();
@@ -61,11 +62,10 @@ pub async fn replay_after(
     if !setup.is_empty() {
         client.batch_execute(setup).await.map_err(ServerError::from)?;
     }
-    let ledger = LedgerTable::default();
     client.batch_execute(&ledger.create_sql()).await.map_err(ServerError::from)?;
     let mut applied = Vec::with_capacity(files.len());
     for file in files {
-        match apply_file(&client, file, &ledger).await {
+        match apply_file(&client, file, ledger).await {
             Ok(took) => {
                 on_applied(file, took);
                 applied.push((file.filename.clone(), took));

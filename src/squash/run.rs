@@ -20,7 +20,7 @@ use super::seed::{Seeded, seed};
 use super::verify::{Check, VerifyInput, prepare, verify};
 use crate::baseline::BaselineHeader;
 use crate::catalog::{IntrospectOptions, fingerprint, introspect};
-use crate::ledger::{LedgerTable, Migrator};
+use crate::ledger::{LedgerTable, Migrator, MigratorOptions};
 use crate::lint::lint;
 use crate::migration::{Discovery, chain_hash, discover, render_sum, sum_path};
 use crate::replay::replay_after;
@@ -76,6 +76,18 @@ pub struct SquashOptions {
     pub dbmate: Option<PathBuf>,
     /// Retired objects (`schema.table[.column]`) to retire although the audit still finds them.
     pub force_retire: Vec<String>,
+    /// The ledger table, `table` or `schema.table` (dbmate's `--migrations-table`).
+    pub ledger_table: String,
+}
+
+impl SquashOptions {
+    /// The ledger table as the squash's databases hold it (an unqualified name is in `public`).
+    fn ledger(&self) -> LedgerTable {
+        match self.ledger_table.split_once('.') {
+            Some((schema, table)) => LedgerTable::quoted_locally(schema, table),
+            None => LedgerTable::quoted_locally("public", &self.ledger_table),
+        }
+    }
 }
 
 /// The names the audit searches for: (`schema.table[.column]`, bare name).
@@ -182,7 +194,7 @@ async fn shape_baseline(
             excluded.extend(input.details.columns.iter().map(|c| format!("--exclude-table={}", input.column_backup(c).sql())));
         }
     }
-    let options = IntrospectOptions::default();
+    let options = IntrospectOptions { ledger_table: input.ledger.table.clone(), ..IntrospectOptions::default() };
     let (dump, catalog, data) =
         tokio::join!(pg_dump(server, replayed, &excluded), introspect(&client, &options), data_digest(&client, input));
     let print = fingerprint(&catalog.map_err(ServerError::Sql)?);
@@ -195,10 +207,10 @@ async fn shape_baseline(
 }
 
 /// Sample rows in every table of `db` (the old chain's copy, A).
-async fn seed_rows(server: &EphemeralServer, db: &str) -> Result<Seeded, ServerError> {
+async fn seed_rows(server: &EphemeralServer, db: &str, ledger: &LedgerTable) -> Result<Seeded, ServerError> {
     let client = server.connect(db).await?;
     client.batch_execute("BEGIN").await?;
-    let seeded = seed(&client, 3).await?;
+    let seeded = seed(&client, 3, ledger).await?;
     client.batch_execute("COMMIT").await?;
     Ok(seeded)
 }
@@ -231,7 +243,8 @@ pub async fn squash(options: &SquashOptions) -> Result<Outcome, SquashError> {
     let squash_dir = first_dir.parent().unwrap_or(Path::new(".")).join("squash").join(&date);
 
     let replay_started = server.clock().await?;
-    let replayed = replay_after(&server, &plan.setup_sql(), &found.files, |_, _| {}).await?;
+    let ledger = options.ledger();
+    let replayed = replay_after(&server, &plan.setup_sql(), &found.files, &ledger, |_, _| {}).await?;
     lap("replay the chain", &mut phases);
     let details = {
         let client = server.connect(&replayed.database).await?;
@@ -241,7 +254,6 @@ pub async fn squash(options: &SquashOptions) -> Result<Outcome, SquashError> {
         }
     };
     let squashed: Vec<String> = found.files.iter().map(|f| f.version.clone()).collect();
-    let ledger = LedgerTable::default();
     let input = ScriptInput {
         details: &details,
         squashed: &squashed,
@@ -258,7 +270,7 @@ pub async fn squash(options: &SquashOptions) -> Result<Outcome, SquashError> {
     // surgery and the rollback itself.
     let a_db = server.create_database(Some(&replayed.database)).await?;
     let (shaped, prepared) = tokio::join!(shape_baseline(&server, &replayed.database, &replay_started, &surgery_sql, &input), async {
-        let seeded = seed_rows(&server, &a_db).await?;
+        let seeded = seed_rows(&server, &a_db, &ledger).await?;
         let prepared = prepare(&server, &a_db, &surgery_sql, &rollback_sql, &input).await?;
         Ok::<_, ServerError>((seeded, prepared))
     });
@@ -278,8 +290,9 @@ pub async fn squash(options: &SquashOptions) -> Result<Outcome, SquashError> {
         &shaped.body,
     );
     lap("make the baseline (surgery, pg_dump); sample rows in a copy (A), then surgery on A′ and surgery + rollback on A", &mut phases);
-    let new_chain =
-        Migrator::from_sources([(baseline_path.clone(), baseline_text.clone())]).map_err(|e| SquashError::Baseline(e.to_string()))?;
+    let new_chain = Migrator::from_sources([(baseline_path.clone(), baseline_text.clone())])
+        .map_err(|e| SquashError::Baseline(e.to_string()))?
+        .with_options(MigratorOptions { table: format!("{}.{}", ledger.schema, ledger.table), ..MigratorOptions::default() });
     let proof = verify(VerifyInput {
         server: &server,
         prepared,
@@ -291,7 +304,7 @@ pub async fn squash(options: &SquashOptions) -> Result<Outcome, SquashError> {
     });
     let checks = match &options.dbmate {
         Some(dbmate) => {
-            let (proof, with_dbmate) = tokio::join!(proof, dbmate_check(&server, dbmate, &baseline_name, &baseline_text));
+            let (proof, with_dbmate) = tokio::join!(proof, dbmate_check(&server, dbmate, &ledger, &baseline_name, &baseline_text));
             let mut checks = proof?;
             checks.push(with_dbmate);
             checks
@@ -361,14 +374,14 @@ async fn pg_dump(server: &EphemeralServer, db: &str, excluded: &[String]) -> Res
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
-async fn dbmate_check(server: &EphemeralServer, dbmate: &Path, name: &str, text: &str) -> Check {
+async fn dbmate_check(server: &EphemeralServer, dbmate: &Path, ledger: &LedgerTable, name: &str, text: &str) -> Check {
     let started = Instant::now();
     let result = async {
         let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
         std::fs::write(dir.path().join(name), text).map_err(|e| e.to_string())?;
         let db = server.create_database(None).await.map_err(|e| e.to_string())?;
         let out = Command::new(dbmate)
-            .args(["--no-dump-schema", "-d"])
+            .args(["--no-dump-schema", "--migrations-table", &format!("{}.{}", ledger.schema, ledger.table), "-d"])
             .arg(dir.path())
             .args(["-u", &server.url(&db), "up"])
             .output()

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use regex::Regex;
 use tokio_postgres::Client;
 
+use crate::ledger::LedgerTable;
 use crate::sql::{quote_ident, quote_literal};
 
 /// What seeding did: rows inserted per table, and tables that refused a row (with why).
@@ -57,9 +58,9 @@ struct Table {
     foreign_keys: Vec<ForeignKey>,
 }
 
-/// Inserts `per_table` rows into every user table of the database.
-pub async fn seed(client: &Client, per_table: u32) -> Result<Seeded, tokio_postgres::Error> {
-    let tables = read_tables(client).await?;
+/// Inserts `per_table` rows into every user table of the database but the `ledger`.
+pub async fn seed(client: &Client, per_table: u32, ledger: &LedgerTable) -> Result<Seeded, tokio_postgres::Error> {
+    let tables = read_tables(client, ledger).await?;
     let mut seeded = Seeded::default();
     for table in parents_first(tables) {
         // First all rows in one round trip; only when the table refuses one, row by row.
@@ -101,19 +102,16 @@ pub async fn seed(client: &Client, per_table: u32) -> Result<Seeded, tokio_postg
     Ok(seeded)
 }
 
-/// The user tables (not the ledger), as `FROM … WHERE …` over `pg_class c`.
-const USER_TABLES: &str = "c.relkind IN ('r', 'p') AND NOT c.relispartition AND n.nspname NOT IN ('pg_catalog', 'information_schema')
-      AND n.nspname !~ '^pg_' AND c.relname <> 'schema_migrations'";
-
-async fn read_tables(client: &Client) -> Result<Vec<Table>, tokio_postgres::Error> {
+/// The user tables, the ledger left out.
+async fn read_tables(client: &Client, ledger: &LedgerTable) -> Result<Vec<Table>, tokio_postgres::Error> {
     let mut tables: BTreeMap<u32, Table> = BTreeMap::new();
     let rows = client
         .query(
-            &format!(
-                "SELECT c.oid, c.oid::regclass::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-                 WHERE {USER_TABLES} ORDER BY 2"
-            ),
-            &[],
+            "SELECT c.oid, c.oid::regclass::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+               AND n.nspname !~ '^pg_' AND NOT (n.nspname = $1 AND c.relname = $2)
+             ORDER BY 2",
+            &[&ledger.schema, &ledger.table],
         )
         .await?;
     for r in rows {

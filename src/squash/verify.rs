@@ -76,7 +76,7 @@ struct State {
 
 impl State {
     async fn read(client: Client, scripts: &ScriptInput<'_>, hidden: &Hidden) -> Result<State, tokio_postgres::Error> {
-        let catalog = hidden.read(&client).await?;
+        let catalog = hidden.read(&client, scripts.ledger).await?;
         let ledger = ledger_versions(&client, scripts.ledger).await?;
         let values = retired_values(&client, scripts.details).await?;
         Ok(State { client, catalog, ledger, values })
@@ -141,8 +141,9 @@ struct Hidden {
 }
 
 impl Hidden {
-    async fn read(&self, client: &Client) -> Result<Catalog, tokio_postgres::Error> {
-        let mut catalog = introspect(client, &IntrospectOptions::default()).await?;
+    async fn read(&self, client: &Client, ledger: &LedgerTable) -> Result<Catalog, tokio_postgres::Error> {
+        let options = IntrospectOptions { ledger_table: ledger.table.clone(), ..IntrospectOptions::default() };
+        let mut catalog = introspect(client, &options).await?;
         if !self.schema.is_empty() || !self.tables.is_empty() {
             let in_schema = format!(" {}.", self.schema);
             let schema_path = format!("schema {}", self.schema);
@@ -201,7 +202,7 @@ async fn refuses_again(before: &State, hidden: &Hidden, script: &str, ledger: &L
     let client = &before.client;
     let second = client.batch_execute(script).await;
     let _ = client.batch_execute("ROLLBACK").await;
-    let after = async { Ok::<_, tokio_postgres::Error>((hidden.read(client).await?, ledger_versions(client, ledger).await?)) }
+    let after = async { Ok::<_, tokio_postgres::Error>((hidden.read(client, ledger).await?, ledger_versions(client, ledger).await?)) }
         .await
         .map_err(|e| e.to_string())?;
     match second {
