@@ -28,6 +28,8 @@ struct Column {
     category: String,
     /// What the column's single-column CHECKs allow, where we can read it.
     allowed: Allowed,
+    /// Whether it takes NULL (which passes any CHECK).
+    nullable: bool,
 }
 
 /// What a column's CHECKs allow, as far as we read them.
@@ -64,7 +66,7 @@ pub async fn seed(client: &Client, per_table: u32, ledger: &LedgerTable) -> Resu
     let mut seeded = Seeded::default();
     for table in parents_first(tables) {
         // First all rows in one round trip; only when the table refuses one, row by row.
-        let all: String = (1..=per_table).map(|n| format!("{};", insert_sql(&table, n))).collect();
+        let all: String = (1..=per_table).map(|n| format!("{};", insert_sql(&table, n, false))).collect();
         match client.batch_execute(&format!("SAVEPOINT seed_table; {all} RELEASE SAVEPOINT seed_table")).await {
             Ok(()) => {
                 seeded.rows.insert(table.name.clone(), per_table);
@@ -74,10 +76,11 @@ pub async fn seed(client: &Client, per_table: u32, ledger: &LedgerTable) -> Resu
         }
         for n in 1..=per_table {
             // A row that breaks a key or a CHECK is tried again with other values (other
-            // parent rows, other list items), up to four times; a refused try is undone alone.
+            // parent rows, other list items), then with NULL where a column allows it; four
+            // tries at most, a refused try undone alone.
             let mut refusal = None;
             for attempt in 0..4 {
-                let sql = insert_sql(&table, n + attempt);
+                let sql = insert_sql(&table, n + attempt, attempt >= 2);
                 match client.batch_execute(&format!("SAVEPOINT seed; {sql}; RELEASE SAVEPOINT seed")).await {
                     Ok(()) => {
                         *seeded.rows.entry(table.name.clone()).or_default() += 1;
@@ -124,7 +127,8 @@ async fn read_tables(client: &Client, ledger: &LedgerTable) -> Result<Vec<Table>
         .query(
             "SELECT a.attrelid, a.attname::text, format_type(a.atttypid, a.atttypmod), t.typcategory::text,
                     coalesce((SELECT array_agg(pg_get_constraintdef(k.oid) ORDER BY k.conname) FROM pg_constraint k
-                              WHERE k.conrelid = a.attrelid AND k.contype = 'c' AND k.conkey = ARRAY[a.attnum]), '{}')
+                              WHERE k.conrelid = a.attrelid AND k.contype = 'c' AND k.conkey = ARRAY[a.attnum]), '{}'),
+                    NOT a.attnotnull
              FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
              WHERE a.attrelid = ANY($1) AND a.attnum > 0 AND NOT a.attisdropped AND a.attidentity = '' AND a.attgenerated = ''
                AND NOT EXISTS (SELECT FROM pg_attrdef d WHERE d.adrelid = a.attrelid AND d.adnum = a.attnum
@@ -136,7 +140,13 @@ async fn read_tables(client: &Client, ledger: &LedgerTable) -> Result<Vec<Table>
     for r in columns {
         let checks: Vec<String> = r.get(4);
         if let Some(table) = tables.get_mut(&r.get::<_, u32>(0)) {
-            table.columns.push(Column { name: r.get(1), type_sql: r.get(2), category: r.get(3), allowed: allowed(&checks) });
+            table.columns.push(Column {
+                name: r.get(1),
+                type_sql: r.get(2),
+                category: r.get(3),
+                allowed: allowed(&checks),
+                nullable: r.get(5),
+            });
         }
     }
     let keys = client
@@ -237,8 +247,9 @@ fn bounds(definition: &str) -> Option<(Option<i64>, Option<i64>)> {
     (min.is_some() || max.is_some()).then_some((min, max))
 }
 
-/// The INSERT for sample row `n` of `table`.
-fn insert_sql(table: &Table, n: u32) -> String {
+/// The INSERT for sample row `n` of `table`; `sparse`: NULL in every nullable column outside
+/// the foreign keys (a CHECK we cannot read passes on NULL).
+fn insert_sql(table: &Table, n: u32, sparse: bool) -> String {
     let mut names = Vec::new();
     let mut values = Vec::new();
     for fk in &table.foreign_keys {
@@ -260,7 +271,7 @@ fn insert_sql(table: &Table, n: u32) -> String {
     for column in &table.columns {
         if !names.contains(&quote_ident(&column.name)) {
             names.push(quote_ident(&column.name));
-            values.push(value(&table.name, column, n));
+            values.push(if sparse && column.nullable { "NULL".to_string() } else { value(&table.name, column, n) });
         }
     }
     if names.is_empty() {
@@ -346,7 +357,7 @@ mod tests {
 
     #[test]
     fn values_stay_in_range() {
-        let column = |allowed| Column { name: "p".into(), type_sql: "smallint".into(), category: "N".into(), allowed };
+        let column = |allowed| Column { name: "p".into(), type_sql: "smallint".into(), category: "N".into(), allowed, nullable: false };
         let values: Vec<String> = (1..=7).map(|n| value("public.t", &column(Allowed::Range(Some(1), Some(5))), n)).collect();
         assert_eq!(values, ["1", "2", "3", "4", "5", "1", "2"].map(|v| format!("{v}::smallint")));
         assert_eq!(value("public.t", &column(Allowed::OneOf(vec!["'a'".into()])), 2), "'a'::smallint");
@@ -366,7 +377,13 @@ mod tests {
             name: "public.line".into(),
             columns: ["tenant_id", "order_id", "note"]
                 .iter()
-                .map(|n| Column { name: n.to_string(), type_sql: "bigint".into(), category: "N".into(), allowed: Allowed::Anything })
+                .map(|n| Column {
+                    name: n.to_string(),
+                    type_sql: "bigint".into(),
+                    category: "N".into(),
+                    allowed: Allowed::Anything,
+                    nullable: true,
+                })
                 .collect(),
             foreign_keys: vec![ForeignKey {
                 columns: vec!["tenant_id".into(), "order_id".into()],
@@ -374,7 +391,8 @@ mod tests {
                 parent_columns: vec!["tenant_id".into(), "id".into()],
             }],
         };
-        let sql = insert_sql(&table, 2);
+        assert!(insert_sql(&table, 2, true).ends_with(", NULL)"), "a CHECK we cannot read passes on NULL");
+        let sql = insert_sql(&table, 2, false);
         assert_eq!(sql.matches(r#"FROM public.orders ORDER BY "tenant_id", "id" OFFSET 1 %"#).count(), 2, "{sql}");
         assert!(sql.contains(r#"SELECT coalesce(max("note"), 0) + 2 FROM public.line"#), "{sql}");
     }
