@@ -149,3 +149,32 @@ async fn a_file_is_one_unit_all_sections_or_nothing() {
     let version: String = client.query_one("select version from public.schema_migrations", &[]).await.unwrap().get(0);
     assert_eq!(version, "8");
 }
+
+/// The data directory of the running local server listening on `port`, from its command line.
+fn data_dir_of(port: u16) -> String {
+    let processes = common::postgres_processes_mentioning(&format!("-p {port}"));
+    let line = processes.iter().find(|p| p.contains(" -D ")).expect("the postmaster of this server");
+    line.split(" -D ").nth(1).and_then(|rest| rest.split(' ').next()).expect("a -D argument").to_string()
+}
+
+#[tokio::test]
+async fn a_local_cluster_lives_in_memory_when_tmpdir_is_unset() {
+    // SAFETY: first thing in the test, before any other thread exists in this process.
+    unsafe { std::env::remove_var("TMPDIR") };
+    let server = EphemeralServer::start(&local()).await.unwrap();
+    let dir = data_dir_of(server.connect_info().port);
+    let shm = nix::sys::statvfs::statvfs("/dev/shm").ok();
+    let roomy = shm.is_some_and(|s| s.blocks_available().saturating_mul(s.fragment_size()) >= 1 << 30);
+    let expected =
+        if roomy { "/dev/shm/squashmate-pg-".to_string() } else { std::env::temp_dir().join("squashmate-pg-").display().to_string() };
+    assert!(dir.starts_with(&expected), "{dir} should start with {expected}");
+}
+
+#[tokio::test]
+async fn a_local_cluster_lives_under_tmpdir_when_set() {
+    let tmp = common::open_tempdir();
+    use_tmpdir(tmp.path());
+    let server = EphemeralServer::start(&local()).await.unwrap();
+    let dir = data_dir_of(server.connect_info().port);
+    assert!(dir.starts_with(&tmp.path().display().to_string()), "{dir} should be under TMPDIR {}", tmp.path().display());
+}

@@ -82,6 +82,8 @@ fn the_example_chain_squashes_and_every_check_passes() {
     assert!(baseline.contains("SELECT pg_catalog.setval('public.users_id_seq', 1, true);"), "{baseline}");
     let report = std::fs::read_to_string(work.path().join(format!("db/squash/{DATE}/report.md"))).unwrap();
     assert!(report.contains("| old chain + surgery ≡ fresh baseline (schema and ledger) | passed |"), "{report}");
+    // The data check compared real rows, not two empty digests.
+    assert!(report.contains("3 row(s) in 3 kept table(s), carried into the baseline"), "{report}");
     // The new directory lints clean, its sum matches, and a squashed database gives `status` its story.
     assert_eq!(common::run(work.path(), &["lint"]).status.code(), Some(0));
     assert_eq!(common::run(work.path(), &["hash", "--check"]).status.code(), Some(0));

@@ -26,9 +26,10 @@ pub async fn run(options: &SquashOptions, json: bool) -> anyhow::Result<u8> {
     let outcome = squash(options).await?;
     if json {
         let doc = serde_json::json!({
-            "passed": outcome.passed,
+            "passed": outcome.report.passed,
             "report": outcome.report,
-            "changed": outcome.changed,
+            "written": outcome.written,
+            "removed": outcome.removed,
             "report_path": outcome.report_path,
             "commit_message": outcome.commit_message,
         });
@@ -41,15 +42,13 @@ pub async fn run(options: &SquashOptions, json: bool) -> anyhow::Result<u8> {
             }
         }
         outln!();
-        let (removed, written): (Vec<&String>, Vec<&String>) = outcome.changed.iter().partition(|p| p.ends_with(" (removed)"));
-        for path in written {
-            outln!("Writing: {path}");
+        for path in &outcome.written {
+            outln!("Writing: {}", path.display());
         }
-        if let (Some(first), Some(last)) = (removed.first(), removed.last()) {
-            let name = |p: &str| p.trim_end_matches(" (removed)").to_string();
-            outln!("Removed: {} squashed migration file(s), {} … {}", removed.len(), name(first), name(last));
+        if let (Some(first), Some(last)) = (outcome.removed.first(), outcome.removed.last()) {
+            outln!("Removed: {} squashed migration file(s), {} … {}", outcome.removed.len(), first.display(), last.display());
         }
-        if outcome.passed {
+        if outcome.report.passed {
             outln!(
                 "\nEvery check passed. Commit with:\n\n    git add -A && git commit -m \"{}\"\n",
                 outcome.commit_message.lines().next().unwrap_or("")
@@ -58,7 +57,7 @@ pub async fn run(options: &SquashOptions, json: bool) -> anyhow::Result<u8> {
             outln!("\nA check failed: no migration file was replaced. See {}.", outcome.report_path.display());
         }
     }
-    Ok(if outcome.passed { EXIT_OK } else { EXIT_ERROR })
+    Ok(if outcome.report.passed { EXIT_OK } else { EXIT_ERROR })
 }
 
 /// `squashmate audit`: prints every reference; exit 1 when code or strings still use one.

@@ -102,12 +102,13 @@ pub fn audit_names(plan: &Plan) -> Vec<(String, String)> {
 /// What a squash did.
 #[derive(Debug, Clone)]
 pub struct Outcome {
-    /// The report (also written as `report.md`): every check, what was retired, timings.
+    /// The report (also written as `report.md`): whether every check passed, every check, what
+    /// was retired, timings.
     pub report: Report,
-    /// Whether every check passed (and the files were replaced).
-    pub passed: bool,
-    /// Files written or removed.
-    pub changed: Vec<String>,
+    /// Files written.
+    pub written: Vec<PathBuf>,
+    /// The squashed migration files, removed (only when every check passed).
+    pub removed: Vec<PathBuf>,
     /// `db/squash/<date>/report.md`.
     pub report_path: PathBuf,
     /// The commit message to use.
@@ -292,7 +293,8 @@ pub async fn squash(options: &SquashOptions) -> Result<Outcome, SquashError> {
     lap("make the baseline (surgery, pg_dump); sample rows in a copy (A), then surgery on A′ and surgery + rollback on A", &mut phases);
     let new_chain = Migrator::from_sources([(baseline_path.clone(), baseline_text.clone())])
         .map_err(|e| SquashError::Baseline(e.to_string()))?
-        .with_options(MigratorOptions { table: format!("{}.{}", ledger.schema, ledger.table), ..MigratorOptions::default() });
+        .with_options(MigratorOptions { table: options.ledger_table.clone(), ..MigratorOptions::default() });
+    let chain_rows = ChainRows::new(&shaped.data, shaped.pinned);
     let proof = verify(VerifyInput {
         server: &server,
         prepared,
@@ -300,11 +302,12 @@ pub async fn squash(options: &SquashOptions) -> Result<Outcome, SquashError> {
         rollback: &rollback_sql,
         new_chain: &new_chain,
         scripts: &input,
-        chain_data: shaped.data.clone(),
+        chain_data: shaped.data,
     });
     let checks = match &options.dbmate {
         Some(dbmate) => {
-            let (proof, with_dbmate) = tokio::join!(proof, dbmate_check(&server, dbmate, &ledger, &baseline_name, &baseline_text));
+            let (proof, with_dbmate) =
+                tokio::join!(proof, dbmate_check(&server, dbmate, &options.ledger_table, &baseline_name, &baseline_text));
             let mut checks = proof?;
             checks.push(with_dbmate);
             checks
@@ -312,10 +315,9 @@ pub async fn squash(options: &SquashOptions) -> Result<Outcome, SquashError> {
         None => proof.await?,
     };
     lap("verify", &mut phases);
-    let passed = checks.iter().all(|c| c.passed);
 
     let report = Report {
-        passed,
+        passed: checks.iter().all(|c| c.passed),
         squashed: squashed.clone(),
         baseline_version: plan.baseline_version.clone(),
         total_ms: started.elapsed().as_millis(),
@@ -325,27 +327,25 @@ pub async fn squash(options: &SquashOptions) -> Result<Outcome, SquashError> {
         checks,
         timings: phases.iter().map(|(step, took)| Timing { step: step.to_string(), ms: took.as_millis() }).collect(),
         sample_rows: SampleRows::from(&seeded),
-        chain_rows: ChainRows::new(&shaped.data, shaped.pinned.clone()),
+        chain_rows,
     };
     let report_path = squash_dir.join("report.md");
-    write(&squash_dir.join("surgery.sql"), &surgery_sql)?;
-    write(&squash_dir.join("rollback.sql"), &rollback_sql)?;
+    let (surgery_path, rollback_path) = (squash_dir.join("surgery.sql"), squash_dir.join("rollback.sql"));
+    write(&surgery_path, &surgery_sql)?;
+    write(&rollback_path, &rollback_sql)?;
     write(&report_path, &report.markdown())?;
-    let mut changed = vec![
-        squash_dir.join("surgery.sql").display().to_string(),
-        squash_dir.join("rollback.sql").display().to_string(),
-        report_path.display().to_string(),
-    ];
-    if passed {
+    let mut written = vec![surgery_path, rollback_path, report_path.clone()];
+    let mut removed = Vec::new();
+    if report.passed {
         write(&baseline_path, &baseline_text)?;
-        changed.push(baseline_path.display().to_string());
+        written.push(baseline_path);
         for file in &found.files {
             std::fs::remove_file(file.path()).map_err(|source| SquashError::Write { path: file.path().to_path_buf(), source })?;
-            changed.push(format!("{} (removed)", file.path().display()));
+            removed.push(file.path().to_path_buf());
         }
         let sum_file = sum_path(&plan.migrations_dir);
         write(&sum_file, &render_sum(&[(baseline_name.clone(), baseline_text.clone())]))?;
-        changed.push(sum_file.display().to_string());
+        written.push(sum_file);
     }
     let commit_message = format!(
         "Squash {} migration{} ({}..{}) into {baseline_name} [squash-baseline]\n\nSurgery and rollback: {}/. Report: {}.",
@@ -356,7 +356,7 @@ pub async fn squash(options: &SquashOptions) -> Result<Outcome, SquashError> {
         squash_dir.display(),
         report_path.display()
     );
-    Ok(Outcome { report, passed, changed, report_path, commit_message })
+    Ok(Outcome { report, written, removed, report_path, commit_message })
 }
 
 async fn pg_dump(server: &EphemeralServer, db: &str, excluded: &[String]) -> Result<String, SquashError> {
@@ -374,26 +374,21 @@ async fn pg_dump(server: &EphemeralServer, db: &str, excluded: &[String]) -> Res
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
-async fn dbmate_check(server: &EphemeralServer, dbmate: &Path, ledger: &LedgerTable, name: &str, text: &str) -> Check {
+async fn dbmate_check(server: &EphemeralServer, dbmate: &Path, ledger_table: &str, name: &str, text: &str) -> Check {
     let started = Instant::now();
     let result = async {
         let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
         std::fs::write(dir.path().join(name), text).map_err(|e| e.to_string())?;
         let db = server.create_database(None).await.map_err(|e| e.to_string())?;
         let out = Command::new(dbmate)
-            .args(["--no-dump-schema", "--migrations-table", &format!("{}.{}", ledger.schema, ledger.table), "-d"])
+            .args(["--no-dump-schema", "--migrations-table", ledger_table, "-d"])
             .arg(dir.path())
             .args(["-u", &server.url(&db), "up"])
             .output()
             .await
             .map_err(|e| e.to_string())?;
-        if out.status.success() { Ok(()) } else { Err(String::from_utf8_lossy(&out.stderr).trim().to_string()) }
+        if out.status.success() { Ok(String::new()) } else { Err(String::from_utf8_lossy(&out.stderr).trim().to_string()) }
     }
     .await;
-    Check {
-        name: "the real dbmate applies the new directory on a fresh database".into(),
-        passed: result.is_ok(),
-        detail: result.err().unwrap_or_default(),
-        took: started.elapsed(),
-    }
+    Check::new("the real dbmate applies the new directory on a fresh database", started, result)
 }

@@ -362,3 +362,19 @@ async fn forward_probe(sides: &[(&str, Option<&State>)], ledger: &LedgerTable) -
     }
     if failures.is_empty() { Ok(String::new()) } else { Err(failures.join("\n")) }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_missing_or_different_in_the_fresh_baseline_fail_the_data_check() {
+        let digest = |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<BTreeMap<_, _>>();
+        let chain = digest(&[("public.t", "2 row(s), md5 a"), ("public.s", "5 (called)")]);
+        assert_eq!(compare_data(&chain, &chain), Ok(String::new()));
+        let lost = compare_data(&chain, &digest(&[("public.t", "0 row(s), md5 b"), ("public.s", "5 (called)")])).unwrap_err();
+        assert_eq!(lost, "public.t: old chain 2 row(s), md5 a → fresh baseline 0 row(s), md5 b");
+        let missing = compare_data(&chain, &digest(&[("public.t", "2 row(s), md5 a")])).unwrap_err();
+        assert_eq!(missing, "public.s: old chain 5 (called) → fresh baseline missing");
+    }
+}
