@@ -60,10 +60,17 @@ async fn a_boot_failure_names_the_file_and_line_without_the_password() {
     assert!(err.contains("********"), "{err}");
 }
 
-#[test]
-fn files_with_problems_are_refused_before_touching_a_database() {
-    let err = Migrator::from_sources([("1_x.sql".into(), "-- migrate:up\nselec 1;\n".to_string())]).unwrap_err();
+#[tokio::test]
+async fn files_with_problems_are_refused_before_touching_a_database() {
+    // Files are read as dbmate reads them: each is checked when it is about to run.
+    let migrator = Migrator::from_sources([("1_x.sql".into(), "-- migrate:up\nselec 1;\n".to_string())]).unwrap();
+    let server = common::local_server().await;
+    let db = server.create_database(None).await.unwrap();
+    let err = migrator.up_url(&server.url(&db), &mut |_| {}).await.unwrap_err();
     let text = err.to_string();
-    assert!(text.contains("problem(s) in the migration files, nothing was applied"), "{text}");
+    assert!(text.contains("problem(s) in the migration files stop this command, nothing was run"), "{text}");
     assert!(text.contains("1_x.sql"), "{text}");
+    let client = server.connect(&db).await.unwrap();
+    let ledger = client.query_one("select to_regclass('public.schema_migrations') is null", &[]).await.unwrap();
+    assert!(ledger.get::<_, bool>(0), "not even the ledger table was created");
 }

@@ -1,4 +1,5 @@
-//! The bad-input corpus (`tests/data/bad/*`): every malformed migration set gives exit 1 or 2,
+//! The bad-input corpus (`tests/data/bad/*`): every malformed migration set gives exit 1 or 2
+//! (exit 0 with a warning where the real dbmate runs the file fine),
 //! a message naming the file and line, and the next step — and nothing panics.
 
 mod common;

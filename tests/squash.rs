@@ -589,7 +589,7 @@ fn the_audit_finds_every_spelling_and_blocks_the_squash_until_forced() {
     let out = common::run(work.path(), &["audit"]);
     let text = common::all_output(&out);
     assert_eq!(out.status.code(), Some(1), "{text}");
-    assert!(text.contains("error[retired-comment]") && text.contains("src/agents.ts:1:4"), "{text}");
+    assert!(text.contains("warning[retired-comment]") && text.contains("src/agents.ts:1:4"), "{text}");
     assert!(text.contains("error[retired-string]") && text.contains("src/agents.ts:2:"), "{text}");
     assert!(text.contains("error[retired-code]") && text.contains("src/agents.ts:3:17"), "{text}");
     assert!(text.contains("3 reference(s), 2 in code or strings"), "{text}");

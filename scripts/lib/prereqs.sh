@@ -20,8 +20,17 @@ apt_install() {
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
 }
 
+# Reads library file names or paths (one per line, e.g. `ldconfig -p`) and succeeds when one
+# is libclang as pg_query's bindgen (clang-sys) loads it: libclang.so, libclang-14.so,
+# libclang.so.1, libclang-14.so.1. libclang-cpp (the C++ API, present on many images) is not it.
+lists_libclang() {
+  grep -Eq '(^|[/[:space:]])libclang(-[0-9][0-9.]*)?\.so(\.[0-9]+)*([[:space:]]|$)'
+}
+
+# bindgen needs libclang and clang's own headers (stddef.h), which Debian ships apart.
 have_libclang() {
-  ldconfig -p 2>/dev/null | grep -q 'libclang' || ls /usr/lib/llvm-*/lib/libclang*.so* >/dev/null 2>&1
+  { ldconfig -p 2>/dev/null; ls /usr/lib/llvm-*/lib/ /usr/lib/*/ /usr/lib64/ /usr/local/lib/ 2>/dev/null; } | lists_libclang &&
+    compgen -G '/usr/lib/llvm-*/lib/clang/*/include/stddef.h' >/dev/null
 }
 
 have_pg_server() {

@@ -21,6 +21,7 @@ pub async fn run(
     // Both sides at once: each is a handful of catalog queries on its own connection.
     let (a, b) = tokio::join!(reader.read(&left), reader.read(&right));
     let (a, b) = (a?, b?);
+    reader.take_warnings().iter().for_each(|w| eprintln!("{}", crate::report::warning_line(w)));
     let differences = diff(&a, &b);
     out!("{}", render(&differences, ignore, &[], format));
     Ok(if differences.iter().any(|d| !ignore.contains(&d.class)) { EXIT_FINDINGS } else { EXIT_OK })

@@ -15,6 +15,7 @@ pub async fn run(cli: &Cli, ignore: &[Class], format: Format, privileges: bool, 
     let introspect = IntrospectOptions { ledger_table: ledger_name(&cli.migrations_table), privileges };
     let reader = Reader::new(server.clone(), introspect);
     let report = drift(&target.url, &cli.migrations_dir, &cli.migrations_table, &reader).await?;
+    reader.take_warnings().iter().for_each(|w| eprintln!("{}", crate::report::warning_line(w)));
     let problems: Vec<String> = report.ledger.iter().map(|p| format!("ledger {}: {}", p.version, p.message)).collect();
     if format == Format::Text {
         outln!("Compared {} with its migrations at the {} version(s) its ledger holds", target.url.database(), report.replayed);

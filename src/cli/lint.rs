@@ -11,10 +11,13 @@ use crate::report::{Format, render};
 pub fn run(dirs: &[PathBuf], format: Format) -> anyhow::Result<u8> {
     let found = discover(dirs)?;
     let findings = lint(&found);
-    let summary = match findings.len() {
-        0 => format!("{} migration(s) checked: no problems", found.files.len()),
-        n => format!("{} migration(s) checked: {n} problem(s)", found.files.len()),
+    let errors = findings.iter().filter(|d| d.is_error()).count();
+    let warnings = findings.len() - errors;
+    let summary = match (errors, warnings) {
+        (0, 0) => format!("{} migration(s) checked: no problems", found.files.len()),
+        (e, w) => format!("{} migration(s) checked: {e} error(s), {w} warning(s)", found.files.len()),
     };
     out!("{}", render(&findings, format, &summary));
-    Ok(if findings.is_empty() { EXIT_OK } else { EXIT_FINDINGS })
+    // Warnings are files dbmate runs fine: they do not fail the check.
+    Ok(if errors == 0 { EXIT_OK } else { EXIT_FINDINGS })
 }

@@ -52,5 +52,6 @@ pub fn print_event(event: Event<'_>) {
             }
             outln!("Rolled back: {} in {:?}", file.filename, run.took);
         }
+        Event::Warning(problem) => eprintln!("{}", crate::report::warning_line(problem)),
     }
 }

@@ -7,19 +7,21 @@ use anyhow::bail;
 
 use super::{EXIT_ERROR, EXIT_FINDINGS, EXIT_OK};
 use crate::ledger::ApplyError;
-use crate::lint::lint;
-use crate::migration::{LineCol, discover};
+use crate::lint::check_runnable;
+use crate::migration::{LineCol, Part, Severity, Way, discover};
 use crate::replay::{ReplayError, replay};
-use crate::report::{Diagnostic, Format, render};
+use crate::report::{Diagnostic, Format, render, warning_line};
 use crate::server::{EphemeralServer, ServerOptions};
 
 /// Replays the migrations in `dirs` on a server chosen by `options`.
 pub async fn run(dirs: &[PathBuf], format: Format, options: &ServerOptions) -> anyhow::Result<u8> {
     let found = discover(dirs)?;
-    let findings = lint(&found);
-    if !findings.is_empty() {
-        out!("{}", render(&findings, format, "lint found problems: nothing was replayed; fix them first"));
-        return Ok(EXIT_FINDINGS);
+    match check_runnable(&found, Way::Up) {
+        Ok(warnings) => warnings.iter().for_each(|w| eprintln!("{}", warning_line(w))),
+        Err(refused) => {
+            out!("{}", render(&refused.problems, format, "lint found problems: nothing was replayed; fix them first"));
+            return Ok(EXIT_FINDINGS);
+        }
     }
     if found.files.is_empty() {
         bail!("no migrations found in {}; check --migrations-dir", show_dirs(dirs));
@@ -58,6 +60,8 @@ pub async fn run(dirs: &[PathBuf], format: Format, options: &ServerOptions) -> a
                 source_line: Some(failure.line_text.clone()),
                 message: failure.message.clone(),
                 hint: "fix this statement; nothing of this file was applied".into(),
+                severity: Severity::Error,
+                part: Part::Up,
             };
             let summary = format!("replay stopped after {} applied migration(s)", applied.len());
             out!("{}", render(&[diagnostic], format, &summary));

@@ -24,6 +24,7 @@ pub fn init(plan: &Path) -> anyhow::Result<u8> {
 /// Runs the squash and prints every check, the files changed and the commit message.
 pub async fn run(options: &SquashOptions, json: bool) -> anyhow::Result<u8> {
     let outcome = squash(options).await?;
+    outcome.report.lint_warnings.iter().for_each(|w| eprintln!("{}", crate::report::warning_line(w)));
     if json {
         let doc = serde_json::json!({
             "passed": outcome.report.passed,
@@ -81,6 +82,12 @@ pub fn audit(src: &[std::path::PathBuf], plan: &Path, format: crate::report::For
             } else {
                 "remove this use before retiring it, or pass --force-retire to squash".into()
             },
+            severity: if h.kind == crate::squash::HitKind::Comment {
+                crate::migration::Severity::Warning
+            } else {
+                crate::migration::Severity::Error
+            },
+            part: crate::migration::Part::Outside,
         })
         .collect();
     let blocking = hits.iter().filter(|h| h.kind != crate::squash::HitKind::Comment).count();

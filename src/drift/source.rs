@@ -10,9 +10,10 @@ use tokio::sync::OnceCell;
 use crate::catalog::{Catalog, IntrospectOptions, introspect};
 use crate::dump::strip_psql_meta_commands;
 use crate::ledger::{ConnectError, DatabaseUrl, UrlError, connect};
-use crate::lint::lint;
-use crate::migration::{Discovery, MigrationFile, discover};
+use crate::lint::check_runnable;
+use crate::migration::{Discovery, MigrationFile, Way, discover};
 use crate::replay::{ReplayError, replay};
+use crate::report::Diagnostic;
 use crate::server::{EphemeralServer, ServerError, ServerOptions};
 
 /// Why a side could not be read.
@@ -33,15 +34,13 @@ pub enum SourceError {
     /// Replaying the migrations failed.
     #[error(transparent)]
     Replay(#[from] ReplayError),
-    /// The migrations have problems.
-    #[error("{path}: {count} problem(s) in the migrations (first: {first}); run `squashmate lint`")]
+    /// The migrations have errors in what a replay runs.
+    #[error("{path}: {source}")]
     Invalid {
         /// The directory.
         path: String,
-        /// How many.
-        count: usize,
-        /// The first one.
-        first: String,
+        /// The errors.
+        source: crate::lint::NotRunnable,
     },
     /// Reading a file or directory failed.
     #[error("{}: {source}", path.display())]
@@ -101,12 +100,19 @@ pub struct Reader {
     server: OnceCell<EphemeralServer>,
     /// What the catalogs include.
     pub introspect: IntrospectOptions,
+    warnings: std::sync::Mutex<Vec<Diagnostic>>,
 }
 
 impl Reader {
     /// A reader that starts servers as `server_options` say.
     pub fn new(server_options: ServerOptions, introspect: IntrospectOptions) -> Self {
-        Reader { server_options, server: OnceCell::new(), introspect }
+        Reader { server_options, server: OnceCell::new(), introspect, warnings: std::sync::Mutex::default() }
+    }
+
+    /// Problems in replayed migrations that did not stop the replay (warnings, down blocks),
+    /// taken once, for the caller to print.
+    pub fn take_warnings(&self) -> Vec<Diagnostic> {
+        std::mem::take(&mut *self.warnings.lock().expect("no thread panics holding the warnings"))
     }
 
     /// The ephemeral server (started now if not yet).
@@ -137,17 +143,10 @@ impl Reader {
     }
 
     /// Replays `files` (checked first) and reads the result.
-    pub async fn replayed(
-        &self,
-        label: &str,
-        files: Vec<MigrationFile>,
-        rejected: &[crate::report::Diagnostic],
-    ) -> Result<Catalog, SourceError> {
+    pub async fn replayed(&self, label: &str, files: Vec<MigrationFile>, rejected: &[Diagnostic]) -> Result<Catalog, SourceError> {
         let found = Discovery { files, rejected: rejected.to_vec() };
-        let problems = lint(&found);
-        if let Some(first) = problems.first() {
-            return Err(SourceError::Invalid { path: label.to_string(), count: problems.len(), first: first.message.clone() });
-        }
+        let warnings = check_runnable(&found, Way::Up).map_err(|source| SourceError::Invalid { path: label.to_string(), source })?;
+        self.warnings.lock().expect("no thread panics holding the warnings").extend(warnings);
         let server = self.server().await?;
         let report = replay(server, &found.files, |_, _| {}).await?;
         let client = server.connect(&report.database).await?;

@@ -181,7 +181,12 @@ pub fn check(input: &GateInput<'_>) -> Vec<Diagnostic> {
         .collect();
     rejected.sort_by(|a, b| a.path.cmp(&b.path));
     let linted = lint(&Discovery { files: all_head, rejected });
-    found.extend(linted.into_iter().filter(|d| added_paths.contains(d.path.to_string_lossy().as_ref()) || d.code == "ignored-filename"));
+    // New files' warnings (dbmate runs such files fine) are lint's business, not a violation.
+    found.extend(
+        linted
+            .into_iter()
+            .filter(|d| d.is_error() && (added_paths.contains(d.path.to_string_lossy().as_ref()) || d.code == "ignored-filename")),
+    );
 
     // migrations.sum.
     let (sum_path, sum_text) = input.sum;
@@ -237,26 +242,30 @@ fn squash_verdict<'t>(
     sentinels: &[&Commit],
     text: &dyn Fn(&str) -> &'t str,
 ) -> Result<Squash, Option<String>> {
-    let candidates: Vec<&TreeEntry> = added
+    // Each baseline the range adds or rewrites, with the file it rewrote: a re-squash replaces
+    // an earlier baseline in place, so that file is squashed too.
+    let candidates: Vec<(&TreeEntry, Option<&TreeEntry>)> = added
         .iter()
-        .copied()
-        .chain(modified.iter().map(|(_, new)| *new))
-        .filter(|e| BaselineHeader::parse(text(&e.blob)).is_some())
+        .map(|new| (*new, None))
+        .chain(modified.iter().map(|(old, new)| (*new, Some(*old))))
+        .filter(|(e, _)| BaselineHeader::parse(text(&e.blob)).is_some())
         .collect();
-    if deleted.is_empty() && candidates.is_empty() {
+    // Without a deleted file nothing was squashed: a rewritten baseline is then an edit.
+    if deleted.is_empty() && candidates.iter().all(|(_, rewritten)| rewritten.is_some()) {
         return Err(None);
     }
     let Some(sentinel) = sentinels.first() else {
         return Err(Some(format!("no commit in the range carries {SENTINEL}")));
     };
-    let [baseline] = candidates.as_slice() else {
+    let [(baseline, rewritten)] = candidates.as_slice() else {
         return Err(Some(match candidates.len() {
             0 => "the squash adds no baseline with a squashmate header".to_string(),
             n => format!("the squash adds {n} baselines; there must be exactly one"),
         }));
     };
     let header = BaselineHeader::parse(text(&baseline.blob)).expect("filtered on a header");
-    let mut gone: Vec<(&str, &TreeEntry)> = deleted.iter().map(|e| (version_of(filename(&e.path)).unwrap_or(""), *e)).collect();
+    let mut gone: Vec<(&str, &TreeEntry)> =
+        deleted.iter().copied().chain(*rewritten).map(|e| (version_of(filename(&e.path)).unwrap_or(""), e)).collect();
     gone.sort_by(|a, b| (filename(&a.1.path)).cmp(filename(&b.1.path)));
     let gone_versions: BTreeSet<&str> = gone.iter().map(|(v, _)| *v).collect();
     let listed: BTreeSet<&str> = header.replaces.iter().map(String::as_str).collect();

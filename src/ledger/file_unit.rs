@@ -8,16 +8,7 @@ use tokio_postgres::{Client, SimpleQueryMessage};
 
 use super::apply_error::{ApplyError, StatementFailure};
 use super::table::LedgerTable;
-use crate::migration::{Block, MigrationFile};
-
-/// Which way to run a file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Way {
-    /// Its up blocks, in order; then record the version.
-    Up,
-    /// Its down blocks, last section first; then forget the version.
-    Down,
-}
+use crate::migration::{Block, MigrationFile, Way};
 
 /// What running a file did.
 #[derive(Debug, Clone, Default)]
@@ -43,12 +34,9 @@ pub async fn run_file(
     way: Way,
     count_rows: bool,
 ) -> Result<FileRun, ApplyError> {
-    if let Some(first) = file.problems.first() {
-        return Err(ApplyError::Invalid {
-            path: file.path().display().to_string(),
-            count: file.problems.len(),
-            first: first.message.clone(),
-        });
+    let stopping: Vec<_> = file.problems.iter().filter(|p| p.stops(way)).collect();
+    if let Some(first) = stopping.first() {
+        return Err(ApplyError::Invalid { path: file.path().display().to_string(), count: stopping.len(), first: first.message.clone() });
     }
     let started = Instant::now();
     let blocks: Vec<&Block> = match way {

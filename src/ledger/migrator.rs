@@ -10,13 +10,13 @@ use thiserror::Error;
 use tokio_postgres::Client;
 
 use super::apply_error::ApplyError;
-use super::file_unit::{FileRun, Way, run_file};
+use super::file_unit::{FileRun, run_file};
 use super::lock::{LockError, acquire, lock_key, release};
 use super::status::Status;
 use super::table::LedgerTable;
-use crate::lint::lint;
-use crate::migration::{Depth, DiscoverError, Discovery, MigrationFile, discover_to};
-use crate::report::Diagnostic;
+use crate::lint::{NotRunnable, check_runnable, duplicate_versions};
+use crate::migration::{Depth, DiscoverError, Discovery, MigrationFile, Way, discover_to};
+use crate::report::{Diagnostic, stopping};
 
 /// Something worth telling the user while migrating.
 #[derive(Debug)]
@@ -33,6 +33,8 @@ pub enum Event<'a> {
     RollingBack(&'a MigrationFile),
     /// A file was rolled back.
     RolledBack(&'a MigrationFile, &'a FileRun),
+    /// A problem that does not stop this run (a warning, or an error in a part not run).
+    Warning(&'a Diagnostic),
 }
 
 /// Why migrating failed.
@@ -41,9 +43,9 @@ pub enum MigrateError {
     /// The migrations directory could not be read.
     #[error(transparent)]
     Discover(#[from] DiscoverError),
-    /// Some migration files have problems; nothing was applied.
-    #[error("{} problem(s) in the migration files, nothing was applied; first: {}:{} {}; run `squashmate lint` to see them all", .0.len(), .0[0].path.display(), .0[0].location.map(|l| format!("{}:{}", l.line, l.col)).unwrap_or_default(), .0[0].message)]
-    Invalid(Vec<Diagnostic>),
+    /// Files about to run have errors in the parts that would run; nothing was run.
+    #[error(transparent)]
+    Invalid(#[from] NotRunnable),
     /// The lock could not be taken.
     #[error(transparent)]
     Lock(#[from] LockError),
@@ -149,13 +151,16 @@ impl Default for MigratorOptions {
 #[derive(Debug, Clone)]
 pub struct Migrator {
     files: Vec<MigrationFile>,
+    /// Problems of the directory as a whole that stop nothing (e.g. file names dbmate skips).
+    warnings: Vec<Diagnostic>,
     options: MigratorOptions,
 }
 
 impl Migrator {
-    /// Reads the migrations in `dirs`; refuses files with structural problems (markers,
-    /// duplicate versions). Statements are parsed, and checked, only for files about to run,
-    /// so a no-op boot stays cheap.
+    /// Reads the migrations in `dirs`; refuses duplicate versions and unreadable files. Each
+    /// file is checked only when it is about to run, and only in the part that runs (as dbmate
+    /// parses a file only to apply it), so a no-op boot stays cheap and a down block's problem
+    /// never stops `up`.
     pub fn from_dirs(dirs: &[PathBuf]) -> Result<Self, MigrateError> {
         Self::from_discovery(discover_to(dirs, Depth::Markers)?)
     }
@@ -175,11 +180,13 @@ impl Migrator {
     }
 
     fn from_discovery(found: Discovery) -> Result<Self, MigrateError> {
-        let problems = lint(&found);
+        let mut whole = found.rejected;
+        whole.extend(duplicate_versions(&found.files));
+        let (problems, warnings) = stopping(whole, Way::Up);
         if !problems.is_empty() {
-            return Err(MigrateError::Invalid(problems));
+            return Err(NotRunnable { problems }.into());
         }
-        Ok(Migrator { files: found.files, options: MigratorOptions::default() })
+        Ok(Migrator { files: found.files, warnings, options: MigratorOptions::default() })
     }
 
     /// Replaces the options.
@@ -233,7 +240,7 @@ impl Migrator {
         if options.search_path.is_empty() {
             options.search_path = parsed.search_path();
         }
-        Migrator { files: self.files.clone(), options }.up(&client, &lock_client, on).await
+        Migrator { files: self.files.clone(), warnings: self.warnings.clone(), options }.up(&client, &lock_client, on).await
     }
 
     async fn apply_pending(
@@ -242,8 +249,13 @@ impl Migrator {
         ledger: &LedgerTable,
         on: &mut (dyn FnMut(Event<'_>) + Send),
     ) -> Result<Vec<String>, MigrateError> {
-        let applied = ensure_ledger_and_list(client, ledger, on).await?;
-        let pending = ready_to_run(self.files.iter().filter(|f| !applied.contains(&f.version)))?;
+        // The ledger is read, the pending files checked, and only then is anything created.
+        let listed = list_applied(client, ledger).await?;
+        let applied = listed.clone().unwrap_or_default();
+        let pending = self.ready_to_run(self.files.iter().filter(|f| !applied.contains(&f.version)), Way::Up, on)?;
+        if listed.is_none() {
+            create_ledger(client, ledger, on).await?;
+        }
         if self.options.strict {
             let highest = self.files.iter().filter(|f| applied.contains(&f.version)).map(|f| &f.version).max();
             if let (Some(first), Some(highest)) = (pending.first(), highest) {
@@ -326,8 +338,24 @@ impl Migrator {
             to_run.push(file);
         }
         // Every file is checked before the first one runs.
-        let to_run = ready_to_run(to_run)?;
+        let to_run = self.ready_to_run(to_run, Way::Down, on)?;
         self.run_each(client, ledger, &to_run, Way::Down, on).await
+    }
+
+    /// The files, with statements parsed, when none has an error in the part that runs `way`
+    /// (nothing has run yet); tells `on` every other problem, the directory's first.
+    fn ready_to_run<'a>(
+        &self,
+        files: impl IntoIterator<Item = &'a MigrationFile>,
+        way: Way,
+        on: &mut (dyn FnMut(Event<'_>) + Send),
+    ) -> Result<Vec<MigrationFile>, MigrateError> {
+        let mut files: Vec<MigrationFile> = files.into_iter().cloned().collect();
+        files.iter_mut().for_each(MigrationFile::parse_statements);
+        let found = Discovery { files, rejected: Vec::new() };
+        let warnings = check_runnable(&found, way)?;
+        self.warnings.iter().chain(&warnings).for_each(|w| on(Event::Warning(w)));
+        Ok(found.files)
     }
 
     /// Which files are applied and pending, and which ledger rows have no file.
@@ -338,38 +366,26 @@ impl Migrator {
     }
 }
 
-/// The files, with statements parsed; refuses if any has a problem (nothing has run yet).
-fn ready_to_run<'a>(files: impl IntoIterator<Item = &'a MigrationFile>) -> Result<Vec<MigrationFile>, MigrateError> {
-    let mut files: Vec<MigrationFile> = files.into_iter().cloned().collect();
-    files.iter_mut().for_each(MigrationFile::parse_statements);
-    let found = Discovery { files, rejected: Vec::new() };
-    let problems = lint(&found);
-    if problems.is_empty() { Ok(found.files) } else { Err(MigrateError::Invalid(problems)) }
+/// The applied versions, or `None` when the ledger table does not exist yet.
+async fn list_applied(client: &Client, ledger: &LedgerTable) -> Result<Option<BTreeSet<String>>, tokio_postgres::Error> {
+    match client.query(&ledger.select_sql(), &[]).await {
+        Ok(rows) => Ok(Some(rows.iter().map(|r| r.get(0)).collect())),
+        // 42P01: no such table; 3F000: no such schema.
+        Err(e) if matches!(e.code().map(|c| c.code()), Some("42P01" | "3F000")) => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
-/// Creates the ledger if missing (and its schema, as dbmate does) and lists the applied
-/// versions — one round trip when the schema exists.
-async fn ensure_ledger_and_list(
-    client: &Client,
-    ledger: &LedgerTable,
-    on: &mut (dyn FnMut(Event<'_>) + Send),
-) -> Result<BTreeSet<String>, tokio_postgres::Error> {
-    let both = format!("{};\n{}", ledger.create_sql(), ledger.select_sql());
-    let messages = match client.simple_query(&both).await {
+/// Creates the ledger (and its schema, as dbmate does).
+async fn create_ledger(client: &Client, ledger: &LedgerTable, on: &mut (dyn FnMut(Event<'_>) + Send)) -> Result<(), tokio_postgres::Error> {
+    match client.batch_execute(&ledger.create_sql()).await {
         Err(e) if e.code().map(|c| c.code()) == Some("3F000") => {
             on(Event::CreatingSchema(&ledger.schema));
             client.batch_execute(&format!("create schema if not exists {}", ledger.schema_sql)).await?;
-            client.simple_query(&both).await?
+            client.batch_execute(&ledger.create_sql()).await
         }
-        other => other?,
-    };
-    Ok(messages
-        .into_iter()
-        .filter_map(|m| match m {
-            tokio_postgres::SimpleQueryMessage::Row(row) => row.get(0).map(String::from),
-            _ => None,
-        })
-        .collect())
+        other => other,
+    }
 }
 
 async fn table_exists(client: &Client, ledger: &LedgerTable) -> Result<bool, tokio_postgres::Error> {

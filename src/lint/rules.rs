@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::migration::{Block, Direction, Discovery, MigrationFile, Problem};
+use crate::migration::{Block, Direction, Discovery, MigrationFile, Part, Problem};
 use crate::report::Diagnostic;
 
 /// Every problem in `found`, in file order.
@@ -26,12 +26,17 @@ fn transaction_problems(file: &MigrationFile) -> Vec<Problem> {
     let mut problems = Vec::new();
     for section in &file.sections {
         if section.up.statements.is_empty() && !has_unparsable_body(file, &section.up) {
-            problems.push(Problem::at(
-                section.up.marker.start,
-                "empty-up",
-                "this `-- migrate:up` block has no SQL statement",
-                "add the migration's SQL, or delete the file if it is not needed",
-            ));
+            // dbmate applies such a file and records its version: worth a warning, no more.
+            problems.push(
+                Problem::at(
+                    section.up.marker.start,
+                    "empty-up",
+                    "this `-- migrate:up` block has no SQL statement (dbmate applies it and records the version)",
+                    "add the migration's SQL, or leave it if recording the version is all it should do",
+                )
+                .warning()
+                .in_part(Part::Up),
+            );
         }
         for block in [&section.up, &section.down] {
             problems.extend(block_transaction_problems(block));
@@ -49,6 +54,7 @@ fn block_transaction_problems(block: &Block) -> Vec<Problem> {
         Direction::Up => "up",
         Direction::Down => "down",
     };
+    let part = block.direction.part();
     let mut problems = Vec::new();
     let transactional = block.options.transaction();
     for stmt in &block.statements {
@@ -58,7 +64,8 @@ fn block_transaction_problems(block: &Block) -> Vec<Problem> {
                 "needs-transaction-false",
                 format!("{what} cannot run inside a transaction block, and this {direction} block runs in one"),
                 format!("move it into its own block marked `-- migrate:{direction} transaction:false`"),
-            )),
+            )
+            .in_part(part)),
             Some(what) if block.statements.len() > 1 => problems.push(Problem::at(
                 stmt.span.start,
                 "not-alone-without-transaction",
@@ -66,23 +73,34 @@ fn block_transaction_problems(block: &Block) -> Vec<Problem> {
                     "{what} must be the only statement of its `transaction:false` block: PostgreSQL runs a block of several statements as one implicit transaction"
                 ),
                 "put each such statement in a block of its own",
-            )),
+            )
+            .in_part(part)),
             _ => {}
         }
         if stmt.is_transaction_control && transactional {
-            problems.push(Problem::at(
-                stmt.span.start,
-                "transaction-control",
-                format!("transaction control inside a {direction} block that already runs in a transaction"),
-                format!("remove it, or mark the block `-- migrate:{direction} transaction:false` and manage the transaction yourself"),
-            ));
+            // dbmate runs it (PostgreSQL warns on a nested BEGIN); a COMMIT ends the block's
+            // transaction early, so the file is no longer one unit.
+            problems.push(
+                Problem::at(
+                    stmt.span.start,
+                    "transaction-control",
+                    format!(
+                        "transaction control inside a {direction} block that already runs in a transaction: a COMMIT here commits what came before it even if a later statement fails"
+                    ),
+                    format!(
+                        "remove it, or mark the block `-- migrate:{direction} transaction:false` and manage the transaction yourself"
+                    ),
+                )
+                .warning()
+                .in_part(part),
+            );
         }
     }
     problems
 }
 
 /// Two files with the same version, also across directories.
-fn duplicate_versions(files: &[MigrationFile]) -> Vec<Diagnostic> {
+pub fn duplicate_versions(files: &[MigrationFile]) -> Vec<Diagnostic> {
     let mut by_version: BTreeMap<&str, Vec<&MigrationFile>> = BTreeMap::new();
     for file in files {
         by_version.entry(&file.version).or_default().push(file);

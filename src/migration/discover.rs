@@ -77,12 +77,15 @@ fn read_entry(path: &Path, depth: Depth, found: &mut Discovery) -> Result<(), Di
     };
     if version_of(&name).is_none() {
         if looks_like_migration(&name) {
-            found.rejected.push(Diagnostic::for_path(
-                path,
-                "ignored-filename",
-                format!("`{name}` looks like a migration but dbmate ignores it (names must match `^(\\d+).*\\.sql$`)"),
-                "rename it to `<digits>_<name>.sql` (e.g. with `squashmate new`) or move it out of the migrations directory",
-            ));
+            found.rejected.push(
+                Diagnostic::for_path(
+                    path,
+                    "ignored-filename",
+                    format!("`{name}` looks like a migration but dbmate ignores it (names must match `^(\\d+).*\\.sql$`)"),
+                    "rename it to `<digits>_<name>.sql` (e.g. with `squashmate new`) or move it out of the migrations directory",
+                )
+                .outside(),
+            );
         }
         return Ok(());
     }

@@ -61,12 +61,13 @@ impl MigrationFile {
             return;
         }
         let text = self.source.text();
-        self.problems.extend(lookalike_markers(text));
+        self.problems.extend(lookalike_markers(text, &self.sections));
         for section in &mut self.sections {
             for block in [&mut section.up, &mut section.down] {
                 let (statements, statement_problems) = split_statements(text, block.body.clone());
                 block.statements = statements;
-                self.problems.extend(statement_problems);
+                let part = block.direction.part();
+                self.problems.extend(statement_problems.into_iter().map(|p| p.in_part(part)));
             }
         }
         self.problems.sort_by_key(|p| p.offset);

@@ -14,7 +14,7 @@ mod tokens;
 pub use checksum::{checksum, normalise};
 pub use discover::{Depth, DiscoverError, Discovery, discover, discover_to, looks_like_migration};
 pub use file::{MigrationFile, version_of};
-pub use problem::Problem;
+pub use problem::{Part, Problem, Severity, Way};
 pub use sections::{Block, BlockOptions, Direction, Section, parse_sections};
 pub use source::{LineCol, SourceText};
 pub use statements::{ConcurrentIndex, Statement, split_statements};

@@ -1,5 +1,39 @@
-//! A problem found in one migration file, located by byte offset; the reporter turns the offset
-//! into `file:line:col` at the edge.
+//! A problem found in one migration file, located by byte offset (the reporter turns the offset
+//! into `file:line:col` at the edge), with how serious it is and which part of the file it
+//! concerns — so a command refuses only for problems in what it will run.
+
+/// How serious a problem is, judged by what the real dbmate does with the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// dbmate runs the file fine; worth knowing (e.g. an up block holding only comments).
+    Warning,
+    /// dbmate refuses the file, fails running it, or runs something else than it says.
+    Error,
+}
+
+/// Which part of a file a problem concerns, and so which commands it stops.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Part {
+    /// The file as dbmate splits it (markers, versions, encoding): every command that runs it.
+    File,
+    /// An up block: `up`, `migrate`, `replay`, `diff`, `drift`, `squash`.
+    Up,
+    /// A down block: only `rollback` of this file.
+    Down,
+    /// A file dbmate never reads as a migration (its name does not match): no command runs it.
+    Outside,
+}
+
+/// Which way a command runs migration files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Way {
+    /// Up blocks, then the ledger row is written.
+    Up,
+    /// Down blocks, last section first, then the ledger row is deleted.
+    Down,
+}
 
 /// One problem in a migration file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -12,16 +46,47 @@ pub struct Problem {
     pub message: String,
     /// The next step for the user.
     pub hint: String,
+    /// Error or warning.
+    pub severity: Severity,
+    /// The part of the file concerned.
+    pub part: Part,
 }
 
 impl Problem {
-    /// A problem at a byte offset.
+    /// An error at a byte offset, concerning the file as a whole.
     pub fn at(offset: usize, code: &'static str, message: impl Into<String>, hint: impl Into<String>) -> Self {
-        Problem { code, offset: Some(offset), message: message.into(), hint: hint.into() }
+        Problem { code, offset: Some(offset), message: message.into(), hint: hint.into(), severity: Severity::Error, part: Part::File }
     }
 
-    /// A problem with the file as a whole.
+    /// An error with the file as a whole.
     pub fn whole_file(code: &'static str, message: impl Into<String>, hint: impl Into<String>) -> Self {
-        Problem { code, offset: None, message: message.into(), hint: hint.into() }
+        Problem { code, offset: None, message: message.into(), hint: hint.into(), severity: Severity::Error, part: Part::File }
+    }
+
+    /// Whether a command running files `way` must refuse: an error in a part it runs.
+    pub fn stops(&self, way: Way) -> bool {
+        self.severity == Severity::Error && self.part.runs_when(way)
+    }
+
+    /// The same problem as a warning.
+    pub fn warning(self) -> Self {
+        Problem { severity: Severity::Warning, ..self }
+    }
+
+    /// The same problem, confined to one part of the file.
+    pub fn in_part(self, part: Part) -> Self {
+        Problem { part, ..self }
+    }
+}
+
+impl Part {
+    /// Whether a command running files `way` runs this part.
+    pub fn runs_when(self, way: Way) -> bool {
+        match self {
+            Part::File => true,
+            Part::Up => way == Way::Up,
+            Part::Down => way == Way::Down,
+            Part::Outside => false,
+        }
     }
 }

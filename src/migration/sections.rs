@@ -6,9 +6,10 @@ use std::collections::BTreeMap;
 use std::ops::Range;
 use std::sync::LazyLock;
 
+use pg_query::protobuf::Token;
 use regex::Regex;
 
-use super::problem::Problem;
+use super::problem::{Part, Problem};
 use super::statements::Statement;
 
 /// dbmate's up and down patterns (`(?m)^--\s*migrate:up(\s*$|\s+\S+)`, and `down`) as one,
@@ -27,6 +28,16 @@ pub enum Direction {
     Up,
     /// `-- migrate:down`
     Down,
+}
+
+impl Direction {
+    /// The part of a file a block of this direction is.
+    pub fn part(self) -> Part {
+        match self {
+            Direction::Up => Part::Up,
+            Direction::Down => Part::Down,
+        }
+    }
 }
 
 /// Options written after a marker, e.g. `-- migrate:up transaction:false`.
@@ -194,28 +205,34 @@ fn parse_options(marker_line: &str) -> BlockOptions {
     BlockOptions { values }
 }
 
+/// Options dbmate ignores: it runs the block anyway (in a transaction), so these warn.
 fn option_problems(block: &Block, problems: &mut Vec<Problem>) {
     for (key, value) in &block.options.values {
-        if key != "transaction" {
-            problems.push(Problem::at(
+        let problem = if key != "transaction" {
+            Problem::at(
                 block.marker.start,
                 "unknown-option",
                 format!("unknown marker option `{key}:{value}`: dbmate ignores it"),
                 "the only option dbmate honours is `transaction:false`; remove this one",
-            ));
+            )
         } else if value != "false" && value != "true" {
-            problems.push(Problem::at(
+            Problem::at(
                 block.marker.start,
                 "unknown-option",
                 format!("`transaction:{value}` is not `transaction:false`, so dbmate runs this block in a transaction"),
                 "write `transaction:false` to run the block outside a transaction, or remove the option",
-            ));
-        }
+            )
+        } else {
+            continue;
+        };
+        problems.push(problem.warning().in_part(block.direction.part()));
     }
 }
 
 /// Lines meant as markers that dbmate's patterns do not match (`-- migrate: up`, indented, …).
-pub fn lookalike_markers(text: &str) -> Vec<Problem> {
+/// dbmate splits only on unindented markers, so a marker-like line inside a string, a
+/// dollar-quoted body or a block comment of a block is text to it, and to us.
+pub fn lookalike_markers(text: &str, sections: &[Section]) -> Vec<Problem> {
     let mut problems = Vec::new();
     for found in LOOKALIKE_MARKER.find_iter(text) {
         let line_start = text[..found.start()].rfind('\n').map_or(0, |i| i + 1);
@@ -224,7 +241,7 @@ pub fn lookalike_markers(text: &str) -> Vec<Problem> {
         }
         let line = &text[found.start()..];
         let line = &line[..line.find('\n').unwrap_or(line.len())];
-        if MARKER.find(line).is_some_and(|m| m.start() == 0) {
+        if MARKER.find(line).is_some_and(|m| m.start() == 0) || inside_literal(text, sections, found.end() - 1) {
             continue;
         }
         let direction = found.as_str().to_lowercase().contains("up");
@@ -237,6 +254,23 @@ pub fn lookalike_markers(text: &str) -> Vec<Problem> {
         ));
     }
     problems
+}
+
+/// Whether `offset` lies inside a string, a dollar-quoted body or a block comment of the
+/// block body that holds it (by PostgreSQL's own scanner).
+fn inside_literal(text: &str, sections: &[Section], offset: usize) -> bool {
+    let Some(body) = sections.iter().flat_map(|s| [&s.up.body, &s.down.body]).find(|b| b.contains(&offset)) else {
+        return false;
+    };
+    let Ok(tokens) = pg_query::scan_tokens(&text[body.clone()]) else {
+        return false;
+    };
+    let at = offset - body.start;
+    tokens.iter().any(|t| {
+        let kind = t.token;
+        let literal = kind == Token::Sconst as i32 || kind == Token::Usconst as i32 || kind == Token::CComment as i32;
+        literal && (t.start as usize) < at && at < t.end as usize
+    })
 }
 
 /// Offset of the first line that is neither blank nor a `--` comment.
@@ -257,8 +291,8 @@ mod tests {
     use super::*;
 
     fn codes(text: &str) -> Vec<&'static str> {
-        let mut problems = parse_sections(text).1;
-        problems.splice(0..0, lookalike_markers(text));
+        let (sections, mut problems) = parse_sections(text);
+        problems.splice(0..0, lookalike_markers(text, &sections));
         problems.into_iter().map(|p| p.code).collect()
     }
 

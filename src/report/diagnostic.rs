@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use crate::migration::{LineCol, Problem, SourceText};
+use crate::migration::{LineCol, Part, Problem, Severity, SourceText, Way};
 
 /// One finding, ready to render.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -22,6 +22,10 @@ pub struct Diagnostic {
     pub message: String,
     /// The next step.
     pub hint: String,
+    /// Error or warning.
+    pub severity: Severity,
+    /// Which part of the file it concerns.
+    pub part: Part,
 }
 
 impl Diagnostic {
@@ -35,6 +39,8 @@ impl Diagnostic {
             source_line: location.map(|l| source.line_text(l.line).to_string()),
             message: problem.message,
             hint: problem.hint,
+            severity: problem.severity,
+            part: problem.part,
         }
     }
 
@@ -47,6 +53,42 @@ impl Diagnostic {
             source_line: None,
             message: message.into(),
             hint: hint.into(),
+            severity: Severity::Error,
+            part: Part::File,
         }
     }
+
+    /// The same finding as a warning.
+    pub fn warning(self) -> Self {
+        Diagnostic { severity: Severity::Warning, ..self }
+    }
+
+    /// The same finding about a file no command runs (dbmate skips it).
+    pub fn outside(self) -> Self {
+        Diagnostic { part: Part::Outside, ..self }
+    }
+
+    /// `path:line:col`, or the path alone when the finding has no place.
+    pub fn place(&self) -> String {
+        match self.location {
+            Some(l) => format!("{}:{}:{}", self.path.display(), l.line, l.col),
+            None => self.path.display().to_string(),
+        }
+    }
+
+    /// Whether it is an error.
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+
+    /// Whether a command running files `way` must refuse: an error in a part it runs.
+    pub fn stops(&self, way: Way) -> bool {
+        self.is_error() && self.part.runs_when(way)
+    }
+}
+
+/// Findings split into those that stop a command running files `way` and the rest (warnings
+/// to print while it proceeds).
+pub fn stopping(diagnostics: Vec<Diagnostic>, way: Way) -> (Vec<Diagnostic>, Vec<Diagnostic>) {
+    diagnostics.into_iter().partition(|d| d.stops(way))
 }

@@ -3,5 +3,5 @@
 mod diagnostic;
 mod render;
 
-pub use diagnostic::Diagnostic;
-pub use render::{Format, render};
+pub use diagnostic::{Diagnostic, stopping};
+pub use render::{Format, render, warning_line};

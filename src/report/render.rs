@@ -32,11 +32,7 @@ pub fn render(diagnostics: &[Diagnostic], format: Format, summary: &str) -> Stri
 fn text(diagnostics: &[Diagnostic], summary: &str) -> String {
     let mut out = String::new();
     for d in diagnostics {
-        let place = match d.location {
-            Some(l) => format!("{}:{}:{}", d.path.display(), l.line, l.col),
-            None => d.path.display().to_string(),
-        };
-        let _ = writeln!(out, "error[{}]: {}\n  --> {place}", d.code, d.message);
+        let _ = writeln!(out, "{}[{}]: {}\n  --> {}", severity(d), d.code, d.message, d.place());
         if let (Some(line), Some(l)) = (&d.source_line, d.location) {
             let number = l.line.to_string();
             let pad = " ".repeat(number.len());
@@ -45,9 +41,25 @@ fn text(diagnostics: &[Diagnostic], summary: &str) -> String {
         }
         let _ = writeln!(out, "  = next: {}\n", d.hint);
     }
-    out.push_str(summary);
-    out.push('\n');
+    if !summary.is_empty() {
+        out.push_str(summary);
+        out.push('\n');
+    }
     out
+}
+
+/// One line (and its next step) for a problem a command prints on stderr and runs past.
+pub fn warning_line(d: &Diagnostic) -> String {
+    let why = match (d.is_error(), d.part) {
+        (true, crate::migration::Part::Down) => " (in a down block: this command does not run it; rolling back this file will refuse)",
+        (true, crate::migration::Part::Up) => " (in an up block: this command does not run it)",
+        _ => "",
+    };
+    format!("warning[{}]: {}: {}{why}\n  = next: {}", d.code, d.place(), d.message, d.hint)
+}
+
+fn severity(d: &Diagnostic) -> &'static str {
+    if d.is_error() { "error" } else { "warning" }
 }
 
 fn github(d: &Diagnostic) -> String {
@@ -56,7 +68,7 @@ fn github(d: &Diagnostic) -> String {
         let _ = write!(props, ",line={},col={}", l.line, l.col);
     }
     let _ = write!(props, ",title={}", escape_property(&d.code));
-    format!("::error {props}::{}\n", escape_data(&format!("{} — next: {}", d.message, d.hint)))
+    format!("::{} {props}::{}\n", severity(d), escape_data(&format!("{} — next: {}", d.message, d.hint)))
 }
 
 fn escape_data(s: &str) -> String {
@@ -80,6 +92,8 @@ mod tests {
             source_line: Some("CREATE TABLEE t ();".into()),
             message: "syntax error at or near \"TABLEE\"".into(),
             hint: "fix the SQL here".into(),
+            severity: crate::migration::Severity::Error,
+            part: crate::migration::Part::Up,
         }
     }
 

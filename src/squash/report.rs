@@ -37,6 +37,8 @@ pub struct Report {
     pub sample_rows: SampleRows,
     /// The rows the old chain leaves, carried into the baseline.
     pub chain_rows: ChainRows,
+    /// Problems in the squashed files that did not stop the squash (warnings, down blocks).
+    pub lint_warnings: Vec<crate::report::Diagnostic>,
 }
 
 /// The rows the old chain leaves in kept tables (they are in the baseline).
@@ -159,6 +161,12 @@ impl Report {
         );
         self.write_retired(&mut out);
         self.write_audit(&mut out);
+        if !self.lint_warnings.is_empty() {
+            let _ = writeln!(out, "\n## Lint warnings (they did not stop the squash)\n");
+            for w in &self.lint_warnings {
+                let _ = writeln!(out, "- `{}` {}: {}", w.code, w.place(), w.message);
+            }
+        }
         let _ = writeln!(out, "\n## Verification\n\n| check | result | time |\n|---|---|---|");
         for c in &self.checks {
             let _ = writeln!(out, "| {} | {} | {} ms |", c.name, if c.passed { "passed" } else { "**FAILED**" }, c.took.as_millis());

@@ -21,8 +21,8 @@ use super::verify::{Check, VerifyInput, prepare, verify};
 use crate::baseline::BaselineHeader;
 use crate::catalog::{IntrospectOptions, fingerprint, introspect};
 use crate::ledger::{LedgerTable, Migrator, MigratorOptions};
-use crate::lint::lint;
-use crate::migration::{Discovery, chain_hash, discover, render_sum, sum_path};
+use crate::lint::{NotRunnable, check_runnable};
+use crate::migration::{Discovery, Way, chain_hash, discover, render_sum, sum_path};
 use crate::replay::replay_after;
 use crate::server::{EphemeralServer, ServerError, ServerOptions};
 
@@ -32,9 +32,9 @@ pub enum SquashError {
     /// The plan is unusable.
     #[error(transparent)]
     Plan(#[from] PlanError),
-    /// The migrations have problems.
-    #[error("{0} problem(s) in the migrations; run `squashmate lint` and fix them first (nothing was written)")]
-    Lint(usize),
+    /// The migrations have errors in what the replay runs.
+    #[error("{0} (nothing was written)")]
+    Lint(#[from] NotRunnable),
     /// Something in the plan cannot be carried out.
     #[error("the plan cannot be carried out (nothing was written):\n  - {}", .0.join("\n  - "))]
     Refused(Vec<String>),
@@ -122,21 +122,34 @@ fn write(path: &Path, text: &str) -> Result<(), SquashError> {
     std::fs::write(path, text).map_err(|source| SquashError::Write { path: path.to_path_buf(), source })
 }
 
-/// The checks that need only the plan and the files: lint, the baseline version, the audit.
-fn preflight(plan: &Plan, found: &Discovery, force_retire: &[String]) -> Result<Vec<Hit>, SquashError> {
-    let problems = lint(found);
-    if !problems.is_empty() {
-        return Err(SquashError::Lint(problems.len()));
-    }
-    if let Some(clash) = found.files.iter().find(|f| f.version == plan.baseline_version) {
+/// What the file checks found: the audit's references and the lint warnings.
+struct Preflight {
+    hits: Vec<Hit>,
+    warnings: Vec<crate::report::Diagnostic>,
+}
+
+/// The checks that need only the plan and the files: lint (errors in what the replay runs
+/// stop it), the baseline version, the audit.
+fn preflight(plan: &Plan, found: &Discovery, force_retire: &[String]) -> Result<Preflight, SquashError> {
+    let warnings = check_runnable(found, Way::Up)?;
+    // The baseline version may be taken only by the chain's first file: an earlier baseline,
+    // which the new one replaces (a re-squash).
+    if let Some(clash) = found.files.iter().skip(1).find(|f| f.version == plan.baseline_version) {
         return Err(SquashError::Refused(vec![format!(
-            "{} already has the baseline version {}; set another baseline_version in the plan",
+            "{} already has the baseline version {}, and it is not the chain's first file; set another baseline_version in the plan",
             clash.path().display(),
             plan.baseline_version
         )]));
     }
-    if found.files.is_empty() {
-        return Err(SquashError::Refused(vec!["there are no migrations to squash".into()]));
+    match found.files.as_slice() {
+        [] => return Err(SquashError::Refused(vec!["there are no migrations to squash".into()])),
+        [only] if only.version == plan.baseline_version => {
+            return Err(SquashError::Refused(vec![format!(
+                "{} is the only migration and already the baseline: there is nothing to squash into it",
+                only.path().display()
+            )]));
+        }
+        _ => {}
     }
     let hits = if plan.src.is_empty() { Vec::new() } else { audit(&plan.src, &audit_names(plan)) };
     let blocking: Vec<String> = hits
@@ -159,7 +172,7 @@ fn preflight(plan: &Plan, found: &Discovery, force_retire: &[String]) -> Result<
         reasons.push("remove the references, or pass --force-retire NAME for each object you have checked".into());
         return Err(SquashError::Refused(reasons));
     }
-    Ok(hits)
+    Ok(Preflight { hits, warnings })
 }
 
 /// What the baseline is made of: the replayed chain after the surgery (run on the replayed
@@ -231,12 +244,12 @@ pub async fn squash(options: &SquashOptions) -> Result<Outcome, SquashError> {
         let (plan, force_retire) = (plan.clone(), options.force_retire.clone());
         tokio::task::spawn_blocking(move || {
             let found = discover(&plan.migrations_dir)?;
-            let hits = preflight(&plan, &found, &force_retire)?;
-            Ok::<_, SquashError>((found, hits))
+            let checked = preflight(&plan, &found, &force_retire)?;
+            Ok::<_, SquashError>((found, checked))
         })
     };
     let server = EphemeralServer::start(&options.server).await;
-    let (found, hits) = checking.await.expect("the file checks do not panic")?;
+    let (found, checked) = checking.await.expect("the file checks do not panic")?;
     let server = server?;
     lap("read and lint the migrations, start the ephemeral server", &mut phases);
     let date = options.date.clone().unwrap_or_else(|| chrono::Utc::now().format("%Y%m%d").to_string());
@@ -323,11 +336,12 @@ pub async fn squash(options: &SquashOptions) -> Result<Outcome, SquashError> {
         total_ms: started.elapsed().as_millis(),
         retired: Retired::from(&details),
         audited: plan.src.clone(),
-        audit: hits,
+        audit: checked.hits,
         checks,
         timings: phases.iter().map(|(step, took)| Timing { step: step.to_string(), ms: took.as_millis() }).collect(),
         sample_rows: SampleRows::from(&seeded),
         chain_rows,
+        lint_warnings: checked.warnings,
     };
     let report_path = squash_dir.join("report.md");
     let (surgery_path, rollback_path) = (squash_dir.join("surgery.sql"), squash_dir.join("rollback.sql"));
@@ -337,12 +351,13 @@ pub async fn squash(options: &SquashOptions) -> Result<Outcome, SquashError> {
     let mut written = vec![surgery_path, rollback_path, report_path.clone()];
     let mut removed = Vec::new();
     if report.passed {
-        write(&baseline_path, &baseline_text)?;
-        written.push(baseline_path);
+        // Squashed files go first: a re-squash's earlier baseline may have the new one's name.
         for file in &found.files {
             std::fs::remove_file(file.path()).map_err(|source| SquashError::Write { path: file.path().to_path_buf(), source })?;
             removed.push(file.path().to_path_buf());
         }
+        write(&baseline_path, &baseline_text)?;
+        written.push(baseline_path);
         let sum_file = sum_path(&plan.migrations_dir);
         write(&sum_file, &render_sum(&[(baseline_name.clone(), baseline_text.clone())]))?;
         written.push(sum_file);

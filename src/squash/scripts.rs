@@ -52,8 +52,37 @@ impl ScriptInput<'_> {
         }
     }
 
-    fn versions_array(&self) -> String {
-        format!("ARRAY[{}]::text[]", self.squashed.iter().map(|v| quote_literal(v)).collect::<Vec<_>>().join(", "))
+    /// A re-squash: the chain began with an earlier baseline of the same version, whose ledger
+    /// row stays while the rows of the other squashed versions go.
+    fn keeps_baseline_row(&self) -> bool {
+        self.squashed.iter().any(|v| v == self.baseline_version)
+    }
+
+    /// Every squashed version, as an SQL array (what the ledger must hold before the surgery).
+    fn squashed_array(&self) -> String {
+        versions_array(self.squashed.iter())
+    }
+
+    /// The squashed versions whose ledger rows the surgery removes (all but a kept baseline's).
+    fn replaced_array(&self) -> String {
+        versions_array(self.squashed.iter().filter(|v| *v != self.baseline_version))
+    }
+}
+
+fn versions_array<'v>(versions: impl Iterator<Item = &'v String>) -> String {
+    format!("ARRAY[{}]::text[]", versions.map(|v| quote_literal(v)).collect::<Vec<_>>().join(", "))
+}
+
+impl ScriptInput<'_> {
+    /// The surgery's refusal when it ran already: the baseline is in the ledger (and, in a
+    /// re-squash, none of the versions it replaces is left).
+    fn already_squashed_sql(&self, ledger: &str) -> String {
+        let baseline = format!("EXISTS (SELECT 1 FROM {ledger} WHERE version = {})", quote_literal(self.baseline_version));
+        if self.keeps_baseline_row() {
+            format!("{baseline} AND NOT EXISTS (SELECT 1 FROM {ledger} WHERE version = ANY ({}))", self.replaced_array())
+        } else {
+            baseline
+        }
     }
 }
 
@@ -116,25 +145,24 @@ pub fn surgery(input: &ScriptInput<'_>) -> String {
         out,
         "\nBEGIN;\n-- Every name below is qualified; types and definitions print the same whatever the session's search_path.\nSET LOCAL search_path = '';\n\nDO $squashmate$\nBEGIN"
     );
-    let _ = writeln!(out, "  -- Preflight: the ledger holds every squashed version and not the baseline.");
+    let _ = writeln!(out, "  -- Preflight: the ledger holds every squashed version, and this surgery has not run yet.");
     assert_sql(
         &mut out,
         &format!("to_regclass({}) IS NULL", quote_literal(&ledger)),
         &format!("squashmate surgery: no ledger table {ledger}; run it on a database migrated by dbmate or squashmate"),
     );
-    let _ = writeln!(
-        out,
-        "  IF EXISTS (SELECT 1 FROM {ledger} WHERE version = {}) THEN\n    RAISE EXCEPTION '%', {};\n  END IF;",
-        quote_literal(input.baseline_version),
-        quote_literal(&format!(
-            "squashmate surgery: the ledger already holds baseline version {}; this database was squashed already",
+    assert_sql(
+        &mut out,
+        &input.already_squashed_sql(&ledger),
+        &format!(
+            "squashmate surgery: the ledger already holds baseline version {} in place of the squashed versions; this database was squashed already",
             input.baseline_version
-        ))
+        ),
     );
     let _ = writeln!(
         out,
         "  IF EXISTS (SELECT 1 FROM unnest({arr}) v WHERE v NOT IN (SELECT version FROM {ledger})) THEN\n    RAISE EXCEPTION 'squashmate surgery: the ledger lacks squashed version(s) %; bring this database to the end of the old chain first', (SELECT string_agg(v, ', ') FROM unnest({arr}) v WHERE v NOT IN (SELECT version FROM {ledger}));\n  END IF;",
-        arr = input.versions_array()
+        arr = input.squashed_array()
     );
     let _ = writeln!(out, "  -- Preflight: every retired object exists with the expected shape; no backup is in the way.");
     for t in &d.tables {
@@ -207,8 +235,13 @@ pub fn surgery(input: &ScriptInput<'_>) -> String {
         let _ = writeln!(out, "COMMENT ON {} IS {};", comment.target, quote_literal(&comment.new));
     }
     let _ = writeln!(out, "\n-- The ledger: exactly the squashed versions give way to the baseline; later ones stay.");
-    let _ = writeln!(out, "DELETE FROM {ledger} WHERE version = ANY ({});", input.versions_array());
-    let _ = writeln!(out, "INSERT INTO {ledger} (version) VALUES ({});\n\nCOMMIT;", quote_literal(input.baseline_version));
+    let _ = writeln!(out, "DELETE FROM {ledger} WHERE version = ANY ({});", input.replaced_array());
+    if input.keeps_baseline_row() {
+        let _ = writeln!(out, "-- The earlier baseline's row, {}, stays: the new baseline has its version.", input.baseline_version);
+    } else {
+        let _ = writeln!(out, "INSERT INTO {ledger} (version) VALUES ({});", quote_literal(input.baseline_version));
+    }
+    let _ = writeln!(out, "\nCOMMIT;");
     out
 }
 
@@ -235,6 +268,13 @@ pub fn rollback(input: &ScriptInput<'_>) -> String {
         lq = quote_literal(&ledger),
         b = quote_literal(input.baseline_version)
     );
+    if input.keeps_baseline_row() {
+        assert_sql(
+            &mut out,
+            &format!("EXISTS (SELECT 1 FROM {ledger} WHERE version = ANY ({}))", input.replaced_array()),
+            "squashmate rollback: the ledger still holds versions the baseline replaced; this database was not squashed (or was rolled back already)",
+        );
+    }
     for t in &d.tables {
         let backup = input.backup_table(&t.name);
         assert_sql(
@@ -330,8 +370,12 @@ pub fn rollback(input: &ScriptInput<'_>) -> String {
     if input.backup == BackupStyle::Schema && (!d.tables.is_empty() || !d.columns.is_empty()) {
         let _ = writeln!(out, "DROP SCHEMA {};", quote_ident(&input.backup_schema()));
     }
-    let _ = writeln!(out, "\nDELETE FROM {ledger} WHERE version = {};", quote_literal(input.baseline_version));
-    let _ = writeln!(out, "INSERT INTO {ledger} (version) SELECT unnest({});\n\nCOMMIT;", input.versions_array());
+    if input.keeps_baseline_row() {
+        let _ = writeln!(out, "\n-- The earlier baseline's row, {}, stays.", input.baseline_version);
+    } else {
+        let _ = writeln!(out, "\nDELETE FROM {ledger} WHERE version = {};", quote_literal(input.baseline_version));
+    }
+    let _ = writeln!(out, "INSERT INTO {ledger} (version) SELECT unnest({});\n\nCOMMIT;", input.replaced_array());
     out
 }
 
