@@ -121,3 +121,94 @@ async fn a_custom_ledger_table_in_its_own_schema_is_shared() {
     assert_eq!(code, Some(0));
     assert!(stdout.ends_with("Applied: 30\nPending: 0\n"), "{stdout}");
 }
+
+/// A chain modelled on lobu's: its down block runs `DROP INDEX CONCURRENTLY` with other
+/// statements (dbmate's rollback of it fails), and a file whose up block is only comments.
+fn chain_with_a_broken_down_block(work: &Path) {
+    common::write_migrations(
+        &work.join("db/migrations"),
+        &[
+            ("20260101000000_tables.sql", "-- migrate:up\ncreate table t (a int, b int);\n-- migrate:down\ndrop table t;\n"),
+            (
+                "20260102000000_cleanup_concurrent.sql",
+                "-- migrate:up transaction:false\nCREATE INDEX CONCURRENTLY t_a_idx ON t (a);\n\n-- migrate:down transaction:false\nDROP INDEX CONCURRENTLY t_a_idx;\nCREATE INDEX t_b_idx ON t (b);\n",
+            ),
+            (
+                "20260103000000_view_commented_out.sql",
+                "-- migrate:up\n-- create view t_view as select a from t;\n\n-- migrate:down\n-- drop view t_view;\n",
+            ),
+        ],
+    );
+}
+
+#[tokio::test]
+async fn a_problem_in_a_down_block_stops_only_the_rollback_of_that_file() {
+    let server = local_server().await;
+    let work = tempfile::tempdir().unwrap();
+    chain_with_a_broken_down_block(work.path());
+    let url = server.url("down_block");
+    let place = "20260102000000_cleanup_concurrent.sql:5:1";
+
+    // lint names it (an error: rolling the file back fails) and the comment-only up block (a warning).
+    let (code, stdout, _) = outcome(with_env(squashmate(), work.path(), &url).arg("lint"));
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(stdout.contains("error[not-alone-without-transaction]") && stdout.contains(place), "{stdout}");
+    assert!(stdout.contains("warning[empty-up]") && stdout.contains("20260103000000_view_commented_out.sql:1:1"), "{stdout}");
+
+    // up applies all three, as dbmate does, and says what rolling back will meet.
+    let (code, stdout, stderr) = outcome(with_env(squashmate(), work.path(), &url).args(["--no-dump-schema", "up"]));
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert_eq!(stdout.matches("Applied: ").count(), 3, "{stdout}");
+    assert!(stderr.contains("warning[not-alone-without-transaction]") && stderr.contains(place), "{stderr}");
+    assert!(stderr.contains("rolling back this file will refuse"), "{stderr}");
+
+    // replay and diff (the chain against the database it built) proceed with the warning.
+    let (code, stdout, stderr) = outcome(with_env(squashmate(), work.path(), &url).args(["replay", "--pg", "local"]));
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert!(stdout.contains("Replayed 3 migration(s)") && stderr.contains(place), "{stdout}{stderr}");
+    let (code, stdout, stderr) = outcome(with_env(squashmate(), work.path(), &url).args(["diff", "db/migrations", &url, "--pg", "local"]));
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert!(stderr.contains(place), "{stderr}");
+
+    // rollback refuses before touching anything: the ledger and the index stay.
+    let (code, stdout, stderr) = outcome(with_env(squashmate(), work.path(), &url).args(["--no-dump-schema", "rollback", "--steps", "2"]));
+    assert_eq!(code, Some(2), "{stdout}{stderr}");
+    assert!(stderr.contains(place) && stderr.contains("nothing was run") && stderr.contains("next:"), "{stderr}");
+    let client = server.connect("down_block").await.unwrap();
+    let ledger: Vec<String> =
+        client.query("select version from schema_migrations order by 1", &[]).await.unwrap().iter().map(|r| r.get(0)).collect();
+    assert_eq!(ledger, ["20260101000000", "20260102000000", "20260103000000"]);
+    let index = client.query_one("select to_regclass('public.t_a_idx') is not null", &[]).await.unwrap();
+    assert!(index.get::<_, bool>(0), "the index is still there");
+
+    // The finding is real: dbmate's own rollback of that file fails in PostgreSQL.
+    let (code, _, stderr) = outcome(with_env(dbmate(), work.path(), &url).args(["--no-dump-schema", "rollback"]));
+    assert_eq!(code, Some(0), "dbmate rolls back the comment-only file: {stderr}");
+    let (code, _, stderr) = outcome(with_env(dbmate(), work.path(), &url).args(["--no-dump-schema", "rollback"]));
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("cannot run inside a transaction block"), "{stderr}");
+}
+
+#[tokio::test]
+async fn a_comment_only_up_block_is_recorded_exactly_as_dbmate_records_it() {
+    let server = local_server().await;
+    let work = tempfile::tempdir().unwrap();
+    chain_with_a_broken_down_block(work.path());
+    let (ours, theirs) = (server.url("comment_only_ours"), server.url("comment_only_theirs"));
+    let (code, stdout, stderr) = outcome(with_env(squashmate(), work.path(), &ours).args(["--no-dump-schema", "up"]));
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert!(stderr.contains("warning[empty-up]"), "{stderr}");
+    let (code, _, stderr) = outcome(with_env(dbmate(), work.path(), &theirs).args(["--no-dump-schema", "up"]));
+    assert_eq!(code, Some(0), "{stderr}");
+    let mut ledgers = Vec::new();
+    for db in ["comment_only_ours", "comment_only_theirs"] {
+        let client = server.connect(db).await.unwrap();
+        let rows = client.query("select version from public.schema_migrations order by 1", &[]).await.unwrap();
+        ledgers.push(rows.iter().map(|r| r.get::<_, String>(0)).collect::<Vec<_>>());
+    }
+    assert_eq!(ledgers[0], ledgers[1]);
+    assert_eq!(ledgers[0].len(), 3);
+    // And dbmate sees nothing pending on ours.
+    let (code, stdout, _) = outcome(with_env(dbmate(), work.path(), &ours).args(["status", "--exit-code"]));
+    assert_eq!(code, Some(0), "{stdout}");
+}

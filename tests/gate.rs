@@ -330,3 +330,93 @@ fn a_squash_made_by_squashmate_passes_the_gate_only_with_the_sentinel() {
         }
     }
 }
+
+/// lobu's case: the chain starts with an earlier, hand-made baseline at `00000000000000`, and
+/// the team squashes everything again into that version.
+#[tokio::test]
+async fn a_chain_that_starts_with_an_earlier_baseline_is_squashed_again_into_its_version() {
+    let repo = Repo { dir: common::open_tempdir() };
+    repo.git(&["init", "-q", "-b", "main"]);
+    repo.git(&["config", "user.email", "dev@example.com"]);
+    repo.git(&["config", "user.name", "Dev"]);
+    let old_chain = [
+        (
+            "00000000000000_baseline.sql",
+            "-- migrate:up\ncreate table organization (id bigserial primary key, name text not null);\ncreate table mcp_proxy_sessions (id bigserial primary key, organization_id bigint references organization (id));\ninsert into organization (name) values ('demo');\n-- migrate:down\n",
+        ),
+        ("20260101000000_tables.sql", "-- migrate:up\ncreate table t (a int, b int);\n-- migrate:down\ndrop table t;\n"),
+        (
+            "20260102000000_cleanup_concurrent.sql",
+            "-- migrate:up transaction:false\nCREATE INDEX CONCURRENTLY t_a_idx ON t (a);\n\n-- migrate:down transaction:false\nDROP INDEX CONCURRENTLY t_a_idx;\nCREATE INDEX t_b_idx ON t (b);\n",
+        ),
+        ("20260103000000_view_commented_out.sql", "-- migrate:up\n-- create view t_view as select a from t;\n\n-- migrate:down\n"),
+    ];
+    for (name, text) in old_chain {
+        repo.write(&format!("db/migrations/{name}"), text);
+    }
+    repo.hash();
+    repo.commit("the chain");
+
+    // A production database at the end of the old chain.
+    let server = common::local_server().await;
+    let prod = server.url("prod");
+    let (code, out, err) =
+        common::outcome(common::squashmate().current_dir(repo.dir.path()).env("DATABASE_URL", &prod).args(["--no-dump-schema", "up"]));
+    assert_eq!(code, Some(0), "{out}{err}");
+
+    repo.git(&["checkout", "-q", "-b", "squash"]);
+    repo.write("db/squash.toml", "[retire]\ntables = [\"public.mcp_proxy_sessions\"]\n");
+    let (code, out, err) = common::outcome(
+        common::squashmate()
+            .current_dir(repo.dir.path())
+            .env("SQUASHMATE_DBMATE", common::dbmate().get_program())
+            .args(["squash", "--pg", "local", "--date", "20260201"]),
+    );
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(!out.contains("[FAILED]"), "{out}");
+    assert!(out.contains("[ok]     the real dbmate applies the new directory on a fresh database"), "{out}");
+    assert!(
+        err.contains("warning[not-alone-without-transaction]") && err.contains("warning[empty-up]"),
+        "the squash says what it ran past: {err}"
+    );
+    let names: Vec<String> =
+        std::fs::read_dir(repo.path("db/migrations")).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+    assert_eq!(names, ["00000000000000_baseline.sql"]);
+    let baseline = std::fs::read_to_string(repo.path("db/migrations/00000000000000_baseline.sql")).unwrap();
+    let header = BaselineHeader::parse(&baseline).expect("a squashmate header");
+    assert_eq!(header.replaces, ["00000000000000", "20260101000000", "20260102000000", "20260103000000"]);
+
+    // The gate accepts it with the sentinel, and only with it.
+    repo.commit("Squash again [squash-baseline]");
+    assert_clean(repo.gate(&[]));
+    repo.git(&["commit", "-q", "--amend", "-m", "Squash again"]);
+    assert_violation(repo.gate(&[]), "deleted", &["no commit in the range carries [squash-baseline]"]);
+
+    // The surgery keeps the earlier baseline's row and removes the others; the rollback brings them back.
+    let client = server.connect("prod").await.unwrap();
+    let ledger = || async {
+        let rows = client.query("select version from public.schema_migrations order by 1", &[]).await.unwrap();
+        rows.iter().map(|r| r.get::<_, String>(0)).collect::<Vec<_>>()
+    };
+    let surgery = std::fs::read_to_string(repo.path("db/squash/20260201/surgery.sql")).unwrap();
+    let rollback = std::fs::read_to_string(repo.path("db/squash/20260201/rollback.sql")).unwrap();
+    client.batch_execute(&surgery).await.unwrap();
+    assert_eq!(ledger().await, ["00000000000000"]);
+    let again = client.batch_execute(&surgery).await.unwrap_err();
+    assert!(server_message(&again).contains("squashed already"), "{again:?}");
+    client.batch_execute("ROLLBACK").await.unwrap();
+    let (code, out, err) =
+        common::outcome(common::squashmate().current_dir(repo.dir.path()).env("DATABASE_URL", &prod).args(["status", "--exit-code"]));
+    assert_eq!(code, Some(0), "nothing pending after the surgery: {out}{err}");
+    client.batch_execute(&rollback).await.unwrap();
+    assert_eq!(ledger().await, ["00000000000000", "20260101000000", "20260102000000", "20260103000000"]);
+    let again = client.batch_execute(&rollback).await.unwrap_err();
+    assert!(server_message(&again).contains("rolled back already"), "{again:?}");
+    client.batch_execute("ROLLBACK").await.unwrap();
+    assert_eq!(ledger().await.len(), 4, "the refused second run changed nothing");
+}
+
+/// A PostgreSQL error with its server message.
+fn server_message(e: &tokio_postgres::Error) -> String {
+    e.as_db_error().map_or_else(|| e.to_string(), |d| d.message().to_string())
+}

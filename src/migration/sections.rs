@@ -329,4 +329,16 @@ mod tests {
         assert_eq!(codes("-- migrate:up transaction:flase\n-- migrate:down\n"), ["unknown-option"]);
         assert_eq!(codes("\u{feff}-- migrate:up\n-- migrate:down\n"), ["byte-order-mark", "missing-up", "down-before-up"]);
     }
+
+    #[test]
+    fn marker_like_lines_inside_literals_are_text_as_dbmate_reads_them() {
+        let body = "create function f() returns text language plpgsql as $body$\nbegin\n  -- migrate:down is not a marker here\n  return 'x';\nend $body$;\n";
+        assert!(codes(&format!("-- migrate:up\n{body}-- migrate:down\n")).is_empty());
+        let string = "insert into notes values ('first line\n    -- migrate:up inside a string\n');\n";
+        assert!(codes(&format!("-- migrate:up\n{string}-- migrate:down\n")).is_empty());
+        let comment = "/* kept for history:\n  -- migrate:down\n*/\nselect 1;\n";
+        assert!(codes(&format!("-- migrate:up\n{comment}-- migrate:down\n")).is_empty());
+        // At top level an indented marker is the trap: dbmate runs what follows as part of up.
+        assert_eq!(codes("-- migrate:up\nselect 1;\n  -- migrate:down\ndrop table t;\n-- migrate:down\n"), ["malformed-marker"]);
+    }
 }
