@@ -34,3 +34,13 @@ fn each_name_clang_sys_loads_counts_as_libclang() {
         assert!(lists_libclang(&format!("libLLVM.so\n{name}\n")), "{name}");
     }
 }
+
+/// `scripts/test` installed libclang before this test ran, so the check the scripts use (under
+/// `set -euo pipefail`, as they run) must see it: a check that fails there reinstalls every time,
+/// and one that passes by accident proves nothing.
+#[test]
+fn the_installed_libclang_is_seen_under_pipefail() {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/lib/prereqs.sh");
+    let status = Command::new("bash").args(["-c", "set -euo pipefail; . \"$0\"; have_libclang", script]).status().expect("bash runs");
+    assert!(status.success(), "have_libclang does not see the libclang pg_query was just built with");
+}

@@ -23,8 +23,9 @@ apt_install() {
 # Reads library file names or paths (one per line, e.g. `ldconfig -p`) and succeeds when one
 # is libclang as pg_query's bindgen (clang-sys) loads it: libclang.so, libclang-14.so,
 # libclang.so.1, libclang-14.so.1. libclang-cpp (the C++ API, present on many images) is not it.
+# (It reads all of its input: an early exit would fail the writer under `set -o pipefail`.)
 lists_libclang() {
-  grep -Eq '(^|[/[:space:]])libclang(-[0-9][0-9.]*)?\.so(\.[0-9]+)*([[:space:]]|$)'
+  grep -E '(^|[/[:space:]])libclang(-[0-9][0-9.]*)?\.so(\.[0-9]+)*([[:space:]]|$)' >/dev/null
 }
 
 # bindgen needs libclang and clang's own headers (stddef.h), which Debian ships apart.

@@ -51,7 +51,9 @@ pub async fn run_file(
     let mut notes = Vec::new();
     if !count_rows && blocks.iter().all(|b| b.options.transaction()) {
         // One round trip: the whole file and its ledger row in one transaction.
-        let mut script = String::from("BEGIN;\n");
+        let size = blocks.iter().map(|b| b.body.len() + 3).sum::<usize>() + record.len() + 16;
+        let mut script = String::with_capacity(size);
+        script.push_str("BEGIN;\n");
         for block in &blocks {
             script.push_str(&file.source.text()[block.body.clone()]);
             script.push_str("\n;\n");

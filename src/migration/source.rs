@@ -1,6 +1,7 @@
 //! Byte offsets → `line:col` and the offending line, so every problem can point at its place in a file.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// A 1-based line and column (columns count characters, not bytes) inside one file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
@@ -11,19 +12,20 @@ pub struct LineCol {
     pub col: usize,
 }
 
-/// A file's text with an index of where each line starts.
+/// A file's text with an index of where each line starts. Cloning shares the text (a data
+/// migration may be many megabytes).
 #[derive(Debug, Clone)]
 pub struct SourceText {
     path: PathBuf,
-    text: String,
-    line_starts: Vec<usize>,
+    text: Arc<str>,
+    line_starts: Arc<[usize]>,
 }
 
 impl SourceText {
     /// Indexes `text`, which was read from `path`.
     pub fn new(path: impl Into<PathBuf>, text: String) -> Self {
         let line_starts = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
-        SourceText { path: path.into(), text, line_starts }
+        SourceText { path: path.into(), text: text.into(), line_starts }
     }
 
     /// Where the text came from.

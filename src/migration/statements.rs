@@ -34,7 +34,63 @@ pub struct ConcurrentIndex {
 }
 
 /// Splits the block `body` of `text` into statements; problems for those that do not parse.
+///
+/// The fast path keeps big data migrations cheap in time and memory: PostgreSQL's scanner
+/// finds the statements, and each is checked by the raw parser alone (no parse tree is kept,
+/// none is built for the whole block); only utility statements — the only kind that can refuse
+/// a transaction or control one — are parsed in full. Whatever the fast path cannot vouch for
+/// (a syntax error, or a scanner split inside `BEGIN ATOMIC … END`) is read the exact way.
 pub fn split_statements(text: &str, body: Range<usize>) -> (Vec<Statement>, Vec<Problem>) {
+    match fast_split(text, body.clone()) {
+        Some(statements) => (statements, Vec::new()),
+        None => exact_split(text, body),
+    }
+}
+
+/// Scanner pieces, each checked on its own; `None` when one is not exactly one valid statement.
+fn fast_split(text: &str, body: Range<usize>) -> Option<Vec<Statement>> {
+    let sql = &text[body.clone()];
+    let pieces = pg_query::split_with_scanner(sql).ok()?;
+    let mut statements = Vec::with_capacity(pieces.len());
+    let mut covered = 0;
+    for piece in pieces {
+        let range = offset_in(sql, piece)..offset_in(sql, piece) + piece.len();
+        // The scanner skips what it cannot read: only separators may lie between pieces.
+        if !only_separators(&sql[covered..range.start]) {
+            return None;
+        }
+        covered = range.end;
+        let start = range.start + leading_trivia_len(&sql[range.clone()]);
+        if start >= range.end {
+            continue;
+        }
+        let span = body.start + start..body.start + range.end;
+        let statement = match pg_query::is_utility_stmt(&text[span.clone()]).ok()?.as_slice() {
+            [false] => Statement::plain(span),
+            [true] => Statement::parsed(span.clone(), pg_query::parse(&text[span], 0).ok()?),
+            _ => return None,
+        };
+        statements.push(statement);
+    }
+    only_separators(&sql[covered..]).then_some(statements)
+}
+
+/// Whether `gap` holds nothing but whitespace, comments and semicolons.
+fn only_separators(gap: &str) -> bool {
+    let mut rest = gap;
+    loop {
+        let trimmed = rest.trim_start_matches(|c: char| c.is_whitespace() || c == ';');
+        let skipped = leading_trivia_len(trimmed);
+        if skipped == 0 {
+            return trimmed.is_empty();
+        }
+        rest = &trimmed[skipped..];
+    }
+}
+
+/// The exact way: the parser splits the block, each statement is parsed on its own so an
+/// error points at its place.
+fn exact_split(text: &str, body: Range<usize>) -> (Vec<Statement>, Vec<Problem>) {
     let sql = &text[body.clone()];
     let pieces = match pg_query::split_with_parser(sql) {
         Ok(pieces) => pieces.iter().map(|p| offset_in(sql, p)..offset_in(sql, p) + p.len()).collect::<Vec<_>>(),
@@ -50,15 +106,7 @@ pub fn split_statements(text: &str, body: Range<usize>) -> (Vec<Statement>, Vec<
         let span = body.start + start..body.start + piece.end;
         let stmt_sql = &text[span.clone()];
         match pg_query::parse(stmt_sql, 0) {
-            Ok(parsed) => {
-                let node = parsed.protobuf.stmts.first().and_then(|s| s.stmt.as_ref()).and_then(|n| n.node.as_ref());
-                statements.push(Statement {
-                    span,
-                    needs_no_transaction: node.and_then(refuses_transaction_block),
-                    is_transaction_control: matches!(node, Some(NodeEnum::TransactionStmt(_))),
-                    concurrent_index: node.and_then(concurrent_index),
-                });
-            }
+            Ok(parsed) => statements.push(Statement::parsed(span, parsed)),
             Err(err) => {
                 let located = parse_error(stmt_sql);
                 let (message, cursor) = located.map(|e| (e.message, e.cursor)).unwrap_or_else(|| (err.to_string(), 0));
@@ -68,6 +116,25 @@ pub fn split_statements(text: &str, body: Range<usize>) -> (Vec<Statement>, Vec<
         }
     }
     (statements, problems)
+}
+
+impl Statement {
+    /// A statement that is not a utility statement (SELECT, INSERT, UPDATE, DELETE, MERGE):
+    /// it runs in any transaction.
+    fn plain(span: Range<usize>) -> Self {
+        Statement { span, needs_no_transaction: None, is_transaction_control: false, concurrent_index: None }
+    }
+
+    /// A statement read from its parse tree.
+    fn parsed(span: Range<usize>, parsed: pg_query::ParseResult) -> Self {
+        let node = parsed.protobuf.stmts.first().and_then(|s| s.stmt.as_ref()).and_then(|n| n.node.as_ref());
+        Statement {
+            span,
+            needs_no_transaction: node.and_then(refuses_transaction_block),
+            is_transaction_control: matches!(node, Some(NodeEnum::TransactionStmt(_))),
+            concurrent_index: node.and_then(concurrent_index),
+        }
+    }
 }
 
 fn offset_in(outer: &str, inner: &str) -> usize {
@@ -189,7 +256,9 @@ mod tests {
     use super::*;
 
     fn split(sql: &str) -> (Vec<Statement>, Vec<Problem>) {
-        split_statements(sql, 0..sql.len())
+        let (fast, exact) = (split_statements(sql, 0..sql.len()), exact_split(sql, 0..sql.len()));
+        assert_eq!(fast, exact, "the fast path reads {sql:?} as the exact one does");
+        fast
     }
 
     #[test]
@@ -209,6 +278,21 @@ mod tests {
         assert_eq!(stmts.len(), 2);
         let offsets: Vec<_> = problems.iter().map(|p| p.offset.unwrap()).collect();
         assert_eq!(offsets, [sql.find("tablee").unwrap(), sql.find("selec 3").unwrap()]);
+    }
+
+    #[test]
+    fn what_the_scanner_skips_is_still_reported() {
+        let (stmts, problems) = split("select 1; asdf; select 2; -- done\n");
+        assert_eq!((stmts.len(), problems.len()), (2, 1));
+    }
+
+    #[test]
+    fn what_the_scanner_splits_wrongly_is_read_the_exact_way() {
+        let sql = "create function f() returns int language sql begin atomic select 1; select 2; end;\ncreate rule r as on insert to t do also (insert into u values (1); insert into u values (2));\ninsert into t values (1)";
+        let (stmts, problems) = split(sql);
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(stmts.len(), 3);
+        assert!(sql[stmts[0].span.clone()].ends_with("end"));
     }
 
     #[test]
