@@ -112,6 +112,24 @@ fn a_clean_addition_passes() {
 }
 
 #[test]
+fn a_new_file_dbmate_runs_fine_passes_but_one_it_fails_on_does_not() {
+    let repo = Repo::new();
+    // Only comments in the up block (dbmate records the version): a lint warning, no violation.
+    repo.write("db/migrations/20240104000000_view_later.sql", &up("-- create view v as select 1;"));
+    repo.hash();
+    repo.commit("placeholder");
+    assert_clean(repo.gate(&[]));
+    // A down block PostgreSQL refuses to roll back is an error: it fails the gate.
+    repo.write(
+        "db/migrations/20240105000000_index.sql",
+        "-- migrate:up transaction:false\ncreate index concurrently i on users (id);\n-- migrate:down transaction:false\ndrop index concurrently i;\nselect 1;\n",
+    );
+    repo.hash();
+    repo.commit("index");
+    assert_violation(repo.gate(&[]), "not-alone-without-transaction", &["20240105000000_index.sql"]);
+}
+
+#[test]
 fn editing_an_applied_migration_is_a_violation_but_whitespace_and_crlf_are_not() {
     let repo = Repo::new();
     repo.write("db/migrations/20240102000000_orders.sql", &up("create table orders (id bigint);"));
