@@ -73,4 +73,32 @@ async fn files_with_problems_are_refused_before_touching_a_database() {
     let client = server.connect(&db).await.unwrap();
     let ledger = client.query_one("select to_regclass('public.schema_migrations') is null", &[]).await.unwrap();
     assert!(ledger.get::<_, bool>(0), "not even the ledger table was created");
+
+    // The first file is sent while the later ones are checked: a problem in the second still
+    // means nothing of the first is committed.
+    let migrator = Migrator::from_sources([
+        ("1_ok.sql".into(), "-- migrate:up\ncreate table ok (a int);\n-- migrate:down\n".to_string()),
+        ("2_bad.sql".into(), "-- migrate:up\nselect 1;\n-- migrate:down\n-- migrate:down\n".to_string()),
+    ])
+    .unwrap();
+    let err = migrator.up_url(&server.url(&db), &mut |_| {}).await.unwrap_err().to_string();
+    assert!(err.contains("2_bad.sql:4:1"), "{err}");
+    let row =
+        client.query_one("select to_regclass('public.ok') is null and to_regclass('public.schema_migrations') is null", &[]).await.unwrap();
+    assert!(row.get::<_, bool>(0), "the first file was not committed, nor the ledger created");
+
+    // A first file the server refuses is located to its statement; nothing is recorded.
+    let migrator = Migrator::from_sources([(
+        "1_twice.sql".into(),
+        "-- migrate:up\ncreate table twice (a int);\ncreate table twice (a int);\n-- migrate:down\n".to_string(),
+    )])
+    .unwrap();
+    let err = migrator.up_url(&server.url(&db), &mut |_| {}).await.unwrap_err();
+    assert!(err.to_string().contains("1_twice.sql:3:1"), "{err}");
+    assert!(matches!(&err, MigrateError::Migration { done, .. } if done.is_empty()), "{err:?}");
+    let row = client
+        .query_one("select to_regclass('public.twice') is null and to_regclass('public.schema_migrations') is null", &[])
+        .await
+        .unwrap();
+    assert!(row.get::<_, bool>(0));
 }

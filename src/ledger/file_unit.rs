@@ -51,30 +51,8 @@ pub async fn run_file(
     let mut notes = Vec::new();
     if !count_rows && blocks.iter().all(|b| b.options.transaction()) {
         // One round trip: the whole file and its ledger row in one transaction.
-        let size = blocks.iter().map(|b| b.body.len() + 3).sum::<usize>() + record.len() + 16;
-        let mut script = String::with_capacity(size);
-        script.push_str("BEGIN;\n");
-        for block in &blocks {
-            script.push_str(&file.source.text()[block.body.clone()]);
-            script.push_str("\n;\n");
-        }
-        script.push_str(&record);
-        script.push_str(";\nCOMMIT;");
-        if let Err(error) = client.batch_execute(&script).await {
-            let _ = client.batch_execute("ROLLBACK").await;
-            // Run it again statement by statement to name the one that fails, then undo.
-            begin(client, file).await?;
-            let mut located = Ok(());
-            for block in &blocks {
-                if let Err(e) = run_statements(client, file, block, false).await {
-                    located = Err(e);
-                    break;
-                }
-            }
-            let _ = client.batch_execute("ROLLBACK").await;
-            return Err(located.err().unwrap_or_else(|| {
-                ApplyError::Statement(Box::new(StatementFailure::locate(file, &error, None, blocks.first().map_or(0, |b| b.marker.start))))
-            }));
+        if let Err(error) = client.batch_execute(&whole_file_script(file, &blocks, &record)).await {
+            return Err(locate_failure(client, file, &blocks, &error).await);
         }
     } else if blocks.iter().all(|b| b.options.transaction()) {
         begin(client, file).await?;
@@ -101,6 +79,59 @@ pub async fn run_file(
         client.batch_execute(&record).await.map_err(|e| connection(file, e))?;
     }
     Ok(FileRun { took: started.elapsed(), rows_affected: rows, notes })
+}
+
+/// `BEGIN`, the blocks' bodies and `record`, then `COMMIT`: a whole file in one round trip.
+fn whole_file_script(file: &MigrationFile, blocks: &[&Block], record: &str) -> String {
+    let size = blocks.iter().map(|b| b.body.len() + 3).sum::<usize>() + record.len() + 24;
+    let mut script = String::with_capacity(size);
+    script.push_str("BEGIN;\n");
+    for block in blocks {
+        script.push_str(&file.source.text()[block.body.clone()]);
+        script.push_str("\n;\n");
+    }
+    script.push_str(record);
+    script.push_str(";\nCOMMIT;");
+    script
+}
+
+/// Sends `file`'s up blocks and its ledger row in an open transaction, after `prelude` (e.g.
+/// the ledger's `CREATE TABLE`), and leaves it open: the caller commits once the file's checks
+/// passed, or rolls back. Needs a file whose up blocks are all transactional. Each block is sent
+/// straight from the file's text (a data migration may be many megabytes: no copy of it is made
+/// here), at the cost of a round trip per block.
+pub async fn send_uncommitted(
+    client: &Client,
+    file: &MigrationFile,
+    ledger: &LedgerTable,
+    prelude: &str,
+) -> Result<(), tokio_postgres::Error> {
+    client.batch_execute(&format!("BEGIN;\n{prelude}")).await?;
+    for section in &file.sections {
+        client.batch_execute(&file.source.text()[section.up.body.clone()]).await?;
+    }
+    client.batch_execute(&ledger.insert_sql(&file.version)).await
+}
+
+/// After `error` failed a file sent in one round trip: rolls back, runs the file again
+/// statement by statement to name the statement that fails (`file` must have its statements
+/// parsed), and rolls back again.
+pub async fn locate_failure(client: &Client, file: &MigrationFile, blocks: &[&Block], error: &tokio_postgres::Error) -> ApplyError {
+    let _ = client.batch_execute("ROLLBACK").await;
+    if let Err(e) = begin(client, file).await {
+        return e;
+    }
+    let mut located = None;
+    for block in blocks {
+        if let Err(e) = run_statements(client, file, block, false).await {
+            located = Some(e);
+            break;
+        }
+    }
+    let _ = client.batch_execute("ROLLBACK").await;
+    located.unwrap_or_else(|| {
+        ApplyError::Statement(Box::new(StatementFailure::locate(file, error, None, blocks.first().map_or(0, |b| b.marker.start))))
+    })
 }
 
 async fn begin(client: &Client, file: &MigrationFile) -> Result<(), ApplyError> {

@@ -4,18 +4,18 @@
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use thiserror::Error;
 use tokio_postgres::Client;
 
 use super::apply_error::ApplyError;
-use super::file_unit::{FileRun, run_file};
+use super::file_unit::{FileRun, locate_failure, run_file, send_uncommitted};
 use super::lock::{LockError, acquire, lock_key, release};
 use super::status::Status;
 use super::table::LedgerTable;
 use crate::lint::{NotRunnable, check_runnable, duplicate_versions};
-use crate::migration::{Depth, DiscoverError, Discovery, MigrationFile, Way, discover_to};
+use crate::migration::{Block, Depth, DiscoverError, Discovery, MigrationFile, Way, discover_to};
 use crate::report::{Diagnostic, stopping};
 
 /// Something worth telling the user while migrating.
@@ -249,13 +249,14 @@ impl Migrator {
         ledger: &LedgerTable,
         on: &mut (dyn FnMut(Event<'_>) + Send),
     ) -> Result<Vec<String>, MigrateError> {
-        // The ledger is read, the pending files checked, and only then is anything created.
+        // The ledger is read and the pending files checked before anything is created or
+        // committed.
         let listed = list_applied(client, ledger).await?;
-        let applied = listed.clone().unwrap_or_default();
-        let pending = self.ready_to_run(self.files.iter().filter(|f| !applied.contains(&f.version)), Way::Up, on)?;
-        if listed.is_none() {
-            create_ledger(client, ledger, on).await?;
-        }
+        let applied = match &listed {
+            Listed::Versions(versions) => versions.clone(),
+            Listed::NoTable | Listed::NoSchema => BTreeSet::new(),
+        };
+        let pending: Vec<MigrationFile> = self.files.iter().filter(|f| !applied.contains(&f.version)).cloned().collect();
         if self.options.strict {
             let highest = self.files.iter().filter(|f| applied.contains(&f.version)).map(|f| &f.version).max();
             if let (Some(first), Some(highest)) = (pending.first(), highest) {
@@ -264,19 +265,81 @@ impl Migrator {
                 }
             }
         }
-        self.run_each(client, ledger, &pending, Way::Up, on).await
+        let overlap = !self.options.count_rows
+            && listed != Listed::NoSchema
+            && pending.first().is_some_and(|f| f.up_is_transactional() && !f.up_may_end_its_transaction());
+        let first = pending.first().filter(|_| overlap).cloned();
+        let checking = tokio::task::spawn_blocking(move || checked(pending, Way::Up));
+        if let Some(first) = first {
+            let prelude = if listed == Listed::NoTable { format!("{};\n", ledger.create_sql()) } else { String::new() };
+            return self.apply_first_while_checking(client, ledger, first, &prelude, checking, on).await;
+        }
+        let pending = self.take_checked(checking.await.expect("the file checks do not panic"), on)?;
+        if !matches!(listed, Listed::Versions(_)) {
+            create_ledger(client, ledger, on).await?;
+        }
+        self.run_each(client, ledger, &pending, Way::Up, Vec::new(), on).await
     }
 
-    /// Runs `files` one `way` in order, telling `on` before and after each.
+    /// Sends the first pending file (and the ledger's `CREATE TABLE`, when it is missing) in an
+    /// open transaction while every pending file is checked on another thread, and commits it
+    /// only when all passed — so a big data migration costs its parse no wall time, and still
+    /// nothing commits before every file is checked. Then the rest, one by one.
+    async fn apply_first_while_checking(
+        &self,
+        client: &Client,
+        ledger: &LedgerTable,
+        first: MigrationFile,
+        prelude: &str,
+        checking: tokio::task::JoinHandle<Result<(Vec<MigrationFile>, Vec<Diagnostic>), NotRunnable>>,
+        on: &mut (dyn FnMut(Event<'_>) + Send),
+    ) -> Result<Vec<String>, MigrateError> {
+        on(Event::Applying(&first));
+        let started = Instant::now();
+        let (sent, checked) = tokio::join!(send_uncommitted(client, &first, ledger, prelude), checking);
+        let files = match self.take_checked(checked.expect("the file checks do not panic"), on) {
+            Ok(files) => files,
+            Err(refused) => {
+                let _ = client.batch_execute("ROLLBACK").await;
+                return Err(refused);
+            }
+        };
+        let first = &files[0];
+        if let Err(error) = sent {
+            let blocks: Vec<&Block> = first.sections.iter().map(|s| &s.up).collect();
+            let source = locate_failure(client, first, &blocks, &error).await;
+            return Err(MigrateError::Migration { source, done: Vec::new() });
+        }
+        client.batch_execute("COMMIT").await.map_err(|source| MigrateError::Migration {
+            source: ApplyError::Connection { path: first.path().display().to_string(), source },
+            done: Vec::new(),
+        })?;
+        on(Event::Applied(first, &FileRun { took: started.elapsed(), ..FileRun::default() }));
+        self.run_each(client, ledger, &files[1..], Way::Up, vec![first.filename.clone()], on).await
+    }
+
+    /// The checked files, after telling `on` the warnings (the directory's first).
+    fn take_checked(
+        &self,
+        checked: Result<(Vec<MigrationFile>, Vec<Diagnostic>), NotRunnable>,
+        on: &mut (dyn FnMut(Event<'_>) + Send),
+    ) -> Result<Vec<MigrationFile>, MigrateError> {
+        let (files, warnings) = checked?;
+        self.warnings.iter().chain(&warnings).for_each(|w| on(Event::Warning(w)));
+        Ok(files)
+    }
+
+    /// Runs `files` one `way` in order, telling `on` before and after each; `done` lists files
+    /// already run.
     async fn run_each(
         &self,
         client: &Client,
         ledger: &LedgerTable,
         files: &[MigrationFile],
         way: Way,
+        mut done: Vec<String>,
         on: &mut (dyn FnMut(Event<'_>) + Send),
     ) -> Result<Vec<String>, MigrateError> {
-        let mut done = Vec::new();
         for file in files {
             on(if way == Way::Up { Event::Applying(file) } else { Event::RollingBack(file) });
             match run_file(client, file, ledger, way, self.options.count_rows).await {
@@ -338,24 +401,8 @@ impl Migrator {
             to_run.push(file);
         }
         // Every file is checked before the first one runs.
-        let to_run = self.ready_to_run(to_run, Way::Down, on)?;
-        self.run_each(client, ledger, &to_run, Way::Down, on).await
-    }
-
-    /// The files, with statements parsed, when none has an error in the part that runs `way`
-    /// (nothing has run yet); tells `on` every other problem, the directory's first.
-    fn ready_to_run<'a>(
-        &self,
-        files: impl IntoIterator<Item = &'a MigrationFile>,
-        way: Way,
-        on: &mut (dyn FnMut(Event<'_>) + Send),
-    ) -> Result<Vec<MigrationFile>, MigrateError> {
-        let mut files: Vec<MigrationFile> = files.into_iter().cloned().collect();
-        files.iter_mut().for_each(MigrationFile::parse_statements);
-        let found = Discovery { files, rejected: Vec::new() };
-        let warnings = check_runnable(&found, way)?;
-        self.warnings.iter().chain(&warnings).for_each(|w| on(Event::Warning(w)));
-        Ok(found.files)
+        let to_run = self.take_checked(checked(to_run.into_iter().cloned().collect(), Way::Down), on)?;
+        self.run_each(client, ledger, &to_run, Way::Down, Vec::new(), on).await
     }
 
     /// Which files are applied and pending, and which ledger rows have no file.
@@ -366,12 +413,33 @@ impl Migrator {
     }
 }
 
-/// The applied versions, or `None` when the ledger table does not exist yet.
-async fn list_applied(client: &Client, ledger: &LedgerTable) -> Result<Option<BTreeSet<String>>, tokio_postgres::Error> {
+/// `files` with their statements parsed, when none has an error in the part that runs `way`;
+/// with the problems that do not stop it.
+fn checked(mut files: Vec<MigrationFile>, way: Way) -> Result<(Vec<MigrationFile>, Vec<Diagnostic>), NotRunnable> {
+    files.iter_mut().for_each(MigrationFile::parse_statements);
+    let found = Discovery { files, rejected: Vec::new() };
+    let warnings = check_runnable(&found, way)?;
+    Ok((found.files, warnings))
+}
+
+/// What the ledger holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Listed {
+    /// The applied versions.
+    Versions(BTreeSet<String>),
+    /// The table does not exist yet.
+    NoTable,
+    /// Nor does its schema.
+    NoSchema,
+}
+
+async fn list_applied(client: &Client, ledger: &LedgerTable) -> Result<Listed, tokio_postgres::Error> {
     match client.query(&ledger.select_sql(), &[]).await {
-        Ok(rows) => Ok(Some(rows.iter().map(|r| r.get(0)).collect())),
-        // 42P01: no such table; 3F000: no such schema.
-        Err(e) if matches!(e.code().map(|c| c.code()), Some("42P01" | "3F000")) => Ok(None),
+        Ok(rows) => Ok(Listed::Versions(rows.iter().map(|r| r.get(0)).collect())),
+        Err(e) if e.code().map(|c| c.code()) == Some("42P01") => {
+            let schema = client.query_one("select exists (select 1 from pg_namespace where nspname = $1)", &[&ledger.schema]).await?;
+            Ok(if schema.get(0) { Listed::NoTable } else { Listed::NoSchema })
+        }
         Err(e) => Err(e),
     }
 }

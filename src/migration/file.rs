@@ -14,6 +14,10 @@ use super::statements::split_statements;
 
 /// dbmate's filename pattern: the version is every leading digit.
 static FILENAME: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^(\d+).*\.sql$").expect("static regex"));
+/// Words of the statements that end a transaction (found anywhere, even in strings: a guess
+/// that errs on the safe side).
+static ENDS_TRANSACTION: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)\b(commit|end|rollback|abort|prepare)\b").expect("static regex"));
 
 /// The version dbmate reads from a filename, if dbmate treats the file as a migration.
 pub fn version_of(filename: &str) -> Option<&str> {
@@ -79,6 +83,12 @@ impl MigrationFile {
         self.sections.iter().all(|s| s.up.options.transaction())
     }
 
+    /// Whether an up block might end the transaction it runs in (a `COMMIT` of its own), judged
+    /// from the text alone, before any parsing; `false` is certain.
+    pub fn up_may_end_its_transaction(&self) -> bool {
+        self.sections.iter().any(|s| ENDS_TRANSACTION.is_match(&self.source.text()[s.up.body.clone()]))
+    }
+
     /// blake3 of the normalised text (see [`super::checksum`]).
     pub fn checksum(&self) -> String {
         checksum(self.source.text())
@@ -101,6 +111,18 @@ mod tests {
         assert_eq!(version_of("1a2.sql"), Some("1"));
         assert_eq!(version_of("V1__users.sql"), None);
         assert_eq!(version_of("1_users.SQL"), None);
+    }
+
+    #[test]
+    fn a_commit_of_its_own_is_seen_before_parsing() {
+        let own =
+            MigrationFile::parse_markers("1_a.sql", "-- migrate:up\nbegin;\ninsert into t values (1);\ncommit;\n-- migrate:down\n".into())
+                .unwrap();
+        assert!(own.up_may_end_its_transaction());
+        let data =
+            MigrationFile::parse_markers("1_a.sql", "-- migrate:up\ninsert into t values ('weekends');\n-- migrate:down\ncommit;\n".into())
+                .unwrap();
+        assert!(!data.up_may_end_its_transaction());
     }
 
     #[test]

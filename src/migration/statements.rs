@@ -47,10 +47,46 @@ pub fn split_statements(text: &str, body: Range<usize>) -> (Vec<Statement>, Vec<
     }
 }
 
+/// How much of a block the scanner reads at once: PostgreSQL's scanner copies its input, so a
+/// many-megabyte block is read in slices that end at a line ending with `;`.
+const SCAN_SLICE: usize = 1 << 20;
+
 /// Scanner pieces, each checked on its own; `None` when one is not exactly one valid statement.
 fn fast_split(text: &str, body: Range<usize>) -> Option<Vec<Statement>> {
-    let sql = &text[body.clone()];
-    let pieces = pg_query::split_with_scanner(sql).ok()?;
+    let mut statements = Vec::new();
+    let mut start = body.start;
+    let mut end = slice_end(text, start, body.end);
+    while start < body.end {
+        match scan_slice(text, start..end)? {
+            Some(found) => {
+                statements.extend(found);
+                start = end;
+                end = slice_end(text, start, body.end);
+            }
+            // The slice ended inside a string, a dollar-quoted body or a comment: read more.
+            None if end < body.end => end = slice_end(text, end, body.end),
+            None => return None,
+        }
+    }
+    Some(statements)
+}
+
+/// Where a slice starting at `start` ends: after the first line ending with `;` once
+/// [`SCAN_SLICE`] bytes are read, or at `end`.
+fn slice_end(text: &str, start: usize, end: usize) -> usize {
+    let from = start + SCAN_SLICE;
+    if from >= end {
+        return end;
+    }
+    let from = (from..end).find(|&i| text.is_char_boundary(i)).unwrap_or(end);
+    text[from..end].find(";\n").map_or(end, |i| from + i + 2)
+}
+
+/// The statements of one slice: `Some(None)` when the scanner stopped inside a literal or
+/// comment (the slice must grow), `None` when the fast path cannot vouch for a piece.
+fn scan_slice(text: &str, slice: Range<usize>) -> Option<Option<Vec<Statement>>> {
+    let sql = &text[slice.clone()];
+    let Ok(pieces) = pg_query::split_with_scanner(sql) else { return Some(None) };
     let mut statements = Vec::with_capacity(pieces.len());
     let mut covered = 0;
     for piece in pieces {
@@ -64,7 +100,7 @@ fn fast_split(text: &str, body: Range<usize>) -> Option<Vec<Statement>> {
         if start >= range.end {
             continue;
         }
-        let span = body.start + start..body.start + range.end;
+        let span = slice.start + start..slice.start + range.end;
         let statement = match pg_query::is_utility_stmt(&text[span.clone()]).ok()?.as_slice() {
             [false] => Statement::plain(span),
             [true] => Statement::parsed(span.clone(), pg_query::parse(&text[span], 0).ok()?),
@@ -72,7 +108,7 @@ fn fast_split(text: &str, body: Range<usize>) -> Option<Vec<Statement>> {
         };
         statements.push(statement);
     }
-    only_separators(&sql[covered..]).then_some(statements)
+    only_separators(&sql[covered..]).then_some(Some(statements))
 }
 
 /// Whether `gap` holds nothing but whitespace, comments and semicolons.
@@ -278,6 +314,16 @@ mod tests {
         assert_eq!(stmts.len(), 2);
         let offsets: Vec<_> = problems.iter().map(|p| p.offset.unwrap()).collect();
         assert_eq!(offsets, [sql.find("tablee").unwrap(), sql.find("selec 3").unwrap()]);
+    }
+
+    #[test]
+    fn a_big_block_is_read_in_slices_that_may_end_inside_a_literal() {
+        let row = "insert into t values (1, 'a;\nb');\n";
+        let sql = row.repeat(SCAN_SLICE / row.len() * 3);
+        let (stmts, problems) = split_statements(&sql, 0..sql.len());
+        assert!(problems.is_empty());
+        assert_eq!(stmts.len(), SCAN_SLICE / row.len() * 3);
+        assert!(stmts.iter().all(|s| sql[s.span.clone()] == row[..row.len() - 2]));
     }
 
     #[test]
