@@ -626,3 +626,97 @@ fn extensions_and_roles_the_chain_assumes_are_prepared_for_the_replay() {
     let baseline = std::fs::read_to_string(work.path().join("db/migrations/00000000000000_baseline.sql")).unwrap();
     assert!(baseline.contains("CREATE EXTENSION IF NOT EXISTS pg_trgm"), "{baseline}");
 }
+
+/// Runs `script` with `psql -f`, as reviewed SQL is run; returns (success, stderr, wall time).
+async fn psql_file(url: String, script: PathBuf) -> (bool, String, std::time::Duration) {
+    tokio::task::spawn_blocking(move || {
+        let started = std::time::Instant::now();
+        let out = Command::new("psql").args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-f"]).arg(&script).arg(&url).output().unwrap();
+        (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned(), started.elapsed())
+    })
+    .await
+    .unwrap()
+}
+
+/// An application transaction reads `agents` (a table whose column is retired) for `hold`,
+/// while the surgery runs with `psql -f` and another session keeps reading `agents`. Returns
+/// the surgery's outcome and the longest any of those reads waited.
+async fn surgery_under_a_blocker(
+    server: &squashmate::server::EphemeralServer,
+    db: &str,
+    surgery: PathBuf,
+    hold: std::time::Duration,
+) -> ((bool, String, std::time::Duration), std::time::Duration) {
+    let blocker = server.connect(db).await.unwrap();
+    blocker.batch_execute("BEGIN; SELECT count(*) FROM public.agents").await.unwrap();
+    let reader = server.connect(db).await.unwrap();
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let reads = {
+        let done = done.clone();
+        async move {
+            let mut longest = std::time::Duration::ZERO;
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            while !done.load(std::sync::atomic::Ordering::SeqCst) {
+                let started = std::time::Instant::now();
+                reader.query_one("SELECT count(*) FROM public.agents", &[]).await.unwrap();
+                longest = longest.max(started.elapsed());
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            longest
+        }
+    };
+    let release = async {
+        tokio::time::sleep(hold).await;
+        blocker.batch_execute("COMMIT").await.unwrap();
+    };
+    let run = async {
+        let outcome = psql_file(server.url(db), surgery).await;
+        done.store(true, std::sync::atomic::Ordering::SeqCst);
+        outcome
+    };
+    let (outcome, longest, ()) = tokio::join!(run, reads, release);
+    (outcome, longest)
+}
+
+#[tokio::test]
+async fn the_surgery_never_stalls_live_reads_behind_its_locks() {
+    // Two squashes of the example: the default lock policy, and a budget a blocker outlasts.
+    let default_policy = tempfile::tempdir().unwrap();
+    let short_budget = tempfile::tempdir().unwrap();
+    for (work, extra) in [(&default_policy, ""), (&short_budget, "lock_timeout = \"300ms\"\nlock_retries = 2\n")] {
+        common::copy_example(work.path());
+        plan(work.path(), &format!("{extra}{EXAMPLE_PLAN}"));
+    }
+    let squashes: Vec<_> = [default_policy.path().to_path_buf(), short_budget.path().to_path_buf()]
+        .into_iter()
+        .map(|dir| tokio::task::spawn_blocking(move || squash(&dir, &[])))
+        .collect();
+    let server = common::local_server().await;
+    let example = squashmate::migration::discover(&[Path::new(env!("CARGO_MANIFEST_DIR")).join("db/migrations")]).unwrap();
+    let full = squashmate::replay::replay(&server, &example.files, |_, _| {}).await.unwrap().database;
+    for squash in squashes {
+        let (code, stdout, stderr) = squash.await.unwrap();
+        assert_eq!(code, Some(0), "{stdout}{stderr}");
+    }
+    let surgery = |work: &tempfile::TempDir| work.path().join(format!("db/squash/{DATE}/surgery.sql"));
+    let text = std::fs::read_to_string(surgery(&default_policy)).unwrap();
+    assert!(text.contains("'lock_timeout', '2000ms'") && text.contains("SET LOCAL statement_timeout"), "{text}");
+    let (waits, gives_up) = (server.create_database(Some(&full)).await.unwrap(), server.create_database(Some(&full)).await.unwrap());
+    let before = state(&server, &gives_up).await;
+
+    let hold = std::time::Duration::from_secs(8);
+    let (((ok, stderr, took), longest_read), ((failed_ok, failed_stderr, _), _)) = tokio::join!(
+        surgery_under_a_blocker(&server, &waits, surgery(&default_policy), hold),
+        surgery_under_a_blocker(&server, &gives_up, surgery(&short_budget), std::time::Duration::from_secs(4)),
+    );
+    // With the default policy the surgery waits the blocker out, a bounded wait at a time.
+    assert!(ok, "{stderr}");
+    assert!(took >= hold - std::time::Duration::from_secs(1), "the surgery finished before the blocker let go: {took:?}");
+    assert!(longest_read < std::time::Duration::from_secs(3), "a read waited {longest_read:?} behind the surgery (lock_timeout 2 s)");
+    assert!(stderr.contains("a lock was not granted within 2000 ms"), "{stderr}");
+    assert_eq!(state(&server, &waits).await.1, ["00000000000000"]);
+    // A blocker that outlasts the budget: the surgery fails cleanly and changes nothing.
+    assert!(!failed_ok);
+    assert!(failed_stderr.contains("could not take its locks in 3 attempts of 300 ms"), "{failed_stderr}");
+    assert_eq!(state(&server, &gives_up).await, before, "the failed surgery changed the database");
+}

@@ -23,7 +23,7 @@ mod verify;
 pub use audit::{Hit, HitKind, audit, spellings};
 pub use baseline::{BaselineFacts, baseline_file, normalise_dump};
 pub use inspect::{Details, inspect};
-pub use plan::{BackupStyle, ColumnName, Plan, PlanError, STARTER, TableName};
+pub use plan::{BackupStyle, ColumnName, LockPolicy, Plan, PlanError, STARTER, TableName};
 pub use report::{ChainRows, Report, Retired, RetiredColumnEntry, RetiredTableEntry, SampleRows, Timing};
 pub use run::{Outcome, SquashError, SquashOptions, audit_names, squash};
 pub use scripts::{ScriptInput, rollback, surgery};

@@ -53,6 +53,9 @@ struct RawPlan {
     extensions: Vec<String>,
     #[serde(default)]
     roles: Vec<String>,
+    lock_timeout: Option<String>,
+    lock_retries: Option<u32>,
+    statement_timeout: Option<String>,
     #[serde(default)]
     retire: RawRetire,
     #[serde(default)]
@@ -121,6 +124,29 @@ pub struct ColumnName {
     pub column: String,
 }
 
+/// How the surgery and the rollback take their locks on a live database: each attempt waits
+/// at most `lock_timeout`, so application queries queue behind the script for no longer than
+/// that, and the script retries with a growing pause until `lock_retries` run out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LockPolicy {
+    /// The longest one attempt waits for its locks (default 2 s).
+    pub lock_timeout: std::time::Duration,
+    /// Attempts after the first (default 10: the budget outlasts a blocker of half a minute).
+    pub lock_retries: u32,
+    /// Guard for each statement, the data copies included (default 15 min).
+    pub statement_timeout: std::time::Duration,
+}
+
+impl Default for LockPolicy {
+    fn default() -> Self {
+        LockPolicy {
+            lock_timeout: std::time::Duration::from_secs(2),
+            lock_retries: 10,
+            statement_timeout: std::time::Duration::from_secs(15 * 60),
+        }
+    }
+}
+
 /// A validated plan.
 #[derive(Debug, Clone)]
 pub struct Plan {
@@ -146,6 +172,8 @@ pub struct Plan {
     pub table_comments: Vec<(TableName, String)>,
     /// Column comments to set.
     pub column_comments: Vec<(ColumnName, String)>,
+    /// How the scripts take their locks.
+    pub locks: LockPolicy,
 }
 
 /// The commented starter `squash --init` writes.
@@ -159,6 +187,9 @@ backup = "schema"                     # "schema": retired tables move to a backu
 # src = ["src"]                       # source trees `squashmate audit` searches for retired names
 extensions = []                       # extensions production has that no migration creates, e.g. ["vector"]
 roles = []                            # roles the migrations GRANT to, created on the replay server
+lock_timeout = "2s"                   # the surgery and rollback wait at most this long for their locks
+lock_retries = 10                     # ... then retry this many times, pausing longer each time
+statement_timeout = "15min"           # guard for each statement of the scripts (data copies included)
 
 [retire]
 tables = []    # e.g. ["public.mcp_proxy_sessions"]: moved to the backup, never dropped
@@ -226,7 +257,27 @@ impl Plan {
                 message: "must be digits".into(),
             });
         }
+        let duration = |what: &'static str, value: Option<String>, default: std::time::Duration| match value {
+            None => Ok(default),
+            Some(text) => match humantime::parse_duration(&text) {
+                Ok(d) if d.as_millis() > 0 => Ok(d),
+                Ok(_) => Err(PlanError::Name { path: path.to_path_buf(), what, name: text, message: "must be longer than 0".into() }),
+                Err(e) => Err(PlanError::Name {
+                    path: path.to_path_buf(),
+                    what,
+                    name: text,
+                    message: format!("{e}; write e.g. \"2s\" or \"500ms\""),
+                }),
+            },
+        };
+        let defaults = LockPolicy::default();
+        let locks = LockPolicy {
+            lock_timeout: duration("lock_timeout", raw.lock_timeout, defaults.lock_timeout)?,
+            lock_retries: raw.lock_retries.unwrap_or(defaults.lock_retries),
+            statement_timeout: duration("statement_timeout", raw.statement_timeout, defaults.statement_timeout)?,
+        };
         Ok(Plan {
+            locks,
             baseline_version: version,
             migrations_dir: raw.migrations_dir.unwrap_or_else(|| vec![PathBuf::from("db/migrations")]),
             backup: raw.backup.unwrap_or_default(),
@@ -276,6 +327,11 @@ mod tests {
         );
         let err = Plan::parse(Path::new("squash.toml"), "[retire]\ntables = ['users']\n").unwrap_err().to_string();
         assert!(err.contains("retire.tables `users`: expected schema.table"), "{err}");
+        let plan = Plan::parse(Path::new("squash.toml"), "lock_timeout = \"500ms\"\nlock_retries = 3\n").unwrap();
+        assert_eq!(plan.locks.lock_timeout, std::time::Duration::from_millis(500));
+        assert_eq!(plan.locks.lock_retries, 3);
+        let err = Plan::parse(Path::new("squash.toml"), "lock_timeout = \"soon\"\n").unwrap_err().to_string();
+        assert!(err.contains("lock_timeout `soon`"), "{err}");
         let err = Plan::parse(Path::new("squash.toml"), "retire = 3\n").unwrap_err().to_string();
         assert!(err.contains("squash.toml"), "{err}");
     }

@@ -275,6 +275,7 @@ pub async fn squash(options: &SquashOptions) -> Result<Outcome, SquashError> {
         ledger: &ledger,
         backup: plan.backup,
         date: &date,
+        locks: plan.locks,
     };
     let (surgery_sql, rollback_sql) = (surgery(&input), rollback(&input));
     lap("inspect retired objects, write the scripts", &mut phases);

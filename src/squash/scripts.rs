@@ -5,7 +5,7 @@
 use std::fmt::Write;
 
 use super::inspect::{Details, RetiredColumn, shape_sql};
-use super::plan::{BackupStyle, TableName};
+use super::plan::{BackupStyle, LockPolicy, TableName};
 use crate::ledger::LedgerTable;
 use crate::sql::{fit_identifier, quote_ident, quote_literal};
 
@@ -24,6 +24,8 @@ pub struct ScriptInput<'a> {
     pub backup: BackupStyle,
     /// `YYYYMMDD`, naming the backup.
     pub date: &'a str,
+    /// How the scripts take their locks.
+    pub locks: LockPolicy,
 }
 
 impl ScriptInput<'_> {
@@ -143,8 +145,13 @@ pub fn surgery(input: &ScriptInput<'_>) -> String {
     }
     let _ = writeln!(
         out,
-        "\nBEGIN;\n-- Every name below is qualified; types and definitions print the same whatever the session's search_path.\nSET LOCAL search_path = '';\n\nDO $squashmate$\nBEGIN"
+        "\nBEGIN;\n-- Every name below is qualified; types and definitions print the same whatever the session's search_path.\nSET LOCAL search_path = '';"
     );
+    let mut locked: Vec<String> = d.views.iter().map(|v| v.name.sql()).collect();
+    locked.extend(d.tables.iter().flat_map(|t| std::iter::once(t.name.sql()).chain(t.incoming.iter().map(|fk| fk.table.sql()))));
+    locked.extend(d.columns.iter().map(|c| c.name.table.sql()));
+    lock_up_front(&mut out, "surgery", &input.locks, locked, &ledger);
+    let _ = writeln!(out, "DO $squashmate$\nBEGIN");
     let _ = writeln!(out, "  -- Preflight: the ledger holds every squashed version, and this surgery has not run yet.");
     assert_sql(
         &mut out,
@@ -256,8 +263,16 @@ pub fn rollback(input: &ScriptInput<'_>) -> String {
     let _ = writeln!(out, "-- the ledger restored. One transaction; it checks first and changes nothing when a check fails.\n");
     let _ = writeln!(
         out,
-        "BEGIN;\n-- Every name below is qualified; types and definitions print the same whatever the session's search_path.\nSET LOCAL search_path = '';\n\nDO $squashmate$\nBEGIN"
+        "BEGIN;\n-- Every name below is qualified; types and definitions print the same whatever the session's search_path.\nSET LOCAL search_path = '';"
     );
+    let mut locked: Vec<String> = d
+        .tables
+        .iter()
+        .flat_map(|t| std::iter::once(input.backup_table(&t.name).sql()).chain(t.incoming.iter().map(|fk| fk.table.sql())))
+        .collect();
+    locked.extend(d.columns.iter().map(|c| c.name.table.sql()));
+    lock_up_front(&mut out, "rollback", &input.locks, locked, &ledger);
+    let _ = writeln!(out, "DO $squashmate$\nBEGIN");
     let _ = writeln!(
         out,
         "  IF to_regclass({lq}) IS NULL OR NOT EXISTS (SELECT 1 FROM {ledger} WHERE version = {b}) THEN\n    RAISE EXCEPTION '%', {};\n  END IF;",
@@ -377,6 +392,56 @@ pub fn rollback(input: &ScriptInput<'_>) -> String {
     }
     let _ = writeln!(out, "INSERT INTO {ledger} (version) SELECT unnest({});\n\nCOMMIT;", input.replaced_array());
     out
+}
+
+/// Takes every lock the `script` needs before it changes anything: ACCESS EXCLUSIVE on the
+/// `tables` it alters (those that exist, in name order, so two scripts cannot deadlock) and
+/// SHARE ROW EXCLUSIVE on the ledger. Each attempt waits at most the policy's `lock_timeout`
+/// — application queries queue behind a waiting lock, so they wait no longer than that — and
+/// gives its place in the queue back when it times out; the script pauses (longer each time)
+/// and tries again, and fails, having changed nothing, when the retries run out. Plain
+/// PL/pgSQL, so it works when the script is run with `psql -f`.
+fn lock_up_front(out: &mut String, script: &str, locks: &LockPolicy, mut tables: Vec<String>, ledger: &str) {
+    tables.sort();
+    tables.dedup();
+    let timeout_ms = locks.lock_timeout.as_millis();
+    let list = tables.iter().map(|t| quote_literal(t)).collect::<Vec<_>>().join(", ");
+    let _ = writeln!(out, "-- Data copies and every other statement get at most this long.");
+    let _ = writeln!(out, "SET LOCAL statement_timeout = '{}ms';\n", locks.statement_timeout.as_millis());
+    let _ = writeln!(
+        out,
+        "-- Every lock is taken up front, in a fixed order, waiting at most {timeout_ms} ms at a time (application\n-- queries queue behind a waiting lock), with up to {} retries and a growing pause between them.",
+        locks.lock_retries
+    );
+    let _ = writeln!(out, "DO $squashmate$\nDECLARE\n  attempt integer := 0;\n  tables text;\nBEGIN");
+    let _ = writeln!(
+        out,
+        "  SELECT string_agg(t, ', ' ORDER BY n) INTO tables FROM unnest(ARRAY[{list}]::text[]) WITH ORDINALITY AS l(t, n) WHERE to_regclass(t) IS NOT NULL;"
+    );
+    let _ = writeln!(out, "  LOOP\n    BEGIN\n      PERFORM set_config('lock_timeout', '{timeout_ms}ms', true);");
+    let _ = writeln!(
+        out,
+        "      IF tables IS NOT NULL THEN\n        EXECUTE 'LOCK TABLE ' || tables || ' IN ACCESS EXCLUSIVE MODE';\n      END IF;"
+    );
+    let _ = writeln!(
+        out,
+        "      IF to_regclass({}) IS NOT NULL THEN\n        LOCK TABLE {ledger} IN SHARE ROW EXCLUSIVE MODE;\n      END IF;\n      EXIT;",
+        quote_literal(ledger)
+    );
+    let _ = writeln!(out, "    EXCEPTION WHEN lock_not_available THEN\n      attempt := attempt + 1;");
+    let _ = writeln!(
+        out,
+        "      IF attempt > {retries} THEN\n        RAISE EXCEPTION 'squashmate {script}: could not take its locks in {attempts} attempts of {timeout_ms} ms: another session holds one of %; nothing was changed', coalesce(tables, {ledger_text})\n          USING HINT = 'find it in pg_locks/pg_stat_activity, or run the script again later (lock_timeout and lock_retries in db/squash.toml)';\n      END IF;",
+        retries = locks.lock_retries,
+        attempts = locks.lock_retries + 1,
+        ledger_text = quote_literal(ledger)
+    );
+    let _ = writeln!(
+        out,
+        "      RAISE NOTICE 'squashmate {script}: a lock was not granted within {timeout_ms} ms (attempt % of {}); retrying', attempt;",
+        locks.lock_retries + 1
+    );
+    let _ = writeln!(out, "      PERFORM pg_sleep(least(0.05 * 2 ^ attempt, 2));\n    END;\n  END LOOP;\nEND\n$squashmate$;\n");
 }
 
 fn shell_table(schema: &str, table: &str) -> String {
