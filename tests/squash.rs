@@ -720,3 +720,58 @@ async fn the_surgery_never_stalls_live_reads_behind_its_locks() {
     assert!(failed_stderr.contains("could not take its locks in 3 attempts of 300 ms"), "{failed_stderr}");
     assert_eq!(state(&server, &gives_up).await, before, "the failed surgery changed the database");
 }
+
+#[tokio::test]
+async fn squash_through_a_version_keeps_the_later_files_and_proves_them() {
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path().join("db/migrations");
+    squashmate::chaingen::write_chain(&dir, 200, 23).unwrap();
+    let old_chain = squashmate::migration::discover(std::slice::from_ref(&dir)).unwrap().files;
+    let through = old_chain[149].version.clone();
+    plan(work.path(), "[retire]\ntables = []\n");
+    let (code, stdout, stderr) = tokio::task::spawn_blocking({
+        let (dir, through) = (work.path().to_path_buf(), through.clone());
+        move || squash(&dir, &["--through", &through])
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert!(stdout.contains("[ok]     old chain + surgery + kept files ≡ fresh baseline + kept files (schema and ledger)"), "{stdout}");
+    assert!(stdout.contains("[ok]     the real dbmate applies the new directory on a fresh database"), "{stdout}");
+    assert!(stdout.contains("keeping the 50 later ones"), "{stdout}");
+    let names = migrations(work.path());
+    assert_eq!(names.len(), 51);
+    assert_eq!(names[0], "00000000000000_baseline.sql");
+    assert_eq!(names[1..], old_chain[150..].iter().map(|f| f.filename.clone()).collect::<Vec<_>>()[..]);
+    let out = common::run(work.path(), &["hash", "--check"]);
+    assert!(out.status.success(), "migrations.sum lists the baseline and the kept files: {}", common::all_output(&out));
+
+    // Production at the end of the chain (200) and one at the squash point (150).
+    let server = common::local_server().await;
+    let surgery = std::fs::read_to_string(work.path().join(format!("db/squash/{DATE}/surgery.sql"))).unwrap();
+    let new_directory = squashmate::ledger::Migrator::from_dirs(std::slice::from_ref(&dir)).unwrap();
+    let kept: Vec<String> = old_chain[150..].iter().map(|f| f.version.clone()).collect();
+    for (at, expected_after) in [(200, kept.clone()), (150, Vec::new())] {
+        let db = squashmate::replay::replay(&server, &old_chain[..at], |_, _| {}).await.unwrap().database;
+        let client = server.connect(&db).await.unwrap();
+        client.batch_execute(&surgery).await.unwrap();
+        let ledger: Vec<String> =
+            client.query("select version from schema_migrations order by 1", &[]).await.unwrap().iter().map(|r| r.get(0)).collect();
+        let mut expected = vec!["00000000000000".to_string()];
+        expected.extend(expected_after);
+        assert_eq!(ledger, expected, "a database at {at}");
+        // `up` with the new directory brings either one to the end.
+        new_directory.up(&client, &client, &mut |_| {}).await.unwrap();
+        assert_eq!(new_directory.status(&client).await.unwrap().pending().count(), 0);
+    }
+
+    // A version that is not in the chain, or a baseline that would sort after a kept file, is refused.
+    let (code, _, stderr) = squash(work.path(), &["--through", "123"]);
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("--through 123: no migration has this version"), "{stderr}");
+    plan(work.path(), "baseline_version = \"29990101000000\"\n[retire]\ntables = []\n");
+    let (code, _, stderr) = squash(work.path(), &["--through", &kept[0]]);
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("does not sort before") && stderr.contains(&kept[1]), "{stderr}");
+    assert_eq!(migrations(work.path()).len(), 51, "a refused squash changes no file");
+}

@@ -172,6 +172,10 @@ pub enum Command {
         /// Retire this object (as written in the plan, unquoted) although the audit still finds it.
         #[arg(long)]
         force_retire: Vec<String>,
+        /// Squash only the migrations up to this version (inclusive); later ones stay after the
+        /// baseline and the proof covers them.
+        #[arg(long, value_name = "VERSION")]
+        through: Option<String>,
         /// Print the outcome as JSON.
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
@@ -347,13 +351,14 @@ pub async fn run(cli: Cli) -> u8 {
         Command::Lint(args) => lint::run(&cli.migrations_dir, args.format),
         Command::Squash { init: true, plan, .. } => squash::init(plan),
         Command::Audit { src, plan, format } => squash::audit(src, plan, format.format),
-        Command::Squash { plan, date, dbmate, format, server, force_retire, .. } => {
+        Command::Squash { plan, date, dbmate, format, server, force_retire, through, .. } => {
             let options = crate::squash::SquashOptions {
                 plan: plan.clone(),
                 server: server.clone(),
                 date: date.clone(),
                 dbmate: dbmate.clone(),
                 force_retire: force_retire.clone(),
+                through: through.clone(),
                 ledger_table: cli.migrations_table.clone(),
             };
             squash::run(&options, *format == Format::Json).await

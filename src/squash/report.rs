@@ -19,6 +19,8 @@ pub struct Report {
     pub passed: bool,
     /// The squashed versions, ascending.
     pub squashed: Vec<String>,
+    /// The versions after `--through`, kept after the baseline.
+    pub kept: Vec<String>,
     /// The baseline's version.
     pub baseline_version: String,
     /// Wall time of the whole squash.
@@ -159,6 +161,9 @@ impl Report {
             self.baseline_version,
             self.total_ms
         );
+        if let (Some(first), Some(last)) = (self.kept.first(), self.kept.last()) {
+            let _ = writeln!(out, "{} later migration(s) ({first}..{last}) stay after the baseline.\n", self.kept.len());
+        }
         self.write_retired(&mut out);
         self.write_audit(&mut out);
         if !self.lint_warnings.is_empty() {

@@ -17,12 +17,12 @@ use super::plan::{BackupStyle, Plan, PlanError};
 use super::report::{ChainRows, Report, Retired, SampleRows, Timing};
 use super::scripts::{ScriptInput, rollback, surgery};
 use super::seed::{Seeded, seed};
-use super::verify::{Check, VerifyInput, prepare, verify};
+use super::verify::{Check, VerifyInput, kept_files_check, prepare, verify};
 use crate::baseline::BaselineHeader;
 use crate::catalog::{IntrospectOptions, fingerprint, introspect};
 use crate::ledger::{LedgerTable, Migrator, MigratorOptions};
 use crate::lint::{NotRunnable, check_runnable};
-use crate::migration::{Discovery, Way, chain_hash, discover, render_sum, sum_path};
+use crate::migration::{Discovery, MigrationFile, Way, chain_hash, discover, render_sum, sum_path};
 use crate::replay::replay_after;
 use crate::server::{EphemeralServer, ServerError, ServerOptions};
 
@@ -78,6 +78,8 @@ pub struct SquashOptions {
     pub force_retire: Vec<String>,
     /// The ledger table, `table` or `schema.table` (dbmate's `--migrations-table`).
     pub ledger_table: String,
+    /// Squash only the files up to this version; the later ones stay (`None`: all).
+    pub through: Option<String>,
 }
 
 impl SquashOptions {
@@ -128,6 +130,38 @@ struct Preflight {
     warnings: Vec<crate::report::Diagnostic>,
 }
 
+/// Splits the chain at `through` (inclusive): the files to squash and the later ones, which
+/// stay after the baseline.
+fn split_chain(
+    files: Vec<MigrationFile>,
+    through: Option<&str>,
+    baseline_version: &str,
+) -> Result<(Vec<MigrationFile>, Vec<MigrationFile>), SquashError> {
+    if through.is_some_and(|v| !files.iter().any(|f| f.version == v)) {
+        return Err(SquashError::Refused(vec![format!(
+            "--through {}: no migration has this version; give one from `squashmate status` (the last one to squash)",
+            through.unwrap_or_default()
+        )]));
+    }
+    let (squashed, kept): (Vec<_>, Vec<_>) = files.into_iter().partition(|f| through.is_none_or(|v| f.version.as_str() <= v));
+    if let [only] = squashed.as_slice() {
+        if only.version == baseline_version {
+            return Err(SquashError::Refused(vec![format!(
+                "{} would be the only migration squashed and is already the baseline: there is nothing to squash into it",
+                only.path().display()
+            )]));
+        }
+    }
+    let through = through.unwrap_or_default();
+    if let Some(first_kept) = kept.first().filter(|f| f.version.as_str() <= baseline_version) {
+        return Err(SquashError::Refused(vec![format!(
+            "baseline_version {baseline_version} does not sort before {}, the first migration kept after --through {through}: fresh databases would apply them out of order; choose a lower baseline_version",
+            first_kept.filename
+        )]));
+    }
+    Ok((squashed, kept))
+}
+
 /// The checks that need only the plan and the files: lint (errors in what the replay runs
 /// stop it), the baseline version, the audit.
 fn preflight(plan: &Plan, found: &Discovery, force_retire: &[String]) -> Result<Preflight, SquashError> {
@@ -141,15 +175,8 @@ fn preflight(plan: &Plan, found: &Discovery, force_retire: &[String]) -> Result<
             plan.baseline_version
         )]));
     }
-    match found.files.as_slice() {
-        [] => return Err(SquashError::Refused(vec!["there are no migrations to squash".into()])),
-        [only] if only.version == plan.baseline_version => {
-            return Err(SquashError::Refused(vec![format!(
-                "{} is the only migration and already the baseline: there is nothing to squash into it",
-                only.path().display()
-            )]));
-        }
-        _ => {}
+    if found.files.is_empty() {
+        return Err(SquashError::Refused(vec!["there are no migrations to squash".into()]));
     }
     let hits = if plan.src.is_empty() { Vec::new() } else { audit(&plan.src, &audit_names(plan)) };
     let blocking: Vec<String> = hits
@@ -250,6 +277,7 @@ pub async fn squash(options: &SquashOptions) -> Result<Outcome, SquashError> {
     };
     let server = EphemeralServer::start(&options.server).await;
     let (found, checked) = checking.await.expect("the file checks do not panic")?;
+    let (squashed_files, kept_files) = split_chain(found.files, options.through.as_deref(), &plan.baseline_version)?;
     let server = server?;
     lap("read and lint the migrations, start the ephemeral server", &mut phases);
     let date = options.date.clone().unwrap_or_else(|| chrono::Utc::now().format("%Y%m%d").to_string());
@@ -258,7 +286,7 @@ pub async fn squash(options: &SquashOptions) -> Result<Outcome, SquashError> {
 
     let replay_started = server.clock().await?;
     let ledger = options.ledger();
-    let replayed = replay_after(&server, &plan.setup_sql(), &found.files, &ledger, |_, _| {}).await?;
+    let replayed = replay_after(&server, &plan.setup_sql(), &squashed_files, &ledger, |_, _| {}).await?;
     lap("replay the chain", &mut phases);
     let details = {
         let client = server.connect(&replayed.database).await?;
@@ -267,7 +295,7 @@ pub async fn squash(options: &SquashOptions) -> Result<Outcome, SquashError> {
             Err(refusals) => return Err(SquashError::Refused(refusals)),
         }
     };
-    let squashed: Vec<String> = found.files.iter().map(|f| f.version.clone()).collect();
+    let squashed: Vec<String> = squashed_files.iter().map(|f| f.version.clone()).collect();
     let input = ScriptInput {
         details: &details,
         squashed: &squashed,
@@ -290,7 +318,7 @@ pub async fn squash(options: &SquashOptions) -> Result<Outcome, SquashError> {
         Ok::<_, ServerError>((seeded, prepared))
     });
     let (shaped, (seeded, prepared)) = (shaped?, prepared?);
-    let chain: Vec<(String, String)> = found.files.iter().map(|f| (f.filename.clone(), f.source.text().to_string())).collect();
+    let chain: Vec<(String, String)> = squashed_files.iter().map(|f| (f.filename.clone(), f.source.text().to_string())).collect();
     let header = BaselineHeader { replaces: squashed.clone(), chain_hash: chain_hash(&chain) };
     let baseline_name = format!("{}_baseline.sql", plan.baseline_version);
     let baseline_path = first_dir.join(&baseline_name);
@@ -305,9 +333,15 @@ pub async fn squash(options: &SquashOptions) -> Result<Outcome, SquashError> {
         &shaped.body,
     );
     lap("make the baseline (surgery, pg_dump); sample rows in a copy (A), then surgery on A′ and surgery + rollback on A", &mut phases);
-    let new_chain = Migrator::from_sources([(baseline_path.clone(), baseline_text.clone())])
-        .map_err(|e| SquashError::Baseline(e.to_string()))?
-        .with_options(MigratorOptions { table: options.ledger_table.clone(), ..MigratorOptions::default() });
+    let migrator = |files: Vec<(PathBuf, String)>| {
+        Migrator::from_sources(files)
+            .map(|m| m.with_options(MigratorOptions { table: options.ledger_table.clone(), ..MigratorOptions::default() }))
+            .map_err(|e| SquashError::Baseline(e.to_string()))
+    };
+    let kept_sources: Vec<(PathBuf, String)> = kept_files.iter().map(|f| (f.path().to_path_buf(), f.source.text().to_string())).collect();
+    let new_chain = migrator(vec![(baseline_path.clone(), baseline_text.clone())])?;
+    let new_directory: Vec<(PathBuf, String)> =
+        std::iter::once((baseline_path.clone(), baseline_text.clone())).chain(kept_sources.clone()).collect();
     let chain_rows = ChainRows::new(&shaped.data, shaped.pinned);
     let proof = verify(VerifyInput {
         server: &server,
@@ -318,21 +352,29 @@ pub async fn squash(options: &SquashOptions) -> Result<Outcome, SquashError> {
         scripts: &input,
         chain_data: shaped.data,
     });
-    let checks = match &options.dbmate {
-        Some(dbmate) => {
-            let (proof, with_dbmate) =
-                tokio::join!(proof, dbmate_check(&server, dbmate, &options.ledger_table, &baseline_name, &baseline_text));
-            let mut checks = proof?;
-            checks.push(with_dbmate);
-            checks
+    let with_kept = async {
+        if kept_files.is_empty() {
+            return Ok(None);
         }
-        None => proof.await?,
+        let (kept, new_directory) = (migrator(kept_sources.clone())?, migrator(new_directory.clone())?);
+        Ok::<_, SquashError>(Some(kept_files_check(&server, &replayed.database, &kept, &new_directory, &input).await))
     };
+    let with_dbmate = async {
+        match &options.dbmate {
+            Some(dbmate) => Some(dbmate_check(&server, dbmate, &options.ledger_table, &new_directory).await),
+            None => None,
+        }
+    };
+    let (proof, with_kept, with_dbmate) = tokio::join!(proof, with_kept, with_dbmate);
+    let mut checks = proof?;
+    checks.extend(with_kept?);
+    checks.extend(with_dbmate);
     lap("verify", &mut phases);
 
     let report = Report {
         passed: checks.iter().all(|c| c.passed),
         squashed: squashed.clone(),
+        kept: kept_files.iter().map(|f| f.version.clone()).collect(),
         baseline_version: plan.baseline_version.clone(),
         total_ms: started.elapsed().as_millis(),
         retired: Retired::from(&details),
@@ -353,18 +395,27 @@ pub async fn squash(options: &SquashOptions) -> Result<Outcome, SquashError> {
     let mut removed = Vec::new();
     if report.passed {
         // Squashed files go first: a re-squash's earlier baseline may have the new one's name.
-        for file in &found.files {
+        for file in &squashed_files {
             std::fs::remove_file(file.path()).map_err(|source| SquashError::Write { path: file.path().to_path_buf(), source })?;
             removed.push(file.path().to_path_buf());
         }
         write(&baseline_path, &baseline_text)?;
         written.push(baseline_path);
         let sum_file = sum_path(&plan.migrations_dir);
-        write(&sum_file, &render_sum(&[(baseline_name.clone(), baseline_text.clone())]))?;
+        let mut listed: Vec<(String, String)> = new_directory
+            .iter()
+            .map(|(path, text)| (path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(), text.clone()))
+            .collect();
+        listed.sort();
+        write(&sum_file, &render_sum(&listed))?;
         written.push(sum_file);
     }
+    let keeping = match kept_files.len() {
+        0 => String::new(),
+        n => format!(", keeping the {n} later one{}", if n == 1 { "" } else { "s" }),
+    };
     let commit_message = format!(
-        "Squash {} migration{} ({}..{}) into {baseline_name} [squash-baseline]\n\nSurgery and rollback: {}/. Report: {}.",
+        "Squash {} migration{} ({}..{}) into {baseline_name}{keeping} [squash-baseline]\n\nSurgery and rollback: {}/. Report: {}.",
         squashed.len(),
         if squashed.len() == 1 { "" } else { "s" },
         squashed.first().map(String::as_str).unwrap_or(""),
@@ -390,11 +441,14 @@ async fn pg_dump(server: &EphemeralServer, db: &str, excluded: &[String]) -> Res
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
-async fn dbmate_check(server: &EphemeralServer, dbmate: &Path, ledger_table: &str, name: &str, text: &str) -> Check {
+async fn dbmate_check(server: &EphemeralServer, dbmate: &Path, ledger_table: &str, files: &[(PathBuf, String)]) -> Check {
     let started = Instant::now();
     let result = async {
         let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-        std::fs::write(dir.path().join(name), text).map_err(|e| e.to_string())?;
+        for (path, text) in files {
+            let name = path.file_name().ok_or_else(|| format!("{} has no file name", path.display()))?;
+            std::fs::write(dir.path().join(name), text).map_err(|e| e.to_string())?;
+        }
         let db = server.create_database(None).await.map_err(|e| e.to_string())?;
         let out = Command::new(dbmate)
             .args(["--no-dump-schema", "--migrations-table", ledger_table, "-d"])

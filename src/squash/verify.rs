@@ -326,6 +326,42 @@ pub async fn verify(input: VerifyInput<'_>) -> Result<Vec<Check>, ServerError> {
     Ok(checks)
 }
 
+/// With `--through`: the replayed chain after the surgery (`surgered`, no sample rows) with the
+/// kept files applied equals a fresh database built from the new directory (`new_directory`:
+/// the baseline and the kept files) — schema and ledger.
+pub async fn kept_files_check(
+    server: &EphemeralServer,
+    surgered: &str,
+    kept: &Migrator,
+    new_directory: &Migrator,
+    scripts: &ScriptInput<'_>,
+) -> Check {
+    let started = Instant::now();
+    let result = async {
+        let old = server.connect(surgered).await.map_err(|e| e.to_string())?;
+        let hidden = backups(&old, scripts).await.map_err(|e| e.to_string())?;
+        kept.up(&old, &old, &mut |_| {}).await.map_err(|e| format!("the kept files on the old chain + surgery: {e}"))?;
+        let db = server.create_database(None).await.map_err(|e| e.to_string())?;
+        let fresh = server.connect(&db).await.map_err(|e| e.to_string())?;
+        new_directory.up(&fresh, &fresh, &mut |_| {}).await.map_err(|e| format!("the new directory on a fresh database: {e}"))?;
+        let (old, fresh) = (
+            State::read(old, scripts, &hidden).await.map_err(|e| e.to_string())?,
+            State::read(fresh, scripts, &Hidden::nothing()).await.map_err(|e| e.to_string())?,
+        );
+        let (allowed, differences): (Vec<Difference>, Vec<Difference>) =
+            diff(&old.catalog, &fresh.catalog).into_iter().partition(|d| d.class == Class::Cosmetic);
+        if !differences.is_empty() {
+            Err(describe(&differences))
+        } else if old.ledger != fresh.ledger {
+            Err(format!("ledgers differ: {:?} vs {:?}", old.ledger, fresh.ledger))
+        } else {
+            Ok(describe(&allowed))
+        }
+    }
+    .await;
+    Check::new("old chain + surgery + kept files ≡ fresh baseline + kept files (schema and ledger)", started, result)
+}
+
 /// The backups as catalog paths name them (the server's quote_ident: quotes only where needed).
 async fn backups(client: &Client, scripts: &ScriptInput<'_>) -> Result<Hidden, tokio_postgres::Error> {
     let mut tables = Vec::new();
