@@ -175,3 +175,67 @@ async fn passwords_never_appear() {
         assert!(!stdout.contains("hunter2") && !stderr.contains("hunter2"), "password shown: {stdout}{stderr}");
     }
 }
+
+#[tokio::test]
+async fn a_fleet_of_databases_one_lagging_and_one_unreachable() {
+    let server = local_server().await;
+    let work = tempfile::tempdir().unwrap();
+    common::copy_example(work.path());
+    // Three databases at the end of the chain, one ten files in, one nobody answers for.
+    let older = work.path().join("older");
+    std::fs::create_dir(&older).unwrap();
+    let mut names: Vec<_> = std::fs::read_dir(work.path().join("db/migrations")).unwrap().flatten().map(|e| e.file_name()).collect();
+    names.sort();
+    for name in &names[..10] {
+        std::fs::copy(work.path().join("db/migrations").join(name), older.join(name)).unwrap();
+    }
+    for db in ["fleet_a", "fleet_b", "fleet_c"] {
+        let (code, _, stderr) = outcome(squashmate().current_dir(work.path()).args(["--no-dump-schema", "-u", &server.url(db), "up"]));
+        assert_eq!(code, Some(0), "{stderr}");
+    }
+    let (code, _, stderr) =
+        outcome(squashmate().current_dir(work.path()).args(["--no-dump-schema", "-d", "older", "-u", &server.url("fleet_old"), "up"]));
+    assert_eq!(code, Some(0), "{stderr}");
+    let (a, b, c, old) = (server.url("fleet_a"), server.url("fleet_b"), server.url("fleet_c"), server.url("fleet_old"));
+    let unreachable = "postgres://app:${FLEET_PASSWORD}@127.0.0.1:1/nowhere?sslmode=disable";
+    std::fs::write(work.path().join("targets"), format!("# every database we run\n{a}\n{b}  # eu\n\n{old}\n{unreachable}\n{c}\n")).unwrap();
+    let fleet = |args: &[&str]| outcome(squashmate().current_dir(work.path()).env("FLEET_PASSWORD", "hunter2").args(args));
+    let last = names.last().unwrap().to_string_lossy()[..14].to_string();
+    let tenth = names[9].to_string_lossy()[..14].to_string();
+
+    let (code, stdout, stderr) = fleet(&["--targets", "targets", "status"]);
+    assert_eq!(code, Some(1), "{stdout}{stderr}");
+    assert!(stdout.contains(&format!("{tenth}  ")) && stdout.contains("20 pending"), "{stdout}");
+    assert_eq!(stdout.matches("up to date").count(), 3, "{stdout}");
+    assert!(stdout.contains("127.0.0.1:1/nowhere") && stdout.contains("FAILED") && !stdout.contains("hunter2"), "{stdout}");
+    assert!(stdout.contains("5 target(s): 4 ok, 1 failed"), "{stdout}");
+
+    // A canary that fails stops the rollout before anything else is touched.
+    std::fs::write(work.path().join("canary_first"), format!("{unreachable}\n{old}\n")).unwrap();
+    let (code, stdout, _) = fleet(&["--no-dump-schema", "--targets", "canary_first", "--canary", "1", "up"]);
+    assert_eq!(code, Some(1));
+    assert!(stdout.contains("skipped: a canary target failed"), "{stdout}");
+
+    let (code, stdout, stderr) = fleet(&["--no-dump-schema", "--targets", "targets", "--parallel", "2", "up", "--format", "json"]);
+    assert_eq!(code, Some(1), "{stdout}{stderr}");
+    let doc: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!((doc["ok"].as_u64(), doc["failed"].as_u64()), (Some(4), Some(1)));
+    let results = doc["targets"].as_array().unwrap();
+    assert_eq!(results[2]["result"], "applied 20");
+    assert!(results.iter().take(4).chain(results.iter().skip(4)).filter(|r| r["ok"] == true).all(|r| r["position"] == last.as_str()));
+    let target = results[3]["target"].as_str().unwrap();
+    assert!(target.contains("nowhere") && target.contains("********") && !target.contains("hunter2"), "{target}");
+    assert!(results[3]["result"].as_str().unwrap().contains("unable to connect"), "{stdout}");
+    assert_eq!(results[3]["line"], 6);
+
+    // Each database holds each migration once, and a shard takes its share.
+    for db in ["fleet_a", "fleet_b", "fleet_c", "fleet_old"] {
+        let client = server.connect(db).await.unwrap();
+        let row = client.query_one("select count(*), count(distinct version) from schema_migrations", &[]).await.unwrap();
+        assert_eq!((row.get::<_, i64>(0), row.get::<_, i64>(1)), (30, 30), "{db}");
+    }
+    let (code, stdout, _) = fleet(&["--targets", "targets", "--shard", "1/2", "status"]);
+    assert_eq!(code, Some(0), "{stdout}");
+    assert!(stdout.contains("fleet%5Fa") && stdout.contains("fleet%5Fold") && stdout.contains("fleet%5Fc"), "{stdout}");
+    assert!(!stdout.contains("fleet%5Fb") && stdout.contains("3 target(s): 3 ok, 0 failed"), "{stdout}");
+}

@@ -18,8 +18,13 @@ pub async fn create(cli: &Cli) -> anyhow::Result<u8> {
 
 /// Creates the target database, printing `Creating: NAME`.
 pub async fn create_database(target: &Target) -> anyhow::Result<()> {
+    outln!("Creating: {}", target.url.database());
+    create_database_quietly(target).await
+}
+
+/// Creates the target's database, printing nothing (for a fleet's results table).
+pub async fn create_database_quietly(target: &Target) -> anyhow::Result<()> {
     let name = target.url.database();
-    outln!("Creating: {name}");
     let client = target.connect_server().await?;
     client.batch_execute(&format!("create database {}", quote_ident(&name))).await.map_err(|e| anyhow!(describe_postgres(&e)))
 }

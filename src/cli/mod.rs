@@ -24,6 +24,7 @@ mod diff;
 mod differences;
 mod drift;
 mod env_file;
+mod fleet;
 mod gate;
 mod hash;
 mod lint;
@@ -102,6 +103,19 @@ pub struct Cli {
     /// How long to wait for another process holding the migration lock.
     #[arg(long, global = true, env = "SQUASHMATE_LOCK_TIMEOUT", default_value = "5m")]
     pub lock_timeout: humantime::Duration,
+    /// Run `status`, `up`, `migrate` or `drift` on every database listed in FILE (one URL per
+    /// line, `#` comments, `${VAR}` from the environment) instead of one.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub targets: Option<PathBuf>,
+    /// With --targets: how many databases at once.
+    #[arg(long, global = true, default_value_t = 4, value_name = "N")]
+    pub parallel: usize,
+    /// With --targets and up/migrate: the first N targets first; stop if any of them fails.
+    #[arg(long, global = true, value_name = "N")]
+    pub canary: Option<usize>,
+    /// With --targets: only every N-th target, starting at the K-th (for CI matrices).
+    #[arg(long, global = true, value_name = "K/N")]
+    pub shard: Option<crate::fleet::Shard>,
 
     /// The command to run.
     #[command(subcommand)]
@@ -118,13 +132,21 @@ pub enum Command {
         name: String,
     },
     /// Create the database if necessary, then apply every pending migration.
-    Up,
+    Up {
+        /// With --targets: the results table as text or JSON.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
     /// Create the database.
     Create,
     /// Drop the database (if it exists).
     Drop,
     /// Apply every pending migration.
-    Migrate,
+    Migrate {
+        /// With --targets: the results table as text or JSON.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
     /// Roll back the most recent migration (or --steps N, or --to VERSION).
     #[command(alias = "down")]
     Rollback {
@@ -143,6 +165,9 @@ pub enum Command {
         /// Print nothing (implies --exit-code).
         #[arg(long)]
         quiet: bool,
+        /// With --targets: the results table as text or JSON.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
     },
     /// Write the database schema to the schema file (extra pg_dump arguments after `--`).
     Dump {
@@ -319,6 +344,7 @@ fn error_text(error: &anyhow::Error) -> String {
 /// Runs a parsed command line and returns the process exit code.
 pub async fn run(cli: Cli) -> u8 {
     if cli.wait
+        && cli.targets.is_none()
         && !matches!(
             cli.command,
             Command::Wait
@@ -338,14 +364,18 @@ pub async fn run(cli: Cli) -> u8 {
         }
     }
     let result = match &cli.command {
+        Command::Up { format } | Command::Migrate { format } | Command::Status { format, .. } if cli.targets.is_some() => {
+            fleet::run(&cli, *format).await
+        }
+        Command::Drift { compare, .. } if cli.targets.is_some() => fleet::run(&cli, compare.format).await,
         Command::New { name } => new::run(&cli.migrations_dir, name),
-        Command::Up => migrate::run(&cli, true).await,
-        Command::Migrate => migrate::run(&cli, false).await,
+        Command::Up { .. } => migrate::run(&cli, true).await,
+        Command::Migrate { .. } => migrate::run(&cli, false).await,
         Command::Create => admin::create(&cli).await,
         Command::Drop => admin::drop(&cli).await,
         Command::Wait => admin::wait(&cli).await,
         Command::Rollback { steps, to } => rollback::run(&cli, *steps, to.clone()).await,
-        Command::Status { exit_code, quiet } => status::run(&cli, *exit_code || *quiet, *quiet).await,
+        Command::Status { exit_code, quiet, .. } => status::run(&cli, *exit_code || *quiet, *quiet).await,
         Command::Dump { extra } => schema_file::dump(&cli, extra).await,
         Command::Load => schema_file::load(&cli).await,
         Command::Lint(args) => lint::run(&cli.migrations_dir, args.format),

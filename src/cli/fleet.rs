@@ -1,0 +1,138 @@
+//! `--targets FILE`: `status`, `up`, `migrate` and `drift` over many databases at once, each
+//! under the same lock and atomicity rules as alone, ending with one results table (or JSON).
+
+use std::sync::Arc;
+
+use anyhow::Context;
+
+use super::database::{Target, describe};
+use super::{Cli, Command, EXIT_FINDINGS, EXIT_OK, admin, error_text};
+use crate::catalog::{Class, IntrospectOptions};
+use crate::drift::{Reader, drift};
+use crate::fleet::{Done, FleetTarget, TargetResult, for_each, parse_targets, render_table};
+use crate::ledger::{Migrator, Status};
+use crate::migration::version_of;
+use crate::report::Format;
+
+/// Runs the command on every target and prints the table; exit 0 when every target is ok.
+pub async fn run(cli: &Cli, format: Format) -> anyhow::Result<u8> {
+    let path = cli.targets.as_ref().expect("dispatched only with --targets");
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading the targets file {}", path.display()))?;
+    let mut targets = parse_targets(&path.display().to_string(), &text, |var| std::env::var(var).ok())?;
+    if let Some(shard) = cli.shard {
+        targets = shard.take(targets);
+    }
+    let results = match &cli.command {
+        Command::Status { .. } => {
+            let migrator = Arc::new(Migrator::from_dirs(&cli.migrations_dir)?);
+            for_each(&targets, cli.parallel, |t| status_of(migrator.clone(), cli, t)).await
+        }
+        Command::Up { .. } | Command::Migrate { .. } => {
+            let migrator = Arc::new(Migrator::from_dirs(&cli.migrations_dir)?);
+            let create_first = matches!(cli.command, Command::Up { .. });
+            let job = |t: FleetTarget| up_on(migrator.clone(), cli, t, create_first);
+            match cli.canary.filter(|n| *n < targets.len()) {
+                Some(n) => {
+                    let mut results = for_each(&targets[..n], cli.parallel, job).await;
+                    if results.iter().all(|r| r.ok) {
+                        results.extend(for_each(&targets[n..], cli.parallel, job).await);
+                    } else {
+                        results.extend(targets[n..].iter().map(|t| TargetResult::skipped(t, "a canary target failed")));
+                    }
+                    results
+                }
+                None => for_each(&targets, cli.parallel, job).await,
+            }
+        }
+        Command::Drift { compare, server } => {
+            let ignore = if compare.ignore.is_empty() { vec![Class::Cosmetic] } else { compare.ignore.clone() };
+            let introspect = IntrospectOptions {
+                ledger_table: cli.migrations_table.rsplit('.').next().unwrap_or(&cli.migrations_table).to_string(),
+                privileges: compare.privileges,
+            };
+            // One ephemeral server replays the chain for every target.
+            let reader = Arc::new(Reader::new(server.clone(), introspect));
+            let ignore = Arc::new(ignore);
+            for_each(&targets, cli.parallel, |t| drift_of(reader.clone(), ignore.clone(), cli, t)).await
+        }
+        _ => unreachable!("dispatched only for status, up, migrate and drift"),
+    };
+    match format {
+        Format::Json => {
+            let failed = results.iter().filter(|r| !r.ok).count();
+            let doc = serde_json::json!({ "targets": results, "ok": results.len() - failed, "failed": failed });
+            outln!("{}", serde_json::to_string_pretty(&doc)?);
+        }
+        Format::Text | Format::Github => out!("{}", render_table(&results)),
+    }
+    Ok(if results.iter().all(|r| r.ok) { EXIT_OK } else { EXIT_FINDINGS })
+}
+
+/// The newest version the ledger holds (a file's or a row's without a file).
+fn position(status: &Status) -> Option<String> {
+    let files = status.files.iter().filter(|f| f.applied).filter_map(|f| version_of(&f.filename));
+    files.chain(status.orphans.iter().map(|o| o.version.as_str())).max().map(String::from)
+}
+
+fn status_of(migrator: Arc<Migrator>, cli: &Cli, target: FleetTarget) -> impl Future<Output = Result<Done, String>> + Send + 'static {
+    let options = Target { url: target.url.clone() }.migrator_options(cli);
+    async move {
+        let target = Target { url: target.url };
+        let client = target.connect().await.map_err(|e| describe(&e))?;
+        let migrator = (*migrator).clone().with_options(options);
+        let status = migrator.status(&client).await.map_err(|e| crate::ledger::redact_text(&e.to_string()))?;
+        let pending = status.pending().count();
+        let summary = if pending == 0 { "up to date".to_string() } else { format!("{pending} pending") };
+        Ok(Done { position: position(&status), summary })
+    }
+}
+
+fn up_on(
+    migrator: Arc<Migrator>,
+    cli: &Cli,
+    target: FleetTarget,
+    create_first: bool,
+) -> impl Future<Output = Result<Done, String>> + Send + 'static {
+    let options = Target { url: target.url.clone() }.migrator_options(cli);
+    async move {
+        let target = Target { url: target.url };
+        let (client, lock_client) = match target.connect_pair().await {
+            Err(e) if create_first && e.sqlstate() == Some("3D000") => {
+                if let Err(e) = admin::create_database_quietly(&target).await {
+                    if !target.exists().await.map_err(|e| error_text(&e))? {
+                        return Err(error_text(&e));
+                    }
+                }
+                target.connect_pair().await.map_err(|e| describe(&e))?
+            }
+            other => other.map_err(|e| describe(&e))?,
+        };
+        let migrator = (*migrator).clone().with_options(options);
+        let applied = migrator.up(&client, &lock_client, &mut |_| {}).await.map_err(|e| match &e {
+            crate::ledger::MigrateError::Migration { done, .. } => {
+                crate::ledger::redact_text(&format!("{e} (after applying {} file(s))", done.len()))
+            }
+            _ => crate::ledger::redact_text(&e.to_string()),
+        })?;
+        let status = migrator.status(&client).await.map_err(|e| e.to_string())?;
+        let summary = if applied.is_empty() { "up to date".to_string() } else { format!("applied {}", applied.len()) };
+        Ok(Done { position: position(&status), summary })
+    }
+}
+
+fn drift_of(
+    reader: Arc<Reader>,
+    ignore: Arc<Vec<Class>>,
+    cli: &Cli,
+    target: FleetTarget,
+) -> impl Future<Output = Result<Done, String>> + Send + 'static {
+    let (dirs, table) = (cli.migrations_dir.clone(), cli.migrations_table.clone());
+    async move {
+        let report = drift(&target.url, &dirs, &table, &reader).await.map_err(|e| crate::ledger::redact_text(&e.to_string()))?;
+        if report.has_findings(&ignore) {
+            let differences = report.differences.iter().filter(|d| !ignore.contains(&d.class)).count();
+            return Err(format!("drift: {differences} difference(s), {} ledger problem(s)", report.ledger.len()));
+        }
+        Ok(Done { position: None, summary: format!("no drift at the {} version(s) its ledger holds", report.replayed) })
+    }
+}

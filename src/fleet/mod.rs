@@ -1,0 +1,9 @@
+//! Fleets: the same command over many databases (tenants, regions, staging) — a targets file,
+//! bounded parallelism, each database under the same lock and atomicity rules as alone, one
+//! result per database.
+
+mod run;
+mod targets;
+
+pub use run::{Done, TargetResult, for_each, render_table};
+pub use targets::{FleetTarget, Shard, TargetsError, parse_targets};

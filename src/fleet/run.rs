@@ -1,0 +1,100 @@
+//! Runs one job per target with bounded parallelism and collects one result per target, in
+//! the targets' order; a failing or unreachable target never stops the others.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::Semaphore;
+
+use super::targets::FleetTarget;
+
+/// What a job reports for its target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Done {
+    /// The ledger position afterwards (the newest applied version), when known.
+    pub position: Option<String>,
+    /// What happened, in a few words.
+    pub summary: String,
+}
+
+/// One target's result.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TargetResult {
+    /// The URL, password hidden.
+    pub target: String,
+    /// The line of the targets file.
+    pub line: usize,
+    /// The newest applied version, when known.
+    pub position: Option<String>,
+    /// Whether the job succeeded.
+    pub ok: bool,
+    /// What happened, or why it failed.
+    pub result: String,
+    /// Wall time (`took_ms` in JSON).
+    #[serde(rename = "took_ms", serialize_with = "as_millis")]
+    pub took: Duration,
+}
+
+fn as_millis<S: serde::Serializer>(took: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_u128(took.as_millis())
+}
+
+impl TargetResult {
+    /// A target that was not tried, and why.
+    pub fn skipped(target: &FleetTarget, why: &str) -> Self {
+        TargetResult {
+            target: target.url.redacted(),
+            line: target.line,
+            position: None,
+            ok: false,
+            result: format!("skipped: {why}"),
+            took: Duration::ZERO,
+        }
+    }
+}
+
+/// Runs `job` on every target, at most `parallel` at once; results in the targets' order.
+pub async fn for_each<F, Fut>(targets: &[FleetTarget], parallel: usize, job: F) -> Vec<TargetResult>
+where
+    F: Fn(FleetTarget) -> Fut,
+    Fut: Future<Output = Result<Done, String>> + Send + 'static,
+{
+    let permits = Arc::new(Semaphore::new(parallel.max(1)));
+    let mut running = tokio::task::JoinSet::new();
+    for (index, target) in targets.iter().enumerate() {
+        let (permits, work, target) = (permits.clone(), job(target.clone()), target.clone());
+        running.spawn(async move {
+            let _permit = permits.acquire_owned().await.expect("the semaphore is never closed");
+            let started = Instant::now();
+            let outcome = work.await;
+            let took = started.elapsed();
+            let (ok, position, result) = match outcome {
+                Ok(done) => (true, done.position, done.summary),
+                Err(why) => (false, None, why),
+            };
+            (index, TargetResult { target: target.url.redacted(), line: target.line, position, ok, result, took })
+        });
+    }
+    let mut results: Vec<Option<TargetResult>> = vec![None; targets.len()];
+    while let Some(joined) = running.join_next().await {
+        let (index, result) = joined.expect("a target's job does not panic");
+        results[index] = Some(result);
+    }
+    results.into_iter().map(|r| r.expect("every target has a result")).collect()
+}
+
+/// The results as a table: target, position, result, time.
+pub fn render_table(results: &[TargetResult]) -> String {
+    let width = |f: &dyn Fn(&TargetResult) -> usize, title: usize| results.iter().map(f).max().unwrap_or(0).max(title);
+    let (tw, pw) = (width(&|r| r.target.chars().count(), 6), width(&|r| r.position.as_deref().map_or(1, str::len), 8));
+    let mut out = format!("{:tw$}  {:pw$}  {:>8}  result\n", "target", "position", "time");
+    for r in results {
+        let time = format!("{:.1}s", r.took.as_secs_f64());
+        let mark = if r.ok { "ok" } else { "FAILED" };
+        out.push_str(&format!("{:tw$}  {:pw$}  {time:>8}  {mark}: {}\n", r.target, r.position.as_deref().unwrap_or("-"), r.result));
+    }
+    let failed = results.iter().filter(|r| !r.ok).count();
+    out.push_str(&format!("\n{} target(s): {} ok, {failed} failed\n", results.len(), results.len() - failed));
+    out
+}
