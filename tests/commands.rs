@@ -210,6 +210,15 @@ async fn a_fleet_of_databases_one_lagging_and_one_unreachable() {
     assert!(stdout.contains("127.0.0.1:1/nowhere") && stdout.contains("FAILED") && !stdout.contains("hunter2"), "{stdout}");
     assert!(stdout.contains("5 target(s): 4 ok, 1 failed"), "{stdout}");
 
+    // A squash over the fleet reads every ledger first and names who cannot take it.
+    std::fs::write(work.path().join("db/squash.toml"), "[retire]\ntables = []\n").unwrap();
+    let (code, _, stderr) = fleet(&["--targets", "targets", "squash", "--pg", "local"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains(&format!("fleet%5Fold?sslmode=disable is at {tenth}: it lacks 20 version(s)")), "{stderr}");
+    assert!(stderr.contains("nowhere?sslmode=disable: its ledger could not be read"), "{stderr}");
+    assert!(stderr.contains(&format!("`squash --through {tenth}` fits them all")), "{stderr}");
+    assert_eq!(std::fs::read_dir(work.path().join("db/migrations")).unwrap().count(), 30, "nothing was written");
+
     // A canary that fails stops the rollout before anything else is touched.
     std::fs::write(work.path().join("canary_first"), format!("{unreachable}\n{old}\n")).unwrap();
     let (code, stdout, _) = fleet(&["--no-dump-schema", "--targets", "canary_first", "--canary", "1", "up"]);
@@ -238,4 +247,11 @@ async fn a_fleet_of_databases_one_lagging_and_one_unreachable() {
     assert_eq!(code, Some(0), "{stdout}");
     assert!(stdout.contains("fleet%5Fa") && stdout.contains("fleet%5Fold") && stdout.contains("fleet%5Fc"), "{stdout}");
     assert!(!stdout.contains("fleet%5Fb") && stdout.contains("3 target(s): 3 ok, 0 failed"), "{stdout}");
+
+    // Drift over the fleet: one ephemeral server replays the chain for each; manual DDL is named.
+    server.connect("fleet_b").await.unwrap().batch_execute("alter table users add column hand_made int").await.unwrap();
+    std::fs::write(work.path().join("two"), format!("{a}\n{b}\n")).unwrap();
+    let (code, stdout, stderr) = fleet(&["--targets", "two", "drift", "--pg", "local"]);
+    assert_eq!(code, Some(1), "{stdout}{stderr}");
+    assert!(stdout.contains("ok: no drift at the 30 version(s)") && stdout.contains("FAILED: drift: 1 difference(s)"), "{stdout}");
 }

@@ -1,5 +1,6 @@
 //! `--targets FILE`: `status`, `up`, `migrate` and `drift` over many databases at once, each
-//! under the same lock and atomicity rules as alone, ending with one results table (or JSON).
+//! under the same lock and atomicity rules as alone, ending with one results table (or JSON);
+//! and the ledger check before `squash` over a fleet.
 
 use std::sync::Arc;
 
@@ -9,19 +10,69 @@ use super::database::{Target, describe};
 use super::{Cli, Command, EXIT_FINDINGS, EXIT_OK, admin, error_text};
 use crate::catalog::{Class, IntrospectOptions};
 use crate::drift::{Reader, drift};
-use crate::fleet::{Done, FleetTarget, TargetResult, for_each, parse_targets, render_table};
-use crate::ledger::{Migrator, Status};
-use crate::migration::version_of;
+use crate::fleet::{Done, FleetTarget, TargetLedger, TargetResult, check_fleet, for_each, parse_targets, render_table};
+use crate::ledger::{LedgerTable, Migrator, Status};
+use crate::migration::{Depth, discover_to, version_of};
 use crate::report::Format;
+use crate::squash::{Plan, SquashOptions};
+
+/// The targets `--targets` names (and `--shard` selects).
+fn read_targets(cli: &Cli) -> anyhow::Result<Vec<FleetTarget>> {
+    let path = cli.targets.as_ref().expect("called only with --targets");
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading the targets file {}", path.display()))?;
+    let targets = parse_targets(&path.display().to_string(), &text, |var| std::env::var(var).ok())?;
+    Ok(match cli.shard {
+        Some(shard) => shard.take(targets),
+        None => targets,
+    })
+}
+
+/// `squash --targets`: every target's ledger is read before anything else; the squash is
+/// refused when a target could not take the surgery, naming it and its position.
+pub async fn check_squash(cli: &Cli, options: &SquashOptions) -> anyhow::Result<()> {
+    let targets = read_targets(cli)?;
+    let plan = Plan::load(&options.plan)?;
+    let chain: Vec<String> = discover_to(&plan.migrations_dir, Depth::Markers)?.files.into_iter().map(|f| f.version).collect();
+    let squashed: Vec<String> = chain.iter().filter(|v| options.through.as_ref().is_none_or(|t| *v <= t)).cloned().collect();
+    let permits = Arc::new(tokio::sync::Semaphore::new(cli.parallel.max(1)));
+    let mut reading = tokio::task::JoinSet::new();
+    for (index, target) in targets.into_iter().enumerate() {
+        let (permits, table) = (permits.clone(), cli.migrations_table.clone());
+        reading.spawn(async move {
+            let _permit = permits.acquire_owned().await.expect("the semaphore is never closed");
+            let ledger = async {
+                let client = Target { url: target.url.clone() }.connect().await.map_err(|e| describe(&e))?;
+                let ledger = LedgerTable::resolve(&client, &table, &target.url.search_path()).await.map_err(|e| e.to_string())?;
+                let rows = client.query(&ledger.select_sql(), &[]).await.map_err(|e| crate::ledger::redact_text(&e.to_string()))?;
+                Ok::<_, String>(rows.iter().map(|r| r.get::<_, String>(0)).collect())
+            }
+            .await;
+            (index, TargetLedger { target: target.url.redacted(), ledger })
+        });
+    }
+    let mut ledgers = Vec::new();
+    while let Some(joined) = reading.join_next().await {
+        ledgers.push(joined.expect("reading a ledger does not panic"));
+    }
+    ledgers.sort_by_key(|(index, _)| *index);
+    let ledgers: Vec<TargetLedger> = ledgers.into_iter().map(|(_, l)| l).collect();
+    let verdict = check_fleet(&chain, &squashed, &ledgers);
+    for unknown in &verdict.unknown {
+        eprintln!("warning: {unknown}");
+    }
+    if let Some(common) = &verdict.common {
+        eprintln!("Every target has applied the chain up to {common}: `squash --through {common}` fits them all.");
+    }
+    if !verdict.refusals.is_empty() {
+        anyhow::bail!("the fleet cannot take this squash (nothing was written):\n  - {}", verdict.refusals.join("\n  - "));
+    }
+    eprintln!("All {} target(s) can take the surgery.", ledgers.len());
+    Ok(())
+}
 
 /// Runs the command on every target and prints the table; exit 0 when every target is ok.
 pub async fn run(cli: &Cli, format: Format) -> anyhow::Result<u8> {
-    let path = cli.targets.as_ref().expect("dispatched only with --targets");
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading the targets file {}", path.display()))?;
-    let mut targets = parse_targets(&path.display().to_string(), &text, |var| std::env::var(var).ok())?;
-    if let Some(shard) = cli.shard {
-        targets = shard.take(targets);
-    }
+    let targets = read_targets(cli)?;
     let results = match &cli.command {
         Command::Status { .. } => {
             let migrator = Arc::new(Migrator::from_dirs(&cli.migrations_dir)?);

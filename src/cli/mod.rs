@@ -391,7 +391,13 @@ pub async fn run(cli: Cli) -> u8 {
                 through: through.clone(),
                 ledger_table: cli.migrations_table.clone(),
             };
-            squash::run(&options, *format == Format::Json).await
+            async {
+                if cli.targets.is_some() {
+                    fleet::check_squash(&cli, &options).await?;
+                }
+                squash::run(&options, *format == Format::Json).await
+            }
+            .await
         }
         Command::Hash { check, sum_file, format } => hash::run(&cli.migrations_dir, sum_file.as_deref(), *check, format.format),
         Command::Gate { base, head, allow_out_of_order, sum_file, format } => gate::run(&gate::GateArgs {

@@ -3,7 +3,9 @@
 //! result per database.
 
 mod run;
+mod squash_check;
 mod targets;
 
 pub use run::{Done, TargetResult, for_each, render_table};
+pub use squash_check::{FleetVerdict, TargetLedger, check_fleet};
 pub use targets::{FleetTarget, Shard, TargetsError, parse_targets};

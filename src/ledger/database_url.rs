@@ -160,8 +160,18 @@ impl DatabaseUrl {
     }
 }
 
-/// Hides anything that looks like a password in text that did not parse as a URL.
+/// Every URL in a text: a scheme, `://`, then up to the next whitespace.
+static URL_IN_TEXT: std::sync::LazyLock<regex::Regex> =
+    std::sync::LazyLock::new(|| regex::Regex::new(r"[A-Za-z][A-Za-z0-9+.-]*://\S+").expect("static regex"));
+
+/// Hides anything that looks like a password in text — in every URL it holds, a password
+/// with a raw `@` included.
 pub fn redact_text(text: &str) -> String {
+    URL_IN_TEXT.replace_all(text, |found: &regex::Captures<'_>| redact_url_text(&found[0])).into_owned()
+}
+
+/// One URL's text with its password hidden (the last `@` ends the user information).
+fn redact_url_text(text: &str) -> String {
     match (text.find("://"), text.rfind('@')) {
         (Some(scheme_end), Some(at)) if at > scheme_end => {
             let auth = &text[scheme_end + 3..at];
@@ -194,6 +204,15 @@ mod tests {
             ["--schema", "app", "--schema", "public", "postgres://app:s%40cret@db.example:6543/my_app?sslmode=verify-full"]
         );
         assert_eq!(url.with_database("postgres").database(), "postgres");
+    }
+
+    #[test]
+    fn every_url_in_a_text_loses_its_password() {
+        assert_eq!(
+            redact_text("- postgres://a:one@h1/db is at 2\n- postgres://b:p@ss@h2:1/x?sslmode=disable: down"),
+            "- postgres://a:********@h1/db is at 2\n- postgres://b:********@h2:1/x?sslmode=disable: down"
+        );
+        assert_eq!(redact_text("no url here: user@example.com"), "no url here: user@example.com");
     }
 
     #[test]
