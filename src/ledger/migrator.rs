@@ -291,7 +291,7 @@ impl Migrator {
         ledger: &LedgerTable,
         first: MigrationFile,
         prelude: &str,
-        checking: tokio::task::JoinHandle<Result<(Vec<MigrationFile>, Vec<Diagnostic>), NotRunnable>>,
+        checking: tokio::task::JoinHandle<Checked>,
         on: &mut (dyn FnMut(Event<'_>) + Send),
     ) -> Result<Vec<String>, MigrateError> {
         on(Event::Applying(&first));
@@ -319,11 +319,7 @@ impl Migrator {
     }
 
     /// The checked files, after telling `on` the warnings (the directory's first).
-    fn take_checked(
-        &self,
-        checked: Result<(Vec<MigrationFile>, Vec<Diagnostic>), NotRunnable>,
-        on: &mut (dyn FnMut(Event<'_>) + Send),
-    ) -> Result<Vec<MigrationFile>, MigrateError> {
+    fn take_checked(&self, checked: Checked, on: &mut (dyn FnMut(Event<'_>) + Send)) -> Result<Vec<MigrationFile>, MigrateError> {
         let (files, warnings) = checked?;
         self.warnings.iter().chain(&warnings).for_each(|w| on(Event::Warning(w)));
         Ok(files)
@@ -413,9 +409,13 @@ impl Migrator {
     }
 }
 
+/// Files with their statements parsed and the problems that do not stop them, or the ones
+/// that do.
+type Checked = Result<(Vec<MigrationFile>, Vec<Diagnostic>), NotRunnable>;
+
 /// `files` with their statements parsed, when none has an error in the part that runs `way`;
 /// with the problems that do not stop it.
-fn checked(mut files: Vec<MigrationFile>, way: Way) -> Result<(Vec<MigrationFile>, Vec<Diagnostic>), NotRunnable> {
+fn checked(mut files: Vec<MigrationFile>, way: Way) -> Checked {
     files.iter_mut().for_each(MigrationFile::parse_statements);
     let found = Discovery { files, rejected: Vec::new() };
     let warnings = check_runnable(&found, way)?;

@@ -101,14 +101,26 @@ fn scan_slice(text: &str, slice: Range<usize>) -> Option<Option<Vec<Statement>>>
             continue;
         }
         let span = slice.start + start..slice.start + range.end;
-        let statement = match pg_query::is_utility_stmt(&text[span.clone()]).ok()?.as_slice() {
-            [false] => Statement::plain(span),
-            [true] => Statement::parsed(span.clone(), pg_query::parse(&text[span], 0).ok()?),
-            _ => return None,
-        };
-        statements.push(statement);
+        statements.push(checked_statement(text, span)?);
     }
     only_separators(&sql[covered..]).then_some(Some(statements))
+}
+
+/// One scanner piece checked: data statements (the bulk of a data migration) by the raw
+/// parser alone, anything else parsed in full (it may refuse a transaction); `None` unless the
+/// piece is exactly one valid statement.
+fn checked_statement(text: &str, span: Range<usize>) -> Option<Statement> {
+    let sql = &text[span.clone()];
+    let first_word = sql.split(|c: char| !c.is_ascii_alphabetic()).next().unwrap_or("").to_ascii_lowercase();
+    if matches!(first_word.as_str(), "insert" | "update" | "delete" | "select" | "with" | "values" | "merge") {
+        match pg_query::is_utility_stmt(sql).ok()?.as_slice() {
+            [false] => return Some(Statement::plain(span)),
+            [true] => {}
+            _ => return None,
+        }
+    }
+    let parsed = pg_query::parse(sql, 0).ok()?;
+    (parsed.protobuf.stmts.len() == 1).then(|| Statement::parsed(span, parsed))
 }
 
 /// Whether `gap` holds nothing but whitespace, comments and semicolons.
