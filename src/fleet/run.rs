@@ -32,12 +32,8 @@ pub struct TargetResult {
     /// What happened, or why it failed.
     pub result: String,
     /// Wall time (`took_ms` in JSON).
-    #[serde(rename = "took_ms", serialize_with = "as_millis")]
+    #[serde(rename = "took_ms", serialize_with = "crate::report::as_millis")]
     pub took: Duration,
-}
-
-fn as_millis<S: serde::Serializer>(took: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
-    serializer.serialize_u128(took.as_millis())
 }
 
 impl TargetResult {
