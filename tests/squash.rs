@@ -775,3 +775,69 @@ async fn squash_through_a_version_keeps_the_later_files_and_proves_them() {
     assert!(stderr.contains("does not sort before") && stderr.contains(&kept[1]), "{stderr}");
     assert_eq!(migrations(work.path()).len(), 51, "a refused squash changes no file");
 }
+
+#[tokio::test]
+async fn run_script_takes_a_fleet_through_the_surgery_and_back_and_can_be_repeated() {
+    let work = common::open_tempdir();
+    common::copy_example(work.path());
+    let example = squashmate::migration::discover(&[work.path().join("db/migrations")]).unwrap().files;
+    plan(work.path(), EXAMPLE_PLAN);
+    let (code, stdout, stderr) = tokio::task::spawn_blocking({
+        let dir = work.path().to_path_buf();
+        move || squash(&dir, &[])
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    // Two databases at the end of the old chain, one that lags behind it.
+    let server = common::local_server().await;
+    let mut urls = Vec::new();
+    for files in [&example[..], &example[..], &example[..20]] {
+        let db = squashmate::replay::replay(&server, files, |_, _| {}).await.unwrap().database;
+        urls.push(server.url(&db));
+    }
+    std::fs::write(work.path().join("targets"), urls.join("\n")).unwrap();
+    let surgery = format!("db/squash/{DATE}/surgery.sql");
+    let rollback = format!("db/squash/{DATE}/rollback.sql");
+    let run =
+        |script: &str| common::outcome(common::squashmate().current_dir(work.path()).args(["--targets", "targets", "run-script", script]));
+
+    let (code, stdout, stderr) = run(&surgery);
+    assert_eq!(code, Some(1), "{stdout}{stderr}");
+    assert_eq!(stdout.matches("ok: done").count(), 2, "{stdout}");
+    assert!(stdout.contains("FAILED: squashmate surgery: the ledger lacks squashed version(s)"), "{stdout}");
+    assert!(stdout.contains("00000000000000  "), "the position after the surgery is the baseline: {stdout}");
+    let record = std::fs::read_to_string(work.path().join(format!("db/squash/{DATE}/surgery.targets.json"))).unwrap();
+    assert!(record.contains("\"ok\": 2") && record.contains("\"failed\": 1"), "{record}");
+
+    // Again: the done ones say so, and nothing changes.
+    let (code, stdout, _) = run(&surgery);
+    assert_eq!(code, Some(1));
+    assert_eq!(stdout.matches("ok: already done (squashmate surgery: the ledger already holds baseline").count(), 2, "{stdout}");
+
+    let (code, stdout, _) = run(&rollback);
+    assert_eq!(code, Some(0), "{stdout}");
+    assert_eq!(stdout.matches("ok: done").count(), 2, "{stdout}");
+    assert_eq!(stdout.matches("ok: already done").count(), 1, "the never-squashed one has nothing to undo: {stdout}");
+    let (code, stdout, _) = run(&rollback);
+    assert_eq!(code, Some(0), "{stdout}");
+    assert_eq!(stdout.matches("ok: already done").count(), 3, "{stdout}");
+
+    // Shards' JSON results merge into one table.
+    for shard in ["1/2", "2/2"] {
+        let (_, stdout, _) = common::outcome(common::squashmate().current_dir(work.path()).args([
+            "--targets",
+            "targets",
+            "--shard",
+            shard,
+            "status",
+            "--format",
+            "json",
+        ]));
+        std::fs::write(work.path().join(format!("shard-{}.json", &shard[..1])), stdout).unwrap();
+    }
+    let (code, stdout, _) =
+        common::outcome(common::squashmate().current_dir(work.path()).args(["fleet-report", "shard-1.json", "shard-2.json"]));
+    assert_eq!(code, Some(0), "{stdout}");
+    assert!(stdout.contains("3 target(s): 3 ok, 0 failed"), "{stdout}");
+}

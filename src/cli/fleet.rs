@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
-use super::database::{Target, describe};
+use std::path::Path;
+
+use super::database::{Target, describe, describe_postgres};
 use super::{Cli, Command, EXIT_FINDINGS, EXIT_OK, admin, error_text};
 use crate::catalog::{Class, IntrospectOptions};
 use crate::drift::{Reader, drift};
@@ -14,7 +16,7 @@ use crate::fleet::{Done, FleetTarget, TargetLedger, TargetResult, check_fleet, f
 use crate::ledger::{LedgerTable, Migrator, Status};
 use crate::migration::{Depth, discover_to, version_of};
 use crate::report::Format;
-use crate::squash::{Plan, SquashOptions};
+use crate::squash::{ALREADY_DONE_SQLSTATE, Plan, SquashOptions};
 
 /// The targets `--targets` names (and `--shard` selects).
 fn read_targets(cli: &Cli) -> anyhow::Result<Vec<FleetTarget>> {
@@ -108,15 +110,76 @@ pub async fn run(cli: &Cli, format: Format) -> anyhow::Result<u8> {
         }
         _ => unreachable!("dispatched only for status, up, migrate and drift"),
     };
+    print_results(&results, format)
+}
+
+/// Prints the results table (or JSON); exit 0 when every target is ok, 1 otherwise.
+fn print_results(results: &[TargetResult], format: Format) -> anyhow::Result<u8> {
     match format {
-        Format::Json => {
-            let failed = results.iter().filter(|r| !r.ok).count();
-            let doc = serde_json::json!({ "targets": results, "ok": results.len() - failed, "failed": failed });
-            outln!("{}", serde_json::to_string_pretty(&doc)?);
-        }
-        Format::Text | Format::Github => out!("{}", render_table(&results)),
+        Format::Json => outln!("{}", serde_json::to_string_pretty(&results_json(results))?),
+        Format::Text | Format::Github => out!("{}", render_table(results)),
     }
     Ok(if results.iter().all(|r| r.ok) { EXIT_OK } else { EXIT_FINDINGS })
+}
+
+fn results_json(results: &[TargetResult]) -> serde_json::Value {
+    let failed = results.iter().filter(|r| !r.ok).count();
+    serde_json::json!({ "targets": results, "ok": results.len() - failed, "failed": failed })
+}
+
+/// `run-script`: the script on each target in its own session. The results are also written
+/// beside the script (`<name>.targets.json`), a record of which databases are done.
+pub async fn run_script(cli: &Cli, script: &Path, format: Format) -> anyhow::Result<u8> {
+    let sql = Arc::new(std::fs::read_to_string(script).with_context(|| format!("reading {}", script.display()))?);
+    let targets = match cli.targets {
+        Some(_) => read_targets(cli)?,
+        None => vec![FleetTarget { url: Target::from_cli(cli)?.url, line: 0 }],
+    };
+    let table = Arc::new(cli.migrations_table.clone());
+    let results = for_each(&targets, cli.parallel, |t| script_on(sql.clone(), table.clone(), t)).await;
+    let record = script.with_extension("targets.json");
+    std::fs::write(&record, serde_json::to_string_pretty(&results_json(&results))? + "\n")
+        .with_context(|| format!("writing {}", record.display()))?;
+    eprintln!("Writing: {}", record.display());
+    print_results(&results, format)
+}
+
+fn script_on(sql: Arc<String>, table: Arc<String>, target: FleetTarget) -> impl Future<Output = Result<Done, String>> + Send + 'static {
+    async move {
+        let search_path = target.url.search_path();
+        let client = Target { url: target.url }.connect().await.map_err(|e| describe(&e))?;
+        let summary = match client.batch_execute(&sql).await {
+            Ok(()) => "done".to_string(),
+            Err(e) => {
+                let _ = client.batch_execute("ROLLBACK").await;
+                match e.as_db_error() {
+                    Some(db) if db.code().code() == ALREADY_DONE_SQLSTATE => format!("already done ({})", db.message()),
+                    _ => return Err(crate::ledger::redact_text(&describe_postgres(&e))),
+                }
+            }
+        };
+        let ledger = LedgerTable::resolve(&client, &table, &search_path).await.map_err(|e| e.to_string())?;
+        let newest = client.query(&ledger.select_sql(), &[]).await.ok().and_then(|rows| rows.iter().map(|r| r.get::<_, String>(0)).max());
+        Ok(Done { position: newest, summary })
+    }
+}
+
+/// `fleet-report`: the `--format json` results of several runs (shards) as one table.
+pub fn report(files: &[std::path::PathBuf], format: Format) -> anyhow::Result<u8> {
+    let mut results = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+        let doc: serde_json::Value =
+            serde_json::from_str(&text).with_context(|| format!("{}: not the JSON of a fleet run (`--format json`)", file.display()))?;
+        let targets = doc
+            .get("targets")
+            .cloned()
+            .ok_or_else(|| anyhow::anyhow!("{}: no `targets` list; is it the JSON of a fleet run?", file.display()))?;
+        let parsed: Vec<TargetResult> =
+            serde_json::from_value(targets).with_context(|| format!("{}: a target result that does not read", file.display()))?;
+        results.extend(parsed);
+    }
+    print_results(&results, format)
 }
 
 /// The newest version the ledger holds (a file's or a row's without a file).

@@ -221,6 +221,25 @@ pub enum Command {
         #[command(flatten)]
         format: FormatArgs,
     },
+    /// Run a squash's surgery or rollback script on the database (or on every database of
+    /// --targets), each in its own session; a database the script's preflight finds done
+    /// already is reported as such, so a run can be repeated safely.
+    RunScript {
+        /// The script, e.g. db/squash/20260101/surgery.sql.
+        script: PathBuf,
+        /// The results table as text or JSON.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Merge the `--format json` results of fleet runs (e.g. one per shard) into one table.
+    FleetReport {
+        /// The JSON files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// The merged table as text or JSON.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
     /// Check every migration file without touching a database; report every problem.
     Lint(FormatArgs),
     /// Write `migrations.sum` (chained hashes of every migration); `--check` verifies it.
@@ -356,6 +375,7 @@ pub async fn run(cli: Cli) -> u8 {
                 | Command::Diff { .. }
                 | Command::Squash { .. }
                 | Command::Audit { .. }
+                | Command::FleetReport { .. }
         )
     {
         if let Err(error) = admin::wait(&cli).await {
@@ -368,6 +388,8 @@ pub async fn run(cli: Cli) -> u8 {
             fleet::run(&cli, *format).await
         }
         Command::Drift { compare, .. } if cli.targets.is_some() => fleet::run(&cli, compare.format).await,
+        Command::RunScript { script, format } => fleet::run_script(&cli, script, *format).await,
+        Command::FleetReport { files, format } => fleet::report(files, *format),
         Command::New { name } => new::run(&cli.migrations_dir, name),
         Command::Up { .. } => migrate::run(&cli, true).await,
         Command::Migrate { .. } => migrate::run(&cli, false).await,

@@ -19,7 +19,7 @@ pub struct Done {
 }
 
 /// One target's result.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct TargetResult {
     /// The URL, password hidden.
     pub target: String,
@@ -32,8 +32,12 @@ pub struct TargetResult {
     /// What happened, or why it failed.
     pub result: String,
     /// Wall time (`took_ms` in JSON).
-    #[serde(rename = "took_ms", serialize_with = "crate::report::as_millis")]
+    #[serde(rename = "took_ms", serialize_with = "crate::report::as_millis", deserialize_with = "from_millis")]
     pub took: Duration,
+}
+
+fn from_millis<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
+    <u64 as serde::Deserialize>::deserialize(deserializer).map(Duration::from_millis)
 }
 
 impl TargetResult {

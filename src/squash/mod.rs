@@ -26,5 +26,5 @@ pub use inspect::{Details, inspect};
 pub use plan::{BackupStyle, ColumnName, LockPolicy, Plan, PlanError, STARTER, TableName};
 pub use report::{ChainRows, Report, Retired, RetiredColumnEntry, RetiredTableEntry, SampleRows, Timing};
 pub use run::{Outcome, SquashError, SquashOptions, audit_names, squash};
-pub use scripts::{ScriptInput, rollback, surgery};
+pub use scripts::{ALREADY_DONE_SQLSTATE, ScriptInput, rollback, surgery};
 pub use verify::Check;

@@ -96,6 +96,20 @@ fn assert_sql(out: &mut String, condition: &str, message: &str) {
     let _ = writeln!(out, "  IF {condition} THEN\n    RAISE EXCEPTION '%', {};\n  END IF;", quote_literal(message));
 }
 
+/// The SQLSTATE a script's preflight raises when the database is already where the script
+/// would take it (surgery done, or nothing to roll back), so a fleet run can tell "already
+/// done" from a failure.
+pub const ALREADY_DONE_SQLSTATE: &str = "SQ000";
+
+/// Like [`assert_sql`], raising [`ALREADY_DONE_SQLSTATE`].
+fn assert_not_done(out: &mut String, condition: &str, message: &str) {
+    let _ = writeln!(
+        out,
+        "  IF {condition} THEN\n    RAISE EXCEPTION '%', {} USING ERRCODE = '{ALREADY_DONE_SQLSTATE}';\n  END IF;",
+        quote_literal(message)
+    );
+}
+
 fn regclass(t: &TableName) -> String {
     format!("to_regclass({})", quote_literal(&t.sql()))
 }
@@ -158,7 +172,7 @@ pub fn surgery(input: &ScriptInput<'_>) -> String {
         &format!("to_regclass({}) IS NULL", quote_literal(&ledger)),
         &format!("squashmate surgery: no ledger table {ledger}; run it on a database migrated by dbmate or squashmate"),
     );
-    assert_sql(
+    assert_not_done(
         &mut out,
         &input.already_squashed_sql(&ledger),
         &format!(
@@ -273,18 +287,21 @@ pub fn rollback(input: &ScriptInput<'_>) -> String {
     locked.extend(d.columns.iter().map(|c| c.name.table.sql()));
     lock_up_front(&mut out, "rollback", &input.locks, locked, &ledger);
     let _ = writeln!(out, "DO $squashmate$\nBEGIN");
-    let _ = writeln!(
-        out,
-        "  IF to_regclass({lq}) IS NULL OR NOT EXISTS (SELECT 1 FROM {ledger} WHERE version = {b}) THEN\n    RAISE EXCEPTION '%', {};\n  END IF;",
-        quote_literal(&format!(
+    assert_sql(
+        &mut out,
+        &format!("to_regclass({}) IS NULL", quote_literal(&ledger)),
+        &format!("squashmate rollback: no ledger table {ledger}; run it on a database migrated by dbmate or squashmate"),
+    );
+    assert_not_done(
+        &mut out,
+        &format!("NOT EXISTS (SELECT 1 FROM {ledger} WHERE version = {})", quote_literal(input.baseline_version)),
+        &format!(
             "squashmate rollback: the ledger does not hold baseline version {}; this database was not squashed (or was rolled back already)",
             input.baseline_version
-        )),
-        lq = quote_literal(&ledger),
-        b = quote_literal(input.baseline_version)
+        ),
     );
     if input.keeps_baseline_row() {
-        assert_sql(
+        assert_not_done(
             &mut out,
             &format!("EXISTS (SELECT 1 FROM {ledger} WHERE version = ANY ({}))", input.replaced_array()),
             "squashmate rollback: the ledger still holds versions the baseline replaced; this database was not squashed (or was rolled back already)",
