@@ -2,7 +2,7 @@
 //!
 //! Layers, each depending only on those below it:
 //! - [`cli`]: the command line (clap definitions, output).
-//! - [`squash`], [`lint`], [`replay`], [`gate`], [`drift`], [`fleet`]: the jobs.
+//! - [`squash`], [`lint`], [`replay`], [`gate`], [`drift`], [`fleet`], [`hazards`]: the jobs.
 //! - [`catalog`]: a live schema as a canonical model; fingerprints; differences.
 //! - [`dump`]: pg_dump and its post-processing.
 //! - [`ledger`], [`server`]: applying migrations to a live database; throwaway servers.
@@ -18,6 +18,7 @@ pub mod drift;
 pub mod dump;
 pub mod fleet;
 pub mod gate;
+pub mod hazards;
 pub mod ledger;
 pub mod lint;
 pub mod migration;

@@ -1,23 +1,38 @@
-//! `squashmate lint`: print every problem, exit 1 when there is one.
+//! `squashmate lint`: print every problem (and, with `--hazards`, every hazard); exit 1 on an
+//! error (or a hazard, with `--deny-hazards`).
 
 use std::path::PathBuf;
 
-use super::{EXIT_FINDINGS, EXIT_OK};
+use super::{EXIT_FINDINGS, EXIT_OK, LintArgs};
+use crate::hazards::{Hazards, hazards};
 use crate::lint::lint;
 use crate::migration::discover;
 use crate::report::{Format, render};
 
-/// Lints `dirs` and prints the findings in `format`.
-pub fn run(dirs: &[PathBuf], format: Format) -> anyhow::Result<u8> {
+/// Lints `dirs` and prints the findings (with `--hazards`, the hazards too).
+pub fn run(dirs: &[PathBuf], args: &LintArgs) -> anyhow::Result<u8> {
     let found = discover(dirs)?;
-    let findings = lint(&found);
+    let mut findings = lint(&found);
     let errors = findings.iter().filter(|d| d.is_error()).count();
-    let warnings = findings.len() - errors;
-    let summary = match (errors, warnings) {
+    let found_hazards = if args.hazards { hazards(&found) } else { Hazards::default() };
+    let hazard_count = found_hazards.findings.len();
+    findings.extend(found_hazards.findings);
+    findings.sort_by(|a, b| (&a.path, a.location).cmp(&(&b.path, b.location)));
+    let warnings = findings.len() - errors - hazard_count;
+    let mut summary = match (errors, warnings) {
         (0, 0) => format!("{} migration(s) checked: no problems", found.files.len()),
         (e, w) => format!("{} migration(s) checked: {e} error(s), {w} warning(s)", found.files.len()),
     };
-    out!("{}", render(&findings, format, &summary));
-    // Warnings are files dbmate runs fine: they do not fail the check.
-    Ok(if errors == 0 { EXIT_OK } else { EXIT_FINDINGS })
+    if args.hazards {
+        summary.push_str(&format!("; {hazard_count} hazard(s), {} allowed by a comment", found_hazards.allowed.len()));
+    }
+    match args.format {
+        Format::Json => {
+            let doc = serde_json::json!({ "summary": summary, "findings": findings, "allowed": found_hazards.allowed });
+            out!("{}", serde_json::to_string_pretty(&doc)? + "\n");
+        }
+        format => out!("{}", render(&findings, format, &summary)),
+    }
+    // Warnings are files dbmate runs fine: they do not fail the check; hazards do when denied.
+    Ok(if errors == 0 && !(args.deny_hazards && hazard_count > 0) { EXIT_OK } else { EXIT_FINDINGS })
 }

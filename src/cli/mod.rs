@@ -241,7 +241,7 @@ pub enum Command {
         format: Format,
     },
     /// Check every migration file without touching a database; report every problem.
-    Lint(FormatArgs),
+    Lint(LintArgs),
     /// Write `migrations.sum` (chained hashes of every migration); `--check` verifies it.
     Hash {
         /// Verify instead of writing.
@@ -331,6 +331,20 @@ pub struct FormatArgs {
     pub format: Format,
 }
 
+/// `lint`'s options.
+#[derive(Debug, Clone, clap::Args)]
+pub struct LintArgs {
+    /// How to print findings.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Also report what each up block will lock, rewrite, scan or break on a live database.
+    #[arg(long)]
+    pub hazards: bool,
+    /// With --hazards: exit 1 when there is a hazard (warnings otherwise).
+    #[arg(long, requires = "hazards")]
+    pub deny_hazards: bool,
+}
+
 /// Loads env files, parses `args` and runs the command; returns the process exit code.
 pub async fn main_with_args(args: Vec<OsString>) -> u8 {
     if let Err(message) = env_file::load(&env_file::env_files(&args)) {
@@ -400,7 +414,7 @@ pub async fn run(cli: Cli) -> u8 {
         Command::Status { exit_code, quiet, .. } => status::run(&cli, *exit_code || *quiet, *quiet).await,
         Command::Dump { extra } => schema_file::dump(&cli, extra).await,
         Command::Load => schema_file::load(&cli).await,
-        Command::Lint(args) => lint::run(&cli.migrations_dir, args.format),
+        Command::Lint(args) => lint::run(&cli.migrations_dir, args),
         Command::Squash { init: true, plan, .. } => squash::init(plan),
         Command::Audit { src, plan, format } => squash::audit(src, plan, format.format),
         Command::Squash { plan, date, dbmate, format, server, force_retire, through, .. } => {

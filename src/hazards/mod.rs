@@ -1,0 +1,120 @@
+//! `lint --hazards`: what each up block will lock, rewrite, scan or break on a live database,
+//! found statically, knowing dbmate's transaction rules and what the chain built before. A
+//! `-- squashmate:allow RULE reason` comment on the line before a statement silences that
+//! rule there (the reason is kept in the report).
+
+mod model;
+mod rules;
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use crate::migration::{Discovery, MigrationFile, Part, Problem};
+use crate::report::Diagnostic;
+use model::Model;
+use rules::{BlockContext, FileContext, check};
+
+/// `-- squashmate:allow RULE reason`
+static ALLOW: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^\s*--\s*squashmate:allow\s+([a-z-]+)\s*(.*?)\s*$").expect("static regex"));
+
+/// A hazard silenced by an allow comment.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Allowed {
+    /// The rule.
+    pub code: String,
+    /// `path:line:col` of the statement.
+    pub place: String,
+    /// The reason the comment gives.
+    pub reason: String,
+}
+
+/// Every hazard of the chain's up blocks, and those allowed by a comment.
+#[derive(Debug, Clone, Default)]
+pub struct Hazards {
+    /// The hazards, as warnings located in their files.
+    pub findings: Vec<Diagnostic>,
+    /// The silenced ones.
+    pub allowed: Vec<Allowed>,
+}
+
+/// Reads the up blocks of `found` in order (statements must be parsed).
+pub fn hazards(found: &Discovery) -> Hazards {
+    let mut model = Model::default();
+    let mut out = Hazards::default();
+    for file in &found.files {
+        file_hazards(file, &mut model, &mut out);
+    }
+    out
+}
+
+fn file_hazards(file: &MigrationFile, model: &mut Model, out: &mut Hazards) {
+    let text = file.source.text();
+    let mut context = FileContext::default();
+    for section in &file.sections {
+        let mut block = BlockContext::default();
+        for statement in &section.up.statements {
+            let Ok(parsed) = pg_query::parse(&text[statement.span.clone()], 0) else { continue };
+            let Some(node) = parsed.protobuf.stmts.first().and_then(|s| s.stmt.as_ref()).and_then(|n| n.node.as_ref()) else {
+                continue;
+            };
+            let allowed = allow_comments(text, statement.span.start);
+            for finding in check(node, model, &mut context, &mut block) {
+                let problem = Problem::at(statement.span.start, finding.rule, finding.message, finding.next).warning().in_part(Part::Up);
+                let diagnostic = Diagnostic::from_problem(&file.source, problem);
+                match allowed.iter().find(|(rule, _)| rule == finding.rule) {
+                    Some((_, reason)) => {
+                        out.allowed.push(Allowed { code: finding.rule.into(), place: diagnostic.place(), reason: reason.clone() })
+                    }
+                    None => out.findings.push(diagnostic),
+                }
+            }
+            model.apply(node);
+        }
+    }
+}
+
+/// The `(rule, reason)` of the allow comments on the lines right above `offset`.
+fn allow_comments(text: &str, offset: usize) -> Vec<(String, String)> {
+    let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    text[..line_start]
+        .lines()
+        .rev()
+        .take_while(|line| line.trim_start().starts_with("--"))
+        .filter_map(|line| ALLOW.captures(line).map(|c| (c[1].to_string(), c[2].to_string())))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rules_of(files: &[(&str, &str)]) -> Vec<String> {
+        let files = files.iter().map(|(name, text)| MigrationFile::parse(*name, text.to_string()).expect("a migration name")).collect();
+        hazards(&Discovery { files, rejected: Vec::new() }).findings.into_iter().map(|d| d.code).collect()
+    }
+
+    #[test]
+    fn a_table_this_file_created_is_safe_to_alter() {
+        let new =
+            "-- migrate:up\ncreate table t (a int);\nalter table t alter column a type bigint;\ncreate index on t (a);\n-- migrate:down\n";
+        assert!(rules_of(&[("1_t.sql", new)]).is_empty());
+        let base = "-- migrate:up\ncreate table t (a int);\n-- migrate:down\n";
+        let later = "-- migrate:up\nset lock_timeout = '2s';\nalter table t alter column a type bigint;\n-- migrate:down\n";
+        assert_eq!(rules_of(&[("1_t.sql", base), ("2_t.sql", later)]), ["table-rewrite"]);
+    }
+
+    #[test]
+    fn an_allow_comment_silences_one_rule_and_keeps_its_reason() {
+        let base = "-- migrate:up\ncreate table t (a int);\n-- migrate:down\n";
+        let later = "-- migrate:up\nset lock_timeout = '2s';\n-- squashmate:allow table-rewrite the table has 12 rows\nalter table t alter column a type bigint;\n-- migrate:down\n";
+        let files: Vec<MigrationFile> =
+            [("1_t.sql", base), ("2_t.sql", later)].iter().map(|(n, t)| MigrationFile::parse(*n, t.to_string()).unwrap()).collect();
+        let found = hazards(&Discovery { files, rejected: Vec::new() });
+        assert!(found.findings.is_empty(), "{:?}", found.findings);
+        assert_eq!(
+            found.allowed,
+            [Allowed { code: "table-rewrite".into(), place: "2_t.sql:4:1".into(), reason: "the table has 12 rows".into() }]
+        );
+    }
+}
