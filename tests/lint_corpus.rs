@@ -99,3 +99,56 @@ fn new_uses_dbmates_name_and_template_and_never_overwrites() {
         assert_eq!(std::fs::read_to_string(e.path()).unwrap(), "keep me");
     }
 }
+
+/// The hazard corpus (`tests/data/hazards/*`): a base chain and one change file each, half real
+/// hazards (each rule several ways), half the safe forms of the same changes. Every hazard is
+/// found with its rule, and no safe file is flagged.
+#[test]
+fn every_hazard_is_found_and_no_safe_change_is_flagged() {
+    const RULES: [&str; 6] =
+        ["require-lock-timeout", "table-rewrite", "full-scan-under-lock", "blocking-index", "breaking-change", "adding-required-field"];
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/hazards");
+    let mut cases: Vec<_> = std::fs::read_dir(&corpus).expect("corpus").flatten().map(|e| e.path()).collect();
+    cases.sort();
+    assert!(cases.len() >= 40, "the corpus must hold at least 40 cases, has {}", cases.len());
+    let (mut hazardous, mut safe, mut failures) = (0, 0, Vec::new());
+    for case in &cases {
+        let name = case.file_name().unwrap().to_string_lossy().into_owned();
+        let expect = std::fs::read_to_string(case.join("expect")).expect("expect file");
+        let wanted: Vec<&str> = expect.trim().strip_prefix("rules ").expect("`rules …` line").split(' ').filter(|r| *r != "none").collect();
+        if wanted.is_empty() {
+            safe += 1
+        } else {
+            hazardous += 1
+        }
+        let mut files: Vec<_> =
+            std::fs::read_dir(case.join("m")).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+        files.sort();
+        let change = files.last().expect("a change file").clone();
+        let out = common::run(case, &["lint", "--hazards", "--format", "json", "-d", "m"]);
+        if out.status.code() != Some(0) {
+            failures.push(format!("{name}: exit {:?}\n{}", out.status.code(), common::all_output(&out)));
+            continue;
+        }
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json output");
+        let mut got: Vec<String> = doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["path"].as_str().is_some_and(|p| p.ends_with(&change)) && RULES.contains(&f["code"].as_str().unwrap_or("")))
+            .map(|f| f["code"].as_str().unwrap().to_string())
+            .collect();
+        got.sort();
+        got.dedup();
+        if got != wanted {
+            failures.push(format!("{name}: expected {wanted:?}, found {got:?}"));
+        }
+        let denied = common::run(case, &["lint", "--hazards", "--deny-hazards", "-d", "m"]).status.code();
+        let any_hazard = doc["findings"].as_array().unwrap().iter().any(|f| RULES.contains(&f["code"].as_str().unwrap_or("")));
+        if denied != Some(if any_hazard { 1 } else { 0 }) {
+            failures.push(format!("{name}: --deny-hazards exit {denied:?}"));
+        }
+    }
+    assert!(hazardous >= 20 && safe >= 20, "{hazardous} hazard cases, {safe} safe ones");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

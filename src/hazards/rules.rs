@@ -49,6 +49,10 @@ pub fn check(node: &NodeEnum, model: &Model, file: &mut FileContext, block: &mut
     match node {
         NodeEnum::VariableSetStmt(set) if set.name == "lock_timeout" => block.lock_timeout = true,
         NodeEnum::CreateStmt(create) => {
+            // A foreign key to an existing table takes SHARE ROW EXCLUSIVE on that table.
+            for referenced in referenced_tables(create).into_iter().filter(|t| existing(t, file)) {
+                found.extend(lock_timeout_hazard(&referenced, block));
+            }
             if let Some(relation) = &create.relation {
                 file.created.insert(table_key(relation));
             }
@@ -151,6 +155,22 @@ pub fn check(node: &NodeEnum, model: &Model, file: &mut FileContext, block: &mut
         _ => {}
     }
     found
+}
+
+/// The tables a new table's foreign keys point at.
+fn referenced_tables(create: &pg_query::protobuf::CreateStmt) -> BTreeSet<String> {
+    let column_constraints = create.table_elts.iter().flat_map(|e| match &e.node {
+        Some(NodeEnum::ColumnDef(c)) => c.constraints.iter().collect::<Vec<_>>(),
+        _ => Vec::new(),
+    });
+    let table_constraints = create.table_elts.iter().filter(|e| matches!(e.node, Some(NodeEnum::Constraint(_))));
+    column_constraints
+        .chain(table_constraints)
+        .filter_map(|c| match &c.node {
+            Some(NodeEnum::Constraint(c)) if c.contype == ConstrType::ConstrForeign as i32 => c.pktable.as_ref().map(table_key),
+            _ => None,
+        })
+        .collect()
 }
 
 fn lock_timeout_hazard(table: &str, block: &BlockContext) -> Option<Finding> {

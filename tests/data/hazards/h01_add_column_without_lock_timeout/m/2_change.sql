@@ -1,0 +1,3 @@
+-- migrate:up
+alter table t add column b int;
+-- migrate:down

@@ -1,0 +1,3 @@
+-- migrate:up
+alter table t rename column a to a2;
+-- migrate:down

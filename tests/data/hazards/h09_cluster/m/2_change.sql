@@ -1,0 +1,3 @@
+-- migrate:up
+cluster t using t_pkey;
+-- migrate:down

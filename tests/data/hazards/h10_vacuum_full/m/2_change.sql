@@ -1,0 +1,3 @@
+-- migrate:up transaction:false
+vacuum full t;
+-- migrate:down

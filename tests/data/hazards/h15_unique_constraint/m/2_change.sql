@@ -1,0 +1,4 @@
+-- migrate:up
+set lock_timeout = '2s';
+alter table t add constraint t_a_unique unique (a);
+-- migrate:down

@@ -1,0 +1,3 @@
+-- migrate:up
+create index t_name_idx on t (name);
+-- migrate:down

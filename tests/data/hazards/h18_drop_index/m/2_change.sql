@@ -1,0 +1,3 @@
+-- migrate:up
+drop index t_a_idx;
+-- migrate:down

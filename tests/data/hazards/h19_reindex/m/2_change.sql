@@ -1,0 +1,3 @@
+-- migrate:up
+reindex table t;
+-- migrate:down

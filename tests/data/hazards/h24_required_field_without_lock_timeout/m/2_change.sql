@@ -1,0 +1,3 @@
+-- migrate:up
+alter table t add column owner text not null;
+-- migrate:down

@@ -1,0 +1,3 @@
+-- migrate:up
+create table orders (id bigint primary key, t_id bigint references t (id));
+-- migrate:down

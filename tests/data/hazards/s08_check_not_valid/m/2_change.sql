@@ -1,0 +1,4 @@
+-- migrate:up
+set lock_timeout = '2s';
+alter table t add constraint t_a_positive check (a > 0) not valid;
+-- migrate:down

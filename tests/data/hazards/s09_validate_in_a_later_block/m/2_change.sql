@@ -1,0 +1,7 @@
+-- migrate:up
+set lock_timeout = '2s';
+alter table t add constraint t_a_positive check (a > 0) not valid;
+-- migrate:down
+-- migrate:up
+alter table t validate constraint t_a_positive;
+-- migrate:down

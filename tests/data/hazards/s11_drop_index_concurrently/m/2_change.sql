@@ -1,0 +1,3 @@
+-- migrate:up transaction:false
+drop index concurrently t_a_idx;
+-- migrate:down

@@ -1,0 +1,3 @@
+-- migrate:up transaction:false
+reindex table concurrently t;
+-- migrate:down

@@ -1,0 +1,3 @@
+-- migrate:up transaction:false
+create unique index concurrently t_name_key on t (name);
+-- migrate:down

@@ -1,0 +1,3 @@
+-- migrate:up
+grant select on t to public;
+-- migrate:down
