@@ -131,3 +131,41 @@ fn missing_server_binaries_give_a_clear_error() {
     assert!(text.contains("/nonexistent/bin (from --pg-bin) has no working initdb and postgres"), "{text}");
     assert!(text.contains("apt-get install postgresql"), "{text}");
 }
+
+#[test]
+fn check_down_names_downs_that_leave_something_behind_or_cannot_run() {
+    let exact = tempfile::tempdir().unwrap();
+    common::write_migrations(
+        exact.path(),
+        &[
+            ("1_t.sql", "-- migrate:up\ncreate table t (a int);\n-- migrate:down\ndrop table t;\n"),
+            ("2_b.sql", "-- migrate:up\nalter table t add column b int;\n-- migrate:down\nalter table t drop column b;\n"),
+            (
+                "3_idx.sql",
+                "-- migrate:up transaction:false\ncreate index concurrently t_a_idx on t (a);\n-- migrate:down transaction:false\ndrop index concurrently t_a_idx;\n",
+            ),
+        ],
+    );
+    let out = common::run(exact.path(), &["replay", "--check-down", "-d", ".", "--pg", "local"]);
+    assert_eq!(out.status.code(), Some(0), "{}", common::all_output(&out));
+    assert!(common::all_output(&out).contains("3 down block(s) checked: each restores the schema the up changed"));
+
+    let sloppy = tempfile::tempdir().unwrap();
+    common::write_migrations(
+        sloppy.path(),
+        &[
+            ("1_t.sql", "-- migrate:up\ncreate table t (a int);\n-- migrate:down\ndrop table t;\n"),
+            ("2_b.sql", "-- migrate:up\nalter table t add column b int;\n-- migrate:down\n"),
+            (
+                "3_idx.sql",
+                "-- migrate:up transaction:false\ncreate index concurrently t_a_idx on t (a);\n-- migrate:down transaction:false\ndrop index concurrently t_a_idx;\nselect 1;\n",
+            ),
+        ],
+    );
+    let out = common::run(sloppy.path(), &["replay", "--check-down", "-d", ".", "--pg", "local"]);
+    let text = common::all_output(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("error[down-incomplete]") && text.contains("2_b.sql") && text.contains("column b"), "{text}");
+    assert!(text.contains("error[down-fails]") && text.contains("3_idx.sql") && text.contains("the down block cannot run"), "{text}");
+    assert!(text.contains("3 down block(s) checked: 2 do not"), "{text}");
+}

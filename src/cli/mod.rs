@@ -303,6 +303,10 @@ pub enum Command {
         /// Output format for a failure.
         #[command(flatten)]
         format: FormatArgs,
+        /// For every file: up, down, compare the schema with the one before the up, up again;
+        /// a down that cannot run or does not restore it is a finding (exit 1).
+        #[arg(long)]
+        check_down: bool,
         /// Which server to replay on.
         #[command(flatten)]
         server: ServerOptions,
@@ -452,7 +456,7 @@ pub async fn run(cli: Cli) -> u8 {
             let ignore = if compare.ignore.is_empty() { vec![crate::catalog::Class::Cosmetic] } else { compare.ignore.clone() };
             drift::run(&cli, &ignore, compare.format, compare.privileges, server).await
         }
-        Command::Replay { format, server } => replay::run(&cli.migrations_dir, format.format, server).await,
+        Command::Replay { format, server, check_down } => replay::run(&cli.migrations_dir, format.format, server, *check_down).await,
     };
     match result {
         Ok(code) => code,

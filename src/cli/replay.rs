@@ -13,8 +13,9 @@ use crate::replay::{ReplayError, replay};
 use crate::report::{Diagnostic, Format, render, warning_line};
 use crate::server::{EphemeralServer, ServerOptions};
 
-/// Replays the migrations in `dirs` on a server chosen by `options`.
-pub async fn run(dirs: &[PathBuf], format: Format, options: &ServerOptions) -> anyhow::Result<u8> {
+/// Replays the migrations in `dirs` on a server chosen by `options` (with `check_down`, each
+/// file's down block too).
+pub async fn run(dirs: &[PathBuf], format: Format, options: &ServerOptions, check_down: bool) -> anyhow::Result<u8> {
     let found = discover(dirs)?;
     match check_runnable(&found, Way::Up) {
         Ok(warnings) => warnings.iter().for_each(|w| eprintln!("{}", warning_line(w))),
@@ -35,6 +36,9 @@ pub async fn run(dirs: &[PathBuf], format: Format, options: &ServerOptions) -> a
         None => "",
     };
     eprintln!("Started PostgreSQL {} in {:.2?}{cache}", server.version(), start_time);
+    if check_down {
+        return check_downs(&server, &found.files, format).await;
+    }
     let result = replay(&server, &found.files, |file, took| {
         if format == Format::Text {
             outln!("Applied: {} in {took:.2?}", file.filename);
@@ -73,4 +77,28 @@ pub async fn run(dirs: &[PathBuf], format: Format, options: &ServerOptions) -> a
 
 fn show_dirs(dirs: &[PathBuf]) -> String {
     dirs.iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(", ")
+}
+
+/// `--check-down`: every down block on the server; one finding per down that does not undo.
+async fn check_downs(server: &EphemeralServer, files: &[crate::migration::MigrationFile], format: Format) -> anyhow::Result<u8> {
+    let findings = crate::replay::check_down(server, files).await?;
+    let diagnostics: Vec<Diagnostic> = findings
+        .iter()
+        .map(|f| {
+            let mut d = Diagnostic::for_path(
+                &f.file,
+                f.code,
+                f.message.clone(),
+                "make the down block undo exactly what the up block does, or make it refuse with a clear message",
+            );
+            d.part = Part::Down;
+            d
+        })
+        .collect();
+    let summary = match diagnostics.len() {
+        0 => format!("{} down block(s) checked: each restores the schema the up changed", files.len()),
+        n => format!("{} down block(s) checked: {n} do not", files.len()),
+    };
+    out!("{}", render(&diagnostics, format, &summary));
+    Ok(if diagnostics.is_empty() { EXIT_OK } else { EXIT_FINDINGS })
 }

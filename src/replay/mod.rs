@@ -1,6 +1,8 @@
 //! Replays a migration chain on a fresh database of an ephemeral server, exactly as `up`
 //! would apply it, timing each file. Later steps (squash, diff, drift) build on the result.
 
+mod check_down;
+
 use std::time::{Duration, Instant};
 
 use thiserror::Error;
@@ -8,6 +10,8 @@ use thiserror::Error;
 use crate::ledger::{ApplyError, LedgerTable, apply_file};
 use crate::migration::MigrationFile;
 use crate::server::{EphemeralServer, ServerError};
+
+pub use check_down::{DownFinding, check_down};
 
 /// What a replay did.
 #[derive(Debug, Clone)]
