@@ -4,6 +4,7 @@
 //! - [`cli`]: the command line (clap definitions, output).
 //! - [`squash`], [`lint`], [`replay`], [`gate`], [`drift`], [`fleet`], [`hazards`]: the jobs.
 //! - [`catalog`]: a live schema as a canonical model; fingerprints; differences.
+//! - [`seed`]: sample rows in every table of a live database (squash's proof, replay's trace).
 //! - [`dump`]: pg_dump and its post-processing.
 //! - [`ledger`], [`server`]: applying migrations to a live database; throwaway servers.
 //! - [`baseline`]: what a squash baseline replaced.
@@ -23,6 +24,7 @@ pub mod ledger;
 pub mod lint;
 pub mod migration;
 pub mod replay;
+pub mod seed;
 pub mod report;
 pub mod server;
 pub mod sql;

@@ -5,7 +5,7 @@
 //! server starts; replay the chain (R); inspect the retired objects and write the scripts
 //! (`scripts.rs`); then side by side: R gets the surgery, its clock values pinned and is dumped
 //! into the baseline (`data.rs`, `baseline.rs`), while A, a copy of R, gets sample rows
-//! (`seed.rs`), A′ (a copy of A) the surgery, and A itself the surgery and the rollback (A″);
+//! (`crate::seed`), A′ (a copy of A) the surgery, and A itself the surgery and the rollback (A″);
 //! B is a fresh `up` of the baseline (and the real dbmate builds another); `verify.rs` compares
 //! them; `report.rs` says what happened. Files change only when every check passed.
 
@@ -17,7 +17,6 @@ mod plan;
 mod report;
 mod run;
 mod scripts;
-mod seed;
 mod verify;
 
 pub use audit::{Hit, HitKind, audit, spellings};

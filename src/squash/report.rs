@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::audit::Hit;
 use super::inspect::Details;
-use super::seed::Seeded;
+use crate::seed::Seeded;
 use super::verify::Check;
 
 /// Everything a squash found and did.

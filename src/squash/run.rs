@@ -16,7 +16,7 @@ use super::inspect::inspect;
 use super::plan::{BackupStyle, Plan, PlanError};
 use super::report::{ChainRows, Report, Retired, SampleRows, Timing};
 use super::scripts::{ScriptInput, rollback, surgery};
-use super::seed::{Seeded, seed};
+use crate::seed::{Seeded, seed};
 use super::verify::{Check, VerifyInput, kept_files_check, prepare, verify};
 use crate::baseline::BaselineHeader;
 use crate::catalog::{IntrospectOptions, fingerprint, introspect};
