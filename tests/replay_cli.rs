@@ -169,3 +169,42 @@ fn check_down_names_downs_that_leave_something_behind_or_cannot_run() {
     assert!(text.contains("error[down-fails]") && text.contains("3_idx.sql") && text.contains("the down block cannot run"), "{text}");
     assert!(text.contains("3 down block(s) checked: 2 do not"), "{text}");
 }
+
+#[test]
+fn trace_sees_rewrites_and_locks_and_judges_the_static_hazards() {
+    let dir = tempfile::tempdir().unwrap();
+    common::write_migrations(
+        dir.path(),
+        &[
+            (
+                "1_t.sql",
+                "-- migrate:up\ncreate table t (id bigint primary key, a int, v varchar(10));\ncreate table copy as select id, v from t;\n-- migrate:down\n",
+            ),
+            ("2_bigint.sql", "-- migrate:up\nset lock_timeout = '2s';\nalter table t alter column a type bigint;\n-- migrate:down\n"),
+            ("3_widen.sql", "-- migrate:up\nset lock_timeout = '2s';\nalter table t alter column v type varchar(50);\n-- migrate:down\n"),
+            ("4_cic.sql", "-- migrate:up transaction:false\ncreate index concurrently t_a_idx on t (a);\n-- migrate:down\n"),
+            // The chain did not say what `copy.v` is: the static rule assumes a rewrite; the server disproves it.
+            (
+                "5_unknown_type.sql",
+                "-- migrate:up\nset lock_timeout = '2s';\nalter table copy alter column v type text;\n-- migrate:down\n",
+            ),
+        ],
+    );
+    let out = common::run(dir.path(), &["replay", "--trace", "--format", "json", "-d", ".", "--pg", "local"]);
+    assert_eq!(out.status.code(), Some(0), "{}", common::all_output(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let statement = |file: usize, index: usize| doc["files"][file]["statements"][index].clone();
+    let bigint = statement(1, 1);
+    assert_eq!(bigint["rewritten"], serde_json::json!(["public.t"]), "{bigint}");
+    assert_eq!(bigint["locks"]["public.t"], "AccessExclusiveLock");
+    assert_eq!(bigint["hazards"][0]["server"]["verdict"], "confirmed");
+    let widen = statement(2, 1);
+    assert_eq!(widen["rewritten"], serde_json::json!([]), "{widen}");
+    let cic = statement(3, 0);
+    assert_eq!(cic["locks_observed"], true, "{cic}");
+    let strongest = cic["locks"].as_object().unwrap().values().map(|m| squashmate::replay::strength(m.as_str().unwrap())).max().unwrap();
+    assert!(strongest <= squashmate::replay::strength("ShareUpdateExclusiveLock"), "{cic}");
+    let unknown = statement(4, 1);
+    assert_eq!(unknown["hazards"][0]["code"], "table-rewrite", "{unknown}");
+    assert_eq!(unknown["hazards"][0]["server"]["verdict"], "disproved", "{unknown}");
+}

@@ -305,8 +305,12 @@ pub enum Command {
         format: FormatArgs,
         /// For every file: up, down, compare the schema with the one before the up, up again;
         /// a down that cannot run or does not restore it is a finding (exit 1).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "trace")]
         check_down: bool,
+        /// With sample rows in every table, record what each statement really did (locks on
+        /// existing tables, rewrites, time) and confirm or contradict `lint --hazards`.
+        #[arg(long)]
+        trace: bool,
         /// Which server to replay on.
         #[command(flatten)]
         server: ServerOptions,
@@ -456,7 +460,16 @@ pub async fn run(cli: Cli) -> u8 {
             let ignore = if compare.ignore.is_empty() { vec![crate::catalog::Class::Cosmetic] } else { compare.ignore.clone() };
             drift::run(&cli, &ignore, compare.format, compare.privileges, server).await
         }
-        Command::Replay { format, server, check_down } => replay::run(&cli.migrations_dir, format.format, server, *check_down).await,
+        Command::Replay { format, server, check_down, trace } => {
+            let mode = if *check_down {
+                replay::Mode::CheckDown
+            } else if *trace {
+                replay::Mode::Trace
+            } else {
+                replay::Mode::Apply
+            };
+            replay::run(&cli.migrations_dir, format.format, server, mode).await
+        }
     };
     match result {
         Ok(code) => code,

@@ -2,6 +2,7 @@
 //! would apply it, timing each file. Later steps (squash, diff, drift) build on the result.
 
 mod check_down;
+mod trace;
 
 use std::time::{Duration, Instant};
 
@@ -12,6 +13,7 @@ use crate::migration::MigrationFile;
 use crate::server::{EphemeralServer, ServerError};
 
 pub use check_down::{DownFinding, check_down};
+pub use trace::{FileTrace, StatementTrace, Verdict, judge, strength, trace};
 
 /// What a replay did.
 #[derive(Debug, Clone)]

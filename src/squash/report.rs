@@ -9,8 +9,8 @@ use serde::Serialize;
 
 use super::audit::Hit;
 use super::inspect::Details;
-use crate::seed::Seeded;
 use super::verify::Check;
+use crate::seed::Seeded;
 
 /// Everything a squash found and did.
 #[derive(Debug, Clone, Serialize)]

@@ -16,7 +16,6 @@ use super::inspect::inspect;
 use super::plan::{BackupStyle, Plan, PlanError};
 use super::report::{ChainRows, Report, Retired, SampleRows, Timing};
 use super::scripts::{ScriptInput, rollback, surgery};
-use crate::seed::{Seeded, seed};
 use super::verify::{Check, VerifyInput, kept_files_check, prepare, verify};
 use crate::baseline::BaselineHeader;
 use crate::catalog::{IntrospectOptions, fingerprint, introspect};
@@ -24,6 +23,7 @@ use crate::ledger::{LedgerTable, Migrator, MigratorOptions};
 use crate::lint::{NotRunnable, check_runnable};
 use crate::migration::{Discovery, MigrationFile, Way, chain_hash, discover, render_sum, sum_path};
 use crate::replay::replay_after;
+use crate::seed::{Seeded, seed};
 use crate::server::{EphemeralServer, ServerError, ServerOptions};
 
 /// Why a squash could not be made (nothing was written).
