@@ -25,10 +25,11 @@ fn finding(rule: &'static str, message: impl Into<String>, next: impl Into<Strin
     Finding { rule, message: message.into(), next: next.into() }
 }
 
-/// What the rules know inside one file: tables it created (no rows, no readers yet).
+/// What the rules know inside one file: tables and indexes it created (no rows, no readers yet).
 #[derive(Debug, Default)]
 pub struct FileContext {
     created: BTreeSet<String>,
+    created_indexes: BTreeSet<String>,
 }
 
 /// What the rules know inside one block (one transaction, also a `transaction:false` block of
@@ -112,16 +113,24 @@ pub fn check(node: &NodeEnum, model: &Model, file: &mut FileContext, block: &mut
                 found.extend(lock_timeout_hazard(&table, block));
             }
         }
-        NodeEnum::DropStmt(drop) if drop.remove_type == ObjectType::ObjectIndex as i32 && !drop.concurrent => {
+        NodeEnum::DropStmt(drop)
+            if drop.remove_type == ObjectType::ObjectIndex as i32
+                && !drop.concurrent
+                && drop.objects.iter().filter_map(object_name).any(|i| !file.created_indexes.contains(&i)) =>
+        {
             found.push(finding(
                 "blocking-index",
                 "DROP INDEX takes an ACCESS EXCLUSIVE lock on its table: reads and writes wait",
                 "DROP INDEX CONCURRENTLY, alone in a `-- migrate:up transaction:false` block",
             ));
         }
-        NodeEnum::IndexStmt(index) if !index.concurrent => {
+        NodeEnum::IndexStmt(index) => {
             let table = index.relation.as_ref().map(table_key).unwrap_or_default();
-            if existing(&table, file) {
+            if !index.idxname.is_empty() {
+                let schema = table.split_once('.').map_or("public", |(s, _)| s);
+                file.created_indexes.insert(format!("{schema}.{}", index.idxname));
+            }
+            if !index.concurrent && existing(&table, file) {
                 found.push(finding(
                     "blocking-index",
                     format!("CREATE INDEX on {table} blocks every write to it while the index is built"),
