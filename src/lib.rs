@@ -13,7 +13,9 @@
 
 pub mod baseline;
 pub mod catalog;
+#[cfg(feature = "chaingen")]
 pub mod chaingen;
+#[cfg(feature = "cli")]
 pub mod cli;
 pub mod drift;
 pub mod dump;

@@ -2,7 +2,8 @@
 //! or lock, or changes behaviour), `safe`, `cosmetic` (order, names, whitespace).
 
 /// The class of a difference.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "kebab-case")]
 pub enum Class {
     /// Data can be lost going from left to right.

@@ -6,7 +6,8 @@ use std::fmt::Write;
 use super::Diagnostic;
 
 /// How findings are printed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum Format {
     /// For people: location, message, the line itself and the next step.
     #[default]

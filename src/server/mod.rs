@@ -6,6 +6,10 @@ mod binaries;
 mod cleanup;
 mod cluster_cache;
 mod connect_info;
+#[cfg(feature = "docker")]
+mod docker;
+#[cfg(not(feature = "docker"))]
+#[path = "docker_disabled.rs"]
 mod docker;
 mod existing;
 mod local;
@@ -83,7 +87,8 @@ impl ServerError {
 }
 
 /// Which kind of server to use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum Provider {
     /// Local binaries if found, else Docker if an engine answers.
     #[default]
@@ -97,28 +102,29 @@ pub enum Provider {
 }
 
 /// How to obtain a server (the `--pg…` options).
-#[derive(Debug, Clone, Default, clap::Args)]
+#[derive(Debug, Clone, Default)]
+#[cfg_attr(feature = "cli", derive(clap::Args))]
 pub struct ServerOptions {
     /// Where replays run: local binaries, a Docker container, or an existing server.
-    #[arg(long = "pg", value_enum, default_value_t = Provider::Auto, global = true)]
+    #[cfg_attr(feature = "cli", arg(long = "pg", value_enum, default_value_t = Provider::Auto, global = true))]
     pub provider: Provider,
     /// Directory with initdb/postgres/pg_dump (local provider).
-    #[arg(long, global = true, env = "SQUASHMATE_PG_BIN")]
+    #[cfg_attr(feature = "cli", arg(long, global = true, env = "SQUASHMATE_PG_BIN"))]
     pub pg_bin: Option<PathBuf>,
     /// PostgreSQL major version to use (local: which installation; docker: image tag).
-    #[arg(long, global = true)]
+    #[cfg_attr(feature = "cli", arg(long, global = true))]
     pub pg_version: Option<u32>,
     /// Unprivileged user to run the local server as when running as root.
-    #[arg(long, global = true)]
+    #[cfg_attr(feature = "cli", arg(long, global = true))]
     pub pg_user: Option<String>,
     /// Docker image (default `postgres:<major>`, major from --pg-version or 17).
-    #[arg(long, global = true)]
+    #[cfg_attr(feature = "cli", arg(long, global = true))]
     pub pg_image: Option<String>,
     /// Existing server for `--pg url` (scratch databases are created and dropped on it).
-    #[arg(long, global = true, env = "SQUASHMATE_PG_URL")]
+    #[cfg_attr(feature = "cli", arg(long, global = true, env = "SQUASHMATE_PG_URL"))]
     pub pg_url: Option<String>,
     /// Do not use (or fill) the cache of pristine clusters.
-    #[arg(long, global = true)]
+    #[cfg_attr(feature = "cli", arg(long, global = true))]
     pub no_cluster_cache: bool,
 }
 
