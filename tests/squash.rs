@@ -373,6 +373,18 @@ async fn state(server: &squashmate::server::EphemeralServer, db: &str) -> (Strin
     (print, ledger)
 }
 
+/// Squashes the chain in `work` by the example plan, off the async runtime; every check passes.
+async fn squash_example_off_the_runtime(work: &Path) {
+    plan(work, EXAMPLE_PLAN);
+    let (code, stdout, stderr) = tokio::task::spawn_blocking({
+        let dir = work.to_path_buf();
+        move || squash(&dir, &[])
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+}
+
 #[tokio::test]
 async fn the_scripts_refuse_the_wrong_database_and_change_nothing() {
     let work = tempfile::tempdir().unwrap();
@@ -382,14 +394,7 @@ async fn the_scripts_refuse_the_wrong_database_and_change_nothing() {
     for name in migrations(work.path()) {
         std::fs::copy(work.path().join("db/migrations").join(&name), old_chain.join(&name)).unwrap();
     }
-    plan(work.path(), EXAMPLE_PLAN);
-    let (code, stdout, stderr) = tokio::task::spawn_blocking({
-        let dir = work.path().to_path_buf();
-        move || squash(&dir, &[])
-    })
-    .await
-    .unwrap();
-    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    squash_example_off_the_runtime(work.path()).await;
     let surgery = std::fs::read_to_string(work.path().join(format!("db/squash/{DATE}/surgery.sql"))).unwrap();
     let rollback = std::fs::read_to_string(work.path().join(format!("db/squash/{DATE}/rollback.sql"))).unwrap();
 
@@ -781,14 +786,7 @@ async fn run_script_takes_a_fleet_through_the_surgery_and_back_and_can_be_repeat
     let work = common::open_tempdir();
     common::copy_example(work.path());
     let example = squashmate::migration::discover(&[work.path().join("db/migrations")]).unwrap().files;
-    plan(work.path(), EXAMPLE_PLAN);
-    let (code, stdout, stderr) = tokio::task::spawn_blocking({
-        let dir = work.path().to_path_buf();
-        move || squash(&dir, &[])
-    })
-    .await
-    .unwrap();
-    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    squash_example_off_the_runtime(work.path()).await;
     // Two databases at the end of the old chain, one that lags behind it.
     let server = common::local_server().await;
     let mut urls = Vec::new();
