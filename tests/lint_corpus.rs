@@ -150,5 +150,9 @@ fn every_hazard_is_found_and_no_safe_change_is_flagged() {
         }
     }
     assert!(hazardous >= 20 && safe >= 20, "{hazardous} hazard cases, {safe} safe ones");
+    // --since keeps the hazards of newer files only (the base is still read to know the chain).
+    let case = corpus.join("h05_int_to_bigint");
+    let since = |version: &str| common::all_output(&common::run(&case, &["lint", "--hazards", "--since", version, "-d", "m"]));
+    assert!(since("1").contains("warning[table-rewrite]") && !since("2").contains("warning[table-rewrite]"));
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

@@ -14,7 +14,12 @@ pub fn run(dirs: &[PathBuf], args: &LintArgs) -> anyhow::Result<u8> {
     let found = discover(dirs)?;
     let mut findings = lint(&found);
     let errors = findings.iter().filter(|d| d.is_error()).count();
-    let found_hazards = if args.hazards { hazards(&found) } else { Hazards::default() };
+    let mut found_hazards = if args.hazards { hazards(&found) } else { Hazards::default() };
+    if let Some(since) = &args.since {
+        let old: std::collections::BTreeSet<&std::path::Path> =
+            found.files.iter().filter(|f| f.version.as_str() <= since.as_str()).map(|f| f.path()).collect();
+        found_hazards.findings.retain(|d| !old.contains(d.path.as_path()));
+    }
     let hazard_count = found_hazards.findings.len();
     findings.extend(found_hazards.findings);
     findings.sort_by(|a, b| (&a.path, a.location).cmp(&(&b.path, b.location)));

@@ -351,6 +351,10 @@ pub struct LintArgs {
     /// With --hazards: exit 1 when there is a hazard (warnings otherwise).
     #[arg(long, requires = "hazards")]
     pub deny_hazards: bool,
+    /// With --hazards: report hazards only in files newer than this version (production has
+    /// applied the rest; they are still read to know the chain).
+    #[arg(long, requires = "hazards", value_name = "VERSION")]
+    pub since: Option<String>,
 }
 
 /// Loads env files, parses `args` and runs the command; returns the process exit code.

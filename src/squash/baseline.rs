@@ -32,7 +32,19 @@ pub fn normalise_dump(dump: &str) -> String {
             out.push_str("SELECT pg_catalog.set_config('search_path', '', true)");
         } else if let Some(rest) = sql.strip_prefix("SET ").filter(|r| r.contains(" = ") && !r.starts_with("LOCAL ")) {
             // Settings last for this migration's transaction only, not for later migrations.
-            let _ = write!(out, "SET LOCAL {rest}");
+            match newer_setting(rest) {
+                Some((name, value, since)) => {
+                    let _ = write!(
+                        out,
+                        "SELECT pg_catalog.set_config({}, {}, true) WHERE pg_catalog.current_setting('server_version_num')::integer >= {since}",
+                        quote_literal(name),
+                        quote_literal(value)
+                    );
+                }
+                None => {
+                    let _ = write!(out, "SET LOCAL {rest}");
+                }
+            }
         } else {
             out.push_str(sql);
         }
@@ -44,6 +56,18 @@ pub fn normalise_dump(dump: &str) -> String {
     }
     push_gap(&mut out, tail, false);
     tidy(&out)
+}
+
+/// Settings a newer `pg_dump` writes that older servers do not know, with the
+/// `server_version_num` that introduced them.
+const NEWER_SETTINGS: [(&str, u32); 1] = [("transaction_timeout", 170_000)];
+
+/// `name = value` of a `SET` a newer pg_dump writes (the baseline then applies on every major:
+/// the setting is made only where the server knows it), with the version that knows it.
+fn newer_setting(assignment: &str) -> Option<(&str, &str, u32)> {
+    let (name, value) = assignment.split_once(" = ")?;
+    let since = NEWER_SETTINGS.iter().find(|(known, _)| *known == name.trim())?.1;
+    Some((name.trim(), value.trim().trim_matches('\''), since))
 }
 
 /// A gap after a dropped statement, without that statement's `;` and line end.
@@ -150,6 +174,15 @@ pub fn baseline_file(facts: &BaselineFacts<'_>, body: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_setting_older_servers_lack_is_made_only_where_the_server_knows_it() {
+        let dump = "SET statement_timeout = 0;\nSET transaction_timeout = 0;\nCREATE TABLE public.t (a integer);\n";
+        assert_eq!(
+            normalise_dump(dump),
+            "SET LOCAL statement_timeout = 0;\nSELECT pg_catalog.set_config('transaction_timeout', '0', true) WHERE pg_catalog.current_setting('server_version_num')::integer >= 170000;\nCREATE TABLE public.t (a integer);\n"
+        );
+    }
 
     #[test]
     fn keeps_data_and_function_bodies_byte_for_byte() {
