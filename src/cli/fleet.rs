@@ -12,7 +12,7 @@ use super::database::{Target, describe, describe_postgres};
 use super::{Cli, Command, EXIT_FINDINGS, EXIT_OK, admin, error_text};
 use crate::catalog::{Class, IntrospectOptions};
 use crate::drift::{Reader, drift};
-use crate::fleet::{Done, FleetTarget, TargetLedger, TargetResult, check_fleet, for_each, parse_targets, render_table};
+use crate::fleet::{Done, FleetTarget, TargetLedger, TargetResult, check_fleet, for_each, map_bounded, parse_targets, render_table};
 use crate::ledger::{LedgerTable, Migrator, Status};
 use crate::migration::{Depth, discover_to, version_of};
 use crate::report::Format;
@@ -36,28 +36,12 @@ pub async fn check_squash(cli: &Cli, options: &SquashOptions) -> anyhow::Result<
     let plan = Plan::load(&options.plan)?;
     let chain: Vec<String> = discover_to(&plan.migrations_dir, Depth::Markers)?.files.into_iter().map(|f| f.version).collect();
     let squashed: Vec<String> = chain.iter().filter(|v| options.through.as_ref().is_none_or(|t| *v <= t)).cloned().collect();
-    let permits = Arc::new(tokio::sync::Semaphore::new(cli.parallel.max(1)));
-    let mut reading = tokio::task::JoinSet::new();
-    for (index, target) in targets.into_iter().enumerate() {
-        let (permits, table) = (permits.clone(), cli.migrations_table.clone());
-        reading.spawn(async move {
-            let _permit = permits.acquire_owned().await.expect("the semaphore is never closed");
-            let ledger = async {
-                let client = Target { url: target.url.clone() }.connect().await.map_err(|e| describe(&e))?;
-                let ledger = LedgerTable::resolve(&client, &table, &target.url.search_path()).await.map_err(|e| e.to_string())?;
-                let rows = client.query(&ledger.select_sql(), &[]).await.map_err(|e| crate::ledger::redact_text(&e.to_string()))?;
-                Ok::<_, String>(rows.iter().map(|r| r.get::<_, String>(0)).collect())
-            }
-            .await;
-            (index, TargetLedger { target: target.url.redacted(), ledger })
-        });
-    }
-    let mut ledgers = Vec::new();
-    while let Some(joined) = reading.join_next().await {
-        ledgers.push(joined.expect("reading a ledger does not panic"));
-    }
-    ledgers.sort_by_key(|(index, _)| *index);
-    let ledgers: Vec<TargetLedger> = ledgers.into_iter().map(|(_, l)| l).collect();
+    let table = Arc::new(cli.migrations_table.clone());
+    let ledgers = map_bounded(&targets, cli.parallel, |target| {
+        let table = table.clone();
+        async move { TargetLedger { target: target.url.redacted(), ledger: applied_versions(&target, &table).await } }
+    })
+    .await;
     let verdict = check_fleet(&chain, &squashed, &ledgers);
     for unknown in &verdict.unknown {
         eprintln!("warning: {unknown}");
@@ -70,6 +54,14 @@ pub async fn check_squash(cli: &Cli, options: &SquashOptions) -> anyhow::Result<
     }
     eprintln!("All {} target(s) can take the surgery.", ledgers.len());
     Ok(())
+}
+
+/// The versions `target`'s ledger holds (the table named as dbmate's `--migrations-table`).
+async fn applied_versions(target: &FleetTarget, table: &str) -> Result<std::collections::BTreeSet<String>, String> {
+    let client = Target { url: target.url.clone() }.connect().await.map_err(|e| describe(&e))?;
+    let ledger = LedgerTable::resolve(&client, table, &target.url.search_path()).await.map_err(|e| e.to_string())?;
+    let rows = client.query(&ledger.select_sql(), &[]).await.map_err(|e| crate::ledger::redact_text(&describe_postgres(&e)))?;
+    Ok(rows.iter().map(|r| r.get::<_, String>(0)).collect())
 }
 
 /// Runs the command on every target and prints the table; exit 0 when every target is ok.
@@ -146,8 +138,7 @@ pub async fn run_script(cli: &Cli, script: &Path, format: Format) -> anyhow::Res
 
 fn script_on(sql: Arc<String>, table: Arc<String>, target: FleetTarget) -> impl Future<Output = Result<Done, String>> + Send + 'static {
     async move {
-        let search_path = target.url.search_path();
-        let client = Target { url: target.url }.connect().await.map_err(|e| describe(&e))?;
+        let client = Target { url: target.url.clone() }.connect().await.map_err(|e| describe(&e))?;
         let summary = match client.batch_execute(&sql).await {
             Ok(()) => "done".to_string(),
             Err(e) => {
@@ -158,8 +149,7 @@ fn script_on(sql: Arc<String>, table: Arc<String>, target: FleetTarget) -> impl 
                 }
             }
         };
-        let ledger = LedgerTable::resolve(&client, &table, &search_path).await.map_err(|e| e.to_string())?;
-        let newest = client.query(&ledger.select_sql(), &[]).await.ok().and_then(|rows| rows.iter().map(|r| r.get::<_, String>(0)).max());
+        let newest = applied_versions(&target, &table).await?.pop_last();
         Ok(Done { position: newest, summary })
     }
 }

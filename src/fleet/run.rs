@@ -54,18 +54,40 @@ impl TargetResult {
     }
 }
 
-/// Runs `job` on every target, at most `parallel` at once; results in the targets' order.
+/// Runs `job` on every target, at most `parallel` at once; its outputs in the targets' order.
+pub async fn map_bounded<T, F, Fut>(targets: &[FleetTarget], parallel: usize, job: F) -> Vec<T>
+where
+    T: Send + 'static,
+    F: Fn(FleetTarget) -> Fut,
+    Fut: Future<Output = T> + Send + 'static,
+{
+    let permits = Arc::new(Semaphore::new(parallel.max(1)));
+    let mut running = tokio::task::JoinSet::new();
+    for (index, target) in targets.iter().enumerate() {
+        let (permits, work) = (permits.clone(), job(target.clone()));
+        running.spawn(async move {
+            let _permit = permits.acquire_owned().await.expect("the semaphore is never closed");
+            (index, work.await)
+        });
+    }
+    let mut outputs: Vec<Option<T>> = (0..targets.len()).map(|_| None).collect();
+    while let Some(joined) = running.join_next().await {
+        let (index, output) = joined.expect("a target's job does not panic");
+        outputs[index] = Some(output);
+    }
+    outputs.into_iter().map(|o| o.expect("every target has an output")).collect()
+}
+
+/// Runs `job` on every target, at most `parallel` at once, timing each; results in the
+/// targets' order.
 pub async fn for_each<F, Fut>(targets: &[FleetTarget], parallel: usize, job: F) -> Vec<TargetResult>
 where
     F: Fn(FleetTarget) -> Fut,
     Fut: Future<Output = Result<Done, String>> + Send + 'static,
 {
-    let permits = Arc::new(Semaphore::new(parallel.max(1)));
-    let mut running = tokio::task::JoinSet::new();
-    for (index, target) in targets.iter().enumerate() {
-        let (permits, work, target) = (permits.clone(), job(target.clone()), target.clone());
-        running.spawn(async move {
-            let _permit = permits.acquire_owned().await.expect("the semaphore is never closed");
+    map_bounded(targets, parallel, |target| {
+        let work = job(target.clone());
+        async move {
             let started = Instant::now();
             let outcome = work.await;
             let took = started.elapsed();
@@ -73,15 +95,10 @@ where
                 Ok(done) => (true, done.position, done.summary),
                 Err(why) => (false, None, why),
             };
-            (index, TargetResult { target: target.url.redacted(), line: target.line, position, ok, result, took })
-        });
-    }
-    let mut results: Vec<Option<TargetResult>> = vec![None; targets.len()];
-    while let Some(joined) = running.join_next().await {
-        let (index, result) = joined.expect("a target's job does not panic");
-        results[index] = Some(result);
-    }
-    results.into_iter().map(|r| r.expect("every target has a result")).collect()
+            TargetResult { target: target.url.redacted(), line: target.line, position, ok, result, took }
+        }
+    })
+    .await
 }
 
 /// The results as a table: target, position, result, time.

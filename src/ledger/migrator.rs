@@ -252,10 +252,7 @@ impl Migrator {
         // The ledger is read and the pending files checked before anything is created or
         // committed.
         let listed = list_applied(client, ledger).await?;
-        let applied = match &listed {
-            Listed::Versions(versions) => versions.clone(),
-            Listed::NoTable | Listed::NoSchema => BTreeSet::new(),
-        };
+        let applied = listed.clone().versions();
         let pending: Vec<MigrationFile> = self.files.iter().filter(|f| !applied.contains(&f.version)).cloned().collect();
         if self.options.strict {
             let highest = self.files.iter().filter(|f| applied.contains(&f.version)).map(|f| &f.version).max();
@@ -370,7 +367,7 @@ impl Migrator {
         target: &RollbackTarget,
         on: &mut (dyn FnMut(Event<'_>) + Send),
     ) -> Result<Vec<String>, MigrateError> {
-        let applied = if table_exists(client, ledger).await? { applied_versions(client, ledger).await? } else { BTreeSet::new() };
+        let applied = list_applied(client, ledger).await?.versions();
         let status = Status::compute(&self.files, &applied);
         let newest_first: Vec<&String> = applied.iter().rev().collect();
         let chosen: Vec<&String> = match target {
@@ -404,7 +401,7 @@ impl Migrator {
     /// Which files are applied and pending, and which ledger rows have no file.
     pub async fn status(&self, client: &Client) -> Result<Status, MigrateError> {
         let ledger = LedgerTable::resolve(client, &self.options.table, &self.options.search_path).await?;
-        let applied = if table_exists(client, &ledger).await? { applied_versions(client, &ledger).await? } else { BTreeSet::new() };
+        let applied = list_applied(client, &ledger).await?.versions();
         Ok(Status::compute(&self.files, &applied))
     }
 }
@@ -433,6 +430,17 @@ enum Listed {
     NoSchema,
 }
 
+impl Listed {
+    /// The applied versions (none when the ledger does not exist).
+    fn versions(self) -> BTreeSet<String> {
+        match self {
+            Listed::Versions(versions) => versions,
+            Listed::NoTable | Listed::NoSchema => BTreeSet::new(),
+        }
+    }
+}
+
+/// Reads the ledger, telling a missing table from a missing schema.
 async fn list_applied(client: &Client, ledger: &LedgerTable) -> Result<Listed, tokio_postgres::Error> {
     match client.query(&ledger.select_sql(), &[]).await {
         Ok(rows) => Ok(Listed::Versions(rows.iter().map(|r| r.get(0)).collect())),
@@ -454,18 +462,4 @@ async fn create_ledger(client: &Client, ledger: &LedgerTable, on: &mut (dyn FnMu
         }
         other => other,
     }
-}
-
-async fn table_exists(client: &Client, ledger: &LedgerTable) -> Result<bool, tokio_postgres::Error> {
-    let row = client
-        .query_one(
-            "select exists (select 1 from information_schema.tables where table_schema = $1 and table_name = $2)",
-            &[&ledger.schema, &ledger.table],
-        )
-        .await?;
-    Ok(row.get(0))
-}
-
-async fn applied_versions(client: &Client, ledger: &LedgerTable) -> Result<BTreeSet<String>, tokio_postgres::Error> {
-    Ok(client.query(&ledger.select_sql(), &[]).await?.iter().map(|r| r.get(0)).collect())
 }

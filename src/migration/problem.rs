@@ -65,7 +65,7 @@ impl Problem {
 
     /// Whether a command running files `way` must refuse: an error in a part it runs.
     pub fn stops(&self, way: Way) -> bool {
-        self.severity == Severity::Error && self.part.runs_when(way)
+        self.severity.stops(self.part, way)
     }
 
     /// The same problem as a warning.
@@ -76,6 +76,14 @@ impl Problem {
     /// The same problem, confined to one part of the file.
     pub fn in_part(self, part: Part) -> Self {
         Problem { part, ..self }
+    }
+}
+
+impl Severity {
+    /// Whether a problem of this severity in `part` stops a command running files `way`: an
+    /// error in a part it runs.
+    pub fn stops(self, part: Part, way: Way) -> bool {
+        self == Severity::Error && part.runs_when(way)
     }
 }
 

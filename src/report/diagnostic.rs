@@ -83,7 +83,7 @@ impl Diagnostic {
 
     /// Whether a command running files `way` must refuse: an error in a part it runs.
     pub fn stops(&self, way: Way) -> bool {
-        self.is_error() && self.part.runs_when(way)
+        self.severity.stops(self.part, way)
     }
 }
 

@@ -96,6 +96,15 @@ fn assert_sql(out: &mut String, condition: &str, message: &str) {
     let _ = writeln!(out, "  IF {condition} THEN\n    RAISE EXCEPTION '%', {};\n  END IF;", quote_literal(message));
 }
 
+/// The preflight's first check: the ledger table is there.
+fn assert_ledger_exists(out: &mut String, script: &str, ledger: &str) {
+    assert_sql(
+        out,
+        &format!("to_regclass({}) IS NULL", quote_literal(ledger)),
+        &format!("squashmate {script}: no ledger table {ledger}; run it on a database migrated by dbmate or squashmate"),
+    );
+}
+
 /// The SQLSTATE a script's preflight raises when the database is already where the script
 /// would take it (surgery done, or nothing to roll back), so a fleet run can tell "already
 /// done" from a failure.
@@ -167,11 +176,7 @@ pub fn surgery(input: &ScriptInput<'_>) -> String {
     lock_up_front(&mut out, "surgery", &input.locks, locked, &ledger);
     let _ = writeln!(out, "DO $squashmate$\nBEGIN");
     let _ = writeln!(out, "  -- Preflight: the ledger holds every squashed version, and this surgery has not run yet.");
-    assert_sql(
-        &mut out,
-        &format!("to_regclass({}) IS NULL", quote_literal(&ledger)),
-        &format!("squashmate surgery: no ledger table {ledger}; run it on a database migrated by dbmate or squashmate"),
-    );
+    assert_ledger_exists(&mut out, "surgery", &ledger);
     assert_not_done(
         &mut out,
         &input.already_squashed_sql(&ledger),
@@ -287,11 +292,7 @@ pub fn rollback(input: &ScriptInput<'_>) -> String {
     locked.extend(d.columns.iter().map(|c| c.name.table.sql()));
     lock_up_front(&mut out, "rollback", &input.locks, locked, &ledger);
     let _ = writeln!(out, "DO $squashmate$\nBEGIN");
-    assert_sql(
-        &mut out,
-        &format!("to_regclass({}) IS NULL", quote_literal(&ledger)),
-        &format!("squashmate rollback: no ledger table {ledger}; run it on a database migrated by dbmate or squashmate"),
-    );
+    assert_ledger_exists(&mut out, "rollback", &ledger);
     assert_not_done(
         &mut out,
         &format!("NOT EXISTS (SELECT 1 FROM {ledger} WHERE version = {})", quote_literal(input.baseline_version)),
