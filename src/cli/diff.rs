@@ -22,6 +22,9 @@ pub async fn run(
     let (a, b) = tokio::join!(reader.read(&left), reader.read(&right));
     let (a, b) = (a?, b?);
     reader.take_warnings().iter().for_each(|w| eprintln!("{}", crate::report::warning_line(w)));
+    if let Some(version) = reader.server_version() {
+        eprintln!("Ephemeral server: PostgreSQL {version}");
+    }
     let differences = diff(&a, &b);
     out!("{}", render(&differences, ignore, &[], format));
     Ok(if differences.iter().any(|d| !ignore.contains(&d.class)) { EXIT_FINDINGS } else { EXIT_OK })

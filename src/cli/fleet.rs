@@ -19,7 +19,7 @@ use crate::report::Format;
 use crate::squash::{ALREADY_DONE_SQLSTATE, Plan, SquashOptions};
 
 /// The targets `--targets` names (and `--shard` selects).
-fn read_targets(cli: &Cli) -> anyhow::Result<Vec<FleetTarget>> {
+pub(super) fn read_targets(cli: &Cli) -> anyhow::Result<Vec<FleetTarget>> {
     let path = cli.targets.as_ref().expect("called only with --targets");
     let text = std::fs::read_to_string(path).with_context(|| format!("reading the targets file {}", path.display()))?;
     let targets = parse_targets(&path.display().to_string(), &text, |var| std::env::var(var).ok())?;

@@ -30,6 +30,7 @@ mod hash;
 mod lint;
 mod migrate;
 mod new;
+mod pg;
 mod replay;
 mod rollback;
 mod schema_file;
@@ -298,6 +299,12 @@ pub enum Command {
         #[command(flatten)]
         server: ServerOptions,
     },
+    /// The PostgreSQL installations replays can run on (local and downloaded), and downloads.
+    Pg {
+        /// What to do.
+        #[command(subcommand)]
+        action: PgAction,
+    },
     /// Apply the whole chain to a fresh database on an ephemeral server, timing each file.
     Replay {
         /// Output format for a failure.
@@ -314,6 +321,26 @@ pub enum Command {
         /// Which server to replay on.
         #[command(flatten)]
         server: ServerOptions,
+    },
+}
+
+/// `pg`'s actions.
+#[derive(Debug, Subcommand)]
+pub enum PgAction {
+    /// Download PostgreSQL majors into the cache (with a pg_dump able to dump them).
+    Install {
+        /// The majors, e.g. `14 16 17 18`.
+        #[arg(required = true, value_parser = clap::value_parser!(u32))]
+        majors: Vec<u32>,
+        /// Refuse to download (only report what is cached).
+        #[arg(long, env = "SQUASHMATE_OFFLINE")]
+        offline: bool,
+    },
+    /// List local installations and the download cache.
+    List {
+        /// Output format.
+        #[command(flatten)]
+        format: FormatArgs,
     },
 }
 
@@ -402,6 +429,7 @@ pub async fn run(cli: Cli) -> u8 {
                 | Command::Squash { .. }
                 | Command::Audit { .. }
                 | Command::FleetReport { .. }
+                | Command::Pg { .. }
         )
     {
         if let Err(error) = admin::wait(&cli).await {
@@ -417,6 +445,8 @@ pub async fn run(cli: Cli) -> u8 {
         Command::RunScript { script, format } => fleet::run_script(&cli, script, *format).await,
         Command::FleetReport { files, format } => fleet::report(files, *format),
         Command::New { name } => new::run(&cli.migrations_dir, name),
+        Command::Pg { action: PgAction::Install { majors, offline } } => pg::install(majors, *offline).await,
+        Command::Pg { action: PgAction::List { format } } => pg::list(format.format),
         Command::Up { .. } => migrate::run(&cli, true).await,
         Command::Migrate { .. } => migrate::run(&cli, false).await,
         Command::Create => admin::create(&cli).await,
@@ -432,7 +462,7 @@ pub async fn run(cli: Cli) -> u8 {
         Command::Squash { plan, date, dbmate, format, server, force_retire, through, .. } => {
             let options = crate::squash::SquashOptions {
                 plan: plan.clone(),
-                server: server.clone(),
+                server: squash::server_for(&cli, server).await,
                 date: date.clone(),
                 dbmate: dbmate.clone(),
                 force_retire: force_retire.clone(),

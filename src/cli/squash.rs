@@ -5,7 +5,9 @@ use std::path::Path;
 
 use anyhow::Context;
 
-use super::{EXIT_ERROR, EXIT_OK};
+use super::database::Target;
+use super::{Cli, EXIT_ERROR, EXIT_OK};
+use crate::server::{Provider, ServerOptions};
 use crate::squash::{STARTER, SquashOptions, squash};
 
 /// Writes the starter plan, refusing to overwrite one.
@@ -19,6 +21,40 @@ pub fn init(plan: &Path) -> anyhow::Result<u8> {
     std::fs::write(plan, STARTER).with_context(|| format!("writing {}", plan.display()))?;
     outln!("Writing: {} (edit it, then run `squashmate squash`)", plan.display());
     Ok(EXIT_OK)
+}
+
+/// The production's PostgreSQL major, when known (the first `--targets` entry's server, else
+/// the database URL's), and which database said it. Unreachable: unknown.
+async fn production_major(cli: &Cli) -> Option<(u32, String)> {
+    let url = match &cli.targets {
+        Some(_) => super::fleet::read_targets(cli).ok()?.into_iter().next()?.url,
+        None => Target::from_cli(cli).ok()?.url,
+    };
+    let read = async {
+        let client = Target { url: url.clone() }.connect().await.ok()?;
+        client.query_one("SHOW server_version_num", &[]).await.ok().map(|row| row.get::<_, String>(0))
+    };
+    let number = tokio::time::timeout(std::time::Duration::from_secs(5), read).await.ok()??;
+    Some((number.parse::<u32>().ok()? / 10000, url.redacted()))
+}
+
+/// The server the squash runs on: the production's major unless `--pg-version` says otherwise
+/// (then a different production major is warned about).
+pub async fn server_for(cli: &Cli, server: &ServerOptions) -> ServerOptions {
+    let mut server = server.clone();
+    match (production_major(cli).await, server.pg_version) {
+        (Some((major, source)), None) if server.pg_bin.is_none() && server.provider != Provider::Url => {
+            eprintln!("Squashing on PostgreSQL {major}, the production's major ({source}); --pg-version N to choose another");
+            server.pg_version = Some(major);
+        }
+        (Some((major, source)), Some(asked)) if major != asked => {
+            eprintln!(
+                "Warning: production ({source}) runs PostgreSQL {major}, but the squash is proven on {asked}: the baseline may not load there the same way; use --pg-version {major}"
+            );
+        }
+        _ => {}
+    }
+    server
 }
 
 /// Runs the squash and prints every check, the files changed and the commit message.
@@ -36,6 +72,7 @@ pub async fn run(options: &SquashOptions, json: bool) -> anyhow::Result<u8> {
         });
         outln!("{}", serde_json::to_string_pretty(&doc)?);
     } else {
+        outln!("Proven on {}:", outcome.report.proven_on);
         for check in &outcome.report.checks {
             outln!("{} {}", if check.passed { "[ok]    " } else { "[FAILED]" }, check.name);
             if !check.passed {

@@ -115,6 +115,11 @@ impl Reader {
         std::mem::take(&mut *self.warnings.lock().expect("no thread panics holding the warnings"))
     }
 
+    /// The ephemeral server's version, if one was started.
+    pub fn server_version(&self) -> Option<&str> {
+        self.server.get().map(EphemeralServer::version)
+    }
+
     /// The ephemeral server (started now if not yet).
     pub async fn server(&self) -> Result<&EphemeralServer, SourceError> {
         Ok(self.server.get_or_try_init(|| EphemeralServer::start(&self.server_options)).await?)

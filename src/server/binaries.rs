@@ -1,6 +1,6 @@
 //! Finds a PostgreSQL installation's binaries (`initdb`, `postgres`, `pg_dump`): `--pg-bin`,
 //! `PATH`, `pg_config --bindir`, `/usr/lib/postgresql/*/bin`; newest major first unless a
-//! version is asked for.
+//! version is asked for. Pairs a server with a `pg_dump` that can dump it.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -28,7 +28,7 @@ impl PgBinaries {
 /// Picks the installation to use.
 pub fn find_binaries(explicit: Option<&Path>, major: Option<u32>) -> Result<PgBinaries, ServerError> {
     if let Some(dir) = explicit {
-        let found = inspect(dir).ok_or_else(|| ServerError::NoBinaries {
+        let found = installation_in(dir).ok_or_else(|| ServerError::NoBinaries {
             searched: format!("{} (from --pg-bin) has no working initdb and postgres", dir.display()),
         })?;
         return match major {
@@ -38,16 +38,7 @@ pub fn find_binaries(explicit: Option<&Path>, major: Option<u32>) -> Result<PgBi
             _ => Ok(found),
         };
     }
-    let mut found: Vec<PgBinaries> = Vec::new();
-    for dir in candidate_dirs() {
-        if let Some(bins) = inspect(&dir) {
-            if !found.iter().any(|f| f.dir == bins.dir) {
-                found.push(bins);
-            }
-        }
-    }
-    found.sort_by_key(|b| std::cmp::Reverse(b.major));
-    found.into_iter().find(|b| major.is_none_or(|m| m == b.major)).ok_or_else(|| ServerError::NoBinaries {
+    local_installations().into_iter().find(|b| major.is_none_or(|m| m == b.major)).ok_or_else(|| ServerError::NoBinaries {
         searched: match major {
             Some(m) => format!("no PostgreSQL {m} server binaries in PATH, pg_config --bindir or /usr/lib/postgresql/*/bin"),
             None => "no PostgreSQL server binaries (initdb, postgres) in PATH, pg_config --bindir or /usr/lib/postgresql/*/bin".into(),
@@ -55,15 +46,42 @@ pub fn find_binaries(explicit: Option<&Path>, major: Option<u32>) -> Result<PgBi
     })
 }
 
-/// A `pg_dump` of PostgreSQL `major`: in `explicit` (`--pg-bin`) or the usual places. A
-/// client-only installation is enough.
-pub fn find_pg_dump(explicit: Option<&Path>, major: u32) -> Option<PathBuf> {
-    explicit
+/// Every local installation (not the download cache), newest major first.
+pub fn local_installations() -> Vec<PgBinaries> {
+    let mut found: Vec<PgBinaries> = Vec::new();
+    for bins in candidate_dirs().iter().filter_map(|dir| installation_in(dir)) {
+        if !found.iter().any(|f| f.dir == bins.dir) {
+            found.push(bins);
+        }
+    }
+    found.sort_by_key(|b| std::cmp::Reverse(b.major));
+    found
+}
+
+/// The cached (downloaded) installation's binaries of `major`, if any.
+pub fn cached_binaries(major: u32) -> Option<PgBinaries> {
+    crate::pgdist::installed_major(major).and_then(|i| installation_in(&i.bin))
+}
+
+/// A `pg_dump` that can dump a server of `server_major`: one of the same major if any is at
+/// hand (in `explicit`, the usual places or the download cache), else the newest newer one
+/// (pg_dump dumps servers of older majors; the baseline normaliser removes what the older
+/// server would not understand). A client-only installation is enough.
+pub fn pg_dump_for(explicit: Option<&Path>, server_major: u32) -> Option<(PathBuf, u32)> {
+    let cached = crate::pgdist::installed().into_iter().map(|i| i.bin);
+    let mut found: Vec<(PathBuf, u32)> = explicit
         .map(Path::to_path_buf)
         .into_iter()
         .chain(candidate_dirs())
+        .chain(cached)
         .map(|dir| dir.join("pg_dump"))
-        .find(|program| program.is_file() && crate::dump::pg_dump_version(program).is_ok_and(|v| v.major == major))
+        .filter(|program| program.is_file())
+        .filter_map(|program| crate::dump::pg_dump_version(&program).ok().map(|v| (program, v.major)))
+        .filter(|(_, major)| *major >= server_major)
+        .collect();
+    // The same major first, then the newest; the first found of equals (explicit, then PATH…).
+    found.sort_by_key(|(_, major)| (*major != server_major, std::cmp::Reverse(*major)));
+    found.into_iter().next()
 }
 
 fn candidate_dirs() -> Vec<PathBuf> {
@@ -80,7 +98,7 @@ fn candidate_dirs() -> Vec<PathBuf> {
 }
 
 /// The installation in `dir`, resolving symlinks so companion programs come from the same place.
-fn inspect(dir: &Path) -> Option<PgBinaries> {
+pub fn installation_in(dir: &Path) -> Option<PgBinaries> {
     let postgres = std::fs::canonicalize(dir.join("postgres")).ok()?;
     let real_dir = postgres.parent()?.to_path_buf();
     if !real_dir.join("initdb").is_file() {

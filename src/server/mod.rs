@@ -13,6 +13,7 @@ mod docker;
 mod docker;
 mod existing;
 mod local;
+mod obtain;
 mod owner;
 
 use std::path::{Path, PathBuf};
@@ -20,7 +21,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use thiserror::Error;
 
-pub use binaries::{PgBinaries, find_binaries, find_pg_dump};
+pub use binaries::{PgBinaries, cached_binaries, find_binaries, installation_in, local_installations, pg_dump_for};
 pub use cleanup::{run_all as run_interrupt_cleanup, wait_for_interrupt_cleanup};
 pub use cluster_cache::cache_root;
 pub use connect_info::ConnectInfo;
@@ -59,11 +60,16 @@ pub enum ServerError {
     /// Docker was asked for but failed.
     #[error("docker: {0}; check that a Docker engine is running (`docker info`)")]
     Docker(String),
-    /// `--pg auto` found nothing.
-    #[error(
-        "no PostgreSQL server binaries found and no Docker engine answers; install the PostgreSQL server (Debian: `apt-get install postgresql`) or start Docker"
-    )]
-    NothingAvailable,
+    /// No installation here, none could be downloaded, and (for `--pg auto`) no Docker engine.
+    #[error("{local}; {download}{docker}")]
+    NothingAvailable {
+        /// What was looked for locally.
+        local: Box<ServerError>,
+        /// Why the download cache did not help.
+        download: crate::pgdist::PgDistError,
+        /// Why Docker was not used (empty for `--pg local`).
+        docker: String,
+    },
     /// `--pg url` without a URL, or a bad one.
     #[error("bad --pg-url: {0}; give a postgres://user@host:port/db URL")]
     BadUrl(String),
@@ -111,8 +117,9 @@ pub struct ServerOptions {
     /// Directory with initdb/postgres/pg_dump (local provider).
     #[cfg_attr(feature = "cli", arg(long, global = true, env = "SQUASHMATE_PG_BIN"))]
     pub pg_bin: Option<PathBuf>,
-    /// PostgreSQL major version to use (local: which installation; docker: image tag).
-    #[cfg_attr(feature = "cli", arg(long, global = true))]
+    /// PostgreSQL major version to use (local: which installation, downloaded when missing;
+    /// docker: image tag).
+    #[cfg_attr(feature = "cli", arg(long, global = true, env = "SQUASHMATE_PG_VERSION"))]
     pub pg_version: Option<u32>,
     /// Unprivileged user to run the local server as when running as root.
     #[cfg_attr(feature = "cli", arg(long, global = true))]
@@ -123,6 +130,9 @@ pub struct ServerOptions {
     /// Existing server for `--pg url` (scratch databases are created and dropped on it).
     #[cfg_attr(feature = "cli", arg(long, global = true, env = "SQUASHMATE_PG_URL"))]
     pub pg_url: Option<String>,
+    /// Never download PostgreSQL: use local installations and the download cache only.
+    #[cfg_attr(feature = "cli", arg(long, global = true, env = "SQUASHMATE_OFFLINE"))]
+    pub offline: bool,
     /// Do not use (or fill) the cache of pristine clusters.
     #[cfg_attr(feature = "cli", arg(long, global = true))]
     pub no_cluster_cache: bool,
@@ -154,15 +164,30 @@ impl std::fmt::Debug for EphemeralServer {
 impl EphemeralServer {
     /// Starts (or attaches to) a server as `options` say.
     pub async fn start(options: &ServerOptions) -> Result<Self, ServerError> {
-        let provider = match options.provider {
-            Provider::Auto if find_binaries(options.pg_bin.as_deref(), options.pg_version).is_ok() => Provider::Local,
-            Provider::Auto if docker::engine_answers().await => Provider::Docker,
-            Provider::Auto => return Err(ServerError::NothingAvailable),
-            other => other,
+        let local_binaries = match options.provider {
+            Provider::Auto | Provider::Local => match obtain::obtain_binaries(options).await {
+                Ok(found) => Some(found),
+                Err(not) => {
+                    let docker_tried = options.provider == Provider::Auto && not.download_impossible();
+                    if docker_tried && docker::engine_answers().await {
+                        None
+                    } else {
+                        let Some(download) = not.download else { return Err(not.local) };
+                        let docker = if docker_tried { "; and no Docker engine answers for --pg docker (start one, e.g. `dockerd`)" } else { "" };
+                        return Err(ServerError::NothingAvailable { local: Box::new(not.local), download, docker: docker.into() });
+                    }
+                }
+            },
+            _ => None,
+        };
+        let provider = match (options.provider, &local_binaries) {
+            (Provider::Auto, Some(_)) => Provider::Local,
+            (Provider::Auto, None) => Provider::Docker,
+            (other, _) => other,
         };
         let (backend, binaries) = match provider {
             Provider::Local | Provider::Auto => {
-                let bins = find_binaries(options.pg_bin.as_deref(), options.pg_version)?;
+                let bins = local_binaries.expect("the local provider has binaries");
                 let owner = ServerOwner::resolve(options.pg_user.as_deref())?;
                 // Started on this thread, not a blocking-pool one: the server is told to quit
                 // when the thread that started it ends (so a killed squashmate leaves none).
@@ -229,23 +254,27 @@ impl EphemeralServer {
             command.arg(format!("--dbname={}", self.url(db)));
             Ok((command, version))
         };
+        let paired = || {
+            pg_dump_for(self.pg_bin.as_deref(), self.major()).map(|(program, _)| program).ok_or_else(|| ServerError::NoBinaries {
+                searched: format!(
+                    "no pg_dump of PostgreSQL {} or newer (the server's major) in --pg-bin, PATH, pg_config --bindir, /usr/lib/postgresql/*/bin or the download cache; install that version's client (e.g. postgresql-client-{}), run `squashmate pg install {}` (its pg_dump dumps every older major), or pass --pg-bin",
+                    self.major(),
+                    self.major(),
+                    crate::pgdist::SUPPORTED_MAJORS.end()
+                ),
+            })
+        };
         match &self.backend {
-            Backend::Local(_) => local(self.binaries.as_ref().expect("a local server has binaries").program("pg_dump")),
+            Backend::Local(_) => {
+                let own = self.binaries.as_ref().expect("a local server has binaries").program("pg_dump");
+                local(if own.is_file() { own } else { paired()? })
+            }
             Backend::Docker(container) => {
                 let mut command = tokio::process::Command::new("docker");
                 command.args(["exec", container.container_id(), "pg_dump", "--username=postgres"]).arg(format!("--dbname={db}"));
                 Ok((command, server_version()))
             }
-            Backend::Existing(_) => match find_pg_dump(self.pg_bin.as_deref(), self.major()) {
-                Some(program) => local(program),
-                None => Err(ServerError::NoBinaries {
-                    searched: format!(
-                        "no pg_dump of PostgreSQL {} (the server's version) in --pg-bin, PATH, pg_config --bindir or /usr/lib/postgresql/*/bin; install that version's client (e.g. postgresql-client-{}) or pass --pg-bin",
-                        self.major(),
-                        self.major()
-                    ),
-                }),
-            },
+            Backend::Existing(_) => local(paired()?),
         }
     }
 

@@ -17,6 +17,8 @@ use crate::seed::Seeded;
 pub struct Report {
     /// Whether every check passed (and the files were replaced).
     pub passed: bool,
+    /// The server (and pg_dump) the squash was made and proven on.
+    pub proven_on: String,
     /// The squashed versions, ascending.
     pub squashed: Vec<String>,
     /// The versions after `--through`, kept after the baseline.
@@ -153,12 +155,13 @@ impl Report {
         let _ = writeln!(out, "# squashmate squash report\n");
         let _ = writeln!(
             out,
-            "{} {} migrations ({}..{}) into baseline {}. Total time: {} ms.\n",
+            "{} {} migrations ({}..{}) into baseline {} on {}. Total time: {} ms.\n",
             if self.passed { "Squashed" } else { "**Not squashed** (a check failed; no migration file was changed):" },
             self.squashed.len(),
             self.squashed.first().map(String::as_str).unwrap_or(""),
             self.squashed.last().map(String::as_str).unwrap_or(""),
             self.baseline_version,
+            self.proven_on,
             self.total_ms
         );
         if let (Some(first), Some(last)) = (self.kept.first(), self.kept.last()) {

@@ -19,6 +19,7 @@ use super::scripts::{ScriptInput, rollback, surgery};
 use super::verify::{Check, VerifyInput, kept_files_check, prepare, verify};
 use crate::baseline::BaselineHeader;
 use crate::catalog::{IntrospectOptions, fingerprint, introspect};
+use crate::dump::PgDumpVersion;
 use crate::ledger::{LedgerTable, Migrator, MigratorOptions};
 use crate::lint::{NotRunnable, check_runnable};
 use crate::migration::{Discovery, MigrationFile, Way, chain_hash, discover, render_sum, sum_path};
@@ -207,6 +208,7 @@ fn preflight(plan: &Plan, found: &Discovery, force_retire: &[String]) -> Result<
 /// backups and the ledger; its fingerprint; and what its tables and sequences hold.
 struct Shaped {
     body: String,
+    pg_dump_version: PgDumpVersion,
     fingerprint: String,
     data: BTreeMap<String, String>,
     pinned: Vec<String>,
@@ -239,8 +241,10 @@ async fn shape_baseline(
     let (dump, catalog, data) =
         tokio::join!(pg_dump(server, replayed, &excluded), introspect(&client, &options), data_digest(&client, input));
     let print = fingerprint(&catalog.map_err(ServerError::Sql)?);
+    let (dump, pg_dump_version) = dump?;
     Ok(Shaped {
-        body: normalise_dump(&dump?),
+        body: normalise_dump(&dump),
+        pg_dump_version,
         fingerprint: format!("{}:{}", crate::catalog::FORMAT, print.schema),
         data: data.map_err(ServerError::Sql)?,
         pinned,
@@ -343,6 +347,7 @@ pub async fn squash(options: &SquashOptions) -> Result<Outcome, SquashError> {
     let new_directory: Vec<(PathBuf, String)> =
         std::iter::once((baseline_path.clone(), baseline_text.clone())).chain(kept_sources.clone()).collect();
     let chain_rows = ChainRows::new(&shaped.data, shaped.pinned);
+    let pg_dump_version = shaped.pg_dump_version;
     let proof = verify(VerifyInput {
         server: &server,
         prepared,
@@ -373,6 +378,7 @@ pub async fn squash(options: &SquashOptions) -> Result<Outcome, SquashError> {
 
     let report = Report {
         passed: checks.iter().all(|c| c.passed),
+        proven_on: format!("PostgreSQL {}, dumped with pg_dump {}", server.version(), pg_dump_version),
         squashed: squashed.clone(),
         kept: kept_files.iter().map(|f| f.version.clone()).collect(),
         baseline_version: plan.baseline_version.clone(),
@@ -426,7 +432,7 @@ pub async fn squash(options: &SquashOptions) -> Result<Outcome, SquashError> {
     Ok(Outcome { report, written, removed, report_path, commit_message })
 }
 
-async fn pg_dump(server: &EphemeralServer, db: &str, excluded: &[String]) -> Result<String, SquashError> {
+async fn pg_dump(server: &EphemeralServer, db: &str, excluded: &[String]) -> Result<(String, PgDumpVersion), SquashError> {
     let (mut cmd, version) = server.pg_dump(db)?;
     // Schema and rows, the rows as INSERTs: a dbmate migration cannot run `COPY … FROM stdin`.
     cmd.args(["--no-owner", "--no-privileges"]).args(excluded);
@@ -438,7 +444,7 @@ async fn pg_dump(server: &EphemeralServer, db: &str, excluded: &[String]) -> Res
     if !out.status.success() {
         return Err(SquashError::Dump(String::from_utf8_lossy(&out.stderr).trim().to_string()));
     }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    Ok((String::from_utf8_lossy(&out.stdout).into_owned(), version))
 }
 
 async fn dbmate_check(server: &EphemeralServer, dbmate: &Path, ledger_table: &str, files: &[(PathBuf, String)]) -> Check {

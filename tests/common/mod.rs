@@ -6,6 +6,8 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Command, Output};
 
+pub mod registry;
+
 /// The `squashmate` binary built for these tests.
 pub fn squashmate() -> Command {
     Command::new(env!("CARGO_BIN_EXE_squashmate"))
@@ -66,9 +68,19 @@ pub fn dbmate() -> Command {
     Command::new(path)
 }
 
-/// A local ephemeral server for tests that need a database URL.
+/// The PostgreSQL major the tests run on (`SQUASHMATE_PG_VERSION`, as the binary reads it;
+/// unset: the newest local installation).
+pub fn pg_version() -> Option<u32> {
+    std::env::var("SQUASHMATE_PG_VERSION").ok().map(|v| v.parse().expect("SQUASHMATE_PG_VERSION is a major number"))
+}
+
+/// A local ephemeral server (of [`pg_version`]) for tests that need a database URL.
 pub async fn local_server() -> squashmate::server::EphemeralServer {
-    let options = squashmate::server::ServerOptions { provider: squashmate::server::Provider::Local, ..Default::default() };
+    let options = squashmate::server::ServerOptions {
+        provider: squashmate::server::Provider::Local,
+        pg_version: pg_version(),
+        ..Default::default()
+    };
     squashmate::server::EphemeralServer::start(&options).await.expect("local PostgreSQL server")
 }
 
