@@ -71,6 +71,16 @@ fn the_example_chain_squashes_and_every_check_passes() {
     assert!(stdout.contains("[squash-baseline]"), "{stdout}");
     assert_eq!(migrations(work.path()), ["00000000000000_baseline.sql"]);
     let baseline = std::fs::read_to_string(work.path().join("db/migrations/00000000000000_baseline.sql")).unwrap();
+    // The server and pg_dump it was proven on are named; on 14 and 16 (no pg_dump of their
+    // own at hand in the matrix) 18's pg_dump made a baseline that loads on the older major.
+    let proven = stdout.lines().find(|l| l.starts_with("Proven on PostgreSQL ")).expect("names the server");
+    if let Some(major) = common::pg_version() {
+        assert!(proven.starts_with(&format!("Proven on PostgreSQL {major}.")), "{proven}");
+        assert!(baseline.contains(&format!("-- postgresql: {major}.")), "the header names the major");
+        if matches!(major, 14 | 16) {
+            assert!(proven.contains("dumped with pg_dump 18."), "{proven}");
+        }
+    }
     assert!(!baseline.contains("schema_migrations"), "the baseline must not create the ledger");
     assert!(!baseline.contains("\\restrict") && !baseline.contains("Dumped from") && !baseline.contains("CREATE SCHEMA public;"));
     assert!(baseline.contains("SELECT pg_catalog.set_config('search_path', '', true);"));

@@ -84,10 +84,10 @@ pub struct Cli {
     #[arg(short = 's', long, global = true, env = "DBMATE_SCHEMA_FILE", default_value = "./db/schema.sql")]
     pub schema_file: PathBuf,
     /// Do not write the schema file after up/migrate/rollback.
-    #[arg(long, global = true, env = "DBMATE_NO_DUMP_SCHEMA")]
+    #[arg(long, global = true, env = "DBMATE_NO_DUMP_SCHEMA", value_parser = clap::builder::BoolishValueParser::new())]
     pub no_dump_schema: bool,
     /// Wait for the database to accept connections before the command.
-    #[arg(long, global = true, env = "DBMATE_WAIT")]
+    #[arg(long, global = true, env = "DBMATE_WAIT", value_parser = clap::builder::BoolishValueParser::new())]
     pub wait: bool,
     /// How long --wait and `wait` keep trying.
     #[arg(long, global = true, env = "DBMATE_WAIT_TIMEOUT", default_value = "60s")]
@@ -96,10 +96,10 @@ pub struct Cli {
     #[arg(long, global = true, env = "DBMATE_WAIT_INTERVAL", default_value = "1s")]
     pub wait_interval: humantime::Duration,
     /// Refuse to apply a migration older than the newest applied one.
-    #[arg(long, global = true, env = "DBMATE_STRICT")]
+    #[arg(long, global = true, env = "DBMATE_STRICT", value_parser = clap::builder::BoolishValueParser::new())]
     pub strict: bool,
     /// Print the rows affected by each statement.
-    #[arg(short = 'v', long, global = true, env = "DBMATE_VERBOSE")]
+    #[arg(short = 'v', long, global = true, env = "DBMATE_VERBOSE", value_parser = clap::builder::BoolishValueParser::new())]
     pub verbose: bool,
     /// How long to wait for another process holding the migration lock.
     #[arg(long, global = true, env = "SQUASHMATE_LOCK_TIMEOUT", default_value = "5m")]
@@ -333,7 +333,7 @@ pub enum PgAction {
         #[arg(required = true, value_parser = clap::value_parser!(u32))]
         majors: Vec<u32>,
         /// Refuse to download (only report what is cached).
-        #[arg(long, env = "SQUASHMATE_OFFLINE")]
+        #[arg(long, env = "SQUASHMATE_OFFLINE", value_parser = clap::builder::BoolishValueParser::new())]
         offline: bool,
     },
     /// List local installations and the download cache.

@@ -16,17 +16,20 @@ struct Row {
     version: String,
     source: String,
     bin: String,
-    /// The pg_dump a server of this major is dumped with, if any.
+    /// The pg_dump a server of this major is dumped with, if any, and its major.
     pg_dump: Option<String>,
+    pg_dump_major: Option<u32>,
 }
 
 fn row(bins: &PgBinaries, source: String) -> Row {
+    let pg_dump = pg_dump_for(Some(&bins.dir), bins.major);
     Row {
         major: bins.major,
         version: bins.version.clone(),
         source,
         bin: bins.dir.display().to_string(),
-        pg_dump: pg_dump_for(Some(&bins.dir), bins.major).map(|(program, major)| format!("{} ({major})", program.display())),
+        pg_dump: pg_dump.as_ref().map(|(program, _)| program.display().to_string()),
+        pg_dump_major: pg_dump.map(|(_, major)| major),
     }
 }
 
@@ -48,7 +51,10 @@ pub fn list(format: Format) -> anyhow::Result<u8> {
     }
     for r in &rows {
         outln!("  {:<3} {:<8} {:<26} {}", r.major, r.version, r.source, r.bin);
-        outln!("      pg_dump: {}", r.pg_dump.as_deref().unwrap_or("none of this major or newer"));
+        match (&r.pg_dump, r.pg_dump_major) {
+            (Some(program), Some(major)) => outln!("      pg_dump: {program} ({major})"),
+            _ => outln!("      pg_dump: none of this major or newer"),
+        }
     }
     Ok(EXIT_OK)
 }

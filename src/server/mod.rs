@@ -131,7 +131,7 @@ pub struct ServerOptions {
     #[cfg_attr(feature = "cli", arg(long, global = true, env = "SQUASHMATE_PG_URL"))]
     pub pg_url: Option<String>,
     /// Never download PostgreSQL: use local installations and the download cache only.
-    #[cfg_attr(feature = "cli", arg(long, global = true, env = "SQUASHMATE_OFFLINE"))]
+    #[cfg_attr(feature = "cli", arg(long, global = true, env = "SQUASHMATE_OFFLINE", value_parser = clap::builder::BoolishValueParser::new()))]
     pub offline: bool,
     /// Do not use (or fill) the cache of pristine clusters.
     #[cfg_attr(feature = "cli", arg(long, global = true))]

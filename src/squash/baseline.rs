@@ -6,6 +6,7 @@
 use std::fmt::Write;
 
 use crate::baseline::BaselineHeader;
+use crate::dump::{guarded_setting, newer_setting};
 use crate::migration::split_statements;
 use crate::sql::quote_literal;
 
@@ -33,14 +34,7 @@ pub fn normalise_dump(dump: &str) -> String {
         } else if let Some(rest) = sql.strip_prefix("SET ").filter(|r| r.contains(" = ") && !r.starts_with("LOCAL ")) {
             // Settings last for this migration's transaction only, not for later migrations.
             match newer_setting(rest) {
-                Some((name, value, since)) => {
-                    let _ = write!(
-                        out,
-                        "SELECT pg_catalog.set_config({}, {}, true) WHERE pg_catalog.current_setting('server_version_num')::integer >= {since}",
-                        quote_literal(name),
-                        quote_literal(value)
-                    );
-                }
+                Some((name, value, since)) => out.push_str(&guarded_setting(name, value, since, true)),
                 None => {
                     let _ = write!(out, "SET LOCAL {rest}");
                 }
@@ -56,18 +50,6 @@ pub fn normalise_dump(dump: &str) -> String {
     }
     push_gap(&mut out, tail, false);
     tidy(&out)
-}
-
-/// Settings a newer `pg_dump` writes that older servers do not know, with the
-/// `server_version_num` that introduced them.
-const NEWER_SETTINGS: [(&str, u32); 1] = [("transaction_timeout", 170_000)];
-
-/// `name = value` of a `SET` a newer pg_dump writes (the baseline then applies on every major:
-/// the setting is made only where the server knows it), with the version that knows it.
-fn newer_setting(assignment: &str) -> Option<(&str, &str, u32)> {
-    let (name, value) = assignment.split_once(" = ")?;
-    let since = NEWER_SETTINGS.iter().find(|(known, _)| *known == name.trim())?.1;
-    Some((name.trim(), value.trim().trim_matches('\''), since))
 }
 
 /// A gap after a dropped statement, without that statement's `;` and line end.
