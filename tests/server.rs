@@ -1,6 +1,6 @@
 //! The ephemeral server providers through the library: cached clusters, template clones,
-//! cleanup on panic, scratch databases on an existing server, Docker when an engine answers,
-//! and one file applied as one unit.
+//! cleanup on panic, scratch databases on an existing server, the Docker provider (real engine),
+//! and one file applied as one unit; PostgreSQL majors downloaded from a registry on loopback.
 
 mod common;
 
@@ -8,7 +8,7 @@ use std::path::Path;
 
 use squashmate::ledger::{ApplyError, LedgerTable, apply_file};
 use squashmate::migration::MigrationFile;
-use squashmate::server::{EphemeralServer, Provider, ServerOptions, docker_engine_answers};
+use squashmate::server::{EphemeralServer, Provider, ServerOptions};
 
 fn local() -> ServerOptions {
     ServerOptions { provider: Provider::Local, ..ServerOptions::default() }
@@ -105,24 +105,6 @@ async fn scratch_databases_on_an_existing_server_are_always_dropped() {
     assert_eq!(out.status.code(), Some(2), "{}", common::all_output(&out));
     assert!(common::all_output(&out).contains("division by zero"));
     assert!(databases(&host).await.is_empty(), "scratch database not dropped after a failed replay");
-}
-
-/// Ignored by default: `scripts/test` runs it when a Docker engine answers and says loudly
-/// that it was skipped when none does.
-#[tokio::test]
-#[ignore = "needs a Docker engine"]
-async fn docker_provider_replays_when_an_engine_answers() {
-    assert!(docker_engine_answers().await, "this test was asked for, but no Docker engine answers");
-    let options = ServerOptions { provider: Provider::Docker, pg_version: Some(16), ..ServerOptions::default() };
-    let server = EphemeralServer::start(&options).await.unwrap();
-    assert!(server.version().starts_with("16"));
-    let db = server.create_database(None).await.unwrap();
-    server.connect(&db).await.unwrap().batch_execute("create table t (a int)").await.unwrap();
-    // `squash` dumps with the container's own pg_dump.
-    let (mut dump, version) = server.pg_dump(&db).unwrap();
-    assert_eq!(version.major, 16);
-    let out = dump.arg("--schema-only").output().await.unwrap();
-    assert!(String::from_utf8_lossy(&out.stdout).contains("CREATE TABLE public.t"), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
 #[tokio::test]
@@ -293,4 +275,174 @@ fn no_network_offline_and_unknown_majors_are_clear_errors() {
     assert_eq!(code, Some(2), "{output}");
     assert!(output.contains("PostgreSQL 99 is not supported"), "{output}");
     assert_eq!(cache_entries(cache.path()), Vec::<String>::new(), "no half-written cache entry");
+}
+
+/// The Docker provider against a real engine (`dockerd --bridge=none --iptables=false`, all
+/// traffic on loopback) and the images `scripts/docker/build-test-image` builds locally.
+/// Ignored by default: `scripts/test` starts an engine, builds the images and runs them, and
+/// says loudly when no engine can run.
+mod docker {
+    use super::*;
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+
+    /// Logs "ready" twice on a first start (a temporary server first), as the official image.
+    const TWICE: &str = "squashmate-test/postgres:15";
+    /// Logs it once.
+    const ONCE: &str = "squashmate-test/postgres:15-single";
+
+    fn engine_and_images() {
+        let images = std::process::Command::new("docker").args(["image", "inspect", TWICE, ONCE]).output().expect("the docker client");
+        assert!(images.status.success(), "this test needs a Docker engine and the test images: run scripts/test (it starts one and builds them)");
+    }
+
+    /// The command-line options for a container on the host's network.
+    fn on_docker(image: &str) -> Vec<String> {
+        ["--pg", "docker", "--pg-docker-network", "host", "--pg-image", image].map(String::from).to_vec()
+    }
+
+    /// Our containers (by image), running or not.
+    fn containers_of(image: &str) -> Vec<String> {
+        let out = std::process::Command::new("docker").args(["ps", "-a", "-q", "--filter", &format!("ancestor={image}")]).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).lines().map(String::from).collect()
+    }
+
+    fn squashmate_in(work: &Path, args: &[String]) -> (Option<i32>, String) {
+        let out = common::squashmate()
+            .args(args)
+            .current_dir(work)
+            .env("SQUASHMATE_DBMATE", Path::new(env!("CARGO_MANIFEST_DIR")).join(".tools/node_modules/@dbmate/linux-x64/bin/dbmate"))
+            .output()
+            .unwrap();
+        (out.status.code(), common::all_output(&out))
+    }
+
+    #[test]
+    #[ignore = "needs a Docker engine"]
+    fn replay_diff_and_squash_pass_on_images_that_log_ready_once_or_twice() {
+        engine_and_images();
+        for image in [TWICE, ONCE] {
+            let work = tempfile::tempdir().unwrap();
+            common::copy_example(work.path());
+            let docker = on_docker(image);
+            let (code, output) = squashmate_in(work.path(), &[&["replay".to_string()][..], &docker].concat());
+            assert_eq!(code, Some(0), "{image}: {output}");
+            assert!(output.contains("Replayed 30 migration(s)") && output.contains("on PostgreSQL 15."), "{output}");
+            let (code, output) = squashmate_in(work.path(), &[&["diff", "db/migrations", "db/migrations"].map(String::from)[..], &docker].concat());
+            assert_eq!(code, Some(0), "{image}: {output}");
+            std::fs::write(work.path().join("db/squash.toml"), "[retire]\ntables = [\"public.mcp_proxy_sessions\"]\n").unwrap();
+            let (code, output) = squashmate_in(work.path(), &[&["squash".to_string()][..], &docker].concat());
+            assert_eq!(code, Some(0), "{image}: {output}");
+            assert!(output.contains("dumped with pg_dump 15.") && !output.contains("[FAILED]"), "pg_dump inside the container: {output}");
+            assert!(output.contains("[ok]     the real dbmate applies the new directory on a fresh database"), "{output}");
+            assert!(containers_of(image).is_empty(), "containers left: {:?}", containers_of(image));
+        }
+    }
+
+    #[test]
+    #[ignore = "needs a Docker engine"]
+    fn ctrl_c_and_a_panic_leave_no_container() {
+        engine_and_images();
+        let work = tempfile::tempdir().unwrap();
+        common::write_migrations(
+            &work.path().join("db/migrations"),
+            &[
+                ("1_a.sql", "-- migrate:up\ncreate table a (id int);\n-- migrate:down\n"),
+                ("2_slow.sql", "-- migrate:up\nselect pg_sleep(60);\n-- migrate:down\n"),
+            ],
+        );
+        let mut child = common::squashmate()
+            .arg("replay")
+            .args(on_docker(ONCE))
+            .current_dir(work.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+            if line.unwrap().contains("Applied: 1_a.sql") {
+                break;
+            }
+        }
+        assert_eq!(containers_of(ONCE).len(), 1, "the replay runs in a container");
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::Signal::SIGINT).unwrap();
+        assert_eq!(child.wait().unwrap().code(), Some(130));
+        assert!(containers_of(ONCE).is_empty(), "Ctrl-C left {:?}", containers_of(ONCE));
+
+        let outcome = std::thread::spawn(|| {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            runtime.block_on(async {
+                let options = ServerOptions {
+                    provider: Provider::Docker,
+                    pg_image: Some(TWICE.into()),
+                    pg_docker_network: Some("host".into()),
+                    ..ServerOptions::default()
+                };
+                let server = EphemeralServer::start(&options).await.unwrap();
+                server.create_database(None).await.unwrap();
+                panic!("a bug in the caller");
+            })
+        })
+        .join();
+        assert!(outcome.is_err(), "the thread should have panicked");
+        assert!(containers_of(TWICE).is_empty(), "a panic left {:?}", containers_of(TWICE));
+    }
+
+    #[test]
+    #[ignore = "needs a Docker engine"]
+    fn a_missing_image_a_stopped_engine_and_a_server_that_never_starts_are_clear_errors() {
+        engine_and_images();
+        let work = tempfile::tempdir().unwrap();
+        common::copy_example(work.path());
+        let replay = |image: &str, env: &[(&str, &str)]| {
+            let mut command = common::squashmate();
+            command.arg("replay").args(on_docker(image)).current_dir(work.path());
+            for (k, v) in env {
+                command.env(k, v);
+            }
+            let out = command.output().unwrap();
+            (out.status.code(), common::all_output(&out))
+        };
+        // A registry on a closed loopback port: the pull fails without leaving the machine.
+        let (code, output) = replay("127.0.0.1:9/nowhere/postgres:15", &[]);
+        assert_eq!(code, Some(2), "{output}");
+        assert!(output.contains("is not on this machine and could not be pulled") && output.contains("docker load"), "{output}");
+        let (code, output) = replay(TWICE, &[("DOCKER_HOST", "unix:///nonexistent/docker.sock")]);
+        assert_eq!(code, Some(2), "{output}");
+        assert!(output.contains("no Docker engine answers"), "{output}");
+
+        // An image whose server exits at once: its last log lines are shown.
+        let broken = "squashmate-test/broken:1";
+        let base = std::process::Command::new("docker").args(["create", TWICE]).output().unwrap();
+        let id = String::from_utf8_lossy(&base.stdout).trim().to_string();
+        let commit = std::process::Command::new("docker")
+            .args(["commit", "-c", r#"ENTRYPOINT ["sh", "-c", "echo 'FATAL:  configuration file is broken' >&2; exit 1"]"#, &id, broken])
+            .output()
+            .unwrap();
+        assert!(commit.status.success(), "{}", String::from_utf8_lossy(&commit.stderr));
+        std::process::Command::new("docker").args(["rm", &id]).output().unwrap();
+        let (code, output) = replay(broken, &[]);
+        std::process::Command::new("docker").args(["rmi", "-f", broken]).output().unwrap();
+        assert_eq!(code, Some(2), "{output}");
+        assert!(output.contains("stopped before accepting connections") && output.contains("configuration file is broken"), "{output}");
+        assert!(containers_of(TWICE).is_empty());
+    }
+
+    #[test]
+    #[ignore = "needs a Docker engine"]
+    fn auto_offline_without_the_asked_major_chooses_docker() {
+        engine_and_images();
+        let work = tempfile::tempdir().unwrap();
+        let cache = tempfile::tempdir().unwrap();
+        common::copy_example(work.path());
+        let out = common::squashmate()
+            .args(["replay", "--pg", "auto", "--offline", "--pg-version", "16", "--pg-docker-network", "host", "--pg-image", TWICE])
+            .env("SQUASHMATE_PG_CACHE", cache.path())
+            .current_dir(work.path())
+            .output()
+            .unwrap();
+        let output = common::all_output(&out);
+        assert_eq!(out.status.code(), Some(0), "{output}");
+        assert!(output.contains("(Debian 15."), "ran in the container: {output}");
+    }
 }

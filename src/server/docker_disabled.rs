@@ -16,7 +16,7 @@ pub async fn engine_answers() -> bool {
 
 impl DockerServer {
     /// Refuses: this build has no Docker support.
-    pub async fn start(_image: &str) -> Result<Self, ServerError> {
+    pub async fn start(_image: &str, _network: Option<&str>) -> Result<Self, ServerError> {
         Err(ServerError::Docker(
             "this squashmate was built without its `docker` feature; build it with the feature, or use --pg local or --pg url".into(),
         ))
@@ -29,6 +29,11 @@ impl DockerServer {
 
     /// Unreachable: no value of this type exists.
     pub fn container_id(&self) -> &str {
+        match self.never {}
+    }
+
+    /// Unreachable: no value of this type exists.
+    pub fn inner_port(&self) -> u16 {
         match self.never {}
     }
 }

@@ -58,7 +58,7 @@ pub enum ServerError {
     #[error("the ephemeral server did not start: {0}")]
     Start(String),
     /// Docker was asked for but failed.
-    #[error("docker: {0}; check that a Docker engine is running (`docker info`)")]
+    #[error("docker: {0}")]
     Docker(String),
     /// No installation here, none could be downloaded, and (for `--pg auto`) no Docker engine.
     #[error("{local}; {download}{docker}")]
@@ -124,9 +124,14 @@ pub struct ServerOptions {
     /// Unprivileged user to run the local server as when running as root.
     #[cfg_attr(feature = "cli", arg(long, global = true))]
     pub pg_user: Option<String>,
-    /// Docker image (default `postgres:<major>`, major from --pg-version or 17).
-    #[cfg_attr(feature = "cli", arg(long, global = true))]
+    /// Docker image (default `postgres:<major>`, major from --pg-version, else the
+    /// production's when known, else the newest supported).
+    #[cfg_attr(feature = "cli", arg(long, global = true, env = "SQUASHMATE_PG_IMAGE"))]
     pub pg_image: Option<String>,
+    /// Docker network for the container; `host` shares the host's network (the server listens
+    /// on a free loopback port; for CI runners and engines without a bridge network).
+    #[cfg_attr(feature = "cli", arg(long, global = true, env = "SQUASHMATE_PG_DOCKER_NETWORK"))]
+    pub pg_docker_network: Option<String>,
     /// Existing server for `--pg url` (scratch databases are created and dropped on it).
     #[cfg_attr(feature = "cli", arg(long, global = true, env = "SQUASHMATE_PG_URL"))]
     pub pg_url: Option<String>,
@@ -195,8 +200,16 @@ impl EphemeralServer {
                 (Backend::Local(server), Some(bins))
             }
             Provider::Docker => {
-                let image = options.pg_image.clone().unwrap_or_else(|| format!("postgres:{}", options.pg_version.unwrap_or(17)));
-                (Backend::Docker(Box::new(DockerServer::start(&image).await?)), None)
+                let image = match &options.pg_image {
+                    Some(image) => image.clone(),
+                    None => {
+                        let major = options.pg_version.unwrap_or(*crate::pgdist::SUPPORTED_MAJORS.end());
+                        let why = if options.pg_version.is_some() { "--pg-version" } else { "the newest supported major" };
+                        eprintln!("Docker image postgres:{major} ({why}; --pg-version N or --pg-image NAME to choose)");
+                        format!("postgres:{major}")
+                    }
+                };
+                (Backend::Docker(Box::new(DockerServer::start(&image, options.pg_docker_network.as_deref()).await?)), None)
             }
             Provider::Url => {
                 let url = options.pg_url.as_deref().ok_or_else(|| ServerError::BadUrl("--pg url needs --pg-url".into()))?;
@@ -271,7 +284,10 @@ impl EphemeralServer {
             }
             Backend::Docker(container) => {
                 let mut command = tokio::process::Command::new("docker");
-                command.args(["exec", container.container_id(), "pg_dump", "--username=postgres"]).arg(format!("--dbname={db}"));
+                command
+                    .args(["exec", container.container_id(), "pg_dump", "--username=postgres"])
+                    .arg(format!("--port={}", container.inner_port()))
+                    .arg(format!("--dbname={db}"));
                 Ok((command, server_version()))
             }
             Backend::Existing(_) => local(paired()?),
