@@ -307,6 +307,12 @@ mod docker {
         String::from_utf8_lossy(&out.stdout).lines().map(String::from).collect()
     }
 
+    /// The engine's volumes (a container of the test images has one for its data directory).
+    fn volumes() -> Vec<String> {
+        let out = std::process::Command::new("docker").args(["volume", "ls", "-q"]).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).lines().map(String::from).collect()
+    }
+
     fn squashmate_in(work: &Path, args: &[String]) -> (Option<i32>, String) {
         let out = common::squashmate()
             .args(args)
@@ -321,6 +327,7 @@ mod docker {
     #[ignore = "needs a Docker engine"]
     fn replay_diff_and_squash_pass_on_images_that_log_ready_once_or_twice() {
         engine_and_images();
+        let volumes_before = volumes();
         for image in [TWICE, ONCE] {
             let work = tempfile::tempdir().unwrap();
             common::copy_example(work.path());
@@ -337,12 +344,14 @@ mod docker {
             assert!(output.contains("[ok]     the real dbmate applies the new directory on a fresh database"), "{output}");
             assert!(containers_of(image).is_empty(), "containers left: {:?}", containers_of(image));
         }
+        assert_eq!(volumes(), volumes_before, "no volume left behind");
     }
 
     #[test]
     #[ignore = "needs a Docker engine"]
     fn ctrl_c_and_a_panic_leave_no_container() {
         engine_and_images();
+        let volumes_before = volumes();
         let work = tempfile::tempdir().unwrap();
         common::write_migrations(
             &work.path().join("db/migrations"),
@@ -386,6 +395,7 @@ mod docker {
         .join();
         assert!(outcome.is_err(), "the thread should have panicked");
         assert!(containers_of(TWICE).is_empty(), "a panic left {:?}", containers_of(TWICE));
+        assert_eq!(volumes(), volumes_before, "no volume left behind");
     }
 
     #[test]
@@ -420,7 +430,7 @@ mod docker {
             .output()
             .unwrap();
         assert!(commit.status.success(), "{}", String::from_utf8_lossy(&commit.stderr));
-        std::process::Command::new("docker").args(["rm", &id]).output().unwrap();
+        std::process::Command::new("docker").args(["rm", "-v", &id]).output().unwrap();
         let (code, output) = replay(broken, &[]);
         std::process::Command::new("docker").args(["rmi", "-f", broken]).output().unwrap();
         assert_eq!(code, Some(2), "{output}");
