@@ -1,15 +1,18 @@
 //! squashmate: squash, gate, apply and diff PostgreSQL migrations kept in dbmate's format.
 //!
-//! Layers, each depending only on those below it:
+//! Layers, top first; a module uses only modules of layers below its own (the `layers` test
+//! reads this list and every `crate::` path in the code):
 //! - [`cli`]: the command line (clap definitions, output).
-//! - [`squash`], [`lint`], [`replay`], [`gate`], [`drift`], [`fleet`], [`hazards`]: the jobs.
-//! - [`catalog`]: a live schema as a canonical model; fingerprints; differences.
-//! - [`seed`]: sample rows in every table of a live database (squash's proof, replay's trace).
+//! - [`squash`], [`drift`], [`fleet`], [`gate`], [`hazards`], `chaingen`: the jobs.
+//! - [`replay`]: a chain applied to a fresh database on an ephemeral server.
+//! - [`seed`], [`catalog`]: sample rows in every table; a live schema as a canonical model.
+//! - [`server`]: throwaway servers (local, downloaded, Docker, an existing one).
 //! - [`dump`]: pg_dump and its post-processing.
-//! - [`ledger`], [`server`]: applying migrations to a live database; throwaway servers.
-//! - [`pgdist`]: PostgreSQL installations of every supported major, downloaded and cached.
-//! - [`baseline`]: what a squash baseline replaced.
-//! - [`migration`], [`report`], [`sql`]: files as dbmate reads them, findings, quoting.
+//! - [`ledger`]: applying migrations to a live database, dbmate's ledger, the migration lock.
+//! - [`lint`]: every problem in migration files, before anything runs.
+//! - [`migration`]: files as dbmate reads them.
+//! - [`report`], [`baseline`], [`pgdist`], [`sql`]: findings and errors as people read them;
+//!   what a baseline replaced; PostgreSQL installations of every major; quoting.
 #![warn(missing_docs)]
 
 pub mod baseline;
@@ -33,3 +36,6 @@ pub mod seed;
 pub mod server;
 pub mod sql;
 pub mod squash;
+
+#[cfg(test)]
+mod layers;

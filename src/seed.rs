@@ -90,7 +90,7 @@ pub async fn seed(client: &Client, per_table: u32, ledger: &LedgerTable) -> Resu
                     Err(e) => {
                         client.batch_execute("ROLLBACK TO SAVEPOINT seed").await?;
                         let integrity = e.code().is_some_and(|c| c.code().starts_with("23"));
-                        refusal = Some(crate::ledger::with_causes(&e));
+                        refusal = Some(crate::report::with_causes(&e));
                         if !integrity {
                             break;
                         }

@@ -231,7 +231,10 @@ fn cache_entries(cache: &Path) -> Vec<String> {
 #[test]
 fn a_download_that_does_not_match_its_checksum_installs_nothing() {
     let cache = tempfile::tempdir().unwrap();
-    let npm = npm_registry_publishing(fake_server_tarball(), Some("sha512-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=="));
+    let npm = npm_registry_publishing(
+        fake_server_tarball(),
+        Some("sha512-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=="),
+    );
     let (code, output) = with_registry(&npm, cache.path(), &["pg", "install", "16"]);
     assert_eq!(code, Some(2), "{output}");
     assert!(output.contains("does not match the registry's checksum") && output.contains("nothing was installed"), "{output}");
@@ -293,7 +296,10 @@ mod docker {
 
     fn engine_and_images() {
         let images = std::process::Command::new("docker").args(["image", "inspect", TWICE, ONCE]).output().expect("the docker client");
-        assert!(images.status.success(), "this test needs a Docker engine and the test images: run scripts/test (it starts one and builds them)");
+        assert!(
+            images.status.success(),
+            "this test needs a Docker engine and the test images: run scripts/test (it starts one and builds them)"
+        );
     }
 
     /// The command-line options for a container on the host's network.
@@ -335,7 +341,8 @@ mod docker {
             let (code, output) = squashmate_in(work.path(), &[&["replay".to_string()][..], &docker].concat());
             assert_eq!(code, Some(0), "{image}: {output}");
             assert!(output.contains("Replayed 30 migration(s)") && output.contains("on PostgreSQL 15."), "{output}");
-            let (code, output) = squashmate_in(work.path(), &[&["diff", "db/migrations", "db/migrations"].map(String::from)[..], &docker].concat());
+            let (code, output) =
+                squashmate_in(work.path(), &[&["diff", "db/migrations", "db/migrations"].map(String::from)[..], &docker].concat());
             assert_eq!(code, Some(0), "{image}: {output}");
             std::fs::write(work.path().join("db/squash.toml"), "[retire]\ntables = [\"public.mcp_proxy_sessions\"]\n").unwrap();
             let (code, output) = squashmate_in(work.path(), &[&["squash".to_string()][..], &docker].concat());

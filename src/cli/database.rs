@@ -74,6 +74,6 @@ pub fn describe(error: &ConnectError) -> String {
 pub fn describe_postgres(error: &tokio_postgres::Error) -> String {
     match error.as_db_error() {
         Some(db) => format!("{} ({})", db.message(), db.code().code()),
-        None => format!("unable to connect to database: {}", crate::ledger::with_causes(error)),
+        None => format!("unable to connect to database: {}", crate::report::with_causes(error)),
     }
 }

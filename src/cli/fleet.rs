@@ -60,7 +60,7 @@ pub async fn check_squash(cli: &Cli, options: &SquashOptions) -> anyhow::Result<
 async fn applied_versions(target: &FleetTarget, table: &str) -> Result<std::collections::BTreeSet<String>, String> {
     let client = Target { url: target.url.clone() }.connect().await.map_err(|e| describe(&e))?;
     let ledger = LedgerTable::resolve(&client, table, &target.url.search_path()).await.map_err(|e| e.to_string())?;
-    let rows = client.query(&ledger.select_sql(), &[]).await.map_err(|e| crate::ledger::redact_text(&describe_postgres(&e)))?;
+    let rows = client.query(&ledger.select_sql(), &[]).await.map_err(|e| crate::report::redact_text(&describe_postgres(&e)))?;
     Ok(rows.iter().map(|r| r.get::<_, String>(0)).collect())
 }
 
@@ -145,7 +145,7 @@ fn script_on(sql: Arc<String>, table: Arc<String>, target: FleetTarget) -> impl 
                 let _ = client.batch_execute("ROLLBACK").await;
                 match e.as_db_error() {
                     Some(db) if db.code().code() == ALREADY_DONE_SQLSTATE => format!("already done ({})", db.message()),
-                    _ => return Err(crate::ledger::redact_text(&describe_postgres(&e))),
+                    _ => return Err(crate::report::redact_text(&describe_postgres(&e))),
                 }
             }
         };
@@ -184,7 +184,7 @@ fn status_of(migrator: Arc<Migrator>, cli: &Cli, target: FleetTarget) -> impl Fu
         let target = Target { url: target.url };
         let client = target.connect().await.map_err(|e| describe(&e))?;
         let migrator = (*migrator).clone().with_options(options);
-        let status = migrator.status(&client).await.map_err(|e| crate::ledger::redact_text(&e.to_string()))?;
+        let status = migrator.status(&client).await.map_err(|e| crate::report::redact_text(&e.to_string()))?;
         let pending = status.pending().count();
         let summary = if pending == 0 { "up to date".to_string() } else { format!("{pending} pending") };
         Ok(Done { position: position(&status), summary })
@@ -214,9 +214,9 @@ fn up_on(
         let migrator = (*migrator).clone().with_options(options);
         let applied = migrator.up(&client, &lock_client, &mut |_| {}).await.map_err(|e| match &e {
             crate::ledger::MigrateError::Migration { done, .. } => {
-                crate::ledger::redact_text(&format!("{e} (after applying {} file(s))", done.len()))
+                crate::report::redact_text(&format!("{e} (after applying {} file(s))", done.len()))
             }
-            _ => crate::ledger::redact_text(&e.to_string()),
+            _ => crate::report::redact_text(&e.to_string()),
         })?;
         let status = migrator.status(&client).await.map_err(|e| e.to_string())?;
         let summary = if applied.is_empty() { "up to date".to_string() } else { format!("applied {}", applied.len()) };
@@ -232,7 +232,7 @@ fn drift_of(
 ) -> impl Future<Output = Result<Done, String>> + Send + 'static {
     let (dirs, table) = (cli.migrations_dir.clone(), cli.migrations_table.clone());
     async move {
-        let report = drift(&target.url, &dirs, &table, &reader).await.map_err(|e| crate::ledger::redact_text(&e.to_string()))?;
+        let report = drift(&target.url, &dirs, &table, &reader).await.map_err(|e| crate::report::redact_text(&e.to_string()))?;
         if report.has_findings(&ignore) {
             let differences = report.differences.iter().filter(|d| !ignore.contains(&d.class)).count();
             return Err(format!("drift: {differences} difference(s), {} ledger problem(s)", report.ledger.len()));

@@ -403,14 +403,7 @@ pub async fn main_with_args(args: Vec<OsString>) -> u8 {
 /// An error with its causes, each cause once (many messages already quote their cause), and
 /// any password in a URL redacted.
 fn error_text(error: &anyhow::Error) -> String {
-    let mut text = error.to_string();
-    for cause in error.chain().skip(1) {
-        let cause = cause.to_string();
-        if !text.contains(&cause) {
-            text = format!("{text}: {cause}");
-        }
-    }
-    crate::ledger::redact_text(&text)
+    crate::report::redact_text(&crate::report::with_causes(error.as_ref()))
 }
 
 /// Runs a parsed command line and returns the process exit code.

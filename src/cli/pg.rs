@@ -66,7 +66,9 @@ pub async fn install(majors: &[u32], offline: bool) -> anyhow::Result<u8> {
         let installed = tokio::task::spawn_blocking(move || {
             let installed = pgdist::install(major, options)?;
             if pg_dump_for(Some(&installed.bin), major).is_none() {
-                eprintln!("PostgreSQL {major}'s server binaries come without pg_dump: installing a newer full installation for its pg_dump");
+                eprintln!(
+                    "PostgreSQL {major}'s server binaries come without pg_dump: installing a newer full installation for its pg_dump"
+                );
                 pgdist::install_newest_full(options)?;
             }
             Ok::<_, pgdist::PgDistError>(installed)
@@ -74,7 +76,13 @@ pub async fn install(majors: &[u32], offline: bool) -> anyhow::Result<u8> {
         .await?
         .with_context(|| format!("pg install {major}"))?;
         let pg_dump = pg_dump_for(Some(&installed.bin), major).map(|(p, m)| format!("{} ({m})", p.display()));
-        outln!("PostgreSQL {} ({} {}) in {}", installed.version, kind_name(installed.artifact.kind), installed.artifact.version, installed.bin.display());
+        outln!(
+            "PostgreSQL {} ({} {}) in {}",
+            installed.version,
+            kind_name(installed.artifact.kind),
+            installed.artifact.version,
+            installed.bin.display()
+        );
         match pg_dump {
             Some(pg_dump) => outln!("  pg_dump: {pg_dump}"),
             None => return Ok(EXIT_ERROR),

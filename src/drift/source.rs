@@ -89,7 +89,7 @@ impl Side {
         } else if path.is_file() && arg.ends_with(".sql") {
             Ok(Side::SchemaFile(path.to_path_buf()))
         } else {
-            Err(SourceError::Unknown(crate::ledger::redact_text(arg)))
+            Err(SourceError::Unknown(crate::report::redact_text(arg)))
         }
     }
 }
@@ -141,7 +141,7 @@ impl Reader {
                 client
                     .batch_execute(&strip_psql_meta_commands(&text))
                     .await
-                    .map_err(|e| SourceError::Load { path: path.clone(), message: crate::ledger::with_causes(&e) })?;
+                    .map_err(|e| SourceError::Load { path: path.clone(), message: crate::report::with_causes(&e) })?;
                 Ok(introspect(&client, &self.introspect).await?)
             }
         }

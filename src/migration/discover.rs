@@ -99,15 +99,12 @@ fn read_entry(path: &Path, depth: Depth, found: &mut Discovery) -> Result<(), Di
             let valid = err.utf8_error().valid_up_to();
             let lossy = String::from_utf8_lossy(err.as_bytes()).into_owned();
             let source = super::SourceText::new(path, lossy);
-            found.rejected.push(Diagnostic::from_problem(
-                &source,
-                super::Problem::at(
-                    valid,
-                    "not-utf8",
-                    "the file is not valid UTF-8",
-                    "re-save the file as UTF-8 (e.g. `iconv -f latin1 -t utf-8`)",
-                ),
-            ));
+            found.rejected.push(source.diagnostic(super::Problem::at(
+                valid,
+                "not-utf8",
+                "the file is not valid UTF-8",
+                "re-save the file as UTF-8 (e.g. `iconv -f latin1 -t utf-8`)",
+            )));
         }
     }
     Ok(())

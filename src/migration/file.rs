@@ -7,10 +7,10 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::checksum::checksum;
-use super::problem::Problem;
 use super::sections::{Section, lookalike_markers, parse_sections};
 use super::source::SourceText;
 use super::statements::split_statements;
+use crate::report::Problem;
 
 /// dbmate's filename pattern: the version is every leading digit.
 static FILENAME: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^(\d+).*\.sql$").expect("static regex"));

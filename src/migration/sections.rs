@@ -9,8 +9,8 @@ use std::sync::LazyLock;
 use pg_query::protobuf::Token;
 use regex::Regex;
 
-use super::problem::{Part, Problem};
 use super::statements::Statement;
+use crate::report::{Part, Problem};
 
 /// dbmate's up and down patterns (`(?m)^--\s*migrate:up(\s*$|\s+\S+)`, and `down`) as one,
 /// so a file is scanned once.

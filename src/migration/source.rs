@@ -3,14 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// A 1-based line and column (columns count characters, not bytes) inside one file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
-pub struct LineCol {
-    /// 1-based line number.
-    pub line: usize,
-    /// 1-based column, in characters.
-    pub col: usize,
-}
+use crate::report::{Diagnostic, LineCol, Problem};
 
 /// A file's text with an index of where each line starts. Cloning shares the text (a data
 /// migration may be many megabytes).
@@ -22,6 +15,21 @@ pub struct SourceText {
 }
 
 impl SourceText {
+    /// Locates `problem` in this text, as a finding ready to render.
+    pub fn diagnostic(&self, problem: Problem) -> Diagnostic {
+        let location = problem.offset.map(|offset| self.line_col(offset));
+        Diagnostic {
+            code: problem.code.to_string(),
+            path: self.path().to_path_buf(),
+            location,
+            source_line: location.map(|l| self.line_text(l.line).to_string()),
+            message: problem.message,
+            hint: problem.hint,
+            severity: problem.severity,
+            part: problem.part,
+        }
+    }
+
     /// Indexes `text`, which was read from `path`.
     pub fn new(path: impl Into<PathBuf>, text: String) -> Self {
         let line_starts = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();

@@ -7,7 +7,7 @@ use pg_query::NodeEnum;
 use pg_query::protobuf::{AlterTableType, ReindexObjectType, Token};
 
 use super::parse_error::parse_error;
-use super::problem::Problem;
+use crate::report::Problem;
 use crate::sql::quote_ident;
 
 /// One SQL statement of a block.

@@ -84,9 +84,7 @@ pub fn download_into(artifact: &Artifact, staging: &Path, progress: bool) -> Res
     }
     file.flush().map_err(|e| PgDistError::io(file.path(), e))?;
     let (expected, actual) = match &artifact.checksum {
-        Checksum::Sha512Base64(expected) => {
-            (expected.clone(), base64::engine::general_purpose::STANDARD.encode(sha512.finalize()))
-        }
+        Checksum::Sha512Base64(expected) => (expected.clone(), base64::engine::general_purpose::STANDARD.encode(sha512.finalize())),
         Checksum::Sha256Hex(expected) => (expected.to_ascii_lowercase(), hex(&sha256.finalize())),
     };
     if expected != actual {

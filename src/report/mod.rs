@@ -1,9 +1,15 @@
-//! Findings and how they are shown: human text, JSON for machines, GitHub annotations for CI.
+//! Findings and how they are shown: human text, JSON for machines, GitHub annotations for CI;
+//! and errors as one line with their causes and no password. The bottom layer: every module
+//! may use it, it uses none but `sql`.
 
 mod diagnostic;
+mod errors;
+mod problem;
 mod render;
 
 pub use diagnostic::{Diagnostic, stopping};
+pub use errors::{redact_text, with_causes};
+pub use problem::{LineCol, Part, Problem, Severity, Way};
 pub use render::{Format, render, warning_line};
 
 /// Serialises a duration as whole milliseconds (the `took_ms` of JSON reports).

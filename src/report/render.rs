@@ -52,8 +52,8 @@ fn text(diagnostics: &[Diagnostic], summary: &str) -> String {
 /// One line (and its next step) for a problem a command prints on stderr and runs past.
 pub fn warning_line(d: &Diagnostic) -> String {
     let why = match (d.is_error(), d.part) {
-        (true, crate::migration::Part::Down) => " (in a down block: this command does not run it; rolling back this file will refuse)",
-        (true, crate::migration::Part::Up) => " (in an up block: this command does not run it)",
+        (true, super::Part::Down) => " (in a down block: this command does not run it; rolling back this file will refuse)",
+        (true, super::Part::Up) => " (in an up block: this command does not run it)",
         _ => "",
     };
     format!("warning[{}]: {}: {}{why}\n  = next: {}", d.code, d.place(), d.message, d.hint)
@@ -83,7 +83,7 @@ fn escape_property(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::migration::LineCol;
+    use crate::report::LineCol;
 
     fn sample() -> Diagnostic {
         Diagnostic {
@@ -93,8 +93,8 @@ mod tests {
             source_line: Some("CREATE TABLEE t ();".into()),
             message: "syntax error at or near \"TABLEE\"".into(),
             hint: "fix the SQL here".into(),
-            severity: crate::migration::Severity::Error,
-            part: crate::migration::Part::Up,
+            severity: crate::report::Severity::Error,
+            part: crate::report::Part::Up,
         }
     }
 

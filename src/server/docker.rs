@@ -126,7 +126,11 @@ impl DockerServer {
             let stopped = String::from_utf8_lossy(&running.stdout).trim() != "true";
             if stopped || started.elapsed() > READY_DEADLINE {
                 let logs = docker(&["logs", "--tail", "15", self.container_id()]).await?;
-                let why = if stopped { "stopped before accepting connections".to_string() } else { format!("did not accept connections within {READY_DEADLINE:?}") };
+                let why = if stopped {
+                    "stopped before accepting connections".to_string()
+                } else {
+                    format!("did not accept connections within {READY_DEADLINE:?}")
+                };
                 return Err(ServerError::Docker(format!(
                     "the PostgreSQL server in {image} {why}; its last log lines:\n{}{}",
                     String::from_utf8_lossy(&logs.stdout),

@@ -178,7 +178,8 @@ impl EphemeralServer {
                         None
                     } else {
                         let Some(download) = not.download else { return Err(not.local) };
-                        let docker = if docker_tried { "; and no Docker engine answers for --pg docker (start one, e.g. `dockerd`)" } else { "" };
+                        let docker =
+                            if docker_tried { "; and no Docker engine answers for --pg docker (start one, e.g. `dockerd`)" } else { "" };
                         return Err(ServerError::NothingAvailable { local: Box::new(not.local), download, docker: docker.into() });
                     }
                 }

@@ -65,7 +65,7 @@ pub async fn pin_clock_values(client: &Client, scripts: &ScriptInput<'_>, since:
     if let Err(e) = client.batch_execute("SET LOCAL session_replication_role = replica").await {
         // Without it an UPDATE would fire triggers; leave the values as the replay wrote them.
         client.batch_execute("ROLLBACK").await?;
-        return Ok(vec![format!("nothing pinned: triggers cannot be turned off for the update ({})", crate::ledger::with_causes(&e))]);
+        return Ok(vec![format!("nothing pinned: triggers cannot be turned off for the update ({})", crate::report::with_causes(&e))]);
     }
     for r in columns {
         let (table, column, type_sql): (String, String, String) = (r.get(0), r.get(1), r.get(2));
@@ -87,7 +87,7 @@ pub async fn pin_clock_values(client: &Client, scripts: &ScriptInput<'_>, since:
             }
             Err(e) => {
                 client.batch_execute("ROLLBACK TO SAVEPOINT pin").await?;
-                pinned.push(format!("{table}.{column_sql}: not pinned ({})", crate::ledger::with_causes(&e).replace('\n', " ")));
+                pinned.push(format!("{table}.{column_sql}: not pinned ({})", crate::report::with_causes(&e).replace('\n', " ")));
             }
         }
     }

@@ -227,7 +227,7 @@ async fn shape_baseline(
     client
         .batch_execute(surgery_sql)
         .await
-        .map_err(|e| SquashError::Refused(vec![format!("the surgery fails on the replayed chain: {}", crate::ledger::with_causes(&e))]))?;
+        .map_err(|e| SquashError::Refused(vec![format!("the surgery fails on the replayed chain: {}", crate::report::with_causes(&e))]))?;
     let pinned = pin_clock_values(&client, input, replay_started).await.map_err(ServerError::Sql)?;
     let mut excluded = vec![format!("--exclude-table={}", input.ledger.qualified())];
     match input.backup {

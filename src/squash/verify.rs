@@ -13,8 +13,9 @@ use super::data::data_digest;
 use super::inspect::Details;
 use super::scripts::ScriptInput;
 use crate::catalog::{Catalog, Class, Difference, IntrospectOptions, diff, introspect};
-use crate::ledger::{LedgerTable, Migrator, with_causes};
+use crate::ledger::{LedgerTable, Migrator};
 use crate::migration::MigrationFile;
+use crate::report::with_causes;
 use crate::server::{EphemeralServer, ServerError};
 
 /// One verification check and its result.

@@ -76,11 +76,8 @@ pub fn pg_version() -> Option<u32> {
 
 /// A local ephemeral server (of [`pg_version`]) for tests that need a database URL.
 pub async fn local_server() -> squashmate::server::EphemeralServer {
-    let options = squashmate::server::ServerOptions {
-        provider: squashmate::server::Provider::Local,
-        pg_version: pg_version(),
-        ..Default::default()
-    };
+    let options =
+        squashmate::server::ServerOptions { provider: squashmate::server::Provider::Local, pg_version: pg_version(), ..Default::default() };
     squashmate::server::EphemeralServer::start(&options).await.expect("local PostgreSQL server")
 }
 

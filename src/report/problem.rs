@@ -1,6 +1,15 @@
-//! A problem found in one migration file, located by byte offset (the reporter turns the offset
+//! A problem found in one file, located by byte offset (the file's source text turns the offset
 //! into `file:line:col` at the edge), with how serious it is and which part of the file it
 //! concerns — so a command refuses only for problems in what it will run.
+
+/// A 1-based line and column (columns count characters, not bytes) inside one file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+pub struct LineCol {
+    /// 1-based line number.
+    pub line: usize,
+    /// 1-based column, in characters.
+    pub col: usize,
+}
 
 /// How serious a problem is, judged by what the real dbmate does with the file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
