@@ -356,6 +356,27 @@ async fn squash_runs_on_an_existing_server_and_leaves_no_database_behind() {
 }
 
 #[tokio::test]
+async fn squash_runs_on_the_production_major_it_is_given_a_url_of() {
+    let production = common::local_server().await;
+    let major = production.major();
+    let work = tempfile::tempdir().unwrap();
+    common::copy_example(work.path());
+    plan(work.path(), EXAMPLE_PLAN);
+    let url = production.url("postgres");
+    let (code, stdout, stderr) = tokio::task::spawn_blocking({
+        let dir = work.path().to_path_buf();
+        move || squash_on(&dir, &["--pg", "local", "--url", &url], &[])
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    if common::pg_version().is_none() {
+        assert!(stderr.contains(&format!("Squashing on PostgreSQL {major}, the production's major")), "{stderr}");
+    }
+    assert!(stdout.contains(&format!("Proven on PostgreSQL {major}.")), "{stdout}");
+}
+
+#[tokio::test]
 async fn squash_runs_as_an_ordinary_role_on_an_existing_server() {
     let host = common::local_server().await;
     host.connect("postgres").await.unwrap().batch_execute("create role squasher login createdb").await.unwrap();

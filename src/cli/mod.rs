@@ -324,6 +324,26 @@ pub enum Command {
     },
 }
 
+impl Command {
+    /// Whether the command works on the database of `--url`/`DATABASE_URL` (so `--wait`
+    /// waits for it first). A new command waits only when it is listed here.
+    fn works_on_the_database(&self) -> bool {
+        matches!(
+            self,
+            Command::Up { .. }
+                | Command::Create
+                | Command::Drop
+                | Command::Migrate { .. }
+                | Command::Rollback { .. }
+                | Command::Status { .. }
+                | Command::Dump { .. }
+                | Command::Load
+                | Command::Drift { .. }
+                | Command::RunScript { .. }
+        )
+    }
+}
+
 /// `pg`'s actions.
 #[derive(Debug, Subcommand)]
 pub enum PgAction {
@@ -408,23 +428,7 @@ fn error_text(error: &anyhow::Error) -> String {
 
 /// Runs a parsed command line and returns the process exit code.
 pub async fn run(cli: Cli) -> u8 {
-    if cli.wait
-        && cli.targets.is_none()
-        && !matches!(
-            cli.command,
-            Command::Wait
-                | Command::New { .. }
-                | Command::Lint(_)
-                | Command::Replay { .. }
-                | Command::Hash { .. }
-                | Command::Gate { .. }
-                | Command::Diff { .. }
-                | Command::Squash { .. }
-                | Command::Audit { .. }
-                | Command::FleetReport { .. }
-                | Command::Pg { .. }
-        )
-    {
+    if cli.wait && cli.targets.is_none() && cli.command.works_on_the_database() {
         if let Err(error) = admin::wait(&cli).await {
             eprintln!("Error: {}", error_text(&error));
             return EXIT_ERROR;
@@ -450,8 +454,11 @@ pub async fn run(cli: Cli) -> u8 {
         Command::Dump { extra } => schema_file::dump(&cli, extra).await,
         Command::Load => schema_file::load(&cli).await,
         Command::Lint(args) => lint::run(&cli.migrations_dir, args),
-        Command::Squash { init: true, plan, .. } => squash::init(plan),
         Command::Audit { src, plan, format } => squash::audit(src, plan, format.format),
+        Command::Squash { init, plan, .. } if *init => squash::init(plan),
+        Command::Squash { format: Format::Github, .. } => {
+            Err(anyhow::anyhow!("squash reports as text or json (--format text|json); github annotations are for findings in files"))
+        }
         Command::Squash { plan, date, dbmate, format, server, force_retire, through, .. } => {
             let options = crate::squash::SquashOptions {
                 plan: plan.clone(),
