@@ -8,13 +8,11 @@ use std::path::{Path, PathBuf};
 fn layers(lib_rs: &str) -> BTreeMap<String, usize> {
     let mut ranks = BTreeMap::new();
     let items = lib_rs.lines().skip_while(|l| !l.starts_with("//! Layers")).skip(1).take_while(|l| l.starts_with("//!"));
-    let mut layer = 0;
-    for line in items.filter(|l| l.starts_with("//! - ")) {
+    for (layer, line) in items.filter(|l| l.starts_with("//! - ")).enumerate() {
         let names = line.split(':').next().unwrap_or("");
         for name in names.split('`').skip(1).step_by(2) {
             ranks.insert(name.to_string(), layer);
         }
-        layer += 1;
     }
     ranks
 }

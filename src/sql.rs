@@ -6,6 +6,19 @@ pub fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
+/// `name` as PostgreSQL's `quote_ident()` writes it: bare when it is a plain lower-case name
+/// and no keyword beyond the unreserved ones, double-quoted otherwise (so it matches the
+/// names the catalog reads).
+pub fn quote_ident_if_needed(name: &str) -> String {
+    let plain = name.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '$');
+    let unreserved = |kind: i32| {
+        kind == pg_query::protobuf::KeywordKind::NoKeyword as i32 || kind == pg_query::protobuf::KeywordKind::UnreservedKeyword as i32
+    };
+    let keyword = pg_query::scan(name).ok().and_then(|s| s.tokens.first().map(|t| !unreserved(t.keyword_kind))).unwrap_or(true);
+    if plain && !keyword { name.to_string() } else { quote_ident(name) }
+}
+
 /// `value` as a string literal; uses the `E''` form only when a backslash needs it.
 pub fn quote_literal(value: &str) -> String {
     let escaped = value.replace('\'', "''");
@@ -81,6 +94,15 @@ pub fn fit_identifier(base: &str, suffix: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quotes_identifiers_only_where_postgresql_does() {
+        assert_eq!(quote_ident_if_needed("legacy"), "legacy");
+        assert_eq!(quote_ident_if_needed("name"), "name");
+        assert_eq!(quote_ident_if_needed("user"), "\"user\"");
+        assert_eq!(quote_ident_if_needed("Mixed"), "\"Mixed\"");
+        assert_eq!(quote_ident_if_needed("has space"), "\"has space\"");
+    }
 
     #[test]
     fn qualified_names_as_in_sql() {

@@ -445,3 +445,123 @@ async fn drift_reports_a_migration_edited_since_migrations_sum() {
     );
     assert!(stdout.contains("table public.tasks / constraint tasks_priority_check / definition"), "{stdout}");
 }
+
+/// `plan`: the chain in `work/db/migrations` taken to `target` (a schema file); returns
+/// (exit code, stdout, stderr).
+fn plan_to(work: &std::path::Path, target: &str, extra: &[&str]) -> (Option<i32>, String, String) {
+    std::fs::write(work.join("target.sql"), target).unwrap();
+    common::outcome(common::squashmate().current_dir(work).args(["plan", "--pg", "local", "--to", "target.sql"]).args(extra))
+}
+
+const PLAN_CHAIN: &str = "-- migrate:up
+create table tasks (id bigserial primary key, title text not null,
+    status text not null constraint tasks_status_check check (status in ('open', 'done')), owner text, legacy text);
+create index tasks_title_idx on tasks (title);
+insert into tasks (title, status, owner) values ('first', 'open', 'ann');
+-- migrate:down
+drop table tasks;
+";
+
+/// The seed-003 story: a widened CHECK, a column made optional, one made required, a new
+/// column, a new index, a new table with keys — written, proven, applied by the real dbmate.
+const PLAN_TARGET: &str = "
+create table tasks (id bigserial primary key, title text,
+    status text not null constraint tasks_status_check check (status in ('open', 'done', 'archived')), owner text not null,
+    legacy text, priority int default 0);
+create index tasks_status_idx on tasks (status);
+create table labels (id serial primary key, name text not null unique, task_id bigint references tasks (id));
+comment on table labels is 'Task labels';
+";
+
+#[test]
+fn plan_writes_a_migration_proven_both_ways_that_dbmate_applies_and_rolls_back() {
+    let work = common::open_tempdir();
+    common::write_migrations(&work.path().join("db/migrations"), &[("20240101000000_init.sql", PLAN_CHAIN)]);
+    let (code, stdout, stderr) = plan_to(work.path(), PLAN_TARGET, &[]);
+    assert_eq!(code, Some(1), "a plan with changes: {stdout}{stderr}");
+    // Seed 003's order: the old CHECK dropped, the new one added NOT VALID, validated later.
+    let at = |needle: &str| stdout.find(needle).unwrap_or_else(|| panic!("missing {needle:?} in:\n{stdout}"));
+    assert!(at("DROP CONSTRAINT tasks_status_check") < at("ADD CONSTRAINT tasks_status_check CHECK"));
+    assert!(at("'archived'::text]))) NOT VALID") < at("VALIDATE CONSTRAINT tasks_status_check"));
+    assert!(stdout.contains("CREATE INDEX CONCURRENTLY tasks_status_idx ON public.tasks"), "{stdout}");
+    assert!(stdout.contains("ALTER COLUMN owner SET NOT NULL") && stdout.contains("CHECK (owner IS NOT NULL) NOT VALID"), "{stdout}");
+    assert!(stdout.contains("[safe] table public.tasks / column title / nullability"), "{stdout}");
+    assert!(stdout.contains("0 destructive, 0 difference(s) not planned"), "{stdout}");
+    assert!(!work.path().join("db/migrations").read_dir().unwrap().any(|e| e.unwrap().file_name().to_string_lossy().contains("widen")));
+
+    std::fs::create_dir_all(work.path().join("before")).unwrap();
+    std::fs::copy(work.path().join("db/migrations/20240101000000_init.sql"), work.path().join("before/20240101000000_init.sql")).unwrap();
+    let (code, _, stderr) = plan_to(work.path(), PLAN_TARGET, &["--write", "widen_tasks"]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("source + up ≡ target, source + up + down ≡ source. Wrote 3 file(s)"), "{stderr}");
+    let mut written: Vec<String> = std::fs::read_dir(work.path().join("db/migrations"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("_widen_tasks"))
+        .collect();
+    written.sort();
+    let suffixes: Vec<&str> = written.iter().map(|n| &n[14..]).collect();
+    // One block per file: dbmate records a version once per block.
+    assert_eq!(suffixes, ["_widen_tasks.sql", "_widen_tasks_validate.sql", "_widen_tasks_index_tasks_status_idx.sql"]);
+    let index_file = std::fs::read_to_string(work.path().join("db/migrations").join(&written[2])).unwrap();
+    assert!(index_file.starts_with("-- migrate:up transaction:false\n-- [safe] table public.tasks / index tasks_status_idx"), "{index_file}");
+    assert!(index_file.contains("-- migrate:down\nSET LOCAL lock_timeout = '5s';\nDROP INDEX public.tasks_status_idx;"), "{index_file}");
+    assert_eq!(common::run(work.path(), &["lint"]).status.code(), Some(0), "the written files lint clean");
+
+    // The real dbmate applies the chain with the new files, and rolls them back.
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let server = runtime.block_on(common::local_server());
+    let url = server.url("planned");
+    let dbmate = |args: &[&str]| {
+        let out = common::dbmate().current_dir(work.path()).args(["--no-dump-schema", "-u", &url]).args(args).output().unwrap();
+        assert!(out.status.success(), "dbmate {args:?}: {}", common::all_output(&out));
+    };
+    let diff_with = |other: &str| common::outcome(common::squashmate().current_dir(work.path()).args(["diff", "--pg", "local", &url, other]));
+    dbmate(&["up"]);
+    let (code, stdout, stderr) = diff_with("target.sql");
+    assert_eq!(code, Some(0), "the database is the target now: {stdout}{stderr}");
+    for _ in 0..3 {
+        dbmate(&["rollback"]);
+    }
+    let (code, stdout, stderr) = diff_with("before");
+    assert_eq!(code, Some(0), "rolled back to the source: {stdout}{stderr}");
+}
+
+#[test]
+fn plan_refuses_to_lose_data_and_a_rename_keeps_it() {
+    let work = common::open_tempdir();
+    common::write_migrations(&work.path().join("db/migrations"), &[("20240101000000_init.sql", PLAN_CHAIN)]);
+    let renamed = "create table tasks (id bigserial primary key, title text not null,
+        status text not null constraint tasks_status_check check (status in ('open', 'done')), owner text, notes text);";
+    let (code, stdout, stderr) = plan_to(work.path(), renamed, &["--write", "notes"]);
+    assert_eq!(code, Some(2), "{stdout}{stderr}");
+    assert!(stderr.contains("1 step(s) lose data; nothing was written") && stderr.contains("DROP COLUMN legacy"), "{stderr}");
+    assert!(stderr.contains("--rename schema.table.old=new"), "{stderr}");
+    assert!(stdout.contains("[destructive] table public.tasks / column legacy: gone"), "{stdout}");
+    assert_eq!(std::fs::read_dir(work.path().join("db/migrations")).unwrap().count(), 1, "nothing written");
+
+    let (code, stdout, stderr) = plan_to(work.path(), renamed, &["--rename", "public.tasks.legacy=notes", "--write", "notes"]);
+    assert_eq!(code, Some(1), "{stdout}{stderr}");
+    assert!(stdout.contains("ALTER TABLE public.tasks RENAME COLUMN legacy TO notes") && !stdout.contains("DROP COLUMN"), "{stdout}");
+    assert!(stderr.contains("source + up + down ≡ source"), "{stderr}");
+}
+
+#[test]
+fn plan_says_nothing_to_do_and_refuses_what_it_cannot_write() {
+    let work = common::open_tempdir();
+    common::write_migrations(&work.path().join("db/migrations"), &[("20240101000000_init.sql", PLAN_CHAIN)]);
+    let (code, stdout, stderr) =
+        common::outcome(common::squashmate().current_dir(work.path()).args(["plan", "--pg", "local", "--to", "db/migrations"]));
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert!(stderr.contains("Nothing to do"), "{stderr}");
+    let partitioned = format!("{}\ncreate table events (at date not null) partition by range (at);
+        create table events_2024 partition of events for values from ('2024-01-01') to ('2025-01-01');",
+        "create table tasks (id bigserial primary key, title text not null,
+        status text not null constraint tasks_status_check check (status in ('open', 'done')), owner text, legacy text);
+        create index tasks_title_idx on tasks (title);");
+    let (code, stdout, stderr) = plan_to(work.path(), &partitioned, &["--write", "events"]);
+    assert_eq!(code, Some(2), "{stdout}{stderr}");
+    assert!(stdout.contains("NOT PLANNED: table public.events_2024: a table with partition bound"), "{stdout}");
+    assert!(stderr.contains("does not cover every difference"), "{stderr}");
+    assert_eq!(std::fs::read_dir(work.path().join("db/migrations")).unwrap().count(), 1, "nothing written");
+}

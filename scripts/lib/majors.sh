@@ -1,6 +1,6 @@
 # The part of the suite that runs on every PostgreSQL major users run, not only the default one:
-# replay, squash (example and generated chains), the drift cases, and the ledger and schema
-# file shared with the real dbmate. Sourced by scripts/test.
+# replay, squash (example and generated chains), the drift cases, plan, and the ledger and
+# schema file shared with the real dbmate. Sourced by scripts/test.
 
 # The tests whose outcome depends on the server's major (nextest filterset).
 MAJOR_TESTS='binary(dbmate_compat)
@@ -14,7 +14,8 @@ MAJOR_TESTS='binary(dbmate_compat)
   | test(=a_failing_migration_is_located_and_everything_is_cleaned_up)
   | test(=check_down_names_downs_that_leave_something_behind_or_cannot_run)
   | test(=dump_then_load_into_a_fresh_database)
-  | test(=status_reports_ledger_rows_without_files)'
+  | test(=status_reports_ledger_rows_without_files)
+  | test(/^plan_/)'
 
 # A directory holding only the pg_dump squashmate pairs with a server of major $1 (dbmate
 # takes pg_dump from PATH; the installation's own postgres must not shadow the server's).

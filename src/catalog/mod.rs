@@ -8,7 +8,7 @@ mod introspect;
 mod model;
 mod queries;
 
-pub use classify::Class;
+pub use classify::{Class, added, changed, removed};
 pub use diff::{Difference, diff};
 pub use fingerprint::{FORMAT, Fingerprint, fingerprint};
 pub use introspect::{IntrospectOptions, introspect};

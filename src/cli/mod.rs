@@ -31,6 +31,7 @@ mod lint;
 mod migrate;
 mod new;
 mod pg;
+mod plan;
 mod replay;
 mod rollback;
 mod schema_file;
@@ -299,6 +300,10 @@ pub enum Command {
         #[command(flatten)]
         server: ServerOptions,
     },
+    /// The migration that takes the chain's schema (or --from) to a declared one (--to: a URL,
+    /// migrations or a schema file): ordered, classed, lock-friendly; --write adds it to the
+    /// chain once proven both ways. Exit 0 nothing to do, 1 a plan, 2 refused.
+    Plan(plan::PlanArgs),
     /// The PostgreSQL installations replays can run on (local and downloaded), and downloads.
     Pg {
         /// What to do.
@@ -442,6 +447,7 @@ pub async fn run(cli: Cli) -> u8 {
         Command::RunScript { script, format } => fleet::run_script(&cli, script, *format).await,
         Command::FleetReport { files, format } => fleet::report(files, *format),
         Command::New { name } => new::run(&cli.migrations_dir, name),
+        Command::Plan(args) => plan::run(&cli, args).await,
         Command::Pg { action: PgAction::Install { majors, offline } } => pg::install(majors, *offline).await,
         Command::Pg { action: PgAction::List { format } } => pg::list(format.format),
         Command::Up { .. } => migrate::run(&cli, true).await,

@@ -8,7 +8,7 @@ use thiserror::Error;
 use tokio::sync::OnceCell;
 
 use crate::catalog::{Catalog, IntrospectOptions, introspect};
-use crate::dump::strip_psql_meta_commands;
+use crate::dump::{guard_newer_settings, strip_psql_meta_commands};
 use crate::ledger::{ConnectError, DatabaseUrl, UrlError, connect};
 use crate::lint::check_runnable;
 use crate::migration::{Discovery, MigrationFile, Way, discover};
@@ -127,11 +127,18 @@ impl Reader {
 
     /// The catalog of `side`.
     pub async fn read(&self, side: &Side) -> Result<Catalog, SourceError> {
+        Ok(self.read_into_database(side).await?.0)
+    }
+
+    /// The catalog of `side`, and the ephemeral server's database holding it (None for a
+    /// live database, which is only read).
+    pub async fn read_into_database(&self, side: &Side) -> Result<(Catalog, Option<String>), SourceError> {
         match side {
-            Side::Url(url) => Ok(introspect(&connect(url).await?, &self.introspect).await?),
+            Side::Url(url) => Ok((introspect(&connect(url).await?, &self.introspect).await?, None)),
             Side::Migrations(dir) => {
                 let found = discover(std::slice::from_ref(dir))?;
-                self.replayed(&dir.display().to_string(), found.files, &found.rejected).await
+                let (catalog, db) = self.replayed_into(&dir.display().to_string(), found.files, &found.rejected).await?;
+                Ok((catalog, Some(db)))
             }
             Side::SchemaFile(path) => {
                 let text = std::fs::read_to_string(path).map_err(|source| SourceError::Io { path: path.clone(), source })?;
@@ -139,22 +146,26 @@ impl Reader {
                 let db = server.create_database(None).await?;
                 let client = server.connect(&db).await?;
                 client
-                    .batch_execute(&strip_psql_meta_commands(&text))
+                    .batch_execute(&guard_newer_settings(&strip_psql_meta_commands(&text)))
                     .await
                     .map_err(|e| SourceError::Load { path: path.clone(), message: crate::report::with_causes(&e) })?;
-                Ok(introspect(&client, &self.introspect).await?)
+                Ok((introspect(&client, &self.introspect).await?, Some(db)))
             }
         }
     }
 
     /// Replays `files` (checked first) and reads the result.
     pub async fn replayed(&self, label: &str, files: Vec<MigrationFile>, rejected: &[Diagnostic]) -> Result<Catalog, SourceError> {
+        Ok(self.replayed_into(label, files, rejected).await?.0)
+    }
+
+    async fn replayed_into(&self, label: &str, files: Vec<MigrationFile>, rejected: &[Diagnostic]) -> Result<(Catalog, String), SourceError> {
         let found = Discovery { files, rejected: rejected.to_vec() };
         let warnings = check_runnable(&found, Way::Up).map_err(|source| SourceError::Invalid { path: label.to_string(), source })?;
         self.warnings.lock().expect("no thread panics holding the warnings").extend(warnings);
         let server = self.server().await?;
         let report = replay(server, &found.files, |_, _| {}).await?;
         let client = server.connect(&report.database).await?;
-        Ok(introspect(&client, &self.introspect).await?)
+        Ok((introspect(&client, &self.introspect).await?, report.database))
     }
 }

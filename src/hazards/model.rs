@@ -35,7 +35,7 @@ impl ColumnType {
                 Some(NodeEnum::String(s)) => Some(s.sval.to_lowercase()),
                 _ => None,
             })
-            .last()
+            .next_back()
             .unwrap_or_default();
         let name = match name.as_str() {
             "integer" | "int" => "int4".into(),

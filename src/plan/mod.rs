@@ -1,0 +1,12 @@
+//! `plan`: the migration that takes a schema (the chain's, by default) to a declared one —
+//! ordered, classed, lock-friendly, and proven on a real server before it is written.
+
+mod build;
+mod model;
+mod prove;
+mod render;
+
+pub use build::{PlanOptions, plan};
+pub use model::{Block, Phase, Plan, Step};
+pub use prove::{Proof, ProofInput, prove};
+pub use render::{PlannedFile, file_text, files, sql, text};

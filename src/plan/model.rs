@@ -1,0 +1,74 @@
+//! What a plan is made of: ordered steps, each one statement with its class, the reason, the
+//! phase that orders it and the kind of block it must run in.
+
+use crate::catalog::Class;
+
+/// Where a step runs in the written migration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Block {
+    /// The first, transactional block: everything that needs no later transaction.
+    Main,
+    /// A later transactional block: `VALIDATE CONSTRAINT` of what the main block added `NOT
+    /// VALID` (each its own short lock), and what must follow a validation.
+    Validate,
+    /// A `transaction:false` block of its own (`CREATE INDEX CONCURRENTLY`).
+    Concurrently,
+}
+
+/// The order of steps inside the main block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Phase {
+    /// Schemas and extensions.
+    Namespaces,
+    /// Types, standalone sequences, functions (bodies are not checked yet).
+    Definitions,
+    /// Dependants that go or change: views, triggers, policies, constraints, indexes.
+    DropDependants,
+    /// Tables and columns created or altered.
+    Tables,
+    /// Constraints, indexes, views, triggers, policies, security, comments.
+    Dependants,
+    /// Validations and what waits for them.
+    Validations,
+    /// What is dropped for good: columns, tables, sequences, functions, types, schemas.
+    Drops,
+}
+
+/// One statement of a plan.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Step {
+    /// The statement, without its `;`.
+    pub sql: String,
+    /// How much it matters.
+    pub class: Class,
+    /// Why it is needed (the object path and what differs).
+    pub why: String,
+    /// Where it runs.
+    pub block: Block,
+    /// Its order.
+    pub phase: Phase,
+}
+
+/// The statements that take a schema from one catalog to another, in order, and what the
+/// planner cannot express (the plan is then incomplete and is never written or applied).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Plan {
+    /// The steps, ordered.
+    pub steps: Vec<Step>,
+    /// Differences no step covers, each with its reason.
+    pub unsupported: Vec<String>,
+}
+
+impl Plan {
+    /// Whether there is nothing to do.
+    pub fn is_empty(&self) -> bool {
+        self.steps.is_empty() && self.unsupported.is_empty()
+    }
+
+    /// The destructive steps.
+    pub fn destructive(&self) -> Vec<&Step> {
+        self.steps.iter().filter(|s| s.class == Class::Destructive).collect()
+    }
+}

@@ -1,0 +1,127 @@
+//! A plan as people and machines read it, and as the dbmate migrations `--write` adds: the
+//! main transactional file, a later file validating what was added `NOT VALID`, one
+//! `transaction:false` file per `CREATE INDEX CONCURRENTLY`; each with the down that undoes it,
+//! or a down that refuses with the reason.
+
+use std::fmt::Write;
+
+use super::model::{Block, Plan, Step};
+use crate::sql::quote_literal;
+
+/// The plan as text: each statement with its class and why.
+pub fn text(plan: &Plan) -> String {
+    let mut out = String::new();
+    for step in &plan.steps {
+        let _ = writeln!(out, "-- [{}] {}", step.class.as_str(), step.why);
+        let _ = writeln!(out, "{};\n", step.sql);
+    }
+    for missing in &plan.unsupported {
+        let _ = writeln!(out, "-- NOT PLANNED: {missing}");
+    }
+    let destructive = plan.destructive().len();
+    let _ = writeln!(out, "{} statement(s), {destructive} destructive, {} difference(s) not planned", plan.steps.len(), plan.unsupported.len());
+    out
+}
+
+/// The bare script (`--format sql`): statements only, blocks separated by comments.
+pub fn sql(plan: &Plan) -> String {
+    blocks(plan).iter().map(|(block, steps)| format!("-- {}\n{}", block_name(*block), statements(steps))).collect::<Vec<_>>().join("\n")
+}
+
+fn block_name(block: Block) -> &'static str {
+    match block {
+        Block::Main => "main (one transaction)",
+        Block::Validate => "validations (a later transaction)",
+        Block::Concurrently => "outside a transaction",
+    }
+}
+
+fn statements(steps: &[&Step]) -> String {
+    steps.iter().map(|s| format!("{};\n", s.sql)).collect()
+}
+
+/// The steps grouped into blocks in the order they run: main, validations, then each
+/// concurrent index on its own.
+fn blocks(plan: &Plan) -> Vec<(Block, Vec<&Step>)> {
+    let of = |block: Block| plan.steps.iter().filter(|s| s.block == block).collect::<Vec<_>>();
+    let mut out: Vec<(Block, Vec<&Step>)> = [Block::Main, Block::Validate].into_iter().map(|b| (b, of(b))).filter(|(_, s)| !s.is_empty()).collect();
+    out.extend(of(Block::Concurrently).into_iter().map(|s| (Block::Concurrently, vec![s])));
+    out
+}
+
+/// The statements a transactional block starts with: a bounded wait for locks, and function
+/// bodies left unchecked until the tables they read exist (as pg_dump does).
+fn block_preamble(steps: &[&Step]) -> String {
+    let mut out = String::from("SET LOCAL lock_timeout = '5s';\n");
+    if steps.iter().any(|s| s.sql.starts_with("CREATE OR REPLACE FUNCTION") || s.sql.starts_with("CREATE OR REPLACE PROCEDURE")) {
+        out.push_str("SET LOCAL check_function_bodies = off;\n");
+    }
+    out
+}
+
+/// One migration file of a written plan (dbmate 2.36 records a file's version once per
+/// `-- migrate:up` block, so a second block in one file fails on the ledger's key: each block
+/// the plan needs is a file of its own, applied in order).
+#[derive(Debug, Clone)]
+pub struct PlannedFile {
+    /// Added to the migration's name: `` (main), `_validate`, `_index_<name>`.
+    pub suffix: String,
+    /// Where its steps run.
+    pub block: Block,
+    /// Its statements.
+    pub steps: Vec<Step>,
+}
+
+/// The files of a plan, in the order they apply.
+pub fn files(plan: &Plan) -> Vec<PlannedFile> {
+    blocks(plan)
+        .into_iter()
+        .map(|(block, steps)| PlannedFile {
+            suffix: match block {
+                Block::Main => String::new(),
+                Block::Validate => "_validate".into(),
+                Block::Concurrently => format!("_index_{}", index_name(&steps[0].sql)),
+            },
+            block,
+            steps: steps.into_iter().cloned().collect(),
+        })
+        .collect()
+}
+
+/// `CREATE INDEX CONCURRENTLY name ON …` → `name` (unquoted, for a file name).
+fn index_name(sql: &str) -> String {
+    let name = sql.split_whitespace().skip_while(|w| *w != "CONCURRENTLY").nth(1).unwrap_or("index");
+    name.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').collect()
+}
+
+/// A file's text: its up block and `down` (the way back from after it to before it, plain
+/// forms), or a down that refuses with the reason when no inverse exists.
+pub fn file_text(file: &PlannedFile, down: &Plan) -> String {
+    let steps: Vec<&Step> = file.steps.iter().collect();
+    let mut out = String::new();
+    if file.block == Block::Concurrently {
+        out.push_str("-- migrate:up transaction:false\n");
+    } else {
+        out.push_str("-- migrate:up\n");
+        out.push_str(&block_preamble(&steps));
+    }
+    for step in &steps {
+        let _ = writeln!(out, "-- [{}] {}", step.class.as_str(), step.why.replace('\n', " "));
+        let _ = writeln!(out, "{};", step.sql);
+    }
+    out.push_str("\n-- migrate:down\n");
+    out.push_str(&down_block(down));
+    out
+}
+
+fn down_block(down: &Plan) -> String {
+    if !down.unsupported.is_empty() {
+        let reason = format!("this migration cannot be undone automatically: {}", down.unsupported.join("; "));
+        return format!("DO $$ BEGIN RAISE EXCEPTION '%', {}; END $$;\n", quote_literal(&reason));
+    }
+    let steps: Vec<&Step> = down.steps.iter().collect();
+    if steps.is_empty() {
+        return "-- nothing to undo\n".into();
+    }
+    format!("{}{}", block_preamble(&steps), statements(&steps))
+}
