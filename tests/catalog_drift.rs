@@ -565,3 +565,43 @@ fn plan_says_nothing_to_do_and_refuses_what_it_cannot_write() {
     assert!(stderr.contains("does not cover every difference"), "{stderr}");
     assert_eq!(std::fs::read_dir(work.path().join("db/migrations")).unwrap().count(), 1, "nothing written");
 }
+
+/// Seed 000's dev loop: the declared schema loosened, applied to a live database (after the
+/// proof on a copy of its schema), no ledger row recorded; `--only safe` refuses the rest.
+#[tokio::test]
+async fn plan_applies_a_loosening_to_a_live_database_and_only_safe_refuses_the_rest() {
+    let work = common::open_tempdir();
+    common::write_migrations(&work.path().join("db/migrations"), &[("20240101000000_init.sql", PLAN_CHAIN)]);
+    let server = common::local_server().await;
+    let url = server.url("dev");
+    let dir = work.path().to_path_buf();
+    let run = move |args: Vec<String>| {
+        let dir = dir.clone();
+        async move { tokio::task::spawn_blocking(move || common::outcome(common::squashmate().current_dir(&dir).args(args))).await.unwrap() }
+    };
+    let args = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let (code, _, stderr) = run(args(&["-u", &url, "--no-dump-schema", "up"])).await;
+    assert_eq!(code, Some(0), "{stderr}");
+    let loosened = "create table tasks (id bigserial primary key, title text,
+        status text not null constraint tasks_status_check check (status in ('open', 'done')), owner text, legacy text, priority int);
+        create index tasks_title_idx on tasks (title);
+        create index tasks_owner_idx on tasks (owner);";
+    std::fs::write(work.path().join("loose.sql"), loosened).unwrap();
+    std::fs::write(work.path().join("target.sql"), PLAN_TARGET).unwrap();
+    let (code, stdout, stderr) = run(args(&["plan", "--pg", "local", "--from", &url, "--to", "target.sql", "--only", "safe", "--apply"])).await;
+    assert_eq!(code, Some(2), "{stdout}{stderr}");
+    assert!(stderr.contains("Refused (--only safe)") && stderr.contains("[needs-confirm] ALTER TABLE public.tasks VALIDATE CONSTRAINT tasks_status_check"), "{stderr}");
+
+    let (code, stdout, stderr) = run(args(&["plan", "--pg", "local", "--from", &url, "--to", "loose.sql", "--only", "safe", "--apply"])).await;
+    assert_eq!(code, Some(1), "{stdout}{stderr}");
+    assert!(stderr.contains("Applied 3 statement(s)") && stderr.contains("no ledger row was recorded"), "{stderr}");
+    let (code, stdout, stderr) = run(args(&["diff", "--pg", "local", &url, "loose.sql"])).await;
+    assert_eq!(code, Some(0), "the live database has the declared schema: {stdout}{stderr}");
+    let client = server.connect("dev").await.unwrap();
+    let rows: i64 = client.query_one("select count(*) from schema_migrations", &[]).await.unwrap().get(0);
+    assert_eq!(rows, 1, "the ledger is unchanged");
+    let kept: i64 = client.query_one("select count(*) from tasks", &[]).await.unwrap().get(0);
+    assert_eq!(kept, 1, "the rows are kept");
+    let (code, _, stderr) = run(args(&["plan", "--pg", "local", "--from", &url, "--to", "loose.sql"])).await;
+    assert_eq!(code, Some(0), "nothing left to do: {stderr}");
+}

@@ -1,13 +1,15 @@
 //! `squashmate plan --to SOURCE [--from SOURCE]`: the migration that takes the chain's schema
-//! (or `--from`) to the declared one; `--write NAME` adds it to the chain once it is proven
-//! both ways on a copy of the source.
+//! (or `--from`) to the declared one; `--write NAME` adds it to the chain, `--apply` runs it on
+//! the live `--from` database, each only once it is proven on a copy of the source.
 
 use anyhow::{Context, bail};
 
+use super::database::{Target, describe, describe_postgres};
 use super::{Cli, EXIT_ERROR, EXIT_FINDINGS, EXIT_OK};
-use crate::catalog::{Catalog, IntrospectOptions};
+use crate::catalog::{Catalog, Class, IntrospectOptions};
 use crate::drift::{Reader, Side};
-use crate::plan::{Plan, PlanOptions, ProofInput, files, plan, prove};
+use crate::ledger::{DatabaseUrl, LedgerTable, acquire_lock, lock_key, release_lock};
+use crate::plan::{Block, Plan, PlanOptions, PlannedFile, ProofInput, files, plan, prove, up_sql};
 use crate::server::ServerOptions;
 
 /// How `plan` prints.
@@ -19,6 +21,13 @@ pub enum PlanFormat {
     Json,
     /// The bare script.
     Sql,
+}
+
+/// What `--only` allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OnlyClass {
+    /// Steps that add or relax without risk.
+    Safe,
 }
 
 /// `plan`'s options.
@@ -37,6 +46,15 @@ pub struct PlanArgs {
     /// proven: source + up ≡ target, source + up + down ≡ source.
     #[arg(long, value_name = "NAME")]
     pub write: Option<String>,
+    /// Apply the plan to the live database of --from (the dev loop): proven first on a copy of
+    /// its schema, then run under the migration lock, one transaction per block. No ledger row
+    /// is recorded: the chain is unchanged (use --write to add a migration).
+    #[arg(long, conflicts_with = "write")]
+    pub apply: bool,
+    /// Only the loosen-only set (add a nullable column, relax NOT NULL, add an index or a
+    /// table…): refuse, saying what, when anything else is needed.
+    #[arg(long, value_enum, value_name = "CLASS")]
+    pub only: Option<OnlyClass>,
     /// Allow steps that lose data (drops, narrowing types).
     #[arg(long)]
     pub allow_destructive: bool,
@@ -93,6 +111,33 @@ fn print(plan: &Plan, format: PlanFormat) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Runs the planned blocks on the live database under the migration lock, in order: each
+/// transactional block in one transaction, each concurrent index on its own. Returns how many
+/// statements ran.
+async fn apply_live(cli: &Cli, url: &DatabaseUrl, files: &[PlannedFile]) -> anyhow::Result<usize> {
+    let target = Target { url: url.clone() };
+    let (client, lock_client) = target.connect_pair().await.map_err(|e| anyhow::anyhow!(describe(&e)))?;
+    let ledger = LedgerTable::resolve(&client, &cli.migrations_table, &url.search_path()).await?;
+    let key = lock_key(&ledger);
+    acquire_lock(&lock_client, key, cli.lock_timeout.into(), |holder| eprintln!("Waiting for the migration lock, held by {holder}…")).await?;
+    let mut ran = 0;
+    let mut result = Ok(());
+    for file in files {
+        let sql = match file.block {
+            Block::Concurrently => up_sql(file),
+            _ => format!("BEGIN;\n{}COMMIT;", up_sql(file)),
+        };
+        if let Err(e) = client.batch_execute(&sql).await {
+            let _ = client.batch_execute("ROLLBACK").await;
+            result = Err(anyhow::anyhow!("applying the plan's block{}: {} ({ran} statement(s) of earlier blocks stay applied)", file.suffix, describe_postgres(&e)));
+            break;
+        }
+        ran += file.steps.len();
+    }
+    release_lock(&lock_client, key).await?;
+    result.map(|()| ran)
+}
+
 /// Runs `plan`.
 pub async fn run(cli: &Cli, args: &PlanArgs) -> anyhow::Result<u8> {
     let introspect = IntrospectOptions { ledger_table: cli.migrations_table.clone(), ..IntrospectOptions::default() };
@@ -112,22 +157,42 @@ pub async fn run(cli: &Cli, args: &PlanArgs) -> anyhow::Result<u8> {
         eprintln!("Nothing to do: the source already has the target's schema.");
         return Ok(EXIT_OK);
     }
-    let Some(name) = &args.write else { return Ok(EXIT_FINDINGS) };
+    if args.only == Some(OnlyClass::Safe) {
+        let not_safe: Vec<&crate::plan::Step> = up.steps.iter().filter(|s| s.class != Class::Safe).collect();
+        if !not_safe.is_empty() || !up.unsupported.is_empty() {
+            eprintln!("Refused (--only safe): {} step(s) are more than safe; nothing was written or applied:", not_safe.len() + up.unsupported.len());
+            not_safe.iter().for_each(|s| eprintln!("  - [{}] {};  ({})", s.class.as_str(), s.sql, s.why));
+            up.unsupported.iter().for_each(|u| eprintln!("  - [not planned] {u}"));
+            return Ok(EXIT_ERROR);
+        }
+    }
+    if args.write.is_none() && !args.apply {
+        return Ok(EXIT_FINDINGS);
+    }
     if !up.unsupported.is_empty() {
-        eprintln!("Refused: the plan does not cover every difference (NOT PLANNED above); nothing was written.");
+        eprintln!("Refused: the plan does not cover every difference (NOT PLANNED above); nothing was written or applied.");
         return Ok(EXIT_ERROR);
     }
     let destructive = up.destructive();
     if !destructive.is_empty() && !args.allow_destructive {
-        eprintln!("Refused: {} step(s) lose data; nothing was written. Review them, then pass --allow-destructive:", destructive.len());
+        eprintln!("Refused: {} step(s) lose data; nothing was written or applied. Review them, then pass --allow-destructive:", destructive.len());
         destructive.iter().for_each(|s| eprintln!("  - {};  ({})", s.sql, s.why));
         if up.steps.iter().any(|s| s.sql.contains(" DROP COLUMN ")) && renames.is_empty() {
             eprintln!("  A dropped column and an added one may be a rename: --rename schema.table.old=new keeps the data.");
         }
         return Ok(EXIT_ERROR);
     }
-    let Some(source_db) = source_db else {
-        bail!("--write proves the plan on a copy of the source; a live database is only read: give --from as a migrations directory or a schema .sql file");
+    let live = match &from {
+        Side::Url(url) => Some(url),
+        _ => None,
+    };
+    if args.apply && live.is_none() {
+        bail!("--apply changes a live database: give --from postgres://… (to add a migration to the chain instead, use --write NAME)");
+    }
+    let source_db = match (source_db, live) {
+        (Some(db), _) => db,
+        (None, Some(url)) => reader.schema_copy(url).await?,
+        (None, None) => bail!("the source has no database to prove on"),
     };
     let server = reader.server().await?;
     let input = ProofInput { server, source_db: &source_db, source: &source, target: &target, introspect: &introspect, down_renames: reversed(&renames) };
@@ -149,11 +214,23 @@ pub async fn run(cli: &Cli, args: &PlanArgs) -> anyhow::Result<u8> {
     for d in &proof.cosmetic {
         eprintln!("Allowed (cosmetic): {}", d.path);
     }
-    let paths = super::new::create_several(&cli.migrations_dir, name, &planned.iter().map(|f| f.suffix.as_str()).zip(&proof.texts).collect::<Vec<_>>())?;
     let down = match &proof.down_refuses {
         Some(why) => format!("the down refuses ({why})"),
         None => "source + up + down ≡ source".to_string(),
     };
-    eprintln!("Proven on PostgreSQL {}: source + up ≡ target, {down}. Wrote {} file(s).", server.version(), paths.len());
+    let proven = format!("Proven on PostgreSQL {}: source + up ≡ target, {down}.", server.version());
+    match (&args.write, live) {
+        (Some(name), _) => {
+            let named: Vec<(&str, &String)> = planned.iter().map(|f| f.suffix.as_str()).zip(&proof.texts).collect();
+            let paths = super::new::create_several(&cli.migrations_dir, name, &named)?;
+            eprintln!("{proven} Wrote {} file(s).", paths.len());
+        }
+        (None, Some(url)) => {
+            eprintln!("{proven} Applying to {url}…");
+            let statements = apply_live(cli, url, &planned).await?;
+            eprintln!("Applied {statements} statement(s) to {url}; no ledger row was recorded (the chain is unchanged: --write NAME adds a migration).");
+        }
+        (None, None) => unreachable!("--apply without a live source was refused above"),
+    }
     Ok(EXIT_FINDINGS)
 }

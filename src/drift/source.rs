@@ -154,6 +154,37 @@ impl Reader {
         }
     }
 
+    /// A copy of a live database's schema on the ephemeral server (`pg_dump --schema-only`
+    /// of it, with a pg_dump able to dump its major, loaded there): a place to prove changes
+    /// before they touch it. Returns the copy's database name.
+    pub async fn schema_copy(&self, url: &DatabaseUrl) -> Result<String, SourceError> {
+        let live = connect(url).await?;
+        let number: String = live.query_one("SHOW server_version_num", &[]).await?.get(0);
+        let major = number.parse::<u32>().unwrap_or(0) / 10000;
+        let program = crate::server::pg_dump_for(None, major)
+            .map(|(program, _)| program)
+            .ok_or_else(|| SourceError::Load { path: PathBuf::from(url.redacted()), message: format!("no pg_dump of PostgreSQL {major} or newer here; `squashmate pg install {major}` or install its client") })?;
+        let mut command = tokio::process::Command::new(program);
+        command.args(["--schema-only", "--no-owner", "--no-privileges"]);
+        if let Some(password) = url.client_config().get_password() {
+            command.env("PGPASSWORD", String::from_utf8_lossy(password).into_owned());
+        }
+        let out = command.args(url.without_password().pg_dump_args()).output().await.map_err(|source| SourceError::Io { path: PathBuf::from("pg_dump"), source })?;
+        if !out.status.success() {
+            let message = crate::report::redact_text(String::from_utf8_lossy(&out.stderr).trim());
+            return Err(SourceError::Load { path: PathBuf::from(url.redacted()), message });
+        }
+        let server = self.server().await?;
+        let db = server.create_database(None).await?;
+        server
+            .connect(&db)
+            .await?
+            .batch_execute(&guard_newer_settings(&strip_psql_meta_commands(&String::from_utf8_lossy(&out.stdout))))
+            .await
+            .map_err(|e| SourceError::Load { path: PathBuf::from(url.redacted()), message: crate::report::with_causes(&e) })?;
+        Ok(db)
+    }
+
     /// Replays `files` (checked first) and reads the result.
     pub async fn replayed(&self, label: &str, files: Vec<MigrationFile>, rejected: &[Diagnostic]) -> Result<Catalog, SourceError> {
         Ok(self.replayed_into(label, files, rejected).await?.0)

@@ -9,4 +9,4 @@ mod render;
 pub use build::{PlanOptions, plan};
 pub use model::{Block, Phase, Plan, Step};
 pub use prove::{Proof, ProofInput, prove};
-pub use render::{PlannedFile, file_text, files, sql, text};
+pub use render::{PlannedFile, file_text, files, sql, text, up_sql};

@@ -97,20 +97,22 @@ fn index_name(sql: &str) -> String {
 /// A file's text: its up block and `down` (the way back from after it to before it, plain
 /// forms), or a down that refuses with the reason when no inverse exists.
 pub fn file_text(file: &PlannedFile, down: &Plan) -> String {
+    let mut out = String::from(if file.block == Block::Concurrently { "-- migrate:up transaction:false\n" } else { "-- migrate:up\n" });
+    out.push_str(&up_sql(file));
+    out.push_str("\n-- migrate:down\n");
+    out.push_str(&down_block(down));
+    out
+}
+
+/// A file's up statements, each after its class and why (a transactional file's start with
+/// its preamble).
+pub fn up_sql(file: &PlannedFile) -> String {
     let steps: Vec<&Step> = file.steps.iter().collect();
-    let mut out = String::new();
-    if file.block == Block::Concurrently {
-        out.push_str("-- migrate:up transaction:false\n");
-    } else {
-        out.push_str("-- migrate:up\n");
-        out.push_str(&block_preamble(&steps));
-    }
+    let mut out = if file.block == Block::Concurrently { String::new() } else { block_preamble(&steps) };
     for step in &steps {
         let _ = writeln!(out, "-- [{}] {}", step.class.as_str(), step.why.replace('\n', " "));
         let _ = writeln!(out, "{};", step.sql);
     }
-    out.push_str("\n-- migrate:down\n");
-    out.push_str(&down_block(down));
     out
 }
 
