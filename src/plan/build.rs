@@ -143,7 +143,7 @@ impl Planner<'_> {
             .filter(|(path, o)| o.parent.is_none() && !self.to.objects.contains_key(*path) && !self.renamed_to.values().any(|v| v == *path))
             .map(|(p, _)| p.clone())
             .collect();
-        for (path, object) in &self.to.objects {
+        for (path, object) in self.to.objects.iter().filter(|(_, o)| !of_a_view(o)) {
             let old_path = self.renamed_to.get(path).cloned().unwrap_or_else(|| path.clone());
             match self.from.objects.get(&old_path) {
                 Some(old) => self.alter(path, old, object, &created_tables),
@@ -152,7 +152,7 @@ impl Planner<'_> {
                 None => self.create(path, object, &created_tables),
             }
         }
-        for (path, object) in &self.from.objects {
+        for (path, object) in self.from.objects.iter().filter(|(_, o)| !of_a_view(o)) {
             let renamed = self.renamed_to.values().any(|v| v == path);
             let kept = self.to.objects.contains_key(path) || renamed;
             let rekeyed = object.definition_key.is_some() && to_keys.contains(&key(object));
@@ -232,6 +232,19 @@ impl Planner<'_> {
             }
             "trigger" => self.step(Phase::Dependants, Block::Main, class, why, prop(object, "definition").to_string()),
             "enum" => self.step(Phase::Definitions, Block::Main, class, why, format!("CREATE TYPE {name} AS ENUM ({})", prop(object, "labels"))),
+            "domain" => {
+                let mut sql = format!("CREATE DOMAIN {name} AS {}", prop(object, "base type"));
+                if !prop(object, "default").is_empty() {
+                    sql.push_str(&format!(" DEFAULT {}", prop(object, "default")));
+                }
+                if prop(object, "not null") == "not null" {
+                    sql.push_str(" NOT NULL");
+                }
+                if !prop(object, "constraints").is_empty() {
+                    sql.push_str(&format!(" {}", prop(object, "constraints").replace(" AND CHECK (", " CHECK (")));
+                }
+                self.step(Phase::Definitions, Block::Main, class, why, sql);
+            }
             "policy" => self.create_policy(object, &why),
             other => self.unsupported(format!("{path}: creating a {other} is not planned yet")),
         }
@@ -341,8 +354,8 @@ impl Planner<'_> {
         let why = format!("{path}: gone");
         let table = parent_relation(object);
         let (phase, sql) = match object.kind {
-            "schema" => (Phase::Drops, format!("DROP SCHEMA {name}")),
-            "extension" => (Phase::Drops, format!("DROP EXTENSION {name}")),
+            "schema" => (Phase::DropNamespaces, format!("DROP SCHEMA {name}")),
+            "extension" => (Phase::DropNamespaces, format!("DROP EXTENSION {name}")),
             "table" => (Phase::Drops, format!("DROP TABLE {name}")),
             "view" => (Phase::DropDependants, format!("DROP VIEW {name}")),
             "materialized view" => (Phase::DropDependants, format!("DROP MATERIALIZED VIEW {name}")),
@@ -350,11 +363,11 @@ impl Planner<'_> {
             "constraint" => (Phase::DropDependants, format!("ALTER TABLE {table} DROP CONSTRAINT {name}")),
             "index" => (Phase::DropDependants, format!("DROP INDEX {}.{name}", schema_of(table))),
             "sequence" if object.definition_key.is_some() => return, // goes with its column
-            "sequence" => (Phase::Drops, format!("DROP SEQUENCE {name}")),
-            "function" => (Phase::Drops, format!("DROP FUNCTION {name}")),
-            "procedure" => (Phase::Drops, format!("DROP PROCEDURE {name}")),
+            "sequence" => (Phase::DropDefinitions, format!("DROP SEQUENCE {name}")),
+            "function" => (Phase::DropDefinitions, format!("DROP FUNCTION {name}")),
+            "procedure" => (Phase::DropDefinitions, format!("DROP PROCEDURE {name}")),
             "trigger" => (Phase::DropDependants, format!("DROP TRIGGER {name} ON {table}")),
-            "enum" | "domain" => (Phase::Drops, format!("DROP TYPE {name}")),
+            "enum" | "domain" => (Phase::DropDefinitions, format!("DROP TYPE {name}")),
             "policy" => (Phase::DropDependants, format!("DROP POLICY {name} ON {table}")),
             other => return self.unsupported(format!("{path}: dropping a {other} is not planned yet")),
         };
@@ -404,8 +417,15 @@ impl Planner<'_> {
                     self.create_index(new, on_new_table, &why);
                 }
                 ("view", "definition") => {
-                    let sql = format!("CREATE OR REPLACE VIEW {} AS\n{}", new.name, prop(new, "definition").trim_end_matches(';'));
-                    self.step(Phase::Dependants, Block::Main, class, why, sql);
+                    let body = prop(new, "definition").trim_end_matches(';');
+                    // CREATE OR REPLACE keeps the old columns, in order, and may only add after them.
+                    let (was, now) = (view_columns(self.from, &old.path()), view_columns(self.to, &new.path()));
+                    if now.starts_with(&was) {
+                        self.step(Phase::Dependants, Block::Main, class, why, format!("CREATE OR REPLACE VIEW {} AS\n{body}", new.name));
+                    } else {
+                        self.step(Phase::DropDependants, Block::Main, class, why.clone(), format!("DROP VIEW {}", old.name));
+                        self.step(Phase::Dependants, Block::Main, class, why, format!("CREATE VIEW {} AS\n{body}", new.name));
+                    }
                 }
                 ("function" | "procedure", "definition" | "result") => {
                     let sql = prop(new, "definition").trim_end().trim_end_matches(';').to_string();
@@ -433,6 +453,42 @@ impl Planner<'_> {
                     return;
                 }
                 ("table", "row level security" | "force row level security") => self.table_security(new, Some(old)),
+                ("table", "persistence") => {
+                    let how = if prop(new, "persistence") == "unlogged" { "SET UNLOGGED" } else { "SET LOGGED" };
+                    self.step(Phase::Tables, Block::Main, Class::NeedsConfirm, format!("{why} (rewrites the table)"), format!("ALTER TABLE {} {how}", new.name));
+                }
+                ("table", "replica identity") => {
+                    let how = match prop(new, "replica identity") {
+                        "" => "DEFAULT",
+                        "n" => "NOTHING",
+                        "f" => "FULL",
+                        _ => {
+                            self.unsupported(format!("{why}: a replica identity using an index is not planned yet"));
+                            continue;
+                        }
+                    };
+                    self.step(Phase::Dependants, Block::Main, class, why, format!("ALTER TABLE {} REPLICA IDENTITY {how}", new.name));
+                }
+                ("sequence", "parameters") => match sequence_options(prop(new, "parameters")) {
+                    Some(options) => self.step(Phase::Definitions, Block::Main, class, why, format!("ALTER SEQUENCE {} {}", new.name, options.replace("START ", "START WITH "))),
+                    None => self.unsupported(format!("{path}: unreadable sequence parameters")),
+                },
+                ("materialized view", "definition") => {
+                    self.step(Phase::DropDependants, Block::Main, class, why.clone(), format!("DROP MATERIALIZED VIEW {}", old.name));
+                    let sql = format!("CREATE MATERIALIZED VIEW {} AS\n{}", new.name, prop(new, "definition").trim_end_matches(';'));
+                    self.step(Phase::Dependants, Block::Main, class, why, sql);
+                }
+                ("column", "identity") => {
+                    let (table, column) = (parent_relation(new), &new.name);
+                    let sql = match prop(new, "identity") {
+                        "" => format!("ALTER TABLE {table} ALTER COLUMN {column} DROP IDENTITY"),
+                        i if prop(old, "identity").is_empty() && i.starts_with("always") => format!("ALTER TABLE {table} ALTER COLUMN {column} ADD GENERATED ALWAYS AS IDENTITY"),
+                        _ if prop(old, "identity").is_empty() => format!("ALTER TABLE {table} ALTER COLUMN {column} ADD GENERATED BY DEFAULT AS IDENTITY"),
+                        i if i.starts_with("always") => format!("ALTER TABLE {table} ALTER COLUMN {column} SET GENERATED ALWAYS"),
+                        _ => format!("ALTER TABLE {table} ALTER COLUMN {column} SET GENERATED BY DEFAULT"),
+                    };
+                    self.step(Phase::Tables, Block::Main, class, why, sql);
+                }
                 _ => self.unsupported(format!("{why}: changing this is not planned yet")),
             }
         }
@@ -478,6 +534,18 @@ impl Planner<'_> {
             self.step(Phase::Definitions, Block::Main, Class::Safe, why, format!("ALTER TYPE {} ADD VALUE {label}{place}", new.name));
         }
     }
+}
+
+/// A view's columns (name and type), in order.
+fn view_columns(catalog: &Catalog, view_path: &str) -> Vec<(String, String)> {
+    let mut columns: Vec<&Object> = catalog.objects.values().filter(|o| o.kind == "column" && o.parent.as_deref() == Some(view_path)).collect();
+    columns.sort_by_key(|c| prop(c, "position").parse::<u32>().unwrap_or(0));
+    columns.into_iter().map(|c| (c.name.clone(), prop(c, "type").to_string())).collect()
+}
+
+/// A column of a view, materialized view or composite type: it follows the definition.
+fn of_a_view(object: &Object) -> bool {
+    object.kind == "column" && object.parent.as_deref().is_some_and(|p| !p.starts_with("table ") && !p.starts_with("foreign table "))
 }
 
 fn shown(value: &str) -> &str {

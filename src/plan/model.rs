@@ -32,8 +32,12 @@ pub enum Phase {
     Dependants,
     /// Validations and what waits for them.
     Validations,
-    /// What is dropped for good: columns, tables, sequences, functions, types, schemas.
+    /// What is dropped for good: columns and tables first,
     Drops,
+    /// then what they used: sequences, functions, types,
+    DropDefinitions,
+    /// then schemas and extensions.
+    DropNamespaces,
 }
 
 /// One statement of a plan.
