@@ -3,19 +3,19 @@
 # schema file shared with the real dbmate. Sourced by scripts/test.
 
 # The tests whose outcome depends on the server's major (nextest filterset).
-MAJOR_TESTS='binary(dbmate_compat)
-  | test(=the_example_chain_squashes_and_every_check_passes)
-  | test(=generated_chains_of_100_and_1000_retire_tables_with_dependents_and_composite_key_columns)
-  | test(=every_drift_case_is_reported_with_its_path_and_class)
-  | test(=the_same_schema_built_by_two_histories_differs_only_in_cosmetics)
-  | test(=a_chain_equals_its_own_pg_dump)
-  | test(=drift_finds_manual_ddl_and_names_it)
-  | test(=the_example_chain_replays)
-  | test(=a_failing_migration_is_located_and_everything_is_cleaned_up)
-  | test(=check_down_names_downs_that_leave_something_behind_or_cannot_run)
-  | test(=dump_then_load_into_a_fresh_database)
-  | test(=status_reports_ledger_rows_without_files)
-  | test(/^plan_/)'
+MAJOR_TESTS='test(/^dbmate_compat::/)
+  | test(/::the_example_chain_squashes_and_every_check_passes$/)
+  | test(/::generated_chains_of_100_and_1000_retire_tables_with_dependents_and_composite_key_columns$/)
+  | test(/::every_drift_case_is_reported_with_its_path_and_class$/)
+  | test(/::the_same_schema_built_by_two_histories_differs_only_in_cosmetics$/)
+  | test(/::a_chain_equals_its_own_pg_dump$/)
+  | test(/::drift_finds_manual_ddl_and_names_it$/)
+  | test(/::the_example_chain_replays$/)
+  | test(/::a_failing_migration_is_located_and_everything_is_cleaned_up$/)
+  | test(/::check_down_names_downs_that_leave_something_behind_or_cannot_run$/)
+  | test(/::dump_then_load_into_a_fresh_database$/)
+  | test(/::status_reports_ledger_rows_without_files$/)
+  | test(/::plan_/)'
 
 # A directory holding only the pg_dump squashmate pairs with a server of major $1 (dbmate
 # takes pg_dump from PATH; the installation's own postgres must not shadow the server's).

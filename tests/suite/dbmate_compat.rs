@@ -1,7 +1,7 @@
 //! squashmate and the real dbmate 2.36 take turns on the same database: same ledger, same
 //! status lines and exit codes, byte-identical `dump`.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Command;

@@ -1,7 +1,7 @@
 //! `up` under stress: many replicas at once, kill -9 at random moments, a failing migration
 //! in the middle — the ledger and the schema always agree.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::{Command, Stdio};

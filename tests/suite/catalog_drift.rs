@@ -2,7 +2,7 @@
 //! with the exact path and class expected; equivalence cases that must report nothing but
 //! cosmetics; fingerprints; and `drift` finding manual DDL.
 
-mod common;
+use crate::common;
 
 use squashmate::catalog::{Catalog, Class, IntrospectOptions, diff, fingerprint, introspect};
 use squashmate::server::EphemeralServer;

@@ -1,7 +1,7 @@
 //! `squashmate replay` end to end on the local provider: the example chain, a generated
 //! 1,000-migration chain, a failing chain, and Ctrl-C — with no server or files left behind.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;

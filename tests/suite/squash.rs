@@ -3,7 +3,7 @@
 //! quoting, deterministic output, snapshots of the scripts, the gate accepting the result, and
 //! the scripts' preflight refusals leaving databases unchanged.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -1,7 +1,7 @@
 //! `gate` and `hash` on real temporary git repositories: each scenario and the exact violation
 //! it must produce (or not).
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 use std::process::Command;

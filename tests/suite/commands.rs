@@ -2,7 +2,7 @@
 //! rows that have no file, --strict, rollback --to, flags after the command, dump warnings,
 //! and no password in any output.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Command;

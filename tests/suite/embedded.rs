@@ -1,7 +1,7 @@
 //! The library API for embedded boot: migrations compiled into the binary, applied by several
 //! tasks at once with the same lock and errors as the command line.
 
-mod common;
+use crate::common;
 
 use include_dir::{Dir, include_dir};
 use squashmate::ledger::{MigrateError, Migrator};

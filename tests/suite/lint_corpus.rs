@@ -2,7 +2,7 @@
 //! (exit 0 with a warning where the real dbmate runs the file fine),
 //! a message naming the file and line, and the next step — and nothing panics.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

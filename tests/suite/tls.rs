@@ -1,7 +1,7 @@
 //! TLS through the URL's `sslmode` against a real server with a certificate signed by a test
 //! CA: require, verify-ca, verify-full (host name checked), a wrong CA, and disable.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Command;

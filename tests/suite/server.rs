@@ -2,7 +2,7 @@
 //! cleanup on panic, scratch databases on an existing server, the Docker provider (real engine),
 //! and one file applied as one unit; PostgreSQL majors downloaded from a registry on loopback.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

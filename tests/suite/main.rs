@@ -1,0 +1,18 @@
+//! squashmate's integration tests, one binary (each module links the whole crate once, not
+//! once per file): real PostgreSQL servers the tests start themselves, the real `dbmate`, real
+//! git repositories, a real Docker engine where one answers. Shared fixtures are in `common`.
+
+mod common;
+
+mod catalog_drift;
+mod commands;
+mod dbmate_compat;
+mod embedded;
+mod gate;
+mod lint_corpus;
+mod replay_cli;
+mod server;
+mod setup_scripts;
+mod squash;
+mod tls;
+mod up_safety;
