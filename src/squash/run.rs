@@ -16,7 +16,7 @@ use super::inspect::inspect;
 use super::plan::{BackupStyle, Plan, PlanError};
 use super::report::{ChainRows, Report, Retired, SampleRows, Timing};
 use super::scripts::{ScriptInput, rollback, surgery};
-use super::verify::{Check, VerifyInput, kept_files_check, prepare, verify};
+use super::verify::{Check, CheckId, VerifyInput, kept_files_check, prepare, verify};
 use crate::baseline::BaselineHeader;
 use crate::catalog::{IntrospectOptions, fingerprint, introspect};
 use crate::dump::PgDumpVersion;
@@ -466,5 +466,5 @@ async fn dbmate_check(server: &EphemeralServer, dbmate: &Path, ledger_table: &st
         if out.status.success() { Ok(String::new()) } else { Err(String::from_utf8_lossy(&out.stderr).trim().to_string()) }
     }
     .await;
-    Check::new("the real dbmate applies the new directory on a fresh database", started, result)
+    Check::new(CheckId::DbmateApplies, started, result)
 }

@@ -21,10 +21,14 @@ use crate::server::{EphemeralServer, ServerError};
 /// One verification check and its result.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Check {
-    /// What was checked.
-    pub name: String,
+    /// Which check: a stable identifier for machines and tests.
+    pub id: CheckId,
+    /// What was checked, for people.
+    pub name: &'static str,
     /// Whether it held.
     pub passed: bool,
+    /// Whether it ran at all (a database it needs could not be built).
+    pub checked: bool,
     /// Details: the differences or the error; for a passed check, differences it allows and
     /// reports (column order after the rollback).
     pub detail: String,
@@ -33,14 +37,73 @@ pub struct Check {
     pub took: Duration,
 }
 
+/// The squash's checks, by stable identifier (JSON `id`); [`CheckId::label`] is for people.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CheckId {
+    /// The surgery runs on the old chain with sample rows.
+    SurgeryRuns,
+    /// The rollback runs after the surgery.
+    RollbackRuns,
+    /// The baseline applies on a fresh database.
+    BaselineApplies,
+    /// Old chain + surgery ≡ fresh baseline.
+    SurgeryEqualsBaseline,
+    /// The fresh baseline holds the rows the old chain leaves.
+    BaselineHoldsRows,
+    /// Old chain + surgery + rollback ≡ old chain.
+    RollbackRestores,
+    /// The surgery refuses a second run.
+    SurgeryRefusesTwice,
+    /// The rollback refuses a second run.
+    RollbackRefusesTwice,
+    /// A new migration applies on both.
+    NewMigrationApplies,
+    /// With `--through`: the kept files give the same on both.
+    KeptFilesAgree,
+    /// The real dbmate applies the new directory.
+    DbmateApplies,
+}
+
+impl CheckId {
+    /// What the check proves, as people read it.
+    pub fn label(self) -> &'static str {
+        match self {
+            CheckId::SurgeryRuns => "surgery runs on the old chain with sample rows",
+            CheckId::RollbackRuns => "the rollback runs after the surgery",
+            CheckId::BaselineApplies => "the baseline applies on a fresh database (squashmate up)",
+            CheckId::SurgeryEqualsBaseline => "old chain + surgery ≡ fresh baseline (schema and ledger)",
+            CheckId::BaselineHoldsRows => "the fresh baseline holds the rows the old chain leaves (every kept table and sequence)",
+            CheckId::RollbackRestores => "old chain + surgery + rollback ≡ old chain (schema, ledger, every retired value)",
+            CheckId::SurgeryRefusesTwice => "the surgery refuses a second run and changes nothing",
+            CheckId::RollbackRefusesTwice => "the rollback refuses a second run and changes nothing",
+            CheckId::NewMigrationApplies => "a new migration applies on both",
+            CheckId::KeptFilesAgree => "old chain + surgery + kept files ≡ fresh baseline + kept files (schema and ledger)",
+            CheckId::DbmateApplies => "the real dbmate applies the new directory on a fresh database",
+        }
+    }
+}
+
 impl Check {
-    /// A check named `name` that started at `started`: passed with `Ok(notes)`, failed with
-    /// `Err(why)`.
-    pub fn new(name: &str, started: Instant, result: Result<String, String>) -> Check {
-        let took = started.elapsed();
-        match result {
-            Ok(detail) => Check { name: name.into(), passed: true, detail, took },
-            Err(detail) => Check { name: name.into(), passed: false, detail, took },
+    /// Check `id`, started at `started`: passed with `Ok(notes)`, failed with `Err(why)`.
+    pub fn new(id: CheckId, started: Instant, result: Result<String, String>) -> Check {
+        let (passed, detail) = match result {
+            Ok(detail) => (true, detail),
+            Err(detail) => (false, detail),
+        };
+        Check { id, name: id.label(), passed, checked: true, detail, took: started.elapsed() }
+    }
+
+    /// Check `id` could not run: a database it needs was not built (that failure is reported
+    /// by its own check).
+    pub fn not_checked(id: CheckId) -> Check {
+        Check {
+            id,
+            name: id.label(),
+            passed: false,
+            checked: false,
+            detail: "not checked: a database it needs could not be built (see above)".into(),
+            took: Duration::ZERO,
         }
     }
 }
@@ -105,11 +168,11 @@ pub async fn prepare(
     let nothing = Hidden::nothing();
     let (surgery_only, surgery_and_rollback) = ([surgery], [surgery, rollback]);
     let ((surgery_ran, a_prime), round_trip) = tokio::join!(
-        built("surgery runs on the old chain with sample rows", run_on(server, &a_prime_db, &surgery_only), scripts, &hidden),
+        built(CheckId::SurgeryRuns, run_on(server, &a_prime_db, &surgery_only), scripts, &hidden),
         async {
             let a = State::read(server.connect(db).await?, scripts, &nothing).await?;
             let (check, a_second) =
-                built("the rollback runs after the surgery", run_on(server, db, &surgery_and_rollback), scripts, &nothing).await;
+                built(CheckId::RollbackRuns, run_on(server, db, &surgery_and_rollback), scripts, &nothing).await;
             Ok::<_, ServerError>((a, check, a_second))
         }
     );
@@ -213,20 +276,17 @@ async fn refuses_again(before: &State, hidden: &Hidden, script: &str, ledger: &L
 }
 
 /// The check that `script`, run again on `state` (read with `hidden` left out), refuses.
-async fn second_run(name: &str, state: Option<&State>, hidden: &Hidden, script: &str, ledger: &LedgerTable) -> Check {
+async fn second_run(id: CheckId, state: Option<&State>, hidden: &Hidden, script: &str, ledger: &LedgerTable) -> Check {
     let started = Instant::now();
-    let result = match state {
-        Some(state) => refuses_again(state, hidden, script, ledger).await,
-        None => Err(NOT_BUILT.to_string()),
-    };
-    Check::new(name, started, result)
+    match state {
+        Some(state) => Check::new(id, started, refuses_again(state, hidden, script, ledger).await),
+        None => Check::not_checked(id),
+    }
 }
-
-const NOT_BUILT: &str = "not checked: a database it needs could not be built (see above)";
 
 /// Builds one database of the proof: `build` makes it (its error is the check's failure),
 /// then it is read. Returns the check and, when built, the state.
-async fn built<F>(name: &str, build: F, scripts: &ScriptInput<'_>, hidden: &Hidden) -> (Check, Option<State>)
+async fn built<F>(id: CheckId, build: F, scripts: &ScriptInput<'_>, hidden: &Hidden) -> (Check, Option<State>)
 where
     F: Future<Output = Result<Client, String>>,
 {
@@ -237,8 +297,8 @@ where
     }
     .await;
     match outcome {
-        Ok(state) => (Check::new(name, started, Ok(String::new())), Some(state)),
-        Err(e) => (Check::new(name, started, Err(e)), None),
+        Ok(state) => (Check::new(id, started, Ok(String::new())), Some(state)),
+        Err(e) => (Check::new(id, started, Err(e)), None),
     }
 }
 
@@ -273,7 +333,7 @@ pub async fn verify(input: VerifyInput<'_>) -> Result<Vec<Check>, ServerError> {
     let ledger = scripts.ledger;
     let Prepared { hidden, surgery_ran, a_prime, a, rollback_ran, a_second } = input.prepared;
     let (built_b, b) = built(
-        "the baseline applies on a fresh database (squashmate up)",
+        CheckId::BaselineApplies,
         async {
             let db = server.create_database(None).await.map_err(|e| e.to_string())?;
             let client = server.connect(&db).await.map_err(|e| e.to_string())?;
@@ -286,40 +346,39 @@ pub async fn verify(input: VerifyInput<'_>) -> Result<Vec<Check>, ServerError> {
     .await;
     let mut checks = vec![surgery_ran, rollback_ran, built_b];
 
-    let not_built = || Err(NOT_BUILT.to_string());
     let started = Instant::now();
-    let equal = match (&a_prime, &b) {
-        (Some(a_prime), Some(b)) => compare(a_prime, b, &[Class::Cosmetic], "surgery"),
-        _ => not_built(),
-    };
-    checks.push(Check::new("old chain + surgery ≡ fresh baseline (schema and ledger)", started, equal));
+    checks.push(match (&a_prime, &b) {
+        (Some(a_prime), Some(b)) => Check::new(CheckId::SurgeryEqualsBaseline, started, compare(a_prime, b, &[Class::Cosmetic], "surgery")),
+        _ => Check::not_checked(CheckId::SurgeryEqualsBaseline),
+    });
     let started = Instant::now();
-    let rows = match &b {
-        Some(b) => match data_digest(&b.client, scripts).await {
-            Ok(digest) => compare_data(&input.chain_data, &digest),
-            Err(e) => Err(e.to_string()),
-        },
-        None => not_built(),
-    };
-    checks.push(Check::new("the fresh baseline holds the rows the old chain leaves (every kept table and sequence)", started, rows));
+    checks.push(match &b {
+        Some(b) => {
+            let rows = match data_digest(&b.client, scripts).await {
+                Ok(digest) => compare_data(&input.chain_data, &digest),
+                Err(e) => Err(e.to_string()),
+            };
+            Check::new(CheckId::BaselineHoldsRows, started, rows)
+        }
+        None => Check::not_checked(CheckId::BaselineHoldsRows),
+    });
     let started = Instant::now();
-    let restored = match &a_second {
+    checks.push(match &a_second {
         // Column order may differ (a re-added column comes last): allowed, and reported.
-        Some(a2) => compare(&a, a2, &[Class::Cosmetic], "rollback"),
-        None => not_built(),
-    };
-    checks.push(Check::new("old chain + surgery + rollback ≡ old chain (schema, ledger, every retired value)", started, restored));
+        Some(a2) => Check::new(CheckId::RollbackRestores, started, compare(&a, a2, &[Class::Cosmetic], "rollback")),
+        None => Check::not_checked(CheckId::RollbackRestores),
+    });
 
     let nothing = Hidden::nothing();
     let (surgery_again, rollback_again) = tokio::join!(
-        second_run("the surgery refuses a second run and changes nothing", a_prime.as_ref(), &hidden, input.surgery, ledger),
-        second_run("the rollback refuses a second run and changes nothing", a_second.as_ref(), &nothing, input.rollback, ledger)
+        second_run(CheckId::SurgeryRefusesTwice, a_prime.as_ref(), &hidden, input.surgery, ledger),
+        second_run(CheckId::RollbackRefusesTwice, a_second.as_ref(), &nothing, input.rollback, ledger)
     );
     checks.extend([surgery_again, rollback_again]);
 
     let started = Instant::now();
     let forward = forward_probe(&[("old chain + surgery", a_prime.as_ref()), ("fresh baseline", b.as_ref())], ledger).await;
-    checks.push(Check::new("a new migration applies on both", started, forward));
+    checks.push(Check::new(CheckId::NewMigrationApplies, started, forward));
     Ok(checks)
 }
 
@@ -356,7 +415,7 @@ pub async fn kept_files_check(
         }
     }
     .await;
-    Check::new("old chain + surgery + kept files ≡ fresh baseline + kept files (schema and ledger)", started, result)
+    Check::new(CheckId::KeptFilesAgree, started, result)
 }
 
 /// The backups as catalog paths name them (the server's quote_ident: quotes only where needed).

@@ -55,27 +55,35 @@ fn the_example_chain_squashes_and_every_check_passes() {
     let work = tempfile::tempdir().unwrap();
     common::copy_example(work.path());
     plan(work.path(), EXAMPLE_PLAN);
-    let (code, stdout, stderr) = squash(work.path(), &[]);
+    let (code, stdout, stderr) = squash(work.path(), &["--format", "json"]);
     assert_eq!(code, Some(0), "{stdout}{stderr}");
-    for check in [
-        "[ok]     old chain + surgery ≡ fresh baseline (schema and ledger)",
-        "[ok]     the fresh baseline holds the rows the old chain leaves (every kept table and sequence)",
-        "[ok]     old chain + surgery + rollback ≡ old chain (schema, ledger, every retired value)",
-        "[ok]     the surgery refuses a second run and changes nothing",
-        "[ok]     the rollback refuses a second run and changes nothing",
-        "[ok]     a new migration applies on both",
-        "[ok]     the real dbmate applies the new directory on a fresh database",
-    ] {
-        assert!(stdout.contains(check), "missing {check:?}:\n{stdout}");
-    }
-    assert!(stdout.contains("[squash-baseline]"), "{stdout}");
+    let outcome: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let checks = outcome["report"]["checks"].as_array().unwrap();
+    let ids: Vec<&str> = checks.iter().map(|c| c["id"].as_str().unwrap()).collect();
+    assert_eq!(
+        ids,
+        [
+            "surgery-runs",
+            "rollback-runs",
+            "baseline-applies",
+            "surgery-equals-baseline",
+            "baseline-holds-rows",
+            "rollback-restores",
+            "surgery-refuses-twice",
+            "rollback-refuses-twice",
+            "new-migration-applies",
+            "dbmate-applies",
+        ]
+    );
+    assert!(checks.iter().all(|c| c["passed"] == true && c["checked"] == true), "{stdout}");
+    assert!(outcome["commit_message"].as_str().unwrap().contains("[squash-baseline]"), "{stdout}");
     assert_eq!(migrations(work.path()), ["00000000000000_baseline.sql"]);
     let baseline = std::fs::read_to_string(work.path().join("db/migrations/00000000000000_baseline.sql")).unwrap();
     // The server and pg_dump it was proven on are named; on 14 and 16 (no pg_dump of their
     // own at hand in the matrix) 18's pg_dump made a baseline that loads on the older major.
-    let proven = stdout.lines().find(|l| l.starts_with("Proven on PostgreSQL ")).expect("names the server");
+    let proven = outcome["report"]["proven_on"].as_str().expect("names the server");
     if let Some(major) = common::pg_version() {
-        assert!(proven.starts_with(&format!("Proven on PostgreSQL {major}.")), "{proven}");
+        assert!(proven.starts_with(&format!("PostgreSQL {major}.")), "{proven}");
         assert!(baseline.contains(&format!("-- postgresql: {major}.")), "the header names the major");
         if matches!(major, 14 | 16) {
             assert!(proven.contains("dumped with pg_dump 18."), "{proven}");
