@@ -23,7 +23,12 @@ fn files_of(src: &Path, name: &str) -> Vec<PathBuf> {
     if single.is_file() {
         return vec![single];
     }
-    walkdir::WalkDir::new(src.join(name)).into_iter().flatten().map(|e| e.into_path()).filter(|p| p.extension().is_some_and(|e| e == "rs")).collect()
+    walkdir::WalkDir::new(src.join(name))
+        .into_iter()
+        .flatten()
+        .map(|e| e.into_path())
+        .filter(|p| p.extension().is_some_and(|e| e == "rs"))
+        .collect()
 }
 
 /// The crate-level modules a text names.
@@ -47,10 +52,8 @@ fn no_module_uses_its_own_layer_or_a_higher_one() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let lib_rs = std::fs::read_to_string(root.join("src/lib.rs")).unwrap();
     let ranks = layers(&lib_rs);
-    let declared: Vec<String> = lib_rs
-        .lines()
-        .filter_map(|l| l.trim().strip_prefix("pub mod ").map(|n| n.trim_end_matches(';').to_string()))
-        .collect();
+    let declared: Vec<String> =
+        lib_rs.lines().filter_map(|l| l.trim().strip_prefix("pub mod ").map(|n| n.trim_end_matches(';').to_string())).collect();
     assert!(declared.len() > 10, "read the modules of lib.rs");
     let mut wrong = Vec::new();
     for module in &declared {

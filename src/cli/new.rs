@@ -37,7 +37,10 @@ pub fn create_several(dirs: &[PathBuf], name: &str, files: &[(&str, &String)]) -
         let path = dir.join(format!("{}_{name}{suffix}.sql", at.format("%Y%m%d%H%M%S")));
         outln!("Creating migration: {}", path.display());
         let mut file = std::fs::OpenOptions::new().write(true).create_new(true).open(&path).with_context(|| {
-            format!("{} already exists (or cannot be created); nothing was overwritten — wait a second or pick another name", path.display())
+            format!(
+                "{} already exists (or cannot be created); nothing was overwritten — wait a second or pick another name",
+                path.display()
+            )
         })?;
         file.write_all(text.as_bytes()).with_context(|| format!("cannot write {}", path.display()))?;
         written.push(path);

@@ -119,7 +119,8 @@ async fn apply_live(cli: &Cli, url: &DatabaseUrl, files: &[PlannedFile]) -> anyh
     let (client, lock_client) = target.connect_pair().await.map_err(|e| anyhow::anyhow!(describe(&e)))?;
     let ledger = LedgerTable::resolve(&client, &cli.migrations_table, &url.search_path()).await?;
     let key = lock_key(&ledger);
-    acquire_lock(&lock_client, key, cli.lock_timeout.into(), |holder| eprintln!("Waiting for the migration lock, held by {holder}…")).await?;
+    acquire_lock(&lock_client, key, cli.lock_timeout.into(), |holder| eprintln!("Waiting for the migration lock, held by {holder}…"))
+        .await?;
     let mut ran = 0;
     let mut result = Ok(());
     for file in files {
@@ -129,7 +130,11 @@ async fn apply_live(cli: &Cli, url: &DatabaseUrl, files: &[PlannedFile]) -> anyh
         };
         if let Err(e) = client.batch_execute(&sql).await {
             let _ = client.batch_execute("ROLLBACK").await;
-            result = Err(anyhow::anyhow!("applying the plan's block{}: {} ({ran} statement(s) of earlier blocks stay applied)", file.suffix, describe_postgres(&e)));
+            result = Err(anyhow::anyhow!(
+                "applying the plan's block{}: {} ({ran} statement(s) of earlier blocks stay applied)",
+                file.suffix,
+                describe_postgres(&e)
+            ));
             break;
         }
         ran += file.steps.len();
@@ -160,7 +165,10 @@ pub async fn run(cli: &Cli, args: &PlanArgs) -> anyhow::Result<u8> {
     if args.only == Some(OnlyClass::Safe) {
         let not_safe: Vec<&crate::plan::Step> = up.steps.iter().filter(|s| s.class != Class::Safe).collect();
         if !not_safe.is_empty() || !up.unsupported.is_empty() {
-            eprintln!("Refused (--only safe): {} step(s) are more than safe; nothing was written or applied:", not_safe.len() + up.unsupported.len());
+            eprintln!(
+                "Refused (--only safe): {} step(s) are more than safe; nothing was written or applied:",
+                not_safe.len() + up.unsupported.len()
+            );
             not_safe.iter().for_each(|s| eprintln!("  - [{}] {};  ({})", s.class.as_str(), s.sql, s.why));
             up.unsupported.iter().for_each(|u| eprintln!("  - [not planned] {u}"));
             return Ok(EXIT_ERROR);
@@ -175,7 +183,10 @@ pub async fn run(cli: &Cli, args: &PlanArgs) -> anyhow::Result<u8> {
     }
     let destructive = up.destructive();
     if !destructive.is_empty() && !args.allow_destructive {
-        eprintln!("Refused: {} step(s) lose data; nothing was written or applied. Review them, then pass --allow-destructive:", destructive.len());
+        eprintln!(
+            "Refused: {} step(s) lose data; nothing was written or applied. Review them, then pass --allow-destructive:",
+            destructive.len()
+        );
         destructive.iter().for_each(|s| eprintln!("  - {};  ({})", s.sql, s.why));
         if up.steps.iter().any(|s| s.sql.contains(" DROP COLUMN ")) && renames.is_empty() {
             eprintln!("  A dropped column and an added one may be a rename: --rename schema.table.old=new keeps the data.");
@@ -195,7 +206,14 @@ pub async fn run(cli: &Cli, args: &PlanArgs) -> anyhow::Result<u8> {
         (None, None) => bail!("the source has no database to prove on"),
     };
     let server = reader.server().await?;
-    let input = ProofInput { server, source_db: &source_db, source: &source, target: &target, introspect: &introspect, down_renames: reversed(&renames) };
+    let input = ProofInput {
+        server,
+        source_db: &source_db,
+        source: &source,
+        target: &target,
+        introspect: &introspect,
+        down_renames: reversed(&renames),
+    };
     let planned = files(&up);
     let proof = prove(&input, &planned).await?;
     if !proof.holds() {
@@ -228,7 +246,9 @@ pub async fn run(cli: &Cli, args: &PlanArgs) -> anyhow::Result<u8> {
         (None, Some(url)) => {
             eprintln!("{proven} Applying to {url}…");
             let statements = apply_live(cli, url, &planned).await?;
-            eprintln!("Applied {statements} statement(s) to {url}; no ledger row was recorded (the chain is unchanged: --write NAME adds a migration).");
+            eprintln!(
+                "Applied {statements} statement(s) to {url}; no ledger row was recorded (the chain is unchanged: --write NAME adds a migration)."
+            );
         }
         (None, None) => unreachable!("--apply without a live source was refused above"),
     }

@@ -161,15 +161,20 @@ impl Reader {
         let live = connect(url).await?;
         let number: String = live.query_one("SHOW server_version_num", &[]).await?.get(0);
         let major = number.parse::<u32>().unwrap_or(0) / 10000;
-        let program = crate::server::pg_dump_for(None, major)
-            .map(|(program, _)| program)
-            .ok_or_else(|| SourceError::Load { path: PathBuf::from(url.redacted()), message: format!("no pg_dump of PostgreSQL {major} or newer here; `squashmate pg install {major}` or install its client") })?;
+        let program = crate::server::pg_dump_for(None, major).map(|(program, _)| program).ok_or_else(|| SourceError::Load {
+            path: PathBuf::from(url.redacted()),
+            message: format!("no pg_dump of PostgreSQL {major} or newer here; `squashmate pg install {major}` or install its client"),
+        })?;
         let mut command = tokio::process::Command::new(program);
         command.args(["--schema-only", "--no-owner", "--no-privileges"]);
         if let Some(password) = url.client_config().get_password() {
             command.env("PGPASSWORD", String::from_utf8_lossy(password).into_owned());
         }
-        let out = command.args(url.without_password().pg_dump_args()).output().await.map_err(|source| SourceError::Io { path: PathBuf::from("pg_dump"), source })?;
+        let out = command
+            .args(url.without_password().pg_dump_args())
+            .output()
+            .await
+            .map_err(|source| SourceError::Io { path: PathBuf::from("pg_dump"), source })?;
         if !out.status.success() {
             let message = crate::report::redact_text(String::from_utf8_lossy(&out.stderr).trim());
             return Err(SourceError::Load { path: PathBuf::from(url.redacted()), message });
@@ -190,7 +195,12 @@ impl Reader {
         Ok(self.replayed_into(label, files, rejected).await?.0)
     }
 
-    async fn replayed_into(&self, label: &str, files: Vec<MigrationFile>, rejected: &[Diagnostic]) -> Result<(Catalog, String), SourceError> {
+    async fn replayed_into(
+        &self,
+        label: &str,
+        files: Vec<MigrationFile>,
+        rejected: &[Diagnostic],
+    ) -> Result<(Catalog, String), SourceError> {
         let found = Discovery { files, rejected: rejected.to_vec() };
         let warnings = check_runnable(&found, Way::Up).map_err(|source| SourceError::Invalid { path: label.to_string(), source })?;
         self.warnings.lock().expect("no thread panics holding the warnings").extend(warnings);

@@ -220,18 +220,30 @@ impl Planner<'_> {
             "index" => self.create_index(object, on_new_table, &why),
             "view" | "materialized view" => {
                 let kind = object.kind.to_uppercase();
-                self.step(Phase::Dependants, Block::Main, class, why, format!("CREATE {kind} {name} AS\n{}", prop(object, "definition").trim_end_matches(';')));
+                self.step(
+                    Phase::Dependants,
+                    Block::Main,
+                    class,
+                    why,
+                    format!("CREATE {kind} {name} AS\n{}", prop(object, "definition").trim_end_matches(';')),
+                );
             }
             "sequence" if object.definition_key.is_some() => {} // owned: made by its serial column
             "sequence" => match sequence_options(prop(object, "parameters")) {
                 Some(options) => self.step(Phase::Definitions, Block::Main, class, why, format!("CREATE SEQUENCE {name} {options}")),
                 None => self.unsupported(format!("{path}: unreadable sequence parameters")),
             },
-            "function" | "procedure" => {
-                self.step(Phase::Definitions, Block::Main, class, why, prop(object, "definition").trim_end().trim_end_matches(';').to_string())
-            }
+            "function" | "procedure" => self.step(
+                Phase::Definitions,
+                Block::Main,
+                class,
+                why,
+                prop(object, "definition").trim_end().trim_end_matches(';').to_string(),
+            ),
             "trigger" => self.step(Phase::Dependants, Block::Main, class, why, prop(object, "definition").to_string()),
-            "enum" => self.step(Phase::Definitions, Block::Main, class, why, format!("CREATE TYPE {name} AS ENUM ({})", prop(object, "labels"))),
+            "enum" => {
+                self.step(Phase::Definitions, Block::Main, class, why, format!("CREATE TYPE {name} AS ENUM ({})", prop(object, "labels")))
+            }
             "domain" => {
                 let mut sql = format!("CREATE DOMAIN {name} AS {}", prop(object, "base type"));
                 if !prop(object, "default").is_empty() {
@@ -257,7 +269,8 @@ impl Planner<'_> {
             self.unsupported(format!("{path}: a table with {p} is not planned yet"));
             return;
         }
-        let mut columns: Vec<&Object> = self.to.objects.values().filter(|o| o.kind == "column" && o.parent.as_deref() == Some(path)).collect();
+        let mut columns: Vec<&Object> =
+            self.to.objects.values().filter(|o| o.kind == "column" && o.parent.as_deref() == Some(path)).collect();
         columns.sort_by_key(|c| prop(c, "position").parse::<u32>().unwrap_or(0));
         let mut definitions = Vec::new();
         for column in columns {
@@ -443,7 +456,13 @@ impl Planner<'_> {
                         "always" => "ENABLE ALWAYS TRIGGER",
                         _ => "ENABLE TRIGGER",
                     };
-                    self.step(Phase::Dependants, Block::Main, class, why, format!("ALTER TABLE {} {how} {}", parent_relation(new), new.name));
+                    self.step(
+                        Phase::Dependants,
+                        Block::Main,
+                        class,
+                        why,
+                        format!("ALTER TABLE {} {how} {}", parent_relation(new), new.name),
+                    );
                 }
                 ("enum", "labels") => self.enum_labels(path, old, new, &why),
                 ("policy", _) => {
@@ -455,7 +474,13 @@ impl Planner<'_> {
                 ("table", "row level security" | "force row level security") => self.table_security(new, Some(old)),
                 ("table", "persistence") => {
                     let how = if prop(new, "persistence") == "unlogged" { "SET UNLOGGED" } else { "SET LOGGED" };
-                    self.step(Phase::Tables, Block::Main, Class::NeedsConfirm, format!("{why} (rewrites the table)"), format!("ALTER TABLE {} {how}", new.name));
+                    self.step(
+                        Phase::Tables,
+                        Block::Main,
+                        Class::NeedsConfirm,
+                        format!("{why} (rewrites the table)"),
+                        format!("ALTER TABLE {} {how}", new.name),
+                    );
                 }
                 ("table", "replica identity") => {
                     let how = match prop(new, "replica identity") {
@@ -470,7 +495,13 @@ impl Planner<'_> {
                     self.step(Phase::Dependants, Block::Main, class, why, format!("ALTER TABLE {} REPLICA IDENTITY {how}", new.name));
                 }
                 ("sequence", "parameters") => match sequence_options(prop(new, "parameters")) {
-                    Some(options) => self.step(Phase::Definitions, Block::Main, class, why, format!("ALTER SEQUENCE {} {}", new.name, options.replace("START ", "START WITH "))),
+                    Some(options) => self.step(
+                        Phase::Definitions,
+                        Block::Main,
+                        class,
+                        why,
+                        format!("ALTER SEQUENCE {} {}", new.name, options.replace("START ", "START WITH ")),
+                    ),
                     None => self.unsupported(format!("{path}: unreadable sequence parameters")),
                 },
                 ("materialized view", "definition") => {
@@ -482,8 +513,12 @@ impl Planner<'_> {
                     let (table, column) = (parent_relation(new), &new.name);
                     let sql = match prop(new, "identity") {
                         "" => format!("ALTER TABLE {table} ALTER COLUMN {column} DROP IDENTITY"),
-                        i if prop(old, "identity").is_empty() && i.starts_with("always") => format!("ALTER TABLE {table} ALTER COLUMN {column} ADD GENERATED ALWAYS AS IDENTITY"),
-                        _ if prop(old, "identity").is_empty() => format!("ALTER TABLE {table} ALTER COLUMN {column} ADD GENERATED BY DEFAULT AS IDENTITY"),
+                        i if prop(old, "identity").is_empty() && i.starts_with("always") => {
+                            format!("ALTER TABLE {table} ALTER COLUMN {column} ADD GENERATED ALWAYS AS IDENTITY")
+                        }
+                        _ if prop(old, "identity").is_empty() => {
+                            format!("ALTER TABLE {table} ALTER COLUMN {column} ADD GENERATED BY DEFAULT AS IDENTITY")
+                        }
                         i if i.starts_with("always") => format!("ALTER TABLE {table} ALTER COLUMN {column} SET GENERATED ALWAYS"),
                         _ => format!("ALTER TABLE {table} ALTER COLUMN {column} SET GENERATED BY DEFAULT"),
                     };
@@ -538,7 +573,8 @@ impl Planner<'_> {
 
 /// A view's columns (name and type), in order.
 fn view_columns(catalog: &Catalog, view_path: &str) -> Vec<(String, String)> {
-    let mut columns: Vec<&Object> = catalog.objects.values().filter(|o| o.kind == "column" && o.parent.as_deref() == Some(view_path)).collect();
+    let mut columns: Vec<&Object> =
+        catalog.objects.values().filter(|o| o.kind == "column" && o.parent.as_deref() == Some(view_path)).collect();
     columns.sort_by_key(|c| prop(c, "position").parse::<u32>().unwrap_or(0));
     columns.into_iter().map(|c| (c.name.clone(), prop(c, "type").to_string())).collect()
 }

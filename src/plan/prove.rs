@@ -59,8 +59,10 @@ fn without_cosmetic(differences: Vec<Difference>) -> (Vec<Difference>, Vec<Diffe
 
 /// A migrator of the texts, named in order after the chain's newest version.
 fn migrator(texts: &[String]) -> Result<Migrator, String> {
-    Migrator::from_sources(texts.iter().enumerate().map(|(i, t)| (PathBuf::from(format!("{}_planned.sql", 99_999_999_999_900 + i)), t.clone())))
-        .map_err(|e| format!("the written files do not read back: {e}"))
+    Migrator::from_sources(
+        texts.iter().enumerate().map(|(i, t)| (PathBuf::from(format!("{}_planned.sql", 99_999_999_999_900 + i)), t.clone())),
+    )
+    .map_err(|e| format!("the written files do not read back: {e}"))
 }
 
 /// Proves `files`; the texts to write are in the result.

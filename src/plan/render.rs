@@ -19,7 +19,8 @@ pub fn text(plan: &Plan) -> String {
         let _ = writeln!(out, "-- NOT PLANNED: {missing}");
     }
     let destructive = plan.destructive().len();
-    let _ = writeln!(out, "{} statement(s), {destructive} destructive, {} difference(s) not planned", plan.steps.len(), plan.unsupported.len());
+    let _ =
+        writeln!(out, "{} statement(s), {destructive} destructive, {} difference(s) not planned", plan.steps.len(), plan.unsupported.len());
     out
 }
 
@@ -44,7 +45,8 @@ fn statements(steps: &[&Step]) -> String {
 /// concurrent index on its own.
 fn blocks(plan: &Plan) -> Vec<(Block, Vec<&Step>)> {
     let of = |block: Block| plan.steps.iter().filter(|s| s.block == block).collect::<Vec<_>>();
-    let mut out: Vec<(Block, Vec<&Step>)> = [Block::Main, Block::Validate].into_iter().map(|b| (b, of(b))).filter(|(_, s)| !s.is_empty()).collect();
+    let mut out: Vec<(Block, Vec<&Step>)> =
+        [Block::Main, Block::Validate].into_iter().map(|b| (b, of(b))).filter(|(_, s)| !s.is_empty()).collect();
     out.extend(of(Block::Concurrently).into_iter().map(|s| (Block::Concurrently, vec![s])));
     out
 }

@@ -1,5 +1,33 @@
 //! Errors as people read them: one line with every cause (each once), and no password of any
-//! URL in it.
+//! URL in it; refusals as the object, the reason and the fix.
+
+/// Why a command will not do something, about one object, with the next step.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Refusal {
+    /// What it is about (`retire.columns: public.t.c`, a file, a flag).
+    pub object: String,
+    /// Why it is refused.
+    pub reason: String,
+    /// What to do about it.
+    pub fix: String,
+}
+
+impl Refusal {
+    /// A refusal about `object`.
+    pub fn new(object: impl Into<String>, reason: impl Into<String>, fix: impl Into<String>) -> Self {
+        Refusal { object: object.into(), reason: reason.into(), fix: fix.into() }
+    }
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.object, self.reason)?;
+        if !self.fix.is_empty() {
+            write!(f, "; {}", self.fix)?;
+        }
+        Ok(())
+    }
+}
 
 /// An error and its causes on one line (`error performing TLS handshake: certificate verify failed`).
 pub fn with_causes(error: &dyn std::error::Error) -> String {

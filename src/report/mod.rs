@@ -8,7 +8,7 @@ mod problem;
 mod render;
 
 pub use diagnostic::{Diagnostic, stopping};
-pub use errors::{redact_text, with_causes};
+pub use errors::{Refusal, redact_text, with_causes};
 pub use problem::{LineCol, Part, Problem, Severity, Way};
 pub use render::{Format, render, warning_line};
 

@@ -5,6 +5,7 @@
 use tokio_postgres::Client;
 
 use super::plan::{ColumnName, Plan, TableName};
+use crate::report::Refusal;
 use crate::sql::quote_literal;
 
 /// A named constraint or index and its definition.
@@ -143,8 +144,13 @@ async fn borrowed_sequences(client: &Client, table: &TableName) -> Result<Vec<(T
         .collect())
 }
 
+/// How a refusal names a retired column.
+fn retired_column(col: &ColumnName) -> String {
+    format!("retire.columns: {}.{}", col.table, crate::sql::quote_ident(&col.column))
+}
+
 /// Reads the details for `plan`, or the reasons it cannot be carried out (all of them).
-pub async fn inspect(client: &Client, plan: &Plan) -> Result<Result<Details, Vec<String>>, tokio_postgres::Error> {
+pub async fn inspect(client: &Client, plan: &Plan) -> Result<Result<Details, Vec<Refusal>>, tokio_postgres::Error> {
     client.batch_execute("SET search_path = ''").await?;
     let mut refusals = Vec::new();
     let mut details = Details { tables: vec![], columns: vec![], views: vec![], comments: vec![] };
@@ -152,7 +158,11 @@ pub async fn inspect(client: &Client, plan: &Plan) -> Result<Result<Details, Vec
     for table in &plan.retire_tables {
         let exists = text(client, &format!("SELECT {} IS NOT NULL", regclass(table))).await?;
         if exists[0][0].as_deref() != Some("t") {
-            refusals.push(format!("retire.tables: {table} does not exist after replaying the chain"));
+            refusals.push(Refusal::new(
+                format!("retire.tables: {table}"),
+                "does not exist after replaying the chain",
+                "fix the name in the plan",
+            ));
             continue;
         }
         let incoming = text(
@@ -176,16 +186,14 @@ pub async fn inspect(client: &Client, plan: &Plan) -> Result<Result<Details, Vec
             .collect();
         for user in borrowed_sequences(client, table).await? {
             if !plan.retire_tables.contains(&user.0) {
-                refusals.push(format!(
-                    "retire.tables: {table} owns sequence {}, which the default of {}.{} still uses (the sequence would move with the table); \
-                     give it to that column first in a migration (ALTER SEQUENCE {} OWNED BY {}.{}), or retire {} too",
-                    user.2,
-                    user.0,
-                    crate::sql::quote_ident(&user.1),
-                    user.2,
-                    user.0,
-                    crate::sql::quote_ident(&user.1),
-                    user.0
+                let column = format!("{}.{}", user.0, crate::sql::quote_ident(&user.1));
+                refusals.push(Refusal::new(
+                    format!("retire.tables: {table}"),
+                    format!("owns sequence {}, which the default of {column} still uses (the sequence would move with the table)", user.2),
+                    format!(
+                        "give it to that column first in a migration (ALTER SEQUENCE {} OWNED BY {column}), or retire {} too",
+                        user.2, user.0
+                    ),
                 ));
             }
         }
@@ -209,30 +217,24 @@ pub async fn inspect(client: &Client, plan: &Plan) -> Result<Result<Details, Vec
         )
         .await?;
         let Some(r) = rows.first() else {
-            refusals.push(format!(
-                "retire.columns: {}.{} does not exist after replaying the chain",
-                col.table,
-                crate::sql::quote_ident(&col.column)
-            ));
+            refusals.push(Refusal::new(retired_column(col), "does not exist after replaying the chain", "fix the name in the plan"));
             continue;
         };
         if r[3].as_deref().is_some_and(|s| !s.is_empty()) || r[4].as_deref().is_some_and(|s| !s.is_empty()) {
-            refusals.push(format!(
-                "retire.columns: {}.{} is an identity or generated column; retire it by hand",
-                col.table,
-                crate::sql::quote_ident(&col.column)
-            ));
+            refusals.push(Refusal::new(retired_column(col), "is an identity or generated column", "retire it by hand"));
             continue;
         }
         let attnum = r[6].clone().unwrap_or_default();
         let key = row_key(client, &rel).await?;
         match &key {
-            None => refusals.push(format!(
-                "retire.columns: {} has no primary key and no unique not-null key, so {}'s values could not be restored row for row; add a key first",
-                col.table,
-                crate::sql::quote_ident(&col.column)
+            None => refusals.push(Refusal::new(
+                retired_column(col),
+                format!("{} has no primary key and no unique not-null key, so the values could not be restored row for row", col.table),
+                "add a key first",
             )),
-            Some(k) if k.contains(&col.column) => refusals.push(format!("retire.columns: {}.{} is part of the table's key", col.table, crate::sql::quote_ident(&col.column))),
+            Some(k) if k.contains(&col.column) => {
+                refusals.push(Refusal::new(retired_column(col), "is part of the table's key", "retire the table, or keep the column"))
+            }
             Some(_) => {}
         }
         let indexes = named(
@@ -270,8 +272,10 @@ pub async fn inspect(client: &Client, plan: &Plan) -> Result<Result<Details, Vec
     dependents.dedup();
     for view in &dependents {
         if !plan.retire_views.contains(view) {
-            refusals.push(format!(
-                "view {view} depends on a retired table or column; add it to retire.views (it is saved and restored by the rollback)"
+            refusals.push(Refusal::new(
+                format!("view {view}"),
+                "depends on a retired table or column",
+                "add it to retire.views (it is saved and restored by the rollback)",
             ));
         }
     }
@@ -291,7 +295,11 @@ pub async fn inspect(client: &Client, plan: &Plan) -> Result<Result<Details, Vec
                 definition: r[1].clone().unwrap_or_default(),
                 comment: r[2].clone(),
             }),
-            None => refusals.push(format!("retire.views: {view} does not exist after replaying the chain")),
+            None => refusals.push(Refusal::new(
+                format!("retire.views: {view}"),
+                "does not exist after replaying the chain",
+                "fix the name in the plan",
+            )),
         }
     }
     for (table, comment) in &plan.table_comments {

@@ -24,6 +24,7 @@ use crate::ledger::{LedgerTable, Migrator, MigratorOptions};
 use crate::lint::{NotRunnable, check_runnable};
 use crate::migration::{Discovery, MigrationFile, Way, chain_hash, discover, render_sum, sum_path};
 use crate::replay::replay_after;
+use crate::report::Refusal;
 use crate::seed::{Seeded, seed};
 use crate::server::{EphemeralServer, ServerError, ServerOptions};
 
@@ -37,8 +38,8 @@ pub enum SquashError {
     #[error("{0} (nothing was written)")]
     Lint(#[from] NotRunnable),
     /// Something in the plan cannot be carried out.
-    #[error("the plan cannot be carried out (nothing was written):\n  - {}", .0.join("\n  - "))]
-    Refused(Vec<String>),
+    #[error("the plan cannot be carried out (nothing was written):\n  - {}", .0.iter().map(Refusal::to_string).collect::<Vec<_>>().join("\n  - "))]
+    Refused(Vec<Refusal>),
     /// Reading the migrations failed.
     #[error(transparent)]
     Discover(#[from] crate::migration::DiscoverError),
@@ -139,25 +140,31 @@ fn split_chain(
     baseline_version: &str,
 ) -> Result<(Vec<MigrationFile>, Vec<MigrationFile>), SquashError> {
     if through.is_some_and(|v| !files.iter().any(|f| f.version == v)) {
-        return Err(SquashError::Refused(vec![format!(
-            "--through {}: no migration has this version; give one from `squashmate status` (the last one to squash)",
-            through.unwrap_or_default()
+        return Err(SquashError::Refused(vec![Refusal::new(
+            format!("--through {}", through.unwrap_or_default()),
+            "no migration has this version",
+            "give one from `squashmate status` (the last one to squash)",
         )]));
     }
     let (squashed, kept): (Vec<_>, Vec<_>) = files.into_iter().partition(|f| through.is_none_or(|v| f.version.as_str() <= v));
     if let [only] = squashed.as_slice() {
         if only.version == baseline_version {
-            return Err(SquashError::Refused(vec![format!(
-                "{} would be the only migration squashed and is already the baseline: there is nothing to squash into it",
-                only.path().display()
+            return Err(SquashError::Refused(vec![Refusal::new(
+                only.path().display().to_string(),
+                "would be the only migration squashed and is already the baseline: there is nothing to squash into it",
+                "add migrations before squashing again, or squash through a later version",
             )]));
         }
     }
     let through = through.unwrap_or_default();
     if let Some(first_kept) = kept.first().filter(|f| f.version.as_str() <= baseline_version) {
-        return Err(SquashError::Refused(vec![format!(
-            "baseline_version {baseline_version} does not sort before {}, the first migration kept after --through {through}: fresh databases would apply them out of order; choose a lower baseline_version",
-            first_kept.filename
+        return Err(SquashError::Refused(vec![Refusal::new(
+            format!("baseline_version {baseline_version}"),
+            format!(
+                "does not sort before {}, the first migration kept after --through {through}: fresh databases would apply them out of order",
+                first_kept.filename
+            ),
+            "choose a lower baseline_version",
         )]));
     }
     Ok((squashed, kept))
@@ -170,35 +177,40 @@ fn preflight(plan: &Plan, found: &Discovery, force_retire: &[String]) -> Result<
     // The baseline version may be taken only by the chain's first file: an earlier baseline,
     // which the new one replaces (a re-squash).
     if let Some(clash) = found.files.iter().skip(1).find(|f| f.version == plan.baseline_version) {
-        return Err(SquashError::Refused(vec![format!(
-            "{} already has the baseline version {}, and it is not the chain's first file; set another baseline_version in the plan",
-            clash.path().display(),
-            plan.baseline_version
+        return Err(SquashError::Refused(vec![Refusal::new(
+            clash.path().display().to_string(),
+            format!("already has the baseline version {}, and it is not the chain's first file", plan.baseline_version),
+            "set another baseline_version in the plan",
         )]));
     }
     if found.files.is_empty() {
-        return Err(SquashError::Refused(vec!["there are no migrations to squash".into()]));
+        return Err(SquashError::Refused(vec![Refusal::new(
+            "the migrations directory",
+            "holds no migrations to squash",
+            "check -d / the plan's migrations_dir",
+        )]));
     }
     let hits = if plan.src.is_empty() { Vec::new() } else { audit(&plan.src, &audit_names(plan)) };
-    let blocking: Vec<String> = hits
+    let blocking: Vec<Refusal> = hits
         .iter()
         .filter(|h| h.kind != HitKind::Comment && !force_retire.contains(&h.object))
         .map(|h| {
-            format!(
-                "{} is still referenced in {} at {}:{}:{}: {}",
-                h.object,
-                if h.kind == HitKind::Code { "code" } else { "a string" },
-                h.path.display(),
-                h.line,
-                h.col,
-                h.text
+            Refusal::new(
+                &h.object,
+                format!(
+                    "is still referenced in {} at {}:{}:{} (`{}`)",
+                    if h.kind == HitKind::Code { "code" } else { "a string" },
+                    h.path.display(),
+                    h.line,
+                    h.col,
+                    h.text
+                ),
+                format!("remove the reference, or pass --force-retire {} once you have checked it", h.object),
             )
         })
         .collect();
     if !blocking.is_empty() {
-        let mut reasons = blocking;
-        reasons.push("remove the references, or pass --force-retire NAME for each object you have checked".into());
-        return Err(SquashError::Refused(reasons));
+        return Err(SquashError::Refused(blocking));
     }
     Ok(Preflight { hits, warnings })
 }
@@ -224,10 +236,13 @@ async fn shape_baseline(
     input: &ScriptInput<'_>,
 ) -> Result<Shaped, SquashError> {
     let client = server.connect(replayed).await?;
-    client
-        .batch_execute(surgery_sql)
-        .await
-        .map_err(|e| SquashError::Refused(vec![format!("the surgery fails on the replayed chain: {}", crate::report::with_causes(&e))]))?;
+    client.batch_execute(surgery_sql).await.map_err(|e| {
+        SquashError::Refused(vec![Refusal::new(
+            "the surgery",
+            format!("fails on the replayed chain: {}", crate::report::with_causes(&e)),
+            "check the plan's retired objects against what the chain creates",
+        )])
+    })?;
     let pinned = pin_clock_values(&client, input, replay_started).await.map_err(ServerError::Sql)?;
     let mut excluded = vec![format!("--exclude-table={}", input.ledger.qualified())];
     match input.backup {

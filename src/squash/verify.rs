@@ -167,15 +167,12 @@ pub async fn prepare(
     let a_prime_db = server.create_database(Some(db)).await?;
     let nothing = Hidden::nothing();
     let (surgery_only, surgery_and_rollback) = ([surgery], [surgery, rollback]);
-    let ((surgery_ran, a_prime), round_trip) = tokio::join!(
-        built(CheckId::SurgeryRuns, run_on(server, &a_prime_db, &surgery_only), scripts, &hidden),
-        async {
+    let ((surgery_ran, a_prime), round_trip) =
+        tokio::join!(built(CheckId::SurgeryRuns, run_on(server, &a_prime_db, &surgery_only), scripts, &hidden), async {
             let a = State::read(server.connect(db).await?, scripts, &nothing).await?;
-            let (check, a_second) =
-                built(CheckId::RollbackRuns, run_on(server, db, &surgery_and_rollback), scripts, &nothing).await;
+            let (check, a_second) = built(CheckId::RollbackRuns, run_on(server, db, &surgery_and_rollback), scripts, &nothing).await;
             Ok::<_, ServerError>((a, check, a_second))
-        }
-    );
+        });
     let (a, rollback_ran, a_second) = round_trip?;
     Ok(Prepared { hidden, surgery_ran, a_prime, a, rollback_ran, a_second })
 }

@@ -504,7 +504,10 @@ fn plan_writes_a_migration_proven_both_ways_that_dbmate_applies_and_rolls_back()
     // One block per file: dbmate records a version once per block.
     assert_eq!(suffixes, ["_widen_tasks.sql", "_widen_tasks_validate.sql", "_widen_tasks_index_tasks_status_idx.sql"]);
     let index_file = std::fs::read_to_string(work.path().join("db/migrations").join(&written[2])).unwrap();
-    assert!(index_file.starts_with("-- migrate:up transaction:false\n-- [safe] table public.tasks / index tasks_status_idx"), "{index_file}");
+    assert!(
+        index_file.starts_with("-- migrate:up transaction:false\n-- [safe] table public.tasks / index tasks_status_idx"),
+        "{index_file}"
+    );
     assert!(index_file.contains("-- migrate:down\nSET LOCAL lock_timeout = '5s';\nDROP INDEX public.tasks_status_idx;"), "{index_file}");
     assert_eq!(common::run(work.path(), &["lint"]).status.code(), Some(0), "the written files lint clean");
 
@@ -516,7 +519,8 @@ fn plan_writes_a_migration_proven_both_ways_that_dbmate_applies_and_rolls_back()
         let out = common::dbmate().current_dir(work.path()).args(["--no-dump-schema", "-u", &url]).args(args).output().unwrap();
         assert!(out.status.success(), "dbmate {args:?}: {}", common::all_output(&out));
     };
-    let diff_with = |other: &str| common::outcome(common::squashmate().current_dir(work.path()).args(["diff", "--pg", "local", &url, other]));
+    let diff_with =
+        |other: &str| common::outcome(common::squashmate().current_dir(work.path()).args(["diff", "--pg", "local", &url, other]));
     dbmate(&["up"]);
     let (code, stdout, stderr) = diff_with("target.sql");
     assert_eq!(code, Some(0), "the database is the target now: {stdout}{stderr}");
@@ -554,11 +558,13 @@ fn plan_says_nothing_to_do_and_refuses_what_it_cannot_write() {
         common::outcome(common::squashmate().current_dir(work.path()).args(["plan", "--pg", "local", "--to", "db/migrations"]));
     assert_eq!(code, Some(0), "{stdout}{stderr}");
     assert!(stderr.contains("Nothing to do"), "{stderr}");
-    let partitioned = format!("{}\ncreate table events (at date not null) partition by range (at);
+    let partitioned = format!(
+        "{}\ncreate table events (at date not null) partition by range (at);
         create table events_2024 partition of events for values from ('2024-01-01') to ('2025-01-01');",
         "create table tasks (id bigserial primary key, title text not null,
         status text not null constraint tasks_status_check check (status in ('open', 'done')), owner text, legacy text);
-        create index tasks_title_idx on tasks (title);");
+        create index tasks_title_idx on tasks (title);"
+    );
     let (code, stdout, stderr) = plan_to(work.path(), &partitioned, &["--write", "events"]);
     assert_eq!(code, Some(2), "{stdout}{stderr}");
     assert!(stdout.contains("NOT PLANNED: table public.events_2024: a table with partition bound"), "{stdout}");
@@ -588,11 +594,17 @@ async fn plan_applies_a_loosening_to_a_live_database_and_only_safe_refuses_the_r
         create index tasks_owner_idx on tasks (owner);";
     std::fs::write(work.path().join("loose.sql"), loosened).unwrap();
     std::fs::write(work.path().join("target.sql"), PLAN_TARGET).unwrap();
-    let (code, stdout, stderr) = run(args(&["plan", "--pg", "local", "--from", &url, "--to", "target.sql", "--only", "safe", "--apply"])).await;
+    let (code, stdout, stderr) =
+        run(args(&["plan", "--pg", "local", "--from", &url, "--to", "target.sql", "--only", "safe", "--apply"])).await;
     assert_eq!(code, Some(2), "{stdout}{stderr}");
-    assert!(stderr.contains("Refused (--only safe)") && stderr.contains("[needs-confirm] ALTER TABLE public.tasks VALIDATE CONSTRAINT tasks_status_check"), "{stderr}");
+    assert!(
+        stderr.contains("Refused (--only safe)")
+            && stderr.contains("[needs-confirm] ALTER TABLE public.tasks VALIDATE CONSTRAINT tasks_status_check"),
+        "{stderr}"
+    );
 
-    let (code, stdout, stderr) = run(args(&["plan", "--pg", "local", "--from", &url, "--to", "loose.sql", "--only", "safe", "--apply"])).await;
+    let (code, stdout, stderr) =
+        run(args(&["plan", "--pg", "local", "--from", &url, "--to", "loose.sql", "--only", "safe", "--apply"])).await;
     assert_eq!(code, Some(1), "{stdout}{stderr}");
     assert!(stderr.contains("Applied 3 statement(s)") && stderr.contains("no ledger row was recorded"), "{stderr}");
     let (code, stdout, stderr) = run(args(&["diff", "--pg", "local", &url, "loose.sql"])).await;

@@ -237,12 +237,13 @@ fn plans_that_cannot_be_carried_out_are_refused_with_every_reason() {
     );
     let (code, stdout, stderr) = squash(work.path(), &[]);
     assert_eq!(code, Some(2), "{stdout}{stderr}");
-    assert!(stderr.contains("\"public\".\"missing\" does not exist"), "{stderr}");
+    // Each refusal names the object, the reason and the fix.
+    assert!(stderr.contains("retire.tables: \"public\".\"missing\": does not exist after replaying the chain; fix the name in the plan"), "{stderr}");
     assert!(stderr.contains("\"public\".\"keyless\" has no primary key and no unique not-null key"), "{stderr}");
-    assert!(stderr.contains("view \"public\".\"parent_ids\" depends on a retired table or column; add it to retire.views"), "{stderr}");
+    assert!(stderr.contains("view \"public\".\"parent_ids\": depends on a retired table or column; add it to retire.views"), "{stderr}");
     assert!(
         stderr.contains(
-            "\"public\".\"numbered\" owns sequence public.numbered_id_seq, which the default of \"public\".\"borrower\".\"id\" still uses"
+            "\"public\".\"numbered\": owns sequence public.numbered_id_seq, which the default of \"public\".\"borrower\".\"id\" still uses"
         ),
         "{stderr}"
     );
@@ -640,8 +641,8 @@ fn the_audit_finds_every_spelling_and_blocks_the_squash_until_forced() {
 
     let (code, stdout, stderr) = squash(work.path(), &[]);
     assert_eq!(code, Some(2), "{stdout}{stderr}");
-    assert!(stderr.contains("public.agents.skill_auto_granted_domains is still referenced in a string at src/agents.ts:2:"), "{stderr}");
-    assert!(stderr.contains("public.agents.skill_auto_granted_domains is still referenced in code at src/agents.ts:3:17"), "{stderr}");
+    assert!(stderr.contains("public.agents.skill_auto_granted_domains: is still referenced in a string at src/agents.ts:2:"), "{stderr}");
+    assert!(stderr.contains("public.agents.skill_auto_granted_domains: is still referenced in code at src/agents.ts:3:17"), "{stderr}");
     assert_eq!(migrations(work.path()).len(), 30, "nothing may be written");
 
     let (code, stdout, stderr) = squash(work.path(), &["--force-retire", "public.agents.skill_auto_granted_domains"]);
