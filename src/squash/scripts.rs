@@ -465,3 +465,71 @@ fn lock_up_front(out: &mut String, script: &str, locks: &LockPolicy, mut tables:
 fn shell_table(schema: &str, table: &str) -> String {
     format!("'{}.{}'", quote_ident(schema).replace('\'', "'\\''"), quote_ident(table).replace('\'', "'\\''"))
 }
+
+#[cfg(test)]
+mod tests {
+    //! The script writers are pure: their output for a fixed set of retired objects is pinned
+    //! by snapshots, without a server (the end-to-end squash tests prove the scripts run).
+
+    use super::*;
+    use crate::squash::inspect::{CommentChange, Named, RetiredTable, RetiredView};
+    use crate::squash::plan::ColumnName;
+
+    fn table(schema: &str, name: &str) -> TableName {
+        TableName { schema: schema.into(), name: name.into() }
+    }
+
+    fn details() -> Details {
+        Details {
+            tables: vec![RetiredTable {
+                name: table("public", "legacy_parent"),
+                incoming: vec![Named {
+                    table: table("public", "keeps_pointing"),
+                    name: "keeps_pointing_parent_id_fkey".into(),
+                    definition: "FOREIGN KEY (parent_id) REFERENCES public.legacy_parent(id) ON DELETE SET NULL".into(),
+                }],
+                shape: "id bigint, label text".into(),
+            }],
+            columns: vec![RetiredColumn {
+                name: ColumnName { table: table("public", "tenant_items"), column: "legacy note".into() },
+                type_sql: "text".into(),
+                collation: None,
+                default: Some("'n/a'::text".into()),
+                not_null: false,
+                key: vec!["tenant_id".into(), "item_no".into()],
+                indexes: vec![Named {
+                    table: table("public", "tenant_items"),
+                    name: "tenant_items_legacy_note_idx".into(),
+                    definition: "CREATE INDEX tenant_items_legacy_note_idx ON public.tenant_items USING btree (\"legacy note\")".into(),
+                }],
+                constraints: vec![],
+                comment: Some("Free text".into()),
+            }],
+            views: vec![RetiredView {
+                name: table("public", "legacy_parent_labels"),
+                kind: "view",
+                definition: " SELECT id, label FROM public.legacy_parent;".into(),
+                comment: None,
+            }],
+            comments: vec![CommentChange { target: "TABLE public.events".into(), old: None, new: "Append-only log.".into() }],
+        }
+    }
+
+    #[test]
+    fn surgery_and_rollback_are_pinned() {
+        let details = details();
+        let ledger = LedgerTable::quoted_locally("public", "schema_migrations");
+        let squashed = ["20240101000000".to_string(), "20240201000000".to_string()];
+        let input = ScriptInput {
+            details: &details,
+            squashed: &squashed,
+            baseline_version: "00000000000000",
+            ledger: &ledger,
+            backup: BackupStyle::Schema,
+            date: "20260101",
+            locks: LockPolicy::default(),
+        };
+        insta::assert_snapshot!("unit_surgery", surgery(&input));
+        insta::assert_snapshot!("unit_rollback", rollback(&input));
+    }
+}
