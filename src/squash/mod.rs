@@ -2,11 +2,12 @@
 //! proven equivalent on real PostgreSQL before any migration file is replaced.
 //!
 //! The pipeline ([`squash`], in `run.rs`), all on one ephemeral server: lint the files while the
-//! server starts; replay the chain (R); inspect the retired objects and write the scripts
-//! (`scripts.rs`); then side by side: R gets the surgery, its clock values pinned and is dumped
-//! into the baseline (`data.rs`, `baseline.rs`), while A, a copy of R, gets sample rows
-//! (`crate::seed`), A′ (a copy of A) the surgery, and A itself the surgery and the rollback (A″);
-//! B is a fresh `up` of the baseline (and the real dbmate builds another); `verify.rs` compares
+//! server starts; replay the chain (`replayed`); inspect the retired objects and write the
+//! scripts (`scripts.rs`); then side by side: the replayed chain gets the surgery, its clock
+//! values pinned and is dumped into the baseline (`data.rs`, `baseline.rs`), while a copy of it
+//! gets sample rows (`seeded_chain`, `crate::seed`), a copy of that the surgery (`surgered`),
+//! and the seeded chain itself the surgery and the rollback (`rolled_back`); `fresh_baseline`
+//! is a fresh `up` of the baseline (and the real dbmate builds another); `verify.rs` compares
 //! them; `report.rs` says what happened. Files change only when every check passed.
 
 mod audit;

@@ -328,12 +328,12 @@ pub async fn squash(options: &SquashOptions) -> Result<Outcome, SquashError> {
     lap("inspect retired objects, write the scripts", &mut phases);
 
     // The baseline is made from the replayed database (surgery, then pg_dump) while a copy of
-    // it, A, gets sample rows, then is copied to A′ for the surgery and taken through the
-    // surgery and the rollback itself.
-    let a_db = server.create_database(Some(&replayed.database)).await?;
+    // it, the seeded chain, gets sample rows, then is copied for the surgery (`surgered`) and
+    // taken through the surgery and the rollback itself (`rolled_back`).
+    let seeded_db = server.create_database(Some(&replayed.database)).await?;
     let (shaped, prepared) = tokio::join!(shape_baseline(&server, &replayed.database, &replay_started, &surgery_sql, &input), async {
-        let seeded = seed_rows(&server, &a_db, &ledger).await?;
-        let prepared = prepare(&server, &a_db, &surgery_sql, &rollback_sql, &input).await?;
+        let seeded = seed_rows(&server, &seeded_db, &ledger).await?;
+        let prepared = prepare(&server, &seeded_db, &surgery_sql, &rollback_sql, &input).await?;
         Ok::<_, ServerError>((seeded, prepared))
     });
     let (shaped, (seeded, prepared)) = (shaped?, prepared?);
@@ -351,7 +351,10 @@ pub async fn squash(options: &SquashOptions) -> Result<Outcome, SquashError> {
         },
         &shaped.body,
     );
-    lap("make the baseline (surgery, pg_dump); sample rows in a copy (A), then surgery on A′ and surgery + rollback on A", &mut phases);
+    lap(
+        "make the baseline (surgery, pg_dump); sample rows in a copy (the seeded chain), then the surgery on a copy of it and the surgery + rollback on it",
+        &mut phases,
+    );
     let migrator = |files: Vec<(PathBuf, String)>| {
         Migrator::from_sources(files)
             .map(|m| m.with_options(MigratorOptions { table: options.ledger_table.clone(), ..MigratorOptions::default() }))

@@ -1,7 +1,8 @@
-//! The proof, on one ephemeral server: the old chain with sample rows (A) plus the surgery
-//! equals a fresh database built from the baseline (B), whose rows are the ones the old chain
-//! leaves; the rollback brings A back, every retired value included; both scripts refuse a
-//! second run; a new migration applies on both. The databases are built side by side.
+//! The proof, on one ephemeral server: the old chain with sample rows (`seeded_chain`) plus the
+//! surgery (`surgered`) equals a fresh database built from the baseline (`fresh_baseline`),
+//! whose rows are the ones the old chain leaves; the rollback brings the seeded chain back
+//! (`rolled_back`), every retired value included; both scripts refuse a second run; a new
+//! migration applies on both. The databases are built side by side.
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -112,7 +113,7 @@ impl Check {
 pub struct VerifyInput<'a> {
     /// The server.
     pub server: &'a EphemeralServer,
-    /// A′, A and A″, made by [`prepare`].
+    /// The seeded chain, and what the surgery and the rollback made of it ([`prepare`]).
     pub prepared: Prepared,
     /// The surgery text.
     pub surgery: &'a str,
@@ -143,19 +144,20 @@ impl State {
     }
 }
 
-/// The databases made from the old chain with sample rows (A): A′ = a copy of A with the
-/// surgery, and A itself read, then taken through the surgery and the rollback (A″).
+/// The databases made from the old chain with sample rows (`seeded_chain`): `surgered`, a copy
+/// of it after the surgery; and `rolled_back`, the seeded chain itself after the surgery and the
+/// rollback (read before, as `seeded_chain`).
 pub struct Prepared {
     hidden: Hidden,
     surgery_ran: Check,
-    a_prime: Option<State>,
-    a: State,
+    surgered: Option<State>,
+    seeded_chain: State,
     rollback_ran: Check,
-    a_second: Option<State>,
+    rolled_back: Option<State>,
 }
 
-/// Copies A (`db`, no session open on it) to A′ and runs the surgery there, while A is read and
-/// taken through the surgery and the rollback.
+/// Copies the seeded chain (`db`, no session open on it) and runs the surgery on the copy, while
+/// the seeded chain is read and taken through the surgery and the rollback.
 pub async fn prepare(
     server: &EphemeralServer,
     db: &str,
@@ -164,17 +166,17 @@ pub async fn prepare(
     scripts: &ScriptInput<'_>,
 ) -> Result<Prepared, ServerError> {
     let hidden = backups(&server.connect(db).await?, scripts).await?;
-    let a_prime_db = server.create_database(Some(db)).await?;
+    let surgered_db = server.create_database(Some(db)).await?;
     let nothing = Hidden::nothing();
     let (surgery_only, surgery_and_rollback) = ([surgery], [surgery, rollback]);
-    let ((surgery_ran, a_prime), round_trip) =
-        tokio::join!(built(CheckId::SurgeryRuns, run_on(server, &a_prime_db, &surgery_only), scripts, &hidden), async {
-            let a = State::read(server.connect(db).await?, scripts, &nothing).await?;
-            let (check, a_second) = built(CheckId::RollbackRuns, run_on(server, db, &surgery_and_rollback), scripts, &nothing).await;
-            Ok::<_, ServerError>((a, check, a_second))
+    let ((surgery_ran, surgered), round_trip) =
+        tokio::join!(built(CheckId::SurgeryRuns, run_on(server, &surgered_db, &surgery_only), scripts, &hidden), async {
+            let seeded_chain = State::read(server.connect(db).await?, scripts, &nothing).await?;
+            let (check, rolled_back) = built(CheckId::RollbackRuns, run_on(server, db, &surgery_and_rollback), scripts, &nothing).await;
+            Ok::<_, ServerError>((seeded_chain, check, rolled_back))
         });
-    let (a, rollback_ran, a_second) = round_trip?;
-    Ok(Prepared { hidden, surgery_ran, a_prime, a, rollback_ran, a_second })
+    let (seeded_chain, rollback_ran, rolled_back) = round_trip?;
+    Ok(Prepared { hidden, surgery_ran, surgered, seeded_chain, rollback_ran, rolled_back })
 }
 
 /// The tables (and sequences) whose rows (or positions) differ.
@@ -328,8 +330,8 @@ pub async fn verify(input: VerifyInput<'_>) -> Result<Vec<Check>, ServerError> {
     let server = input.server;
     let scripts = input.scripts;
     let ledger = scripts.ledger;
-    let Prepared { hidden, surgery_ran, a_prime, a, rollback_ran, a_second } = input.prepared;
-    let (built_b, b) = built(
+    let Prepared { hidden, surgery_ran, surgered, seeded_chain, rollback_ran, rolled_back } = input.prepared;
+    let (built_fresh, fresh_baseline) = built(
         CheckId::BaselineApplies,
         async {
             let db = server.create_database(None).await.map_err(|e| e.to_string())?;
@@ -341,17 +343,19 @@ pub async fn verify(input: VerifyInput<'_>) -> Result<Vec<Check>, ServerError> {
         &hidden,
     )
     .await;
-    let mut checks = vec![surgery_ran, rollback_ran, built_b];
+    let mut checks = vec![surgery_ran, rollback_ran, built_fresh];
 
     let started = Instant::now();
-    checks.push(match (&a_prime, &b) {
-        (Some(a_prime), Some(b)) => Check::new(CheckId::SurgeryEqualsBaseline, started, compare(a_prime, b, &[Class::Cosmetic], "surgery")),
+    checks.push(match (&surgered, &fresh_baseline) {
+        (Some(surgered), Some(fresh)) => {
+            Check::new(CheckId::SurgeryEqualsBaseline, started, compare(surgered, fresh, &[Class::Cosmetic], "surgery"))
+        }
         _ => Check::not_checked(CheckId::SurgeryEqualsBaseline),
     });
     let started = Instant::now();
-    checks.push(match &b {
-        Some(b) => {
-            let rows = match data_digest(&b.client, scripts).await {
+    checks.push(match &fresh_baseline {
+        Some(fresh) => {
+            let rows = match data_digest(&fresh.client, scripts).await {
                 Ok(digest) => compare_data(&input.chain_data, &digest),
                 Err(e) => Err(e.to_string()),
             };
@@ -360,21 +364,23 @@ pub async fn verify(input: VerifyInput<'_>) -> Result<Vec<Check>, ServerError> {
         None => Check::not_checked(CheckId::BaselineHoldsRows),
     });
     let started = Instant::now();
-    checks.push(match &a_second {
+    checks.push(match &rolled_back {
         // Column order may differ (a re-added column comes last): allowed, and reported.
-        Some(a2) => Check::new(CheckId::RollbackRestores, started, compare(&a, a2, &[Class::Cosmetic], "rollback")),
+        Some(rolled_back) => {
+            Check::new(CheckId::RollbackRestores, started, compare(&seeded_chain, rolled_back, &[Class::Cosmetic], "rollback"))
+        }
         None => Check::not_checked(CheckId::RollbackRestores),
     });
 
     let nothing = Hidden::nothing();
     let (surgery_again, rollback_again) = tokio::join!(
-        second_run(CheckId::SurgeryRefusesTwice, a_prime.as_ref(), &hidden, input.surgery, ledger),
-        second_run(CheckId::RollbackRefusesTwice, a_second.as_ref(), &nothing, input.rollback, ledger)
+        second_run(CheckId::SurgeryRefusesTwice, surgered.as_ref(), &hidden, input.surgery, ledger),
+        second_run(CheckId::RollbackRefusesTwice, rolled_back.as_ref(), &nothing, input.rollback, ledger)
     );
     checks.extend([surgery_again, rollback_again]);
 
     let started = Instant::now();
-    let forward = forward_probe(&[("old chain + surgery", a_prime.as_ref()), ("fresh baseline", b.as_ref())], ledger).await;
+    let forward = forward_probe(&[("old chain + surgery", surgered.as_ref()), ("fresh baseline", fresh_baseline.as_ref())], ledger).await;
     checks.push(Check::new(CheckId::NewMigrationApplies, started, forward));
     Ok(checks)
 }

@@ -238,7 +238,10 @@ fn plans_that_cannot_be_carried_out_are_refused_with_every_reason() {
     let (code, stdout, stderr) = squash(work.path(), &[]);
     assert_eq!(code, Some(2), "{stdout}{stderr}");
     // Each refusal names the object, the reason and the fix.
-    assert!(stderr.contains("retire.tables: \"public\".\"missing\": does not exist after replaying the chain; fix the name in the plan"), "{stderr}");
+    assert!(
+        stderr.contains("retire.tables: \"public\".\"missing\": does not exist after replaying the chain; fix the name in the plan"),
+        "{stderr}"
+    );
     assert!(stderr.contains("\"public\".\"keyless\" has no primary key and no unique not-null key"), "{stderr}");
     assert!(stderr.contains("view \"public\".\"parent_ids\": depends on a retired table or column; add it to retire.views"), "{stderr}");
     assert!(
