@@ -49,7 +49,10 @@ pub enum SquashError {
     /// Replaying the chain failed.
     #[error("replaying the chain failed (nothing was written): {0}")]
     Replay(#[from] crate::replay::ReplayError),
-    /// pg_dump failed.
+    /// pg_dump could not be started.
+    #[error("cannot run pg_dump")]
+    DumpNotRun(#[source] std::io::Error),
+    /// pg_dump failed (what it said).
     #[error("pg_dump: {0}")]
     Dump(String),
     /// A file could not be written.
@@ -61,8 +64,8 @@ pub enum SquashError {
         source: std::io::Error,
     },
     /// The baseline does not read as a migration.
-    #[error("the generated baseline is not a valid migration: {0}")]
-    Baseline(String),
+    #[error("the generated baseline is not a valid migration")]
+    Baseline(#[source] crate::ledger::MigrateError),
 }
 
 /// How to squash.
@@ -358,7 +361,7 @@ pub async fn squash(options: &SquashOptions) -> Result<Outcome, SquashError> {
     let migrator = |files: Vec<(PathBuf, String)>| {
         Migrator::from_sources(files)
             .map(|m| m.with_options(MigratorOptions { table: options.ledger_table.clone(), ..MigratorOptions::default() }))
-            .map_err(|e| SquashError::Baseline(e.to_string()))
+            .map_err(SquashError::Baseline)
     };
     let kept_sources: Vec<(PathBuf, String)> = kept_files.iter().map(|f| (f.path().to_path_buf(), f.source.text().to_string())).collect();
     let new_chain = migrator(vec![(baseline_path.clone(), baseline_text.clone())])?;
@@ -458,7 +461,7 @@ async fn pg_dump(server: &EphemeralServer, db: &str, excluded: &[String]) -> Res
     if version.supports_restrict_key() {
         cmd.arg("--restrict-key=squashmate");
     }
-    let out = cmd.output().await.map_err(|e| SquashError::Dump(e.to_string()))?;
+    let out = cmd.output().await.map_err(SquashError::DumpNotRun)?;
     if !out.status.success() {
         return Err(SquashError::Dump(String::from_utf8_lossy(&out.stderr).trim().to_string()));
     }
