@@ -7,6 +7,7 @@ use tokio_postgres::{Client, SimpleQueryMessage};
 
 use super::model::{Catalog, Object};
 use super::queries;
+use crate::ledger::LedgerTable;
 
 /// What to read.
 #[derive(Debug, Clone)]
@@ -59,20 +60,22 @@ fn object(kind: &'static str, parent: Option<String>, name: &str, props: BTreeMa
     Object { kind, parent, name: name.to_string(), definition_key: None, props }
 }
 
-/// Reads the schema of the database `client` is connected to.
+/// Reads the schema of the database `client` is connected to. The ledger table left out is
+/// the one dbmate would use in this session (its schema resolved as dbmate resolves it); a
+/// table of that name in another schema is the user's and is read.
 pub async fn introspect(client: &Client, options: &IntrospectOptions) -> Result<Catalog, tokio_postgres::Error> {
+    let ledger = LedgerTable::resolve(client, &options.ledger_table, &[]).await?;
     client.batch_execute(SNAPSHOT).await?;
-    let result = read_all(client, options).await;
+    let result = read_all(client, options, &ledger).await;
     let _ = client.batch_execute("ROLLBACK").await;
     result
 }
 
-async fn read_all(client: &Client, options: &IntrospectOptions) -> Result<Catalog, tokio_postgres::Error> {
+async fn read_all(client: &Client, options: &IntrospectOptions, ledger: &LedgerTable) -> Result<Catalog, tokio_postgres::Error> {
     let mut catalog = Catalog {
         server_version_num: client.query_one("SELECT current_setting('server_version_num')::int", &[]).await?.get(0),
         ..Catalog::default()
     };
-    let ledger = &options.ledger_table;
     for r in rows(client, &queries::schemas()).await? {
         catalog.insert(object("schema", None, &r[0], props(&[("comment", &r[1])])));
     }

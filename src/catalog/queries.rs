@@ -2,6 +2,8 @@
 //! They run inside [`super::introspect`]'s read-only snapshot with `search_path = ''`, so every
 //! `pg_get_*def` qualifies names the same way in every session.
 
+use crate::ledger::LedgerTable;
+
 /// Namespaces that are never user schema.
 const USER_NS: &str = "n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_toast' AND n.nspname !~ '^pg_temp'";
 
@@ -22,7 +24,7 @@ pub fn schemas() -> String {
 pub const EXTENSIONS: &str = "SELECT quote_ident(x.extname), x.extversion, quote_ident(n.nspname) FROM pg_extension x JOIN pg_namespace n ON n.oid = x.extnamespace WHERE x.extname <> 'plpgsql'";
 
 /// Tables, views, matviews, composite types: qualified name, relkind and properties.
-pub fn relations(ledger_table: &str) -> String {
+pub fn relations(ledger: &LedgerTable) -> String {
     format!(
         "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname), c.relkind::text, c.relpersistence::text,
                 coalesce(pg_get_partkeydef(c.oid), ''),
@@ -34,17 +36,18 @@ pub fn relations(ledger_table: &str) -> String {
                 coalesce(obj_description(c.oid, 'pg_class'), '')
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
          WHERE c.relkind IN ('r', 'p', 'f', 'v', 'm', 'c') AND {USER_NS} AND {}
-           AND NOT (c.relname = {} AND c.relkind = 'r')
+           AND NOT (n.nspname = {} AND c.relname = {} AND c.relkind = 'r')
            AND NOT (c.relkind = 'c' AND EXISTS (SELECT 1 FROM pg_type t WHERE t.typrelid = c.oid AND {}))",
         not_extension_member("c.oid", "pg_class"),
-        crate::sql::quote_literal(ledger_table),
+        crate::sql::quote_literal(&ledger.schema),
+        crate::sql::quote_literal(&ledger.table),
         not_extension_member("t.oid", "pg_type"),
     )
 }
 
 /// Columns of those relations: relation, column, type, not null, default, identity,
 /// generated, collation, position among live columns, comment, owned sequence of a serial default.
-pub fn columns(ledger_table: &str) -> String {
+pub fn columns(ledger: &LedgerTable) -> String {
     format!(
         "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname), c.relkind::text, quote_ident(a.attname),
                 format_type(a.atttypid, a.atttypmod), a.attnotnull::text,
@@ -62,9 +65,10 @@ pub fn columns(ledger_table: &str) -> String {
          JOIN pg_type t ON t.oid = a.atttypid
          LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
          WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'f', 'v', 'm', 'c')
-           AND {USER_NS} AND {} AND NOT (c.relname = {} AND c.relkind = 'r')",
+           AND {USER_NS} AND {} AND NOT (n.nspname = {} AND c.relname = {} AND c.relkind = 'r')",
         not_extension_member("c.oid", "pg_class"),
-        crate::sql::quote_literal(ledger_table),
+        crate::sql::quote_literal(&ledger.schema),
+        crate::sql::quote_literal(&ledger.table),
     )
 }
 
@@ -78,20 +82,21 @@ pub const OWNED_SEQUENCES: &str = "SELECT quote_ident(sn.nspname) || '.' || quot
      WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass AND d.deptype = 'a'";
 
 /// Constraints on tables: table, name, type, definition, comment.
-pub fn constraints(ledger_table: &str) -> String {
+pub fn constraints(ledger: &LedgerTable) -> String {
     format!(
         "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname), quote_ident(con.conname), con.contype::text,
                 pg_get_constraintdef(con.oid), coalesce(obj_description(con.oid, 'pg_constraint'), '')
          FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
          WHERE con.contype IN ('p', 'u', 'f', 'c', 'x') AND con.conislocal AND con.conparentid = 0
-           AND {USER_NS} AND {} AND NOT (c.relname = {} AND c.relkind = 'r')",
+           AND {USER_NS} AND {} AND NOT (n.nspname = {} AND c.relname = {} AND c.relkind = 'r')",
         not_extension_member("c.oid", "pg_class"),
-        crate::sql::quote_literal(ledger_table),
+        crate::sql::quote_literal(&ledger.schema),
+        crate::sql::quote_literal(&ledger.table),
     )
 }
 
 /// Indexes not backing a constraint: table, name, definition without the name, valid, comment.
-pub fn indexes(ledger_table: &str) -> String {
+pub fn indexes(ledger: &LedgerTable) -> String {
     format!(
         "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname), quote_ident(ic.relname),
                 replace(pg_get_indexdef(i.indexrelid), 'INDEX ' || quote_ident(ic.relname) || ' ON ', 'INDEX ON '),
@@ -100,9 +105,10 @@ pub fn indexes(ledger_table: &str) -> String {
          JOIN pg_namespace n ON n.oid = c.relnamespace
          WHERE NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid AND k.contype IN ('p', 'u', 'x'))
            AND NOT EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = i.indexrelid)
-           AND {USER_NS} AND {} AND NOT (c.relname = {} AND c.relkind = 'r')",
+           AND {USER_NS} AND {} AND NOT (n.nspname = {} AND c.relname = {} AND c.relkind = 'r')",
         not_extension_member("c.oid", "pg_class"),
-        crate::sql::quote_literal(ledger_table),
+        crate::sql::quote_literal(&ledger.schema),
+        crate::sql::quote_literal(&ledger.table),
     )
 }
 

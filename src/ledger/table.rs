@@ -4,7 +4,7 @@
 
 use tokio_postgres::Client;
 
-use crate::sql::{quote_ident, quote_literal};
+use crate::sql::{quote_ident_if_needed, quote_literal};
 
 /// Where the ledger lives, resolved and quoted as the server quotes (no needless quotes).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,14 +28,12 @@ impl Default for LedgerTable {
 impl LedgerTable {
     /// A table whose identifiers are quoted here (for databases we created ourselves).
     pub fn quoted_locally(schema: &str, table: &str) -> Self {
-        let quote = |s: &str| {
-            if s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') && !s.starts_with(|c: char| c.is_ascii_digit()) {
-                s.to_string()
-            } else {
-                quote_ident(s)
-            }
-        };
-        LedgerTable { schema_sql: quote(schema), table_sql: quote(table), schema: schema.into(), table: table.into() }
+        LedgerTable {
+            schema_sql: quote_ident_if_needed(schema),
+            table_sql: quote_ident_if_needed(table),
+            schema: schema.into(),
+            table: table.into(),
+        }
     }
 
     /// Resolves `name` (`table` or `schema.table`) as dbmate does, quoting on the server.

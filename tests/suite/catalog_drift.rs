@@ -662,3 +662,19 @@ comment on column events.kind is 'What happened';
         assert!(stdout.contains(expected), "missing {expected:?} in:\n{stdout}");
     }
 }
+
+/// Only the ledger dbmate would use is left out: a table of the same name in another schema is
+/// the application's, and a difference there is reported.
+#[tokio::test]
+async fn a_table_named_like_the_ledger_in_another_schema_is_compared() {
+    let server = common::local_server().await;
+    let ledger_only = catalog_of(&server, "create table schema_migrations (version varchar primary key);").await;
+    let with_app = catalog_of(
+        &server,
+        "create table schema_migrations (version varchar primary key); create schema app; create table app.schema_migrations (id int);",
+    )
+    .await;
+    let found: Vec<String> = diff(&ledger_only, &with_app).into_iter().map(|d| d.path).collect();
+    assert!(found.contains(&"table app.schema_migrations".to_string()), "{found:?}");
+    assert!(!found.iter().any(|p| p.contains("public.schema_migrations")), "{found:?}");
+}
