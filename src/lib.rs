@@ -3,7 +3,7 @@
 //! Layers, top first; a module uses only modules of layers below its own (the `layers` test
 //! reads this list and every `crate::` path in the code):
 //! - [`cli`]: the command line (clap definitions, output).
-//! - [`squash`], [`drift`], [`plan`], [`fleet`], [`gate`], [`hazards`], `chaingen`: the jobs.
+//! - [`squash`], [`drift`], [`reconcile`], [`fleet`], [`gate`], [`hazards`], `chaingen`: the jobs.
 //! - [`replay`]: a chain applied to a fresh database on an ephemeral server.
 //! - [`seed`], [`catalog`]: sample rows in every table; a live schema as a canonical model.
 //! - [`server`]: throwaway servers (local, downloaded, Docker, an existing one).
@@ -30,7 +30,7 @@ pub mod ledger;
 pub mod lint;
 pub mod migration;
 pub mod pgdist;
-pub mod plan;
+pub mod reconcile;
 pub mod replay;
 pub mod report;
 pub mod seed;

@@ -9,7 +9,7 @@ use super::{Cli, EXIT_ERROR, EXIT_FINDINGS, EXIT_OK};
 use crate::catalog::{Catalog, Class, IntrospectOptions};
 use crate::drift::{Reader, Side};
 use crate::ledger::{DatabaseUrl, LedgerTable, acquire_lock, lock_key, release_lock};
-use crate::plan::{Block, Plan, PlanOptions, PlannedFile, ProofInput, files, plan, prove, up_sql};
+use crate::reconcile::{Block, Plan, PlanOptions, PlannedFile, ProofInput, files, plan, prove, up_sql};
 use crate::server::ServerOptions;
 
 /// How `plan` prints.
@@ -104,8 +104,8 @@ fn reversed(renames: &[(String, String)]) -> Vec<(String, String)> {
 
 fn print(plan: &Plan, format: PlanFormat) -> anyhow::Result<()> {
     match format {
-        PlanFormat::Text => out!("{}", crate::plan::text(plan)),
-        PlanFormat::Sql => out!("{}", crate::plan::sql(plan)),
+        PlanFormat::Text => out!("{}", crate::reconcile::text(plan)),
+        PlanFormat::Sql => out!("{}", crate::reconcile::sql(plan)),
         PlanFormat::Json => outln!("{}", serde_json::to_string_pretty(plan)?),
     }
     Ok(())
@@ -163,7 +163,7 @@ pub async fn run(cli: &Cli, args: &PlanArgs) -> anyhow::Result<u8> {
         return Ok(EXIT_OK);
     }
     if args.only == Some(OnlyClass::Safe) {
-        let not_safe: Vec<&crate::plan::Step> = up.steps.iter().filter(|s| s.class != Class::Safe).collect();
+        let not_safe: Vec<&crate::reconcile::Step> = up.steps.iter().filter(|s| s.class != Class::Safe).collect();
         if !not_safe.is_empty() || !up.unsupported.is_empty() {
             eprintln!(
                 "Refused (--only safe): {} step(s) are more than safe; nothing was written or applied:",

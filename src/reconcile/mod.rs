@@ -1,4 +1,5 @@
-//! `plan`: the migration that takes a schema (the chain's, by default) to a declared one —
+//! `plan` (the command) and `reconcile::plan` (for services, to log at boot next to `drift`):
+//! the migration that takes a schema (the chain's, by default) to a declared one —
 //! ordered, classed, lock-friendly, and proven on a real server before it is written.
 
 mod build;
