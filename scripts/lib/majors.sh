@@ -15,7 +15,8 @@ MAJOR_TESTS='test(/^dbmate_compat::/)
   | test(/::check_down_names_downs_that_leave_something_behind_or_cannot_run$/)
   | test(/::dump_then_load_into_a_fresh_database$/)
   | test(/::status_reports_ledger_rows_without_files$/)
-  | test(/::plan_/)'
+  | test(/::plan_/)
+  | test(/::every_drift_case_is_planned_applied_by_dbmate_and_rolled_back$/)'
 
 # A directory holding only the pg_dump squashmate pairs with a server of major $1 (dbmate
 # takes pg_dump from PATH; the installation's own postgres must not shadow the server's).

@@ -105,6 +105,34 @@ fn column_definition(column: &Object) -> Result<String, String> {
     Ok(sql)
 }
 
+/// `CREATE PUBLICATION` from the catalog's properties.
+fn create_publication(publication: &Object) -> String {
+    let scope = match (prop(publication, "all tables"), prop(publication, "tables")) {
+        ("true", _) => " FOR ALL TABLES".to_string(),
+        (_, "") => String::new(),
+        (_, tables) => format!(" FOR TABLE {tables}"),
+    };
+    format!(
+        "CREATE PUBLICATION {}{scope} WITH (publish = {})",
+        publication.name,
+        quote_literal(&prop(publication, "actions").replace(',', ", "))
+    )
+}
+
+/// `CREATE COLLATION` from the catalog's properties (libc and ICU providers).
+fn create_collation(collation: &Object) -> Option<String> {
+    let deterministic = if prop(collation, "deterministic") == "false" { ", deterministic = false" } else { "" };
+    let (collate, ctype) = (quote_literal(prop(collation, "collate")), quote_literal(prop(collation, "ctype")));
+    match prop(collation, "provider") {
+        "c" => Some(format!(
+            "CREATE COLLATION {} (provider = libc, lc_collate = {collate}, lc_ctype = {ctype}{deterministic})",
+            collation.name
+        )),
+        "i" => Some(format!("CREATE COLLATION {} (provider = icu, locale = {collate}{deterministic})", collation.name)),
+        _ => None,
+    }
+}
+
 /// The policy command letter as SQL.
 fn policy_command(letter: &str) -> &'static str {
     match letter {
@@ -133,7 +161,11 @@ impl Planner<'_> {
             .to
             .objects
             .iter()
-            .filter(|(path, o)| o.kind == "table" && !self.from.objects.contains_key(*path) && !self.renamed_to.contains_key(*path))
+            .filter(|(path, o)| {
+                matches!(o.kind, "table" | "composite type")
+                    && !self.from.objects.contains_key(*path)
+                    && !self.renamed_to.contains_key(*path)
+            })
             .map(|(p, _)| p.clone())
             .collect();
         let dropped_parents: BTreeSet<String> = self
@@ -209,12 +241,28 @@ impl Planner<'_> {
                 format!("CREATE EXTENSION IF NOT EXISTS {name} WITH SCHEMA {}", prop(object, "schema")),
             ),
             "table" => self.create_table(path, object),
+            "column" if of_a_type(object) => {
+                let sql = format!("ALTER TYPE {} ADD ATTRIBUTE {} {}", parent_relation(object), name, prop(object, "type"));
+                self.step(Phase::Definitions, Block::Main, class, why, sql);
+            }
             "column" => match column_definition(object) {
                 Ok(definition) => {
                     let sql = format!("ALTER TABLE {} ADD COLUMN {definition}", parent_relation(object));
                     self.step(Phase::Tables, Block::Main, class, why, sql);
                 }
                 Err(e) => self.unsupported(e),
+            },
+            "composite type" => {
+                let attributes: Vec<String> =
+                    self.members(self.to, path).iter().map(|a| format!("{} {}", a.name, prop(a, "type"))).collect();
+                self.step(Phase::Definitions, Block::Main, class, why, format!("CREATE TYPE {name} AS ({})", attributes.join(", ")));
+            }
+            "publication" => self.step(Phase::Dependants, Block::Main, class, why, create_publication(object)),
+            "statistics" => self.step(Phase::Dependants, Block::Main, class, why, prop(object, "definition").to_string()),
+            "rule" => self.step(Phase::Dependants, Block::Main, class, why, prop(object, "definition").trim_end_matches(';').to_string()),
+            "collation" => match create_collation(object) {
+                Some(sql) => self.step(Phase::Definitions, Block::Main, class, why, sql),
+                None => self.unsupported(format!("{path}: a collation of provider {}", prop(object, "provider"))),
             },
             "constraint" => self.add_constraint(object, on_new_table, &why),
             "index" => self.create_index(object, on_new_table, &why),
@@ -372,7 +420,13 @@ impl Planner<'_> {
             "table" => (Phase::Drops, format!("DROP TABLE {name}")),
             "view" => (Phase::DropDependants, format!("DROP VIEW {name}")),
             "materialized view" => (Phase::DropDependants, format!("DROP MATERIALIZED VIEW {name}")),
+            "column" if of_a_type(object) => (Phase::Drops, format!("ALTER TYPE {table} DROP ATTRIBUTE {name}")),
             "column" => (Phase::Drops, format!("ALTER TABLE {table} DROP COLUMN {name}")),
+            "composite type" => (Phase::DropDefinitions, format!("DROP TYPE {name}")),
+            "publication" => (Phase::DropDependants, format!("DROP PUBLICATION {name}")),
+            "statistics" => (Phase::DropDependants, format!("DROP STATISTICS {name}")),
+            "rule" => (Phase::DropDependants, format!("DROP RULE {name} ON {table}")),
+            "collation" => (Phase::DropDefinitions, format!("DROP COLLATION {name}")),
             "constraint" => (Phase::DropDependants, format!("ALTER TABLE {table} DROP CONSTRAINT {name}")),
             "index" => (Phase::DropDependants, format!("DROP INDEX {}.{name}", schema_of(table))),
             "sequence" if object.definition_key.is_some() => return, // goes with its column
@@ -400,6 +454,30 @@ impl Planner<'_> {
             match (new.kind, p) {
                 (_, "comment") => self.set_comment(new, Some(old), Phase::Dependants),
                 (_, "position") => {}
+                ("column", "type") if of_a_type(new) => {
+                    let sql = format!("ALTER TYPE {} ALTER ATTRIBUTE {} TYPE {}", parent_relation(new), new.name, prop(new, "type"));
+                    self.step(Phase::Definitions, Block::Main, class, why, sql);
+                }
+                ("column", "collation") => {
+                    let collation = match prop(new, "collation") {
+                        "" => "pg_catalog.\"default\"",
+                        c => c,
+                    };
+                    let (table, column, ty) = (parent_relation(new), &new.name, prop(new, "type"));
+                    self.step(
+                        Phase::Tables,
+                        Block::Main,
+                        class,
+                        why,
+                        format!("ALTER TABLE {table} ALTER COLUMN {column} TYPE {ty} COLLATE {collation}"),
+                    );
+                }
+                ("column", "generated") => self.generated(new, &why, class),
+                ("publication" | "statistics" | "rule" | "collation", _) => {
+                    self.drop(path, old);
+                    self.create(path, new, created_tables);
+                    return;
+                }
                 ("column", "type") => {
                     let (table, column, ty) = (parent_relation(new), &new.name, prop(new, "type"));
                     let sql = format!("ALTER TABLE {table} ALTER COLUMN {column} TYPE {ty} USING {column}::{ty}");
@@ -529,6 +607,82 @@ impl Planner<'_> {
         }
     }
 
+    /// A type's attributes or a table's columns, in order.
+    fn members<'c>(&self, catalog: &'c Catalog, parent: &str) -> Vec<&'c Object> {
+        let mut members: Vec<&Object> =
+            catalog.objects.values().filter(|o| o.kind == "column" && o.parent.as_deref() == Some(parent)).collect();
+        members.sort_by_key(|c| prop(c, "position").parse::<u32>().unwrap_or(0));
+        members
+    }
+
+    /// A generated column's expression changed: `SET EXPRESSION` where the server has it
+    /// (17+), else the column dropped and added again (its values are computed anyway).
+    fn generated(&mut self, column: &Object, why: &str, class: Class) {
+        let table = parent_relation(column);
+        let expression = prop(column, "generated");
+        if expression.is_empty() || self.to.server_version_num < 170_000 {
+            match column_definition(column) {
+                Ok(definition) => {
+                    self.step(Phase::Tables, Block::Main, class, why, format!("ALTER TABLE {table} DROP COLUMN {}", column.name));
+                    self.step(Phase::Tables, Block::Main, class, why, format!("ALTER TABLE {table} ADD COLUMN {definition}"));
+                }
+                Err(e) => self.unsupported(e),
+            }
+        } else {
+            self.step(
+                Phase::Tables,
+                Block::Main,
+                class,
+                why,
+                format!("ALTER TABLE {table} ALTER COLUMN {} SET EXPRESSION AS ({expression})", column.name),
+            );
+        }
+    }
+
+    /// An enum whose labels were removed or reordered, recreated: the old type renamed, the new
+    /// one created, every column using it converted through text (a value no longer listed
+    /// fails loudly), the old type dropped. Destructive: values can be lost.
+    fn recreate_enum(&mut self, path: &str, new: &Object, why: &str) {
+        let name = &new.name;
+        let old_name = format!("{}_squashmate_old", name.rsplit_once('.').map_or(name.as_str(), |(_, n)| n).trim_matches('"'));
+        let old_name = crate::sql::quote_ident_if_needed(&old_name);
+        let class = Class::Destructive;
+        let why = format!("{why} (recreated: labels removed or reordered)");
+        self.step(Phase::Definitions, Block::Main, class, why.clone(), format!("ALTER TYPE {name} RENAME TO {old_name}"));
+        self.step(Phase::Definitions, Block::Main, class, why.clone(), format!("CREATE TYPE {name} AS ENUM ({})", prop(new, "labels")));
+        let users: Vec<&Object> = self
+            .from
+            .objects
+            .values()
+            .filter(|o| o.kind == "column" && (prop(o, "type") == name || prop(o, "type") == format!("{name}[]")))
+            .collect();
+        for column in users {
+            if of_a_view(column) || of_a_type(column) {
+                self.unsupported(format!("{path}: used by {}, which a recreated type would have to follow", column.path()));
+                continue;
+            }
+            let (table, col) = (parent_relation(column), &column.name);
+            let array = if prop(column, "type").ends_with("[]") { "[]" } else { "" };
+            let default = prop(column, "default");
+            if !default.is_empty() {
+                self.step(
+                    Phase::Definitions,
+                    Block::Main,
+                    class,
+                    why.clone(),
+                    format!("ALTER TABLE {table} ALTER COLUMN {col} DROP DEFAULT"),
+                );
+            }
+            let sql = format!("ALTER TABLE {table} ALTER COLUMN {col} TYPE {name}{array} USING {col}::text{array}::{name}{array}");
+            self.step(Phase::Definitions, Block::Main, class, why.clone(), sql);
+            if !default.is_empty() {
+                let sql = format!("ALTER TABLE {table} ALTER COLUMN {col} SET DEFAULT {default}");
+                self.step(Phase::Definitions, Block::Main, class, why.clone(), sql);
+            }
+        }
+        self.step(Phase::Definitions, Block::Main, class, why, format!("DROP TYPE {old_name}"));
+    }
+
     /// `DROP NOT NULL`, or `SET NOT NULL` through a validated check (no long lock).
     fn nullability(&mut self, column: &Object, why: &str, class: Class) {
         let (table, name) = (parent_relation(column), &column.name);
@@ -559,7 +713,7 @@ impl Planner<'_> {
         let (was, now) = (labels(old), labels(new));
         let kept: Vec<&String> = now.iter().filter(|l| was.contains(l)).collect();
         if kept.len() != was.len() || kept.iter().zip(&was).any(|(a, b)| *a != b) {
-            return self.unsupported(format!("{path}: labels removed or reordered (the type would have to be recreated)"));
+            return self.recreate_enum(path, new, why);
         }
         for (i, label) in now.iter().enumerate().filter(|(_, l)| !was.contains(l)) {
             let place = match i.checked_sub(1).map(|j| &now[j]) {
@@ -579,9 +733,14 @@ fn view_columns(catalog: &Catalog, view_path: &str) -> Vec<(String, String)> {
     columns.into_iter().map(|c| (c.name.clone(), prop(c, "type").to_string())).collect()
 }
 
-/// A column of a view, materialized view or composite type: it follows the definition.
+/// A column of a view or materialized view: it follows the definition.
 fn of_a_view(object: &Object) -> bool {
-    object.kind == "column" && object.parent.as_deref().is_some_and(|p| !p.starts_with("table ") && !p.starts_with("foreign table "))
+    object.kind == "column" && object.parent.as_deref().is_some_and(|p| p.starts_with("view ") || p.starts_with("materialized view "))
+}
+
+/// An attribute of a composite type (a column object under `composite type …`).
+fn of_a_type(object: &Object) -> bool {
+    object.kind == "column" && object.parent.as_deref().is_some_and(|p| p.starts_with("composite type "))
 }
 
 fn shown(value: &str) -> &str {
