@@ -28,6 +28,14 @@ pub enum SourceError {
     /// Connecting failed.
     #[error("{0}")]
     Connect(#[from] ConnectError),
+    /// Connecting to a side's database failed.
+    #[error("cannot connect to {url}: {source}; check the URL and that the server is up")]
+    ConnectTo {
+        /// The URL, password hidden.
+        url: String,
+        /// Why.
+        source: ConnectError,
+    },
     /// The ephemeral server failed.
     #[error(transparent)]
     Server(#[from] ServerError),
@@ -134,7 +142,10 @@ impl Reader {
     /// live database, which is only read).
     pub async fn read_into_database(&self, side: &Side) -> Result<(Catalog, Option<String>), SourceError> {
         match side {
-            Side::Url(url) => Ok((introspect(&connect(url).await?, &self.introspect).await?, None)),
+            Side::Url(url) => {
+                let client = connect(url).await.map_err(|source| SourceError::ConnectTo { url: url.redacted(), source })?;
+                Ok((introspect(&client, &self.introspect).await?, None))
+            }
             Side::Migrations(dir) => {
                 let found = discover(std::slice::from_ref(dir))?;
                 let (catalog, db) = self.replayed_into(&dir.display().to_string(), found.files, &found.rejected).await?;

@@ -602,6 +602,8 @@ async fn plan_applies_a_loosening_to_a_live_database_and_only_safe_refuses_the_r
             && stderr.contains("[needs-confirm] ALTER TABLE public.tasks VALIDATE CONSTRAINT tasks_status_check"),
         "{stderr}"
     );
+    let (code, stdout, _) = run(args(&["diff", "--pg", "local", &url, "db/migrations"])).await;
+    assert_eq!(code, Some(0), "the refusal changed nothing: {stdout}");
 
     let (code, stdout, stderr) =
         run(args(&["plan", "--pg", "local", "--from", &url, "--to", "loose.sql", "--only", "safe", "--apply"])).await;
@@ -616,6 +618,21 @@ async fn plan_applies_a_loosening_to_a_live_database_and_only_safe_refuses_the_r
     assert_eq!(kept, 1, "the rows are kept");
     let (code, _, stderr) = run(args(&["plan", "--pg", "local", "--from", &url, "--to", "loose.sql"])).await;
     assert_eq!(code, Some(0), "nothing left to do: {stderr}");
+
+    // Seed 000: a column made NOT NULL by hand on a database of the chain; planning to the
+    // chain relaxes it, and drift is clean again.
+    let (code, _, stderr) = run(args(&["-u", &server.url("hand"), "--no-dump-schema", "up"])).await;
+    assert_eq!(code, Some(0), "{stderr}");
+    server.connect("hand").await.unwrap().batch_execute("alter table tasks alter column owner set not null").await.unwrap();
+    let hand = server.url("hand");
+    let (code, stdout, _) = run(args(&["-u", &hand, "drift", "--pg", "local"])).await;
+    assert_eq!(code, Some(1), "the hand-made change is drift: {stdout}");
+    let (code, stdout, stderr) =
+        run(args(&["plan", "--pg", "local", "--from", &hand, "--to", "db/migrations", "--apply", "--only", "safe"])).await;
+    assert_eq!(code, Some(1), "{stdout}{stderr}");
+    assert!(stdout.contains("ALTER TABLE public.tasks ALTER COLUMN owner DROP NOT NULL"), "{stdout}");
+    let (code, stdout, stderr) = run(args(&["-u", &hand, "drift", "--pg", "local"])).await;
+    assert_eq!(code, Some(0), "drift is clean after the plan: {stdout}{stderr}");
 }
 
 /// Each kind the planner writes, proven on a real server both ways (the proof is the oracle:
@@ -744,4 +761,78 @@ fn every_drift_case_is_planned_applied_by_dbmate_and_rolled_back() {
         handles.into_iter().flat_map(|h| h.join().unwrap()).collect()
     });
     assert!(failures.is_empty(), "{} of {} cases failed:\n\n{}", failures.len(), planable.len(), failures.join("\n\n"));
+}
+
+/// Seed 003: the CHECK list renamed, planned as drop + add NOT VALID + validate; on a database
+/// holding rows the new list forbids, applying stops loudly at the validation (file and line,
+/// that file not recorded), never "completed successfully".
+#[tokio::test]
+async fn a_renamed_check_list_fails_loudly_at_validate_on_rows_it_forbids() {
+    let work = common::open_tempdir();
+    let without_rows = PLAN_CHAIN.replace("insert into tasks (title, status, owner) values ('first', 'open', 'ann');\n", "");
+    common::write_migrations(&work.path().join("db/migrations"), &[("20240101000000_init.sql", &without_rows)]);
+    let renamed = PLAN_CHAIN
+        .replace("-- migrate:up\n", "")
+        .replace("-- migrate:down\ndrop table tasks;\n", "")
+        .replace("insert into tasks (title, status, owner) values ('first', 'open', 'ann');\n", "")
+        .replace("('open', 'done')", "('todo', 'done')");
+    let dir = work.path().to_path_buf();
+    let (code, stdout, stderr) = tokio::task::spawn_blocking(move || plan_to(&dir, &renamed, &["--write", "rename_open"])).await.unwrap();
+    assert_eq!(code, Some(1), "{stdout}{stderr}");
+    let at = |needle: &str| stdout.find(needle).unwrap_or_else(|| panic!("missing {needle:?} in:\n{stdout}"));
+    assert!(at("DROP CONSTRAINT tasks_status_check") < at("'done'::text]))) NOT VALID"));
+    assert!(at("NOT VALID") < at("VALIDATE CONSTRAINT tasks_status_check"));
+    // A row written before the change ('open') violates the new list: `up` stops at the validation.
+    common::write_migrations(
+        &work.path().join("db/migrations"),
+        &[(
+            "20240601000000_a_row.sql",
+            "-- migrate:up\ninsert into tasks (title, status, owner) values ('first', 'open', 'ann');\n-- migrate:down\n",
+        )],
+    );
+    let server = common::local_server().await;
+    let url = server.url("violating");
+    let dir = work.path().to_path_buf();
+    let out = tokio::task::spawn_blocking(move || {
+        common::outcome(common::squashmate().current_dir(&dir).args(["-u", &url, "--no-dump-schema", "up"]))
+    })
+    .await
+    .unwrap();
+    let (code, stdout, stderr) = out;
+    assert_eq!(code, Some(2), "{stdout}{stderr}");
+    assert!(stderr.contains("_rename_open_validate.sql:") && stderr.contains("check constraint \"tasks_status_check\""), "{stderr}");
+    assert!(!stdout.contains("Applied: ") || !stdout.contains("_rename_open_validate.sql in"), "{stdout}");
+    let client = server.connect("violating").await.unwrap();
+    let recorded: Vec<String> =
+        client.query("select version from schema_migrations order by 1", &[]).await.unwrap().iter().map(|r| r.get(0)).collect();
+    assert_eq!(recorded.len(), 3, "the init, the row and the main file are recorded, the failed validation is not: {recorded:?}");
+}
+
+#[test]
+fn plan_refuses_bad_sources_and_a_plan_that_does_not_prove() {
+    let work = common::open_tempdir();
+    common::write_migrations(&work.path().join("db/migrations"), &[("20240101000000_init.sql", PLAN_CHAIN)]);
+    let plan = |args: &[&str]| common::outcome(common::squashmate().current_dir(work.path()).args(["plan", "--pg", "local"]).args(args));
+    let (code, _, stderr) = plan(&["--to", "nowhere.sql"]);
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("`nowhere.sql` is not a postgres:// URL, a migrations directory or a schema .sql file"), "{stderr}");
+    let (code, _, stderr) = plan(&["--to", "postgres://nobody:secret@127.0.0.1:9/none"]);
+    assert_eq!(code, Some(2));
+    assert!(!stderr.contains("secret") && stderr.contains("127.0.0.1:9"), "{stderr}");
+    std::fs::write(work.path().join("broken.sql"), "create table t (a int;").unwrap();
+    let (code, _, stderr) = plan(&["--to", "broken.sql"]);
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("broken.sql") && stderr.contains("syntax error"), "{stderr}");
+    // A view another view depends on cannot be dropped and recreated: the proof catches it.
+    let chain = "-- migrate:up\ncreate table t (a int, b int);\ncreate view v as select a, b from t;\ncreate view w as select a from v;\n-- migrate:down\n";
+    common::write_migrations(&work.path().join("db/migrations"), &[("20240101000000_init.sql", chain)]);
+    std::fs::write(
+        work.path().join("target.sql"),
+        "create table t (a int, b int); create view v as select b from t; create view w as select b from v;",
+    )
+    .unwrap();
+    let (code, stdout, stderr) = plan(&["--to", "target.sql", "--write", "views"]);
+    assert_eq!(code, Some(2), "{stdout}{stderr}");
+    assert!(stderr.contains("Refused: the plan does not prove; nothing was written."), "{stderr}");
+    assert_eq!(std::fs::read_dir(work.path().join("db/migrations")).unwrap().count(), 1, "nothing written");
 }
