@@ -495,6 +495,8 @@ impl Planner<'_> {
                     };
                     self.step(Phase::Tables, Block::Main, class, why, sql);
                 }
+                // Adding identity sets NOT NULL itself, first (PostgreSQL requires it).
+                ("column", "nullability") if prop(old, "identity").is_empty() && !prop(new, "identity").is_empty() => {}
                 ("column", "nullability") => self.nullability(new, &why, class),
                 ("constraint", "definition") => {
                     let table = parent_relation(new);
@@ -589,6 +591,15 @@ impl Planner<'_> {
                 }
                 ("column", "identity") => {
                     let (table, column) = (parent_relation(new), &new.name);
+                    if prop(old, "identity").is_empty() && prop(old, "nullability") != "not null" {
+                        self.step(
+                            Phase::Tables,
+                            Block::Main,
+                            class,
+                            why.clone(),
+                            format!("ALTER TABLE {table} ALTER COLUMN {column} SET NOT NULL"),
+                        );
+                    }
                     let sql = match prop(new, "identity") {
                         "" => format!("ALTER TABLE {table} ALTER COLUMN {column} DROP IDENTITY"),
                         i if prop(old, "identity").is_empty() && i.starts_with("always") => {
