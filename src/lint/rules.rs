@@ -24,6 +24,19 @@ pub fn lint(found: &Discovery) -> Vec<Diagnostic> {
 /// Empty up blocks, and statements that cannot run in the transaction their block runs in.
 fn transaction_problems(file: &MigrationFile) -> Vec<Problem> {
     let mut problems = Vec::new();
+    if let Some(second) = file.sections.get(1) {
+        // squashmate applies the file as one unit; dbmate inserts the version once per block.
+        problems.push(
+            Problem::at(
+                second.up.marker.start,
+                "several-up-blocks",
+                "a second `-- migrate:up` block: dbmate 2.36 records the file's version once per block, so this block fails on the ledger's key there (squashmate applies the file as one unit)",
+                "if dbmate also runs this chain, move each block into a migration file of its own",
+            )
+            .warning()
+            .in_part(Part::File),
+        );
+    }
     for section in &file.sections {
         if section.up.statements.is_empty() && !has_unparsable_body(file, &section.up) {
             // dbmate applies such a file and records its version: worth a warning, no more.

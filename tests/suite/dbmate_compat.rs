@@ -212,3 +212,29 @@ async fn a_comment_only_up_block_is_recorded_exactly_as_dbmate_records_it() {
     let (code, stdout, _) = outcome(with_env(dbmate(), work.path(), &ours).args(["status", "--exit-code"]));
     assert_eq!(code, Some(0), "{stdout}");
 }
+
+/// The real dbmate 2.36 records a file's version once per `-- migrate:up` block: a second
+/// block fails on the ledger's key. squashmate applies the file as one unit and warns.
+#[tokio::test]
+async fn a_second_up_block_breaks_dbmate_and_squashmate_warns_and_applies_it_once() {
+    let server = local_server().await;
+    let work = tempfile::tempdir().unwrap();
+    crate::common::write_migrations(
+        &work.path().join("db/migrations"),
+        &[(
+            "20240101000000_two_blocks.sql",
+            "-- migrate:up\ncreate table a (x int);\n-- migrate:down\ndrop table a;\n-- migrate:up\ncreate table b (x int);\n-- migrate:down\ndrop table b;\n",
+        )],
+    );
+    let (ours, theirs) = (server.url("two_blocks_ours"), server.url("two_blocks_theirs"));
+    let (code, _, stderr) = outcome(with_env(dbmate(), work.path(), &theirs).args(["--no-dump-schema", "up"]));
+    assert_ne!(code, Some(0), "dbmate fails on the second block: {stderr}");
+    assert!(stderr.contains("schema_migrations_pkey"), "{stderr}");
+    let (code, stdout, stderr) = outcome(with_env(squashmate(), work.path(), &ours).args(["--no-dump-schema", "up"]));
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert!(stderr.contains("warning[several-up-blocks]"), "{stderr}");
+    let client = server.connect("two_blocks_ours").await.unwrap();
+    let rows: i64 = client.query_one("select count(*) from schema_migrations", &[]).await.unwrap().get(0);
+    let tables: i64 = client.query_one("select count(*) from pg_tables where tablename in ('a', 'b')", &[]).await.unwrap().get(0);
+    assert_eq!((rows, tables), (1, 2));
+}
