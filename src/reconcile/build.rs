@@ -312,9 +312,20 @@ impl Planner<'_> {
     }
 
     fn create_table(&mut self, path: &str, table: &Object) {
-        let for_unsupported = ["partition bound", "inherits", "options"];
-        if let Some(p) = for_unsupported.iter().find(|p| !prop(table, p).is_empty()) {
-            self.unsupported(format!("{path}: a table with {p} is not planned yet"));
+        let options = match prop(table, "options") {
+            "" => String::new(),
+            options => format!(" WITH ({options})"),
+        };
+        let partition = match prop(table, "partition key") {
+            "" => String::new(),
+            key => format!(" PARTITION BY {key}"),
+        };
+        let (bound, parents) = (prop(table, "partition bound"), prop(table, "inherits"));
+        if !bound.is_empty() {
+            // A partition takes its columns from its parent.
+            let sql = format!("CREATE TABLE {} PARTITION OF {parents} {bound}{partition}{options}", table.name);
+            self.step(Phase::ChildTables, Block::Main, Class::Safe, format!("{path}: new partition"), sql);
+            self.table_security(table, None);
             return;
         }
         let mut columns: Vec<&Object> =
@@ -329,12 +340,12 @@ impl Planner<'_> {
             self.set_comment(column, None, Phase::Dependants);
         }
         let unlogged = if prop(table, "persistence") == "unlogged" { "UNLOGGED " } else { "" };
-        let partition = match prop(table, "partition key") {
-            "" => String::new(),
-            key => format!(" PARTITION BY {key}"),
+        let (inherits, phase) = match parents {
+            "" => (String::new(), Phase::Tables),
+            parents => (format!(" INHERITS ({parents})"), Phase::ChildTables),
         };
-        let sql = format!("CREATE {unlogged}TABLE {} (\n    {}\n){partition}", table.name, definitions.join(",\n    "));
-        self.step(Phase::Tables, Block::Main, Class::Safe, format!("{path}: new"), sql);
+        let sql = format!("CREATE {unlogged}TABLE {} (\n    {}\n){inherits}{partition}{options}", table.name, definitions.join(",\n    "));
+        self.step(phase, Block::Main, Class::Safe, format!("{path}: new"), sql);
         self.table_security(table, None);
     }
 
@@ -552,6 +563,36 @@ impl Planner<'_> {
                     return;
                 }
                 ("table", "row level security" | "force row level security") => self.table_security(new, Some(old)),
+                ("table", "options") => {
+                    let set = |o: &Object| -> Vec<(String, String)> {
+                        prop(o, "options")
+                            .split(", ")
+                            .filter(|x| !x.is_empty())
+                            .filter_map(|x| x.split_once('='))
+                            .map(|(k, v)| (k.to_string(), v.to_string()))
+                            .collect()
+                    };
+                    let (was, now) = (set(old), set(new));
+                    let gone: Vec<&str> = was.iter().filter(|(k, _)| !now.iter().any(|(n, _)| n == k)).map(|(k, _)| k.as_str()).collect();
+                    if !gone.is_empty() {
+                        self.step(
+                            Phase::Tables,
+                            Block::Main,
+                            class,
+                            why.clone(),
+                            format!("ALTER TABLE {} RESET ({})", new.name, gone.join(", ")),
+                        );
+                    }
+                    if !now.is_empty() {
+                        self.step(
+                            Phase::Tables,
+                            Block::Main,
+                            class,
+                            why,
+                            format!("ALTER TABLE {} SET ({})", new.name, prop(new, "options")),
+                        );
+                    }
+                }
                 ("table", "persistence") => {
                     let how = if prop(new, "persistence") == "unlogged" { "SET UNLOGGED" } else { "SET LOGGED" };
                     self.step(

@@ -28,6 +28,8 @@ pub enum Phase {
     DropDependants,
     /// Tables and columns created or altered.
     Tables,
+    /// Partitions and inheriting tables (after their parents).
+    ChildTables,
     /// Constraints, indexes, views, triggers, policies, security, comments.
     Dependants,
     /// Validations and what waits for them.
