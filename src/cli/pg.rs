@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::{EXIT_ERROR, EXIT_OK};
 use crate::pgdist::{self, InstallOptions};
 use crate::report::Format;
-use crate::server::{PgBinaries, installation_in, local_installations, pg_dump_for};
+use crate::server::{PgBinaries, install_with_pg_dump, installation_in, local_installations, pg_dump_for};
 
 /// One row of `pg list`.
 #[derive(Debug, Serialize)]
@@ -63,15 +63,9 @@ pub fn list(format: Format) -> anyhow::Result<u8> {
 pub async fn install(majors: &[u32], offline: bool) -> anyhow::Result<u8> {
     let options = InstallOptions { offline, progress: true };
     for &major in majors {
-        let installed = tokio::task::spawn_blocking(move || {
-            let installed = pgdist::install(major, options)?;
-            if pg_dump_for(Some(&installed.bin), major).is_none() {
-                eprintln!(
-                    "PostgreSQL {major}'s server binaries come without pg_dump: installing a newer full installation for its pg_dump"
-                );
-                pgdist::install_newest_full(options)?;
-            }
-            Ok::<_, pgdist::PgDistError>(installed)
+        let installed = tokio::task::spawn_blocking(move || match install_with_pg_dump(major, options)? {
+            (_, Some(no_pg_dump)) => Err(no_pg_dump),
+            (installed, None) => Ok(installed),
         })
         .await?
         .with_context(|| format!("pg install {major}"))?;

@@ -27,6 +27,7 @@ pub use cluster_cache::cache_root;
 pub use connect_info::ConnectInfo;
 pub use docker::engine_answers as docker_engine_answers;
 pub use local::TEMP_PREFIX;
+pub use obtain::install_with_pg_dump;
 
 use crate::dump::{PgDumpVersion, pg_dump_version};
 use crate::sql::quote_ident;

@@ -31,12 +31,9 @@ pub async fn obtain_binaries(options: &ServerOptions) -> Result<PgBinaries, NotO
     let major = options.pg_version.unwrap_or(*pgdist::SUPPORTED_MAJORS.end());
     let install = InstallOptions { offline: options.offline, progress: true };
     let obtained = tokio::task::spawn_blocking(move || {
-        let installed = pgdist::install(major, install)?;
-        if !installed.artifact.kind.has_pg_dump() && pg_dump_for(None, major).is_none() {
-            eprintln!("PostgreSQL {major}'s server binaries come without pg_dump: fetching a newer full installation for its pg_dump");
-            if let Err(e) = pgdist::install_newest_full(install) {
-                eprintln!("Warning: no pg_dump for PostgreSQL {major} ({e}); replay and diff work, squash and dump will not");
-            }
+        let (installed, no_pg_dump) = install_with_pg_dump(major, install)?;
+        if let Some(e) = no_pg_dump {
+            eprintln!("Warning: no pg_dump for PostgreSQL {major} ({e}); replay and diff work, squash and dump will not");
         }
         Ok::<_, PgDistError>(installed)
     })
@@ -50,4 +47,16 @@ pub async fn obtain_binaries(options: &ServerOptions) -> Result<PgBinaries, NotO
         }),
         Err(e) => Err(NotObtained { local, download: Some(e) }),
     }
+}
+
+/// Installs `major` into the cache (blocking) and, when no pg_dump able to dump it is at hand,
+/// the newest full installation for its pg_dump. The second value says why that pg_dump could
+/// not be had, if it could not.
+pub fn install_with_pg_dump(major: u32, options: InstallOptions) -> Result<(pgdist::Installed, Option<PgDistError>), PgDistError> {
+    let installed = pgdist::install(major, options)?;
+    if pg_dump_for(Some(&installed.bin), major).is_some() {
+        return Ok((installed, None));
+    }
+    eprintln!("PostgreSQL {major}'s server binaries come without pg_dump: installing a newer full installation for its pg_dump");
+    Ok((installed, pgdist::install_newest_full(options).err()))
 }
