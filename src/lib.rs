@@ -13,6 +13,10 @@
 //! - [`migration`]: files as dbmate reads them.
 //! - [`report`], [`baseline`], [`pgdist`], [`sql`]: findings and errors as people read them;
 //!   what a baseline replaced; PostgreSQL installations of every major; quoting.
+//!
+//! Features: without the defaults the crate is what a service embeds (`ledger::Migrator` and
+//! the modules that need no throwaway server); `tools` adds `server`, `dump`, `replay`,
+//! `squash`, `drift`, `reconcile` and `pgdist`; `tls` connects with TLS; `cli` is the command.
 #![warn(missing_docs)]
 
 pub mod baseline;
@@ -21,7 +25,9 @@ pub mod catalog;
 pub mod chaingen;
 #[cfg(feature = "cli")]
 pub mod cli;
+#[cfg(feature = "tools")]
 pub mod drift;
+#[cfg(feature = "tools")]
 pub mod dump;
 pub mod fleet;
 pub mod gate;
@@ -29,13 +35,18 @@ pub mod hazards;
 pub mod ledger;
 pub mod lint;
 pub mod migration;
+#[cfg(feature = "tools")]
 pub mod pgdist;
+#[cfg(feature = "tools")]
 pub mod reconcile;
+#[cfg(feature = "tools")]
 pub mod replay;
 pub mod report;
 pub mod seed;
+#[cfg(feature = "tools")]
 pub mod server;
 pub mod sql;
+#[cfg(feature = "tools")]
 pub mod squash;
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Opens a client for a [`DatabaseUrl`], with TLS as its `sslmode` asks (OpenSSL through
-//! native-tls): `require` encrypts without verifying, `verify-ca` checks the chain,
-//! `verify-full` the chain and the host name; `sslrootcert` names the CA file.
+//! native-tls, feature `tls`): `require` encrypts without verifying, `verify-ca` checks the
+//! chain, `verify-full` the chain and the host name; `sslrootcert` names the CA file. Built
+//! without `tls`, `prefer` connects in plain text and the modes that need TLS are refused.
 
 use thiserror::Error;
 use tokio_postgres::Client;
@@ -18,6 +19,9 @@ pub enum ConnectError {
     /// The TLS setup failed (e.g. an unreadable `sslrootcert`).
     #[error("TLS setup: {0}; check sslrootcert in the database URL")]
     Tls(String),
+    /// The URL asks for TLS and this build has none (it lacks the `tls` feature).
+    #[error("{0} asks for TLS but this squashmate was built without its `tls` feature; enable it, or connect with sslmode=disable")]
+    TlsNotBuilt(String),
     /// The server refused or could not be reached.
     #[error("{}", with_causes(.0))]
     Postgres(#[from] tokio_postgres::Error),
@@ -43,6 +47,22 @@ pub async fn connect(url: &DatabaseUrl) -> Result<Client, ConnectError> {
         tokio::spawn(connection);
         return Ok(client);
     }
+    connect_tls(url, config, mode).await
+}
+
+#[cfg(not(feature = "tls"))]
+async fn connect_tls(url: &DatabaseUrl, mut config: tokio_postgres::Config, mode: SslMode) -> Result<Client, ConnectError> {
+    if mode != SslMode::Prefer {
+        return Err(ConnectError::TlsNotBuilt(url.to_string()));
+    }
+    config.ssl_mode(ClientSslMode::Disable);
+    let (client, connection) = config.connect(tokio_postgres::NoTls).await?;
+    tokio::spawn(connection);
+    Ok(client)
+}
+
+#[cfg(feature = "tls")]
+async fn connect_tls(url: &DatabaseUrl, mut config: tokio_postgres::Config, mode: SslMode) -> Result<Client, ConnectError> {
     config.ssl_mode(if mode == SslMode::Prefer { ClientSslMode::Prefer } else { ClientSslMode::Require });
     let mut builder = native_tls::TlsConnector::builder();
     let root = url.ssl_root_cert();

@@ -3,8 +3,10 @@
 
 use std::path::PathBuf;
 
-use crate::report::redact_text;
 use thiserror::Error;
+
+use super::url_parts::UrlParts;
+use crate::report::redact_text;
 
 /// A URL that cannot be used.
 #[derive(Debug, Error)]
@@ -35,7 +37,7 @@ pub enum SslMode {
 /// A parsed database URL.
 #[derive(Clone, PartialEq, Eq)]
 pub struct DatabaseUrl {
-    url: url::Url,
+    url: UrlParts,
 }
 
 impl std::fmt::Debug for DatabaseUrl {
@@ -53,8 +55,8 @@ impl std::fmt::Display for DatabaseUrl {
 impl DatabaseUrl {
     /// Parses a `postgres://` or `postgresql://` URL.
     pub fn parse(text: &str) -> Result<Self, UrlError> {
-        let url = url::Url::parse(text).map_err(|_| UrlError::Invalid(redact_text(text)))?;
-        if url.scheme() != "postgres" && url.scheme() != "postgresql" {
+        let url = UrlParts::parse(text).ok_or_else(|| UrlError::Invalid(redact_text(text)))?;
+        if url.scheme != "postgres" && url.scheme != "postgresql" {
             return Err(UrlError::Invalid(redact_text(text)));
         }
         let parsed = DatabaseUrl { url };
@@ -65,25 +67,25 @@ impl DatabaseUrl {
     /// The URL with its password replaced by `********`.
     pub fn redacted(&self) -> String {
         let mut shown = self.url.clone();
-        if shown.password().is_some() {
-            let _ = shown.set_password(Some("********"));
+        if shown.password.is_some() {
+            shown.password = Some("********".into());
         }
         shown.to_string()
     }
 
     fn query(&self, key: &str) -> Option<String> {
-        self.url.query_pairs().find(|(k, _)| k == key).map(|(_, v)| v.into_owned())
+        self.url.query_pairs().into_iter().find(|(k, _)| k == key).map(|(_, v)| v)
     }
 
     /// The database name (the URL's path).
     pub fn database(&self) -> String {
-        percent_encoding::percent_decode_str(self.url.path().trim_start_matches('/')).decode_utf8_lossy().into_owned()
+        decode(self.url.path.trim_start_matches('/'))
     }
 
     /// The same server and options, another database.
     pub fn with_database(&self, database: &str) -> Self {
         let mut url = self.url.clone();
-        url.set_path(&format!("/{}", percent_encoding::utf8_percent_encode(database, percent_encoding::NON_ALPHANUMERIC)));
+        url.path = format!("/{}", percent_encoding::utf8_percent_encode(database, percent_encoding::NON_ALPHANUMERIC));
         DatabaseUrl { url }
     }
 
@@ -117,13 +119,13 @@ impl DatabaseUrl {
         let host = self
             .query("host")
             .or_else(|| self.query("socket"))
-            .or_else(|| self.url.host_str().filter(|h| !h.is_empty()).map(|h| h.trim_matches(['[', ']']).to_string()))
+            .or_else(|| Some(&self.url.host).filter(|h| !h.is_empty()).map(|h| decode(h.trim_matches(['[', ']']))))
             .unwrap_or_else(|| "/var/run/postgresql".into());
         config.host(&host);
-        config.port(self.query("port").and_then(|p| p.parse().ok()).or(self.url.port()).unwrap_or(5432));
-        let user = percent_encoding::percent_decode_str(self.url.username()).decode_utf8_lossy().into_owned();
+        config.port(self.query("port").or_else(|| self.url.port.clone()).and_then(|p| p.parse().ok()).unwrap_or(5432));
+        let user = self.url.user.as_deref().map(decode).unwrap_or_default();
         config.user(if user.is_empty() { "postgres" } else { &user });
-        if let Some(password) = self.url.password() {
+        if let Some(password) = &self.url.password {
             config.password(percent_encoding::percent_decode_str(password).collect::<Vec<u8>>());
         }
         config.dbname(self.database());
@@ -141,7 +143,7 @@ impl DatabaseUrl {
     /// The same URL without its password (which then goes through `PGPASSWORD`).
     pub fn without_password(&self) -> Self {
         let mut url = self.url.clone();
-        let _ = url.set_password(None);
+        url.password = None;
         DatabaseUrl { url }
     }
 
@@ -150,15 +152,16 @@ impl DatabaseUrl {
     pub fn pg_dump_args(&self) -> Vec<String> {
         let mut args: Vec<String> = self.search_path().into_iter().flat_map(|s| ["--schema".to_string(), s]).collect();
         let mut url = self.url.clone();
-        let kept: Vec<(String, String)> =
-            self.url.query_pairs().filter(|(k, _)| k != "search_path").map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
-        url.set_query(None);
-        if !kept.is_empty() {
-            url.query_pairs_mut().extend_pairs(kept);
-        }
+        let kept: Vec<&str> = self.url.query_segments().filter(|segment| segment.split('=').next() != Some("search_path")).collect();
+        url.query = (!kept.is_empty()).then(|| kept.join("&"));
         args.push(url.to_string());
         args
     }
+}
+
+/// A percent-encoded part of the URL, decoded.
+fn decode(text: &str) -> String {
+    percent_encoding::percent_decode_str(text).decode_utf8_lossy().into_owned()
 }
 
 #[cfg(test)]

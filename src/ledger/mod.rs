@@ -9,6 +9,7 @@ mod lock;
 mod migrator;
 mod status;
 mod table;
+mod url_parts;
 
 pub use crate::migration::Way;
 pub use apply_error::{ApplyError, StatementFailure};

@@ -13,6 +13,8 @@ mod cache;
 #[cfg(feature = "download")]
 mod fetch;
 #[cfg(feature = "download")]
+mod store;
+#[cfg(feature = "download")]
 mod unpack;
 
 use std::path::PathBuf;
@@ -123,6 +125,7 @@ impl PgDistError {
         matches!(self, PgDistError::Offline(_) | PgDistError::Unreachable { .. } | PgDistError::NoDownloadSupport(_))
     }
 
+    #[cfg(feature = "download")]
     fn io(path: &std::path::Path, source: std::io::Error) -> Self {
         PgDistError::Io { path: path.to_path_buf(), source }
     }
@@ -170,7 +173,7 @@ fn download(major: u32, options: InstallOptions) -> Result<Installed, PgDistErro
         major,
         registry: format!("{}/{}/{}", npm_registry(), registry::NPM_SCOPE, platform.npm),
     })?;
-    cache::store(&artifact, |staging| fetch::download_into(&artifact, staging, options.progress))
+    store::store(&artifact, |staging| fetch::download_into(&artifact, staging, options.progress))
 }
 
 #[cfg(feature = "download")]
@@ -179,7 +182,7 @@ fn download_newest_full(options: InstallOptions) -> Result<Installed, PgDistErro
     let artifact = fetch::pypi_artifacts(platform)?.into_iter().find(|a| SUPPORTED_MAJORS.contains(&a.major)).ok_or_else(|| {
         PgDistError::NotPublished { major: *SUPPORTED_MAJORS.end(), registry: format!("{}/pypi/{}", pypi_url(), registry::PYPI_PROJECT) }
     })?;
-    cache::store(&artifact, |staging| fetch::download_into(&artifact, staging, options.progress))
+    store::store(&artifact, |staging| fetch::download_into(&artifact, staging, options.progress))
 }
 
 #[cfg(not(feature = "download"))]

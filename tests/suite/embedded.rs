@@ -102,3 +102,51 @@ async fn files_with_problems_are_refused_before_touching_a_database() {
         .unwrap();
     assert!(row.get::<_, bool>(0));
 }
+
+/// The example service depends on squashmate as services do (`default-features = false`): it
+/// builds that way, boots a fresh database, finds nothing to do on its second boot, and names
+/// the missing `tls` feature when its URL asks for TLS.
+#[tokio::test]
+async fn the_example_service_boots_with_the_lean_library() {
+    let server = common::local_server().await;
+    let db = server.create_database(None).await.unwrap();
+    let boot = |url: &str| {
+        common::outcome(
+            std::process::Command::new(env!("CARGO"))
+                .args(["run", "--quiet", "-p", "embedded-boot"])
+                .current_dir(env!("CARGO_MANIFEST_DIR"))
+                .env("DATABASE_URL", url),
+        )
+    };
+    let url = server.url(&db);
+    let (code, stdout, stderr) = boot(&url);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stdout.contains("30 migration(s) applied at boot"), "{stdout}");
+    let (code, stdout, stderr) = boot(&url);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stdout.contains("0 migration(s) applied at boot"), "{stdout}");
+
+    let tls = url.replace("sslmode=disable", "sslmode=require");
+    assert_ne!(tls, url, "the harness URL names its sslmode");
+    let (code, _, stderr) = boot(&tls);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("built without its `tls` feature"), "{stderr}");
+}
+
+/// What a service compiles when it embeds the library: few crates, none of the command line's
+/// or Docker's.
+#[test]
+fn the_library_without_default_features_stays_lean() {
+    let out = std::process::Command::new(env!("CARGO"))
+        .args(["tree", "--quiet", "-e", "normal", "--no-default-features", "--prefix", "none", "-p", "squashmate"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let crates: std::collections::BTreeSet<String> =
+        String::from_utf8(out.stdout).unwrap().lines().filter_map(|l| l.split_whitespace().next().map(str::to_string)).collect();
+    assert!(crates.len() <= 90, "{} crates: {crates:?}", crates.len());
+    for heavy in ["clap", "testcontainers", "bollard", "axum", "tonic", "url", "native-tls"] {
+        assert!(!crates.contains(heavy), "{heavy} in the lean library");
+    }
+}

@@ -1,12 +1,12 @@
 //! A service that applies its migrations at start-up from migrations embedded in its binary
 //! (no files at run time), with squashmate's lock, so many replicas can boot at once.
 //!
-//! `DATABASE_URL=postgres://… cargo run --example embedded_boot`
+//! `DATABASE_URL=postgres://… cargo run -p embedded-boot`
 
 use include_dir::{Dir, include_dir};
 use squashmate::ledger::{Event, Migrator};
 
-static MIGRATIONS: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/db/migrations");
+static MIGRATIONS: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/../../db/migrations");
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
