@@ -3,7 +3,6 @@
 
 /// The class of a difference.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
-#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "kebab-case")]
 pub enum Class {
     /// Data can be lost going from left to right.
@@ -17,6 +16,9 @@ pub enum Class {
 }
 
 impl Class {
+    /// Every class, most serious first.
+    pub const ALL: [Class; 4] = [Class::Destructive, Class::NeedsConfirm, Class::Safe, Class::Cosmetic];
+
     /// The name used in output and `--ignore`.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -35,8 +35,10 @@ mod plan;
 mod replay;
 mod rollback;
 mod schema_file;
+mod server_args;
 mod squash;
 mod status;
+mod value;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -44,7 +46,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 use crate::report::Format;
-use crate::server::ServerOptions;
+use server_args::ServerArgs;
 
 /// Exit code: success, nothing found.
 pub const EXIT_OK: u8 = 0;
@@ -136,7 +138,7 @@ pub enum Command {
     /// Create the database if necessary, then apply every pending migration.
     Up {
         /// With --targets: the results table as text or JSON.
-        #[arg(long, value_enum, default_value_t = Format::Text)]
+        #[arg(long, value_parser = value::format(), default_value = "text")]
         format: Format,
     },
     /// Create the database.
@@ -146,7 +148,7 @@ pub enum Command {
     /// Apply every pending migration.
     Migrate {
         /// With --targets: the results table as text or JSON.
-        #[arg(long, value_enum, default_value_t = Format::Text)]
+        #[arg(long, value_parser = value::format(), default_value = "text")]
         format: Format,
     },
     /// Roll back the most recent migration (or --steps N, or --to VERSION).
@@ -168,7 +170,7 @@ pub enum Command {
         #[arg(long)]
         quiet: bool,
         /// With --targets: the results table as text or JSON.
-        #[arg(long, value_enum, default_value_t = Format::Text)]
+        #[arg(long, value_parser = value::format(), default_value = "text")]
         format: Format,
     },
     /// Write the database schema to the schema file (extra pg_dump arguments after `--`).
@@ -204,11 +206,11 @@ pub enum Command {
         #[arg(long, value_name = "VERSION")]
         through: Option<String>,
         /// Print the outcome as JSON.
-        #[arg(long, value_enum, default_value_t = Format::Text)]
+        #[arg(long, value_parser = value::format(), default_value = "text")]
         format: Format,
         /// Which server to replay and verify on.
         #[command(flatten)]
-        server: ServerOptions,
+        server: ServerArgs,
     },
     /// Every reference to the plan's retired tables and columns in source trees, with its kind
     /// (code, string, comment). Exit 1 when code or strings still use one.
@@ -230,7 +232,7 @@ pub enum Command {
         /// The script, e.g. db/squash/20260101/surgery.sql.
         script: PathBuf,
         /// The results table as text or JSON.
-        #[arg(long, value_enum, default_value_t = Format::Text)]
+        #[arg(long, value_parser = value::format(), default_value = "text")]
         format: Format,
     },
     /// Merge the `--format json` results of fleet runs (e.g. one per shard) into one table.
@@ -239,7 +241,7 @@ pub enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
         /// The merged table as text or JSON.
-        #[arg(long, value_enum, default_value_t = Format::Text)]
+        #[arg(long, value_parser = value::format(), default_value = "text")]
         format: Format,
     },
     /// Check every migration file without touching a database; report every problem.
@@ -287,7 +289,7 @@ pub enum Command {
         compare: CompareArgs,
         /// Which server to replay or load on.
         #[command(flatten)]
-        server: ServerOptions,
+        server: ServerArgs,
     },
     /// Compare the live database (DATABASE_URL) with its own migrations at the versions its
     /// ledger holds; every difference with its fix. Cosmetic differences are ignored unless
@@ -298,7 +300,7 @@ pub enum Command {
         compare: CompareArgs,
         /// Which server to replay on.
         #[command(flatten)]
-        server: ServerOptions,
+        server: ServerArgs,
     },
     /// The migration that takes the chain's schema (or --from) to a declared one (--to: a URL,
     /// migrations or a schema file): ordered, classed, lock-friendly; --write adds it to the
@@ -325,7 +327,7 @@ pub enum Command {
         trace: bool,
         /// Which server to replay on.
         #[command(flatten)]
-        server: ServerOptions,
+        server: ServerArgs,
     },
 }
 
@@ -373,13 +375,13 @@ pub enum PgAction {
 #[derive(Debug, Clone, clap::Args)]
 pub struct CompareArgs {
     /// Leave out differences of this class (repeatable): destructive, needs-confirm, safe, cosmetic.
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = value::class())]
     pub ignore: Vec<crate::catalog::Class>,
     /// Also compare grants and default privileges.
     #[arg(long)]
     pub privileges: bool,
     /// How to print the differences.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
+    #[arg(long, value_parser = value::format(), default_value = "text")]
     pub format: Format,
 }
 
@@ -387,7 +389,7 @@ pub struct CompareArgs {
 #[derive(Debug, Clone, clap::Args)]
 pub struct FormatArgs {
     /// How to print findings.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
+    #[arg(long, value_parser = value::format(), default_value = "text")]
     pub format: Format,
 }
 
@@ -395,7 +397,7 @@ pub struct FormatArgs {
 #[derive(Debug, Clone, clap::Args)]
 pub struct LintArgs {
     /// How to print findings.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
+    #[arg(long, value_parser = value::format(), default_value = "text")]
     pub format: Format,
     /// Also report what each up block will lock, rewrite, scan or break on a live database.
     #[arg(long)]
@@ -468,7 +470,7 @@ pub async fn run(cli: Cli) -> u8 {
         Command::Squash { plan, date, dbmate, format, server, force_retire, through, .. } => {
             let options = crate::squash::SquashOptions {
                 plan: plan.clone(),
-                server: squash::server_for(&cli, server).await,
+                server: squash::server_for(&cli, &server.options()).await,
                 date: date.clone(),
                 dbmate: dbmate.clone(),
                 force_retire: force_retire.clone(),
@@ -494,11 +496,11 @@ pub async fn run(cli: Cli) -> u8 {
         }),
         Command::Diff { left, right, compare, server } => {
             let introspect = crate::catalog::IntrospectOptions { privileges: compare.privileges, ..Default::default() };
-            diff::run(left, right, &compare.ignore, compare.format, introspect, server).await
+            diff::run(left, right, &compare.ignore, compare.format, introspect, &server.options()).await
         }
         Command::Drift { compare, server } => {
             let ignore = if compare.ignore.is_empty() { vec![crate::catalog::Class::Cosmetic] } else { compare.ignore.clone() };
-            drift::run(&cli, &ignore, compare.format, compare.privileges, server).await
+            drift::run(&cli, &ignore, compare.format, compare.privileges, &server.options()).await
         }
         Command::Replay { format, server, check_down, trace } => {
             let mode = if *check_down {
@@ -508,7 +510,7 @@ pub async fn run(cli: Cli) -> u8 {
             } else {
                 replay::Mode::Apply
             };
-            replay::run(&cli.migrations_dir, format.format, server, mode).await
+            replay::run(&cli.migrations_dir, format.format, &server.options(), mode).await
         }
     };
     match result {

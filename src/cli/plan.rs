@@ -10,7 +10,7 @@ use crate::catalog::{Catalog, Class, IntrospectOptions};
 use crate::drift::{Reader, Side};
 use crate::ledger::{DatabaseUrl, LedgerTable, acquire_lock, lock_key, release_lock};
 use crate::reconcile::{Block, Plan, PlanOptions, PlannedFile, ProofInput, files, plan, prove, up_sql};
-use crate::server::ServerOptions;
+use super::server_args::ServerArgs;
 
 /// How `plan` prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -66,7 +66,7 @@ pub struct PlanArgs {
     pub renames: Vec<String>,
     /// Which server to replay and prove on.
     #[command(flatten)]
-    pub server: ServerOptions,
+    pub server: ServerArgs,
 }
 
 /// `schema.table.column=new` → (`table schema.table / column column`, `new`).
@@ -146,7 +146,7 @@ async fn apply_live(cli: &Cli, url: &DatabaseUrl, files: &[PlannedFile]) -> anyh
 /// Runs `plan`.
 pub async fn run(cli: &Cli, args: &PlanArgs) -> anyhow::Result<u8> {
     let introspect = IntrospectOptions { ledger_table: cli.migrations_table.clone(), ..IntrospectOptions::default() };
-    let reader = Reader::new(args.server.clone(), introspect.clone());
+    let reader = Reader::new(args.server.options(), introspect.clone());
     let from = match &args.from {
         Some(from) => Side::parse(from)?,
         None => Side::Migrations(cli.migrations_dir.first().context("no migrations directory given")?.clone()),

@@ -7,7 +7,6 @@ use super::Diagnostic;
 
 /// How findings are printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum Format {
     /// For people: location, message, the line itself and the next step.
     #[default]
@@ -16,6 +15,20 @@ pub enum Format {
     Json,
     /// `::error file=…,line=…,col=…::…` lines for GitHub Actions.
     Github,
+}
+
+impl Format {
+    /// Every format.
+    pub const ALL: [Format; 3] = [Format::Text, Format::Json, Format::Github];
+
+    /// The name used on the command line (`--format json`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Text => "text",
+            Format::Json => "json",
+            Format::Github => "github",
+        }
+    }
 }
 
 /// Renders `diagnostics` in `format`; `summary` is the closing line of the text format.

@@ -95,7 +95,6 @@ impl ServerError {
 
 /// Which kind of server to use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum Provider {
     /// Local binaries if found, else Docker if an engine answers.
     #[default]
@@ -108,39 +107,44 @@ pub enum Provider {
     Url,
 }
 
-/// How to obtain a server (the `--pg…` options).
+impl Provider {
+    /// Every provider, in the order they are listed to people.
+    pub const ALL: [Provider; 4] = [Provider::Auto, Provider::Local, Provider::Docker, Provider::Url];
+
+    /// The name used on the command line (`--pg local`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Provider::Auto => "auto",
+            Provider::Local => "local",
+            Provider::Docker => "docker",
+            Provider::Url => "url",
+        }
+    }
+}
+
+/// How to obtain a server (on the command line: the `--pg…` options).
 #[derive(Debug, Clone, Default)]
-#[cfg_attr(feature = "cli", derive(clap::Args))]
 pub struct ServerOptions {
     /// Where replays run: local binaries, a Docker container, or an existing server.
-    #[cfg_attr(feature = "cli", arg(long = "pg", value_enum, default_value_t = Provider::Auto, global = true))]
     pub provider: Provider,
     /// Directory with initdb/postgres/pg_dump (local provider).
-    #[cfg_attr(feature = "cli", arg(long, global = true, env = "SQUASHMATE_PG_BIN"))]
     pub pg_bin: Option<PathBuf>,
     /// PostgreSQL major version to use (local: which installation, downloaded when missing;
     /// docker: image tag).
-    #[cfg_attr(feature = "cli", arg(long, global = true, env = "SQUASHMATE_PG_VERSION"))]
     pub pg_version: Option<u32>,
     /// Unprivileged user to run the local server as when running as root.
-    #[cfg_attr(feature = "cli", arg(long, global = true))]
     pub pg_user: Option<String>,
     /// Docker image (default `postgres:<major>`, major from --pg-version, else the
     /// production's when known, else the newest supported).
-    #[cfg_attr(feature = "cli", arg(long, global = true, env = "SQUASHMATE_PG_IMAGE"))]
     pub pg_image: Option<String>,
     /// Docker network for the container; `host` shares the host's network (the server listens
     /// on a free loopback port; for CI runners and engines without a bridge network).
-    #[cfg_attr(feature = "cli", arg(long, global = true, env = "SQUASHMATE_PG_DOCKER_NETWORK"))]
     pub pg_docker_network: Option<String>,
     /// Existing server for `--pg url` (scratch databases are created and dropped on it).
-    #[cfg_attr(feature = "cli", arg(long, global = true, env = "SQUASHMATE_PG_URL"))]
     pub pg_url: Option<String>,
     /// Never download PostgreSQL: use local installations and the download cache only.
-    #[cfg_attr(feature = "cli", arg(long, global = true, env = "SQUASHMATE_OFFLINE", value_parser = clap::builder::BoolishValueParser::new()))]
     pub offline: bool,
     /// Do not use (or fill) the cache of pristine clusters.
-    #[cfg_attr(feature = "cli", arg(long, global = true))]
     pub no_cluster_cache: bool,
 }
 
