@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use tokio_postgres::{Client, SimpleQueryMessage};
+use tokio_postgres::{Client, SimpleQueryMessage, SimpleQueryRow};
 
 use super::model::{Catalog, Object};
 use super::queries;
@@ -29,13 +29,31 @@ SET LOCAL search_path = ''; SET LOCAL DateStyle = 'ISO, MDY'; SET LOCAL Interval
 SET LOCAL extra_float_digits = 3; SET LOCAL TimeZone = 'UTC'; SET LOCAL bytea_output = 'hex';
 SET LOCAL quote_all_identifiers = off; SET LOCAL row_security = off; SET LOCAL jit = off";
 
-async fn rows(client: &Client, sql: &str) -> Result<Vec<Vec<String>>, tokio_postgres::Error> {
+/// One row of a catalog query: its text columns, by the names the query gives them.
+struct CatalogRow(SimpleQueryRow);
+
+impl CatalogRow {
+    /// The column `name` (empty for NULL).
+    fn get(&self, name: &str) -> &str {
+        match self.0.try_get(name) {
+            Ok(value) => value.unwrap_or(""),
+            Err(_) => panic!("catalog query has no column `{name}`"),
+        }
+    }
+
+    /// The column `name`, owned.
+    fn text(&self, name: &str) -> String {
+        self.get(name).to_string()
+    }
+}
+
+async fn rows(client: &Client, sql: &str) -> Result<Vec<CatalogRow>, tokio_postgres::Error> {
     Ok(client
         .simple_query(sql)
         .await?
         .into_iter()
         .filter_map(|m| match m {
-            SimpleQueryMessage::Row(row) => Some((0..row.len()).map(|i| row.get(i).unwrap_or("").to_string()).collect()),
+            SimpleQueryMessage::Row(row) => Some(CatalogRow(row)),
             _ => None,
         })
         .collect())
@@ -71,177 +89,262 @@ pub async fn introspect(client: &Client, options: &IntrospectOptions) -> Result<
     result
 }
 
+/// Qualified relation names to the paths of their objects (`table public.t`, `view public.v`).
+type RelationPaths = BTreeMap<String, String>;
+
 async fn read_all(client: &Client, options: &IntrospectOptions, ledger: &LedgerTable) -> Result<Catalog, tokio_postgres::Error> {
     let mut catalog = Catalog {
         server_version_num: client.query_one("SELECT current_setting('server_version_num')::int", &[]).await?.get(0),
         ..Catalog::default()
     };
     for r in rows(client, &queries::schemas()).await? {
-        catalog.insert(object("schema", None, &r[0], props(&[("comment", &r[1])])));
+        catalog.insert(object("schema", None, r.get("name"), props(&[("comment", r.get("comment"))])));
     }
     for r in rows(client, queries::EXTENSIONS).await? {
-        catalog.insert(object("extension", None, &r[0], props(&[("version", &r[1]), ("schema", &r[2])])));
+        catalog.insert(object("extension", None, r.get("name"), props(&[("version", r.get("version")), ("schema", r.get("schema"))])));
     }
-    let mut relation_paths: BTreeMap<String, String> = BTreeMap::new();
+    let relations = read_relations(client, ledger, &mut catalog).await?;
+    read_columns(client, ledger, &relations, &mut catalog).await?;
+    read_table_parts(client, ledger, &relations, &mut catalog).await?;
+    read_routines_and_types(client, &mut catalog).await?;
+    read_server_wide(client, &mut catalog).await?;
+    if options.privileges {
+        for r in rows(client, &queries::privileges()).await? {
+            catalog.insert(object("grants", None, r.get("object"), props(&[("privileges", r.get("privileges"))])));
+        }
+    }
+    Ok(catalog)
+}
+
+/// Tables, views, materialized views and composite types.
+async fn read_relations(client: &Client, ledger: &LedgerTable, catalog: &mut Catalog) -> Result<RelationPaths, tokio_postgres::Error> {
+    let mut paths = RelationPaths::new();
     for r in rows(client, &queries::relations(ledger)).await? {
-        let kind = relation_kind(&r[1]);
-        let persistence = if r[2] == "u" { "unlogged" } else { "" };
-        let partitioned = if r[1] == "p" { "true" } else { "" };
+        let kind = relation_kind(r.get("relkind"));
         let table_only = |v: &'static str| if kind == "table" { v } else { "" };
-        let (rls, force) = (if r[6] == "true" { "enabled" } else { "" }, if r[7] == "true" { "forced" } else { "" });
-        let replica = if kind == "table" && r[8] != "d" { r[8].as_str() } else { "" };
+        let is = |column: &str, value: &str| r.get(column) == value;
+        let replica = if kind == "table" && !is("replica_identity", "d") { r.get("replica_identity") } else { "" };
         let p = props(&[
-            ("persistence", persistence),
-            ("partitioned", partitioned),
-            ("partition key", &r[3]),
-            ("partition bound", &r[4]),
-            ("inherits", &r[5]),
-            ("row level security", table_only(rls)),
-            ("force row level security", table_only(force)),
+            ("persistence", if is("persistence", "u") { "unlogged" } else { "" }),
+            ("partitioned", if is("relkind", "p") { "true" } else { "" }),
+            ("partition key", r.get("partition_key")),
+            ("partition bound", r.get("partition_bound")),
+            ("inherits", r.get("inherits")),
+            ("row level security", table_only(if is("row_security", "true") { "enabled" } else { "" })),
+            ("force row level security", table_only(if is("force_row_security", "true") { "forced" } else { "" })),
             ("replica identity", replica),
-            ("definition", &r[9]),
-            ("options", &r[10]),
-            ("comment", &r[11]),
+            ("definition", r.get("definition")),
+            ("options", r.get("options")),
+            ("comment", r.get("comment")),
         ]);
-        let obj = object(kind, None, &r[0], p);
-        relation_paths.insert(r[0].clone(), obj.path());
+        let obj = object(kind, None, r.get("name"), p);
+        paths.insert(r.text("name"), obj.path());
         catalog.insert(obj);
     }
-    // Serial defaults name their sequence, which keeps an old table's name after a rename:
-    // replace the name of a sequence owned by the very column.
-    let owned: BTreeMap<(String, String), String> =
-        rows(client, queries::OWNED_SEQUENCES).await?.into_iter().map(|r| ((r[2].clone(), r[3].clone()), r[0].clone())).collect();
+    Ok(paths)
+}
+
+/// Columns of every relation. Serial defaults name their sequence, which keeps an old table's
+/// name after a rename: the name of a sequence owned by the very column is replaced.
+async fn read_columns(
+    client: &Client,
+    ledger: &LedgerTable,
+    relations: &RelationPaths,
+    catalog: &mut Catalog,
+) -> Result<(), tokio_postgres::Error> {
+    let owned: BTreeMap<(String, String), String> = rows(client, queries::OWNED_SEQUENCES)
+        .await?
+        .into_iter()
+        .map(|r| ((r.text("relation"), r.text("column")), r.text("sequence")))
+        .collect();
     for r in rows(client, &queries::columns(ledger)).await? {
-        let parent = relation_paths.get(&r[0]).cloned().unwrap_or_else(|| format!("{} {}", relation_kind(&r[1]), r[0]));
-        let mut default = r[5].clone();
-        if let Some(seq) = owned.get(&(r[0].clone(), r[2].clone())) {
+        let relation = r.get("relation");
+        let parent = relations.get(relation).cloned().unwrap_or_else(|| format!("{} {relation}", relation_kind(r.get("relkind"))));
+        let mut default = r.text("default");
+        if let Some(seq) = owned.get(&(relation.to_string(), r.text("name"))) {
             default = default.replace(&format!("'{seq}'::regclass"), "<sequence owned by this column>");
         }
-        let is_table = matches!(r[1].as_str(), "r" | "p" | "f");
-        let not_null = if is_table && r[4] == "true" {
-            "not null"
-        } else if is_table {
-            "nullable"
-        } else {
-            ""
+        let is_table = matches!(r.get("relkind"), "r" | "p" | "f");
+        let not_null = match (is_table, r.get("not_null")) {
+            (true, "true") => "not null",
+            (true, _) => "nullable",
+            _ => "",
         };
-        let identity = match r[6].as_str() {
-            "a" => format!("always ({})", r[11]),
-            "d" => format!("by default ({})", r[11]),
+        let identity = match r.get("identity") {
+            "a" => format!("always ({})", r.get("identity_sequence")),
+            "d" => format!("by default ({})", r.get("identity_sequence")),
             _ => String::new(),
         };
         let p = props(&[
-            ("type", &r[3]),
+            ("type", r.get("type")),
             ("nullability", not_null),
             ("default", &default),
             ("identity", &identity),
-            ("generated", &r[7]),
-            ("collation", &r[8]),
-            ("position", &r[9]),
-            ("comment", &r[10]),
+            ("generated", r.get("generated")),
+            ("collation", r.get("collation")),
+            ("position", r.get("position")),
+            ("comment", r.get("comment")),
         ]);
-        catalog.insert(object("column", Some(parent), &r[2], p));
+        catalog.insert(object("column", Some(parent), r.get("name"), p));
     }
-    let table_path = |name: &str| relation_paths.get(name).cloned().unwrap_or_else(|| format!("table {name}"));
+    Ok(())
+}
+
+/// What hangs off a table: constraints, indexes, triggers, policies, rules.
+async fn read_table_parts(
+    client: &Client,
+    ledger: &LedgerTable,
+    relations: &RelationPaths,
+    catalog: &mut Catalog,
+) -> Result<(), tokio_postgres::Error> {
+    let parent = |r: &CatalogRow| {
+        let name = r.get("relation");
+        Some(relations.get(name).cloned().unwrap_or_else(|| format!("table {name}")))
+    };
     for r in rows(client, &queries::constraints(ledger)).await? {
-        let mut obj = object("constraint", Some(table_path(&r[0])), &r[1], props(&[("definition", &r[3]), ("comment", &r[4])]));
-        obj.definition_key = Some(r[3].clone());
+        let mut obj =
+            object("constraint", parent(&r), r.get("name"), props(&[("definition", r.get("definition")), ("comment", r.get("comment"))]));
+        obj.definition_key = Some(r.text("definition"));
         catalog.insert(obj);
     }
     for r in rows(client, &queries::indexes(ledger)).await? {
-        let valid = if r[3] == "true" { "valid" } else { "INVALID (a failed CREATE INDEX CONCURRENTLY?)" };
-        let mut obj =
-            object("index", Some(table_path(&r[0])), &r[1], props(&[("definition", &r[2]), ("validity", valid), ("comment", &r[4])]));
-        obj.definition_key = Some(r[2].clone());
+        let valid = if r.get("valid") == "true" { "valid" } else { "INVALID (a failed CREATE INDEX CONCURRENTLY?)" };
+        let p = props(&[("definition", r.get("definition")), ("validity", valid), ("comment", r.get("comment"))]);
+        let mut obj = object("index", parent(&r), r.get("name"), p);
+        obj.definition_key = Some(r.text("definition"));
         catalog.insert(obj);
-    }
-    for r in rows(client, &queries::sequences()).await? {
-        let params = format!("{} start {} increment {} min {} max {} cache {} cycle {}", r[1], r[2], r[3], r[4], r[5], r[6], r[7]);
-        let p = props(&[("parameters", &params), ("owned by", &r[8]), ("comment", &r[9])]);
-        let mut obj = object("sequence", None, &r[0], p);
-        if !r[8].is_empty() {
-            // Owned sequences are known by their column: their names follow old table names.
-            obj.name = format!("owned by {}", r[8]);
-            obj.definition_key = Some(r[8].clone());
-        }
-        catalog.insert(obj);
-    }
-    for r in rows(client, &queries::functions()).await? {
-        let kind = if r[1] == "p" { "procedure" } else { "function" };
-        catalog.insert(object(kind, None, &r[0], props(&[("result", &r[2]), ("definition", &r[3]), ("comment", &r[4])])));
     }
     for r in rows(client, &queries::triggers()).await? {
-        let enabled = match r[3].as_str() {
+        let enabled = match r.get("enabled") {
             "O" => "enabled",
             "D" => "DISABLED",
             "R" => "replica only",
             _ => "always",
         };
-        catalog.insert(object(
-            "trigger",
-            Some(table_path(&r[0])),
-            &r[1],
-            props(&[("definition", &r[2]), ("enabled", enabled), ("comment", &r[4])]),
-        ));
-    }
-    for r in rows(client, &queries::types()).await? {
-        let (kind, p) = match r[1].as_str() {
-            "e" => ("enum", props(&[("labels", &r[2]), ("comment", &r[6])])),
-            "d" => {
-                let not_null = if r[3] == "true" { "not null" } else { "" };
-                (
-                    "domain",
-                    props(&[("base type", &r[2]), ("not null", not_null), ("default", &r[4]), ("constraints", &r[5]), ("comment", &r[6])]),
-                )
-            }
-            _ => ("range type", props(&[("subtype", &r[2]), ("comment", &r[6])])),
-        };
-        catalog.insert(object(kind, None, &r[0], p));
+        let p = props(&[("definition", r.get("definition")), ("enabled", enabled), ("comment", r.get("comment"))]);
+        catalog.insert(object("trigger", parent(&r), r.get("name"), p));
     }
     for r in rows(client, queries::POLICIES).await? {
-        let permissive = if r[3] == "true" { "permissive" } else { "restrictive" };
-        let p = props(&[("command", &r[2]), ("mode", permissive), ("roles", &r[4]), ("using", &r[5]), ("with check", &r[6])]);
-        catalog.insert(object("policy", Some(table_path(&r[0])), &r[1], p));
+        let mode = if r.get("permissive") == "true" { "permissive" } else { "restrictive" };
+        let p = props(&[
+            ("command", r.get("command")),
+            ("mode", mode),
+            ("roles", r.get("roles")),
+            ("using", r.get("using")),
+            ("with check", r.get("with_check")),
+        ]);
+        catalog.insert(object("policy", parent(&r), r.get("name"), p));
     }
     for r in rows(client, queries::RULES).await? {
-        catalog.insert(object("rule", Some(table_path(&r[0])), &r[1], props(&[("definition", &r[2]), ("enabled", &r[3])])));
-    }
-    for r in rows(client, queries::PUBLICATIONS).await? {
-        catalog.insert(object("publication", None, &r[0], props(&[("all tables", &r[1]), ("actions", &r[2]), ("tables", &r[3])])));
-    }
-    for r in rows(client, queries::EVENT_TRIGGERS).await? {
         catalog.insert(object(
-            "event trigger",
-            None,
-            &r[0],
-            props(&[("event", &r[1]), ("function", &r[2]), ("enabled", &r[3]), ("tags", &r[4])]),
+            "rule",
+            parent(&r),
+            r.get("name"),
+            props(&[("definition", r.get("definition")), ("enabled", r.get("enabled"))]),
         ));
     }
+    Ok(())
+}
+
+/// Sequences, functions and procedures, enums, domains and range types.
+async fn read_routines_and_types(client: &Client, catalog: &mut Catalog) -> Result<(), tokio_postgres::Error> {
+    for r in rows(client, &queries::sequences()).await? {
+        let params = format!(
+            "{} start {} increment {} min {} max {} cache {} cycle {}",
+            r.get("type"),
+            r.get("start"),
+            r.get("increment"),
+            r.get("min"),
+            r.get("max"),
+            r.get("cache"),
+            r.get("cycle")
+        );
+        let owned_by = r.get("owned_by");
+        let mut obj = object(
+            "sequence",
+            None,
+            r.get("name"),
+            props(&[("parameters", &params), ("owned by", owned_by), ("comment", r.get("comment"))]),
+        );
+        if !owned_by.is_empty() {
+            // Owned sequences are known by their column: their names follow old table names.
+            obj.name = format!("owned by {owned_by}");
+            obj.definition_key = Some(owned_by.to_string());
+        }
+        catalog.insert(obj);
+    }
+    for r in rows(client, &queries::functions()).await? {
+        let kind = if r.get("prokind") == "p" { "procedure" } else { "function" };
+        let p = props(&[("result", r.get("result")), ("definition", r.get("definition")), ("comment", r.get("comment"))]);
+        catalog.insert(object(kind, None, r.get("name"), p));
+    }
+    for r in rows(client, &queries::types()).await? {
+        let (kind, p) = match r.get("typtype") {
+            "e" => ("enum", props(&[("labels", r.get("base")), ("comment", r.get("comment"))])),
+            "d" => (
+                "domain",
+                props(&[
+                    ("base type", r.get("base")),
+                    ("not null", if r.get("not_null") == "true" { "not null" } else { "" }),
+                    ("default", r.get("default")),
+                    ("constraints", r.get("constraints")),
+                    ("comment", r.get("comment")),
+                ]),
+            ),
+            _ => ("range type", props(&[("subtype", r.get("base")), ("comment", r.get("comment"))])),
+        };
+        catalog.insert(object(kind, None, r.get("name"), p));
+    }
+    Ok(())
+}
+
+/// Objects not inside a schema's tables: publications, event triggers, statistics, collations,
+/// casts, operators, foreign-data wrappers and servers.
+async fn read_server_wide(client: &Client, catalog: &mut Catalog) -> Result<(), tokio_postgres::Error> {
+    for r in rows(client, queries::PUBLICATIONS).await? {
+        let p = props(&[("all tables", r.get("all_tables")), ("actions", r.get("actions")), ("tables", r.get("tables"))]);
+        catalog.insert(object("publication", None, r.get("name"), p));
+    }
+    for r in rows(client, queries::EVENT_TRIGGERS).await? {
+        let p =
+            props(&[("event", r.get("event")), ("function", r.get("function")), ("enabled", r.get("enabled")), ("tags", r.get("tags"))]);
+        catalog.insert(object("event trigger", None, r.get("name"), p));
+    }
     for r in rows(client, &queries::statistics()).await? {
-        catalog.insert(object("statistics", None, &r[0], props(&[("definition", &r[1])])));
+        catalog.insert(object("statistics", None, r.get("name"), props(&[("definition", r.get("definition"))])));
     }
     for r in rows(client, &queries::collations()).await? {
-        let p = props(&[("provider", &r[1]), ("collate", &r[2]), ("ctype", &r[3]), ("deterministic", &r[4])]);
-        catalog.insert(object("collation", None, &r[0], p));
+        let p = props(&[
+            ("provider", r.get("provider")),
+            ("collate", r.get("collate")),
+            ("ctype", r.get("ctype")),
+            ("deterministic", r.get("deterministic")),
+        ]);
+        catalog.insert(object("collation", None, r.get("name"), p));
     }
     for r in rows(client, &queries::casts()).await? {
-        catalog.insert(object("cast", None, &format!("({})", r[0]), props(&[("function", &r[1]), ("context", &r[2]), ("method", &r[3])])));
+        let p = props(&[("function", r.get("function")), ("context", r.get("context")), ("method", r.get("method"))]);
+        catalog.insert(object("cast", None, &format!("({})", r.get("name")), p));
     }
     for r in rows(client, &queries::operators()).await? {
-        catalog.insert(object("operator", None, &r[0], props(&[("function", &r[1]), ("commutator", &r[2]), ("negator", &r[3])])));
+        let p = props(&[("function", r.get("function")), ("commutator", r.get("commutator")), ("negator", r.get("negator"))]);
+        catalog.insert(object("operator", None, r.get("name"), p));
     }
     for r in rows(client, &queries::foreign_servers()).await? {
-        let object = if r[0] == "w" {
-            object("foreign data wrapper", None, &r[1], props(&[("handler", &r[2]), ("validator", &r[3]), ("options", &r[4])]))
+        let (handler_or_wrapper, validator_or_type) = (r.get("handler_or_wrapper"), r.get("validator_or_type"));
+        let object = if r.get("kind") == "w" {
+            let p = props(&[("handler", handler_or_wrapper), ("validator", validator_or_type), ("options", r.get("options"))]);
+            object("foreign data wrapper", None, r.get("name"), p)
         } else {
-            object("server", None, &r[1], props(&[("wrapper", &r[2]), ("type", &r[3]), ("version", &r[4]), ("options", &r[5])]))
+            let p = props(&[
+                ("wrapper", handler_or_wrapper),
+                ("type", validator_or_type),
+                ("version", r.get("version")),
+                ("options", r.get("options")),
+            ]);
+            object("server", None, r.get("name"), p)
         };
         catalog.insert(object);
     }
-    if options.privileges {
-        for r in rows(client, &queries::privileges()).await? {
-            catalog.insert(object("grants", None, &r[0], props(&[("privileges", &r[1])])));
-        }
-    }
-    Ok(catalog)
+    Ok(())
 }

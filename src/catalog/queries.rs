@@ -1,4 +1,5 @@
-//! The catalog queries, one per object kind (one round trip each), all returning text columns.
+//! The catalog queries, one per object kind (one round trip each), all returning text columns
+//! named for what they hold (the reader takes them by name).
 //! They run inside [`super::introspect`]'s read-only snapshot with `search_path = ''`, so every
 //! `pg_get_*def` qualifies names the same way in every session.
 
@@ -15,25 +16,25 @@ fn not_extension_member(oid: &str, catalog: &str) -> String {
 /// Schemas: name, comment.
 pub fn schemas() -> String {
     format!(
-        "SELECT quote_ident(n.nspname), coalesce(obj_description(n.oid, 'pg_namespace'), '') FROM pg_namespace n WHERE {USER_NS} AND {}",
+        "SELECT quote_ident(n.nspname) AS name, coalesce(obj_description(n.oid, 'pg_namespace'), '') AS comment FROM pg_namespace n WHERE {USER_NS} AND {}",
         not_extension_member("n.oid", "pg_namespace")
     )
 }
 
 /// Extensions: name, version, schema.
-pub const EXTENSIONS: &str = "SELECT quote_ident(x.extname), x.extversion, quote_ident(n.nspname) FROM pg_extension x JOIN pg_namespace n ON n.oid = x.extnamespace WHERE x.extname <> 'plpgsql'";
+pub const EXTENSIONS: &str = "SELECT quote_ident(x.extname) AS name, x.extversion AS version, quote_ident(n.nspname) AS schema FROM pg_extension x JOIN pg_namespace n ON n.oid = x.extnamespace WHERE x.extname <> 'plpgsql'";
 
 /// Tables, views, matviews, composite types: qualified name, relkind and properties.
 pub fn relations(ledger: &LedgerTable) -> String {
     format!(
-        "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname), c.relkind::text, c.relpersistence::text,
-                coalesce(pg_get_partkeydef(c.oid), ''),
-                CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) ELSE '' END,
-                coalesce((SELECT string_agg(p.oid::regclass::text, ', ' ORDER BY i.inhseqno) FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent WHERE i.inhrelid = c.oid), ''),
-                c.relrowsecurity::text, c.relforcerowsecurity::text, c.relreplident::text,
-                CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid, true) ELSE '' END,
-                coalesce(array_to_string(ARRAY(SELECT o FROM unnest(c.reloptions) o ORDER BY o), ', '), ''),
-                coalesce(obj_description(c.oid, 'pg_class'), '')
+        "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS name, c.relkind::text AS relkind, c.relpersistence::text AS persistence,
+                coalesce(pg_get_partkeydef(c.oid), '') AS partition_key,
+                CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) ELSE '' END AS partition_bound,
+                coalesce((SELECT string_agg(p.oid::regclass::text, ', ' ORDER BY i.inhseqno) FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent WHERE i.inhrelid = c.oid), '') AS inherits,
+                c.relrowsecurity::text AS row_security, c.relforcerowsecurity::text AS force_row_security, c.relreplident::text AS replica_identity,
+                CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid, true) ELSE '' END AS definition,
+                coalesce(array_to_string(ARRAY(SELECT o FROM unnest(c.reloptions) o ORDER BY o), ', '), '') AS options,
+                coalesce(obj_description(c.oid, 'pg_class'), '') AS comment
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
          WHERE c.relkind IN ('r', 'p', 'f', 'v', 'm', 'c') AND {USER_NS} AND {}
            AND NOT (n.nspname = {} AND c.relname = {} AND c.relkind = 'r')
@@ -49,17 +50,17 @@ pub fn relations(ledger: &LedgerTable) -> String {
 /// generated, collation, position among live columns, comment, owned sequence of a serial default.
 pub fn columns(ledger: &LedgerTable) -> String {
     format!(
-        "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname), c.relkind::text, quote_ident(a.attname),
-                format_type(a.atttypid, a.atttypmod), a.attnotnull::text,
-                coalesce(CASE WHEN a.attgenerated = '' THEN pg_get_expr(d.adbin, d.adrelid) END, ''),
-                a.attidentity::text,
-                coalesce(CASE WHEN a.attgenerated <> '' THEN pg_get_expr(d.adbin, d.adrelid) END, ''),
-                CASE WHEN a.attcollation <> t.typcollation AND a.attcollation <> 0 THEN (SELECT quote_ident(cn.nspname) || '.' || quote_ident(co.collname) FROM pg_collation co JOIN pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = a.attcollation) ELSE '' END,
-                row_number() OVER (PARTITION BY a.attrelid ORDER BY a.attnum)::text,
-                coalesce(col_description(c.oid, a.attnum), ''),
+        "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS relation, c.relkind::text AS relkind, quote_ident(a.attname) AS name,
+                format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull::text AS not_null,
+                coalesce(CASE WHEN a.attgenerated = '' THEN pg_get_expr(d.adbin, d.adrelid) END, '') AS default,
+                a.attidentity::text AS identity,
+                coalesce(CASE WHEN a.attgenerated <> '' THEN pg_get_expr(d.adbin, d.adrelid) END, '') AS generated,
+                CASE WHEN a.attcollation <> t.typcollation AND a.attcollation <> 0 THEN (SELECT quote_ident(cn.nspname) || '.' || quote_ident(co.collname) FROM pg_collation co JOIN pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = a.attcollation) ELSE '' END AS collation,
+                row_number() OVER (PARTITION BY a.attrelid ORDER BY a.attnum)::text AS position,
+                coalesce(col_description(c.oid, a.attnum), '') AS comment,
                 coalesce((SELECT s.seqincrement::text || ' ' || s.seqstart::text || ' ' || s.seqmin::text || ' ' || s.seqmax::text || ' ' || s.seqcache::text || ' ' || s.seqcycle::text
                           FROM pg_depend dep JOIN pg_sequence s ON s.seqrelid = dep.objid
-                          WHERE dep.refclassid = 'pg_class'::regclass AND dep.refobjid = c.oid AND dep.refobjsubid = a.attnum AND dep.classid = 'pg_class'::regclass AND dep.deptype = 'i'), '')
+                          WHERE dep.refclassid = 'pg_class'::regclass AND dep.refobjid = c.oid AND dep.refobjsubid = a.attnum AND dep.classid = 'pg_class'::regclass AND dep.deptype = 'i'), '') AS identity_sequence
          FROM pg_attribute a
          JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
          JOIN pg_type t ON t.oid = a.atttypid
@@ -74,18 +75,18 @@ pub fn columns(ledger: &LedgerTable) -> String {
 
 /// Owned sequences (serial): sequence, owning relation, owning column — to replace their
 /// names in defaults.
-pub const OWNED_SEQUENCES: &str = "SELECT quote_ident(sn.nspname) || '.' || quote_ident(s.relname), quote_ident(s.relname), quote_ident(tn.nspname) || '.' || quote_ident(t.relname), quote_ident(a.attname)
+pub const OWNED_SEQUENCES: &str = "SELECT quote_ident(sn.nspname) || '.' || quote_ident(s.relname) AS sequence, quote_ident(tn.nspname) || '.' || quote_ident(t.relname) AS relation, quote_ident(a.attname) AS column
      FROM pg_depend d
      JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S' JOIN pg_namespace sn ON sn.oid = s.relnamespace
      JOIN pg_class t ON t.oid = d.refobjid JOIN pg_namespace tn ON tn.oid = t.relnamespace
      JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = d.refobjsubid
      WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass AND d.deptype = 'a'";
 
-/// Constraints on tables: table, name, type, definition, comment.
+/// Constraints on tables: table, name, definition, comment.
 pub fn constraints(ledger: &LedgerTable) -> String {
     format!(
-        "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname), quote_ident(con.conname), con.contype::text,
-                pg_get_constraintdef(con.oid), coalesce(obj_description(con.oid, 'pg_constraint'), '')
+        "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS relation, quote_ident(con.conname) AS name,
+                pg_get_constraintdef(con.oid) AS definition, coalesce(obj_description(con.oid, 'pg_constraint'), '') AS comment
          FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
          WHERE con.contype IN ('p', 'u', 'f', 'c', 'x') AND con.conislocal AND con.conparentid = 0
            AND {USER_NS} AND {} AND NOT (n.nspname = {} AND c.relname = {} AND c.relkind = 'r')",
@@ -98,9 +99,9 @@ pub fn constraints(ledger: &LedgerTable) -> String {
 /// Indexes not backing a constraint: table, name, definition without the name, valid, comment.
 pub fn indexes(ledger: &LedgerTable) -> String {
     format!(
-        "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname), quote_ident(ic.relname),
-                replace(pg_get_indexdef(i.indexrelid), 'INDEX ' || quote_ident(ic.relname) || ' ON ', 'INDEX ON '),
-                i.indisvalid::text, coalesce(obj_description(ic.oid, 'pg_class'), '')
+        "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS relation, quote_ident(ic.relname) AS name,
+                replace(pg_get_indexdef(i.indexrelid), 'INDEX ' || quote_ident(ic.relname) || ' ON ', 'INDEX ON ') AS definition,
+                i.indisvalid::text AS valid, coalesce(obj_description(ic.oid, 'pg_class'), '') AS comment
          FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_class c ON c.oid = i.indrelid
          JOIN pg_namespace n ON n.oid = c.relnamespace
          WHERE NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid AND k.contype IN ('p', 'u', 'x'))
@@ -115,13 +116,14 @@ pub fn indexes(ledger: &LedgerTable) -> String {
 /// Sequences that are not identity sequences: name, type, parameters, owner column, comment.
 pub fn sequences() -> String {
     format!(
-        "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname), format_type(s.seqtypid, NULL),
-                s.seqstart::text, s.seqincrement::text, s.seqmin::text, s.seqmax::text, s.seqcache::text, s.seqcycle::text,
+        "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS name, format_type(s.seqtypid, NULL) AS type,
+                s.seqstart::text AS start, s.seqincrement::text AS increment, s.seqmin::text AS min, s.seqmax::text AS max,
+                s.seqcache::text AS cache, s.seqcycle::text AS cycle,
                 coalesce((SELECT quote_ident(tn.nspname) || '.' || quote_ident(t.relname) || '.' || quote_ident(a.attname)
                           FROM pg_depend d JOIN pg_class t ON t.oid = d.refobjid JOIN pg_namespace tn ON tn.oid = t.relnamespace
                           JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = d.refobjsubid
-                          WHERE d.objid = c.oid AND d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass AND d.deptype = 'a'), ''),
-                coalesce(obj_description(c.oid, 'pg_class'), '')
+                          WHERE d.objid = c.oid AND d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass AND d.deptype = 'a'), '') AS owned_by,
+                coalesce(obj_description(c.oid, 'pg_class'), '') AS comment
          FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid JOIN pg_namespace n ON n.oid = c.relnamespace
          WHERE {USER_NS} AND {}
            AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.classid = 'pg_class'::regclass AND d.deptype = 'i')",
@@ -132,9 +134,9 @@ pub fn sequences() -> String {
 /// Functions and procedures: qualified name with identity arguments, result, definition, comment.
 pub fn functions() -> String {
     format!(
-        "SELECT quote_ident(n.nspname) || '.' || quote_ident(p.proname) || '(' || pg_get_function_identity_arguments(p.oid) || ')',
-                p.prokind::text, coalesce(pg_get_function_result(p.oid), ''), pg_get_functiondef(p.oid),
-                coalesce(obj_description(p.oid, 'pg_proc'), '')
+        "SELECT quote_ident(n.nspname) || '.' || quote_ident(p.proname) || '(' || pg_get_function_identity_arguments(p.oid) || ')' AS name,
+                p.prokind::text AS prokind, coalesce(pg_get_function_result(p.oid), '') AS result, pg_get_functiondef(p.oid) AS definition,
+                coalesce(obj_description(p.oid, 'pg_proc'), '') AS comment
          FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
          WHERE p.prokind IN ('f', 'p') AND {USER_NS} AND {}",
         not_extension_member("p.oid", "pg_proc"),
@@ -144,8 +146,8 @@ pub fn functions() -> String {
 /// Triggers: table, name, definition, enabled state, comment.
 pub fn triggers() -> String {
     format!(
-        "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname), quote_ident(t.tgname), pg_get_triggerdef(t.oid),
-                t.tgenabled::text, coalesce(obj_description(t.oid, 'pg_trigger'), '')
+        "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS relation, quote_ident(t.tgname) AS name, pg_get_triggerdef(t.oid) AS definition,
+                t.tgenabled::text AS enabled, coalesce(obj_description(t.oid, 'pg_trigger'), '') AS comment
          FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
          WHERE NOT t.tgisinternal AND t.tgparentid = 0 AND {USER_NS} AND {}",
         not_extension_member("c.oid", "pg_class"),
@@ -155,16 +157,16 @@ pub fn triggers() -> String {
 /// Enums, domains and range types: name, kind and properties, comment.
 pub fn types() -> String {
     format!(
-        "SELECT quote_ident(n.nspname) || '.' || quote_ident(t.typname), t.typtype::text,
+        "SELECT quote_ident(n.nspname) || '.' || quote_ident(t.typname) AS name, t.typtype::text AS typtype,
                 CASE t.typtype
                   WHEN 'e' THEN (SELECT string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = t.oid)
                   WHEN 'd' THEN format_type(t.typbasetype, t.typtypmod)
                   WHEN 'r' THEN (SELECT format_type(r.rngsubtype, NULL) FROM pg_range r WHERE r.rngtypid = t.oid)
-                END,
-                CASE WHEN t.typtype = 'd' THEN t.typnotnull::text ELSE '' END,
-                CASE WHEN t.typtype = 'd' THEN coalesce(pg_get_expr(t.typdefaultbin, 0), '') ELSE '' END,
-                CASE WHEN t.typtype = 'd' THEN coalesce((SELECT string_agg(pg_get_constraintdef(k.oid), ' AND ' ORDER BY pg_get_constraintdef(k.oid)) FROM pg_constraint k WHERE k.contypid = t.oid), '') ELSE '' END,
-                coalesce(obj_description(t.oid, 'pg_type'), '')
+                END AS base,
+                CASE WHEN t.typtype = 'd' THEN t.typnotnull::text ELSE '' END AS not_null,
+                CASE WHEN t.typtype = 'd' THEN coalesce(pg_get_expr(t.typdefaultbin, 0), '') ELSE '' END AS default,
+                CASE WHEN t.typtype = 'd' THEN coalesce((SELECT string_agg(pg_get_constraintdef(k.oid), ' AND ' ORDER BY pg_get_constraintdef(k.oid)) FROM pg_constraint k WHERE k.contypid = t.oid), '') ELSE '' END AS constraints,
+                coalesce(obj_description(t.oid, 'pg_type'), '') AS comment
          FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
          WHERE t.typtype IN ('e', 'd', 'r') AND {USER_NS} AND {}",
         not_extension_member("t.oid", "pg_type"),
@@ -172,30 +174,30 @@ pub fn types() -> String {
 }
 
 /// Row-level security policies: table, name, command, permissive, roles, USING, WITH CHECK.
-pub const POLICIES: &str = "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname), quote_ident(p.polname), p.polcmd::text, p.polpermissive::text,
-        coalesce((SELECT string_agg(CASE WHEN r = 0 THEN 'public' ELSE quote_ident(pg_get_userbyid(r)) END, ', ' ORDER BY 1) FROM unnest(p.polroles) r), ''),
-        coalesce(pg_get_expr(p.polqual, p.polrelid), ''), coalesce(pg_get_expr(p.polwithcheck, p.polrelid), '')
+pub const POLICIES: &str = "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS relation, quote_ident(p.polname) AS name, p.polcmd::text AS command, p.polpermissive::text AS permissive,
+        coalesce((SELECT string_agg(CASE WHEN r = 0 THEN 'public' ELSE quote_ident(pg_get_userbyid(r)) END, ', ' ORDER BY 1) FROM unnest(p.polroles) r), '') AS roles,
+        coalesce(pg_get_expr(p.polqual, p.polrelid), '') AS using, coalesce(pg_get_expr(p.polwithcheck, p.polrelid), '') AS with_check
      FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid JOIN pg_namespace n ON n.oid = c.relnamespace";
 
 /// Rules other than view bodies: table, name, definition, enabled.
 pub const RULES: &str =
-    "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname), quote_ident(r.rulename), pg_get_ruledef(r.oid), r.ev_enabled::text
+    "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS relation, quote_ident(r.rulename) AS name, pg_get_ruledef(r.oid) AS definition, r.ev_enabled::text AS enabled
      FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class JOIN pg_namespace n ON n.oid = c.relnamespace
      WHERE r.rulename <> '_RETURN' AND n.nspname NOT IN ('pg_catalog', 'information_schema')";
 
 /// Publications: name, all tables, actions, tables.
-pub const PUBLICATIONS: &str = "SELECT quote_ident(p.pubname), p.puballtables::text,
-        concat_ws(',', CASE WHEN p.pubinsert THEN 'insert' END, CASE WHEN p.pubupdate THEN 'update' END, CASE WHEN p.pubdelete THEN 'delete' END, CASE WHEN p.pubtruncate THEN 'truncate' END),
-        coalesce((SELECT string_agg(pr.prrelid::regclass::text, ', ' ORDER BY pr.prrelid::regclass::text) FROM pg_publication_rel pr WHERE pr.prpubid = p.oid), '')
+pub const PUBLICATIONS: &str = "SELECT quote_ident(p.pubname) AS name, p.puballtables::text AS all_tables,
+        concat_ws(',', CASE WHEN p.pubinsert THEN 'insert' END, CASE WHEN p.pubupdate THEN 'update' END, CASE WHEN p.pubdelete THEN 'delete' END, CASE WHEN p.pubtruncate THEN 'truncate' END) AS actions,
+        coalesce((SELECT string_agg(pr.prrelid::regclass::text, ', ' ORDER BY pr.prrelid::regclass::text) FROM pg_publication_rel pr WHERE pr.prpubid = p.oid), '') AS tables
      FROM pg_publication p";
 
 /// Event triggers: name, event, function, enabled, tags.
-pub const EVENT_TRIGGERS: &str = "SELECT quote_ident(e.evtname), e.evtevent, e.evtfoid::regprocedure::text, e.evtenabled::text, coalesce(array_to_string(e.evttags, ', '), '') FROM pg_event_trigger e";
+pub const EVENT_TRIGGERS: &str = "SELECT quote_ident(e.evtname) AS name, e.evtevent AS event, e.evtfoid::regprocedure::text AS function, e.evtenabled::text AS enabled, coalesce(array_to_string(e.evttags, ', '), '') AS tags FROM pg_event_trigger e";
 
 /// Extended statistics: qualified name, definition.
 pub fn statistics() -> String {
     format!(
-        "SELECT quote_ident(n.nspname) || '.' || quote_ident(s.stxname), pg_get_statisticsobjdef(s.oid)
+        "SELECT quote_ident(n.nspname) || '.' || quote_ident(s.stxname) AS name, pg_get_statisticsobjdef(s.oid) AS definition
          FROM pg_statistic_ext s JOIN pg_namespace n ON n.oid = s.stxnamespace WHERE {USER_NS}"
     )
 }
@@ -203,8 +205,8 @@ pub fn statistics() -> String {
 /// User-defined collations: qualified name, provider, collate, ctype, deterministic.
 pub fn collations() -> String {
     format!(
-        "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.collname), c.collprovider::text, coalesce(c.collcollate, ''),
-                coalesce(c.collctype, ''), c.collisdeterministic::text
+        "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.collname) AS name, c.collprovider::text AS provider, coalesce(c.collcollate, '') AS collate,
+                coalesce(c.collctype, '') AS ctype, c.collisdeterministic::text AS deterministic
          FROM pg_collation c JOIN pg_namespace n ON n.oid = c.collnamespace WHERE {USER_NS} AND {}",
         not_extension_member("c.oid", "pg_collation")
     )
@@ -214,8 +216,8 @@ pub fn collations() -> String {
 /// context, method.
 pub fn casts() -> String {
     format!(
-        "SELECT format_type(c.castsource, NULL) || ' AS ' || format_type(c.casttarget, NULL),
-                CASE WHEN c.castfunc = 0 THEN '' ELSE c.castfunc::regprocedure::text END, c.castcontext::text, c.castmethod::text
+        "SELECT format_type(c.castsource, NULL) || ' AS ' || format_type(c.casttarget, NULL) AS name,
+                CASE WHEN c.castfunc = 0 THEN '' ELSE c.castfunc::regprocedure::text END AS function, c.castcontext::text AS context, c.castmethod::text AS method
          FROM pg_cast c WHERE c.oid >= 16384 AND {}",
         not_extension_member("c.oid", "pg_cast")
     )
@@ -224,9 +226,9 @@ pub fn casts() -> String {
 /// Operators made by migrations: name with argument types, function, commutator, negator.
 pub fn operators() -> String {
     format!(
-        "SELECT quote_ident(n.nspname) || '.' || o.oprname || '(' || coalesce(format_type(o.oprleft, NULL), 'NONE') || ', ' || coalesce(format_type(o.oprright, NULL), 'NONE') || ')',
-                o.oprcode::regprocedure::text,
-                CASE WHEN o.oprcom = 0 THEN '' ELSE o.oprcom::regoperator::text END, CASE WHEN o.oprnegate = 0 THEN '' ELSE o.oprnegate::regoperator::text END
+        "SELECT quote_ident(n.nspname) || '.' || o.oprname || '(' || coalesce(format_type(o.oprleft, NULL), 'NONE') || ', ' || coalesce(format_type(o.oprright, NULL), 'NONE') || ')' AS name,
+                o.oprcode::regprocedure::text AS function,
+                CASE WHEN o.oprcom = 0 THEN '' ELSE o.oprcom::regoperator::text END AS commutator, CASE WHEN o.oprnegate = 0 THEN '' ELSE o.oprnegate::regoperator::text END AS negator
          FROM pg_operator o JOIN pg_namespace n ON n.oid = o.oprnamespace WHERE {USER_NS} AND {}",
         not_extension_member("o.oid", "pg_operator")
     )
@@ -237,8 +239,8 @@ pub fn operators() -> String {
 /// are left out: they hold passwords).
 pub fn foreign_servers() -> String {
     format!(
-        "SELECT 'w', quote_ident(w.fdwname), CASE WHEN w.fdwhandler = 0 THEN '' ELSE w.fdwhandler::regproc::text END,
-                CASE WHEN w.fdwvalidator = 0 THEN '' ELSE w.fdwvalidator::regproc::text END, coalesce(array_to_string(w.fdwoptions, ', '), ''), ''
+        "SELECT 'w' AS kind, quote_ident(w.fdwname) AS name, CASE WHEN w.fdwhandler = 0 THEN '' ELSE w.fdwhandler::regproc::text END AS handler_or_wrapper,
+                CASE WHEN w.fdwvalidator = 0 THEN '' ELSE w.fdwvalidator::regproc::text END AS validator_or_type, '' AS version, coalesce(array_to_string(w.fdwoptions, ', '), '') AS options
          FROM pg_foreign_data_wrapper w WHERE {}
          UNION ALL
          SELECT 's', quote_ident(s.srvname), quote_ident(w.fdwname), coalesce(s.srvtype, ''), coalesce(s.srvversion, ''),
@@ -253,9 +255,9 @@ pub fn foreign_servers() -> String {
 /// excluded).
 pub fn privileges() -> String {
     format!(
-        "SELECT 'table ' || quote_ident(n.nspname) || '.' || quote_ident(c.relname),
+        "SELECT 'table ' || quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS object,
                 coalesce((SELECT string_agg(CASE WHEN a.grantee = 0 THEN 'public' ELSE quote_ident(pg_get_userbyid(a.grantee)) END || ':' || a.privilege_type, ', ' ORDER BY 1)
-                          FROM aclexplode(c.relacl) a WHERE a.grantee <> c.relowner), '')
+                          FROM aclexplode(c.relacl) a WHERE a.grantee <> c.relowner), '') AS privileges
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
          WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND {USER_NS} AND c.relacl IS NOT NULL
          UNION ALL

@@ -5,12 +5,12 @@
 use anyhow::{Context, bail};
 
 use super::database::{Target, describe, describe_postgres};
+use super::server_args::ServerArgs;
 use super::{Cli, EXIT_ERROR, EXIT_FINDINGS, EXIT_OK};
 use crate::catalog::{Catalog, Class, IntrospectOptions};
 use crate::drift::{Reader, Side};
 use crate::ledger::{DatabaseUrl, LedgerTable, acquire_lock, lock_key, release_lock};
 use crate::reconcile::{Block, Plan, PlanOptions, PlannedFile, ProofInput, files, plan, prove, up_sql};
-use super::server_args::ServerArgs;
 
 /// How `plan` prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

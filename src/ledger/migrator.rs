@@ -355,13 +355,13 @@ impl Migrator {
         on: &mut (dyn FnMut(Event<'_>) + Send),
     ) -> Result<Vec<String>, MigrateError> {
         let (ledger, key) = self.lock(client, lock_client, on).await?;
-        let result = self.roll_back_locked(client, &ledger, target, on).await;
+        let result = self.rollback_locked(client, &ledger, target, on).await;
         release(lock_client, key).await?;
         result
     }
 
     /// [`Migrator::rollback`]'s work once the lock is held.
-    async fn roll_back_locked(
+    async fn rollback_locked(
         &self,
         client: &Client,
         ledger: &LedgerTable,

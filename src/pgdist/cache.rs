@@ -65,4 +65,3 @@ pub(super) fn read_receipt(dir: &Path) -> Option<Installed> {
     installed.bin = dir.join(installed.artifact.kind.bin_dir());
     installed.bin.join("postgres").is_file().then_some(installed)
 }
-
