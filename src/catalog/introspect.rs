@@ -3,10 +3,11 @@
 
 use std::collections::BTreeMap;
 
-use tokio_postgres::{Client, SimpleQueryMessage, SimpleQueryRow};
+use tokio_postgres::Client;
 
 use super::model::{Catalog, Object};
 use super::queries;
+use super::text_rows::{TextRow, text_rows};
 use crate::ledger::LedgerTable;
 
 /// What to read.
@@ -28,36 +29,6 @@ const SNAPSHOT: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;
 SET LOCAL search_path = ''; SET LOCAL DateStyle = 'ISO, MDY'; SET LOCAL IntervalStyle = 'postgres';
 SET LOCAL extra_float_digits = 3; SET LOCAL TimeZone = 'UTC'; SET LOCAL bytea_output = 'hex';
 SET LOCAL quote_all_identifiers = off; SET LOCAL row_security = off; SET LOCAL jit = off";
-
-/// One row of a catalog query: its text columns, by the names the query gives them.
-struct CatalogRow(SimpleQueryRow);
-
-impl CatalogRow {
-    /// The column `name` (empty for NULL).
-    fn get(&self, name: &str) -> &str {
-        match self.0.try_get(name) {
-            Ok(value) => value.unwrap_or(""),
-            Err(_) => panic!("catalog query has no column `{name}`"),
-        }
-    }
-
-    /// The column `name`, owned.
-    fn text(&self, name: &str) -> String {
-        self.get(name).to_string()
-    }
-}
-
-async fn rows(client: &Client, sql: &str) -> Result<Vec<CatalogRow>, tokio_postgres::Error> {
-    Ok(client
-        .simple_query(sql)
-        .await?
-        .into_iter()
-        .filter_map(|m| match m {
-            SimpleQueryMessage::Row(row) => Some(CatalogRow(row)),
-            _ => None,
-        })
-        .collect())
-}
 
 fn props(pairs: &[(&'static str, &str)]) -> BTreeMap<&'static str, String> {
     pairs.iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| (*k, v.to_string())).collect()
@@ -97,10 +68,10 @@ async fn read_all(client: &Client, options: &IntrospectOptions, ledger: &LedgerT
         server_version_num: client.query_one("SELECT current_setting('server_version_num')::int", &[]).await?.get(0),
         ..Catalog::default()
     };
-    for r in rows(client, &queries::schemas()).await? {
+    for r in text_rows(client, &queries::schemas()).await? {
         catalog.insert(object("schema", None, r.get("name"), props(&[("comment", r.get("comment"))])));
     }
-    for r in rows(client, queries::EXTENSIONS).await? {
+    for r in text_rows(client, queries::EXTENSIONS).await? {
         catalog.insert(object("extension", None, r.get("name"), props(&[("version", r.get("version")), ("schema", r.get("schema"))])));
     }
     let relations = read_relations(client, ledger, &mut catalog).await?;
@@ -109,7 +80,7 @@ async fn read_all(client: &Client, options: &IntrospectOptions, ledger: &LedgerT
     read_routines_and_types(client, &mut catalog).await?;
     read_server_wide(client, &mut catalog).await?;
     if options.privileges {
-        for r in rows(client, &queries::privileges()).await? {
+        for r in text_rows(client, &queries::privileges()).await? {
             catalog.insert(object("grants", None, r.get("object"), props(&[("privileges", r.get("privileges"))])));
         }
     }
@@ -119,7 +90,7 @@ async fn read_all(client: &Client, options: &IntrospectOptions, ledger: &LedgerT
 /// Tables, views, materialized views and composite types.
 async fn read_relations(client: &Client, ledger: &LedgerTable, catalog: &mut Catalog) -> Result<RelationPaths, tokio_postgres::Error> {
     let mut paths = RelationPaths::new();
-    for r in rows(client, &queries::relations(ledger)).await? {
+    for r in text_rows(client, &queries::relations(ledger)).await? {
         let kind = relation_kind(r.get("relkind"));
         let table_only = |v: &'static str| if kind == "table" { v } else { "" };
         let is = |column: &str, value: &str| r.get(column) == value;
@@ -152,12 +123,12 @@ async fn read_columns(
     relations: &RelationPaths,
     catalog: &mut Catalog,
 ) -> Result<(), tokio_postgres::Error> {
-    let owned: BTreeMap<(String, String), String> = rows(client, queries::OWNED_SEQUENCES)
+    let owned: BTreeMap<(String, String), String> = text_rows(client, queries::OWNED_SEQUENCES)
         .await?
         .into_iter()
         .map(|r| ((r.text("relation"), r.text("column")), r.text("sequence")))
         .collect();
-    for r in rows(client, &queries::columns(ledger)).await? {
+    for r in text_rows(client, &queries::columns(ledger)).await? {
         let relation = r.get("relation");
         let parent = relations.get(relation).cloned().unwrap_or_else(|| format!("{} {relation}", relation_kind(r.get("relkind"))));
         let mut default = r.text("default");
@@ -197,24 +168,24 @@ async fn read_table_parts(
     relations: &RelationPaths,
     catalog: &mut Catalog,
 ) -> Result<(), tokio_postgres::Error> {
-    let parent = |r: &CatalogRow| {
+    let parent = |r: &TextRow| {
         let name = r.get("relation");
         Some(relations.get(name).cloned().unwrap_or_else(|| format!("table {name}")))
     };
-    for r in rows(client, &queries::constraints(ledger)).await? {
+    for r in text_rows(client, &queries::constraints(ledger)).await? {
         let mut obj =
             object("constraint", parent(&r), r.get("name"), props(&[("definition", r.get("definition")), ("comment", r.get("comment"))]));
         obj.definition_key = Some(r.text("definition"));
         catalog.insert(obj);
     }
-    for r in rows(client, &queries::indexes(ledger)).await? {
+    for r in text_rows(client, &queries::indexes(ledger)).await? {
         let valid = if r.get("valid") == "true" { "valid" } else { "INVALID (a failed CREATE INDEX CONCURRENTLY?)" };
         let p = props(&[("definition", r.get("definition")), ("validity", valid), ("comment", r.get("comment"))]);
         let mut obj = object("index", parent(&r), r.get("name"), p);
         obj.definition_key = Some(r.text("definition"));
         catalog.insert(obj);
     }
-    for r in rows(client, &queries::triggers()).await? {
+    for r in text_rows(client, &queries::triggers()).await? {
         let enabled = match r.get("enabled") {
             "O" => "enabled",
             "D" => "DISABLED",
@@ -224,7 +195,7 @@ async fn read_table_parts(
         let p = props(&[("definition", r.get("definition")), ("enabled", enabled), ("comment", r.get("comment"))]);
         catalog.insert(object("trigger", parent(&r), r.get("name"), p));
     }
-    for r in rows(client, queries::POLICIES).await? {
+    for r in text_rows(client, queries::POLICIES).await? {
         let mode = if r.get("permissive") == "true" { "permissive" } else { "restrictive" };
         let p = props(&[
             ("command", r.get("command")),
@@ -235,7 +206,7 @@ async fn read_table_parts(
         ]);
         catalog.insert(object("policy", parent(&r), r.get("name"), p));
     }
-    for r in rows(client, queries::RULES).await? {
+    for r in text_rows(client, queries::RULES).await? {
         catalog.insert(object(
             "rule",
             parent(&r),
@@ -248,7 +219,7 @@ async fn read_table_parts(
 
 /// Sequences, functions and procedures, enums, domains and range types.
 async fn read_routines_and_types(client: &Client, catalog: &mut Catalog) -> Result<(), tokio_postgres::Error> {
-    for r in rows(client, &queries::sequences()).await? {
+    for r in text_rows(client, &queries::sequences()).await? {
         let params = format!(
             "{} start {} increment {} min {} max {} cache {} cycle {}",
             r.get("type"),
@@ -273,12 +244,12 @@ async fn read_routines_and_types(client: &Client, catalog: &mut Catalog) -> Resu
         }
         catalog.insert(obj);
     }
-    for r in rows(client, &queries::functions()).await? {
+    for r in text_rows(client, &queries::functions()).await? {
         let kind = if r.get("prokind") == "p" { "procedure" } else { "function" };
         let p = props(&[("result", r.get("result")), ("definition", r.get("definition")), ("comment", r.get("comment"))]);
         catalog.insert(object(kind, None, r.get("name"), p));
     }
-    for r in rows(client, &queries::types()).await? {
+    for r in text_rows(client, &queries::types()).await? {
         let (kind, p) = match r.get("typtype") {
             "e" => ("enum", props(&[("labels", r.get("base")), ("comment", r.get("comment"))])),
             "d" => (
@@ -301,19 +272,19 @@ async fn read_routines_and_types(client: &Client, catalog: &mut Catalog) -> Resu
 /// Objects not inside a schema's tables: publications, event triggers, statistics, collations,
 /// casts, operators, foreign-data wrappers and servers.
 async fn read_server_wide(client: &Client, catalog: &mut Catalog) -> Result<(), tokio_postgres::Error> {
-    for r in rows(client, queries::PUBLICATIONS).await? {
+    for r in text_rows(client, queries::PUBLICATIONS).await? {
         let p = props(&[("all tables", r.get("all_tables")), ("actions", r.get("actions")), ("tables", r.get("tables"))]);
         catalog.insert(object("publication", None, r.get("name"), p));
     }
-    for r in rows(client, queries::EVENT_TRIGGERS).await? {
+    for r in text_rows(client, queries::EVENT_TRIGGERS).await? {
         let p =
             props(&[("event", r.get("event")), ("function", r.get("function")), ("enabled", r.get("enabled")), ("tags", r.get("tags"))]);
         catalog.insert(object("event trigger", None, r.get("name"), p));
     }
-    for r in rows(client, &queries::statistics()).await? {
+    for r in text_rows(client, &queries::statistics()).await? {
         catalog.insert(object("statistics", None, r.get("name"), props(&[("definition", r.get("definition"))])));
     }
-    for r in rows(client, &queries::collations()).await? {
+    for r in text_rows(client, &queries::collations()).await? {
         let p = props(&[
             ("provider", r.get("provider")),
             ("collate", r.get("collate")),
@@ -322,15 +293,15 @@ async fn read_server_wide(client: &Client, catalog: &mut Catalog) -> Result<(), 
         ]);
         catalog.insert(object("collation", None, r.get("name"), p));
     }
-    for r in rows(client, &queries::casts()).await? {
+    for r in text_rows(client, &queries::casts()).await? {
         let p = props(&[("function", r.get("function")), ("context", r.get("context")), ("method", r.get("method"))]);
         catalog.insert(object("cast", None, &format!("({})", r.get("name")), p));
     }
-    for r in rows(client, &queries::operators()).await? {
+    for r in text_rows(client, &queries::operators()).await? {
         let p = props(&[("function", r.get("function")), ("commutator", r.get("commutator")), ("negator", r.get("negator"))]);
         catalog.insert(object("operator", None, r.get("name"), p));
     }
-    for r in rows(client, &queries::foreign_servers()).await? {
+    for r in text_rows(client, &queries::foreign_servers()).await? {
         let (handler_or_wrapper, validator_or_type) = (r.get("handler_or_wrapper"), r.get("validator_or_type"));
         let object = if r.get("kind") == "w" {
             let p = props(&[("handler", handler_or_wrapper), ("validator", validator_or_type), ("options", r.get("options"))]);

@@ -7,9 +7,11 @@ mod fingerprint;
 mod introspect;
 mod model;
 mod queries;
+mod text_rows;
 
 pub use classify::{Class, added, changed, removed};
 pub use diff::{Difference, diff};
 pub use fingerprint::{FORMAT, Fingerprint, fingerprint};
 pub use introspect::{IntrospectOptions, introspect};
 pub use model::{Catalog, Object};
+pub use text_rows::{TextRow, text_rows};
