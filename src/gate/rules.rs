@@ -52,98 +52,122 @@ fn migrations(entries: &[TreeEntry]) -> BTreeMap<&str, &TreeEntry> {
     entries.iter().filter(|e| version_of(filename(&e.path)).is_some()).map(|e| (e.path.as_str(), e)).collect()
 }
 
+/// How the migrations changed from base to head.
+struct Changes<'e> {
+    /// At head, not at base (rename targets included).
+    added: Vec<&'e TreeEntry>,
+    /// Added files that are another file renamed (same text).
+    rename_targets: BTreeSet<String>,
+    /// At base, gone at head, not renamed.
+    deleted: Vec<&'e TreeEntry>,
+    /// Same path, different tokens: (base, head).
+    modified: Vec<(&'e TreeEntry, &'e TreeEntry)>,
+}
+
 /// Every violation between base and head.
 pub fn check(input: &GateInput<'_>) -> Vec<Diagnostic> {
     let text = |blob: &str| input.texts.get(blob).map(String::as_str).unwrap_or("");
     let base = migrations(input.base);
     let head = migrations(input.head);
     let mut found = Vec::new();
+    let changes = changes(&base, &head, &text, &mut found);
     let sentinels: Vec<&Commit> = input.commits.iter().filter(|c| c.message.contains(SENTINEL)).collect();
-    let touched_by_sentinel = |path: &str| sentinels.iter().find(|c| c.paths.iter().any(|p| p == path)).map(|c| short(&c.sha));
+    let squash = squash_verdict(input.commits, &changes.deleted, &changes.added, &changes.modified, &sentinels, &text);
+    let baseline_path = squash.as_ref().ok().map(|b| b.path.clone());
+    if let Err(reason) = &squash {
+        found.extend(changes.deleted.iter().map(|old| deleted_violation(old, reason.as_deref())));
+    }
+    for (old, new) in changes.modified.iter().filter(|(_, new)| Some(&new.path) != baseline_path.as_ref()) {
+        found.push(modified_violation(old, new, &sentinels, &text));
+    }
+    found.extend(new_file_violations(input, &base, &head, &changes, baseline_path.as_deref(), &text));
+    found.extend(sum_violation(input.sum, &head, &text));
+    found.sort_by(|a, b| (&a.path, a.location, &a.code).cmp(&(&b.path, b.location, &b.code)));
+    found
+}
 
-    // Deleted, renamed and modified applied migrations.
+/// Sorts base's migrations into kept, modified, renamed (a version change is a violation, put
+/// into `found`) and deleted.
+fn changes<'e, 't>(
+    base: &BTreeMap<&str, &'e TreeEntry>,
+    head: &BTreeMap<&str, &'e TreeEntry>,
+    text: &dyn Fn(&str) -> &'t str,
+    found: &mut Vec<Diagnostic>,
+) -> Changes<'e> {
     let added: Vec<&TreeEntry> = head.iter().filter(|(p, _)| !base.contains_key(*p)).map(|(_, e)| *e).collect();
-    let mut rename_targets = BTreeSet::new();
-    let mut deleted: Vec<&TreeEntry> = Vec::new();
-    let mut modified: Vec<(&TreeEntry, &TreeEntry)> = Vec::new();
-    for (path, old) in &base {
+    let mut changes = Changes { added, rename_targets: BTreeSet::new(), deleted: Vec::new(), modified: Vec::new() };
+    for (path, old) in base {
         match head.get(path) {
-            Some(new) if new.blob != old.blob && !same_tokens(text(&old.blob), text(&new.blob)) => modified.push((old, new)),
+            Some(new) if new.blob != old.blob && !same_tokens(text(&old.blob), text(&new.blob)) => changes.modified.push((old, new)),
             Some(_) => {}
             None => {
-                let same_text = added.iter().find(|a| !rename_targets.contains(&a.path) && same_tokens(text(&old.blob), text(&a.blob)));
-                match same_text {
-                    Some(target) if version_of(filename(&target.path)) == version_of(filename(path)) => {
-                        rename_targets.insert(target.path.clone());
-                    }
-                    Some(target) => {
-                        rename_targets.insert(target.path.clone());
-                        found.push(violation(
-                            &target.path,
-                            None,
-                            "renamed-version",
-                            format!(
-                                "{path} was renamed to {} and its version changed from {} to {}: databases that applied it will apply it again",
-                                filename(&target.path),
-                                version_of(filename(path)).unwrap_or(""),
-                                version_of(filename(&target.path)).unwrap_or("")
-                            ),
-                            "keep the version digits when renaming a migration (dbmate allows renaming only then)",
-                        ));
-                    }
-                    None => deleted.push(old),
+                let same_text =
+                    changes.added.iter().find(|a| !changes.rename_targets.contains(&a.path) && same_tokens(text(&old.blob), text(&a.blob)));
+                let Some(target) = same_text else {
+                    changes.deleted.push(old);
+                    continue;
+                };
+                changes.rename_targets.insert(target.path.clone());
+                let (old_version, new_version) = (version_of(filename(path)), version_of(filename(&target.path)));
+                if old_version != new_version {
+                    found.push(violation(
+                        &target.path,
+                        None,
+                        "renamed-version",
+                        format!(
+                            "{path} was renamed to {} and its version changed from {} to {}: databases that applied it will apply it again",
+                            filename(&target.path),
+                            old_version.unwrap_or(""),
+                            new_version.unwrap_or("")
+                        ),
+                        "keep the version digits when renaming a migration (dbmate allows renaming only then)",
+                    ));
                 }
             }
         }
     }
+    changes
+}
 
-    // The squash exception.
-    let squash = squash_verdict(input.commits, &deleted, &added, &modified, &sentinels, &text);
-    let baseline_path = squash.as_ref().ok().map(|b| b.path.clone());
-    match &squash {
-        Ok(_) => {}
-        Err(reason) => {
-            for old in &deleted {
-                found.push(violation(
-                    &old.path,
-                    None,
-                    "deleted",
-                    format!(
-                        "applied migration {} was deleted{}",
-                        filename(&old.path),
-                        reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default()
-                    ),
-                    "restore it; only a squash made by `squashmate squash` and committed with [squash-baseline] may delete migrations",
-                ));
-            }
-        }
-    }
-    for (old, new) in &modified {
-        if Some(&new.path) == baseline_path.as_ref() {
-            continue;
-        }
-        let in_sentinel = touched_by_sentinel(&new.path)
-            .map(|sha| format!(" (in the {SENTINEL} commit {sha}: a squash must not edit surviving migrations)"))
-            .unwrap_or_default();
-        found.push(violation(
-            &new.path,
-            Some(first_difference(text(&old.blob), text(&new.blob))),
-            "modified",
-            format!(
-                "applied migration {} was modified{in_sentinel}; databases that applied it will not see the change",
-                filename(&new.path)
-            ),
-            "revert the edit and put the change in a new migration (`squashmate new NAME`)",
-        ));
-    }
+fn deleted_violation(old: &TreeEntry, reason: Option<&str>) -> Diagnostic {
+    violation(
+        &old.path,
+        None,
+        "deleted",
+        format!("applied migration {} was deleted{}", filename(&old.path), reason.map(|r| format!(": {r}")).unwrap_or_default()),
+        "restore it; only a squash made by `squashmate squash` and committed with [squash-baseline] may delete migrations",
+    )
+}
 
-    // New migrations.
+fn modified_violation<'t>(old: &TreeEntry, new: &TreeEntry, sentinels: &[&Commit], text: &dyn Fn(&str) -> &'t str) -> Diagnostic {
+    let in_sentinel = sentinels
+        .iter()
+        .find(|c| c.paths.iter().any(|p| p == &new.path))
+        .map(|c| format!(" (in the {SENTINEL} commit {}: a squash must not edit surviving migrations)", short(&c.sha)))
+        .unwrap_or_default();
+    violation(
+        &new.path,
+        Some(first_difference(text(&old.blob), text(&new.blob))),
+        "modified",
+        format!("applied migration {} was modified{in_sentinel}; databases that applied it will not see the change", filename(&new.path)),
+        "revert the edit and put the change in a new migration (`squashmate new NAME`)",
+    )
+}
+
+/// New migrations out of order, and what `lint` refuses in them (duplicate versions involving
+/// one, file names dbmate ignores).
+fn new_file_violations<'t>(
+    input: &GateInput<'_>,
+    base: &BTreeMap<&str, &TreeEntry>,
+    head: &BTreeMap<&str, &TreeEntry>,
+    changes: &Changes<'_>,
+    baseline_path: Option<&str>,
+    text: &dyn Fn(&str) -> &'t str,
+) -> Vec<Diagnostic> {
+    let mut found = Vec::new();
     let newest_on_base = base.keys().filter_map(|p| version_of(filename(p))).max();
     let mut new_files = Vec::new();
-    for entry in added.iter().filter(|a| !rename_targets.contains(&a.path)) {
-        if Some(&entry.path) == baseline_path.as_ref() {
-            continue;
-        }
+    for entry in changes.added.iter().filter(|a| !changes.rename_targets.contains(&a.path) && Some(a.path.as_str()) != baseline_path) {
         let version = version_of(filename(&entry.path)).unwrap_or("");
         if let Some(newest) = newest_on_base.filter(|n| !input.allow_out_of_order && version <= *n) {
             found.push(violation(
@@ -156,8 +180,7 @@ pub fn check(input: &GateInput<'_>) -> Vec<Diagnostic> {
         }
         new_files.extend(MigrationFile::parse(entry.path.clone(), text(&entry.blob).to_string()));
     }
-    let added_paths: BTreeSet<&str> = added.iter().map(|a| a.path.as_str()).collect();
-    // Lint the new files, and duplicate versions that involve one.
+    let added_paths: BTreeSet<&str> = changes.added.iter().map(|a| a.path.as_str()).collect();
     let mut all_head: Vec<MigrationFile> = head
         .values()
         .filter(|e| !added_paths.contains(e.path.as_str()))
@@ -187,31 +210,31 @@ pub fn check(input: &GateInput<'_>) -> Vec<Diagnostic> {
             .into_iter()
             .filter(|d| d.is_error() && (added_paths.contains(d.path.to_string_lossy().as_ref()) || d.code == "ignored-filename")),
     );
+    found
+}
 
-    // migrations.sum.
-    let (sum_path, sum_text) = input.sum;
-    let ordered: Vec<(String, String)> = {
-        let mut files: Vec<(&str, &TreeEntry)> = head.values().map(|e| (filename(&e.path), *e)).collect();
-        files.sort_by(|a, b| a.0.cmp(b.0));
-        files.into_iter().map(|(name, e)| (name.to_string(), text(&e.blob).to_string())).collect()
-    };
+/// A missing, hand-edited or stale `migrations.sum`.
+fn sum_violation<'t>(
+    (sum_path, sum_text): (&str, Option<&str>),
+    head: &BTreeMap<&str, &TreeEntry>,
+    text: &dyn Fn(&str) -> &'t str,
+) -> Option<Diagnostic> {
+    let mut files: Vec<(&str, &TreeEntry)> = head.values().map(|e| (filename(&e.path), *e)).collect();
+    files.sort_by(|a, b| a.0.cmp(b.0));
+    let ordered: Vec<(String, String)> = files.into_iter().map(|(name, e)| (name.to_string(), text(&e.blob).to_string())).collect();
     match sum_text.map(|s| check_sum(s, &ordered)) {
-        None => found.push(violation(
-            sum_path,
-            None,
-            "sum-missing",
-            format!("{sum_path} is missing"),
-            "run `squashmate hash` and commit the file",
-        )),
-        Some(None) => {}
-        Some(Some(SumMismatch::Corrupt)) => found.push(violation(
+        None => {
+            Some(violation(sum_path, None, "sum-missing", format!("{sum_path} is missing"), "run `squashmate hash` and commit the file"))
+        }
+        Some(None) => None,
+        Some(Some(SumMismatch::Corrupt)) => Some(violation(
             sum_path,
             Some(1),
             "sum-mismatch",
             format!("{sum_path} was edited by hand (its first line does not match)"),
             "run `squashmate hash` and commit the result",
         )),
-        Some(Some(SumMismatch::File { filename, line, what })) => found.push(violation(
+        Some(Some(SumMismatch::File { filename, line, what })) => Some(violation(
             sum_path,
             Some(line),
             "sum-mismatch",
@@ -219,8 +242,6 @@ pub fn check(input: &GateInput<'_>) -> Vec<Diagnostic> {
             "run `squashmate hash` and commit the result (after making sure the change itself is allowed)",
         )),
     }
-    found.sort_by(|a, b| (&a.path, a.location, &a.code).cmp(&(&b.path, b.location, &b.code)));
-    found
 }
 
 fn short(sha: &str) -> String {
