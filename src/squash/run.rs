@@ -12,11 +12,11 @@ use tokio::process::Command;
 use super::audit::{Hit, HitKind, audit};
 use super::baseline::{BaselineFacts, baseline_file, normalise_dump};
 use super::data::{data_digest, pin_clock_values};
-use super::inspect::inspect;
+use super::inspect::{Details, inspect};
 use super::plan::{BackupStyle, Plan, PlanError};
 use super::report::{ChainRows, Report, Retired, SampleRows, Timing};
 use super::scripts::{ScriptInput, rollback, surgery};
-use super::verify::{Check, CheckId, VerifyInput, kept_files_check, prepare, verify};
+use super::verify::{Check, CheckId, ScriptRuns, VerifyInput, kept_files_check, run_scripts, verify};
 use crate::baseline::BaselineHeader;
 use crate::catalog::{IntrospectOptions, fingerprint, introspect};
 use crate::dump::PgDumpVersion;
@@ -278,16 +278,104 @@ async fn seed_rows(server: &EphemeralServer, db: &str, ledger: &LedgerTable) -> 
     Ok(seeded)
 }
 
-/// Runs the squash described by `options.plan`.
+/// How long each phase took, for the report.
+struct Laps {
+    started: Instant,
+    lap: Instant,
+    phases: Vec<(&'static str, std::time::Duration)>,
+}
+
+impl Laps {
+    fn start() -> Self {
+        Laps { started: Instant::now(), lap: Instant::now(), phases: Vec::new() }
+    }
+
+    /// Ends the phase called `name`.
+    fn done(&mut self, name: &'static str) {
+        self.phases.push((name, self.lap.elapsed()));
+        self.lap = Instant::now();
+    }
+}
+
+/// Phase 1, prepare: the files read and checked, the chain replayed on the ephemeral server,
+/// the retired objects inspected and the surgery and rollback written (in memory).
+struct Prepared {
+    plan: Plan,
+    server: EphemeralServer,
+    checked: Preflight,
+    squashed_files: Vec<MigrationFile>,
+    kept_files: Vec<MigrationFile>,
+    /// The squashed versions, ascending.
+    squashed: Vec<String>,
+    date: String,
+    squash_dir: PathBuf,
+    ledger: LedgerTable,
+    /// The database the chain was replayed into, and the server's clock when that began.
+    replayed: String,
+    replay_started: String,
+    details: Details,
+    surgery_sql: String,
+    rollback_sql: String,
+}
+
+impl Prepared {
+    fn script_input(&self) -> ScriptInput<'_> {
+        ScriptInput {
+            details: &self.details,
+            squashed: &self.squashed,
+            baseline_version: &self.plan.baseline_version,
+            ledger: &self.ledger,
+            backup: self.plan.backup,
+            date: &self.date,
+            locks: self.plan.locks,
+        }
+    }
+
+    /// The migrations directory the baseline goes into.
+    fn first_dir(&self) -> &Path {
+        &self.plan.migrations_dir[0]
+    }
+}
+
+/// Phase 2, build: the baseline file, made from the replayed chain after the surgery; the
+/// seeded chain (sample rows) and the surgery and rollback run on copies of it.
+struct Built {
+    baseline: BaselineFile,
+    shaped: Shaped,
+    seeded: Seeded,
+    script_runs: ScriptRuns,
+}
+
+/// The baseline migration file, before it is written.
+struct BaselineFile {
+    name: String,
+    path: PathBuf,
+    text: String,
+}
+
+/// Phase 3, prove: every check, and the rows the chain leaves in the baseline.
+struct Proven {
+    checks: Vec<Check>,
+    chain_rows: ChainRows,
+    /// What the new migrations directory holds: the baseline, then the kept files.
+    new_directory: Vec<(PathBuf, String)>,
+}
+
+/// Runs the squash described by `options.plan`: prepare, build, prove, then write.
 pub async fn squash(options: &SquashOptions) -> Result<Outcome, SquashError> {
+    let mut laps = Laps::start();
+    let prepared = prepare(options, &mut laps).await?;
+    let Built { baseline, shaped, seeded, script_runs } = build(&prepared).await?;
+    laps.done(
+        "make the baseline (surgery, pg_dump); sample rows in a copy (the seeded chain), then the surgery on a copy of it and the surgery + rollback on it",
+    );
+    let proven = prove(options, &prepared, script_runs, &shaped, &baseline).await?;
+    laps.done("verify");
+    write_outcome(prepared, &seeded, shaped.pg_dump_version, baseline, proven, laps)
+}
+
+async fn prepare(options: &SquashOptions, laps: &mut Laps) -> Result<Prepared, SquashError> {
     let plan = Plan::load(&options.plan)?;
-    let started = Instant::now();
-    let mut phases: Vec<(&'static str, std::time::Duration)> = Vec::new();
-    let mut phase = Instant::now();
-    let mut lap = |name: &'static str, phases: &mut Vec<(&'static str, std::time::Duration)>| {
-        phases.push((name, phase.elapsed()));
-        phase = Instant::now();
-    };
     // The files are read and linted while the server starts (which must happen on this thread).
     let checking = {
         let (plan, force_retire) = (plan.clone(), options.force_retire.clone());
@@ -301,93 +389,108 @@ pub async fn squash(options: &SquashOptions) -> Result<Outcome, SquashError> {
     let (found, checked) = checking.await.expect("the file checks do not panic")?;
     let (squashed_files, kept_files) = split_chain(found.files, options.through.as_deref(), &plan.baseline_version)?;
     let server = server?;
-    lap("read and lint the migrations, start the ephemeral server", &mut phases);
+    laps.done("read and lint the migrations, start the ephemeral server");
     let date = options.date.clone().unwrap_or_else(|| chrono::Utc::now().format("%Y%m%d").to_string());
-    let first_dir = plan.migrations_dir[0].clone();
-    let squash_dir = first_dir.parent().unwrap_or(Path::new(".")).join("squash").join(&date);
+    let squash_dir = plan.migrations_dir[0].parent().unwrap_or(Path::new(".")).join("squash").join(&date);
 
     let replay_started = server.clock().await?;
     let ledger = options.ledger();
-    let replayed = replay_after(&server, &plan.setup_sql(), &squashed_files, &ledger, |_, _| {}).await?;
-    lap("replay the chain", &mut phases);
-    let details = {
-        let client = server.connect(&replayed.database).await?;
-        match inspect(&client, &plan).await.map_err(ServerError::Sql)? {
-            Ok(details) => details,
-            Err(refusals) => return Err(SquashError::Refused(refusals)),
-        }
+    let replayed = replay_after(&server, &plan.setup_sql(), &squashed_files, &ledger, |_, _| {}).await?.database;
+    laps.done("replay the chain");
+    let details = match inspect(&server.connect(&replayed).await?, &plan).await.map_err(ServerError::Sql)? {
+        Ok(details) => details,
+        Err(refusals) => return Err(SquashError::Refused(refusals)),
     };
-    let squashed: Vec<String> = squashed_files.iter().map(|f| f.version.clone()).collect();
-    let input = ScriptInput {
-        details: &details,
-        squashed: &squashed,
-        baseline_version: &plan.baseline_version,
-        ledger: &ledger,
-        backup: plan.backup,
-        date: &date,
-        locks: plan.locks,
+    let squashed = squashed_files.iter().map(|f| f.version.clone()).collect();
+    let mut prepared = Prepared {
+        plan,
+        server,
+        checked,
+        squashed_files,
+        kept_files,
+        squashed,
+        date,
+        squash_dir,
+        ledger,
+        replayed,
+        replay_started,
+        details,
+        surgery_sql: String::new(),
+        rollback_sql: String::new(),
     };
-    let (surgery_sql, rollback_sql) = (surgery(&input), rollback(&input));
-    lap("inspect retired objects, write the scripts", &mut phases);
+    (prepared.surgery_sql, prepared.rollback_sql) = (surgery(&prepared.script_input()), rollback(&prepared.script_input()));
+    laps.done("inspect retired objects, write the scripts");
+    Ok(prepared)
+}
 
-    // The baseline is made from the replayed database (surgery, then pg_dump) while a copy of
-    // it, the seeded chain, gets sample rows, then is copied for the surgery (`surgered`) and
-    // taken through the surgery and the rollback itself (`rolled_back`).
-    let seeded_db = server.create_database(Some(&replayed.database)).await?;
-    let (shaped, prepared) = tokio::join!(shape_baseline(&server, &replayed.database, &replay_started, &surgery_sql, &input), async {
-        let seeded = seed_rows(&server, &seeded_db, &ledger).await?;
-        let prepared = prepare(&server, &seeded_db, &surgery_sql, &rollback_sql, &input).await?;
-        Ok::<_, ServerError>((seeded, prepared))
-    });
-    let (shaped, (seeded, prepared)) = (shaped?, prepared?);
-    let chain: Vec<(String, String)> = squashed_files.iter().map(|f| (f.filename.clone(), f.source.text().to_string())).collect();
-    let header = BaselineHeader { replaces: squashed.clone(), chain_hash: chain_hash(&chain) };
-    let baseline_name = format!("{}_baseline.sql", plan.baseline_version);
-    let baseline_path = first_dir.join(&baseline_name);
-    let squash_dir_text = squash_dir.display().to_string();
-    let baseline_text = baseline_file(
-        &BaselineFacts {
-            header: &header,
-            fingerprint: &shaped.fingerprint,
-            postgres_version: server.version().split_whitespace().next().unwrap_or(""),
-            squash_dir: &squash_dir_text,
-        },
-        &shaped.body,
-    );
-    lap(
-        "make the baseline (surgery, pg_dump); sample rows in a copy (the seeded chain), then the surgery on a copy of it and the surgery + rollback on it",
-        &mut phases,
-    );
+/// The baseline is made from the replayed database (surgery, then pg_dump) while a copy of it,
+/// the seeded chain, gets sample rows, then is copied for the surgery (`surgered`) and taken
+/// through the surgery and the rollback itself (`rolled_back`).
+async fn build(prepared: &Prepared) -> Result<Built, SquashError> {
+    let (server, input) = (&prepared.server, prepared.script_input());
+    let seeded_db = server.create_database(Some(&prepared.replayed)).await?;
+    let (shaped, runs) =
+        tokio::join!(shape_baseline(server, &prepared.replayed, &prepared.replay_started, &prepared.surgery_sql, &input), async {
+            let seeded = seed_rows(server, &seeded_db, &prepared.ledger).await?;
+            let runs = run_scripts(server, &seeded_db, &prepared.surgery_sql, &prepared.rollback_sql, &input).await?;
+            Ok::<_, ServerError>((seeded, runs))
+        });
+    let (shaped, (seeded, script_runs)) = (shaped?, runs?);
+    let chain: Vec<(String, String)> = prepared.squashed_files.iter().map(|f| (f.filename.clone(), f.source.text().to_string())).collect();
+    let header = BaselineHeader { replaces: prepared.squashed.clone(), chain_hash: chain_hash(&chain) };
+    let baseline_name = format!("{}_baseline.sql", prepared.plan.baseline_version);
+    let squash_dir = prepared.squash_dir.display().to_string();
+    let facts = BaselineFacts {
+        header: &header,
+        fingerprint: &shaped.fingerprint,
+        postgres_version: server.version().split_whitespace().next().unwrap_or(""),
+        squash_dir: &squash_dir,
+    };
+    let baseline_text = baseline_file(&facts, &shaped.body);
+    let baseline = BaselineFile { path: prepared.first_dir().join(&baseline_name), name: baseline_name, text: baseline_text };
+    Ok(Built { baseline, shaped, seeded, script_runs })
+}
+
+/// Every check: the proof on the seeded chain, the kept files after the baseline, and the real
+/// dbmate on the new directory when one is given.
+async fn prove(
+    options: &SquashOptions,
+    prepared: &Prepared,
+    script_runs: ScriptRuns,
+    shaped: &Shaped,
+    baseline: &BaselineFile,
+) -> Result<Proven, SquashError> {
+    let server = &prepared.server;
     let migrator = |files: Vec<(PathBuf, String)>| {
         Migrator::from_sources(files)
             .map(|m| m.with_options(MigratorOptions { table: options.ledger_table.clone(), ..MigratorOptions::default() }))
             .map_err(SquashError::Baseline)
     };
-    let kept_sources: Vec<(PathBuf, String)> = kept_files.iter().map(|f| (f.path().to_path_buf(), f.source.text().to_string())).collect();
-    let new_chain = migrator(vec![(baseline_path.clone(), baseline_text.clone())])?;
-    let new_directory: Vec<(PathBuf, String)> =
-        std::iter::once((baseline_path.clone(), baseline_text.clone())).chain(kept_sources.clone()).collect();
-    let chain_rows = ChainRows::new(&shaped.data, shaped.pinned);
-    let pg_dump_version = shaped.pg_dump_version;
+    let kept_sources: Vec<(PathBuf, String)> =
+        prepared.kept_files.iter().map(|f| (f.path().to_path_buf(), f.source.text().to_string())).collect();
+    let baseline = (baseline.path.clone(), baseline.text.clone());
+    let new_chain = migrator(vec![baseline.clone()])?;
+    let new_directory: Vec<(PathBuf, String)> = std::iter::once(baseline).chain(kept_sources.clone()).collect();
+    let input = prepared.script_input();
     let proof = verify(VerifyInput {
-        server: &server,
-        prepared,
-        surgery: &surgery_sql,
-        rollback: &rollback_sql,
+        server,
+        script_runs,
+        surgery: &prepared.surgery_sql,
+        rollback: &prepared.rollback_sql,
         new_chain: &new_chain,
         scripts: &input,
-        chain_data: shaped.data,
+        chain_data: shaped.data.clone(),
     });
     let with_kept = async {
-        if kept_files.is_empty() {
+        if kept_sources.is_empty() {
             return Ok(None);
         }
         let (kept, new_directory) = (migrator(kept_sources.clone())?, migrator(new_directory.clone())?);
-        Ok::<_, SquashError>(Some(kept_files_check(&server, &replayed.database, &kept, &new_directory, &input).await))
+        Ok::<_, SquashError>(Some(kept_files_check(server, &prepared.replayed, &kept, &new_directory, &input).await))
     };
     let with_dbmate = async {
         match &options.dbmate {
-            Some(dbmate) => Some(dbmate_check(&server, dbmate, &options.ledger_table, &new_directory).await),
+            Some(dbmate) => Some(dbmate_check(server, dbmate, &options.ledger_table, &new_directory).await),
             None => None,
         }
     };
@@ -395,22 +498,35 @@ pub async fn squash(options: &SquashOptions) -> Result<Outcome, SquashError> {
     let mut checks = proof?;
     checks.extend(with_kept?);
     checks.extend(with_dbmate);
-    lap("verify", &mut phases);
+    Ok(Proven { checks, chain_rows: ChainRows::new(&shaped.data, shaped.pinned.clone()), new_directory })
+}
 
+/// Phase 4, write: the scripts and the report always; the baseline, the removal of the
+/// squashed files and `migrations.sum` only when every check passed.
+fn write_outcome(
+    prepared: Prepared,
+    seeded: &Seeded,
+    pg_dump_version: PgDumpVersion,
+    baseline: BaselineFile,
+    proven: Proven,
+    laps: Laps,
+) -> Result<Outcome, SquashError> {
+    let Prepared { plan, server, checked, squashed_files, kept_files, squashed, squash_dir, details, surgery_sql, rollback_sql, .. } =
+        prepared;
     let report = Report {
-        passed: checks.iter().all(|c| c.passed),
+        passed: proven.checks.iter().all(|c| c.passed),
         proven_on: format!("PostgreSQL {}, dumped with pg_dump {}", server.version(), pg_dump_version),
         squashed: squashed.clone(),
         kept: kept_files.iter().map(|f| f.version.clone()).collect(),
         baseline_version: plan.baseline_version.clone(),
-        total_ms: started.elapsed().as_millis(),
+        total_ms: laps.started.elapsed().as_millis(),
         retired: Retired::from(&details),
         audited: plan.src.clone(),
         audit: checked.hits,
-        checks,
-        timings: phases.iter().map(|(step, took)| Timing { step: step.to_string(), ms: took.as_millis() }).collect(),
-        sample_rows: SampleRows::from(&seeded),
-        chain_rows,
+        checks: proven.checks,
+        timings: laps.phases.iter().map(|(step, took)| Timing { step: step.to_string(), ms: took.as_millis() }).collect(),
+        sample_rows: SampleRows::from(seeded),
+        chain_rows: proven.chain_rows,
         lint_warnings: checked.warnings,
     };
     let report_path = squash_dir.join("report.md");
@@ -426,10 +542,11 @@ pub async fn squash(options: &SquashOptions) -> Result<Outcome, SquashError> {
             std::fs::remove_file(file.path()).map_err(|source| SquashError::Write { path: file.path().to_path_buf(), source })?;
             removed.push(file.path().to_path_buf());
         }
-        write(&baseline_path, &baseline_text)?;
-        written.push(baseline_path);
+        write(&baseline.path, &baseline.text)?;
+        written.push(baseline.path);
         let sum_file = sum_path(&plan.migrations_dir);
-        let mut listed: Vec<(String, String)> = new_directory
+        let mut listed: Vec<(String, String)> = proven
+            .new_directory
             .iter()
             .map(|(path, text)| (path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(), text.clone()))
             .collect();
@@ -437,11 +554,17 @@ pub async fn squash(options: &SquashOptions) -> Result<Outcome, SquashError> {
         write(&sum_file, &render_sum(&listed))?;
         written.push(sum_file);
     }
-    let keeping = match kept_files.len() {
+    let commit_message = commit_message(&squashed, kept_files.len(), &baseline.name, &squash_dir, &report_path);
+    Ok(Outcome { report, written, removed, report_path, commit_message })
+}
+
+/// The commit message of a squash, with the `[squash-baseline]` sentinel the gate accepts.
+fn commit_message(squashed: &[String], kept: usize, baseline_name: &str, squash_dir: &Path, report_path: &Path) -> String {
+    let keeping = match kept {
         0 => String::new(),
         n => format!(", keeping the {n} later one{}", if n == 1 { "" } else { "s" }),
     };
-    let commit_message = format!(
+    format!(
         "Squash {} migration{} ({}..{}) into {baseline_name}{keeping} [squash-baseline]\n\nSurgery and rollback: {}/. Report: {}.",
         squashed.len(),
         if squashed.len() == 1 { "" } else { "s" },
@@ -449,8 +572,7 @@ pub async fn squash(options: &SquashOptions) -> Result<Outcome, SquashError> {
         squashed.last().map(String::as_str).unwrap_or(""),
         squash_dir.display(),
         report_path.display()
-    );
-    Ok(Outcome { report, written, removed, report_path, commit_message })
+    )
 }
 
 async fn pg_dump(server: &EphemeralServer, db: &str, excluded: &[String]) -> Result<(String, PgDumpVersion), SquashError> {

@@ -113,8 +113,8 @@ impl Check {
 pub struct VerifyInput<'a> {
     /// The server.
     pub server: &'a EphemeralServer,
-    /// The seeded chain, and what the surgery and the rollback made of it ([`prepare`]).
-    pub prepared: Prepared,
+    /// The seeded chain, and what the surgery and the rollback made of it ([`run_scripts`]).
+    pub script_runs: ScriptRuns,
     /// The surgery text.
     pub surgery: &'a str,
     /// The rollback text.
@@ -147,7 +147,7 @@ impl State {
 /// The databases made from the old chain with sample rows (`seeded_chain`): `surgered`, a copy
 /// of it after the surgery; and `rolled_back`, the seeded chain itself after the surgery and the
 /// rollback (read before, as `seeded_chain`).
-pub struct Prepared {
+pub struct ScriptRuns {
     hidden: Hidden,
     surgery_ran: Check,
     surgered: Option<State>,
@@ -158,13 +158,13 @@ pub struct Prepared {
 
 /// Copies the seeded chain (`db`, no session open on it) and runs the surgery on the copy, while
 /// the seeded chain is read and taken through the surgery and the rollback.
-pub async fn prepare(
+pub async fn run_scripts(
     server: &EphemeralServer,
     db: &str,
     surgery: &str,
     rollback: &str,
     scripts: &ScriptInput<'_>,
-) -> Result<Prepared, ServerError> {
+) -> Result<ScriptRuns, ServerError> {
     let hidden = backups(&server.connect(db).await?, scripts).await?;
     let surgered_db = server.create_database(Some(db)).await?;
     let nothing = Hidden::nothing();
@@ -176,7 +176,7 @@ pub async fn prepare(
             Ok::<_, ServerError>((seeded_chain, check, rolled_back))
         });
     let (seeded_chain, rollback_ran, rolled_back) = round_trip?;
-    Ok(Prepared { hidden, surgery_ran, surgered, seeded_chain, rollback_ran, rolled_back })
+    Ok(ScriptRuns { hidden, surgery_ran, surgered, seeded_chain, rollback_ran, rolled_back })
 }
 
 /// The tables (and sequences) whose rows (or positions) differ.
@@ -325,12 +325,12 @@ fn compare(left: &State, right: &State, allowed: &[Class], what: &str) -> Result
     }
 }
 
-/// Runs every check after [`prepare`]; never stops at the first failure.
+/// Runs every check after [`run_scripts`]; never stops at the first failure.
 pub async fn verify(input: VerifyInput<'_>) -> Result<Vec<Check>, ServerError> {
     let server = input.server;
     let scripts = input.scripts;
     let ledger = scripts.ledger;
-    let Prepared { hidden, surgery_ran, surgered, seeded_chain, rollback_ran, rolled_back } = input.prepared;
+    let ScriptRuns { hidden, surgery_ran, surgered, seeded_chain, rollback_ran, rolled_back } = input.script_runs;
     let (built_fresh, fresh_baseline) = built(
         CheckId::BaselineApplies,
         async {
