@@ -140,6 +140,31 @@ pub fn surgery(input: &ScriptInput<'_>) -> String {
         writeln!(out, "-- squashmate surgery: moves a database at the end of the squashed chain onto baseline {}.", input.baseline_version);
     let _ = writeln!(out, "-- One transaction; it checks first and changes nothing when a check fails. Nothing is dropped:");
     let _ = writeln!(out, "-- retired tables are moved, retired columns' values saved with their row keys.");
+    save_instructions(&mut out, input);
+    let _ = writeln!(
+        out,
+        "\nBEGIN;\n-- Every name below is qualified; types and definitions print the same whatever the session's search_path.\nSET LOCAL search_path = '';"
+    );
+    let mut locked: Vec<String> = d.views.iter().map(|v| v.name.sql()).collect();
+    locked.extend(d.tables.iter().flat_map(|t| std::iter::once(t.name.sql()).chain(t.incoming.iter().map(|fk| fk.table.sql()))));
+    locked.extend(d.columns.iter().map(|c| c.name.table.sql()));
+    lock_up_front(&mut out, "surgery", &input.locks, locked, &ledger);
+    surgery_preflight(&mut out, input, &ledger);
+    surgery_changes(&mut out, input);
+    let _ = writeln!(out, "\n-- The ledger: exactly the squashed versions give way to the baseline; later ones stay.");
+    let _ = writeln!(out, "DELETE FROM {ledger} WHERE version = ANY ({});", input.replaced_array());
+    if input.keeps_baseline_row() {
+        let _ = writeln!(out, "-- The earlier baseline's row, {}, stays: the new baseline has its version.", input.baseline_version);
+    } else {
+        let _ = writeln!(out, "INSERT INTO {ledger} (version) VALUES ({});", quote_literal(input.baseline_version));
+    }
+    let _ = writeln!(out, "\nCOMMIT;");
+    out
+}
+
+/// The surgery's opening comment: how to save what it touches outside the database first.
+fn save_instructions(out: &mut String, input: &ScriptInput<'_>) {
+    let d = input.details;
     let _ = writeln!(out, "--\n-- Before running it, save what it touches outside the database:");
     let _ = writeln!(
         out,
@@ -166,19 +191,17 @@ pub fn surgery(input: &ScriptInput<'_>) -> String {
             c.name.column.replace(['/', '"', '\''], "_")
         );
     }
-    let _ = writeln!(
-        out,
-        "\nBEGIN;\n-- Every name below is qualified; types and definitions print the same whatever the session's search_path.\nSET LOCAL search_path = '';"
-    );
-    let mut locked: Vec<String> = d.views.iter().map(|v| v.name.sql()).collect();
-    locked.extend(d.tables.iter().flat_map(|t| std::iter::once(t.name.sql()).chain(t.incoming.iter().map(|fk| fk.table.sql()))));
-    locked.extend(d.columns.iter().map(|c| c.name.table.sql()));
-    lock_up_front(&mut out, "surgery", &input.locks, locked, &ledger);
+}
+
+/// The surgery's checks, before anything changes: the ledger holds every squashed version, the
+/// surgery has not run, every retired object exists with its shape, no backup is in the way.
+fn surgery_preflight(out: &mut String, input: &ScriptInput<'_>, ledger: &str) {
+    let d = input.details;
     let _ = writeln!(out, "DO $squashmate$\nBEGIN");
     let _ = writeln!(out, "  -- Preflight: the ledger holds every squashed version, and this surgery has not run yet.");
-    assert_ledger_exists(&mut out, "surgery", &ledger);
+    assert_ledger_exists(out, "surgery", &ledger);
     assert_not_done(
-        &mut out,
+        out,
         &input.already_squashed_sql(&ledger),
         &format!(
             "squashmate surgery: the ledger already holds baseline version {} in place of the squashed versions; this database was squashed already",
@@ -192,13 +215,9 @@ pub fn surgery(input: &ScriptInput<'_>) -> String {
     );
     let _ = writeln!(out, "  -- Preflight: every retired object exists with the expected shape; no backup is in the way.");
     for t in &d.tables {
+        assert_sql(out, &format!("{} IS NULL", regclass(&t.name)), &format!("squashmate surgery: retired table {} does not exist", t.name));
         assert_sql(
-            &mut out,
-            &format!("{} IS NULL", regclass(&t.name)),
-            &format!("squashmate surgery: retired table {} does not exist", t.name),
-        );
-        assert_sql(
-            &mut out,
+            out,
             &format!("{} IS DISTINCT FROM {}", shape_sql(&regclass(&t.name)), quote_literal(&t.shape)),
             &format!(
                 "squashmate surgery: retired table {} no longer has the columns it had when the squash was made ({})",
@@ -206,25 +225,26 @@ pub fn surgery(input: &ScriptInput<'_>) -> String {
             ),
         );
         let backup = input.backup_table(&t.name);
-        assert_sql(&mut out, &format!("{} IS NOT NULL", regclass(&backup)), &format!("squashmate surgery: {backup} already exists"));
+        assert_sql(out, &format!("{} IS NOT NULL", regclass(&backup)), &format!("squashmate surgery: {backup} already exists"));
     }
     for c in &d.columns {
         assert_sql(
-            &mut out,
+            out,
             &format!("{} IS DISTINCT FROM {}", column_type(&c.name.table, &c.name.column), quote_literal(&c.type_sql)),
             &format!("squashmate surgery: retired column {} is missing or not of type {}", col(c), c.type_sql),
         );
         let backup = input.column_backup(c);
-        assert_sql(&mut out, &format!("{} IS NOT NULL", regclass(&backup)), &format!("squashmate surgery: {backup} already exists"));
+        assert_sql(out, &format!("{} IS NOT NULL", regclass(&backup)), &format!("squashmate surgery: {backup} already exists"));
     }
     for v in &d.views {
-        assert_sql(
-            &mut out,
-            &format!("{} IS NULL", regclass(&v.name)),
-            &format!("squashmate surgery: retired view {} does not exist", v.name),
-        );
+        assert_sql(out, &format!("{} IS NULL", regclass(&v.name)), &format!("squashmate surgery: retired view {} does not exist", v.name));
     }
     let _ = writeln!(out, "END\n$squashmate$;\n");
+}
+
+/// What the surgery changes: views dropped, tables moved, columns saved and dropped, comments.
+fn surgery_changes(out: &mut String, input: &ScriptInput<'_>) {
+    let d = input.details;
     if input.backup == BackupStyle::Schema && (!d.tables.is_empty() || !d.columns.is_empty()) {
         let _ = writeln!(out, "CREATE SCHEMA {};\n", quote_ident(&input.backup_schema()));
     }
@@ -260,15 +280,6 @@ pub fn surgery(input: &ScriptInput<'_>) -> String {
     for comment in &d.comments {
         let _ = writeln!(out, "COMMENT ON {} IS {};", comment.target, quote_literal(&comment.new));
     }
-    let _ = writeln!(out, "\n-- The ledger: exactly the squashed versions give way to the baseline; later ones stay.");
-    let _ = writeln!(out, "DELETE FROM {ledger} WHERE version = ANY ({});", input.replaced_array());
-    if input.keeps_baseline_row() {
-        let _ = writeln!(out, "-- The earlier baseline's row, {}, stays: the new baseline has its version.", input.baseline_version);
-    } else {
-        let _ = writeln!(out, "INSERT INTO {ledger} (version) VALUES ({});", quote_literal(input.baseline_version));
-    }
-    let _ = writeln!(out, "\nCOMMIT;");
-    out
 }
 
 /// The rollback script: undoes [`surgery`] exactly.
@@ -291,94 +302,8 @@ pub fn rollback(input: &ScriptInput<'_>) -> String {
         .collect();
     locked.extend(d.columns.iter().map(|c| c.name.table.sql()));
     lock_up_front(&mut out, "rollback", &input.locks, locked, &ledger);
-    let _ = writeln!(out, "DO $squashmate$\nBEGIN");
-    assert_ledger_exists(&mut out, "rollback", &ledger);
-    assert_not_done(
-        &mut out,
-        &format!("NOT EXISTS (SELECT 1 FROM {ledger} WHERE version = {})", quote_literal(input.baseline_version)),
-        &format!(
-            "squashmate rollback: the ledger does not hold baseline version {}; this database was not squashed (or was rolled back already)",
-            input.baseline_version
-        ),
-    );
-    if input.keeps_baseline_row() {
-        assert_not_done(
-            &mut out,
-            &format!("EXISTS (SELECT 1 FROM {ledger} WHERE version = ANY ({}))", input.replaced_array()),
-            "squashmate rollback: the ledger still holds versions the baseline replaced; this database was not squashed (or was rolled back already)",
-        );
-    }
-    for t in &d.tables {
-        let backup = input.backup_table(&t.name);
-        assert_sql(
-            &mut out,
-            &format!("{} IS NULL", regclass(&backup)),
-            &format!("squashmate rollback: the saved table {backup} is missing"),
-        );
-        assert_sql(
-            &mut out,
-            &format!("{} IS NOT NULL", regclass(&t.name)),
-            &format!("squashmate rollback: {} exists again; move it away first", t.name),
-        );
-    }
-    for c in &d.columns {
-        let backup = input.column_backup(c);
-        assert_sql(
-            &mut out,
-            &format!("{} IS NULL", regclass(&backup)),
-            &format!("squashmate rollback: the saved values {backup} are missing"),
-        );
-        assert_sql(
-            &mut out,
-            &format!("{} IS NOT NULL", column_type(&c.name.table, &c.name.column)),
-            &format!("squashmate rollback: column {} exists again", col(c)),
-        );
-        if c.not_null && c.default.is_none() {
-            let on: Vec<String> = c.key.iter().map(|k| format!("t.{k} = b.{k}", k = quote_ident(k))).collect();
-            assert_sql(
-                &mut out,
-                &format!(
-                    "EXISTS (SELECT 1 FROM {} AS t WHERE NOT EXISTS (SELECT 1 FROM {backup} AS b WHERE {}))",
-                    c.name.table,
-                    on.join(" AND ")
-                ),
-                &format!(
-                    "squashmate rollback: {} has rows added after the surgery with no saved value for {}, which is NOT NULL without a default; delete or move those rows, then run the rollback again",
-                    c.name.table,
-                    quote_ident(&c.name.column)
-                ),
-            );
-        }
-    }
-    let _ = writeln!(out, "END\n$squashmate$;\n");
-    for c in &d.columns {
-        let backup = input.column_backup(c);
-        let collate = c.collation.as_ref().map(|co| format!(" COLLATE {co}")).unwrap_or_default();
-        // With its default, rows added since the surgery get what an insert would have given them.
-        let default = c.default.as_ref().map(|d| format!(" DEFAULT {d}")).unwrap_or_default();
-        let _ = writeln!(out, "ALTER TABLE {} ADD COLUMN {} {}{collate}{default};", c.name.table, quote_ident(&c.name.column), c.type_sql);
-        let on: Vec<String> = c.key.iter().map(|k| format!("t.{k} = b.{k}", k = quote_ident(k))).collect();
-        let _ = writeln!(
-            out,
-            "UPDATE {} AS t SET {col} = b.{col} FROM {backup} AS b WHERE {};",
-            c.name.table,
-            on.join(" AND "),
-            col = quote_ident(&c.name.column)
-        );
-        if c.not_null {
-            let _ = writeln!(out, "ALTER TABLE {} ALTER COLUMN {} SET NOT NULL;", c.name.table, quote_ident(&c.name.column));
-        }
-        for k in &c.constraints {
-            let _ = writeln!(out, "ALTER TABLE {} ADD CONSTRAINT {} {};", k.table, quote_ident(&k.name), k.definition);
-        }
-        for i in &c.indexes {
-            let _ = writeln!(out, "{};", i.definition);
-        }
-        if let Some(comment) = &c.comment {
-            let _ = writeln!(out, "COMMENT ON COLUMN {} IS {};", col(c), quote_literal(comment));
-        }
-        let _ = writeln!(out, "DROP TABLE {backup};\n");
-    }
+    rollback_preflight(&mut out, input, &ledger);
+    restore_columns(&mut out, input);
     for t in &d.tables {
         let backup = input.backup_table(&t.name);
         let _ = match input.backup {
@@ -410,6 +335,98 @@ pub fn rollback(input: &ScriptInput<'_>) -> String {
     }
     let _ = writeln!(out, "INSERT INTO {ledger} (version) SELECT unnest({});\n\nCOMMIT;", input.replaced_array());
     out
+}
+
+/// The rollback's checks, before anything changes: the database was squashed and not rolled
+/// back, every saved table and value is there, nothing retired exists again, and rows added
+/// since can take the restored column.
+fn rollback_preflight(out: &mut String, input: &ScriptInput<'_>, ledger: &str) {
+    let d = input.details;
+    let _ = writeln!(out, "DO $squashmate$\nBEGIN");
+    assert_ledger_exists(out, "rollback", &ledger);
+    assert_not_done(
+        out,
+        &format!("NOT EXISTS (SELECT 1 FROM {ledger} WHERE version = {})", quote_literal(input.baseline_version)),
+        &format!(
+            "squashmate rollback: the ledger does not hold baseline version {}; this database was not squashed (or was rolled back already)",
+            input.baseline_version
+        ),
+    );
+    if input.keeps_baseline_row() {
+        assert_not_done(
+            out,
+            &format!("EXISTS (SELECT 1 FROM {ledger} WHERE version = ANY ({}))", input.replaced_array()),
+            "squashmate rollback: the ledger still holds versions the baseline replaced; this database was not squashed (or was rolled back already)",
+        );
+    }
+    for t in &d.tables {
+        let backup = input.backup_table(&t.name);
+        assert_sql(out, &format!("{} IS NULL", regclass(&backup)), &format!("squashmate rollback: the saved table {backup} is missing"));
+        assert_sql(
+            out,
+            &format!("{} IS NOT NULL", regclass(&t.name)),
+            &format!("squashmate rollback: {} exists again; move it away first", t.name),
+        );
+    }
+    for c in &d.columns {
+        let backup = input.column_backup(c);
+        assert_sql(out, &format!("{} IS NULL", regclass(&backup)), &format!("squashmate rollback: the saved values {backup} are missing"));
+        assert_sql(
+            out,
+            &format!("{} IS NOT NULL", column_type(&c.name.table, &c.name.column)),
+            &format!("squashmate rollback: column {} exists again", col(c)),
+        );
+        if c.not_null && c.default.is_none() {
+            let on: Vec<String> = c.key.iter().map(|k| format!("t.{k} = b.{k}", k = quote_ident(k))).collect();
+            assert_sql(
+                out,
+                &format!(
+                    "EXISTS (SELECT 1 FROM {} AS t WHERE NOT EXISTS (SELECT 1 FROM {backup} AS b WHERE {}))",
+                    c.name.table,
+                    on.join(" AND ")
+                ),
+                &format!(
+                    "squashmate rollback: {} has rows added after the surgery with no saved value for {}, which is NOT NULL without a default; delete or move those rows, then run the rollback again",
+                    c.name.table,
+                    quote_ident(&c.name.column)
+                ),
+            );
+        }
+    }
+    let _ = writeln!(out, "END\n$squashmate$;\n");
+}
+
+/// Retired columns re-added with their type, collation and default, values restored by row
+/// key, then NOT NULL, constraints, indexes and comment; the saved values dropped.
+fn restore_columns(out: &mut String, input: &ScriptInput<'_>) {
+    for c in &input.details.columns {
+        let backup = input.column_backup(c);
+        let collate = c.collation.as_ref().map(|co| format!(" COLLATE {co}")).unwrap_or_default();
+        // With its default, rows added since the surgery get what an insert would have given them.
+        let default = c.default.as_ref().map(|d| format!(" DEFAULT {d}")).unwrap_or_default();
+        let _ = writeln!(out, "ALTER TABLE {} ADD COLUMN {} {}{collate}{default};", c.name.table, quote_ident(&c.name.column), c.type_sql);
+        let on: Vec<String> = c.key.iter().map(|k| format!("t.{k} = b.{k}", k = quote_ident(k))).collect();
+        let _ = writeln!(
+            out,
+            "UPDATE {} AS t SET {col} = b.{col} FROM {backup} AS b WHERE {};",
+            c.name.table,
+            on.join(" AND "),
+            col = quote_ident(&c.name.column)
+        );
+        if c.not_null {
+            let _ = writeln!(out, "ALTER TABLE {} ALTER COLUMN {} SET NOT NULL;", c.name.table, quote_ident(&c.name.column));
+        }
+        for k in &c.constraints {
+            let _ = writeln!(out, "ALTER TABLE {} ADD CONSTRAINT {} {};", k.table, quote_ident(&k.name), k.definition);
+        }
+        for i in &c.indexes {
+            let _ = writeln!(out, "{};", i.definition);
+        }
+        if let Some(comment) = &c.comment {
+            let _ = writeln!(out, "COMMENT ON COLUMN {} IS {};", col(c), quote_literal(comment));
+        }
+        let _ = writeln!(out, "DROP TABLE {backup};\n");
+    }
 }
 
 /// Takes every lock the `script` needs before it changes anything: ACCESS EXCLUSIVE on the
