@@ -95,19 +95,54 @@ pub async fn pin_clock_values(client: &Client, scripts: &ScriptInput<'_>, since:
     Ok(pinned)
 }
 
-/// What each kept table holds (a digest of its rows) and where each sequence stands, by name:
-/// the ledger, the backup schema and the backup tables left out.
-pub async fn data_digest(client: &Client, scripts: &ScriptInput<'_>) -> Result<BTreeMap<String, String>, tokio_postgres::Error> {
+/// What a kept table holds, or where a kept sequence stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Contents {
+    /// A table: how many rows, and the md5 of their text in order.
+    Rows {
+        /// The row count.
+        count: i64,
+        /// md5 of the rows' text, sorted.
+        md5: String,
+    },
+    /// A sequence: its last value, and whether that value was handed out.
+    Sequence {
+        /// `last_value`.
+        last_value: i64,
+        /// `is_called`.
+        called: bool,
+    },
+}
+
+impl std::fmt::Display for Contents {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Contents::Rows { count, md5 } => write!(f, "{count} row(s), md5 {md5}"),
+            Contents::Sequence { last_value, called } => write!(f, "{last_value}{}", if *called { " (called)" } else { "" }),
+        }
+    }
+}
+
+/// What each kept table holds and where each sequence stands, by SQL name: the ledger, the
+/// backup schema and the backup tables left out.
+pub async fn data_digest(client: &Client, scripts: &ScriptInput<'_>) -> Result<BTreeMap<String, Contents>, tokio_postgres::Error> {
     let mut digest = BTreeMap::new();
     for (_, _, sql, kind) in kept_relations(client, scripts).await? {
-        let query = if kind == "S" {
-            format!("SELECT last_value::text || CASE WHEN is_called THEN ' (called)' ELSE '' END FROM {sql}")
+        let contents = if kind == "S" {
+            let row = client.query_one(&format!("SELECT last_value, is_called FROM {sql}"), &[]).await?;
+            Contents::Sequence { last_value: row.get("last_value"), called: row.get("is_called") }
         } else {
-            format!(
-                "SELECT count(*)::text || ' row(s), md5 ' || md5(coalesce(string_agg(t::text, E'\\n' ORDER BY t::text), '')) FROM {sql} t"
-            )
+            let row = client
+                .query_one(
+                    &format!(
+                        "SELECT count(*) AS count, md5(coalesce(string_agg(t::text, E'\\n' ORDER BY t::text), '')) AS md5 FROM {sql} t"
+                    ),
+                    &[],
+                )
+                .await?;
+            Contents::Rows { count: row.get("count"), md5: row.get("md5") }
         };
-        digest.insert(sql, client.query_one(&query, &[]).await?.get(0));
+        digest.insert(sql, contents);
     }
     Ok(digest)
 }

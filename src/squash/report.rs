@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use super::audit::Hit;
+use super::data::Contents;
 use super::inspect::Details;
 use super::verify::Check;
 use crate::seed::Seeded;
@@ -56,16 +57,17 @@ pub struct ChainRows {
 }
 
 impl ChainRows {
-    /// From a data digest (`N row(s), md5 …` per table) and the pinned columns.
-    pub fn new(digest: &BTreeMap<String, String>, pinned: Vec<String>) -> ChainRows {
-        let rows = digest.iter().filter_map(|(table, d)| Some((table.clone(), row_count(d)?))).filter(|(_, n)| *n > 0).collect();
+    /// From what the kept tables hold, and the pinned columns.
+    pub fn new(digest: &BTreeMap<String, Contents>, pinned: Vec<String>) -> ChainRows {
+        let rows = digest
+            .iter()
+            .filter_map(|(table, contents)| match contents {
+                Contents::Rows { count, .. } if *count > 0 => Some((table.clone(), *count as u64)),
+                _ => None,
+            })
+            .collect();
         ChainRows { rows, pinned }
     }
-}
-
-/// `N row(s), md5 …` → N (a sequence's digest has no row count).
-fn row_count(digest: &str) -> Option<u64> {
-    digest.split_once(" row(s)").and_then(|(n, _)| n.parse().ok())
 }
 
 /// The retired objects, as the report lists them.

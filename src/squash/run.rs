@@ -11,7 +11,7 @@ use tokio::process::Command;
 
 use super::audit::{Hit, HitKind, audit};
 use super::baseline::{BaselineFacts, baseline_file, normalise_dump};
-use super::data::{data_digest, pin_clock_values};
+use super::data::{Contents, data_digest, pin_clock_values};
 use super::inspect::{Details, inspect};
 use super::plan::{BackupStyle, Plan, PlanError};
 use super::report::{ChainRows, Report, Retired, SampleRows, Timing};
@@ -225,7 +225,7 @@ struct Shaped {
     body: String,
     pg_dump_version: PgDumpVersion,
     fingerprint: String,
-    data: BTreeMap<String, String>,
+    data: BTreeMap<String, Contents>,
     pinned: Vec<String>,
 }
 

@@ -4,20 +4,21 @@
 //! (`rolled_back`), every retired value included; both scripts refuse a second run; a new
 //! migration applies on both. The databases are built side by side.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::time::{Duration, Instant};
 
 use tokio_postgres::Client;
 
-use super::data::data_digest;
+use super::data::{Contents, data_digest};
 use super::inspect::Details;
 use super::scripts::ScriptInput;
-use crate::catalog::{Catalog, Class, Difference, IntrospectOptions, diff, introspect};
+use crate::catalog::{Catalog, Class, Difference, IntrospectOptions, Object, diff, introspect};
 use crate::ledger::{LedgerTable, Migrator};
 use crate::migration::MigrationFile;
 use crate::report::with_causes;
 use crate::server::{EphemeralServer, ServerError};
+use crate::sql::parse_qualified;
 
 /// One verification check and its result.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -124,7 +125,7 @@ pub struct VerifyInput<'a> {
     /// The scripts' inputs (ledger, retired objects, backup names).
     pub scripts: &'a ScriptInput<'a>,
     /// [`data_digest`] of the old chain's database after the surgery, without sample rows.
-    pub chain_data: BTreeMap<String, String>,
+    pub chain_data: BTreeMap<String, Contents>,
 }
 
 /// A database at one point of the proof, read once.
@@ -180,13 +181,13 @@ pub async fn run_scripts(
 }
 
 /// The tables (and sequences) whose rows (or positions) differ.
-fn compare_data(old_chain: &BTreeMap<String, String>, baseline: &BTreeMap<String, String>) -> Result<String, String> {
+fn compare_data(old_chain: &BTreeMap<String, Contents>, baseline: &BTreeMap<String, Contents>) -> Result<String, String> {
     let names: std::collections::BTreeSet<&String> = old_chain.keys().chain(baseline.keys()).collect();
     let differences: Vec<String> = names
         .into_iter()
         .filter(|n| old_chain.get(*n) != baseline.get(*n))
         .map(|n| {
-            let show = |v: Option<&String>| v.cloned().unwrap_or_else(|| "missing".into());
+            let show = |v: Option<&Contents>| v.map_or_else(|| "missing".into(), Contents::to_string);
             format!("{n}: old chain {} → fresh baseline {}", show(old_chain.get(n)), show(baseline.get(n)))
         })
         .collect();
@@ -195,7 +196,9 @@ fn compare_data(old_chain: &BTreeMap<String, String>, baseline: &BTreeMap<String
 
 /// What the comparison with the fresh baseline leaves out: the backups the surgery made.
 struct Hidden {
+    /// The backup schema (schema style), unquoted; empty when there is none.
     schema: String,
+    /// The catalog paths of the backup tables (suffix style).
     tables: Vec<String>,
 }
 
@@ -203,15 +206,25 @@ impl Hidden {
     async fn read(&self, client: &Client, ledger: &LedgerTable) -> Result<Catalog, tokio_postgres::Error> {
         let options = IntrospectOptions { ledger_table: ledger.table.clone(), ..IntrospectOptions::default() };
         let mut catalog = introspect(client, &options).await?;
-        if !self.schema.is_empty() || !self.tables.is_empty() {
-            let in_schema = format!(" {}.", self.schema);
-            let schema_path = format!("schema {}", self.schema);
-            catalog.objects.retain(|path, _| {
-                let in_backup_schema = !self.schema.is_empty() && (path.contains(&in_schema) || *path == schema_path);
-                !in_backup_schema && !self.tables.iter().any(|t| path == t || path.starts_with(&format!("{t} / ")))
-            });
-        }
+        let hidden: BTreeSet<String> = catalog.objects.values().filter(|o| o.parent.is_none() && self.hides(o)).map(|o| o.path()).collect();
+        catalog.objects.retain(|_, o| !hidden.contains(&o.path()) && !o.parent.as_ref().is_some_and(|parent| hidden.contains(parent)));
         Ok(catalog)
+    }
+
+    /// Whether a top-level object is a backup: the backup schema, a backup table, or anything
+    /// whose qualified name (an owned sequence: its column's) is in the backup schema.
+    fn hides(&self, object: &Object) -> bool {
+        if self.tables.contains(&object.path()) {
+            return true;
+        }
+        if self.schema.is_empty() {
+            return false;
+        }
+        if object.kind == "schema" {
+            return parse_qualified(&object.name).is_ok_and(|parts| parts == [self.schema.as_str()]);
+        }
+        let qualified = object.props.get("owned by").unwrap_or(&object.name);
+        parse_qualified(qualified).is_ok_and(|parts| parts.len() >= 2 && parts[0] == self.schema)
     }
 
     fn nothing() -> Hidden {
@@ -464,12 +477,14 @@ mod tests {
 
     #[test]
     fn rows_missing_or_different_in_the_fresh_baseline_fail_the_data_check() {
-        let digest = |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<BTreeMap<_, _>>();
-        let chain = digest(&[("public.t", "2 row(s), md5 a"), ("public.s", "5 (called)")]);
+        let rows = |count, md5: &str| Contents::Rows { count, md5: md5.into() };
+        let sequence = Contents::Sequence { last_value: 5, called: true };
+        let digest = |pairs: Vec<(&str, Contents)>| pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect::<BTreeMap<_, _>>();
+        let chain = digest(vec![("public.t", rows(2, "a")), ("public.s", sequence.clone())]);
         assert_eq!(compare_data(&chain, &chain), Ok(String::new()));
-        let lost = compare_data(&chain, &digest(&[("public.t", "0 row(s), md5 b"), ("public.s", "5 (called)")])).unwrap_err();
+        let lost = compare_data(&chain, &digest(vec![("public.t", rows(0, "b")), ("public.s", sequence)])).unwrap_err();
         assert_eq!(lost, "public.t: old chain 2 row(s), md5 a → fresh baseline 0 row(s), md5 b");
-        let missing = compare_data(&chain, &digest(&[("public.t", "2 row(s), md5 a")])).unwrap_err();
+        let missing = compare_data(&chain, &digest(vec![("public.t", rows(2, "a"))])).unwrap_err();
         assert_eq!(missing, "public.s: old chain 5 (called) → fresh baseline missing");
     }
 }
