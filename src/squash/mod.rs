@@ -27,4 +27,4 @@ pub use plan::{BackupStyle, ColumnName, LockPolicy, Plan, PlanError, STARTER, Ta
 pub use report::{ChainRows, Report, Retired, RetiredColumnEntry, RetiredTableEntry, SampleRows, Timing};
 pub use run::{Outcome, SquashError, SquashOptions, audit_names, squash};
 pub use scripts::{ALREADY_DONE_SQLSTATE, ScriptInput, rollback, surgery};
-pub use verify::Check;
+pub use verify::{Check, CheckId};
