@@ -449,8 +449,13 @@ async fn drift_reports_a_migration_edited_since_migrations_sum() {
 /// `plan`: the chain in `work/db/migrations` taken to `target` (a schema file); returns
 /// (exit code, stdout, stderr).
 fn plan_to(work: &std::path::Path, target: &str, extra: &[&str]) -> (Option<i32>, String, String) {
+    plan_to_on(work, target, extra, &["--pg", "local"])
+}
+
+/// `plan --to target.sql` with `server` choosing where it replays and proves (`--pg …`).
+fn plan_to_on(work: &std::path::Path, target: &str, extra: &[&str], server: &[&str]) -> (Option<i32>, String, String) {
     std::fs::write(work.join("target.sql"), target).unwrap();
-    common::outcome(common::squashmate().current_dir(work).args(["plan", "--pg", "local", "--to", "target.sql"]).args(extra))
+    common::outcome(common::squashmate().current_dir(work).args(["plan", "--to", "target.sql"]).args(server).args(extra))
 }
 
 const PLAN_CHAIN: &str = "-- migrate:up
@@ -724,6 +729,10 @@ fn every_drift_case_is_planned_applied_by_dbmate_and_rolled_back() {
     assert!(planable.len() - NOT_PLANNED.len() >= 40, "at least 40 planning cases, have {}", planable.len() - NOT_PLANNED.len());
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let server = runtime.block_on(common::local_server());
+    // Plan and diff make their scratch databases on this test's server (`--pg url`): one
+    // server for the corpus instead of three started per case.
+    let admin = server.url("postgres");
+    let on_this_server = ["--pg", "url", "--pg-url", admin.as_str()];
     let run_case = |(i, (name, base, changed, _)): (usize, &&Case)| -> Option<String> {
         let work = common::open_tempdir();
         common::write_migrations(
@@ -731,7 +740,7 @@ fn every_drift_case_is_planned_applied_by_dbmate_and_rolled_back() {
             &[("20240101000000_base.sql", &format!("-- migrate:up\n{base}\n-- migrate:down\n"))],
         );
         std::fs::write(work.path().join("base.sql"), base).unwrap();
-        let (code, stdout, stderr) = plan_to(work.path(), changed, &["--write", "x", "--allow-destructive"]);
+        let (code, stdout, stderr) = plan_to_on(work.path(), changed, &["--write", "x", "--allow-destructive"], &on_this_server);
         if NOT_PLANNED.contains(name) {
             let written = std::fs::read_dir(work.path().join("db/migrations")).unwrap().count();
             let refused = code == Some(2) && stdout.contains("NOT PLANNED") && written == 1;
@@ -750,7 +759,7 @@ fn every_drift_case_is_planned_applied_by_dbmate_and_rolled_back() {
         }
         let compare = |with: &str| {
             common::outcome(
-                common::squashmate().current_dir(work.path()).args(["diff", "--pg", "local", "--ignore", "cosmetic", &url, with]),
+                common::squashmate().current_dir(work.path()).args(["diff", "--ignore", "cosmetic", &url, with]).args(on_this_server),
             )
         };
         let (code, stdout, _) = compare("target.sql");
