@@ -176,26 +176,16 @@ impl Reader {
             path: PathBuf::from(url.redacted()),
             message: format!("no pg_dump of PostgreSQL {major} or newer here; `squashmate pg install {major}` or install its client"),
         })?;
-        let mut command = tokio::process::Command::new(program);
-        command.args(["--schema-only", "--no-owner", "--no-privileges"]);
-        if let Some(password) = url.client_config().get_password() {
-            command.env("PGPASSWORD", String::from_utf8_lossy(password).into_owned());
-        }
-        let out = command
-            .args(url.without_password().pg_dump_args())
-            .output()
+        let args = ["--schema-only", "--no-owner", "--no-privileges"].map(String::from);
+        let dump = crate::dump::pg_dump_of(&program, url, &args)
             .await
-            .map_err(|source| SourceError::Io { path: PathBuf::from("pg_dump"), source })?;
-        if !out.status.success() {
-            let message = crate::report::redact_text(String::from_utf8_lossy(&out.stderr).trim());
-            return Err(SourceError::Load { path: PathBuf::from(url.redacted()), message });
-        }
+            .map_err(|e| SourceError::Load { path: PathBuf::from(url.redacted()), message: e.to_string() })?;
         let server = self.server().await?;
         let db = server.create_database(None).await?;
         server
             .connect(&db)
             .await?
-            .batch_execute(&guard_newer_settings(&strip_psql_meta_commands(&String::from_utf8_lossy(&out.stdout))))
+            .batch_execute(&guard_newer_settings(&strip_psql_meta_commands(&dump)))
             .await
             .map_err(|e| SourceError::Load { path: PathBuf::from(url.redacted()), message: crate::report::with_causes(&e) })?;
         Ok(db)

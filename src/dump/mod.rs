@@ -7,4 +7,4 @@ mod pg_dump;
 
 pub use dbmate_format::{ledger_block, strip_psql_meta_commands, trim_leading_sql_comments};
 pub use newer_settings::{guard_newer_settings, guarded_setting, newer_setting};
-pub use pg_dump::{DumpError, PgDumpVersion, dbmate_schema_dump, pg_dump_version};
+pub use pg_dump::{DumpError, PgDumpVersion, dbmate_schema_dump, pg_dump_of, pg_dump_version};

@@ -72,6 +72,26 @@ pub fn pg_dump_version(program: &Path) -> Result<PgDumpVersion, DumpError> {
     Ok(PgDumpVersion { major: parts.next().unwrap_or(0), minor: parts.next().unwrap_or(0) })
 }
 
+/// Runs `program` (a pg_dump) with `args` on the database at `url`, as dbmate connects
+/// (`--schema` per `search_path` entry), the password through the environment rather than the
+/// process list; what it printed.
+pub async fn pg_dump_of(program: &Path, url: &DatabaseUrl, args: &[String]) -> Result<String, DumpError> {
+    let mut cmd = Command::new(program);
+    if let Some(password) = url.client_config().get_password() {
+        cmd.env("PGPASSWORD", String::from_utf8_lossy(password).into_owned());
+    }
+    cmd.args(args).args(url.without_password().pg_dump_args());
+    let program_name = program.display().to_string();
+    let out = tokio::task::spawn_blocking(move || cmd.output())
+        .await
+        .map_err(|e| DumpError::Failed(e.to_string()))?
+        .map_err(|source| DumpError::Missing { program: program_name, source })?;
+    if !out.status.success() {
+        return Err(DumpError::Failed(crate::report::redact_text(String::from_utf8_lossy(&out.stderr).trim())));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
 /// The schema file dbmate writes for the database at `url`, using `program` as `pg_dump`.
 /// `extra` arguments go before the connection arguments, as with `dbmate dump -- …`.
 pub async fn dbmate_schema_dump(
@@ -82,27 +102,13 @@ pub async fn dbmate_schema_dump(
     extra: &[String],
 ) -> Result<String, DumpError> {
     let version = pg_dump_version(program)?;
-    let mut cmd = Command::new(program);
-    cmd.args(["--format=plain", "--encoding=UTF8", "--schema-only", "--no-privileges", "--no-owner"]);
+    let mut args: Vec<String> =
+        ["--format=plain", "--encoding=UTF8", "--schema-only", "--no-privileges", "--no-owner"].map(String::from).to_vec();
     if version.supports_restrict_key() {
-        cmd.arg("--restrict-key=dbmate");
+        args.push("--restrict-key=dbmate".into());
     }
-    // The password goes through the environment, not the process list.
-    let config = url.client_config();
-    if let Some(password) = config.get_password() {
-        cmd.env("PGPASSWORD", String::from_utf8_lossy(password).into_owned());
-    }
-    cmd.args(extra);
-    cmd.args(url.without_password().pg_dump_args());
-    let program_name = program.display().to_string();
-    let out = tokio::task::spawn_blocking(move || cmd.output())
-        .await
-        .map_err(|e| DumpError::Failed(e.to_string()))?
-        .map_err(|source| DumpError::Missing { program: program_name, source })?;
-    if !out.status.success() {
-        return Err(DumpError::Failed(String::from_utf8_lossy(&out.stderr).trim().to_string()));
-    }
-    let mut schema = String::from_utf8_lossy(&out.stdout).into_owned();
+    args.extend_from_slice(extra);
+    let mut schema = pg_dump_of(program, url, &args).await?;
     if !version.supports_restrict_key() {
         // A random key would make every dump differ.
         schema = strip_psql_meta_commands(&schema);
