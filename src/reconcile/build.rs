@@ -34,6 +34,19 @@ struct Planner<'a> {
     renamed_to: BTreeMap<String, String>,
 }
 
+/// One changed property of an object, and how the plan judges it.
+#[derive(Clone, Copy)]
+struct Change<'c> {
+    path: &'c str,
+    old: &'c Object,
+    new: &'c Object,
+    prop: &'c str,
+    class: Class,
+    why: &'c str,
+    /// Whether the object belongs to a table the plan creates (no lock-friendly forms needed).
+    on_new_table: bool,
+}
+
 /// The relation a child object belongs to (`public.t`), from its parent path.
 fn parent_relation(object: &Object) -> &str {
     object.parent.as_deref().map(|p| p.rsplit_once(' ').map_or(p, |(_, n)| n)).unwrap_or("")
@@ -458,204 +471,208 @@ impl Planner<'_> {
         if changed_props.is_empty() {
             return;
         }
+        match new.kind {
+            // Kinds without an ALTER for their definition: dropped and created again.
+            "publication" | "statistics" | "rule" | "collation" => {
+                self.drop(path, old);
+                self.create(path, new, created_tables);
+                return;
+            }
+            "policy" => {
+                let p = changed_props[0];
+                let why = format!("{path} / {p}: {} → {}", shown(prop(old, p)), shown(prop(new, p)));
+                let sql = format!("DROP POLICY {} ON {}", old.name, parent_relation(old));
+                self.step(Phase::DropDependants, Block::Main, changed(new.kind, p, prop(old, p), prop(new, p)), why.clone(), sql);
+                self.create_policy(new, &why);
+                return;
+            }
+            _ => {}
+        }
         let on_new_table = new.parent.as_ref().is_some_and(|p| created_tables.contains(p));
         for p in changed_props {
-            let class = changed(new.kind, p, prop(old, p), prop(new, p));
             let why = format!("{path} / {p}: {} → {}", shown(prop(old, p)), shown(prop(new, p)));
+            let change =
+                Change { path, old, new, prop: p, class: changed(new.kind, p, prop(old, p), prop(new, p)), why: &why, on_new_table };
             match (new.kind, p) {
                 (_, "comment") => self.set_comment(new, Some(old), Phase::Dependants),
                 (_, "position") => {}
-                ("column", "type") if of_a_type(new) => {
-                    let sql = format!("ALTER TYPE {} ALTER ATTRIBUTE {} TYPE {}", parent_relation(new), new.name, prop(new, "type"));
-                    self.step(Phase::Definitions, Block::Main, class, why, sql);
-                }
-                ("column", "collation") => {
-                    let collation = match prop(new, "collation") {
-                        "" => "pg_catalog.\"default\"",
-                        c => c,
-                    };
-                    let (table, column, ty) = (parent_relation(new), &new.name, prop(new, "type"));
-                    self.step(
-                        Phase::Tables,
-                        Block::Main,
-                        class,
-                        why,
-                        format!("ALTER TABLE {table} ALTER COLUMN {column} TYPE {ty} COLLATE {collation}"),
-                    );
-                }
-                ("column", "generated") => self.generated(new, &why, class),
-                ("publication" | "statistics" | "rule" | "collation", _) => {
-                    self.drop(path, old);
-                    self.create(path, new, created_tables);
-                    return;
-                }
-                ("column", "type") => {
-                    let (table, column, ty) = (parent_relation(new), &new.name, prop(new, "type"));
-                    let sql = format!("ALTER TABLE {table} ALTER COLUMN {column} TYPE {ty} USING {column}::{ty}");
-                    self.step(Phase::Tables, Block::Main, class, why, sql);
-                }
-                ("column", "default") => {
-                    let table = parent_relation(new);
-                    let sql = match prop(new, "default") {
-                        "" => format!("ALTER TABLE {table} ALTER COLUMN {} DROP DEFAULT", new.name),
-                        d if d.contains("<sequence owned by this column>") => {
-                            self.unsupported(format!("{path}: a default from an owned sequence"));
-                            continue;
-                        }
-                        d => format!("ALTER TABLE {table} ALTER COLUMN {} SET DEFAULT {d}", new.name),
-                    };
-                    self.step(Phase::Tables, Block::Main, class, why, sql);
-                }
-                // Adding identity sets NOT NULL itself, first (PostgreSQL requires it).
-                ("column", "nullability") if prop(old, "identity").is_empty() && !prop(new, "identity").is_empty() => {}
-                ("column", "nullability") => self.nullability(new, &why, class),
-                ("constraint", "definition") => {
-                    let table = parent_relation(new);
-                    let sql = format!("ALTER TABLE {table} DROP CONSTRAINT {}", old.name);
-                    self.step(Phase::DropDependants, Block::Main, class, format!("{why} (dropped first, then added)"), sql);
-                    self.add_constraint(new, on_new_table, &why);
-                }
-                ("index", "definition") => {
-                    let sql = format!("DROP INDEX {}.{}", schema_of(parent_relation(old)), old.name);
-                    self.step(Phase::DropDependants, Block::Main, class, format!("{why} (dropped, then built again)"), sql);
-                    self.create_index(new, on_new_table, &why);
-                }
-                ("view", "definition") => {
-                    let body = prop(new, "definition").trim_end_matches(';');
-                    // CREATE OR REPLACE keeps the old columns, in order, and may only add after them.
-                    let (was, now) = (view_columns(self.from, &old.path()), view_columns(self.to, &new.path()));
-                    if now.starts_with(&was) {
-                        self.step(Phase::Dependants, Block::Main, class, why, format!("CREATE OR REPLACE VIEW {} AS\n{body}", new.name));
-                    } else {
-                        self.step(Phase::DropDependants, Block::Main, class, why.clone(), format!("DROP VIEW {}", old.name));
-                        self.step(Phase::Dependants, Block::Main, class, why, format!("CREATE VIEW {} AS\n{body}", new.name));
-                    }
-                }
-                ("function" | "procedure", "definition" | "result") => {
-                    let sql = prop(new, "definition").trim_end().trim_end_matches(';').to_string();
-                    self.step(Phase::Definitions, Block::Main, class, why, sql);
-                }
-                ("trigger", "definition") => {
-                    let table = parent_relation(new);
-                    self.step(Phase::DropDependants, Block::Main, class, why.clone(), format!("DROP TRIGGER {} ON {table}", old.name));
-                    self.step(Phase::Dependants, Block::Main, class, why, prop(new, "definition").to_string());
-                }
-                ("trigger", "enabled") => {
-                    let how = match prop(new, "enabled") {
-                        "DISABLED" => "DISABLE TRIGGER",
-                        "replica only" => "ENABLE REPLICA TRIGGER",
-                        "always" => "ENABLE ALWAYS TRIGGER",
-                        _ => "ENABLE TRIGGER",
-                    };
-                    self.step(
-                        Phase::Dependants,
-                        Block::Main,
-                        class,
-                        why,
-                        format!("ALTER TABLE {} {how} {}", parent_relation(new), new.name),
-                    );
-                }
-                ("enum", "labels") => self.enum_labels(path, old, new, &why),
-                ("policy", _) => {
-                    let sql = format!("DROP POLICY {} ON {}", old.name, parent_relation(old));
-                    self.step(Phase::DropDependants, Block::Main, class, why.clone(), sql);
-                    self.create_policy(new, &why);
-                    return;
-                }
-                ("table", "row level security" | "force row level security") => self.table_security(new, Some(old)),
-                ("table", "options") => {
-                    let set = |o: &Object| -> Vec<(String, String)> {
-                        prop(o, "options")
-                            .split(", ")
-                            .filter(|x| !x.is_empty())
-                            .filter_map(|x| x.split_once('='))
-                            .map(|(k, v)| (k.to_string(), v.to_string()))
-                            .collect()
-                    };
-                    let (was, now) = (set(old), set(new));
-                    let gone: Vec<&str> = was.iter().filter(|(k, _)| !now.iter().any(|(n, _)| n == k)).map(|(k, _)| k.as_str()).collect();
-                    if !gone.is_empty() {
-                        self.step(
-                            Phase::Tables,
-                            Block::Main,
-                            class,
-                            why.clone(),
-                            format!("ALTER TABLE {} RESET ({})", new.name, gone.join(", ")),
-                        );
-                    }
-                    if !now.is_empty() {
-                        self.step(
-                            Phase::Tables,
-                            Block::Main,
-                            class,
-                            why,
-                            format!("ALTER TABLE {} SET ({})", new.name, prop(new, "options")),
-                        );
-                    }
-                }
-                ("table", "persistence") => {
-                    let how = if prop(new, "persistence") == "unlogged" { "SET UNLOGGED" } else { "SET LOGGED" };
-                    self.step(
-                        Phase::Tables,
-                        Block::Main,
-                        Class::NeedsConfirm,
-                        format!("{why} (rewrites the table)"),
-                        format!("ALTER TABLE {} {how}", new.name),
-                    );
-                }
-                ("table", "replica identity") => {
-                    let how = match prop(new, "replica identity") {
-                        "" => "DEFAULT",
-                        "n" => "NOTHING",
-                        "f" => "FULL",
-                        _ => {
-                            self.unsupported(format!("{why}: a replica identity using an index is not planned yet"));
-                            continue;
-                        }
-                    };
-                    self.step(Phase::Dependants, Block::Main, class, why, format!("ALTER TABLE {} REPLICA IDENTITY {how}", new.name));
-                }
-                ("sequence", "parameters") => match sequence_options(prop(new, "parameters")) {
-                    Some(options) => self.step(
-                        Phase::Definitions,
-                        Block::Main,
-                        class,
-                        why,
-                        format!("ALTER SEQUENCE {} {}", new.name, options.replace("START ", "START WITH ")),
-                    ),
-                    None => self.unsupported(format!("{path}: unreadable sequence parameters")),
-                },
-                ("materialized view", "definition") => {
-                    self.step(Phase::DropDependants, Block::Main, class, why.clone(), format!("DROP MATERIALIZED VIEW {}", old.name));
-                    let sql = format!("CREATE MATERIALIZED VIEW {} AS\n{}", new.name, prop(new, "definition").trim_end_matches(';'));
-                    self.step(Phase::Dependants, Block::Main, class, why, sql);
-                }
-                ("column", "identity") => {
-                    let (table, column) = (parent_relation(new), &new.name);
-                    if prop(old, "identity").is_empty() && prop(old, "nullability") != "not null" {
-                        self.step(
-                            Phase::Tables,
-                            Block::Main,
-                            class,
-                            why.clone(),
-                            format!("ALTER TABLE {table} ALTER COLUMN {column} SET NOT NULL"),
-                        );
-                    }
-                    let sql = match prop(new, "identity") {
-                        "" => format!("ALTER TABLE {table} ALTER COLUMN {column} DROP IDENTITY"),
-                        i if prop(old, "identity").is_empty() && i.starts_with("always") => {
-                            format!("ALTER TABLE {table} ALTER COLUMN {column} ADD GENERATED ALWAYS AS IDENTITY")
-                        }
-                        _ if prop(old, "identity").is_empty() => {
-                            format!("ALTER TABLE {table} ALTER COLUMN {column} ADD GENERATED BY DEFAULT AS IDENTITY")
-                        }
-                        i if i.starts_with("always") => format!("ALTER TABLE {table} ALTER COLUMN {column} SET GENERATED ALWAYS"),
-                        _ => format!("ALTER TABLE {table} ALTER COLUMN {column} SET GENERATED BY DEFAULT"),
-                    };
-                    self.step(Phase::Tables, Block::Main, class, why, sql);
-                }
-                _ => self.unsupported(format!("{why}: changing this is not planned yet")),
+                ("column", _) => self.alter_column(&change),
+                ("table", _) => self.alter_table(&change),
+                ("constraint" | "index" | "trigger", _) => self.alter_table_part(&change),
+                _ => self.alter_definition(&change),
             }
+        }
+    }
+
+    /// A column's type, collation, default, nullability, identity or generation expression.
+    fn alter_column(&mut self, change: &Change<'_>) {
+        let Change { path, old, new, class, .. } = *change;
+        let why = change.why.to_string();
+        let (table, column, ty) = (parent_relation(new), &new.name, prop(new, "type"));
+        match change.prop {
+            "type" if of_a_type(new) => {
+                self.step(Phase::Definitions, Block::Main, class, why, format!("ALTER TYPE {table} ALTER ATTRIBUTE {column} TYPE {ty}"));
+            }
+            "type" => {
+                let sql = format!("ALTER TABLE {table} ALTER COLUMN {column} TYPE {ty} USING {column}::{ty}");
+                self.step(Phase::Tables, Block::Main, class, why, sql);
+            }
+            "collation" => {
+                let collation = match prop(new, "collation") {
+                    "" => "pg_catalog.\"default\"",
+                    c => c,
+                };
+                let sql = format!("ALTER TABLE {table} ALTER COLUMN {column} TYPE {ty} COLLATE {collation}");
+                self.step(Phase::Tables, Block::Main, class, why, sql);
+            }
+            "generated" => self.generated(new, &why, class),
+            "default" => {
+                let sql = match prop(new, "default") {
+                    "" => format!("ALTER TABLE {table} ALTER COLUMN {column} DROP DEFAULT"),
+                    d if d.contains("<sequence owned by this column>") => {
+                        return self.unsupported(format!("{path}: a default from an owned sequence"));
+                    }
+                    d => format!("ALTER TABLE {table} ALTER COLUMN {column} SET DEFAULT {d}"),
+                };
+                self.step(Phase::Tables, Block::Main, class, why, sql);
+            }
+            // Adding identity sets NOT NULL itself, first (PostgreSQL requires it).
+            "nullability" if prop(old, "identity").is_empty() && !prop(new, "identity").is_empty() => {}
+            "nullability" => self.nullability(new, &why, class),
+            "identity" => {
+                if prop(old, "identity").is_empty() && prop(old, "nullability") != "not null" {
+                    let sql = format!("ALTER TABLE {table} ALTER COLUMN {column} SET NOT NULL");
+                    self.step(Phase::Tables, Block::Main, class, why.clone(), sql);
+                }
+                let sql = match prop(new, "identity") {
+                    "" => format!("ALTER TABLE {table} ALTER COLUMN {column} DROP IDENTITY"),
+                    i if prop(old, "identity").is_empty() && i.starts_with("always") => {
+                        format!("ALTER TABLE {table} ALTER COLUMN {column} ADD GENERATED ALWAYS AS IDENTITY")
+                    }
+                    _ if prop(old, "identity").is_empty() => {
+                        format!("ALTER TABLE {table} ALTER COLUMN {column} ADD GENERATED BY DEFAULT AS IDENTITY")
+                    }
+                    i if i.starts_with("always") => format!("ALTER TABLE {table} ALTER COLUMN {column} SET GENERATED ALWAYS"),
+                    _ => format!("ALTER TABLE {table} ALTER COLUMN {column} SET GENERATED BY DEFAULT"),
+                };
+                self.step(Phase::Tables, Block::Main, class, why, sql);
+            }
+            _ => self.unsupported(format!("{why}: changing this is not planned yet")),
+        }
+    }
+
+    /// A table's row-level security, storage options, persistence or replica identity.
+    fn alter_table(&mut self, change: &Change<'_>) {
+        let Change { old, new, class, .. } = *change;
+        let why = change.why.to_string();
+        match change.prop {
+            "row level security" | "force row level security" => self.table_security(new, Some(old)),
+            "options" => {
+                let set = |o: &Object| -> Vec<(String, String)> {
+                    prop(o, "options")
+                        .split(", ")
+                        .filter(|x| !x.is_empty())
+                        .filter_map(|x| x.split_once('='))
+                        .map(|(k, v)| (k.to_string(), v.to_string()))
+                        .collect()
+                };
+                let (was, now) = (set(old), set(new));
+                let gone: Vec<&str> = was.iter().filter(|(k, _)| !now.iter().any(|(n, _)| n == k)).map(|(k, _)| k.as_str()).collect();
+                if !gone.is_empty() {
+                    let sql = format!("ALTER TABLE {} RESET ({})", new.name, gone.join(", "));
+                    self.step(Phase::Tables, Block::Main, class, why.clone(), sql);
+                }
+                if !now.is_empty() {
+                    self.step(Phase::Tables, Block::Main, class, why, format!("ALTER TABLE {} SET ({})", new.name, prop(new, "options")));
+                }
+            }
+            "persistence" => {
+                let how = if prop(new, "persistence") == "unlogged" { "SET UNLOGGED" } else { "SET LOGGED" };
+                let sql = format!("ALTER TABLE {} {how}", new.name);
+                self.step(Phase::Tables, Block::Main, Class::NeedsConfirm, format!("{why} (rewrites the table)"), sql);
+            }
+            "replica identity" => {
+                let how = match prop(new, "replica identity") {
+                    "" => "DEFAULT",
+                    "n" => "NOTHING",
+                    "f" => "FULL",
+                    _ => return self.unsupported(format!("{why}: a replica identity using an index is not planned yet")),
+                };
+                self.step(Phase::Dependants, Block::Main, class, why, format!("ALTER TABLE {} REPLICA IDENTITY {how}", new.name));
+            }
+            _ => self.unsupported(format!("{why}: changing this is not planned yet")),
+        }
+    }
+
+    /// A constraint's, an index's or a trigger's definition (dropped, then made again), or a
+    /// trigger's enabled state.
+    fn alter_table_part(&mut self, change: &Change<'_>) {
+        let Change { old, new, class, on_new_table, .. } = *change;
+        let why = change.why.to_string();
+        let table = parent_relation(new);
+        match (new.kind, change.prop) {
+            ("constraint", "definition") => {
+                let sql = format!("ALTER TABLE {table} DROP CONSTRAINT {}", old.name);
+                self.step(Phase::DropDependants, Block::Main, class, format!("{why} (dropped first, then added)"), sql);
+                self.add_constraint(new, on_new_table, &why);
+            }
+            ("index", "definition") => {
+                let sql = format!("DROP INDEX {}.{}", schema_of(parent_relation(old)), old.name);
+                self.step(Phase::DropDependants, Block::Main, class, format!("{why} (dropped, then built again)"), sql);
+                self.create_index(new, on_new_table, &why);
+            }
+            ("trigger", "definition") => {
+                self.step(Phase::DropDependants, Block::Main, class, why.clone(), format!("DROP TRIGGER {} ON {table}", old.name));
+                self.step(Phase::Dependants, Block::Main, class, why, prop(new, "definition").to_string());
+            }
+            ("trigger", "enabled") => {
+                let how = match prop(new, "enabled") {
+                    "DISABLED" => "DISABLE TRIGGER",
+                    "replica only" => "ENABLE REPLICA TRIGGER",
+                    "always" => "ENABLE ALWAYS TRIGGER",
+                    _ => "ENABLE TRIGGER",
+                };
+                self.step(Phase::Dependants, Block::Main, class, why, format!("ALTER TABLE {table} {how} {}", new.name));
+            }
+            _ => self.unsupported(format!("{why}: changing this is not planned yet")),
+        }
+    }
+
+    /// The definition of a view, materialized view, function or procedure, a sequence's
+    /// parameters, an enum's labels.
+    fn alter_definition(&mut self, change: &Change<'_>) {
+        let Change { path, old, new, class, .. } = *change;
+        let why = change.why.to_string();
+        match (new.kind, change.prop) {
+            ("view", "definition") => {
+                let body = prop(new, "definition").trim_end_matches(';');
+                // CREATE OR REPLACE keeps the old columns, in order, and may only add after them.
+                let (was, now) = (view_columns(self.from, &old.path()), view_columns(self.to, &new.path()));
+                if now.starts_with(&was) {
+                    self.step(Phase::Dependants, Block::Main, class, why, format!("CREATE OR REPLACE VIEW {} AS\n{body}", new.name));
+                } else {
+                    self.step(Phase::DropDependants, Block::Main, class, why.clone(), format!("DROP VIEW {}", old.name));
+                    self.step(Phase::Dependants, Block::Main, class, why, format!("CREATE VIEW {} AS\n{body}", new.name));
+                }
+            }
+            ("materialized view", "definition") => {
+                self.step(Phase::DropDependants, Block::Main, class, why.clone(), format!("DROP MATERIALIZED VIEW {}", old.name));
+                let sql = format!("CREATE MATERIALIZED VIEW {} AS\n{}", new.name, prop(new, "definition").trim_end_matches(';'));
+                self.step(Phase::Dependants, Block::Main, class, why, sql);
+            }
+            ("function" | "procedure", "definition" | "result") => {
+                let sql = prop(new, "definition").trim_end().trim_end_matches(';').to_string();
+                self.step(Phase::Definitions, Block::Main, class, why, sql);
+            }
+            ("enum", "labels") => self.enum_labels(path, old, new, &why),
+            ("sequence", "parameters") => match sequence_options(prop(new, "parameters")) {
+                Some(options) => {
+                    let sql = format!("ALTER SEQUENCE {} {}", new.name, options.replace("START ", "START WITH "));
+                    self.step(Phase::Definitions, Block::Main, class, why, sql);
+                }
+                None => self.unsupported(format!("{path}: unreadable sequence parameters")),
+            },
+            _ => self.unsupported(format!("{why}: changing this is not planned yet")),
         }
     }
 
