@@ -58,51 +58,8 @@ pub fn check(node: &NodeEnum, model: &Model, file: &mut FileContext, block: &mut
                 file.created.insert(table_key(relation));
             }
         }
-        NodeEnum::AlterTableStmt(alter) => {
-            let Some(relation) = &alter.relation else { return found };
-            let table = table_key(relation);
-            if !existing(&table, file) {
-                return found;
-            }
-            let cmds: Vec<&AlterTableCmd> = alter
-                .cmds
-                .iter()
-                .filter_map(|c| match &c.node {
-                    Some(NodeEnum::AlterTableCmd(c)) => Some(c.as_ref()),
-                    _ => None,
-                })
-                .collect();
-            for cmd in &cmds {
-                found.extend(alter_hazards(&table, cmd, model, block));
-            }
-            let only_weak_locks = cmds.iter().all(|c| {
-                matches!(
-                    AlterTableType::try_from(c.subtype),
-                    Ok(AlterTableType::AtValidateConstraint | AlterTableType::AtSetStatistics | AlterTableType::AtAttachPartition)
-                )
-            });
-            if !only_weak_locks {
-                found.extend(lock_timeout_hazard(&table, block));
-            }
-        }
-        NodeEnum::RenameStmt(rename) if rename.relation.is_some() => {
-            let table = rename.relation.as_ref().map(table_key).unwrap_or_default();
-            let what = if rename.rename_type == ObjectType::ObjectTable as i32 {
-                Some(format!("renaming table {table} to {}", rename.newname))
-            } else if rename.rename_type == ObjectType::ObjectColumn as i32 {
-                Some(format!("renaming column {table}.{} to {}", rename.subname, rename.newname))
-            } else {
-                None
-            };
-            if let Some(what) = what.filter(|_| existing(&table, file)) {
-                found.push(finding(
-                    "breaking-change",
-                    format!("{what}: code that is running uses the old name and fails until it is deployed again"),
-                    EXPAND_CONTRACT,
-                ));
-                found.extend(lock_timeout_hazard(&table, block));
-            }
-        }
+        NodeEnum::AlterTableStmt(alter) => found.extend(alter_table_statement(alter, model, file, block)),
+        NodeEnum::RenameStmt(rename) if rename.relation.is_some() => found.extend(rename_statement(rename, file, block)),
         NodeEnum::DropStmt(drop) if drop.remove_type == ObjectType::ObjectTable as i32 => {
             for table in drop.objects.iter().filter_map(object_name).filter(|t| existing(t, file)) {
                 found.push(finding(
@@ -124,20 +81,7 @@ pub fn check(node: &NodeEnum, model: &Model, file: &mut FileContext, block: &mut
                 "DROP INDEX CONCURRENTLY, alone in a `-- migrate:up transaction:false` block",
             ));
         }
-        NodeEnum::IndexStmt(index) => {
-            let table = index.relation.as_ref().map(table_key).unwrap_or_default();
-            if !index.idxname.is_empty() {
-                let schema = table.split_once('.').map_or("public", |(s, _)| s);
-                file.created_indexes.insert(format!("{schema}.{}", index.idxname));
-            }
-            if !index.concurrent && existing(&table, file) {
-                found.push(finding(
-                    "blocking-index",
-                    format!("CREATE INDEX on {table} blocks every write to it while the index is built"),
-                    "CREATE INDEX CONCURRENTLY, alone in a `-- migrate:up transaction:false` block",
-                ));
-            }
-        }
+        NodeEnum::IndexStmt(index) => found.extend(index_statement(index, file)),
         NodeEnum::ReindexStmt(reindex) if !reindex.params.iter().any(|p| is_option(p, "concurrently")) => {
             found.push(finding(
                 "blocking-index",
@@ -162,6 +106,83 @@ pub fn check(node: &NodeEnum, model: &Model, file: &mut FileContext, block: &mut
             }
         }
         _ => {}
+    }
+    found
+}
+
+/// `ALTER TABLE` on a table the file did not create: each command's hazards, and a missing
+/// `lock_timeout` unless every command takes only a weak lock.
+fn alter_table_statement(
+    alter: &pg_query::protobuf::AlterTableStmt,
+    model: &Model,
+    file: &FileContext,
+    block: &mut BlockContext,
+) -> Vec<Finding> {
+    let Some(relation) = &alter.relation else { return Vec::new() };
+    let table = table_key(relation);
+    if file.created.contains(&table) {
+        return Vec::new();
+    }
+    let mut found = Vec::new();
+    let cmds: Vec<&AlterTableCmd> = alter
+        .cmds
+        .iter()
+        .filter_map(|c| match &c.node {
+            Some(NodeEnum::AlterTableCmd(c)) => Some(c.as_ref()),
+            _ => None,
+        })
+        .collect();
+    for cmd in &cmds {
+        found.extend(alter_hazards(&table, cmd, model, block));
+    }
+    let only_weak_locks = cmds.iter().all(|c| {
+        matches!(
+            AlterTableType::try_from(c.subtype),
+            Ok(AlterTableType::AtValidateConstraint | AlterTableType::AtSetStatistics | AlterTableType::AtAttachPartition)
+        )
+    });
+    if !only_weak_locks {
+        found.extend(lock_timeout_hazard(&table, block));
+    }
+    found
+}
+
+/// Renaming an existing table or column: running code breaks.
+fn rename_statement(rename: &pg_query::protobuf::RenameStmt, file: &FileContext, block: &mut BlockContext) -> Vec<Finding> {
+    let mut found = Vec::new();
+    let table = rename.relation.as_ref().map(table_key).unwrap_or_default();
+    let what = if rename.rename_type == ObjectType::ObjectTable as i32 {
+        Some(format!("renaming table {table} to {}", rename.newname))
+    } else if rename.rename_type == ObjectType::ObjectColumn as i32 {
+        Some(format!("renaming column {table}.{} to {}", rename.subname, rename.newname))
+    } else {
+        None
+    };
+    if let Some(what) = what.filter(|_| !file.created.contains(&table)) {
+        found.push(finding(
+            "breaking-change",
+            format!("{what}: code that is running uses the old name and fails until it is deployed again"),
+            EXPAND_CONTRACT,
+        ));
+        found.extend(lock_timeout_hazard(&table, block));
+    }
+    found
+}
+
+/// `CREATE INDEX` without `CONCURRENTLY` on an existing table; the index is remembered.
+fn index_statement(index: &pg_query::protobuf::IndexStmt, file: &mut FileContext) -> Vec<Finding> {
+    let mut found = Vec::new();
+    let table = index.relation.as_ref().map(table_key).unwrap_or_default();
+    if !index.idxname.is_empty() {
+        let schema = table.split_once('.').map_or("public", |(s, _)| s);
+        file.created_indexes.insert(format!("{schema}.{}", index.idxname));
+    }
+    if !index.concurrent && !file.created.contains(&table) {
+        found.push(finding(
+            "blocking-index",
+            format!("CREATE INDEX on {table} blocks every write to it while the index is built"),
+            "CREATE INDEX CONCURRENTLY, alone in a `-- migrate:up transaction:false` block",
+        ));
     }
     found
 }
