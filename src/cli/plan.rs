@@ -10,7 +10,7 @@ use super::{Cli, EXIT_ERROR, EXIT_FINDINGS, EXIT_OK};
 use crate::catalog::{Catalog, Class, IntrospectOptions};
 use crate::drift::{Reader, Side};
 use crate::ledger::{DatabaseUrl, LedgerTable, acquire_lock, lock_key, release_lock};
-use crate::reconcile::{Block, Plan, PlanOptions, PlannedFile, ProofInput, files, plan, prove, up_sql};
+use crate::reconcile::{Block, Plan, PlanOptions, PlannedFile, Proof, ProofInput, files, plan, prove, up_sql};
 
 /// How `plan` prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -143,6 +143,58 @@ async fn apply_live(cli: &Cli, url: &DatabaseUrl, files: &[PlannedFile]) -> anyh
     result.map(|()| ran)
 }
 
+/// What stops the plan before it is proven, printed, with its exit code: more than safe under
+/// `--only safe` (exit 2), nothing asked beyond printing (exit 1), a difference not planned, or
+/// destructive steps without `--allow-destructive` (exit 2).
+fn refusal(args: &PlanArgs, up: &Plan, renames: &[(String, String)]) -> Option<u8> {
+    if args.only == Some(OnlyClass::Safe) {
+        let not_safe: Vec<&crate::reconcile::Step> = up.steps.iter().filter(|s| s.class != Class::Safe).collect();
+        if !not_safe.is_empty() || !up.unsupported.is_empty() {
+            eprintln!(
+                "Refused (--only safe): {} step(s) are more than safe; nothing was written or applied:",
+                not_safe.len() + up.unsupported.len()
+            );
+            not_safe.iter().for_each(|s| eprintln!("  - [{}] {};  ({})", s.class.as_str(), s.sql, s.why));
+            up.unsupported.iter().for_each(|u| eprintln!("  - [not planned] {u}"));
+            return Some(EXIT_ERROR);
+        }
+    }
+    if args.write.is_none() && !args.apply {
+        return Some(EXIT_FINDINGS);
+    }
+    if !up.unsupported.is_empty() {
+        eprintln!("Refused: the plan does not cover every difference (NOT PLANNED above); nothing was written or applied.");
+        return Some(EXIT_ERROR);
+    }
+    let destructive = up.destructive();
+    if !destructive.is_empty() && !args.allow_destructive {
+        eprintln!(
+            "Refused: {} step(s) lose data; nothing was written or applied. Review them, then pass --allow-destructive:",
+            destructive.len()
+        );
+        destructive.iter().for_each(|s| eprintln!("  - {};  ({})", s.sql, s.why));
+        if up.steps.iter().any(|s| s.sql.contains(" DROP COLUMN ")) && renames.is_empty() {
+            eprintln!("  A dropped column and an added one may be a rename: --rename schema.table.old=new keeps the data.");
+        }
+        return Some(EXIT_ERROR);
+    }
+    None
+}
+
+/// Why a plan did not prove: the failure, and what still differs after up or after down.
+fn report_failed_proof(proof: &Proof) {
+    eprintln!("Refused: the plan does not prove; nothing was written.");
+    if let Some(failure) = &proof.failure {
+        eprintln!("  {failure}");
+    }
+    for d in &proof.after_up {
+        eprintln!("  after up, still different: {} ({} → {})", d.path, d.left, d.right);
+    }
+    for d in &proof.after_down {
+        eprintln!("  after down, not restored: {} ({} → {})", d.path, d.left, d.right);
+    }
+}
+
 /// Runs `plan`.
 pub async fn run(cli: &Cli, args: &PlanArgs) -> anyhow::Result<u8> {
     let introspect = IntrospectOptions { ledger_table: cli.migrations_table.clone(), ..IntrospectOptions::default() };
@@ -162,36 +214,8 @@ pub async fn run(cli: &Cli, args: &PlanArgs) -> anyhow::Result<u8> {
         eprintln!("Nothing to do: the source already has the target's schema.");
         return Ok(EXIT_OK);
     }
-    if args.only == Some(OnlyClass::Safe) {
-        let not_safe: Vec<&crate::reconcile::Step> = up.steps.iter().filter(|s| s.class != Class::Safe).collect();
-        if !not_safe.is_empty() || !up.unsupported.is_empty() {
-            eprintln!(
-                "Refused (--only safe): {} step(s) are more than safe; nothing was written or applied:",
-                not_safe.len() + up.unsupported.len()
-            );
-            not_safe.iter().for_each(|s| eprintln!("  - [{}] {};  ({})", s.class.as_str(), s.sql, s.why));
-            up.unsupported.iter().for_each(|u| eprintln!("  - [not planned] {u}"));
-            return Ok(EXIT_ERROR);
-        }
-    }
-    if args.write.is_none() && !args.apply {
-        return Ok(EXIT_FINDINGS);
-    }
-    if !up.unsupported.is_empty() {
-        eprintln!("Refused: the plan does not cover every difference (NOT PLANNED above); nothing was written or applied.");
-        return Ok(EXIT_ERROR);
-    }
-    let destructive = up.destructive();
-    if !destructive.is_empty() && !args.allow_destructive {
-        eprintln!(
-            "Refused: {} step(s) lose data; nothing was written or applied. Review them, then pass --allow-destructive:",
-            destructive.len()
-        );
-        destructive.iter().for_each(|s| eprintln!("  - {};  ({})", s.sql, s.why));
-        if up.steps.iter().any(|s| s.sql.contains(" DROP COLUMN ")) && renames.is_empty() {
-            eprintln!("  A dropped column and an added one may be a rename: --rename schema.table.old=new keeps the data.");
-        }
-        return Ok(EXIT_ERROR);
+    if let Some(refused) = refusal(args, &up, &renames) {
+        return Ok(refused);
     }
     let live = match &from {
         Side::Url(url) => Some(url),
@@ -217,16 +241,7 @@ pub async fn run(cli: &Cli, args: &PlanArgs) -> anyhow::Result<u8> {
     let planned = files(&up);
     let proof = prove(&input, &planned).await?;
     if !proof.holds() {
-        eprintln!("Refused: the plan does not prove; nothing was written.");
-        if let Some(failure) = &proof.failure {
-            eprintln!("  {failure}");
-        }
-        for d in &proof.after_up {
-            eprintln!("  after up, still different: {} ({} → {})", d.path, d.left, d.right);
-        }
-        for d in &proof.after_down {
-            eprintln!("  after down, not restored: {} ({} → {})", d.path, d.left, d.right);
-        }
+        report_failed_proof(&proof);
         return Ok(EXIT_ERROR);
     }
     for d in &proof.cosmetic {
