@@ -110,7 +110,7 @@ async fn read_tables(client: &Client, ledger: &LedgerTable) -> Result<Vec<Table>
     let mut tables: BTreeMap<u32, Table> = BTreeMap::new();
     let rows = client
         .query(
-            "SELECT c.oid, c.oid::regclass::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            "SELECT c.oid, c.oid::regclass::text AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
              WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND n.nspname NOT IN ('pg_catalog', 'information_schema')
                AND n.nspname !~ '^pg_' AND NOT (n.nspname = $1 AND c.relname = $2)
              ORDER BY 2",
@@ -118,17 +118,17 @@ async fn read_tables(client: &Client, ledger: &LedgerTable) -> Result<Vec<Table>
         )
         .await?;
     for r in rows {
-        tables.insert(r.get(0), Table { name: r.get(1), ..Table::default() });
+        tables.insert(r.get("oid"), Table { name: r.get("name"), ..Table::default() });
     }
     let oids: Vec<u32> = tables.keys().copied().collect();
     // Columns the insert names: not identity, generated or serial (their defaults make keys),
     // each with its single-column CHECKs.
     let columns = client
         .query(
-            "SELECT a.attrelid, a.attname::text, format_type(a.atttypid, a.atttypmod), t.typcategory::text,
+            "SELECT a.attrelid, a.attname::text AS name, format_type(a.atttypid, a.atttypmod) AS type, t.typcategory::text AS category,
                     coalesce((SELECT array_agg(pg_get_constraintdef(k.oid) ORDER BY k.conname) FROM pg_constraint k
-                              WHERE k.conrelid = a.attrelid AND k.contype = 'c' AND k.conkey = ARRAY[a.attnum]), '{}'),
-                    NOT a.attnotnull
+                              WHERE k.conrelid = a.attrelid AND k.contype = 'c' AND k.conkey = ARRAY[a.attnum]), '{}') AS checks,
+                    NOT a.attnotnull AS nullable
              FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
              WHERE a.attrelid = ANY($1) AND a.attnum > 0 AND NOT a.attisdropped AND a.attidentity = '' AND a.attgenerated = ''
                AND NOT EXISTS (SELECT FROM pg_attrdef d WHERE d.adrelid = a.attrelid AND d.adnum = a.attnum
@@ -138,30 +138,34 @@ async fn read_tables(client: &Client, ledger: &LedgerTable) -> Result<Vec<Table>
         )
         .await?;
     for r in columns {
-        let checks: Vec<String> = r.get(4);
-        if let Some(table) = tables.get_mut(&r.get::<_, u32>(0)) {
+        let checks: Vec<String> = r.get("checks");
+        if let Some(table) = tables.get_mut(&r.get::<_, u32>("attrelid")) {
             table.columns.push(Column {
-                name: r.get(1),
-                type_sql: r.get(2),
-                category: r.get(3),
+                name: r.get("name"),
+                type_sql: r.get("type"),
+                category: r.get("category"),
                 allowed: allowed(&checks),
-                nullable: r.get(5),
+                nullable: r.get("nullable"),
             });
         }
     }
     let keys = client
         .query(
-            "SELECT f.conrelid, f.confrelid::regclass::text,
-                    array(SELECT a.attname::text FROM unnest(f.conkey) WITH ORDINALITY k(n, i) JOIN pg_attribute a ON a.attrelid = f.conrelid AND a.attnum = k.n ORDER BY k.i),
-                    array(SELECT a.attname::text FROM unnest(f.confkey) WITH ORDINALITY k(n, i) JOIN pg_attribute a ON a.attrelid = f.confrelid AND a.attnum = k.n ORDER BY k.i)
+            "SELECT f.conrelid, f.confrelid::regclass::text AS parent,
+                    array(SELECT a.attname::text FROM unnest(f.conkey) WITH ORDINALITY k(n, i) JOIN pg_attribute a ON a.attrelid = f.conrelid AND a.attnum = k.n ORDER BY k.i) AS columns,
+                    array(SELECT a.attname::text FROM unnest(f.confkey) WITH ORDINALITY k(n, i) JOIN pg_attribute a ON a.attrelid = f.confrelid AND a.attnum = k.n ORDER BY k.i) AS parent_columns
              FROM pg_constraint f WHERE f.contype = 'f' AND f.conrelid = ANY($1)
              ORDER BY f.conrelid, array_length(f.conkey, 1) DESC, f.conname",
             &[&oids],
         )
         .await?;
     for r in keys {
-        if let Some(table) = tables.get_mut(&r.get::<_, u32>(0)) {
-            table.foreign_keys.push(ForeignKey { parent: r.get(1), columns: r.get(2), parent_columns: r.get(3) });
+        if let Some(table) = tables.get_mut(&r.get::<_, u32>("conrelid")) {
+            table.foreign_keys.push(ForeignKey {
+                parent: r.get("parent"),
+                columns: r.get("columns"),
+                parent_columns: r.get("parent_columns"),
+            });
         }
     }
     Ok(tables.into_values().collect())
