@@ -61,13 +61,13 @@ pub fn strength(mode: &str) -> usize {
 async fn relations(client: &Client) -> Result<BTreeMap<u32, (String, u32)>, tokio_postgres::Error> {
     let rows = client
         .query(
-            "SELECT c.oid, quote_ident(n.nspname) || '.' || quote_ident(c.relname), c.relfilenode
+            "SELECT c.oid, quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS name, c.relfilenode
              FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
              WHERE c.relkind IN ('r', 'p', 'm') AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')",
             &[],
         )
         .await?;
-    Ok(rows.iter().map(|r| (r.get::<_, u32>(0), (r.get::<_, String>(1), r.get::<_, u32>(2)))).collect())
+    Ok(rows.iter().map(|r| (r.get::<_, u32>("oid"), (r.get::<_, String>("name"), r.get::<_, u32>("relfilenode")))).collect())
 }
 
 /// The relation locks this session holds, by oid.
@@ -76,7 +76,7 @@ async fn own_locks(client: &Client) -> Result<BTreeMap<u32, String>, tokio_postg
         client.query("SELECT relation, mode FROM pg_locks WHERE pid = pg_backend_pid() AND locktype = 'relation' AND granted", &[]).await?;
     let mut locks: BTreeMap<u32, String> = BTreeMap::new();
     for row in rows {
-        let (oid, mode): (u32, String) = (row.get(0), row.get(1));
+        let (oid, mode): (u32, String) = (row.get("relation"), row.get("mode"));
         let entry = locks.entry(oid).or_default();
         if strength(&mode) >= strength(entry) {
             *entry = mode;
@@ -208,7 +208,7 @@ async fn run_watched(
             let rows =
                 monitor.query("SELECT relation, mode FROM pg_locks WHERE pid = $1 AND locktype = 'relation' AND granted", &[&pid]).await?;
             for row in rows {
-                let (oid, mode): (u32, String) = (row.get(0), row.get(1));
+                let (oid, mode): (u32, String) = (row.get("relation"), row.get("mode"));
                 let entry = seen.entry(oid).or_default();
                 if strength(&mode) >= strength(entry) {
                     *entry = mode;
