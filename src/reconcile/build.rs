@@ -7,6 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::model::{Block, Phase, Plan, Step};
+use super::views::{creation_order, dependants};
 use crate::catalog::{Catalog, Class, Object, added, changed, removed};
 use crate::sql::quote_literal;
 
@@ -22,7 +23,16 @@ pub struct PlanOptions {
 
 /// The plan taking `from` to `to`.
 pub fn plan(from: &Catalog, to: &Catalog, options: &PlanOptions) -> Plan {
-    Planner { from, to, options, plan: Plan::default(), renamed_to: BTreeMap::new() }.build()
+    Planner {
+        from,
+        to,
+        options,
+        plan: Plan::default(),
+        renamed_to: BTreeMap::new(),
+        view_drops: BTreeSet::new(),
+        view_creates: BTreeMap::new(),
+    }
+    .build()
 }
 
 struct Planner<'a> {
@@ -32,6 +42,11 @@ struct Planner<'a> {
     plan: Plan,
     /// New path → old path, for renamed objects.
     renamed_to: BTreeMap<String, String>,
+    /// Views of `from` to drop (paths), emitted dependants first.
+    view_drops: BTreeSet<String>,
+    /// Views of `to` to create (paths, with how the step is classed and why), emitted each
+    /// after the views it selects from.
+    view_creates: BTreeMap<String, (Class, String)>,
 }
 
 /// One changed property of an object, and how the plan judges it.
@@ -206,6 +221,7 @@ impl Planner<'_> {
                 self.drop(path, object);
             }
         }
+        self.emit_views();
         let mut plan = self.plan;
         plan.steps.sort_by_key(|s| (s.block, s.phase));
         plan
@@ -280,14 +296,7 @@ impl Planner<'_> {
             "constraint" => self.add_constraint(object, on_new_table, &why),
             "index" => self.create_index(object, on_new_table, &why),
             "view" | "materialized view" => {
-                let kind = object.kind.to_uppercase();
-                self.step(
-                    Phase::Dependants,
-                    Block::Main,
-                    class,
-                    why,
-                    format!("CREATE {kind} {name} AS\n{}", prop(object, "definition").trim_end_matches(';')),
-                );
+                self.view_creates.entry(path.to_string()).or_insert((class, why));
             }
             "sequence" if object.definition_key.is_some() => {} // owned: made by its serial column
             "sequence" => match sequence_options(prop(object, "parameters")) {
@@ -442,8 +451,10 @@ impl Planner<'_> {
             "schema" => (Phase::DropNamespaces, format!("DROP SCHEMA {name}")),
             "extension" => (Phase::DropNamespaces, format!("DROP EXTENSION {name}")),
             "table" => (Phase::Drops, format!("DROP TABLE {name}")),
-            "view" => (Phase::DropDependants, format!("DROP VIEW {name}")),
-            "materialized view" => (Phase::DropDependants, format!("DROP MATERIALIZED VIEW {name}")),
+            "view" | "materialized view" => {
+                self.view_drops.insert(path.to_string());
+                return;
+            }
             "column" if of_a_type(object) => (Phase::Drops, format!("ALTER TYPE {table} DROP ATTRIBUTE {name}")),
             "column" => (Phase::Drops, format!("ALTER TABLE {table} DROP COLUMN {name}")),
             "composite type" => (Phase::DropDefinitions, format!("DROP TYPE {name}")),
@@ -514,6 +525,7 @@ impl Planner<'_> {
                 self.step(Phase::Definitions, Block::Main, class, why, format!("ALTER TYPE {table} ALTER ATTRIBUTE {column} TYPE {ty}"));
             }
             "type" => {
+                self.recreate_dependants(table, Some(column), &why);
                 let sql = format!("ALTER TABLE {table} ALTER COLUMN {column} TYPE {ty} USING {column}::{ty}");
                 self.step(Phase::Tables, Block::Main, class, why, sql);
             }
@@ -522,6 +534,7 @@ impl Planner<'_> {
                     "" => "pg_catalog.\"default\"",
                     c => c,
                 };
+                self.recreate_dependants(table, Some(column), &why);
                 let sql = format!("ALTER TABLE {table} ALTER COLUMN {column} TYPE {ty} COLLATE {collation}");
                 self.step(Phase::Tables, Block::Main, class, why, sql);
             }
@@ -651,15 +664,10 @@ impl Planner<'_> {
                 if now.starts_with(&was) {
                     self.step(Phase::Dependants, Block::Main, class, why, format!("CREATE OR REPLACE VIEW {} AS\n{body}", new.name));
                 } else {
-                    self.step(Phase::DropDependants, Block::Main, class, why.clone(), format!("DROP VIEW {}", old.name));
-                    self.step(Phase::Dependants, Block::Main, class, why, format!("CREATE VIEW {} AS\n{body}", new.name));
+                    self.recreate_view(&old.path(), &old.name, class, &why);
                 }
             }
-            ("materialized view", "definition") => {
-                self.step(Phase::DropDependants, Block::Main, class, why.clone(), format!("DROP MATERIALIZED VIEW {}", old.name));
-                let sql = format!("CREATE MATERIALIZED VIEW {} AS\n{}", new.name, prop(new, "definition").trim_end_matches(';'));
-                self.step(Phase::Dependants, Block::Main, class, why, sql);
-            }
+            ("materialized view", "definition") => self.recreate_view(&old.path(), &old.name, class, &why),
             ("function" | "procedure", "definition" | "result") => {
                 let sql = prop(new, "definition").trim_end().trim_end_matches(';').to_string();
                 self.step(Phase::Definitions, Block::Main, class, why, sql);
@@ -673,6 +681,64 @@ impl Planner<'_> {
                 None => self.unsupported(format!("{path}: unreadable sequence parameters")),
             },
             _ => self.unsupported(format!("{why}: changing this is not planned yet")),
+        }
+    }
+
+    /// A view that cannot be replaced in place: it and the views that select from it are
+    /// dropped, then created again from the target (those the target still has).
+    fn recreate_view(&mut self, path: &str, name: &str, class: Class, why: &str) {
+        self.view_drops.insert(path.to_string());
+        if self.to.objects.contains_key(path) {
+            self.view_creates.insert(path.to_string(), (class, why.to_string()));
+        }
+        self.recreate_dependants(name, None, why);
+    }
+
+    /// The views that select from `relation` (that use `column`, when given), recursively:
+    /// dropped before it changes and created again after (PostgreSQL refuses to change a
+    /// column a view uses, or to drop a view others select from).
+    fn recreate_dependants(&mut self, relation: &str, column: Option<&str>, why: &str) {
+        for path in dependants(self.from, relation, column) {
+            self.view_drops.insert(path.clone());
+            if self.to.objects.contains_key(&path) {
+                let because = format!("{path}: selects from what changes ({why}); dropped and created again");
+                self.view_creates.entry(path).or_insert((Class::NeedsConfirm, because));
+            }
+        }
+    }
+
+    /// The views to drop, dependants first; those to create, each after the views it selects
+    /// from — with what went with a view that existed before: its comment, indexes, triggers.
+    fn emit_views(&mut self) {
+        for path in creation_order(self.from, &self.view_drops).into_iter().rev() {
+            let view = &self.from.objects[&path];
+            let sql = format!("DROP {} {}", view.kind.to_uppercase(), view.name);
+            let (class, why) = self.view_creates.get(&path).cloned().unwrap_or_else(|| (removed(view.kind), format!("{path}: gone")));
+            self.step(Phase::DropDependants, Block::Main, class, why, sql);
+        }
+        let creates: BTreeSet<String> = self.view_creates.keys().cloned().collect();
+        for path in creation_order(self.to, &creates) {
+            let view = &self.to.objects[&path];
+            let (class, why) = self.view_creates[&path].clone();
+            let sql = format!("CREATE {} {} AS\n{}", view.kind.to_uppercase(), view.name, prop(view, "definition").trim_end_matches(';'));
+            self.step(Phase::Views, Block::Main, class, why.clone(), sql);
+            if !self.view_drops.contains(&path) {
+                continue; // new: its comment and parts are planned as new objects
+            }
+            self.set_comment(view, None, Phase::Dependants);
+            let unchanged_parts: Vec<&Object> = self
+                .to
+                .objects
+                .values()
+                .filter(|o| o.parent.as_deref() == Some(path.as_str()) && matches!(o.kind, "index" | "trigger"))
+                .filter(|o| self.from.objects.get(&o.path()) == Some(*o))
+                .collect();
+            for part in unchanged_parts {
+                match part.kind {
+                    "index" => self.create_index(part, true, &why),
+                    _ => self.step(Phase::Dependants, Block::Main, class, why.clone(), prop(part, "definition").to_string()),
+                }
+            }
         }
     }
 

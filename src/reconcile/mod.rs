@@ -6,6 +6,7 @@ mod build;
 mod model;
 mod prove;
 mod render;
+mod views;
 
 pub use build::{PlanOptions, plan};
 pub use model::{Block, Phase, Plan, Step};

@@ -30,7 +30,9 @@ pub enum Phase {
     Tables,
     /// Partitions and inheriting tables (after their parents).
     ChildTables,
-    /// Constraints, indexes, views, triggers, policies, security, comments.
+    /// Views created, each after the views it selects from.
+    Views,
+    /// Constraints, indexes, triggers, policies, security, comments.
     Dependants,
     /// Validations and what waits for them.
     Validations,
