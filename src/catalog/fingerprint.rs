@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use super::model::{Catalog, Object};
 
 /// Bump when what goes into a fingerprint changes.
-pub const FORMAT: &str = "squashmate-catalog-v1";
+pub const FORMAT: &str = "squashmate-catalog-v2";
 
 /// The fingerprints of a catalog.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]

@@ -673,6 +673,7 @@ impl Planner<'_> {
                 self.step(Phase::Definitions, Block::Main, class, why, sql);
             }
             ("enum", "labels") => self.enum_labels(path, old, new, &why),
+            ("domain", _) => self.alter_domain(change),
             ("sequence", "parameters") => match sequence_options(prop(new, "parameters")) {
                 Some(options) => {
                     let sql = format!("ALTER SEQUENCE {} {}", new.name, options.replace("START ", "START WITH "));
@@ -739,6 +740,56 @@ impl Planner<'_> {
                     _ => self.step(Phase::Dependants, Block::Main, class, why.clone(), prop(part, "definition").to_string()),
                 }
             }
+        }
+    }
+
+    /// A domain's default, NOT NULL or CHECKs. The CHECKs' names are not compared (equal
+    /// schemas may name them differently), so the old ones are dropped by looking them up; the
+    /// new ones are added `NOT VALID` and validated in a later transaction, named as PostgreSQL
+    /// names them (`<domain>_check`, `<domain>_check1`, …).
+    fn alter_domain(&mut self, change: &Change<'_>) {
+        let Change { new, class, .. } = *change;
+        let why = change.why.to_string();
+        let domain = &new.name;
+        match change.prop {
+            "default" => {
+                let sql = match prop(new, "default") {
+                    "" => format!("ALTER DOMAIN {domain} DROP DEFAULT"),
+                    d => format!("ALTER DOMAIN {domain} SET DEFAULT {d}"),
+                };
+                self.step(Phase::Definitions, Block::Main, class, why, sql);
+            }
+            "not null" => {
+                let how = if prop(new, "not null") == "not null" { "SET NOT NULL" } else { "DROP NOT NULL" };
+                self.step(Phase::Definitions, Block::Main, class, why, format!("ALTER DOMAIN {domain} {how}"));
+            }
+            "constraints" => {
+                let drop_all = format!(
+                    "DO $squashmate$\nDECLARE c name;\nBEGIN\n  FOR c IN SELECT conname FROM pg_catalog.pg_constraint WHERE contypid = {}::pg_catalog.regtype AND contype = 'c' LOOP\n    EXECUTE format('ALTER DOMAIN {} DROP CONSTRAINT %I', c);\n  END LOOP;\nEND\n$squashmate$",
+                    quote_literal(domain),
+                    domain.replace('\'', "''")
+                );
+                self.step(Phase::Definitions, Block::Main, class, format!("{why} (every CHECK of the domain dropped)"), drop_all);
+                let bare = domain.rsplit('.').next().unwrap_or(domain).trim_matches('"');
+                for (i, check) in domain_checks(prop(new, "constraints")).iter().enumerate() {
+                    let name = crate::sql::quote_ident(&if i == 0 { format!("{bare}_check") } else { format!("{bare}_check{i}") });
+                    if self.options.simple {
+                        self.step(
+                            Phase::Definitions,
+                            Block::Main,
+                            class,
+                            why.clone(),
+                            format!("ALTER DOMAIN {domain} ADD CONSTRAINT {name} {check}"),
+                        );
+                        continue;
+                    }
+                    let sql = format!("ALTER DOMAIN {domain} ADD CONSTRAINT {name} {check} NOT VALID");
+                    self.step(Phase::Definitions, Block::Main, class, format!("{why} (added NOT VALID: no long lock)"), sql);
+                    let sql = format!("ALTER DOMAIN {domain} VALIDATE CONSTRAINT {name}");
+                    self.step(Phase::Validations, Block::Validate, class, format!("{why} (validated in its own transaction)"), sql);
+                }
+            }
+            _ => self.unsupported(format!("{why}: changing a domain's base type is not planned yet (it means a new domain)")),
         }
     }
 
@@ -868,6 +919,23 @@ fn view_columns(catalog: &Catalog, view_path: &str) -> Vec<(String, String)> {
     columns.into_iter().map(|c| (c.name.clone(), prop(c, "type").to_string())).collect()
 }
 
+/// The CHECKs of a domain's `constraints` (definitions joined by ` AND `, which a CHECK may
+/// hold too; from PostgreSQL 17 a `NOT NULL` is listed as well).
+fn domain_checks(constraints: &str) -> Vec<String> {
+    let mut items: Vec<String> = Vec::new();
+    for piece in constraints.split(" AND ").filter(|p| !p.is_empty()) {
+        match items.last_mut() {
+            Some(last) if !piece.starts_with("CHECK ") && !piece.starts_with("NOT NULL") => {
+                last.push_str(" AND ");
+                last.push_str(piece);
+            }
+            _ => items.push(piece.to_string()),
+        }
+    }
+    items.retain(|item| item.starts_with("CHECK "));
+    items
+}
+
 /// A column of a view or materialized view: it follows the definition.
 fn of_a_view(object: &Object) -> bool {
     object.kind == "column" && object.parent.as_deref().is_some_and(|p| p.starts_with("view ") || p.starts_with("materialized view "))
@@ -911,6 +979,15 @@ fn keyed(catalog: &Catalog) -> BTreeSet<(String, Option<String>, Option<String>)
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_domains_checks_are_read_back_whole() {
+        assert_eq!(
+            domain_checks("NOT NULL AND CHECK (((VALUE > 0) AND (VALUE < 10))) AND CHECK ((VALUE <> 5))"),
+            ["CHECK (((VALUE > 0) AND (VALUE < 10)))", "CHECK ((VALUE <> 5))"]
+        );
+        assert!(domain_checks("").is_empty());
+    }
 
     #[test]
     fn sequences_and_columns_are_written_back() {
