@@ -13,6 +13,12 @@ fn not_extension_member(oid: &str, catalog: &str) -> String {
     format!("NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = '{catalog}'::regclass AND e.objid = {oid} AND e.deptype = 'e')")
 }
 
+/// `oid` in catalog `catalog` was not made on its own but with another object (a range type's
+/// constructor functions and multirange cast): it comes and goes with that object.
+fn not_made_by_another(oid: &str, catalog: &str) -> String {
+    format!("NOT EXISTS (SELECT 1 FROM pg_depend i WHERE i.classid = '{catalog}'::regclass AND i.objid = {oid} AND i.deptype = 'i')")
+}
+
 /// Schemas: name, comment.
 pub fn schemas() -> String {
     format!(
@@ -138,8 +144,9 @@ pub fn functions() -> String {
                 p.prokind::text AS prokind, coalesce(pg_get_function_result(p.oid), '') AS result, pg_get_functiondef(p.oid) AS definition,
                 coalesce(obj_description(p.oid, 'pg_proc'), '') AS comment
          FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-         WHERE p.prokind IN ('f', 'p') AND {USER_NS} AND {}",
+         WHERE p.prokind IN ('f', 'p') AND {USER_NS} AND {} AND {}",
         not_extension_member("p.oid", "pg_proc"),
+        not_made_by_another("p.oid", "pg_proc"),
     )
 }
 
@@ -218,8 +225,9 @@ pub fn casts() -> String {
     format!(
         "SELECT format_type(c.castsource, NULL) || ' AS ' || format_type(c.casttarget, NULL) AS name,
                 CASE WHEN c.castfunc = 0 THEN '' ELSE c.castfunc::regprocedure::text END AS function, c.castcontext::text AS context, c.castmethod::text AS method
-         FROM pg_cast c WHERE c.oid >= 16384 AND {}",
-        not_extension_member("c.oid", "pg_cast")
+         FROM pg_cast c WHERE c.oid >= 16384 AND {} AND {}",
+        not_extension_member("c.oid", "pg_cast"),
+        not_made_by_another("c.oid", "pg_cast")
     )
 }
 

@@ -3,6 +3,7 @@
 //! ordered, classed, lock-friendly, and proven on a real server before it is written.
 
 mod build;
+mod create_sql;
 mod model;
 mod prove;
 mod render;

@@ -1,0 +1,212 @@
+//! `CREATE` statements written from catalog properties, for the kinds PostgreSQL has no
+//! `pg_get_*def` for: publications, collations, casts, operators, foreign-data wrappers and
+//! foreign servers.
+
+use crate::catalog::Object;
+use crate::sql::quote_literal;
+
+/// A property of `object` (empty when it has none).
+pub fn prop<'o>(object: &'o Object, name: &str) -> &'o str {
+    object.props.get(name).map(String::as_str).unwrap_or("")
+}
+
+/// `CREATE PUBLICATION`.
+pub fn create_publication(publication: &Object) -> String {
+    let scope = match (prop(publication, "all tables"), prop(publication, "tables")) {
+        ("true", _) => " FOR ALL TABLES".to_string(),
+        (_, "") => String::new(),
+        (_, tables) => format!(" FOR TABLE {tables}"),
+    };
+    format!(
+        "CREATE PUBLICATION {}{scope} WITH (publish = {})",
+        publication.name,
+        quote_literal(&prop(publication, "actions").replace(',', ", "))
+    )
+}
+
+/// `CREATE COLLATION` (libc and ICU providers).
+pub fn create_collation(collation: &Object) -> Option<String> {
+    let deterministic = if prop(collation, "deterministic") == "false" { ", deterministic = false" } else { "" };
+    let (collate, ctype) = (quote_literal(prop(collation, "collate")), quote_literal(prop(collation, "ctype")));
+    match prop(collation, "provider") {
+        "c" => Some(format!(
+            "CREATE COLLATION {} (provider = libc, lc_collate = {collate}, lc_ctype = {ctype}{deterministic})",
+            collation.name
+        )),
+        "i" => Some(format!("CREATE COLLATION {} (provider = icu, locale = {collate}{deterministic})", collation.name)),
+        _ => None,
+    }
+}
+
+/// `CREATE CAST`; the cast's name is `(source AS target)`.
+pub fn create_cast(cast: &Object) -> Option<String> {
+    let how = match (prop(cast, "method"), prop(cast, "function")) {
+        ("f", function) if !function.is_empty() => format!("WITH FUNCTION {function}"),
+        ("i", _) => "WITH INOUT".to_string(),
+        ("b", _) => "WITHOUT FUNCTION".to_string(),
+        _ => return None,
+    };
+    let context = match prop(cast, "context") {
+        "a" => " AS ASSIGNMENT",
+        "i" => " AS IMPLICIT",
+        _ => "",
+    };
+    Some(format!("CREATE CAST {} {how}{context}", cast.name))
+}
+
+/// An operator's name and argument types from its catalog name `schema.op(left, right)`
+/// (`NONE` for a missing side).
+fn operator_signature(name: &str) -> Option<(&str, &str, &str)> {
+    let (operator, arguments) = name.split_once('(')?;
+    let (left, right) = arguments.strip_suffix(')')?.split_once(", ")?;
+    Some((operator, left, right))
+}
+
+/// `DROP OPERATOR schema.op (left, right)`.
+pub fn drop_operator(operator: &Object) -> Option<String> {
+    let (name, left, right) = operator_signature(&operator.name)?;
+    Some(format!("DROP OPERATOR {name} ({left}, {right})"))
+}
+
+/// `CREATE OPERATOR` with its function, argument types, commutator and negator.
+pub fn create_operator(operator: &Object) -> Option<String> {
+    let (name, left, right) = operator_signature(&operator.name)?;
+    let function = prop(operator, "function").split('(').next().filter(|f| !f.is_empty())?;
+    let mut parts = vec![format!("FUNCTION = {function}")];
+    if left != "NONE" {
+        parts.push(format!("LEFTARG = {left}"));
+    }
+    if right != "NONE" {
+        parts.push(format!("RIGHTARG = {right}"));
+    }
+    for (property, keyword) in [("commutator", "COMMUTATOR"), ("negator", "NEGATOR")] {
+        // `schema.op(left,right)` as regoperator prints it: the operator is what comes before `(`.
+        if let Some(other) = prop(operator, property).split('(').next().filter(|o| !o.is_empty()) {
+            let (schema, symbol) = other.rsplit_once('.').unwrap_or(("", other));
+            let qualified = if schema.is_empty() { symbol.to_string() } else { format!("OPERATOR({schema}.{symbol})") };
+            parts.push(format!("{keyword} = {qualified}"));
+        }
+    }
+    Some(format!("CREATE OPERATOR {name} ({})", parts.join(", ")))
+}
+
+/// Generic options as the catalog lists them (`host=a, port=5432`) in `OPTIONS (…)` form.
+pub fn options_clause(listed: &str) -> String {
+    let options: Vec<String> = listed
+        .split(", ")
+        .filter_map(|o| o.split_once('='))
+        .map(|(key, value)| format!("{} {}", crate::sql::quote_ident_if_needed(key), quote_literal(value)))
+        .collect();
+    if options.is_empty() { String::new() } else { format!(" OPTIONS ({})", options.join(", ")) }
+}
+
+/// `ALTER … OPTIONS (ADD …, SET …, DROP …)` items taking the options `was` to `now`.
+pub fn options_change(was: &str, now: &str) -> Option<String> {
+    let pairs = |listed: &str| -> Vec<(String, String)> {
+        listed.split(", ").filter_map(|o| o.split_once('=')).map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    };
+    let (was, now) = (pairs(was), pairs(now));
+    let mut items: Vec<String> = Vec::new();
+    for (key, value) in &now {
+        match was.iter().find(|(k, _)| k == key) {
+            Some((_, old)) if old == value => {}
+            Some(_) => items.push(format!("SET {} {}", crate::sql::quote_ident_if_needed(key), quote_literal(value))),
+            None => items.push(format!("ADD {} {}", crate::sql::quote_ident_if_needed(key), quote_literal(value))),
+        }
+    }
+    for (key, _) in was.iter().filter(|(k, _)| !now.iter().any(|(n, _)| n == k)) {
+        items.push(format!("DROP {}", crate::sql::quote_ident_if_needed(key)));
+    }
+    (!items.is_empty()).then(|| format!("OPTIONS ({})", items.join(", ")))
+}
+
+/// `CREATE FOREIGN DATA WRAPPER` with its handler, validator and options.
+pub fn create_wrapper(wrapper: &Object) -> String {
+    let mut sql = format!("CREATE FOREIGN DATA WRAPPER {}", wrapper.name);
+    for (property, keyword) in [("handler", "HANDLER"), ("validator", "VALIDATOR")] {
+        if !prop(wrapper, property).is_empty() {
+            sql.push_str(&format!(" {keyword} {}", prop(wrapper, property)));
+        }
+    }
+    sql + &options_clause(prop(wrapper, "options"))
+}
+
+/// `CREATE SERVER` with its type, version, wrapper and options.
+pub fn create_server(server: &Object) -> String {
+    let mut sql = format!("CREATE SERVER {}", server.name);
+    if !prop(server, "type").is_empty() {
+        sql.push_str(&format!(" TYPE {}", quote_literal(prop(server, "type"))));
+    }
+    if !prop(server, "version").is_empty() {
+        sql.push_str(&format!(" VERSION {}", quote_literal(prop(server, "version"))));
+    }
+    sql.push_str(&format!(" FOREIGN DATA WRAPPER {}", prop(server, "wrapper")));
+    sql + &options_clause(prop(server, "options"))
+}
+
+/// `CREATE EVENT TRIGGER` with its event, tags and function, and `ALTER … DISABLE` (or
+/// `ENABLE REPLICA`/`ALWAYS`) when it is not simply enabled.
+pub fn create_event_trigger(trigger: &Object) -> Vec<String> {
+    let tags = prop(trigger, "tags");
+    let when = if tags.is_empty() {
+        String::new()
+    } else {
+        let listed: Vec<String> = tags.split(", ").map(quote_literal).collect();
+        format!(" WHEN TAG IN ({})", listed.join(", "))
+    };
+    let mut sql = vec![format!(
+        "CREATE EVENT TRIGGER {} ON {}{when} EXECUTE FUNCTION {}",
+        trigger.name,
+        prop(trigger, "event"),
+        prop(trigger, "function")
+    )];
+    sql.extend(event_trigger_state(trigger));
+    sql
+}
+
+/// `ALTER EVENT TRIGGER` for its enabled state (`O` enabled: nothing to say on creation).
+pub fn event_trigger_state(trigger: &Object) -> Option<String> {
+    let how = match prop(trigger, "enabled") {
+        "D" => "DISABLE",
+        "R" => "ENABLE REPLICA",
+        "A" => "ENABLE ALWAYS",
+        _ => return None,
+    };
+    Some(format!("ALTER EVENT TRIGGER {} {how}", trigger.name))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    fn object(kind: &'static str, name: &str, props: &[(&'static str, &str)]) -> Object {
+        let props = props.iter().map(|(k, v)| (*k, v.to_string())).collect::<BTreeMap<_, _>>();
+        Object { kind, parent: None, name: name.into(), definition_key: None, props }
+    }
+
+    #[test]
+    fn casts_operators_and_foreign_objects_are_written_from_their_properties() {
+        let cast =
+            object("cast", "(public.pair AS integer)", &[("function", "public.pair_sum(public.pair)"), ("context", "a"), ("method", "f")]);
+        assert_eq!(
+            create_cast(&cast).unwrap(),
+            "CREATE CAST (public.pair AS integer) WITH FUNCTION public.pair_sum(public.pair) AS ASSIGNMENT"
+        );
+        let operator = object(
+            "operator",
+            "public.~~~(integer, integer)",
+            &[("function", "public.far(integer,integer)"), ("negator", "public.!~~(integer,integer)")],
+        );
+        assert_eq!(
+            create_operator(&operator).unwrap(),
+            "CREATE OPERATOR public.~~~ (FUNCTION = public.far, LEFTARG = integer, RIGHTARG = integer, NEGATOR = OPERATOR(public.!~~))"
+        );
+        assert_eq!(drop_operator(&operator).unwrap(), "DROP OPERATOR public.~~~ (integer, integer)");
+        let server = object("server", "s", &[("wrapper", "w"), ("options", "host=a, port=5432")]);
+        assert_eq!(create_server(&server), "CREATE SERVER s FOREIGN DATA WRAPPER w OPTIONS (host 'a', port '5432')");
+        assert_eq!(options_change("host=a, port=5432", "host=b, dbname=x").unwrap(), "OPTIONS (SET host 'b', ADD dbname 'x', DROP port)");
+        assert_eq!(options_change("host=a", "host=a"), None);
+    }
+}
