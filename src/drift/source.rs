@@ -11,7 +11,7 @@ use crate::catalog::{Catalog, IntrospectOptions, introspect};
 use crate::dump::{guard_newer_settings, strip_psql_meta_commands};
 use crate::ledger::{ConnectError, DatabaseUrl, UrlError, connect};
 use crate::lint::check_runnable;
-use crate::migration::{Discovery, MigrationFile, Way, discover};
+use crate::migration::{Discovery, MigrationFile, Way, create_roles_sql, discover, referenced_roles};
 use crate::replay::{ReplayError, replay};
 use crate::report::Diagnostic;
 use crate::server::{EphemeralServer, ServerError, ServerOptions};
@@ -156,8 +156,9 @@ impl Reader {
                 let server = self.server().await?;
                 let db = server.create_database(None).await?;
                 let client = server.connect(&db).await?;
+                let text = strip_psql_meta_commands(&text);
                 client
-                    .batch_execute(&guard_newer_settings(&strip_psql_meta_commands(&text)))
+                    .batch_execute(&format!("{}{}", create_roles_sql(&referenced_roles(&text)), guard_newer_settings(&text)))
                     .await
                     .map_err(|e| SourceError::Load { path: path.clone(), message: crate::report::with_causes(&e) })?;
                 Ok((introspect(&client, &self.introspect).await?, Some(db)))
@@ -185,7 +186,11 @@ impl Reader {
         server
             .connect(&db)
             .await?
-            .batch_execute(&guard_newer_settings(&strip_psql_meta_commands(&dump)))
+            .batch_execute(&format!(
+                "{}{}",
+                create_roles_sql(&referenced_roles(&dump)),
+                guard_newer_settings(&strip_psql_meta_commands(&dump))
+            ))
             .await
             .map_err(|e| SourceError::Load { path: PathBuf::from(url.redacted()), message: crate::report::with_causes(&e) })?;
         Ok(db)

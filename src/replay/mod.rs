@@ -4,12 +4,13 @@
 mod check_down;
 mod trace;
 
+use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use thiserror::Error;
 
 use crate::ledger::{ApplyError, LedgerTable, apply_file};
-use crate::migration::MigrationFile;
+use crate::migration::{MigrationFile, create_roles_sql, referenced_roles};
 use crate::server::{EphemeralServer, ServerError};
 
 pub use check_down::{DownFinding, check_down};
@@ -65,6 +66,11 @@ pub async fn replay_after(
     let started = Instant::now();
     let database = server.create_database(None).await?;
     let client = server.connect(&database).await?;
+    // Roles the files grant to or give ownership to exist in production, not here.
+    let roles: BTreeSet<String> = files.iter().flat_map(|f| referenced_roles(f.source.text())).collect();
+    if !roles.is_empty() {
+        client.batch_execute(&create_roles_sql(&roles)).await.map_err(ServerError::from)?;
+    }
     if !setup.is_empty() {
         client.batch_execute(setup).await.map_err(ServerError::from)?;
     }

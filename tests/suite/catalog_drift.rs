@@ -256,12 +256,7 @@ const CASES: &[Case] = &[
          alter event trigger note_ddl disable;",
         &[("event trigger note_ddl / enabled", NeedsConfirm)],
     ),
-    (
-        "domain base type changed",
-        "create domain d as int;",
-        "create domain d as bigint;",
-        &[("domain public.d / base type", NeedsConfirm)],
-    ),
+    ("domain base type changed", "create domain d as int;", "create domain d as bigint;", &[("domain public.d / base type", NeedsConfirm)]),
     ("extension added", "", "create extension pgcrypto;", &[("extension pgcrypto", Safe)]),
     ("schema added", "", "create schema app;", &[("schema app", Safe)]),
     (
