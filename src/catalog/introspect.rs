@@ -81,7 +81,16 @@ async fn read_all(client: &Client, options: &IntrospectOptions, ledger: &LedgerT
     read_server_wide(client, &mut catalog).await?;
     if options.privileges {
         for r in text_rows(client, &queries::privileges()).await? {
-            catalog.insert(object("grants", None, r.get("object"), props(&[("privileges", r.get("privileges"))])));
+            // Only what differs from the default: nobody but the owner, or (routines) everyone
+            // may execute. A routine nobody else may execute says `none`.
+            let (name, privileges) = (r.get("object"), r.get("privileges"));
+            let routine = name.starts_with("function ") || name.starts_with("procedure ");
+            let privileges = match (routine, privileges) {
+                (true, "public:EXECUTE") | (false, "") => continue,
+                (true, "") => "none",
+                (_, listed) => listed,
+            };
+            catalog.insert(object("grants", None, name, props(&[("privileges", privileges)])));
         }
     }
     Ok(catalog)

@@ -260,7 +260,7 @@ pub fn foreign_servers() -> String {
 }
 
 /// Grants on tables, views, sequences, columns, functions and schemas (owner's implicit rights
-/// excluded).
+/// excluded; a routine's NULL ACL read as its default, `EXECUTE` for everyone).
 pub fn privileges() -> String {
     format!(
         "SELECT 'table ' || quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS object,
@@ -282,8 +282,8 @@ pub fn privileges() -> String {
          UNION ALL
          SELECT CASE WHEN p.prokind = 'p' THEN 'procedure ' ELSE 'function ' END || p.oid::regprocedure::text,
                 coalesce((SELECT string_agg(CASE WHEN x.grantee = 0 THEN 'public' ELSE quote_ident(pg_get_userbyid(x.grantee)) END || ':' || x.privilege_type, ', ' ORDER BY 1)
-                          FROM aclexplode(p.proacl) x WHERE x.grantee <> p.proowner), '')
-         FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE {USER_NS} AND p.proacl IS NOT NULL AND {}
+                          FROM aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) x WHERE x.grantee <> p.proowner), '')
+         FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE {USER_NS} AND {}
          UNION ALL
          SELECT 'default privileges ' || coalesce(quote_ident(pg_get_userbyid(d.defaclrole)), '') || ' ' || coalesce(quote_ident(n.nspname), '*') || ' ' || d.defaclobjtype::text,
                 array_to_string(d.defaclacl, ', ')

@@ -61,6 +61,10 @@ pub struct PlanArgs {
     /// Plain forms: no NOT VALID + VALIDATE, no CONCURRENTLY, SET NOT NULL directly.
     #[arg(long)]
     pub simple: bool,
+    /// Also plan grants (`GRANT`/`REVOKE` on tables, columns, schemas, functions); the roles
+    /// they name are created, without login, on the throwaway server.
+    #[arg(long)]
+    pub privileges: bool,
     /// A rename instead of a drop and an add: `schema.table.old=new` (column) or `schema.table=new`.
     #[arg(long = "rename", value_name = "OLD=NEW")]
     pub renames: Vec<String>,
@@ -197,7 +201,7 @@ fn report_failed_proof(proof: &Proof) {
 
 /// Runs `plan`.
 pub async fn run(cli: &Cli, args: &PlanArgs) -> anyhow::Result<u8> {
-    let introspect = IntrospectOptions { ledger_table: cli.migrations_table.clone(), ..IntrospectOptions::default() };
+    let introspect = IntrospectOptions { ledger_table: cli.migrations_table.clone(), privileges: args.privileges };
     let reader = Reader::new(args.server.options(), introspect.clone());
     let from = match &args.from {
         Some(from) => Side::parse(from)?,

@@ -68,13 +68,14 @@ fn role_names(nodes: &[Node]) -> Vec<String> {
         .collect()
 }
 
-/// `CREATE ROLE` for each of `roles` that does not exist yet (no login, no privileges).
+/// `CREATE ROLE` for each of `roles` that does not exist yet (no login, no privileges); a
+/// concurrent session making the same role (two databases loaded at once) is no error.
 pub fn create_roles_sql(roles: &BTreeSet<String>) -> String {
     roles
         .iter()
         .map(|role| {
             format!(
-                "DO $squashmate$ BEGIN CREATE ROLE {} NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $squashmate$;\n",
+                "DO $squashmate$ BEGIN CREATE ROLE {} NOLOGIN; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $squashmate$;\n",
                 crate::sql::quote_ident_if_needed(role)
             )
         })

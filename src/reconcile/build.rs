@@ -7,8 +7,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::create_sql::{
-    create_cast, create_collation, create_event_trigger, create_operator, create_publication, create_server, create_wrapper, drop_operator,
-    event_trigger_state, options_change, prop,
+    create_cast, create_collation, create_event_trigger, create_operator, create_publication, create_server, create_wrapper,
+    default_privileges, drop_operator, event_trigger_state, grant_changes, options_change, prop,
 };
 use super::model::{Block, Phase, Plan, Step};
 use super::views::{creation_order, dependants};
@@ -309,6 +309,7 @@ impl Planner<'_> {
                 None => self.unsupported(format!("{path}: an operator whose signature cannot be read")),
             },
             "foreign data wrapper" => self.step(Phase::Namespaces, Block::Main, class, why, create_wrapper(object)),
+            "grants" => self.grants(path, default_privileges(name), prop(object, "privileges"), class, &why),
             "range type" => {
                 let sql = format!("CREATE TYPE {name} AS RANGE (subtype = {})", prop(object, "subtype"));
                 self.step(Phase::Definitions, Block::Main, class, why, sql);
@@ -469,6 +470,9 @@ impl Planner<'_> {
             },
             "server" => (Phase::DropDefinitions, format!("DROP SERVER {name}")),
             "range type" => (Phase::DropDefinitions, format!("DROP TYPE {name}")),
+            // Revoked only where the object stays: privileges go with a dropped object.
+            "grants" if !self.granted_object_stays(name) => return,
+            "grants" => return self.grants(path, prop(object, "privileges"), default_privileges(name), class, &why),
             "event trigger" => (Phase::DropDependants, format!("DROP EVENT TRIGGER {name}")),
             "foreign data wrapper" => (Phase::DropNamespaces, format!("DROP FOREIGN DATA WRAPPER {name}")),
             other => return self.unsupported(format!("{path}: dropping a {other} is not planned yet")),
@@ -677,6 +681,7 @@ impl Planner<'_> {
             ("enum", "labels") => self.enum_labels(path, old, new, &why),
             ("domain", _) => self.alter_domain(change),
             ("server" | "foreign data wrapper", _) => self.alter_foreign(change),
+            ("grants", "privileges") => self.grants(path, prop(old, "privileges"), prop(new, "privileges"), class, &why),
             ("event trigger", "enabled") => {
                 let sql = event_trigger_state(new).unwrap_or_else(|| format!("ALTER EVENT TRIGGER {} ENABLE", new.name));
                 self.step(Phase::Dependants, Block::Main, class, why, sql);
@@ -820,6 +825,35 @@ impl Planner<'_> {
             _ => return self.unsupported(format!("{path}: changing its {} is not planned yet", change.prop)),
         };
         self.step(phase, Block::Main, class, why, sql);
+    }
+
+    /// `GRANT`/`REVOKE` taking an object's privileges from `was` to `now` (with `--privileges`).
+    fn grants(&mut self, path: &str, was: &str, now: &str, class: Class, why: &str) {
+        let name = path.strip_prefix("grants ").unwrap_or(path);
+        match grant_changes(name, was, now) {
+            Some(statements) => {
+                for sql in statements {
+                    self.step(Phase::Dependants, Block::Main, class, why.to_string(), sql);
+                }
+            }
+            None => self.unsupported(format!("{path}: changing default privileges is not planned yet")),
+        }
+    }
+
+    /// Whether the object a `grants` object names is still in the target.
+    fn granted_object_stays(&self, name: &str) -> bool {
+        let Some((kind, object)) = name.split_once(' ') else { return false };
+        let object = match kind {
+            "column" => {
+                return object
+                    .rsplit_once('.')
+                    .is_some_and(|(table, column)| self.to.objects.keys().any(|p| p.ends_with(&format!(" {table} / column {column}"))));
+            }
+            _ => object,
+        };
+        ["table", "view", "materialized view", "sequence", "foreign table", "schema", "function", "procedure"]
+            .iter()
+            .any(|k| self.to.objects.contains_key(&format!("{k} {object}")))
     }
 
     /// A type's attributes or a table's columns, in order.

@@ -175,6 +175,53 @@ pub fn event_trigger_state(trigger: &Object) -> Option<String> {
     Some(format!("ALTER EVENT TRIGGER {} {how}", trigger.name))
 }
 
+/// The `(grantee, privilege)` pairs of a `grants` object's `privileges` (`app:SELECT, …`).
+fn grant_pairs(listed: &str) -> Vec<(&str, &str)> {
+    listed.split(", ").filter_map(|pair| pair.rsplit_once(':')).collect()
+}
+
+/// What a `grants` object (`table public.t`, `column public.t.c`, `schema app`, `function
+/// public.f(integer)`) is, as `GRANT … ON` names it, and the column list for a column.
+fn grant_target(name: &str) -> Option<(String, String)> {
+    let (kind, object) = name.split_once(' ')?;
+    match kind {
+        "table" => Some((format!("TABLE {object}"), String::new())),
+        "schema" => Some((format!("SCHEMA {object}"), String::new())),
+        "function" | "procedure" => Some((format!("{} {object}", kind.to_uppercase()), String::new())),
+        "column" => {
+            let (table, column) = object.rsplit_once('.')?;
+            Some((format!("TABLE {table}"), format!(" ({column})")))
+        }
+        _ => None,
+    }
+}
+
+/// The privileges an object has when no grant was made: everyone may execute a routine;
+/// nobody but the owner may use anything else.
+pub fn default_privileges(name: &str) -> &'static str {
+    if name.starts_with("function ") || name.starts_with("procedure ") { "public:EXECUTE" } else { "" }
+}
+
+/// `GRANT` and `REVOKE` statements taking the privileges listed in `was` to those in `now` on
+/// the object a `grants` object names; `None` for what cannot be written (default privileges).
+pub fn grant_changes(name: &str, was: &str, now: &str) -> Option<Vec<String>> {
+    let (target, columns) = grant_target(name)?;
+    let (was, now) = (grant_pairs(was), grant_pairs(now));
+    let grantee = |g: &str| if g == "public" { "PUBLIC".to_string() } else { g.to_string() };
+    let mut sql = Vec::new();
+    for (verb, pairs, other, preposition) in [("REVOKE", &was, &now, "FROM"), ("GRANT", &now, &was, "TO")] {
+        let mut by_grantee: std::collections::BTreeMap<&str, Vec<&str>> = std::collections::BTreeMap::new();
+        for (who, privilege) in pairs.iter().filter(|pair| !other.contains(pair)) {
+            by_grantee.entry(who).or_default().push(privilege);
+        }
+        for (who, privileges) in by_grantee {
+            let listed: Vec<String> = privileges.iter().map(|p| format!("{p}{columns}")).collect();
+            sql.push(format!("{verb} {} ON {target} {preposition} {}", listed.join(", "), grantee(who)));
+        }
+    }
+    Some(sql)
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
@@ -208,5 +255,15 @@ mod tests {
         assert_eq!(create_server(&server), "CREATE SERVER s FOREIGN DATA WRAPPER w OPTIONS (host 'a', port '5432')");
         assert_eq!(options_change("host=a, port=5432", "host=b, dbname=x").unwrap(), "OPTIONS (SET host 'b', ADD dbname 'x', DROP port)");
         assert_eq!(options_change("host=a", "host=a"), None);
+        assert_eq!(
+            grant_changes("table public.t", "app:SELECT, old:INSERT", "app:SELECT, app:INSERT, public:SELECT").unwrap(),
+            [
+                "REVOKE INSERT ON TABLE public.t FROM old",
+                "GRANT INSERT ON TABLE public.t TO app",
+                "GRANT SELECT ON TABLE public.t TO PUBLIC"
+            ]
+        );
+        assert_eq!(grant_changes("column public.t.b", "", "app:UPDATE").unwrap(), ["GRANT UPDATE (b) ON TABLE public.t TO app"]);
+        assert_eq!(grant_changes("default privileges app public r", "", "x:SELECT"), None);
     }
 }

@@ -937,3 +937,72 @@ fn plan_refuses_bad_sources_and_a_plan_that_does_not_prove() {
     assert!(stderr.contains("Refused: the plan does not prove; nothing was written."), "{stderr}");
     assert_eq!(std::fs::read_dir(work.path().join("db/migrations")).unwrap().count(), 1, "nothing written");
 }
+
+/// `--privileges`: grants on tables, columns, schemas and functions planned as GRANT/REVOKE,
+/// proven (the roles made on the throwaway server), applied by the real dbmate where the roles
+/// exist, and rolled back.
+#[test]
+fn plan_grants_with_privileges_proven_applied_by_dbmate_and_rolled_back() {
+    let base = "create schema app; create table app.t (a int, b int);
+        create function app.f() returns int language sql as 'select 1';
+        grant select on app.t to app_reader; revoke execute on function app.f() from public;";
+    let target = "create schema app; create table app.t (a int, b int);
+        create function app.f() returns int language sql as 'select 1';
+        grant usage on schema app to app_reader; grant select, insert on app.t to app_reader;
+        grant update (b) on app.t to app_writer; revoke execute on function app.f() from public;
+        grant execute on function app.f() to app_writer;";
+    let work = common::open_tempdir();
+    common::write_migrations(
+        &work.path().join("db/migrations"),
+        &[("20240101000000_base.sql", &format!("-- migrate:up\n{base}\n-- migrate:down\n"))],
+    );
+    std::fs::write(work.path().join("base.sql"), base).unwrap();
+    let (code, stdout, stderr) = plan_to(work.path(), target, &["--privileges"]);
+    assert_eq!(code, Some(1), "{stdout}{stderr}");
+    for expected in [
+        "GRANT USAGE ON SCHEMA app TO app_reader",
+        "GRANT INSERT ON TABLE app.t TO app_reader",
+        "GRANT UPDATE (b) ON TABLE app.t TO app_writer",
+        "GRANT EXECUTE ON FUNCTION app.f() TO app_writer",
+    ] {
+        assert!(stdout.contains(expected), "{expected}:\n{stdout}");
+    }
+    let (code, stdout, _) = plan_to(work.path(), target, &[]);
+    assert_eq!(code, Some(0), "without --privileges grants are not compared:\n{stdout}");
+    let (code, stdout, stderr) = plan_to(work.path(), target, &["--privileges", "--write", "grants"]);
+    assert_eq!(code, Some(1), "{stdout}{stderr}");
+    assert!(stderr.contains("Proven on PostgreSQL"), "{stderr}");
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let server = runtime.block_on(common::local_server());
+    let admin = server.url("postgres");
+    runtime.block_on(async {
+        let client = server.connect("postgres").await.unwrap();
+        client.batch_execute("create role app_reader; create role app_writer;").await.unwrap();
+    });
+    let url = server.url("granted");
+    let dbmate =
+        |args: &[&str]| common::dbmate().current_dir(work.path()).args(["--no-dump-schema", "-u", &url]).args(args).output().unwrap();
+    let compare = |with: &str| {
+        common::outcome(common::squashmate().current_dir(work.path()).args([
+            "diff",
+            "--privileges",
+            "--ignore",
+            "cosmetic",
+            &url,
+            with,
+            "--pg",
+            "url",
+            "--pg-url",
+            &admin,
+        ]))
+    };
+    let up = dbmate(&["up"]);
+    assert!(up.status.success(), "{}", common::all_output(&up));
+    let (code, stdout, stderr) = compare("target.sql");
+    assert_eq!(code, Some(0), "after dbmate up, the target's grants:\n{stdout}{stderr}");
+    let down = dbmate(&["rollback"]);
+    assert!(down.status.success(), "{}", common::all_output(&down));
+    let (code, stdout, stderr) = compare("base.sql");
+    assert_eq!(code, Some(0), "after dbmate rollback, the base's grants:\n{stdout}{stderr}");
+}
