@@ -610,6 +610,20 @@ impl Planner<'_> {
                 let sql = format!("ALTER TABLE {} {how}", new.name);
                 self.step(Phase::Tables, Block::Main, Class::NeedsConfirm, format!("{why} (rewrites the table)"), sql);
             }
+            "partition bound" => self.attach_or_detach(change),
+            // A partition's parent follows its bound (above); plain inheritance changes here.
+            "inherits" if !prop(old, "partition bound").is_empty() || !prop(new, "partition bound").is_empty() => {}
+            "inherits" => {
+                let list =
+                    |o: &Object| -> Vec<String> { prop(o, "inherits").split(", ").filter(|p| !p.is_empty()).map(String::from).collect() };
+                let (was, now) = (list(old), list(new));
+                for parent in was.iter().filter(|p| !now.contains(p)) {
+                    self.step(Phase::Tables, Block::Main, class, why.clone(), format!("ALTER TABLE {} NO INHERIT {parent}", new.name));
+                }
+                for parent in now.iter().filter(|p| !was.contains(p)) {
+                    self.step(Phase::ChildTables, Block::Main, class, why.clone(), format!("ALTER TABLE {} INHERIT {parent}", new.name));
+                }
+            }
             "replica identity" => {
                 let how = match prop(new, "replica identity") {
                     "" => "DEFAULT",
@@ -854,6 +868,27 @@ impl Planner<'_> {
         ["table", "view", "materialized view", "sequence", "foreign table", "schema", "function", "procedure"]
             .iter()
             .any(|k| self.to.objects.contains_key(&format!("{k} {object}")))
+    }
+
+    /// An existing table attached as a partition, detached, or moved to another bound
+    /// (detached first). Attaching scans the table to check its rows fit the bound.
+    fn attach_or_detach(&mut self, change: &Change<'_>) {
+        let Change { old, new, .. } = *change;
+        let why = change.why.to_string();
+        if !prop(old, "partition bound").is_empty() {
+            let sql = format!("ALTER TABLE {} DETACH PARTITION {}", prop(old, "inherits"), old.name);
+            self.step(Phase::Tables, Block::Main, Class::NeedsConfirm, format!("{why} (detached)"), sql);
+        }
+        if !prop(new, "partition bound").is_empty() {
+            let sql = format!("ALTER TABLE {} ATTACH PARTITION {} {}", prop(new, "inherits"), new.name, prop(new, "partition bound"));
+            self.step(
+                Phase::ChildTables,
+                Block::Main,
+                Class::NeedsConfirm,
+                format!("{why} (attached: its rows are checked against the bound)"),
+                sql,
+            );
+        }
     }
 
     /// A type's attributes or a table's columns, in order.

@@ -257,6 +257,19 @@ const CASES: &[Case] = &[
         &[("event trigger note_ddl / enabled", NeedsConfirm)],
     ),
     ("domain base type changed", "create domain d as int;", "create domain d as bigint;", &[("domain public.d / base type", NeedsConfirm)]),
+    (
+        "existing table attached as a partition",
+        "create table m (id int, at date) partition by range (at); create table m_2024 (id int, at date);",
+        "create table m (id int, at date) partition by range (at);
+         create table m_2024 partition of m for values from ('2024-01-01') to ('2025-01-01');",
+        &[("table public.m_2024 / inherits", NeedsConfirm), ("table public.m_2024 / partition bound", NeedsConfirm)],
+    ),
+    (
+        "existing table made to inherit",
+        "create table p (a int); create table c (a int, b int);",
+        "create table p (a int); create table c (a int, b int) inherits (p);",
+        &[("table public.c / inherits", NeedsConfirm)],
+    ),
     ("extension added", "", "create extension pgcrypto;", &[("extension pgcrypto", Safe)]),
     ("schema added", "", "create schema app;", &[("schema app", Safe)]),
     (
