@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::create_sql::{
     create_cast, create_collation, create_event_trigger, create_operator, create_publication, create_server, create_wrapper,
-    default_privileges, drop_operator, event_trigger_state, grant_changes, options_change, prop,
+    default_privilege_changes, default_privileges, drop_operator, event_trigger_state, grant_changes, options_change, prop,
 };
 use super::model::{Block, Phase, Plan, Step};
 use super::views::{creation_order, dependants};
@@ -844,19 +844,28 @@ impl Planner<'_> {
     /// `GRANT`/`REVOKE` taking an object's privileges from `was` to `now` (with `--privileges`).
     fn grants(&mut self, path: &str, was: &str, now: &str, class: Class, why: &str) {
         let name = path.strip_prefix("grants ").unwrap_or(path);
-        match grant_changes(name, was, now) {
+        let changes = if name.starts_with("default privileges ") {
+            let (old, new) = (self.from.objects.get(path), self.to.objects.get(path));
+            default_privilege_changes(name, old.map(|o| prop(o, "privileges")), new.map(|o| prop(o, "privileges")))
+        } else {
+            grant_changes(name, was, now)
+        };
+        match changes {
             Some(statements) => {
                 for sql in statements {
                     self.step(Phase::Dependants, Block::Main, class, why.to_string(), sql);
                 }
             }
-            None => self.unsupported(format!("{path}: changing default privileges is not planned yet")),
+            None => self.unsupported(format!("{path}: these privileges cannot be written yet")),
         }
     }
 
     /// Whether the object a `grants` object names is still in the target.
     fn granted_object_stays(&self, name: &str) -> bool {
         let Some((kind, object)) = name.split_once(' ') else { return false };
+        if name.starts_with("default privileges ") {
+            return true;
+        }
         let object = match kind {
             "column" => {
                 return object

@@ -196,6 +196,76 @@ fn grant_target(name: &str) -> Option<(String, String)> {
     }
 }
 
+/// The privilege an ACL letter stands for.
+fn acl_privilege(letter: char) -> Option<&'static str> {
+    Some(match letter {
+        'r' => "SELECT",
+        'a' => "INSERT",
+        'w' => "UPDATE",
+        'd' => "DELETE",
+        'D' => "TRUNCATE",
+        'x' => "REFERENCES",
+        't' => "TRIGGER",
+        'X' => "EXECUTE",
+        'U' => "USAGE",
+        'C' => "CREATE",
+        'm' => "MAINTAIN",
+        _ => return None,
+    })
+}
+
+/// `(grantee, privilege)` pairs of an ACL (`app=ar/owner, =X/owner`; an empty grantee is
+/// everyone), without `role`'s own entry.
+fn acl_pairs(acl: &str, role: &str) -> Vec<(String, &'static str)> {
+    acl.split(", ")
+        .filter_map(|item| item.split_once('='))
+        .filter(|(grantee, _)| *grantee != role)
+        .flat_map(|(grantee, rights)| {
+            let who = if grantee.is_empty() { "PUBLIC".to_string() } else { grantee.to_string() };
+            rights.split('/').next().unwrap_or("").chars().filter_map(acl_privilege).map(move |p| (who.clone(), p))
+        })
+        .collect()
+}
+
+/// `ALTER DEFAULT PRIVILEGES` statements taking a role's defaults (a `grants` object named
+/// `default privileges <role> <schema or *> <r|S|f|T|n>`, its ACL as listed) from `was` to
+/// `now`; an absent row is PostgreSQL's default (everyone may execute functions and use types
+/// made anywhere).
+pub fn default_privilege_changes(name: &str, was: Option<&str>, now: Option<&str>) -> Option<Vec<String>> {
+    let mut words = name.strip_prefix("default privileges ")?.split(' ');
+    let (role, schema, kind) = (words.next()?, words.next()?, words.next()?);
+    let objects = match kind {
+        "r" => "TABLES",
+        "S" => "SEQUENCES",
+        "f" => "FUNCTIONS",
+        "T" => "TYPES",
+        "n" => "SCHEMAS",
+        _ => return None,
+    };
+    let implicit = match (schema, kind) {
+        ("*", "f") => vec![("PUBLIC".to_string(), "EXECUTE")],
+        ("*", "T") => vec![("PUBLIC".to_string(), "USAGE")],
+        _ => Vec::new(),
+    };
+    let read = |acl: Option<&str>| acl.map_or_else(|| implicit.clone(), |acl| acl_pairs(acl, role));
+    let (was, now) = (read(was), read(now));
+    let scope = if schema == "*" { String::new() } else { format!(" IN SCHEMA {schema}") };
+    let mut sql = Vec::new();
+    for (verb, pairs, other, preposition) in [("REVOKE", &was, &now, "FROM"), ("GRANT", &now, &was, "TO")] {
+        let mut by_grantee: std::collections::BTreeMap<&str, Vec<&str>> = std::collections::BTreeMap::new();
+        for (who, privilege) in pairs.iter().filter(|pair| !other.contains(pair)) {
+            by_grantee.entry(who).or_default().push(privilege);
+        }
+        for (who, privileges) in by_grantee {
+            sql.push(format!(
+                "ALTER DEFAULT PRIVILEGES FOR ROLE {role}{scope} {verb} {} ON {objects} {preposition} {who}",
+                privileges.join(", ")
+            ));
+        }
+    }
+    Some(sql)
+}
+
 /// The privileges an object has when no grant was made: everyone may execute a routine;
 /// nobody but the owner may use anything else.
 pub fn default_privileges(name: &str) -> &'static str {
@@ -265,5 +335,14 @@ mod tests {
         );
         assert_eq!(grant_changes("column public.t.b", "", "app:UPDATE").unwrap(), ["GRANT UPDATE (b) ON TABLE public.t TO app"]);
         assert_eq!(grant_changes("default privileges app public r", "", "x:SELECT"), None);
+        assert_eq!(
+            default_privilege_changes("default privileges postgres * f", None, Some("postgres=X/postgres")).unwrap(),
+            ["ALTER DEFAULT PRIVILEGES FOR ROLE postgres REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC"]
+        );
+        assert_eq!(
+            default_privilege_changes("default privileges postgres app r", Some("app_reader=r/postgres"), Some("app_reader=ar/postgres"))
+                .unwrap(),
+            ["ALTER DEFAULT PRIVILEGES FOR ROLE postgres IN SCHEMA app GRANT INSERT ON TABLES TO app_reader"]
+        );
     }
 }

@@ -951,7 +951,8 @@ fn plan_refuses_bad_sources_and_a_plan_that_does_not_prove() {
     assert_eq!(std::fs::read_dir(work.path().join("db/migrations")).unwrap().count(), 1, "nothing written");
 }
 
-/// `--privileges`: grants on tables, columns, schemas and functions planned as GRANT/REVOKE,
+/// `--privileges`: grants on tables, columns, schemas and functions, and default privileges,
+/// planned as GRANT/REVOKE and ALTER DEFAULT PRIVILEGES,
 /// proven (the roles made on the throwaway server), applied by the real dbmate where the roles
 /// exist, and rolled back.
 #[test]
@@ -963,7 +964,9 @@ fn plan_grants_with_privileges_proven_applied_by_dbmate_and_rolled_back() {
         create function app.f() returns int language sql as 'select 1';
         grant usage on schema app to app_reader; grant select, insert on app.t to app_reader;
         grant update (b) on app.t to app_writer; revoke execute on function app.f() from public;
-        grant execute on function app.f() to app_writer;";
+        grant execute on function app.f() to app_writer;
+        alter default privileges in schema app grant select on tables to app_reader;
+        alter default privileges revoke execute on functions from public;";
     let work = common::open_tempdir();
     common::write_migrations(
         &work.path().join("db/migrations"),
@@ -977,6 +980,8 @@ fn plan_grants_with_privileges_proven_applied_by_dbmate_and_rolled_back() {
         "GRANT INSERT ON TABLE app.t TO app_reader",
         "GRANT UPDATE (b) ON TABLE app.t TO app_writer",
         "GRANT EXECUTE ON FUNCTION app.f() TO app_writer",
+        "ALTER DEFAULT PRIVILEGES FOR ROLE postgres IN SCHEMA app GRANT SELECT ON TABLES TO app_reader",
+        "ALTER DEFAULT PRIVILEGES FOR ROLE postgres REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC",
     ] {
         assert!(stdout.contains(expected), "{expected}:\n{stdout}");
     }
