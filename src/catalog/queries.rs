@@ -37,7 +37,9 @@ pub fn relations(ledger: &LedgerTable) -> String {
                 coalesce(pg_get_partkeydef(c.oid), '') AS partition_key,
                 CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) ELSE '' END AS partition_bound,
                 coalesce((SELECT string_agg(p.oid::regclass::text, ', ' ORDER BY i.inhseqno) FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent WHERE i.inhrelid = c.oid), '') AS inherits,
-                c.relrowsecurity::text AS row_security, c.relforcerowsecurity::text AS force_row_security, c.relreplident::text AS replica_identity,
+                c.relrowsecurity::text AS row_security, c.relforcerowsecurity::text AS force_row_security,
+                CASE c.relreplident WHEN 'i' THEN 'using index ' || coalesce((SELECT quote_ident(ic.relname) FROM pg_index x JOIN pg_class ic ON ic.oid = x.indexrelid WHERE x.indrelid = c.oid AND x.indisreplident), '?')
+                     ELSE c.relreplident::text END AS replica_identity,
                 CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid, true) ELSE '' END AS definition,
                 coalesce(array_to_string(ARRAY(SELECT o FROM unnest(c.reloptions) o ORDER BY o), ', '), '') AS options,
                 coalesce(obj_description(c.oid, 'pg_class'), '') AS comment

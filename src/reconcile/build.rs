@@ -361,6 +361,21 @@ impl Planner<'_> {
         let sql = format!("CREATE {unlogged}TABLE {} (\n    {}\n){inherits}{partition}{options}", table.name, definitions.join(",\n    "));
         self.step(phase, Block::Main, Class::Safe, format!("{path}: new"), sql);
         self.table_security(table, None);
+        if !prop(table, "replica identity").is_empty() {
+            self.replica_identity(table, Class::Safe, &format!("{path}: new"));
+        }
+    }
+
+    /// `REPLICA IDENTITY` as the table's property says (default, nothing, full, using an index).
+    fn replica_identity(&mut self, table: &Object, class: Class, why: &str) {
+        let how = match prop(table, "replica identity") {
+            "" => "DEFAULT".to_string(),
+            "n" => "NOTHING".to_string(),
+            "f" => "FULL".to_string(),
+            using if using.starts_with("using index ") => format!("USING INDEX {}", &using["using index ".len()..]),
+            _ => return self.unsupported(format!("{why}: unreadable replica identity")),
+        };
+        self.step(Phase::Dependants, Block::Main, class, why, format!("ALTER TABLE {} REPLICA IDENTITY {how}", table.name));
     }
 
     fn table_security(&mut self, table: &Object, old: Option<&Object>) {
@@ -624,15 +639,7 @@ impl Planner<'_> {
                     self.step(Phase::ChildTables, Block::Main, class, why.clone(), format!("ALTER TABLE {} INHERIT {parent}", new.name));
                 }
             }
-            "replica identity" => {
-                let how = match prop(new, "replica identity") {
-                    "" => "DEFAULT",
-                    "n" => "NOTHING",
-                    "f" => "FULL",
-                    _ => return self.unsupported(format!("{why}: a replica identity using an index is not planned yet")),
-                };
-                self.step(Phase::Dependants, Block::Main, class, why, format!("ALTER TABLE {} REPLICA IDENTITY {how}", new.name));
-            }
+            "replica identity" => self.replica_identity(new, class, &why),
             _ => self.unsupported(format!("{why}: changing this is not planned yet")),
         }
     }

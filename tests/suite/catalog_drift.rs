@@ -270,6 +270,13 @@ const CASES: &[Case] = &[
         "create table p (a int); create table c (a int, b int) inherits (p);",
         &[("table public.c / inherits", NeedsConfirm)],
     ),
+    (
+        "replica identity set to an index",
+        "create table t (id int not null, code text not null); create unique index t_code_key on t (code);",
+        "create table t (id int not null, code text not null); create unique index t_code_key on t (code);
+         alter table t replica identity using index t_code_key;",
+        &[("table public.t / replica identity", NeedsConfirm)],
+    ),
     ("extension added", "", "create extension pgcrypto;", &[("extension pgcrypto", Safe)]),
     ("schema added", "", "create schema app;", &[("schema app", Safe)]),
     (
