@@ -11,7 +11,7 @@ use super::create_sql::{
     default_privilege_changes, default_privileges, drop_operator, event_trigger_state, grant_changes, options_change, prop,
 };
 use super::model::{Block, Phase, Plan, Step};
-use super::views::{creation_order, dependants};
+use super::views::{creation_order, dependants, names};
 use crate::catalog::{Catalog, Class, Object, added, changed, removed};
 use crate::sql::quote_literal;
 
@@ -275,13 +275,13 @@ impl Planner<'_> {
                 Some(options) => self.step(Phase::Definitions, Block::Main, class, why, format!("CREATE SEQUENCE {name} {options}")),
                 None => self.unsupported(format!("{path}: unreadable sequence parameters")),
             },
-            "function" | "procedure" => self.step(
-                Phase::Definitions,
-                Block::Main,
-                class,
-                why,
-                prop(object, "definition").trim_end().trim_end_matches(';').to_string(),
-            ),
+            "function" | "procedure" => {
+                // A routine whose signature names a table (row type) the plan creates comes after it.
+                let signature = format!("{} {}", object.name, prop(object, "result"));
+                let uses_new_table = created_tables.iter().any(|t| names(&signature, t.split_once(' ').map_or(t.as_str(), |(_, n)| n)));
+                let phase = if uses_new_table { Phase::Views } else { Phase::Definitions };
+                self.step(phase, Block::Main, class, why, prop(object, "definition").trim_end().trim_end_matches(';').to_string());
+            }
             "trigger" => self.step(Phase::Dependants, Block::Main, class, why, prop(object, "definition").to_string()),
             "enum" => {
                 self.step(Phase::Definitions, Block::Main, class, why, format!("CREATE TYPE {name} AS ENUM ({})", prop(object, "labels")))
@@ -473,8 +473,17 @@ impl Planner<'_> {
             "index" => (Phase::DropDependants, format!("DROP INDEX {}.{name}", schema_of(table))),
             "sequence" if object.definition_key.is_some() => return, // goes with its column
             "sequence" => (Phase::DropDefinitions, format!("DROP SEQUENCE {name}")),
-            "function" => (Phase::DropDefinitions, format!("DROP FUNCTION {name}")),
-            "procedure" => (Phase::DropDefinitions, format!("DROP PROCEDURE {name}")),
+            "function" | "procedure" => {
+                // Before a dropped table its signature names (its row type goes with the table).
+                let signature = format!("{name} {}", prop(object, "result"));
+                let names_dropped_table = self
+                    .from
+                    .objects
+                    .values()
+                    .any(|o| o.kind == "table" && !self.to.objects.contains_key(&o.path()) && names(&signature, &o.name));
+                let phase = if names_dropped_table { Phase::DropDependants } else { Phase::DropDefinitions };
+                (phase, format!("DROP {} {name}", object.kind.to_uppercase()))
+            }
             "trigger" => (Phase::DropDependants, format!("DROP TRIGGER {name} ON {table}")),
             "enum" | "domain" => (Phase::DropDefinitions, format!("DROP TYPE {name}")),
             "policy" => (Phase::DropDependants, format!("DROP POLICY {name} ON {table}")),
@@ -748,7 +757,7 @@ impl Planner<'_> {
             let view = &self.from.objects[&path];
             let sql = format!("DROP {} {}", view.kind.to_uppercase(), view.name);
             let (class, why) = self.view_creates.get(&path).cloned().unwrap_or_else(|| (removed(view.kind), format!("{path}: gone")));
-            self.step(Phase::DropDependants, Block::Main, class, why, sql);
+            self.step(Phase::DropViews, Block::Main, class, why, sql);
         }
         let creates: BTreeSet<String> = self.view_creates.keys().cloned().collect();
         for path in creation_order(self.to, &creates) {

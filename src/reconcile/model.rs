@@ -24,13 +24,17 @@ pub enum Phase {
     Namespaces,
     /// Types, standalone sequences, functions (bodies are not checked yet).
     Definitions,
-    /// Dependants that go or change: views, triggers, policies, constraints, indexes.
+    /// Views that go or are recreated, those that select from others first.
+    DropViews,
+    /// Other dependants that go or change: triggers, policies, constraints, indexes, and
+    /// routines whose signature names a dropped table.
     DropDependants,
     /// Tables and columns created or altered.
     Tables,
     /// Partitions and inheriting tables (after their parents).
     ChildTables,
-    /// Views created, each after the views it selects from.
+    /// Routines whose signature names a new table, then views, each after the views it
+    /// selects from.
     Views,
     /// Constraints, indexes, triggers, policies, security, comments.
     Dependants,

@@ -277,6 +277,22 @@ const CASES: &[Case] = &[
          alter table t replica identity using index t_code_key;",
         &[("table public.t / replica identity", NeedsConfirm)],
     ),
+    (
+        "a function over a new table, a view over the function, a CHECK calling a function",
+        "create table a (x int);",
+        "create table a (x int); create table t (id int, name text);
+         create function all_t() returns setof t language sql as 'select * from t';
+         create view v as select * from all_t();
+         create function lim() returns int language sql immutable as 'select 3';
+         create table u (c int check (c > public.lim()));",
+        &[
+            ("function public.all_t()", Safe),
+            ("function public.lim()", Safe),
+            ("table public.t", Safe),
+            ("table public.u", Safe),
+            ("view public.v", Safe),
+        ],
+    ),
     ("extension added", "", "create extension pgcrypto;", &[("extension pgcrypto", Safe)]),
     ("schema added", "", "create schema app;", &[("schema app", Safe)]),
     (
