@@ -250,20 +250,25 @@ pub fn default_privilege_changes(name: &str, was: Option<&str>, now: Option<&str
     let read = |acl: Option<&str>| acl.map_or_else(|| implicit.clone(), |acl| acl_pairs(acl, role));
     let (was, now) = (read(was), read(now));
     let scope = if schema == "*" { String::new() } else { format!(" IN SCHEMA {schema}") };
+    let was: Vec<(&str, &str)> = was.iter().map(|(who, p)| (who.as_str(), *p)).collect();
+    let now: Vec<(&str, &str)> = now.iter().map(|(who, p)| (who.as_str(), *p)).collect();
+    Some(revokes_then_grants(&was, &now, |verb, preposition, who, privileges| {
+        format!("ALTER DEFAULT PRIVILEGES FOR ROLE {role}{scope} {verb} {} ON {objects} {preposition} {who}", privileges.join(", "))
+    }))
+}
+
+/// For each grantee, one statement revoking what `was` has and `now` has not, then one
+/// granting what `now` adds, written by `statement(verb, preposition, grantee, privileges)`.
+fn revokes_then_grants(was: &[(&str, &str)], now: &[(&str, &str)], statement: impl Fn(&str, &str, &str, &[&str]) -> String) -> Vec<String> {
     let mut sql = Vec::new();
-    for (verb, pairs, other, preposition) in [("REVOKE", &was, &now, "FROM"), ("GRANT", &now, &was, "TO")] {
+    for (verb, pairs, other, preposition) in [("REVOKE", was, now, "FROM"), ("GRANT", now, was, "TO")] {
         let mut by_grantee: std::collections::BTreeMap<&str, Vec<&str>> = std::collections::BTreeMap::new();
         for (who, privilege) in pairs.iter().filter(|pair| !other.contains(pair)) {
             by_grantee.entry(who).or_default().push(privilege);
         }
-        for (who, privileges) in by_grantee {
-            sql.push(format!(
-                "ALTER DEFAULT PRIVILEGES FOR ROLE {role}{scope} {verb} {} ON {objects} {preposition} {who}",
-                privileges.join(", ")
-            ));
-        }
+        sql.extend(by_grantee.into_iter().map(|(who, privileges)| statement(verb, preposition, who, &privileges)));
     }
-    Some(sql)
+    sql
 }
 
 /// The privileges an object has when no grant was made: everyone may execute a routine;
@@ -278,18 +283,10 @@ pub fn grant_changes(name: &str, was: &str, now: &str) -> Option<Vec<String>> {
     let (target, columns) = grant_target(name)?;
     let (was, now) = (grant_pairs(was), grant_pairs(now));
     let grantee = |g: &str| if g == "public" { "PUBLIC".to_string() } else { g.to_string() };
-    let mut sql = Vec::new();
-    for (verb, pairs, other, preposition) in [("REVOKE", &was, &now, "FROM"), ("GRANT", &now, &was, "TO")] {
-        let mut by_grantee: std::collections::BTreeMap<&str, Vec<&str>> = std::collections::BTreeMap::new();
-        for (who, privilege) in pairs.iter().filter(|pair| !other.contains(pair)) {
-            by_grantee.entry(who).or_default().push(privilege);
-        }
-        for (who, privileges) in by_grantee {
-            let listed: Vec<String> = privileges.iter().map(|p| format!("{p}{columns}")).collect();
-            sql.push(format!("{verb} {} ON {target} {preposition} {}", listed.join(", "), grantee(who)));
-        }
-    }
-    Some(sql)
+    Some(revokes_then_grants(&was, &now, |verb, preposition, who, privileges| {
+        let listed: Vec<String> = privileges.iter().map(|p| format!("{p}{columns}")).collect();
+        format!("{verb} {} ON {target} {preposition} {}", listed.join(", "), grantee(who))
+    }))
 }
 
 #[cfg(test)]
