@@ -286,19 +286,7 @@ impl Planner<'_> {
             "enum" => {
                 self.step(Phase::Definitions, Block::Main, class, why, format!("CREATE TYPE {name} AS ENUM ({})", prop(object, "labels")))
             }
-            "domain" => {
-                let mut sql = format!("CREATE DOMAIN {name} AS {}", prop(object, "base type"));
-                if !prop(object, "default").is_empty() {
-                    sql.push_str(&format!(" DEFAULT {}", prop(object, "default")));
-                }
-                if prop(object, "not null") == "not null" {
-                    sql.push_str(" NOT NULL");
-                }
-                if !prop(object, "constraints").is_empty() {
-                    sql.push_str(&format!(" {}", prop(object, "constraints").replace(" AND CHECK (", " CHECK (")));
-                }
-                self.step(Phase::Definitions, Block::Main, class, why, sql);
-            }
+            "domain" => self.step(Phase::Definitions, Block::Main, class, why, create_domain(object)),
             "policy" => self.create_policy(object, &why),
             "cast" => match create_cast(object) {
                 Some(sql) => self.step(Phase::Tables, Block::Main, class, why, sql),
@@ -831,7 +819,11 @@ impl Planner<'_> {
                     self.step(Phase::Validations, Block::Validate, class, format!("{why} (validated in its own transaction)"), sql);
                 }
             }
-            _ => self.unsupported(format!("{why}: changing a domain's base type is not planned yet (it means a new domain)")),
+            "base type" => {
+                let why = format!("{why} (recreated: a domain's base type has no ALTER)");
+                self.recreate_type(change.path, new, &create_domain(new), prop(new, "base type"), class, &why);
+            }
+            _ => self.unsupported(format!("{why}: changing this is not planned yet")),
         }
     }
 
@@ -952,13 +944,20 @@ impl Planner<'_> {
     /// one created, every column using it converted through text (a value no longer listed
     /// fails loudly), the old type dropped. Destructive: values can be lost.
     fn recreate_enum(&mut self, path: &str, new: &Object, why: &str) {
+        let create = format!("CREATE TYPE {} AS ENUM ({})", new.name, prop(new, "labels"));
+        self.recreate_type(path, new, &create, "text", Class::Destructive, &format!("{why} (recreated: labels removed or reordered)"));
+    }
+
+    /// A type recreated under its name: the old one renamed, the new one created (`create`),
+    /// every column using it converted through `via` (its default set again), the old one
+    /// dropped.
+    fn recreate_type(&mut self, path: &str, new: &Object, create: &str, via: &str, class: Class, why: &str) {
         let name = &new.name;
         let old_name = format!("{}_squashmate_old", name.rsplit_once('.').map_or(name.as_str(), |(_, n)| n).trim_matches('"'));
         let old_name = crate::sql::quote_ident_if_needed(&old_name);
-        let class = Class::Destructive;
-        let why = format!("{why} (recreated: labels removed or reordered)");
-        self.step(Phase::Definitions, Block::Main, class, why.clone(), format!("ALTER TYPE {name} RENAME TO {old_name}"));
-        self.step(Phase::Definitions, Block::Main, class, why.clone(), format!("CREATE TYPE {name} AS ENUM ({})", prop(new, "labels")));
+        let kind = if new.kind == "domain" { "DOMAIN" } else { "TYPE" };
+        self.step(Phase::Definitions, Block::Main, class, why, format!("ALTER {kind} {name} RENAME TO {old_name}"));
+        self.step(Phase::Definitions, Block::Main, class, why, create.to_string());
         let users: Vec<&Object> = self
             .from
             .objects
@@ -974,22 +973,17 @@ impl Planner<'_> {
             let array = if prop(column, "type").ends_with("[]") { "[]" } else { "" };
             let default = prop(column, "default");
             if !default.is_empty() {
-                self.step(
-                    Phase::Definitions,
-                    Block::Main,
-                    class,
-                    why.clone(),
-                    format!("ALTER TABLE {table} ALTER COLUMN {col} DROP DEFAULT"),
-                );
+                let sql = format!("ALTER TABLE {table} ALTER COLUMN {col} DROP DEFAULT");
+                self.step(Phase::Definitions, Block::Main, class, why, sql);
             }
-            let sql = format!("ALTER TABLE {table} ALTER COLUMN {col} TYPE {name}{array} USING {col}::text{array}::{name}{array}");
-            self.step(Phase::Definitions, Block::Main, class, why.clone(), sql);
+            let sql = format!("ALTER TABLE {table} ALTER COLUMN {col} TYPE {name}{array} USING {col}::{via}{array}::{name}{array}");
+            self.step(Phase::Definitions, Block::Main, class, why, sql);
             if !default.is_empty() {
                 let sql = format!("ALTER TABLE {table} ALTER COLUMN {col} SET DEFAULT {default}");
-                self.step(Phase::Definitions, Block::Main, class, why.clone(), sql);
+                self.step(Phase::Definitions, Block::Main, class, why, sql);
             }
         }
-        self.step(Phase::Definitions, Block::Main, class, why, format!("DROP TYPE {old_name}"));
+        self.step(Phase::Definitions, Block::Main, class, why, format!("DROP {kind} {old_name}"));
     }
 
     /// `DROP NOT NULL`, or `SET NOT NULL` through a validated check (no long lock).
@@ -1057,6 +1051,21 @@ fn domain_checks(constraints: &str) -> Vec<String> {
     }
     items.retain(|item| item.starts_with("CHECK "));
     items
+}
+
+/// `CREATE DOMAIN` with its default, NOT NULL and CHECKs.
+fn create_domain(domain: &Object) -> String {
+    let mut sql = format!("CREATE DOMAIN {} AS {}", domain.name, prop(domain, "base type"));
+    if !prop(domain, "default").is_empty() {
+        sql.push_str(&format!(" DEFAULT {}", prop(domain, "default")));
+    }
+    if prop(domain, "not null") == "not null" {
+        sql.push_str(" NOT NULL");
+    }
+    for check in domain_checks(prop(domain, "constraints")) {
+        sql.push_str(&format!(" {check}"));
+    }
+    sql
 }
 
 /// A column of a view or materialized view: it follows the definition.
