@@ -116,6 +116,8 @@ async fn read_relations(client: &Client, ledger: &LedgerTable, catalog: &mut Cat
             ("definition", r.get("definition")),
             ("options", r.get("options")),
             ("comment", r.get("comment")),
+            ("server", r.get("foreign_server")),
+            ("foreign options", r.get("foreign_options")),
         ]);
         let obj = object(kind, None, r.get("name"), p);
         paths.insert(r.text("name"), obj.path());

@@ -30,7 +30,8 @@ pub fn schemas() -> String {
 /// Extensions: name, version, schema.
 pub const EXTENSIONS: &str = "SELECT quote_ident(x.extname) AS name, x.extversion AS version, quote_ident(n.nspname) AS schema FROM pg_extension x JOIN pg_namespace n ON n.oid = x.extnamespace WHERE x.extname <> 'plpgsql'";
 
-/// Tables, views, matviews, composite types: qualified name, relkind and properties.
+/// Tables, views, matviews, composite types, foreign tables: qualified name, relkind and
+/// properties (a foreign table's server and options).
 pub fn relations(ledger: &LedgerTable) -> String {
     format!(
         "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS name, c.relkind::text AS relkind, c.relpersistence::text AS persistence,
@@ -42,7 +43,9 @@ pub fn relations(ledger: &LedgerTable) -> String {
                      ELSE c.relreplident::text END AS replica_identity,
                 CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid, true) ELSE '' END AS definition,
                 coalesce(array_to_string(ARRAY(SELECT o FROM unnest(c.reloptions) o ORDER BY o), ', '), '') AS options,
-                coalesce(obj_description(c.oid, 'pg_class'), '') AS comment
+                coalesce(obj_description(c.oid, 'pg_class'), '') AS comment,
+                coalesce((SELECT quote_ident(s.srvname) FROM pg_foreign_table ft JOIN pg_foreign_server s ON s.oid = ft.ftserver WHERE ft.ftrelid = c.oid), '') AS foreign_server,
+                coalesce((SELECT array_to_string(ft.ftoptions, ', ') FROM pg_foreign_table ft WHERE ft.ftrelid = c.oid), '') AS foreign_options
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
          WHERE c.relkind IN ('r', 'p', 'f', 'v', 'm', 'c') AND {USER_NS} AND {}
            AND NOT (n.nspname = {} AND c.relname = {} AND c.relkind = 'r')

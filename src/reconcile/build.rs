@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::create_sql::{
     create_cast, create_collation, create_event_trigger, create_operator, create_publication, create_server, create_wrapper,
-    default_privilege_changes, default_privileges, drop_operator, event_trigger_state, grant_changes, options_change, prop,
+    default_privilege_changes, default_privileges, drop_operator, event_trigger_state, grant_changes, options_change, options_clause, prop,
 };
 use super::model::{Block, Phase, Plan, Step};
 use super::views::{creation_order, dependants, names};
@@ -91,7 +91,8 @@ fn comment_target(object: &Object) -> Option<String> {
         "function" => format!("FUNCTION {name}"),
         "procedure" => format!("PROCEDURE {name}"),
         "trigger" => format!("TRIGGER {name} ON {}", parent_relation(object)),
-        "enum" | "domain" => format!("TYPE {name}"),
+        "enum" | "domain" | "composite type" | "range type" => format!("TYPE {name}"),
+        "foreign table" => format!("FOREIGN TABLE {name}"),
         _ => return None,
     })
 }
@@ -162,7 +163,7 @@ impl Planner<'_> {
             .objects
             .iter()
             .filter(|(path, o)| {
-                matches!(o.kind, "table" | "composite type")
+                matches!(o.kind, "table" | "composite type" | "foreign table")
                     && !self.from.objects.contains_key(*path)
                     && !self.renamed_to.contains_key(*path)
             })
@@ -241,7 +242,7 @@ impl Planner<'_> {
                 why,
                 format!("CREATE EXTENSION IF NOT EXISTS {name} WITH SCHEMA {}", prop(object, "schema")),
             ),
-            "table" => self.create_table(path, object),
+            "table" | "foreign table" => self.create_table(path, object),
             "column" if of_a_type(object) => {
                 let sql = format!("ALTER TYPE {} ADD ATTRIBUTE {} {}", parent_relation(object), name, prop(object, "type"));
                 self.step(Phase::Definitions, Block::Main, class, why, sql);
@@ -340,6 +341,16 @@ impl Planner<'_> {
                 Err(e) => return self.unsupported(format!("{path}: {e}")),
             }
             self.set_comment(column, None, Phase::Dependants);
+        }
+        if table.kind == "foreign table" {
+            let sql = format!(
+                "CREATE FOREIGN TABLE {} (\n    {}\n) SERVER {}{}",
+                table.name,
+                definitions.join(",\n    "),
+                prop(table, "server"),
+                options_clause(prop(table, "foreign options"))
+            );
+            return self.step(Phase::Tables, Block::Main, Class::Safe, format!("{path}: new"), sql);
         }
         let unlogged = if prop(table, "persistence") == "unlogged" { "UNLOGGED " } else { "" };
         let (inherits, phase) = match parents {
@@ -446,6 +457,7 @@ impl Planner<'_> {
             "schema" => (Phase::DropNamespaces, format!("DROP SCHEMA {name}")),
             "extension" => (Phase::DropNamespaces, format!("DROP EXTENSION {name}")),
             "table" => (Phase::Drops, format!("DROP TABLE {name}")),
+            "foreign table" => (Phase::Drops, format!("DROP FOREIGN TABLE {name}")),
             "view" | "materialized view" => {
                 self.view_drops.insert(path.to_string());
                 return;
@@ -500,6 +512,15 @@ impl Planner<'_> {
         }
         match new.kind {
             // Kinds without an ALTER for their definition: dropped and created again.
+            // A foreign table holds no rows here: on another server it is made again.
+            "foreign table" if changed_props.contains(&"server") => {
+                let why = format!("{path}: server {} → {}", prop(old, "server"), prop(new, "server"));
+                self.recreate_dependants(&old.name, None, &why);
+                self.step(Phase::DropDependants, Block::Main, Class::NeedsConfirm, why, format!("DROP FOREIGN TABLE {}", old.name));
+                self.create_table(path, new);
+                self.set_comment(new, None, Phase::Dependants);
+                return;
+            }
             "publication" | "statistics" | "rule" | "collation" | "cast" | "operator" | "event trigger"
                 if !(new.kind == "event trigger" && changed_props == ["enabled"]) =>
             {
@@ -527,6 +548,16 @@ impl Planner<'_> {
                 (_, "position") => {}
                 ("column", _) => self.alter_column(&change),
                 ("table", _) => self.alter_table(&change),
+                ("foreign table", "foreign options") => match options_change(prop(old, "foreign options"), prop(new, "foreign options")) {
+                    Some(options) => self.step(
+                        Phase::Tables,
+                        Block::Main,
+                        change.class,
+                        why.clone(),
+                        format!("ALTER FOREIGN TABLE {} {options}", new.name),
+                    ),
+                    None => {}
+                },
                 ("constraint" | "index" | "trigger", _) => self.alter_table_part(&change),
                 _ => self.alter_definition(&change),
             }
