@@ -66,6 +66,9 @@ struct Change<'c> {
     on_new_table: bool,
 }
 
+/// How the catalog shows a column default that reads the column's own sequence (serial).
+const OWNED_SEQUENCE: &str = "<sequence owned by this column>";
+
 /// The relation a child object belongs to (`public.t`), from its parent path.
 fn parent_relation(object: &Object) -> &str {
     object.parent.as_deref().map(|p| p.rsplit_once(' ').map_or(p, |(_, n)| n)).unwrap_or("")
@@ -566,7 +569,7 @@ impl Planner<'_> {
 
     /// A column's type, collation, default, nullability, identity or generation expression.
     fn alter_column(&mut self, change: &Change<'_>) {
-        let Change { path, old, new, class, .. } = *change;
+        let Change { old, new, class, .. } = *change;
         let why = change.why.to_string();
         let (table, column, ty) = (parent_relation(new), &new.name, prop(new, "type"));
         match change.prop {
@@ -588,15 +591,22 @@ impl Planner<'_> {
                 self.step(Phase::Tables, Block::Main, class, why, sql);
             }
             "generated" => self.generated(new, &why, class),
+            "default" if prop(new, "default").contains(OWNED_SEQUENCE) => self.own_sequence(new, class, &why),
             "default" => {
                 let sql = match prop(new, "default") {
                     "" => format!("ALTER TABLE {table} ALTER COLUMN {column} DROP DEFAULT"),
-                    d if d.contains("<sequence owned by this column>") => {
-                        return self.unsupported(format!("{path}: a default from an owned sequence"));
-                    }
                     d => format!("ALTER TABLE {table} ALTER COLUMN {column} SET DEFAULT {d}"),
                 };
-                self.step(Phase::Tables, Block::Main, class, why, sql);
+                self.step(Phase::Tables, Block::Main, class, why.clone(), sql);
+                if prop(old, "default").contains(OWNED_SEQUENCE) {
+                    // The column's own sequence (serial) goes with the default that used it.
+                    let sql = format!(
+                        "DO $squashmate$ BEGIN EXECUTE 'DROP SEQUENCE ' || pg_catalog.pg_get_serial_sequence({}, {}); END $squashmate$",
+                        quote_literal(table),
+                        quote_literal(column)
+                    );
+                    self.step(Phase::Tables, Block::Main, class, format!("{why} (its sequence dropped)"), sql);
+                }
             }
             // Adding identity sets NOT NULL itself, first (PostgreSQL requires it).
             "nullability" if prop(old, "identity").is_empty() && !prop(new, "identity").is_empty() => {}
@@ -936,6 +946,32 @@ impl Planner<'_> {
                 format!("{why} (attached: its rows are checked against the bound)"),
                 sql,
             );
+        }
+    }
+
+    /// An existing column given a sequence of its own (`int` → `serial`): the sequence made
+    /// as `serial` names it, owned by the column, started after the largest value already
+    /// there, and the default set.
+    fn own_sequence(&mut self, column: &Object, class: Class, why: &str) {
+        let table = parent_relation(column);
+        let parameters = self.to.objects.get(&format!("sequence owned by {table}.{}", column.name)).map(|s| prop(s, "parameters"));
+        let Some(options) = parameters.and_then(sequence_options) else {
+            return self.unsupported(format!("{why}: the column's sequence is not in the target"));
+        };
+        let (schema, bare_table) = table.rsplit_once('.').unwrap_or(("public", table));
+        let bare = |name: &str| name.trim_matches('"').replace("\"\"", "\"");
+        let sequence =
+            format!("{schema}.{}", crate::sql::quote_ident_if_needed(&format!("{}_{}_seq", bare(bare_table), bare(&column.name))));
+        let column_name = &column.name;
+        for sql in [
+            format!("CREATE SEQUENCE {sequence} {options} OWNED BY {table}.{column_name}"),
+            format!("SELECT pg_catalog.setval({}, coalesce(max({column_name}), 0) + 1, false) FROM {table}", quote_literal(&sequence)),
+            format!(
+                "ALTER TABLE {table} ALTER COLUMN {column_name} SET DEFAULT {}",
+                prop(column, "default").replace(OWNED_SEQUENCE, &format!("{}::regclass", quote_literal(&sequence)))
+            ),
+        ] {
+            self.step(Phase::Tables, Block::Main, class, why, sql);
         }
     }
 
