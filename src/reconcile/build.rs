@@ -1016,15 +1016,15 @@ impl Planner<'_> {
     }
 
     /// A type recreated under its name: the old one renamed, the new one created (`create`),
-    /// every column using it converted through `via` (its default set again), the old one
-    /// dropped.
+    /// every column using it converted through `via` (its default set again; the views that
+    /// select it dropped before and created again after), the old one dropped.
     fn recreate_type(&mut self, path: &str, new: &Object, create: &str, via: &str, class: Class, why: &str) {
         let name = &new.name;
         let old_name = format!("{}_squashmate_old", name.rsplit_once('.').map_or(name.as_str(), |(_, n)| n).trim_matches('"'));
         let old_name = crate::sql::quote_ident_if_needed(&old_name);
         let kind = if new.kind == "domain" { "DOMAIN" } else { "TYPE" };
-        self.step(Phase::Definitions, Block::Main, class, why, format!("ALTER {kind} {name} RENAME TO {old_name}"));
-        self.step(Phase::Definitions, Block::Main, class, why, create.to_string());
+        self.step(Phase::Tables, Block::Main, class, why, format!("ALTER {kind} {name} RENAME TO {old_name}"));
+        self.step(Phase::Tables, Block::Main, class, why, create.to_string());
         let users: Vec<&Object> = self
             .from
             .objects
@@ -1032,25 +1032,29 @@ impl Planner<'_> {
             .filter(|o| o.kind == "column" && (prop(o, "type") == name || prop(o, "type") == format!("{name}[]")))
             .collect();
         for column in users {
-            if of_a_view(column) || of_a_type(column) {
+            if of_a_view(column) {
+                continue; // follows its view, dropped and created again around the change below
+            }
+            if of_a_type(column) {
                 self.unsupported(format!("{path}: used by {}, which a recreated type would have to follow", column.path()));
                 continue;
             }
             let (table, col) = (parent_relation(column), &column.name);
+            self.recreate_dependants(table, Some(col), why);
             let array = if prop(column, "type").ends_with("[]") { "[]" } else { "" };
             let default = prop(column, "default");
             if !default.is_empty() {
                 let sql = format!("ALTER TABLE {table} ALTER COLUMN {col} DROP DEFAULT");
-                self.step(Phase::Definitions, Block::Main, class, why, sql);
+                self.step(Phase::Tables, Block::Main, class, why, sql);
             }
             let sql = format!("ALTER TABLE {table} ALTER COLUMN {col} TYPE {name}{array} USING {col}::{via}{array}::{name}{array}");
-            self.step(Phase::Definitions, Block::Main, class, why, sql);
+            self.step(Phase::Tables, Block::Main, class, why, sql);
             if !default.is_empty() {
                 let sql = format!("ALTER TABLE {table} ALTER COLUMN {col} SET DEFAULT {default}");
-                self.step(Phase::Definitions, Block::Main, class, why, sql);
+                self.step(Phase::Tables, Block::Main, class, why, sql);
             }
         }
-        self.step(Phase::Definitions, Block::Main, class, why, format!("DROP {kind} {old_name}"));
+        self.step(Phase::Tables, Block::Main, class, why, format!("DROP {kind} {old_name}"));
     }
 
     /// `DROP NOT NULL`, or `SET NOT NULL` through a validated check (no long lock).

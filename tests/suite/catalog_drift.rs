@@ -322,6 +322,12 @@ const CASES: &[Case] = &[
         "create table counters (n serial);",
         &[("sequence owned by public.counters.n", Safe), ("table public.counters / column n / default", NeedsConfirm)],
     ),
+    (
+        "enum reordered under a view",
+        "create type mood as enum ('a', 'b'); create table t (m mood default 'a'); create view v as select m from t;",
+        "create type mood as enum ('b', 'a'); create table t (m mood default 'a'); create view v as select m from t;",
+        &[("enum public.mood / labels", NeedsConfirm)],
+    ),
     ("extension added", "", "create extension pgcrypto;", &[("extension pgcrypto", Safe)]),
     ("schema added", "", "create schema app;", &[("schema app", Safe)]),
     (
@@ -684,13 +690,13 @@ fn plan_says_nothing_to_do_and_refuses_what_it_cannot_write() {
         common::outcome(common::squashmate().current_dir(work.path()).args(["plan", "--pg", "local", "--to", "db/migrations"]));
     assert_eq!(code, Some(0), "{stdout}{stderr}");
     assert!(stderr.contains("Nothing to do"), "{stderr}");
-    // An enum recreated (labels reordered) while a view selects its values is not planned.
-    let chain = "-- migrate:up\ncreate type mood as enum ('a', 'b');\ncreate table t (m mood);\ncreate view v as select m from t;\n-- migrate:down\n";
+    // An enum recreated (labels reordered) while a composite type uses it is not planned.
+    let chain = "-- migrate:up\ncreate type mood as enum ('a', 'b');\ncreate type pair as (m mood, n int);\n-- migrate:down\n";
     common::write_migrations(&work.path().join("db/migrations"), &[("20240101000000_init.sql", chain)]);
-    let target = "create type mood as enum ('b', 'a'); create table t (m mood); create view v as select m from t;";
+    let target = "create type mood as enum ('b', 'a'); create type pair as (m mood, n int);";
     let (code, stdout, stderr) = plan_to(work.path(), target, &["--write", "mood", "--allow-destructive"]);
     assert_eq!(code, Some(2), "{stdout}{stderr}");
-    assert!(stdout.contains("NOT PLANNED: enum public.mood: used by view public.v / column m"), "{stdout}");
+    assert!(stdout.contains("NOT PLANNED: enum public.mood: used by composite type public.pair / column m"), "{stdout}");
     assert!(stderr.contains("does not cover every difference"), "{stderr}");
     assert_eq!(std::fs::read_dir(work.path().join("db/migrations")).unwrap().count(), 1, "nothing written");
 }
