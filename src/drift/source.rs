@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 use tokio::sync::OnceCell;
+use tokio_postgres::Client;
 
 use crate::catalog::{Catalog, IntrospectOptions, introspect};
 use crate::dump::{guard_newer_settings, strip_psql_meta_commands};
@@ -153,14 +154,7 @@ impl Reader {
             }
             Side::SchemaFile(path) => {
                 let text = std::fs::read_to_string(path).map_err(|source| SourceError::Io { path: path.clone(), source })?;
-                let server = self.server().await?;
-                let db = server.create_database(None).await?;
-                let client = server.connect(&db).await?;
-                let text = strip_psql_meta_commands(&text);
-                client
-                    .batch_execute(&format!("{}{}", create_roles_sql(&referenced_roles(&text)), guard_newer_settings(&text)))
-                    .await
-                    .map_err(|e| SourceError::Load { path: path.clone(), message: crate::report::with_causes(&e) })?;
+                let (db, client) = self.load_schema(&text, path).await?;
                 Ok((introspect(&client, &self.introspect).await?, Some(db)))
             }
         }
@@ -181,19 +175,22 @@ impl Reader {
         let dump = crate::dump::pg_dump_of(&program, url, &args)
             .await
             .map_err(|e| SourceError::Load { path: PathBuf::from(url.redacted()), message: e.to_string() })?;
+        Ok(self.load_schema(&dump, Path::new(&url.redacted())).await?.0)
+    }
+
+    /// A new database on the ephemeral server with the schema `text` (psql meta-commands
+    /// dropped, settings newer than the server guarded, the roles it names made first);
+    /// `source` names it in errors.
+    async fn load_schema(&self, text: &str, source: &Path) -> Result<(String, Client), SourceError> {
+        let text = strip_psql_meta_commands(text);
         let server = self.server().await?;
         let db = server.create_database(None).await?;
-        server
-            .connect(&db)
-            .await?
-            .batch_execute(&format!(
-                "{}{}",
-                create_roles_sql(&referenced_roles(&dump)),
-                guard_newer_settings(&strip_psql_meta_commands(&dump))
-            ))
+        let client = server.connect(&db).await?;
+        client
+            .batch_execute(&format!("{}{}", create_roles_sql(&referenced_roles(&text)), guard_newer_settings(&text)))
             .await
-            .map_err(|e| SourceError::Load { path: PathBuf::from(url.redacted()), message: crate::report::with_causes(&e) })?;
-        Ok(db)
+            .map_err(|e| SourceError::Load { path: source.to_path_buf(), message: crate::report::with_causes(&e) })?;
+        Ok((db, client))
     }
 
     /// Replays `files` (checked first) and reads the result.

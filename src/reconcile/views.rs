@@ -14,11 +14,15 @@ fn is_view(object: &Object) -> bool {
 /// Whether `definition` names `name` (`public.orders`, quoted parts as the catalog prints them)
 /// as a whole word.
 pub fn names(definition: &str, name: &str) -> bool {
-    let word = |c: char| c.is_alphanumeric() || c == '_' || c == '$' || c == '.' || c == '"';
-    definition.match_indices(name).any(|(at, _)| {
-        let before = definition[..at].chars().next_back();
-        let after = definition[at + name.len()..].chars().next();
-        !before.is_some_and(word) && !after.is_some_and(|c| word(c) && c != '.')
+    // A qualified name may be followed by `.column`, but not be part of a longer name.
+    mentions(definition, name, |c| c.is_alphanumeric() || "_$.\"".contains(c), |c| c.is_alphanumeric() || "_$\"".contains(c))
+}
+
+/// Whether `text` holds `word` with no character `before_is_word` accepts just before it and
+/// none `after_is_word` accepts just after it.
+fn mentions(text: &str, word: &str, before_is_word: impl Fn(char) -> bool, after_is_word: impl Fn(char) -> bool) -> bool {
+    text.match_indices(word).any(|(at, _)| {
+        !text[..at].chars().next_back().is_some_and(&before_is_word) && !text[at + word.len()..].chars().next().is_some_and(&after_is_word)
     })
 }
 
@@ -44,12 +48,8 @@ pub fn dependants(catalog: &Catalog, relation: &str, column: Option<&str>) -> BT
 
 /// Whether a view definition mentions a column (`t.amount`, `amount`).
 fn column_named(definition: &str, column: &str) -> bool {
-    definition.match_indices(column).any(|(at, _)| {
-        let word = |c: char| c.is_alphanumeric() || c == '_' || c == '$';
-        let before = definition[..at].chars().next_back();
-        let after = definition[at + column.len()..].chars().next();
-        !before.is_some_and(word) && !after.is_some_and(word)
-    })
+    let word = |c: char| c.is_alphanumeric() || c == '_' || c == '$';
+    mentions(definition, column, word, word)
 }
 
 /// `paths` (views of `catalog`) in creation order: each after every view of the set its
