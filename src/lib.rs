@@ -8,6 +8,7 @@
 //! - [`seed`], [`catalog`]: sample rows in every table; a live schema as a canonical model.
 //! - [`server`]: throwaway servers (local, downloaded, Docker, an existing one).
 //! - [`dump`]: pg_dump and its post-processing.
+//! - [`setup`]: what every throwaway database gets before the chain (roles, extensions, setup SQL).
 //! - [`ledger`]: applying migrations to a live database, dbmate's ledger, the migration lock.
 //! - [`lint`]: every problem in migration files, before anything runs.
 //! - [`migration`]: files as dbmate reads them.
@@ -15,7 +16,7 @@
 //!   what a baseline replaced; PostgreSQL installations of every major; quoting.
 //!
 //! Features: without the defaults the crate is what a service embeds (`ledger::Migrator` and
-//! the modules that need no throwaway server); `tools` adds `server`, `dump`, `replay`,
+//! the modules that need no throwaway server); `tools` adds `server`, `dump`, `setup`, `replay`,
 //! `squash`, `drift`, `reconcile` and `pgdist`; `tls` connects with TLS; `cli` is the command.
 #![warn(missing_docs)]
 
@@ -46,6 +47,8 @@ pub mod seed;
 #[cfg(feature = "tools")]
 pub mod server;
 pub mod sql;
+#[cfg(feature = "tools")]
+pub mod setup;
 #[cfg(feature = "tools")]
 pub mod squash;
 

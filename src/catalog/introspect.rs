@@ -15,7 +15,8 @@ use crate::ledger::LedgerTable;
 pub struct IntrospectOptions {
     /// The ledger table's name, left out (default `schema_migrations`).
     pub ledger_table: String,
-    /// Also read grants and default privileges.
+    /// Also read grants, default privileges and owners (where the owner is not the reading
+    /// role).
     pub privileges: bool,
 }
 
@@ -84,13 +85,23 @@ async fn read_all(client: &Client, options: &IntrospectOptions, ledger: &LedgerT
             // Only what differs from the default: nobody but the owner, or (routines) everyone
             // may execute. A routine nobody else may execute says `none`.
             let (name, privileges) = (r.get("object"), r.get("privileges"));
-            let routine = name.starts_with("function ") || name.starts_with("procedure ");
-            let privileges = match (routine, privileges) {
-                (true, "public:EXECUTE") | (false, "") => continue,
-                (true, "") => "none",
+            let everyone = if name.starts_with("function ") || name.starts_with("procedure ") {
+                Some("public:EXECUTE")
+            } else if name.starts_with("type ") {
+                Some("public:USAGE")
+            } else {
+                None
+            };
+            let privileges = match (everyone, privileges) {
+                (None, "") => continue,
+                (Some(default), listed) if listed == default => continue,
+                (Some(_), "") => "none",
                 (_, listed) => listed,
             };
             catalog.insert(object("grants", None, name, props(&[("privileges", privileges)])));
+        }
+        for r in text_rows(client, &queries::owners()).await? {
+            catalog.insert(object("owner", None, r.get("object"), props(&[("owner", r.get("owner"))])));
         }
     }
     Ok(catalog)
@@ -206,7 +217,7 @@ async fn read_table_parts(
         let p = props(&[("definition", r.get("definition")), ("enabled", enabled), ("comment", r.get("comment"))]);
         catalog.insert(object("trigger", parent(&r), r.get("name"), p));
     }
-    for r in text_rows(client, queries::POLICIES).await? {
+    for r in text_rows(client, &queries::policies()).await? {
         let mode = if r.get("permissive") == "true" { "permissive" } else { "restrictive" };
         let p = props(&[
             ("command", r.get("command")),
@@ -217,7 +228,7 @@ async fn read_table_parts(
         ]);
         catalog.insert(object("policy", parent(&r), r.get("name"), p));
     }
-    for r in text_rows(client, queries::RULES).await? {
+    for r in text_rows(client, &queries::rules()).await? {
         catalog.insert(object(
             "rule",
             parent(&r),

@@ -19,7 +19,30 @@ pub struct Object {
     pub props: BTreeMap<&'static str, String>,
 }
 
+/// The kinds a `grants` or `owner` object's name starts with (`table public.t`).
+const GRANTED_KINDS: [&str; 9] =
+    ["materialized view ", "foreign table ", "table ", "view ", "sequence ", "function ", "procedure ", "type ", "schema "];
+
 impl Object {
+    /// For a `grants` or `owner` object, the object it is about as `<kind> <name>` (a column's
+    /// grants: its table); `None` for other kinds and for default privileges.
+    pub fn granted_object(&self) -> Option<String> {
+        if !matches!(self.kind, "grants" | "owner") || self.name.starts_with("default privileges ") {
+            return None;
+        }
+        match self.name.strip_prefix("column ") {
+            Some(column) => column.rsplit_once('.').map(|(table, _)| format!("table {table}")),
+            None => Some(self.name.clone()),
+        }
+    }
+
+    /// The qualified name in a [`Object::granted_object`] (`public.t`, `public.f` without its
+    /// arguments, `app` for a schema).
+    pub fn granted_name(granted: &str) -> &str {
+        let name = GRANTED_KINDS.iter().find_map(|k| granted.strip_prefix(k)).unwrap_or(granted);
+        name.split('(').next().unwrap_or(name)
+    }
+
     /// The object's path.
     pub fn path(&self) -> String {
         match &self.parent {

@@ -13,6 +13,14 @@ fn not_extension_member(oid: &str, catalog: &str) -> String {
     format!("NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = '{catalog}'::regclass AND e.objid = {oid} AND e.deptype = 'e')")
 }
 
+/// Relation `c` is not a composite type an extension made (`CREATE TYPE … AS (…)` in an
+/// extension script: the type is the extension's member, its relation is not).
+fn not_extension_composite(c: &str) -> String {
+    format!(
+        "NOT ({c}.relkind = 'c' AND EXISTS (SELECT 1 FROM pg_type xt JOIN pg_depend xe ON xe.classid = 'pg_type'::regclass AND xe.objid = xt.oid AND xe.deptype = 'e' WHERE xt.typrelid = {c}.oid))"
+    )
+}
+
 /// `oid` in catalog `catalog` was not made on its own but with another object (a range type's
 /// constructor functions and multirange cast): it comes and goes with that object.
 fn not_made_by_another(oid: &str, catalog: &str) -> String {
@@ -49,11 +57,11 @@ pub fn relations(ledger: &LedgerTable) -> String {
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
          WHERE c.relkind IN ('r', 'p', 'f', 'v', 'm', 'c') AND {USER_NS} AND {}
            AND NOT (n.nspname = {} AND c.relname = {} AND c.relkind = 'r')
-           AND NOT (c.relkind = 'c' AND EXISTS (SELECT 1 FROM pg_type t WHERE t.typrelid = c.oid AND {}))",
+           AND {}",
         not_extension_member("c.oid", "pg_class"),
         crate::sql::quote_literal(&ledger.schema),
         crate::sql::quote_literal(&ledger.table),
-        not_extension_member("t.oid", "pg_type"),
+        not_extension_composite("c"),
     )
 }
 
@@ -77,8 +85,9 @@ pub fn columns(ledger: &LedgerTable) -> String {
          JOIN pg_type t ON t.oid = a.atttypid
          LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
          WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'f', 'v', 'm', 'c')
-           AND {USER_NS} AND {} AND NOT (n.nspname = {} AND c.relname = {} AND c.relkind = 'r')",
+           AND {USER_NS} AND {} AND {} AND NOT (n.nspname = {} AND c.relname = {} AND c.relkind = 'r')",
         not_extension_member("c.oid", "pg_class"),
+        not_extension_composite("c"),
         crate::sql::quote_literal(&ledger.schema),
         crate::sql::quote_literal(&ledger.table),
     )
@@ -186,16 +195,26 @@ pub fn types() -> String {
 }
 
 /// Row-level security policies: table, name, command, permissive, roles, USING, WITH CHECK.
-pub const POLICIES: &str = "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS relation, quote_ident(p.polname) AS name, p.polcmd::text AS command, p.polpermissive::text AS permissive,
+pub fn policies() -> String {
+    format!("{POLICIES} WHERE {}", not_extension_member("c.oid", "pg_class"))
+}
+
+const POLICIES: &str = "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS relation, quote_ident(p.polname) AS name, p.polcmd::text AS command, p.polpermissive::text AS permissive,
         coalesce((SELECT string_agg(CASE WHEN r = 0 THEN 'public' ELSE quote_ident(pg_get_userbyid(r)) END, ', ' ORDER BY 1) FROM unnest(p.polroles) r), '') AS roles,
         coalesce(pg_get_expr(p.polqual, p.polrelid), '') AS using, coalesce(pg_get_expr(p.polwithcheck, p.polrelid), '') AS with_check
      FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid JOIN pg_namespace n ON n.oid = c.relnamespace";
 
-/// Rules other than view bodies: table, name, definition, enabled.
-pub const RULES: &str =
-    "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS relation, quote_ident(r.rulename) AS name, pg_get_ruledef(r.oid) AS definition, r.ev_enabled::text AS enabled
-     FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class JOIN pg_namespace n ON n.oid = c.relnamespace
-     WHERE r.rulename <> '_RETURN' AND n.nspname NOT IN ('pg_catalog', 'information_schema')";
+/// Rules other than view bodies: table, name, definition, enabled (not those of an
+/// extension's tables and views, nor an extension's own rules).
+pub fn rules() -> String {
+    format!(
+        "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS relation, quote_ident(r.rulename) AS name, pg_get_ruledef(r.oid) AS definition, r.ev_enabled::text AS enabled
+         FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE r.rulename <> '_RETURN' AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND {} AND {}",
+        not_extension_member("c.oid", "pg_class"),
+        not_extension_member("r.oid", "pg_rewrite")
+    )
+}
 
 /// Publications: name, all tables, actions, tables.
 pub const PUBLICATIONS: &str = "SELECT quote_ident(p.pubname) AS name, p.puballtables::text AS all_tables,
@@ -264,35 +283,82 @@ pub fn foreign_servers() -> String {
     )
 }
 
-/// Grants on tables, views, sequences, columns, functions and schemas (owner's implicit rights
-/// excluded; a routine's NULL ACL read as its default, `EXECUTE` for everyone).
+/// The privileges of ACL `acl` other than `owner`'s own, `grantee:PRIVILEGE` sorted (a
+/// grantable one marked ` WITH GRANT OPTION`).
+fn listed_privileges(acl: &str, owner: &str) -> String {
+    format!(
+        "coalesce((SELECT string_agg(CASE WHEN x.grantee = 0 THEN 'public' ELSE quote_ident(pg_get_userbyid(x.grantee)) END || ':' || x.privilege_type || CASE WHEN x.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END, ', ' ORDER BY 1)
+                   FROM aclexplode({acl}) x WHERE x.grantee <> {owner}), '')"
+    )
+}
+
+/// Grants on tables, views, sequences, columns, functions, types and schemas (owner's implicit
+/// rights excluded; a routine's or type's NULL ACL read as its default, `EXECUTE`/`USAGE` for
+/// everyone); an extension's objects left out.
 pub fn privileges() -> String {
     format!(
-        "SELECT 'table ' || quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS object,
-                coalesce((SELECT string_agg(CASE WHEN a.grantee = 0 THEN 'public' ELSE quote_ident(pg_get_userbyid(a.grantee)) END || ':' || a.privilege_type, ', ' ORDER BY 1)
-                          FROM aclexplode(c.relacl) a WHERE a.grantee <> c.relowner), '') AS privileges
+        "SELECT 'table ' || quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS object, {} AS privileges
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-         WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND {USER_NS} AND c.relacl IS NOT NULL
+         WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND {USER_NS} AND c.relacl IS NOT NULL AND {}
          UNION ALL
-         SELECT 'schema ' || quote_ident(n.nspname),
-                coalesce((SELECT string_agg(CASE WHEN a.grantee = 0 THEN 'public' ELSE quote_ident(pg_get_userbyid(a.grantee)) END || ':' || a.privilege_type, ', ' ORDER BY 1)
-                          FROM aclexplode(n.nspacl) a WHERE a.grantee <> n.nspowner), '')
-         FROM pg_namespace n WHERE {USER_NS} AND n.nspacl IS NOT NULL
+         SELECT 'schema ' || quote_ident(n.nspname), {}
+         FROM pg_namespace n WHERE {USER_NS} AND n.nspacl IS NOT NULL AND {}
          UNION ALL
-         SELECT 'column ' || quote_ident(n.nspname) || '.' || quote_ident(c.relname) || '.' || quote_ident(a.attname),
-                coalesce((SELECT string_agg(CASE WHEN x.grantee = 0 THEN 'public' ELSE quote_ident(pg_get_userbyid(x.grantee)) END || ':' || x.privilege_type, ', ' ORDER BY 1)
-                          FROM aclexplode(a.attacl) x WHERE x.grantee <> c.relowner), '')
+         SELECT 'column ' || quote_ident(n.nspname) || '.' || quote_ident(c.relname) || '.' || quote_ident(a.attname), {}
          FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-         WHERE {USER_NS} AND a.attacl IS NOT NULL AND a.attnum > 0 AND NOT a.attisdropped
+         WHERE {USER_NS} AND a.attacl IS NOT NULL AND a.attnum > 0 AND NOT a.attisdropped AND {}
          UNION ALL
-         SELECT CASE WHEN p.prokind = 'p' THEN 'procedure ' ELSE 'function ' END || p.oid::regprocedure::text,
-                coalesce((SELECT string_agg(CASE WHEN x.grantee = 0 THEN 'public' ELSE quote_ident(pg_get_userbyid(x.grantee)) END || ':' || x.privilege_type, ', ' ORDER BY 1)
-                          FROM aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) x WHERE x.grantee <> p.proowner), '')
+         SELECT CASE WHEN p.prokind = 'p' THEN 'procedure ' ELSE 'function ' END || p.oid::regprocedure::text, {}
          FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE {USER_NS} AND {}
+         UNION ALL
+         SELECT 'type ' || quote_ident(n.nspname) || '.' || quote_ident(t.typname), {}
+         FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+         WHERE {USER_NS} AND t.typacl IS NOT NULL AND t.typtype IN ('b', 'c', 'd', 'e', 'r') AND t.typelem = 0 AND {}
+           AND NOT EXISTS (SELECT 1 FROM pg_class tc WHERE tc.oid = t.typrelid AND tc.relkind <> 'c')
          UNION ALL
          SELECT 'default privileges ' || coalesce(quote_ident(pg_get_userbyid(d.defaclrole)), '') || ' ' || coalesce(quote_ident(n.nspname), '*') || ' ' || d.defaclobjtype::text,
                 array_to_string(d.defaclacl, ', ')
          FROM pg_default_acl d LEFT JOIN pg_namespace n ON n.oid = d.defaclnamespace",
-        not_extension_member("p.oid", "pg_proc")
+        listed_privileges("c.relacl", "c.relowner"),
+        not_extension_member("c.oid", "pg_class"),
+        listed_privileges("n.nspacl", "n.nspowner"),
+        not_extension_member("n.oid", "pg_namespace"),
+        listed_privileges("a.attacl", "c.relowner"),
+        not_extension_member("c.oid", "pg_class"),
+        listed_privileges("coalesce(p.proacl, acldefault('f', p.proowner))", "p.proowner"),
+        not_extension_member("p.oid", "pg_proc"),
+        listed_privileges("coalesce(t.typacl, acldefault('T', t.typowner))", "t.typowner"),
+        not_extension_member("t.oid", "pg_type"),
+    )
+}
+
+/// Owners other than the reading role (the role that ran the migrations) of tables, views,
+/// sequences (not those a column owns: they follow their table), foreign tables, functions,
+/// procedures, types and schemas; an extension's objects left out.
+pub fn owners() -> String {
+    format!(
+        "WITH me AS (SELECT oid FROM pg_roles WHERE rolname = current_user)
+         SELECT CASE c.relkind WHEN 'v' THEN 'view ' WHEN 'm' THEN 'materialized view ' WHEN 'S' THEN 'sequence ' WHEN 'f' THEN 'foreign table ' ELSE 'table ' END
+                || quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS object, quote_ident(pg_get_userbyid(c.relowner)) AS owner
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND {USER_NS} AND {} AND c.relowner <> (SELECT oid FROM me)
+           AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype IN ('a', 'i') AND c.relkind = 'S')
+         UNION ALL
+         SELECT 'schema ' || quote_ident(n.nspname), quote_ident(pg_get_userbyid(n.nspowner))
+         FROM pg_namespace n WHERE {USER_NS} AND {} AND n.nspowner <> (SELECT oid FROM me)
+         UNION ALL
+         SELECT CASE WHEN p.prokind = 'p' THEN 'procedure ' ELSE 'function ' END || p.oid::regprocedure::text, quote_ident(pg_get_userbyid(p.proowner))
+         FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE {USER_NS} AND {} AND {} AND p.proowner <> (SELECT oid FROM me)
+         UNION ALL
+         SELECT 'type ' || quote_ident(n.nspname) || '.' || quote_ident(t.typname), quote_ident(pg_get_userbyid(t.typowner))
+         FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+         WHERE {USER_NS} AND t.typtype IN ('b', 'c', 'd', 'e', 'r') AND t.typelem = 0 AND {} AND {} AND t.typowner <> (SELECT oid FROM me)
+           AND NOT EXISTS (SELECT 1 FROM pg_class tc WHERE tc.oid = t.typrelid AND tc.relkind <> 'c')",
+        not_extension_member("c.oid", "pg_class"),
+        not_extension_member("n.oid", "pg_namespace"),
+        not_extension_member("p.oid", "pg_proc"),
+        not_made_by_another("p.oid", "pg_proc"),
+        not_extension_member("t.oid", "pg_type"),
+        not_made_by_another("t.oid", "pg_type"),
     )
 }

@@ -96,7 +96,7 @@ pub async fn run(cli: &Cli, format: Format) -> anyhow::Result<u8> {
                 privileges: compare.privileges,
             };
             // One ephemeral server replays the chain for every target.
-            let reader = Arc::new(Reader::new(server.options(), introspect));
+            let reader = Arc::new(Reader::new(server.options()?, introspect));
             let ignore = Arc::new(ignore);
             for_each(&targets, cli.parallel, |t| drift_of(reader.clone(), ignore.clone(), cli, t)).await
         }

@@ -468,16 +468,16 @@ pub async fn run(cli: Cli) -> u8 {
             Err(anyhow::anyhow!("squash reports as text or json (--format text|json); github annotations are for findings in files"))
         }
         Command::Squash { plan, date, dbmate, format, server, force_retire, through, .. } => {
-            let options = crate::squash::SquashOptions {
-                plan: plan.clone(),
-                server: squash::server_for(&cli, &server.options()).await,
-                date: date.clone(),
-                dbmate: dbmate.clone(),
-                force_retire: force_retire.clone(),
-                through: through.clone(),
-                ledger_table: cli.migrations_table.clone(),
-            };
             async {
+                let options = crate::squash::SquashOptions {
+                    plan: plan.clone(),
+                    server: squash::server_for(&cli, &server.options_with_own_setup()?).await,
+                    date: date.clone(),
+                    dbmate: dbmate.clone(),
+                    force_retire: force_retire.clone(),
+                    through: through.clone(),
+                    ledger_table: cli.migrations_table.clone(),
+                };
                 if cli.targets.is_some() {
                     fleet::check_squash(&cli, &options).await?;
                 }
@@ -496,11 +496,11 @@ pub async fn run(cli: Cli) -> u8 {
         }),
         Command::Diff { left, right, compare, server } => {
             let introspect = crate::catalog::IntrospectOptions { privileges: compare.privileges, ..Default::default() };
-            diff::run(left, right, &compare.ignore, compare.format, introspect, &server.options()).await
+            async { diff::run(left, right, &compare.ignore, compare.format, introspect, &server.options()?).await }.await
         }
         Command::Drift { compare, server } => {
             let ignore = if compare.ignore.is_empty() { vec![crate::catalog::Class::Cosmetic] } else { compare.ignore.clone() };
-            drift::run(&cli, &ignore, compare.format, compare.privileges, &server.options()).await
+            async { drift::run(&cli, &ignore, compare.format, compare.privileges, &server.options()?).await }.await
         }
         Command::Replay { format, server, check_down, trace } => {
             let mode = if *check_down {
@@ -510,7 +510,7 @@ pub async fn run(cli: Cli) -> u8 {
             } else {
                 replay::Mode::Apply
             };
-            replay::run(&cli.migrations_dir, format.format, &server.options(), mode).await
+            async { replay::run(&cli.migrations_dir, format.format, &server.options()?, mode).await }.await
         }
     };
     match result {

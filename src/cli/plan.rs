@@ -202,7 +202,7 @@ fn report_failed_proof(proof: &Proof) {
 /// Runs `plan`.
 pub async fn run(cli: &Cli, args: &PlanArgs) -> anyhow::Result<u8> {
     let introspect = IntrospectOptions { ledger_table: cli.migrations_table.clone(), privileges: args.privileges };
-    let reader = Reader::new(args.server.options(), introspect.clone());
+    let reader = Reader::new(args.server.options()?, introspect.clone());
     let from = match &args.from {
         Some(from) => Side::parse(from)?,
         None => Side::Migrations(cli.migrations_dir.first().context("no migrations directory given")?.clone()),

@@ -9,7 +9,7 @@ use super::{EXIT_ERROR, EXIT_FINDINGS, EXIT_OK};
 use crate::ledger::ApplyError;
 use crate::lint::check_runnable;
 use crate::migration::{LineCol, Part, Severity, Way, discover};
-use crate::replay::{ReplayError, replay};
+use crate::replay::{ReplayError, replay_after};
 use crate::report::{Diagnostic, Format, render, warning_line};
 use crate::server::{EphemeralServer, ServerOptions};
 
@@ -47,11 +47,11 @@ pub async fn run(dirs: &[PathBuf], format: Format, options: &ServerOptions, mode
     };
     eprintln!("Started PostgreSQL {} in {:.2?}{cache}", server.version(), start_time);
     match mode {
-        Mode::CheckDown => return check_downs(&server, &found.files, format).await,
-        Mode::Trace => return traced(&server, &found, format).await,
+        Mode::CheckDown => return check_downs(&server, &options.setup, &found.files, format).await,
+        Mode::Trace => return traced(&server, &options.setup, &found, format).await,
         Mode::Apply => {}
     }
-    let result = replay(&server, &found.files, |file, took| {
+    let result = replay_after(&server, &options.setup, &found.files, &crate::ledger::LedgerTable::default(), |file, took| {
         if format == Format::Text {
             outln!("Applied: {} in {took:.2?}", file.filename);
         }
@@ -92,8 +92,8 @@ fn show_dirs(dirs: &[PathBuf]) -> String {
 }
 
 /// `--check-down`: every down block on the server; one finding per down that does not undo.
-async fn check_downs(server: &EphemeralServer, files: &[crate::migration::MigrationFile], format: Format) -> anyhow::Result<u8> {
-    let findings = crate::replay::check_down(server, files).await?;
+async fn check_downs(server: &EphemeralServer, setup: &crate::setup::Setup, files: &[crate::migration::MigrationFile], format: Format) -> anyhow::Result<u8> {
+    let findings = crate::replay::check_down(server, setup, files).await?;
     let diagnostics: Vec<Diagnostic> = findings
         .iter()
         .map(|f| {
@@ -116,8 +116,8 @@ async fn check_downs(server: &EphemeralServer, files: &[crate::migration::Migrat
 }
 
 /// `--trace`: each file's statements with what they did, and the verdict on each static hazard.
-async fn traced(server: &EphemeralServer, found: &crate::migration::Discovery, format: Format) -> anyhow::Result<u8> {
-    let traces = match crate::replay::trace(server, &found.files).await {
+async fn traced(server: &EphemeralServer, setup: &crate::setup::Setup, found: &crate::migration::Discovery, format: Format) -> anyhow::Result<u8> {
+    let traces = match crate::replay::trace(server, setup, &found.files).await {
         Ok(traces) => traces,
         Err(ReplayError::Migration { source, applied }) => {
             outln!("the trace stopped after {} file(s) (with sample rows in every table): {source}", applied.len());

@@ -1,10 +1,14 @@
 //! The `--pg…` options every command that starts a throwaway server takes, turned into the
 //! library's [`ServerOptions`].
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::value;
 use crate::server::{Provider, ServerOptions};
+use crate::setup::Setup;
+
+/// The plan whose `setup`, `extensions` and `roles` every command that replays honours.
+const PROJECT_PLAN: &str = "db/squash.toml";
 
 /// How to obtain a throwaway server.
 #[derive(Debug, Clone, clap::Args)]
@@ -39,12 +43,27 @@ pub struct ServerArgs {
     /// Do not use (or fill) the cache of pristine clusters.
     #[arg(long, global = true)]
     pub no_cluster_cache: bool,
+    /// SQL run in every throwaway database before the chain (platform schemas and roles,
+    /// operator-installed extensions); never part of a baseline. Repeatable; after the
+    /// `setup` files of db/squash.toml.
+    #[arg(long = "setup", global = true, value_name = "FILE")]
+    pub setup: Vec<PathBuf>,
 }
 
 impl ServerArgs {
-    /// The library's options for these arguments.
-    pub fn options(&self) -> ServerOptions {
-        ServerOptions {
+    /// The library's options for these arguments, with the project's setup: db/squash.toml's
+    /// `roles`, `extensions` and `setup` (when the file exists), then the `--setup` files.
+    pub fn options(&self) -> anyhow::Result<ServerOptions> {
+        let plan = Path::new(PROJECT_PLAN);
+        let project = if plan.is_file() { crate::squash::Plan::load(plan)?.setup()? } else { Setup::default() };
+        let mut options = self.options_with_own_setup()?;
+        options.setup = project.and(options.setup);
+        Ok(options)
+    }
+
+    /// The library's options with only the `--setup` files (squash reads its own plan's).
+    pub fn options_with_own_setup(&self) -> anyhow::Result<ServerOptions> {
+        Ok(ServerOptions {
             provider: self.provider,
             pg_bin: self.pg_bin.clone(),
             pg_version: self.pg_version,
@@ -54,6 +73,7 @@ impl ServerArgs {
             pg_url: self.pg_url.clone(),
             offline: self.offline,
             no_cluster_cache: self.no_cluster_cache,
-        }
+            setup: Setup { files: Setup::read_files(&self.setup)?, ..Setup::default() },
+        })
     }
 }

@@ -12,8 +12,9 @@ use crate::catalog::{Catalog, IntrospectOptions, introspect};
 use crate::dump::{guard_newer_settings, strip_psql_meta_commands};
 use crate::ledger::{ConnectError, DatabaseUrl, UrlError, connect};
 use crate::lint::check_runnable;
-use crate::migration::{Discovery, MigrationFile, Way, create_roles_sql, discover, referenced_roles};
-use crate::replay::{ReplayError, replay};
+use crate::ledger::LedgerTable;
+use crate::migration::{Discovery, MigrationFile, Way, discover};
+use crate::replay::{ReplayError, prepared_database, replay_after};
 use crate::report::Diagnostic;
 use crate::server::{EphemeralServer, ServerError, ServerOptions};
 
@@ -154,7 +155,7 @@ impl Reader {
             }
             Side::SchemaFile(path) => {
                 let text = std::fs::read_to_string(path).map_err(|source| SourceError::Io { path: path.clone(), source })?;
-                let (db, client) = self.load_schema(&text, path).await?;
+                let (db, client) = self.load_schema(&text, path, &self.server_options.setup).await?;
                 Ok((introspect(&client, &self.introspect).await?, Some(db)))
             }
         }
@@ -175,19 +176,20 @@ impl Reader {
         let dump = crate::dump::pg_dump_of(&program, url, &args)
             .await
             .map_err(|e| SourceError::Load { path: PathBuf::from(url.redacted()), message: e.to_string() })?;
-        Ok(self.load_schema(&dump, Path::new(&url.redacted())).await?.0)
+        // The live database's dump holds what its setup made: only the roles are made first.
+        let roles_only = crate::setup::Setup { roles: self.server_options.setup.roles.clone(), ..Default::default() };
+        Ok(self.load_schema(&dump, Path::new(&url.redacted()), &roles_only).await?.0)
     }
 
     /// A new database on the ephemeral server with the schema `text` (psql meta-commands
-    /// dropped, settings newer than the server guarded, the roles it names made first);
-    /// `source` names it in errors.
-    async fn load_schema(&self, text: &str, source: &Path) -> Result<(String, Client), SourceError> {
+    /// dropped, settings newer than the server guarded), prepared by `setup` (the roles it
+    /// names made first); `source` names it in errors.
+    async fn load_schema(&self, text: &str, source: &Path, setup: &crate::setup::Setup) -> Result<(String, Client), SourceError> {
         let text = strip_psql_meta_commands(text);
         let server = self.server().await?;
-        let db = server.create_database(None).await?;
-        let client = server.connect(&db).await?;
+        let (db, client) = prepared_database(server, setup, [text.as_str()]).await?;
         client
-            .batch_execute(&format!("{}{}", create_roles_sql(&referenced_roles(&text)), guard_newer_settings(&text)))
+            .batch_execute(&guard_newer_settings(&text))
             .await
             .map_err(|e| SourceError::Load { path: source.to_path_buf(), message: crate::report::with_causes(&e) })?;
         Ok((db, client))
@@ -208,7 +210,7 @@ impl Reader {
         let warnings = check_runnable(&found, Way::Up).map_err(|source| SourceError::Invalid { path: label.to_string(), source })?;
         self.warnings.lock().expect("no thread panics holding the warnings").extend(warnings);
         let server = self.server().await?;
-        let report = replay(server, &found.files, |_, _| {}).await?;
+        let report = replay_after(server, &self.server_options.setup, &found.files, &LedgerTable::default(), |_, _| {}).await?;
         let client = server.connect(&report.database).await?;
         Ok((introspect(&client, &self.introspect).await?, report.database))
     }

@@ -1,6 +1,7 @@
 //! The roles a piece of SQL names without creating them (`GRANT … TO app_reader`, `ALTER …
 //! OWNER TO`, `CREATE POLICY … TO`, `ALTER DEFAULT PRIVILEGES FOR ROLE`): production has them,
-//! a throwaway server does not, so it makes them first (without login) to run the SQL there.
+//! a throwaway server does not, so it makes them first to run the SQL there — but never one the
+//! SQL creates itself (`CREATE ROLE`, also inside `DO` blocks).
 
 use std::collections::BTreeSet;
 
@@ -12,13 +13,9 @@ use pg_query::protobuf::{Node, RoleSpec, RoleSpecType};
 pub fn referenced_roles(sql: &str) -> BTreeSet<String> {
     let Ok(parsed) = pg_query::parse(sql, 0) else { return BTreeSet::new() };
     let mut named = BTreeSet::new();
-    let mut created = BTreeSet::new();
     let statements = parsed.protobuf.stmts.iter().filter_map(|s| s.stmt.as_ref().and_then(|n| n.node.as_ref()));
     for statement in statements {
         match statement {
-            NodeEnum::CreateRoleStmt(create) => {
-                created.insert(create.role.clone());
-            }
             NodeEnum::GrantStmt(grant) => named.extend(role_names(&grant.grantees)),
             NodeEnum::GrantRoleStmt(grant) => {
                 named.extend(role_names(&grant.grantee_roles));
@@ -48,8 +45,53 @@ pub fn referenced_roles(sql: &str) -> BTreeSet<String> {
             _ => {}
         }
     }
+    let created = created_roles(sql);
     named.retain(|role| !created.contains(role));
     named
+}
+
+/// Roles `sql` creates: `CREATE ROLE/USER/GROUP` statements, also inside `DO` blocks (where
+/// chains create roles conditionally), read from the block's text.
+pub fn created_roles(sql: &str) -> BTreeSet<String> {
+    let Ok(parsed) = pg_query::parse(sql, 0) else { return BTreeSet::new() };
+    let mut created = BTreeSet::new();
+    for statement in parsed.protobuf.stmts.iter().filter_map(|s| s.stmt.as_ref().and_then(|n| n.node.as_ref())) {
+        match statement {
+            NodeEnum::CreateRoleStmt(create) => {
+                created.insert(create.role.clone());
+            }
+            NodeEnum::DoStmt(block) => created.extend(block.args.iter().filter_map(do_body).flat_map(|body| created_in_text(&body))),
+            _ => {}
+        }
+    }
+    created
+}
+
+/// The body of a `DO` block's `as` argument.
+fn do_body(argument: &Node) -> Option<String> {
+    let Some(NodeEnum::DefElem(element)) = &argument.node else { return None };
+    match element.arg.as_ref().and_then(|a| a.node.as_ref()) {
+        Some(NodeEnum::String(body)) if element.defname == "as" => Some(body.sval.clone()),
+        _ => None,
+    }
+}
+
+/// Role names after `CREATE ROLE|USER|GROUP` in procedural text (quoted names as written,
+/// others folded to lower case as PostgreSQL does).
+fn created_in_text(body: &str) -> Vec<String> {
+    static CREATE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r#"(?i)\bcreate\s+(?:role|user|group)\s+("(?:[^"]|"")+"|[a-z_][a-z0-9_$]*)"#).expect("a valid pattern")
+    });
+    CREATE
+        .captures_iter(body)
+        .map(|c| {
+            let name = &c[1];
+            match name.strip_prefix('"').and_then(|n| n.strip_suffix('"')) {
+                Some(quoted) => quoted.replace("\"\"", "\""),
+                None => name.to_lowercase(),
+            }
+        })
+        .collect()
 }
 
 /// A role named by name (not `PUBLIC`, `CURRENT_USER`…).
@@ -64,20 +106,6 @@ fn role_names(nodes: &[Node]) -> Vec<String> {
         .filter_map(|n| match &n.node {
             Some(NodeEnum::RoleSpec(role)) => role_name(role),
             _ => None,
-        })
-        .collect()
-}
-
-/// `CREATE ROLE` for each of `roles` that does not exist yet (no login, no privileges); a
-/// concurrent session making the same role (two databases loaded at once) is no error.
-pub fn create_roles_sql(roles: &BTreeSet<String>) -> String {
-    roles
-        .iter()
-        .map(|role| {
-            format!(
-                "DO $squashmate$ BEGIN CREATE ROLE {} NOLOGIN; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $squashmate$;\n",
-                crate::sql::quote_ident_if_needed(role)
-            )
         })
         .collect()
 }
@@ -99,6 +127,16 @@ mod tests {
         let roles: Vec<String> = referenced_roles(sql).into_iter().collect();
         assert_eq!(roles, ["Owner Role", "app_reader", "auditor", "deployer", "policy_role"]);
         assert!(referenced_roles("select from").is_empty());
-        assert!(create_roles_sql(&BTreeSet::from(["app".to_string()])).contains("CREATE ROLE app NOLOGIN"));
+    }
+
+    #[test]
+    fn roles_created_in_do_blocks_count_as_created() {
+        let sql = "DO $$ BEGIN
+              IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'Svc') THEN CREATE ROLE Svc BYPASSRLS LOGIN; END IF;
+              IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'Other One') THEN create user \"Other One\"; END IF;
+            END $$;
+            grant select on t to svc, \"Other One\", reader;";
+        assert_eq!(created_roles(sql).into_iter().collect::<Vec<_>>(), ["Other One", "svc"]);
+        assert_eq!(referenced_roles(sql).into_iter().collect::<Vec<_>>(), ["reader"]);
     }
 }

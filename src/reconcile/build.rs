@@ -302,6 +302,7 @@ impl Planner<'_> {
             },
             "foreign data wrapper" => self.step(Phase::Namespaces, Block::Main, class, why, create_wrapper(object)),
             "grants" => self.grants(path, default_privileges(name), prop(object, "privileges"), class, &why),
+            "owner" => self.owner(name, prop(object, "owner"), class, &why),
             "range type" => {
                 let sql = format!("CREATE TYPE {name} AS RANGE (subtype = {})", prop(object, "subtype"));
                 self.step(Phase::Definitions, Block::Main, class, why, sql);
@@ -500,6 +501,9 @@ impl Planner<'_> {
             // Revoked only where the object stays: privileges go with a dropped object.
             "grants" if !self.granted_object_stays(name) => return,
             "grants" => return self.grants(path, prop(object, "privileges"), default_privileges(name), class, &why),
+            // Owned by whoever runs the plan, as a migration's new objects are.
+            "owner" if !self.granted_object_stays(name) => return,
+            "owner" => return self.owner(name, "CURRENT_USER", class, &why),
             "event trigger" => (Phase::DropDependants, format!("DROP EVENT TRIGGER {name}")),
             "foreign data wrapper" => (Phase::DropNamespaces, format!("DROP FOREIGN DATA WRAPPER {name}")),
             other => return self.unsupported(format!("{path}: dropping a {other} is not planned yet")),
@@ -741,6 +745,7 @@ impl Planner<'_> {
             ("domain", _) => self.alter_domain(change),
             ("server" | "foreign data wrapper", _) => self.alter_foreign(change),
             ("grants", "privileges") => self.grants(path, prop(old, "privileges"), prop(new, "privileges"), class, &why),
+            ("owner", "owner") => self.owner(&new.name, prop(new, "owner"), class, &why),
             ("event trigger", "enabled") => {
                 let sql = event_trigger_state(new).unwrap_or_else(|| format!("ALTER EVENT TRIGGER {} ENABLE", new.name));
                 self.step(Phase::Dependants, Block::Main, class, why, sql);
@@ -909,6 +914,17 @@ impl Planner<'_> {
         }
     }
 
+    /// `ALTER … OWNER TO` for the object an `owner` object names (`table public.t`).
+    fn owner(&mut self, name: &str, owner: &str, class: Class, why: &str) {
+        let Some((kind, object)) = ["materialized view", "foreign table", "table", "view", "sequence", "function", "procedure", "type", "schema"]
+            .iter()
+            .find_map(|k| name.strip_prefix(&format!("{k} ")).map(|object| (k.to_uppercase(), object)))
+        else {
+            return self.unsupported(format!("owner {name}: an owner of this kind cannot be written yet"));
+        };
+        self.step(Phase::Dependants, Block::Main, class, why.to_string(), format!("ALTER {kind} {object} OWNER TO {owner}"));
+    }
+
     /// Whether the object a `grants` object names is still in the target.
     fn granted_object_stays(&self, name: &str) -> bool {
         let Some((kind, object)) = name.split_once(' ') else { return false };
@@ -923,9 +939,11 @@ impl Planner<'_> {
             }
             _ => object,
         };
-        ["table", "view", "materialized view", "sequence", "foreign table", "schema", "function", "procedure"]
-            .iter()
-            .any(|k| self.to.objects.contains_key(&format!("{k} {object}")))
+        let kinds: &[&str] = match kind {
+            "type" => &["enum", "domain", "composite type", "range type"],
+            _ => &["table", "view", "materialized view", "sequence", "foreign table", "schema", "function", "procedure"],
+        };
+        kinds.iter().any(|k| self.to.objects.contains_key(&format!("{k} {object}")))
     }
 
     /// An existing table attached as a partition, detached, or moved to another bound

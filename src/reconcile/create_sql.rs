@@ -187,7 +187,7 @@ fn grant_target(name: &str) -> Option<(String, String)> {
     match kind {
         "table" => Some((format!("TABLE {object}"), String::new())),
         "schema" => Some((format!("SCHEMA {object}"), String::new())),
-        "function" | "procedure" => Some((format!("{} {object}", kind.to_uppercase()), String::new())),
+        "function" | "procedure" | "type" => Some((format!("{} {object}", kind.to_uppercase()), String::new())),
         "column" => {
             let (table, column) = object.rsplit_once('.')?;
             Some((format!("TABLE {table}"), format!(" ({column})")))
@@ -274,12 +274,22 @@ fn revokes_then_grants(was: &[(&str, &str)], now: &[(&str, &str)], statement: im
 /// The privileges an object has when no grant was made: everyone may execute a routine;
 /// nobody but the owner may use anything else.
 pub fn default_privileges(name: &str) -> &'static str {
-    if name.starts_with("function ") || name.starts_with("procedure ") { "public:EXECUTE" } else { "" }
+    if name.starts_with("function ") || name.starts_with("procedure ") {
+        "public:EXECUTE"
+    } else if name.starts_with("type ") {
+        "public:USAGE"
+    } else {
+        ""
+    }
 }
 
 /// `GRANT` and `REVOKE` statements taking the privileges listed in `was` to those in `now` on
-/// the object a `grants` object names; `None` for what cannot be written (default privileges).
+/// the object a `grants` object names; `None` for what cannot be written (default privileges,
+/// grant options).
 pub fn grant_changes(name: &str, was: &str, now: &str) -> Option<Vec<String>> {
+    if was.contains(" WITH GRANT OPTION") || now.contains(" WITH GRANT OPTION") {
+        return None;
+    }
     let (target, columns) = grant_target(name)?;
     let (was, now) = (grant_pairs(was), grant_pairs(now));
     let grantee = |g: &str| if g == "public" { "PUBLIC".to_string() } else { g.to_string() };

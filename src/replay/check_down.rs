@@ -7,6 +7,7 @@ use crate::catalog::{Class, IntrospectOptions, diff, introspect};
 use crate::ledger::{LedgerTable, Way, run_file};
 use crate::migration::MigrationFile;
 use crate::server::{EphemeralServer, ServerError};
+use crate::setup::Setup;
 
 /// A down block that does not undo its up.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -22,10 +23,9 @@ pub struct DownFinding {
 /// Checks the down block of every one of `files`, in order, on a fresh database of `server`.
 /// Stops early only when an up block itself fails (the chain cannot go on). After a down that
 /// left something behind, the chain is replayed afresh up to that file before going on.
-pub async fn check_down(server: &EphemeralServer, files: &[MigrationFile]) -> Result<Vec<DownFinding>, ReplayError> {
+pub async fn check_down(server: &EphemeralServer, setup: &Setup, files: &[MigrationFile]) -> Result<Vec<DownFinding>, ReplayError> {
     let ledger = LedgerTable::default();
-    let database = server.create_database(None).await?;
-    let mut client = server.connect(&database).await?;
+    let (_, mut client) = super::prepared_database(server, setup, files.iter().map(|f| f.source.text())).await?;
     client.batch_execute(&ledger.create_sql()).await.map_err(ServerError::from)?;
     let options = IntrospectOptions { ledger_table: ledger.table.clone(), ..IntrospectOptions::default() };
     let mut findings = Vec::new();
@@ -55,7 +55,7 @@ pub async fn check_down(server: &EphemeralServer, files: &[MigrationFile]) -> Re
             }
         } else {
             findings.push(finding("down-incomplete", format!("the down block does not restore the schema:\n  {}", left.join("\n  "))));
-            let rebuilt = super::replay(server, &files[..=index], |_, _| {}).await?;
+            let rebuilt = super::replay_after(server, setup, &files[..=index], &ledger, |_, _| {}).await?;
             client = server.connect(&rebuilt.database).await?;
         }
     }

@@ -4,14 +4,14 @@
 mod check_down;
 mod trace;
 
-use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use thiserror::Error;
 
 use crate::ledger::{ApplyError, LedgerTable, apply_file};
-use crate::migration::{MigrationFile, create_roles_sql, referenced_roles};
+use crate::migration::MigrationFile;
 use crate::server::{EphemeralServer, ServerError};
+use crate::setup::Setup;
 
 pub use check_down::{DownFinding, check_down};
 pub use trace::{FileTrace, StatementTrace, Verdict, judge, strength, trace};
@@ -33,6 +33,9 @@ pub enum ReplayError {
     /// The server failed.
     #[error(transparent)]
     Server(#[from] ServerError),
+    /// The setup failed.
+    #[error(transparent)]
+    Setup(#[from] SetupFailed),
     /// A migration failed; `applied` lists the files before it that were applied.
     #[error("{source}")]
     Migration {
@@ -51,29 +54,59 @@ pub async fn replay(
     files: &[MigrationFile],
     on_applied: impl FnMut(&MigrationFile, Duration),
 ) -> Result<ReplayReport, ReplayError> {
-    replay_after(server, "", files, &LedgerTable::default(), on_applied).await
+    replay_after(server, &Setup::default(), files, &LedgerTable::default(), on_applied).await
 }
 
-/// Like [`replay`], with `ledger` as the ledger table, running `setup` SQL (e.g. `CREATE
-/// EXTENSION` the migrations assume) in the new database first.
+/// Why the setup could not run in a new database (the setup's fault, or a missing role or
+/// extension: never the migrations').
+#[derive(Debug, Error)]
+#[error("the setup ({what}) fails: {message}; fix the setup, or declare what it needs with `extensions = [...]` / `roles = [...]` in db/squash.toml")]
+pub struct SetupFailed {
+    /// What ran: the extensions, the setup files.
+    pub what: String,
+    /// PostgreSQL's message.
+    pub message: String,
+}
+
+/// A new database on `server` prepared by `setup` for SQL `sqls` (the chain's files, a
+/// schema): the roles they need and do not create made first (server-wide, noted so a
+/// `--pg url` server drops them again), then the extensions and the setup files.
+pub async fn prepared_database<'a>(
+    server: &EphemeralServer,
+    setup: &Setup,
+    sqls: impl IntoIterator<Item = &'a str> + Clone,
+) -> Result<(String, tokio_postgres::Client), ReplayError> {
+    let database = server.create_database(None).await?;
+    let client = server.connect(&database).await?;
+    let needed = setup.roles_needed(sqls.clone());
+    let setup_made = setup.roles_created_by(setup.files.iter().map(|f| f.text.as_str()));
+    server.note_roles(needed.iter().map(|r| r.name.clone()).chain(setup.roles_created_by(sqls)).chain(setup_made));
+    let roles: String = needed.iter().map(|r| r.create_if_missing_sql()).collect();
+    let sql = format!("{roles}{}", setup.database_sql());
+    if !sql.is_empty() {
+        client.batch_execute(&sql).await.map_err(|e| {
+            let what = match (setup.extensions.is_empty(), setup.files.is_empty()) {
+                (_, false) => format!("{}{}", if setup.extensions.is_empty() { "" } else { "extensions, " }, setup.describe()),
+                (false, true) => format!("extensions {}", setup.extensions.join(", ")),
+                (true, true) => "the roles the SQL names".to_string(),
+            };
+            ReplayError::Setup(SetupFailed { what, message: crate::report::with_causes(&e) })
+        })?;
+    }
+    Ok((database, client))
+}
+
+/// Like [`replay`], with `ledger` as the ledger table, in a database prepared by `setup`
+/// (the roles, extensions and setup SQL the migrations assume).
 pub async fn replay_after(
     server: &EphemeralServer,
-    setup: &str,
+    setup: &Setup,
     files: &[MigrationFile],
     ledger: &LedgerTable,
     mut on_applied: impl FnMut(&MigrationFile, Duration),
 ) -> Result<ReplayReport, ReplayError> {
     let started = Instant::now();
-    let database = server.create_database(None).await?;
-    let client = server.connect(&database).await?;
-    // Roles the files grant to or give ownership to exist in production, not here.
-    let roles: BTreeSet<String> = files.iter().flat_map(|f| referenced_roles(f.source.text())).collect();
-    if !roles.is_empty() {
-        client.batch_execute(&create_roles_sql(&roles)).await.map_err(ServerError::from)?;
-    }
-    if !setup.is_empty() {
-        client.batch_execute(setup).await.map_err(ServerError::from)?;
-    }
+    let (database, client) = prepared_database(server, setup, files.iter().map(|f| f.source.text())).await?;
     client.batch_execute(&ledger.create_sql()).await.map_err(ServerError::from)?;
     let mut applied = Vec::with_capacity(files.len());
     for file in files {

@@ -13,6 +13,7 @@ use crate::ledger::{ApplyError, LedgerTable, StatementFailure};
 use crate::migration::MigrationFile;
 use crate::seed::seed;
 use crate::server::{EphemeralServer, ServerError};
+use crate::setup::Setup;
 
 /// What one statement did.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -88,10 +89,10 @@ async fn own_locks(client: &Client) -> Result<BTreeMap<u32, String>, tokio_postg
 /// Replays `files` on a fresh database of `server`, sample rows added before each file, tracing
 /// every up statement (a `transaction:false` block runs whole, as dbmate runs it, its locks
 /// read while it runs).
-pub async fn trace(server: &EphemeralServer, files: &[MigrationFile]) -> Result<Vec<FileTrace>, ReplayError> {
+pub async fn trace(server: &EphemeralServer, setup: &Setup, files: &[MigrationFile]) -> Result<Vec<FileTrace>, ReplayError> {
     let ledger = LedgerTable::default();
-    let database = server.create_database(None).await?;
-    let (client, monitor) = (server.connect(&database).await?, server.connect(&database).await?);
+    let (database, client) = super::prepared_database(server, setup, files.iter().map(|f| f.source.text())).await?;
+    let monitor = server.connect(&database).await?;
     client.batch_execute(&ledger.create_sql()).await.map_err(ServerError::from)?;
     let mut traces = Vec::new();
     let mut applied = Vec::new();

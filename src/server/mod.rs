@@ -146,6 +146,8 @@ pub struct ServerOptions {
     pub offline: bool,
     /// Do not use (or fill) the cache of pristine clusters.
     pub no_cluster_cache: bool,
+    /// What every throwaway database gets before the chain (roles, extensions, setup SQL).
+    pub setup: crate::setup::Setup,
 }
 
 enum Backend {
@@ -231,12 +233,21 @@ impl EphemeralServer {
             EphemeralServer { backend, info, version: String::new(), binaries, pg_bin: options.pg_bin.clone(), next_db: AtomicU32::new(0) };
         let client = server.connect(server.maintenance_db()).await?;
         server.version = client.query_one("SHOW server_version", &[]).await?.get::<_, String>(0);
+        if let Backend::Existing(existing) = &server.backend {
+            existing.set_roles_before(server.role_names().await?);
+        }
         Ok(server)
     }
 
     /// The server's clock (`now()` as text), to tell later which values were written after it.
     pub async fn clock(&self) -> Result<String, ServerError> {
         Ok(self.connect(self.maintenance_db()).await?.query_one("SELECT now()::text", &[]).await?.get(0))
+    }
+
+    /// Every role on the server, by name.
+    pub async fn role_names(&self) -> Result<std::collections::BTreeSet<String>, ServerError> {
+        let client = self.connect(self.maintenance_db()).await?;
+        Ok(client.query("SELECT rolname::text FROM pg_catalog.pg_roles", &[]).await?.iter().map(|r| r.get(0)).collect())
     }
 
     /// The server's version, e.g. `15.18 (Debian 15.18-0+deb12u1)`.
@@ -332,6 +343,15 @@ impl EphemeralServer {
         let template = template.map(|t| format!(" TEMPLATE {}{strategy}", quote_ident(t))).unwrap_or_default();
         client.batch_execute(&format!("CREATE DATABASE {}{template}", quote_ident(&name))).await?;
         Ok(name)
+    }
+
+    /// Remembers roles that SQL run in its databases may create (made for a chain, or by it):
+    /// on an existing server (`--pg url`), those it did not have before are dropped at the end.
+    /// A server squashmate started goes away with its roles.
+    pub fn note_roles(&self, roles: impl IntoIterator<Item = String>) {
+        if let Backend::Existing(existing) = &self.backend {
+            existing.note_roles(roles);
+        }
     }
 
     /// A client connected to database `dbname`.

@@ -13,7 +13,12 @@ use crate::sql::quote_literal;
 /// Makes a plain-format `pg_dump` text safe to run as one dbmate migration. Statements are
 /// found with PostgreSQL's parser, so text inside string literals and function bodies (rows
 /// of data, multi-line strings) is kept byte for byte; only whole statements are rewritten.
-pub fn normalise_dump(dump: &str) -> String {
+/// What `runner` (the role that ran the migrations) owns gets no `OWNER TO` and its default
+/// privileges no `FOR ROLE`: a fresh `dbmate up` as another role owns them then, as it would
+/// after the chain; every other owner and every privilege stays.
+pub fn normalise_dump(dump: &str, runner: &str) -> String {
+    let runner = crate::sql::quote_ident_if_needed(runner);
+    let (owned_by_runner, for_runner) = (format!(" OWNER TO {runner}"), format!("ALTER DEFAULT PRIVILEGES FOR ROLE {runner} "));
     let text = without_restrict_lines(dump);
     let (statements, _) = split_statements(&text, 0..text.len());
     let mut out = String::with_capacity(text.len());
@@ -24,11 +29,13 @@ pub fn normalise_dump(dump: &str) -> String {
         if drop_semicolon {
             gap = without_statement_end(gap);
         }
-        push_gap(&mut out, gap, true);
+        push_gap(&mut out, gap, true, &runner);
         let sql = &text[statement.span.clone()];
         drop_semicolon = false;
-        if sql == "CREATE SCHEMA public" {
+        if sql == "CREATE SCHEMA public" || (sql.starts_with("ALTER ") && sql.ends_with(&owned_by_runner)) {
             drop_semicolon = true;
+        } else if let Some(rest) = sql.strip_prefix(&for_runner) {
+            let _ = write!(out, "ALTER DEFAULT PRIVILEGES {rest}");
         } else if sql == "SELECT pg_catalog.set_config('search_path', '', false)" {
             out.push_str("SELECT pg_catalog.set_config('search_path', '', true)");
         } else if let Some(rest) = sql.strip_prefix("SET ").filter(|r| r.contains(" = ") && !r.starts_with("LOCAL ")) {
@@ -48,7 +55,7 @@ pub fn normalise_dump(dump: &str) -> String {
     if drop_semicolon {
         tail = without_statement_end(tail);
     }
-    push_gap(&mut out, tail, false);
+    push_gap(&mut out, tail, false, &runner);
     tidy(&out)
 }
 
@@ -69,8 +76,9 @@ fn without_restrict_lines(dump: &str) -> String {
 }
 
 /// Text between statements (comments, blank lines, `;`) without pg_dump's version lines and
-/// without the "Data for Name" headers of empty tables (a header not followed by its rows).
-fn push_gap(out: &mut String, gap: &str, statement_follows: bool) {
+/// without the "Data for Name" headers of empty tables (a header not followed by its rows);
+/// entry headers say `Owner: -` for what `runner` owns.
+fn push_gap(out: &mut String, gap: &str, statement_follows: bool, runner: &str) {
     let lines: Vec<&str> = gap.split_inclusive('\n').collect();
     let mut i = 0;
     while i < lines.len() {
@@ -91,7 +99,12 @@ fn push_gap(out: &mut String, gap: &str, statement_follows: bool) {
             || line.starts_with("-- Dumped by")
             || line == "-- PostgreSQL database dump"
             || line == "-- PostgreSQL database dump complete";
-        if !noise {
+        let runner_owns = format!("; Owner: {runner}\n");
+        if noise {
+        } else if lines[i].starts_with("-- ") && lines[i].ends_with(&runner_owns) {
+            out.push_str(&lines[i][..lines[i].len() - runner_owns.len()]);
+            out.push_str("; Owner: -\n");
+        } else {
             out.push_str(lines[i]);
         }
         i += 1;
@@ -161,7 +174,7 @@ mod tests {
     fn a_setting_older_servers_lack_is_made_only_where_the_server_knows_it() {
         let dump = "SET statement_timeout = 0;\nSET transaction_timeout = 0;\nCREATE TABLE public.t (a integer);\n";
         assert_eq!(
-            normalise_dump(dump),
+            normalise_dump(dump, "postgres"),
             "SET LOCAL statement_timeout = 0;\nSELECT pg_catalog.set_config('transaction_timeout', '0', true) WHERE pg_catalog.current_setting('server_version_num')::integer >= 170000;\nCREATE TABLE public.t (a integer);\n"
         );
     }
@@ -170,7 +183,7 @@ mod tests {
     fn keeps_data_and_function_bodies_byte_for_byte() {
         let dump = "\\restrict k\nSET statement_timeout = 0;\nCREATE FUNCTION public.f() RETURNS text\n    LANGUAGE sql\n    AS $$\nSET x = 1;\n$$;\n\nINSERT INTO public.t VALUES (1, 'line one  \nSET y = 2\nCREATE SCHEMA public;\n-- Dumped from a string');\n\\unrestrict k\n";
         assert_eq!(
-            normalise_dump(dump),
+            normalise_dump(dump, "postgres"),
             "SET LOCAL statement_timeout = 0;\nCREATE FUNCTION public.f() RETURNS text\n    LANGUAGE sql\n    AS $$\nSET x = 1;\n$$;\n\nINSERT INTO public.t VALUES (1, 'line one  \nSET y = 2\nCREATE SCHEMA public;\n-- Dumped from a string');\n"
         );
     }
@@ -179,8 +192,23 @@ mod tests {
     fn drops_the_headers_of_empty_tables() {
         let dump = "CREATE TABLE public.a (x integer);\n\n--\n-- Data for Name: a; Type: TABLE DATA; Schema: public; Owner: -\n--\n\n\n\n--\n-- Data for Name: b; Type: TABLE DATA; Schema: public; Owner: -\n--\n\nINSERT INTO public.b VALUES\n\t(1);\n\n\n--\n-- Data for Name: c; Type: TABLE DATA; Schema: public; Owner: -\n--\n\n";
         assert_eq!(
-            normalise_dump(dump),
+            normalise_dump(dump, "postgres"),
             "CREATE TABLE public.a (x integer);\n\n--\n-- Data for Name: b; Type: TABLE DATA; Schema: public; Owner: -\n--\n\nINSERT INTO public.b VALUES\n\t(1);\n"
+        );
+    }
+
+    #[test]
+    fn the_runner_owns_without_saying_so_and_every_other_owner_and_grant_stays() {
+        let dump = "--\n-- Name: t; Type: TABLE; Schema: public; Owner: postgres\n--\n\nCREATE TABLE public.t (a integer);\n\nALTER TABLE public.t OWNER TO postgres;\n\n\
+            ALTER TABLE public.u OWNER TO app_owner;\nGRANT SELECT ON TABLE public.t TO app;\n\
+            ALTER DEFAULT PRIVILEGES FOR ROLE postgres IN SCHEMA public GRANT SELECT ON TABLES TO app;\n\
+            ALTER DEFAULT PRIVILEGES FOR ROLE app_owner GRANT SELECT ON TABLES TO app;\n";
+        assert_eq!(
+            normalise_dump(dump, "postgres"),
+            "-- Name: t; Type: TABLE; Schema: public; Owner: -\n--\n\nCREATE TABLE public.t (a integer);\n\n\n\
+             ALTER TABLE public.u OWNER TO app_owner;\nGRANT SELECT ON TABLE public.t TO app;\n\
+             ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO app;\n\
+             ALTER DEFAULT PRIVILEGES FOR ROLE app_owner GRANT SELECT ON TABLES TO app;\n"
         );
     }
 
@@ -188,7 +216,7 @@ mod tests {
     fn normalises_pg_dump_noise() {
         let dump = "--\n-- PostgreSQL database dump\n--\n\n\\restrict abc\n\n-- Dumped from database version 15.18\n-- Dumped by pg_dump version 15.18\n\nSET statement_timeout = 0;\nSELECT pg_catalog.set_config('search_path', '', false);\n\nCREATE SCHEMA public;\n\nCREATE TABLE public.t (\n    a integer\n);\n\n\n--\n-- PostgreSQL database dump complete\n--\n\n\\unrestrict abc\n\n";
         assert_eq!(
-            normalise_dump(dump),
+            normalise_dump(dump, "postgres"),
             "SET LOCAL statement_timeout = 0;\nSELECT pg_catalog.set_config('search_path', '', true);\n\n\nCREATE TABLE public.t (\n    a integer\n);\n"
         );
     }

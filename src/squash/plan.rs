@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use thiserror::Error;
 
+use crate::setup::{DeclaredRole, Setup, SetupError};
 use crate::sql::parse_qualified;
 
 /// A plan that cannot be used.
@@ -52,7 +53,9 @@ struct RawPlan {
     #[serde(default)]
     extensions: Vec<String>,
     #[serde(default)]
-    roles: Vec<String>,
+    roles: Vec<DeclaredRole>,
+    #[serde(default)]
+    setup: Vec<PathBuf>,
     lock_timeout: Option<String>,
     lock_retries: Option<u32>,
     statement_timeout: Option<String>,
@@ -160,8 +163,11 @@ pub struct Plan {
     pub src: Vec<PathBuf>,
     /// Extensions the chain assumes exist (created before the replay).
     pub extensions: Vec<String>,
-    /// Roles the chain grants to (created on the ephemeral server before the replay).
-    pub roles: Vec<String>,
+    /// Roles production has (created on the ephemeral server, with their attributes, when the
+    /// chain needs them and does not create them itself).
+    pub roles: Vec<DeclaredRole>,
+    /// Setup SQL files every throwaway database runs before the chain (never in the baseline).
+    pub setup: Vec<PathBuf>,
     /// Tables to retire.
     pub retire_tables: Vec<TableName>,
     /// Columns to retire.
@@ -185,8 +191,11 @@ migrations_dir = ["db/migrations"]    # as dbmate's --migrations-dir
 backup = "schema"                     # "schema": retired tables move to a backup schema named
                                       # after the date; "suffix": renamed in place with a date suffix
 # src = ["src"]                       # source trees `squashmate audit` searches for retired names
-extensions = []                       # extensions production has that no migration creates, e.g. ["vector"]
-roles = []                            # roles the migrations GRANT to, created on the replay server
+extensions = []                       # extensions production has that no migration creates, e.g. ["postgis"]
+roles = []                            # roles production has that the migrations GRANT to, e.g.
+                                      # ["reader", { name = "app", login = true, bypassrls = false }]
+setup = []                            # SQL files run in every throwaway database before the chain
+                                      # (platform schemas and roles, e.g. ["db/setup/auth.sql"]); never in the baseline
 lock_timeout = "2s"                   # the surgery and rollback wait at most this long for their locks
 lock_retries = 10                     # ... then retry this many times, pausing longer each time
 statement_timeout = "15min"           # guard for each statement of the scripts (data copies included)
@@ -210,16 +219,10 @@ impl Plan {
         Self::parse(path, &text)
     }
 
-    /// The SQL that prepares a replay database: the plan's roles (server-wide) and extensions.
-    pub fn setup_sql(&self) -> String {
-        let roles = self.roles.iter().map(|r| {
-            format!(
-                "DO $squashmate$ BEGIN CREATE ROLE {}; EXCEPTION WHEN duplicate_object THEN NULL; END $squashmate$;\n",
-                crate::sql::quote_ident(r)
-            )
-        });
-        let extensions = self.extensions.iter().map(|e| format!("CREATE EXTENSION IF NOT EXISTS {};\n", crate::sql::quote_ident(e)));
-        roles.chain(extensions).collect()
+    /// What every throwaway database gets before the chain: the plan's roles and extensions,
+    /// and its setup files (read now).
+    pub fn setup(&self) -> Result<Setup, SetupError> {
+        Ok(Setup { roles: self.roles.clone(), extensions: self.extensions.clone(), files: Setup::read_files(&self.setup)? })
     }
 
     /// Validates plan text read from `path`.
@@ -284,6 +287,7 @@ impl Plan {
             src: raw.src.unwrap_or_default(),
             extensions: raw.extensions,
             roles: raw.roles,
+            setup: raw.setup,
             retire_tables: raw.retire.tables.iter().map(|n| table("retire.tables", n)).collect::<Result<_, _>>()?,
             retire_columns: raw.retire.columns.iter().map(|n| column("retire.columns", n)).collect::<Result<_, _>>()?,
             retire_views: raw.retire.views.iter().map(|n| table("retire.views", n)).collect::<Result<_, _>>()?,
@@ -320,11 +324,17 @@ mod tests {
         assert_eq!(plan.retire_columns[0].table.name, "Audit Log");
         assert_eq!(plan.retire_columns[0].column, "Weird \"Col\"");
         assert_eq!(plan.table_comments[0].0.name, "events");
-        let plan = Plan::parse(Path::new("squash.toml"), "extensions = [\"pgcrypto\"]\nroles = [\"app reader\"]\n").unwrap();
-        assert_eq!(
-            plan.setup_sql(),
-            "DO $squashmate$ BEGIN CREATE ROLE \"app reader\"; EXCEPTION WHEN duplicate_object THEN NULL; END $squashmate$;\nCREATE EXTENSION IF NOT EXISTS \"pgcrypto\";\n"
-        );
+        let plan = Plan::parse(
+            Path::new("squash.toml"),
+            "extensions = [\"pgcrypto\"]\nroles = [\"app reader\", { name = \"app\", login = true }]\nsetup = [\"db/auth.sql\"]\n",
+        )
+        .unwrap();
+        assert_eq!(plan.extensions, ["pgcrypto"]);
+        assert_eq!(plan.roles[0], DeclaredRole::Name("app reader".into()));
+        assert!(plan.roles[1].attributes().login);
+        assert_eq!(plan.setup, [PathBuf::from("db/auth.sql")]);
+        let err = plan.setup().unwrap_err().to_string();
+        assert!(err.contains("setup file db/auth.sql"), "{err}");
         let err = Plan::parse(Path::new("squash.toml"), "[retire]\ntables = ['users']\n").unwrap_err().to_string();
         assert!(err.contains("retire.tables `users`: expected schema.table"), "{err}");
         let plan = Plan::parse(Path::new("squash.toml"), "lock_timeout = \"500ms\"\nlock_retries = 3\n").unwrap();

@@ -19,14 +19,16 @@ use super::scripts::{ScriptInput, rollback, surgery};
 use super::verify::{Check, CheckId, ScriptRuns, VerifyInput, kept_files_check, run_scripts, verify};
 use crate::baseline::BaselineHeader;
 use crate::catalog::{IntrospectOptions, fingerprint, introspect};
-use crate::dump::PgDumpVersion;
+use crate::dump::{PgDumpVersion, copy_rows_as_inserts, without_setup_entries};
 use crate::ledger::{LedgerTable, Migrator, MigratorOptions};
 use crate::lint::{NotRunnable, check_runnable};
 use crate::migration::{Discovery, MigrationFile, Way, chain_hash, discover, render_sum, sum_path};
-use crate::replay::replay_after;
+use crate::replay::{prepared_database, replay_after};
 use crate::report::Refusal;
 use crate::seed::{Seeded, seed};
 use crate::server::{EphemeralServer, ServerError, ServerOptions};
+use crate::setup::{Setup, SetupError};
+use super::roles::{ChainRole, read_roles, roles_sql};
 
 /// Why a squash could not be made (nothing was written).
 #[derive(Debug, Error)]
@@ -34,6 +36,9 @@ pub enum SquashError {
     /// The plan is unusable.
     #[error(transparent)]
     Plan(#[from] PlanError),
+    /// A setup file cannot be read.
+    #[error(transparent)]
+    Setup(#[from] SetupError),
     /// The migrations have errors in what the replay runs.
     #[error("{0} (nothing was written)")]
     Lint(#[from] NotRunnable),
@@ -73,7 +78,7 @@ pub enum SquashError {
 pub struct SquashOptions {
     /// The plan file.
     pub plan: PathBuf,
-    /// The server to replay and verify on.
+    /// The server to replay and verify on; its `setup` runs after the plan's.
     pub server: ServerOptions,
     /// `YYYYMMDD` naming the backup and `db/squash/<date>` (default: today, UTC).
     pub date: Option<String>,
@@ -230,13 +235,14 @@ struct Shaped {
 }
 
 /// Makes [`Shaped`] from the `replayed` database; `replay_started` is the server's clock when
-/// the replay began (clock values written since are pinned).
+/// the replay began (clock values written since are pinned). What `setup` made is taken out.
 async fn shape_baseline(
     server: &EphemeralServer,
     replayed: &str,
     replay_started: &str,
     surgery_sql: &str,
     input: &ScriptInput<'_>,
+    setup: &Setup,
 ) -> Result<Shaped, SquashError> {
     let client = server.connect(replayed).await?;
     client.batch_execute(surgery_sql).await.map_err(|e| {
@@ -248,25 +254,61 @@ async fn shape_baseline(
     })?;
     let pinned = pin_clock_values(&client, input, replay_started).await.map_err(ServerError::Sql)?;
     let mut excluded = vec![format!("--exclude-table={}", input.ledger.qualified())];
-    match input.backup {
-        BackupStyle::Schema => excluded.push(format!("--exclude-schema=squashmate_backup_{}", input.date)),
-        BackupStyle::Suffix => {
-            excluded.extend(input.details.tables.iter().map(|t| format!("--exclude-table={}", input.backup_table(&t.name).sql())));
-            excluded.extend(input.details.columns.iter().map(|c| format!("--exclude-table={}", input.column_backup(c).sql())));
-        }
-    }
+    excluded.extend(backups_excluded(input));
     let options = IntrospectOptions { ledger_table: input.ledger.table.clone(), ..IntrospectOptions::default() };
     let (dump, catalog, data) =
-        tokio::join!(pg_dump(server, replayed, &excluded), introspect(&client, &options), data_digest(&client, input));
+        tokio::join!(pg_dump(server, replayed, &excluded, Dumped::SchemaAndRows), introspect(&client, &options), data_digest(&client, input));
     let print = fingerprint(&catalog.map_err(ServerError::Sql)?);
-    let (dump, pg_dump_version) = dump?;
+    let (mut dump, pg_dump_version) = dump?;
+    if !setup.extensions.is_empty() || !setup.files.is_empty() {
+        let (setup_only, _) = prepared_database(server, setup, []).await?;
+        let (setup_dump, _) = pg_dump(server, &setup_only, &[], Dumped::SchemaAndRows).await?;
+        dump = without_setup_entries(&dump, &setup_dump).map_err(|changed| {
+            SquashError::Refused(
+                changed
+                    .into_iter()
+                    .map(|entry| {
+                        Refusal::new(
+                            format!("pg_dump entry `{entry}`"),
+                            format!("was made by the setup ({}) and changed by the squashed migrations: a baseline run after the setup cannot hold the change", setup.describe()),
+                            "move that change into the setup, or into a migration kept after the baseline (--through)",
+                        )
+                    })
+                    .collect(),
+            )
+        })?;
+    }
     Ok(Shaped {
-        body: normalise_dump(&dump),
+        body: normalise_dump(&dump, &server.connect_info().user),
         pg_dump_version,
         fingerprint: format!("{}:{}", crate::catalog::FORMAT, print.schema),
         data: data.map_err(ServerError::Sql)?,
         pinned,
     })
+}
+
+/// The roles the chain created: those its files create by name (also in `DO` blocks), and those
+/// that appeared during the replay although nobody made them for it — with their attributes as
+/// the replay left them.
+async fn chain_roles(
+    server: &EphemeralServer,
+    replayed: &str,
+    setup: &Setup,
+    files: &[MigrationFile],
+    before: &std::collections::BTreeSet<String>,
+) -> Result<Vec<ChainRole>, SquashError> {
+    let texts = || files.iter().map(|f| f.source.text());
+    let client = server.connect(replayed).await?;
+    let after = server.role_names().await?;
+    let made_for_it: std::collections::BTreeSet<String> = setup
+        .roles_needed(texts())
+        .into_iter()
+        .map(|r| r.name)
+        .chain(setup.files.iter().flat_map(|f| crate::migration::created_roles(&f.text)))
+        .collect();
+    let mut names = setup.roles_created_by(texts());
+    names.extend(after.difference(before).filter(|r| !made_for_it.contains(*r)).cloned());
+    Ok(read_roles(&client, &names).await.map_err(ServerError::Sql)?)
 }
 
 /// Sample rows in every table of `db` (the old chain's copy, A).
@@ -316,6 +358,10 @@ struct Prepared {
     details: Details,
     surgery_sql: String,
     rollback_sql: String,
+    /// What every throwaway database got before the chain.
+    setup: Setup,
+    /// The roles the chain created, which the baseline creates where missing.
+    chain_roles: Vec<ChainRole>,
 }
 
 impl Prepared {
@@ -395,7 +441,10 @@ async fn prepare(options: &SquashOptions, laps: &mut Laps) -> Result<Prepared, S
 
     let replay_started = server.clock().await?;
     let ledger = options.ledger();
-    let replayed = replay_after(&server, &plan.setup_sql(), &squashed_files, &ledger, |_, _| {}).await?.database;
+    let setup = plan.setup()?.and(options.server.setup.clone());
+    let roles_before = server.role_names().await?;
+    let replayed = replay_after(&server, &setup, &squashed_files, &ledger, |_, _| {}).await?.database;
+    let chain_roles = chain_roles(&server, &replayed, &setup, &squashed_files, &roles_before).await?;
     laps.done("replay the chain");
     let details = match inspect(&server.connect(&replayed).await?, &plan).await.map_err(ServerError::Sql)? {
         Ok(details) => details,
@@ -417,6 +466,8 @@ async fn prepare(options: &SquashOptions, laps: &mut Laps) -> Result<Prepared, S
         details,
         surgery_sql: String::new(),
         rollback_sql: String::new(),
+        setup,
+        chain_roles,
     };
     (prepared.surgery_sql, prepared.rollback_sql) = (surgery(&prepared.script_input()), rollback(&prepared.script_input()));
     laps.done("inspect retired objects, write the scripts");
@@ -430,7 +481,7 @@ async fn build(prepared: &Prepared) -> Result<Built, SquashError> {
     let (server, input) = (&prepared.server, prepared.script_input());
     let seeded_db = server.create_database(Some(&prepared.replayed)).await?;
     let (shaped, runs) =
-        tokio::join!(shape_baseline(server, &prepared.replayed, &prepared.replay_started, &prepared.surgery_sql, &input), async {
+        tokio::join!(shape_baseline(server, &prepared.replayed, &prepared.replay_started, &prepared.surgery_sql, &input, &prepared.setup), async {
             let seeded = seed_rows(server, &seeded_db, &prepared.ledger).await?;
             let runs = run_scripts(server, &seeded_db, &prepared.surgery_sql, &prepared.rollback_sql, &input).await?;
             Ok::<_, ServerError>((seeded, runs))
@@ -446,7 +497,7 @@ async fn build(prepared: &Prepared) -> Result<Built, SquashError> {
         postgres_version: server.version().split_whitespace().next().unwrap_or(""),
         squash_dir: &squash_dir,
     };
-    let baseline_text = baseline_file(&facts, &shaped.body);
+    let baseline_text = baseline_file(&facts, &format!("{}{}", roles_sql(&prepared.chain_roles), shaped.body));
     let baseline = BaselineFile { path: prepared.first_dir().join(&baseline_name), name: baseline_name, text: baseline_text };
     Ok(Built { baseline, shaped, seeded, script_runs })
 }
@@ -480,17 +531,18 @@ async fn prove(
         new_chain: &new_chain,
         scripts: &input,
         chain_data: shaped.data.clone(),
+        setup: &prepared.setup,
     });
     let with_kept = async {
         if kept_sources.is_empty() {
             return Ok(None);
         }
         let (kept, new_directory) = (migrator(kept_sources.clone())?, migrator(new_directory.clone())?);
-        Ok::<_, SquashError>(Some(kept_files_check(server, &prepared.replayed, &kept, &new_directory, &input).await))
+        Ok::<_, SquashError>(Some(kept_files_check(server, &prepared.replayed, &kept, &new_directory, &input, &prepared.setup).await))
     };
     let with_dbmate = async {
         match &options.dbmate {
-            Some(dbmate) => Some(dbmate_check(server, dbmate, &options.ledger_table, &new_directory).await),
+            Some(dbmate) => Some(dbmate_check(server, &prepared.setup, dbmate, &options.ledger_table, &new_directory).await),
             None => None,
         }
     };
@@ -575,11 +627,44 @@ fn commit_message(squashed: &[String], kept: usize, baseline_name: &str, squash_
     )
 }
 
-async fn pg_dump(server: &EphemeralServer, db: &str, excluded: &[String]) -> Result<(String, PgDumpVersion), SquashError> {
+/// What a dump holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Dumped {
+    /// The baseline: schema and rows.
+    SchemaAndRows,
+    /// The proof's second judge: the schema.
+    SchemaOnly,
+}
+
+/// The `pg_dump` arguments that leave the backups out.
+pub(super) fn backups_excluded(input: &ScriptInput<'_>) -> Vec<String> {
+    match input.backup {
+        BackupStyle::Schema => vec![format!("--exclude-schema=squashmate_backup_{}", input.date)],
+        BackupStyle::Suffix => input
+            .details
+            .tables
+            .iter()
+            .map(|t| input.backup_table(&t.name))
+            .chain(input.details.columns.iter().map(|c| input.column_backup(c)))
+            .map(|t| format!("--exclude-table={}", t.sql()))
+            .collect(),
+    }
+}
+
+/// `pg_dump` of `db` with privileges and owners. Rows are read with `COPY` (a cursor would
+/// be planned, and the planner inlines index expressions under pg_dump's empty search_path)
+/// and written as INSERTs: a dbmate migration cannot run `COPY … FROM stdin`.
+pub(super) async fn pg_dump(
+    server: &EphemeralServer,
+    db: &str,
+    excluded: &[String],
+    what: Dumped,
+) -> Result<(String, PgDumpVersion), SquashError> {
     let (mut cmd, version) = server.pg_dump(db)?;
-    // Schema and rows, the rows as INSERTs: a dbmate migration cannot run `COPY … FROM stdin`.
-    cmd.args(["--no-owner", "--no-privileges"]).args(excluded);
-    cmd.arg(if version.major >= 12 { "--rows-per-insert=1000" } else { "--inserts" });
+    cmd.args(excluded);
+    if what == Dumped::SchemaOnly {
+        cmd.arg("--schema-only");
+    }
     if version.supports_restrict_key() {
         cmd.arg("--restrict-key=squashmate");
     }
@@ -587,10 +672,10 @@ async fn pg_dump(server: &EphemeralServer, db: &str, excluded: &[String]) -> Res
     if !out.status.success() {
         return Err(SquashError::Dump(String::from_utf8_lossy(&out.stderr).trim().to_string()));
     }
-    Ok((String::from_utf8_lossy(&out.stdout).into_owned(), version))
+    Ok((copy_rows_as_inserts(&String::from_utf8_lossy(&out.stdout)), version))
 }
 
-async fn dbmate_check(server: &EphemeralServer, dbmate: &Path, ledger_table: &str, files: &[(PathBuf, String)]) -> Check {
+async fn dbmate_check(server: &EphemeralServer, setup: &Setup, dbmate: &Path, ledger_table: &str, files: &[(PathBuf, String)]) -> Check {
     let started = Instant::now();
     let result = async {
         let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
@@ -598,7 +683,7 @@ async fn dbmate_check(server: &EphemeralServer, dbmate: &Path, ledger_table: &st
             let name = path.file_name().ok_or_else(|| format!("{} has no file name", path.display()))?;
             std::fs::write(dir.path().join(name), text).map_err(|e| e.to_string())?;
         }
-        let db = server.create_database(None).await.map_err(|e| e.to_string())?;
+        let (db, _) = super::verify::fresh_database(server, setup).await?;
         let out = Command::new(dbmate)
             .args(["--no-dump-schema", "--migrations-table", ledger_table, "-d"])
             .arg(dir.path())

@@ -18,6 +18,7 @@ use crate::ledger::{LedgerTable, Migrator};
 use crate::migration::MigrationFile;
 use crate::report::with_causes;
 use crate::server::{EphemeralServer, ServerError};
+use crate::setup::Setup;
 use crate::sql::parse_qualified;
 
 /// One verification check and its result.
@@ -51,6 +52,8 @@ pub enum CheckId {
     BaselineApplies,
     /// Old chain + surgery ≡ fresh baseline.
     SurgeryEqualsBaseline,
+    /// The same, judged by `pg_dump --schema-only` text.
+    DumpsAgree,
     /// The fresh baseline holds the rows the old chain leaves.
     BaselineHoldsRows,
     /// Old chain + surgery + rollback ≡ old chain.
@@ -74,7 +77,8 @@ impl CheckId {
             CheckId::SurgeryRuns => "surgery runs on the old chain with sample rows",
             CheckId::RollbackRuns => "the rollback runs after the surgery",
             CheckId::BaselineApplies => "the baseline applies on a fresh database (squashmate up)",
-            CheckId::SurgeryEqualsBaseline => "old chain + surgery ≡ fresh baseline (schema and ledger)",
+            CheckId::SurgeryEqualsBaseline => "old chain + surgery ≡ fresh baseline (schema, privileges, owners and ledger)",
+            CheckId::DumpsAgree => "old chain + surgery ≡ fresh baseline by pg_dump --schema-only text (privileges and owners included)",
             CheckId::BaselineHoldsRows => "the fresh baseline holds the rows the old chain leaves (every kept table and sequence)",
             CheckId::RollbackRestores => "old chain + surgery + rollback ≡ old chain (schema, ledger, every retired value)",
             CheckId::SurgeryRefusesTwice => "the surgery refuses a second run and changes nothing",
@@ -126,10 +130,14 @@ pub struct VerifyInput<'a> {
     pub scripts: &'a ScriptInput<'a>,
     /// [`data_digest`] of the old chain's database after the surgery, without sample rows.
     pub chain_data: BTreeMap<String, Contents>,
+    /// What every fresh database gets before the baseline (as the chain got it).
+    pub setup: &'a Setup,
 }
 
 /// A database at one point of the proof, read once.
 struct State {
+    /// The database's name.
+    database: String,
     client: Client,
     catalog: Catalog,
     ledger: Vec<String>,
@@ -137,11 +145,11 @@ struct State {
 }
 
 impl State {
-    async fn read(client: Client, scripts: &ScriptInput<'_>, hidden: &Hidden) -> Result<State, tokio_postgres::Error> {
+    async fn read(database: String, client: Client, scripts: &ScriptInput<'_>, hidden: &Hidden) -> Result<State, tokio_postgres::Error> {
         let catalog = hidden.read(&client, scripts.ledger).await?;
         let ledger = ledger_versions(&client, scripts.ledger).await?;
         let values = retired_values(&client, scripts.details).await?;
-        Ok(State { client, catalog, ledger, values })
+        Ok(State { database, client, catalog, ledger, values })
     }
 }
 
@@ -172,7 +180,7 @@ pub async fn run_scripts(
     let (surgery_only, surgery_and_rollback) = ([surgery], [surgery, rollback]);
     let ((surgery_ran, surgered), round_trip) =
         tokio::join!(built(CheckId::SurgeryRuns, run_on(server, &surgered_db, &surgery_only), scripts, &hidden), async {
-            let seeded_chain = State::read(server.connect(db).await?, scripts, &nothing).await?;
+            let seeded_chain = State::read(db.to_string(), server.connect(db).await?, scripts, &nothing).await?;
             let (check, rolled_back) = built(CheckId::RollbackRuns, run_on(server, db, &surgery_and_rollback), scripts, &nothing).await;
             Ok::<_, ServerError>((seeded_chain, check, rolled_back))
         });
@@ -204,7 +212,7 @@ struct Hidden {
 
 impl Hidden {
     async fn read(&self, client: &Client, ledger: &LedgerTable) -> Result<Catalog, tokio_postgres::Error> {
-        let options = IntrospectOptions { ledger_table: ledger.table.clone(), ..IntrospectOptions::default() };
+        let options = IntrospectOptions { ledger_table: ledger.table.clone(), privileges: true };
         let mut catalog = introspect(client, &options).await?;
         let hidden: BTreeSet<String> = catalog.objects.values().filter(|o| o.parent.is_none() && self.hides(o)).map(|o| o.path()).collect();
         catalog.objects.retain(|_, o| !hidden.contains(&o.path()) && !o.parent.as_ref().is_some_and(|parent| hidden.contains(parent)));
@@ -214,7 +222,7 @@ impl Hidden {
     /// Whether a top-level object is a backup: the backup schema, a backup table, or anything
     /// whose qualified name (an owned sequence: its column's) is in the backup schema.
     fn hides(&self, object: &Object) -> bool {
-        if self.tables.contains(&object.path()) {
+        if self.tables.contains(&object.path()) || object.granted_object().is_some_and(|granted| self.tables.contains(&granted)) {
             return true;
         }
         if self.schema.is_empty() {
@@ -222,6 +230,9 @@ impl Hidden {
         }
         if object.kind == "schema" {
             return parse_qualified(&object.name).is_ok_and(|parts| parts == [self.schema.as_str()]);
+        }
+        if let Some(granted) = object.granted_object() {
+            return parse_qualified(Object::granted_name(&granted)).is_ok_and(|parts| parts.first() == Some(&self.schema));
         }
         let qualified = object.props.get("owned by").unwrap_or(&object.name);
         parse_qualified(qualified).is_ok_and(|parts| parts.len() >= 2 && parts[0] == self.schema)
@@ -300,12 +311,12 @@ async fn second_run(id: CheckId, state: Option<&State>, hidden: &Hidden, script:
 /// then it is read. Returns the check and, when built, the state.
 async fn built<F>(id: CheckId, build: F, scripts: &ScriptInput<'_>, hidden: &Hidden) -> (Check, Option<State>)
 where
-    F: Future<Output = Result<Client, String>>,
+    F: Future<Output = Result<(String, Client), String>>,
 {
     let started = Instant::now();
     let outcome = async {
-        let client = build.await?;
-        State::read(client, scripts, hidden).await.map_err(|e| e.to_string())
+        let (database, client) = build.await?;
+        State::read(database, client, scripts, hidden).await.map_err(|e| e.to_string())
     }
     .await;
     match outcome {
@@ -315,12 +326,30 @@ where
 }
 
 /// Database `db` with `scripts` run on it, in order.
-async fn run_on(server: &EphemeralServer, db: &str, scripts: &[&str]) -> Result<Client, String> {
+async fn run_on(server: &EphemeralServer, db: &str, scripts: &[&str]) -> Result<(String, Client), String> {
     let client = server.connect(db).await.map_err(|e| e.to_string())?;
     for script in scripts {
         client.batch_execute(script).await.map_err(|e| with_causes(&e))?;
     }
-    Ok(client)
+    Ok((db.to_string(), client))
+}
+
+/// A new database with the setup the chain got (its roles exist on the server already).
+pub async fn fresh_database(server: &EphemeralServer, setup: &Setup) -> Result<(String, Client), String> {
+    crate::replay::prepared_database(server, setup, []).await.map_err(|e| e.to_string())
+}
+
+/// The second judge: `pg_dump --schema-only` (privileges and owners) of old chain + surgery,
+/// the backups left out, against the fresh baseline's, both normalised as the baseline is.
+async fn dumps_agree(server: &EphemeralServer, surgered: &State, fresh: &State, scripts: &ScriptInput<'_>) -> Result<String, String> {
+    let runner = &server.connect_info().user;
+    let schema = |db: String, excluded: Vec<String>| async move {
+        let (text, _) = super::run::pg_dump(server, &db, &excluded, super::run::Dumped::SchemaOnly).await.map_err(|e| e.to_string())?;
+        Ok::<_, String>(super::baseline::normalise_dump(&text, runner))
+    };
+    let (old, new) =
+        tokio::join!(schema(surgered.database.clone(), super::run::backups_excluded(scripts)), schema(fresh.database.clone(), Vec::new()));
+    crate::dump::compare_dumps("old chain + surgery", &old?, "fresh baseline", &new?).map(|()| String::new())
 }
 
 /// Compares two states; `allowed` differences pass and are reported.
@@ -347,10 +376,9 @@ pub async fn verify(input: VerifyInput<'_>) -> Result<Vec<Check>, ServerError> {
     let (built_fresh, fresh_baseline) = built(
         CheckId::BaselineApplies,
         async {
-            let db = server.create_database(None).await.map_err(|e| e.to_string())?;
-            let client = server.connect(&db).await.map_err(|e| e.to_string())?;
+            let (db, client) = fresh_database(server, input.setup).await?;
             input.new_chain.up(&client, &client, &mut |_| {}).await.map_err(|e| e.to_string())?;
-            Ok(client)
+            Ok((db, client))
         },
         scripts,
         &hidden,
@@ -364,6 +392,11 @@ pub async fn verify(input: VerifyInput<'_>) -> Result<Vec<Check>, ServerError> {
             Check::new(CheckId::SurgeryEqualsBaseline, started, compare(surgered, fresh, &[Class::Cosmetic], "surgery"))
         }
         _ => Check::not_checked(CheckId::SurgeryEqualsBaseline),
+    });
+    let started = Instant::now();
+    checks.push(match (&surgered, &fresh_baseline) {
+        (Some(surgered), Some(fresh)) => Check::new(CheckId::DumpsAgree, started, dumps_agree(server, surgered, fresh, scripts).await),
+        _ => Check::not_checked(CheckId::DumpsAgree),
     });
     let started = Instant::now();
     checks.push(match &fresh_baseline {
@@ -407,18 +440,18 @@ pub async fn kept_files_check(
     kept: &Migrator,
     new_directory: &Migrator,
     scripts: &ScriptInput<'_>,
+    setup: &Setup,
 ) -> Check {
     let started = Instant::now();
     let result = async {
         let old = server.connect(surgered).await.map_err(|e| e.to_string())?;
         let hidden = backups(&old, scripts).await.map_err(|e| e.to_string())?;
         kept.up(&old, &old, &mut |_| {}).await.map_err(|e| format!("the kept files on the old chain + surgery: {e}"))?;
-        let db = server.create_database(None).await.map_err(|e| e.to_string())?;
-        let fresh = server.connect(&db).await.map_err(|e| e.to_string())?;
+        let (db, fresh) = fresh_database(server, setup).await?;
         new_directory.up(&fresh, &fresh, &mut |_| {}).await.map_err(|e| format!("the new directory on a fresh database: {e}"))?;
         let (old, fresh) = (
-            State::read(old, scripts, &hidden).await.map_err(|e| e.to_string())?,
-            State::read(fresh, scripts, &Hidden::nothing()).await.map_err(|e| e.to_string())?,
+            State::read(surgered.to_string(), old, scripts, &hidden).await.map_err(|e| e.to_string())?,
+            State::read(db, fresh, scripts, &Hidden::nothing()).await.map_err(|e| e.to_string())?,
         );
         let (allowed, differences): (Vec<Difference>, Vec<Difference>) =
             diff(&old.catalog, &fresh.catalog).into_iter().partition(|d| d.class == Class::Cosmetic);

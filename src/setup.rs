@@ -1,0 +1,240 @@
+//! What every throwaway database gets before the chain runs: the roles and extensions
+//! production has although no migration creates them, and setup SQL (platform schemas such as
+//! Supabase's `auth`, operator-installed extensions). None of it is ever part of a baseline.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::migration::{created_roles, referenced_roles};
+use crate::sql::{quote_ident_if_needed, quote_literal};
+
+/// A role production has, with the attributes it has there (`roles = [{ name = "app", login =
+/// true }]` in `db/squash.toml`; a plain `"app"` is a role with no attributes).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum DeclaredRole {
+    /// Just the name: made `NOLOGIN`.
+    Name(String),
+    /// The name and its attributes.
+    WithAttributes(RoleAttributes),
+}
+
+/// A declared role's attributes (each `false` unless given).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoleAttributes {
+    /// The role's name.
+    pub name: String,
+    /// `LOGIN`.
+    #[serde(default)]
+    pub login: bool,
+    /// `BYPASSRLS`.
+    #[serde(default)]
+    pub bypassrls: bool,
+    /// `CREATEDB`.
+    #[serde(default)]
+    pub createdb: bool,
+    /// `CREATEROLE`.
+    #[serde(default)]
+    pub createrole: bool,
+    /// `REPLICATION`.
+    #[serde(default)]
+    pub replication: bool,
+    /// `SUPERUSER`.
+    #[serde(default)]
+    pub superuser: bool,
+}
+
+impl DeclaredRole {
+    /// The role's attributes (a plain name has none).
+    pub fn attributes(&self) -> RoleAttributes {
+        match self {
+            DeclaredRole::Name(name) => RoleAttributes { name: name.clone(), ..RoleAttributes::default() },
+            DeclaredRole::WithAttributes(attributes) => attributes.clone(),
+        }
+    }
+}
+
+impl RoleAttributes {
+    /// The `CREATE ROLE` options for these attributes, every one spelled out.
+    pub fn options(&self) -> String {
+        let flag = |on: bool, name: &str| if on { name.to_string() } else { format!("NO{name}") };
+        [
+            flag(self.superuser, "SUPERUSER"),
+            flag(self.createdb, "CREATEDB"),
+            flag(self.createrole, "CREATEROLE"),
+            flag(self.login, "LOGIN"),
+            flag(self.replication, "REPLICATION"),
+            flag(self.bypassrls, "BYPASSRLS"),
+        ]
+        .join(" ")
+    }
+
+    /// SQL creating the role unless a role of that name exists (a concurrent session making
+    /// the same role is no error either).
+    pub fn create_if_missing_sql(&self) -> String {
+        format!(
+            "DO $squashmate$ BEGIN IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = {}) THEN CREATE ROLE {} WITH {}; END IF; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $squashmate$;\n",
+            quote_literal(&self.name),
+            quote_ident_if_needed(&self.name),
+            self.options()
+        )
+    }
+}
+
+/// A setup SQL file and its text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetupFile {
+    /// Where it was read from.
+    pub path: PathBuf,
+    /// Its SQL.
+    pub text: String,
+}
+
+/// What every throwaway database gets before the chain: declared roles (made only when the
+/// chain or the setup needs them and does not make them itself), extensions, setup files.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Setup {
+    /// Roles production has (`roles = [...]`).
+    pub roles: Vec<DeclaredRole>,
+    /// Extensions production has that no migration creates (`extensions = [...]`).
+    pub extensions: Vec<String>,
+    /// Setup SQL, run in order after the extensions (`setup = [...]`, `--setup FILE`).
+    pub files: Vec<SetupFile>,
+}
+
+/// A setup file that cannot be read.
+#[derive(Debug, thiserror::Error)]
+#[error("setup file {}: {source}; check the path given with `setup = [...]` or --setup", path.display())]
+pub struct SetupError {
+    /// The file.
+    pub path: PathBuf,
+    /// Why.
+    pub source: std::io::Error,
+}
+
+impl Setup {
+    /// Reads the setup files at `paths`.
+    pub fn read_files(paths: &[PathBuf]) -> Result<Vec<SetupFile>, SetupError> {
+        paths
+            .iter()
+            .map(|path| {
+                std::fs::read_to_string(path)
+                    .map(|text| SetupFile { path: path.clone(), text })
+                    .map_err(|source| SetupError { path: path.clone(), source })
+            })
+            .collect()
+    }
+
+    /// Whether there is nothing to set up.
+    pub fn is_empty(&self) -> bool {
+        self.roles.is_empty() && self.extensions.is_empty() && self.files.is_empty()
+    }
+
+    /// This setup with `other`'s roles, extensions and files added after its own.
+    pub fn and(mut self, other: Setup) -> Setup {
+        self.roles.extend(other.roles);
+        self.extensions.extend(other.extensions);
+        self.files.extend(other.files);
+        self
+    }
+
+    /// The SQL that runs in each new database once the roles exist: the extensions, then the
+    /// setup files in order.
+    pub fn database_sql(&self) -> String {
+        let extensions = self.extensions.iter().map(|e| format!("CREATE EXTENSION IF NOT EXISTS {} CASCADE;\n", quote_ident_if_needed(e)));
+        extensions.chain(self.files.iter().map(|f| format!("{}\n", f.text))).collect()
+    }
+
+    /// The roles made before `sqls` (the setup's own text and the chain's) run: every role they
+    /// name but do not create themselves (also inside `DO` blocks), with its declared attributes
+    /// (no login when undeclared), and every declared role they do not create.
+    pub fn roles_needed<'a>(&self, sqls: impl IntoIterator<Item = &'a str>) -> Vec<RoleAttributes> {
+        let sqls: Vec<&str> = sqls.into_iter().collect();
+        let texts: Vec<&str> = self.files.iter().map(|f| f.text.as_str()).chain(sqls.iter().copied()).collect();
+        let created: BTreeSet<String> = texts.iter().flat_map(|t| created_roles(t)).collect();
+        let named: BTreeSet<String> = texts.iter().flat_map(|t| referenced_roles(t)).collect();
+        let declared: Vec<RoleAttributes> = self.roles.iter().map(DeclaredRole::attributes).collect();
+        let mut needed: Vec<RoleAttributes> = declared.iter().filter(|r| !created.contains(&r.name)).cloned().collect();
+        needed.extend(
+            named
+                .iter()
+                .filter(|name| !created.contains(*name) && !declared.iter().any(|d| &d.name == *name))
+                .map(|name| RoleAttributes { name: name.clone(), ..RoleAttributes::default() }),
+        );
+        needed
+    }
+
+    /// The roles `sqls` (the chain) create themselves, the setup's own left out: a baseline
+    /// creates these.
+    pub fn roles_created_by<'a>(&self, sqls: impl IntoIterator<Item = &'a str>) -> BTreeSet<String> {
+        let by_setup: BTreeSet<String> = self.files.iter().flat_map(|f| created_roles(&f.text)).collect();
+        sqls.into_iter().flat_map(created_roles).filter(|r| !by_setup.contains(r)).collect()
+    }
+
+    /// The setup files' paths, for messages.
+    pub fn describe(&self) -> String {
+        let files: Vec<String> = self.files.iter().map(|f| f.path.display().to_string()).collect();
+        files.join(", ")
+    }
+}
+
+/// Resolves relative setup paths against `base` (the directory squashmate runs in).
+pub fn resolve(base: &Path, paths: &[PathBuf]) -> Vec<PathBuf> {
+    paths.iter().map(|p| if p.is_absolute() { p.clone() } else { base.join(p) }).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(text: &str) -> SetupFile {
+        SetupFile { path: PathBuf::from("setup.sql"), text: text.into() }
+    }
+
+    #[test]
+    fn roles_the_chain_makes_itself_are_never_made_for_it() {
+        let setup = Setup {
+            roles: vec![
+                DeclaredRole::WithAttributes(RoleAttributes { name: "app".into(), login: true, ..RoleAttributes::default() }),
+                DeclaredRole::Name("made_by_chain".into()),
+            ],
+            extensions: vec![],
+            files: vec![file("create role authenticated nologin; grant usage on schema auth to anon;")],
+        };
+        let chain = [
+            "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'svc') THEN CREATE ROLE svc BYPASSRLS LOGIN; END IF; END $$;",
+            "create user made_by_chain; grant select on t to svc, reader, authenticated, \"Mixed Case\";",
+        ];
+        let needed: Vec<(String, String)> = setup.roles_needed(chain).into_iter().map(|r| (r.name.clone(), r.options())).collect();
+        assert_eq!(
+            needed,
+            [
+                ("app".to_string(), "NOSUPERUSER NOCREATEDB NOCREATEROLE LOGIN NOREPLICATION NOBYPASSRLS".to_string()),
+                ("Mixed Case".into(), "NOSUPERUSER NOCREATEDB NOCREATEROLE NOLOGIN NOREPLICATION NOBYPASSRLS".into()),
+                ("anon".into(), "NOSUPERUSER NOCREATEDB NOCREATEROLE NOLOGIN NOREPLICATION NOBYPASSRLS".into()),
+                ("reader".into(), "NOSUPERUSER NOCREATEDB NOCREATEROLE NOLOGIN NOREPLICATION NOBYPASSRLS".into()),
+            ]
+        );
+        let created: Vec<String> = setup.roles_created_by(chain).into_iter().collect();
+        assert_eq!(created, ["made_by_chain", "svc"]);
+    }
+
+    #[test]
+    fn declared_roles_read_as_names_or_with_attributes() {
+        #[derive(Deserialize)]
+        struct Roles {
+            roles: Vec<DeclaredRole>,
+        }
+        let roles: Roles = toml::from_str("roles = [\"plain\", { name = \"app\", login = true, bypassrls = false }]").unwrap();
+        assert_eq!(roles.roles[0].attributes().name, "plain");
+        assert!(roles.roles[1].attributes().login);
+        let sql = roles.roles[1].attributes().create_if_missing_sql();
+        assert!(sql.contains("WHERE rolname = 'app') THEN CREATE ROLE app WITH NOSUPERUSER"), "{sql}");
+        assert!(toml::from_str::<Roles>("roles = [{ name = \"x\", logn = true }]").is_err());
+        let setup = Setup { extensions: vec!["postgis".into()], files: vec![file("create schema auth;")], ..Setup::default() };
+        assert_eq!(setup.database_sql(), "CREATE EXTENSION IF NOT EXISTS postgis CASCADE;\ncreate schema auth;\n");
+    }
+}
