@@ -46,9 +46,9 @@ pub mod report;
 pub mod seed;
 #[cfg(feature = "tools")]
 pub mod server;
-pub mod sql;
 #[cfg(feature = "tools")]
 pub mod setup;
+pub mod sql;
 #[cfg(feature = "tools")]
 pub mod squash;
 

@@ -142,10 +142,11 @@ impl Setup {
     }
 
     /// The SQL that runs in each new database once the roles exist: the extensions, then the
-    /// setup files in order.
+    /// setup files in order. Roles are the server's, not a database's: a setup's `CREATE ROLE`
+    /// makes its role for the first database and is skipped for the next.
     pub fn database_sql(&self) -> String {
         let extensions = self.extensions.iter().map(|e| format!("CREATE EXTENSION IF NOT EXISTS {} CASCADE;\n", quote_ident_if_needed(e)));
-        extensions.chain(self.files.iter().map(|f| format!("{}\n", f.text))).collect()
+        extensions.chain(self.files.iter().map(|f| format!("{}\n", roles_once(&f.text)))).collect()
     }
 
     /// The roles made before `sqls` (the setup's own text and the chain's) run: every role they
@@ -179,6 +180,27 @@ impl Setup {
         let files: Vec<String> = self.files.iter().map(|f| f.path.display().to_string()).collect();
         files.join(", ")
     }
+}
+
+/// `sql` with each top-level `CREATE ROLE/USER/GROUP` run only where the role is missing.
+fn roles_once(sql: &str) -> String {
+    let (statements, _) = crate::migration::split_statements(sql, 0..sql.len());
+    let mut out = String::with_capacity(sql.len());
+    let mut at = 0;
+    for statement in statements {
+        let text = &sql[statement.span.clone()];
+        if created_roles(text).is_empty() || text.trim_start().to_ascii_lowercase().starts_with("do") {
+            continue;
+        }
+        out.push_str(&sql[at..statement.span.start]);
+        out.push_str(&format!(
+            "DO $squashmate$ BEGIN EXECUTE {}; EXCEPTION WHEN duplicate_object THEN NULL; END $squashmate$",
+            quote_literal(text)
+        ));
+        at = statement.span.end;
+    }
+    out.push_str(&sql[at..]);
+    out
 }
 
 /// Resolves relative setup paths against `base` (the directory squashmate runs in).
@@ -234,7 +256,14 @@ mod tests {
         let sql = roles.roles[1].attributes().create_if_missing_sql();
         assert!(sql.contains("WHERE rolname = 'app') THEN CREATE ROLE app WITH NOSUPERUSER"), "{sql}");
         assert!(toml::from_str::<Roles>("roles = [{ name = \"x\", logn = true }]").is_err());
-        let setup = Setup { extensions: vec!["postgis".into()], files: vec![file("create schema auth;")], ..Setup::default() };
-        assert_eq!(setup.database_sql(), "CREATE EXTENSION IF NOT EXISTS postgis CASCADE;\ncreate schema auth;\n");
+        let setup = Setup {
+            extensions: vec!["postgis".into()],
+            files: vec![file("create schema auth;\ncreate role anon nologin;")],
+            ..Setup::default()
+        };
+        assert_eq!(
+            setup.database_sql(),
+            "CREATE EXTENSION IF NOT EXISTS postgis CASCADE;\ncreate schema auth;\nDO $squashmate$ BEGIN EXECUTE 'create role anon nologin'; EXCEPTION WHEN duplicate_object THEN NULL; END $squashmate$;\n"
+        );
     }
 }

@@ -92,6 +92,11 @@ async fn read_all(client: &Client, options: &IntrospectOptions, ledger: &LedgerT
             } else {
                 None
             };
+            // initdb's privileges on public: everyone may use it (and, before 15, create in it).
+            let initdb_public = if catalog.server_version_num >= 150000 { "public:USAGE" } else { "public:CREATE, public:USAGE" };
+            if name == "schema public" && privileges == initdb_public {
+                continue;
+            }
             let privileges = match (everyone, privileges) {
                 (None, "") => continue,
                 (Some(default), listed) if listed == default => continue,

@@ -346,6 +346,8 @@ pub fn owners() -> String {
          UNION ALL
          SELECT 'schema ' || quote_ident(n.nspname), quote_ident(pg_get_userbyid(n.nspowner))
          FROM pg_namespace n WHERE {USER_NS} AND {} AND n.nspowner <> (SELECT oid FROM me)
+           -- initdb's owner of public: the bootstrap superuser, pg_database_owner since 15.
+           AND NOT (n.nspname = 'public' AND (n.nspowner = 10 OR pg_get_userbyid(n.nspowner) = 'pg_database_owner'))
          UNION ALL
          SELECT CASE WHEN p.prokind = 'p' THEN 'procedure ' ELSE 'function ' END || p.oid::regprocedure::text, quote_ident(pg_get_userbyid(p.proowner))
          FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE {USER_NS} AND {} AND {} AND p.proowner <> (SELECT oid FROM me)

@@ -92,7 +92,12 @@ fn show_dirs(dirs: &[PathBuf]) -> String {
 }
 
 /// `--check-down`: every down block on the server; one finding per down that does not undo.
-async fn check_downs(server: &EphemeralServer, setup: &crate::setup::Setup, files: &[crate::migration::MigrationFile], format: Format) -> anyhow::Result<u8> {
+async fn check_downs(
+    server: &EphemeralServer,
+    setup: &crate::setup::Setup,
+    files: &[crate::migration::MigrationFile],
+    format: Format,
+) -> anyhow::Result<u8> {
     let findings = crate::replay::check_down(server, setup, files).await?;
     let diagnostics: Vec<Diagnostic> = findings
         .iter()
@@ -116,7 +121,12 @@ async fn check_downs(server: &EphemeralServer, setup: &crate::setup::Setup, file
 }
 
 /// `--trace`: each file's statements with what they did, and the verdict on each static hazard.
-async fn traced(server: &EphemeralServer, setup: &crate::setup::Setup, found: &crate::migration::Discovery, format: Format) -> anyhow::Result<u8> {
+async fn traced(
+    server: &EphemeralServer,
+    setup: &crate::setup::Setup,
+    found: &crate::migration::Discovery,
+    format: Format,
+) -> anyhow::Result<u8> {
     let traces = match crate::replay::trace(server, setup, &found.files).await {
         Ok(traces) => traces,
         Err(ReplayError::Migration { source, applied }) => {

@@ -80,6 +80,10 @@ pub async fn run(options: &SquashOptions, json: bool) -> anyhow::Result<u8> {
             }
         }
         outln!();
+        let roles = outcome.report.roles.summary();
+        if !roles.is_empty() {
+            outln!("{roles}\n");
+        }
         for path in &outcome.written {
             outln!("Writing: {}", path.display());
         }

@@ -10,9 +10,9 @@ use tokio_postgres::Client;
 
 use crate::catalog::{Catalog, IntrospectOptions, introspect};
 use crate::dump::{guard_newer_settings, strip_psql_meta_commands};
+use crate::ledger::LedgerTable;
 use crate::ledger::{ConnectError, DatabaseUrl, UrlError, connect};
 use crate::lint::check_runnable;
-use crate::ledger::LedgerTable;
 use crate::migration::{Discovery, MigrationFile, Way, discover};
 use crate::replay::{ReplayError, prepared_database, replay_after};
 use crate::report::Diagnostic;

@@ -29,7 +29,8 @@ pub fn copy_rows_as_inserts(dump: &str) -> String {
             if row == "\\." {
                 break;
             }
-            let values: Vec<String> = row.split('\t').map(|field| if field == "\\N" { "NULL".into() } else { quote_literal(&unescape(field)) }).collect();
+            let values: Vec<String> =
+                row.split('\t').map(|field| if field == "\\N" { "NULL".into() } else { quote_literal(&unescape(field)) }).collect();
             out.push_str(&format!("INSERT INTO {table} {columns} OVERRIDING SYSTEM VALUE VALUES ({});\n", values.join(", ")));
         }
     }

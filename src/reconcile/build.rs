@@ -916,9 +916,10 @@ impl Planner<'_> {
 
     /// `ALTER … OWNER TO` for the object an `owner` object names (`table public.t`).
     fn owner(&mut self, name: &str, owner: &str, class: Class, why: &str) {
-        let Some((kind, object)) = ["materialized view", "foreign table", "table", "view", "sequence", "function", "procedure", "type", "schema"]
-            .iter()
-            .find_map(|k| name.strip_prefix(&format!("{k} ")).map(|object| (k.to_uppercase(), object)))
+        let Some((kind, object)) =
+            ["materialized view", "foreign table", "table", "view", "sequence", "function", "procedure", "type", "schema"]
+                .iter()
+                .find_map(|k| name.strip_prefix(&format!("{k} ")).map(|object| (k.to_uppercase(), object)))
         else {
             return self.unsupported(format!("owner {name}: an owner of this kind cannot be written yet"));
         };

@@ -60,7 +60,9 @@ pub async fn replay(
 /// Why the setup could not run in a new database (the setup's fault, or a missing role or
 /// extension: never the migrations').
 #[derive(Debug, Error)]
-#[error("the setup ({what}) fails: {message}; fix the setup, or declare what it needs with `extensions = [...]` / `roles = [...]` in db/squash.toml")]
+#[error(
+    "the setup ({what}) fails: {message}; fix the setup, or declare what it needs with `extensions = [...]` / `roles = [...]` in db/squash.toml"
+)]
 pub struct SetupFailed {
     /// What ran: the extensions, the setup files.
     pub what: String,
@@ -106,6 +108,8 @@ pub async fn replay_after(
     mut on_applied: impl FnMut(&MigrationFile, Duration),
 ) -> Result<ReplayReport, ReplayError> {
     let started = Instant::now();
+    let creates_roles = !setup.roles_created_by(files.iter().map(|f| f.source.text())).is_empty();
+    let _roles = if creates_roles { Some(server.exclusive_role_changes().await) } else { None };
     let (database, client) = prepared_database(server, setup, files.iter().map(|f| f.source.text())).await?;
     client.batch_execute(&ledger.create_sql()).await.map_err(ServerError::from)?;
     let mut applied = Vec::with_capacity(files.len());

@@ -165,6 +165,9 @@ pub struct EphemeralServer {
     /// `--pg-bin`, where an existing server's `pg_dump` is looked for first.
     pg_bin: Option<PathBuf>,
     next_db: AtomicU32,
+    /// Held while SQL that creates roles runs: roles are the server's, and two replays of a chain
+    /// that checks for its role before creating it would race.
+    role_changes: tokio::sync::Mutex<()>,
 }
 
 impl std::fmt::Debug for EphemeralServer {
@@ -229,8 +232,15 @@ impl EphemeralServer {
             Backend::Docker(s) => s.connect_info(),
             Backend::Existing(s) => s.connect_info(),
         };
-        let mut server =
-            EphemeralServer { backend, info, version: String::new(), binaries, pg_bin: options.pg_bin.clone(), next_db: AtomicU32::new(0) };
+        let mut server = EphemeralServer {
+            backend,
+            info,
+            version: String::new(),
+            binaries,
+            pg_bin: options.pg_bin.clone(),
+            next_db: AtomicU32::new(0),
+            role_changes: tokio::sync::Mutex::new(()),
+        };
         let client = server.connect(server.maintenance_db()).await?;
         server.version = client.query_one("SHOW server_version", &[]).await?.get::<_, String>(0);
         if let Backend::Existing(existing) = &server.backend {
@@ -352,6 +362,12 @@ impl EphemeralServer {
         if let Backend::Existing(existing) = &self.backend {
             existing.note_roles(roles);
         }
+    }
+
+    /// Waits until no other SQL that creates roles runs on this server, and holds that until the
+    /// guard is dropped.
+    pub async fn exclusive_role_changes(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.role_changes.lock().await
     }
 
     /// A client connected to database `dbname`.

@@ -15,29 +15,38 @@ use crate::sql::quote_literal;
 /// of data, multi-line strings) is kept byte for byte; only whole statements are rewritten.
 /// What `runner` (the role that ran the migrations) owns gets no `OWNER TO` and its default
 /// privileges no `FOR ROLE`: a fresh `dbmate up` as another role owns them then, as it would
-/// after the chain; every other owner and every privilege stays.
-pub fn normalise_dump(dump: &str, runner: &str) -> String {
+/// after the chain; every other owner and every privilege stays. The migration's search_path
+/// is `extension_schemas` instead of pg_dump's empty one (every name in the dump is qualified
+/// either way): an extension's SQL function that names its own types unqualified (earthdistance's
+/// `ll_to_earth` in an index expression) then still resolves while rows are inserted.
+pub fn normalise_dump(dump: &str, runner: &str, extension_schemas: &[String]) -> String {
+    let search_path = extension_schemas.iter().map(|s| crate::sql::quote_ident_if_needed(s)).collect::<Vec<_>>().join(", ");
+    let search_path = format!("SELECT pg_catalog.set_config('search_path', {}, true)", quote_literal(&search_path));
     let runner = crate::sql::quote_ident_if_needed(runner);
     let (owned_by_runner, for_runner) = (format!(" OWNER TO {runner}"), format!("ALTER DEFAULT PRIVILEGES FOR ROLE {runner} "));
     let text = without_restrict_lines(dump);
     let (statements, _) = split_statements(&text, 0..text.len());
     let mut out = String::with_capacity(text.len());
     let mut at = 0;
-    let mut drop_semicolon = false;
+    // After a dropped statement: how many of the line ends after its `;` go with it.
+    let mut dropped_line_ends = None;
     for statement in statements {
         let mut gap = &text[at..statement.span.start];
-        if drop_semicolon {
-            gap = without_statement_end(gap);
+        if let Some(line_ends) = dropped_line_ends {
+            gap = without_statement_end(gap, line_ends);
         }
         push_gap(&mut out, gap, true, &runner);
         let sql = &text[statement.span.clone()];
-        drop_semicolon = false;
-        if sql == "CREATE SCHEMA public" || (sql.starts_with("ALTER ") && sql.ends_with(&owned_by_runner)) {
-            drop_semicolon = true;
+        dropped_line_ends = None;
+        if sql == "CREATE SCHEMA public" {
+            dropped_line_ends = Some(1);
+        } else if sql.starts_with("ALTER ") && sql.ends_with(&owned_by_runner) {
+            // pg_dump writes it after a blank line: the dump reads as one made without owners.
+            dropped_line_ends = Some(2);
         } else if let Some(rest) = sql.strip_prefix(&for_runner) {
             let _ = write!(out, "ALTER DEFAULT PRIVILEGES {rest}");
         } else if sql == "SELECT pg_catalog.set_config('search_path', '', false)" {
-            out.push_str("SELECT pg_catalog.set_config('search_path', '', true)");
+            out.push_str(&search_path);
         } else if let Some(rest) = sql.strip_prefix("SET ").filter(|r| r.contains(" = ") && !r.starts_with("LOCAL ")) {
             // Settings last for this migration's transaction only, not for later migrations.
             match newer_setting(rest) {
@@ -52,17 +61,21 @@ pub fn normalise_dump(dump: &str, runner: &str) -> String {
         at = statement.span.end;
     }
     let mut tail = &text[at..];
-    if drop_semicolon {
-        tail = without_statement_end(tail);
+    if let Some(line_ends) = dropped_line_ends {
+        tail = without_statement_end(tail, line_ends);
     }
     push_gap(&mut out, tail, false, &runner);
     tidy(&out)
 }
 
-/// A gap after a dropped statement, without that statement's `;` and line end.
-fn without_statement_end(gap: &str) -> &str {
-    let gap = gap.strip_prefix(';').unwrap_or(gap);
-    gap.strip_prefix('\n').unwrap_or(gap)
+/// A gap after a dropped statement, without that statement's `;` and up to `line_ends` line
+/// ends.
+fn without_statement_end(gap: &str, line_ends: usize) -> &str {
+    let mut gap = gap.strip_prefix(';').unwrap_or(gap);
+    for _ in 0..line_ends {
+        gap = gap.strip_prefix('\n').unwrap_or(gap);
+    }
+    gap
 }
 
 /// The dump without its `\restrict` line (before the first statement) and `\unrestrict`
@@ -174,7 +187,7 @@ mod tests {
     fn a_setting_older_servers_lack_is_made_only_where_the_server_knows_it() {
         let dump = "SET statement_timeout = 0;\nSET transaction_timeout = 0;\nCREATE TABLE public.t (a integer);\n";
         assert_eq!(
-            normalise_dump(dump, "postgres"),
+            normalise_dump(dump, "postgres", &[]),
             "SET LOCAL statement_timeout = 0;\nSELECT pg_catalog.set_config('transaction_timeout', '0', true) WHERE pg_catalog.current_setting('server_version_num')::integer >= 170000;\nCREATE TABLE public.t (a integer);\n"
         );
     }
@@ -183,7 +196,7 @@ mod tests {
     fn keeps_data_and_function_bodies_byte_for_byte() {
         let dump = "\\restrict k\nSET statement_timeout = 0;\nCREATE FUNCTION public.f() RETURNS text\n    LANGUAGE sql\n    AS $$\nSET x = 1;\n$$;\n\nINSERT INTO public.t VALUES (1, 'line one  \nSET y = 2\nCREATE SCHEMA public;\n-- Dumped from a string');\n\\unrestrict k\n";
         assert_eq!(
-            normalise_dump(dump, "postgres"),
+            normalise_dump(dump, "postgres", &[]),
             "SET LOCAL statement_timeout = 0;\nCREATE FUNCTION public.f() RETURNS text\n    LANGUAGE sql\n    AS $$\nSET x = 1;\n$$;\n\nINSERT INTO public.t VALUES (1, 'line one  \nSET y = 2\nCREATE SCHEMA public;\n-- Dumped from a string');\n"
         );
     }
@@ -192,7 +205,7 @@ mod tests {
     fn drops_the_headers_of_empty_tables() {
         let dump = "CREATE TABLE public.a (x integer);\n\n--\n-- Data for Name: a; Type: TABLE DATA; Schema: public; Owner: -\n--\n\n\n\n--\n-- Data for Name: b; Type: TABLE DATA; Schema: public; Owner: -\n--\n\nINSERT INTO public.b VALUES\n\t(1);\n\n\n--\n-- Data for Name: c; Type: TABLE DATA; Schema: public; Owner: -\n--\n\n";
         assert_eq!(
-            normalise_dump(dump, "postgres"),
+            normalise_dump(dump, "postgres", &[]),
             "CREATE TABLE public.a (x integer);\n\n--\n-- Data for Name: b; Type: TABLE DATA; Schema: public; Owner: -\n--\n\nINSERT INTO public.b VALUES\n\t(1);\n"
         );
     }
@@ -204,8 +217,8 @@ mod tests {
             ALTER DEFAULT PRIVILEGES FOR ROLE postgres IN SCHEMA public GRANT SELECT ON TABLES TO app;\n\
             ALTER DEFAULT PRIVILEGES FOR ROLE app_owner GRANT SELECT ON TABLES TO app;\n";
         assert_eq!(
-            normalise_dump(dump, "postgres"),
-            "-- Name: t; Type: TABLE; Schema: public; Owner: -\n--\n\nCREATE TABLE public.t (a integer);\n\n\n\
+            normalise_dump(dump, "postgres", &[]),
+            "-- Name: t; Type: TABLE; Schema: public; Owner: -\n--\n\nCREATE TABLE public.t (a integer);\n\n\
              ALTER TABLE public.u OWNER TO app_owner;\nGRANT SELECT ON TABLE public.t TO app;\n\
              ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO app;\n\
              ALTER DEFAULT PRIVILEGES FOR ROLE app_owner GRANT SELECT ON TABLES TO app;\n"
@@ -216,7 +229,7 @@ mod tests {
     fn normalises_pg_dump_noise() {
         let dump = "--\n-- PostgreSQL database dump\n--\n\n\\restrict abc\n\n-- Dumped from database version 15.18\n-- Dumped by pg_dump version 15.18\n\nSET statement_timeout = 0;\nSELECT pg_catalog.set_config('search_path', '', false);\n\nCREATE SCHEMA public;\n\nCREATE TABLE public.t (\n    a integer\n);\n\n\n--\n-- PostgreSQL database dump complete\n--\n\n\\unrestrict abc\n\n";
         assert_eq!(
-            normalise_dump(dump, "postgres"),
+            normalise_dump(dump, "postgres", &[]),
             "SET LOCAL statement_timeout = 0;\nSELECT pg_catalog.set_config('search_path', '', true);\n\n\nCREATE TABLE public.t (\n    a integer\n);\n"
         );
     }

@@ -44,6 +44,39 @@ pub struct Report {
     pub chain_rows: ChainRows,
     /// Problems in the squashed files that did not stop the squash (warnings, down blocks).
     pub lint_warnings: Vec<crate::report::Diagnostic>,
+    /// The roles the baseline creates and those it grants to or names as owners.
+    pub roles: BaselineRoles,
+}
+
+/// The roles in the baseline: pg_dump never dumps roles, so those the chain created are made by
+/// the baseline (where missing); the others must exist wherever it runs.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct BaselineRoles {
+    /// Created by the baseline where missing, with the chain's attributes (never a password).
+    pub created: Vec<super::roles::ChainRole>,
+    /// Granted to or owning objects in the baseline, not created by it: production's roles.
+    pub used: Vec<String>,
+}
+
+impl BaselineRoles {
+    /// One line for people, empty when the baseline names no role.
+    pub fn summary(&self) -> String {
+        let created: Vec<&str> = self.created.iter().map(|r| r.name.as_str()).collect();
+        match (created.is_empty(), self.used.is_empty()) {
+            (true, true) => String::new(),
+            (false, true) => {
+                format!("The baseline creates the roles {} where missing (no passwords: set them as before).", created.join(", "))
+            }
+            (true, false) => {
+                format!("The baseline grants to (or gives ownership to) {}: they must exist where it runs.", self.used.join(", "))
+            }
+            (false, false) => format!(
+                "The baseline creates the roles {} where missing (no passwords: set them as before), and grants to (or gives ownership to) {}, which must exist where it runs.",
+                created.join(", "),
+                self.used.join(", ")
+            ),
+        }
+    }
 }
 
 /// The rows the old chain leaves in kept tables (they are in the baseline).
@@ -168,6 +201,10 @@ impl Report {
         );
         if let (Some(first), Some(last)) = (self.kept.first(), self.kept.last()) {
             let _ = writeln!(out, "{} later migration(s) ({first}..{last}) stay after the baseline.\n", self.kept.len());
+        }
+        let roles = self.roles.summary();
+        if !roles.is_empty() {
+            let _ = writeln!(out, "{roles}\n");
         }
         self.write_retired(&mut out);
         self.write_audit(&mut out);

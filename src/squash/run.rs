@@ -14,7 +14,8 @@ use super::baseline::{BaselineFacts, baseline_file, normalise_dump};
 use super::data::{Contents, data_digest, pin_clock_values};
 use super::inspect::{Details, inspect};
 use super::plan::{BackupStyle, Plan, PlanError};
-use super::report::{ChainRows, Report, Retired, SampleRows, Timing};
+use super::report::{BaselineRoles, ChainRows, Report, Retired, SampleRows, Timing};
+use super::roles::{ChainRole, read_roles, roles_sql};
 use super::scripts::{ScriptInput, rollback, surgery};
 use super::verify::{Check, CheckId, ScriptRuns, VerifyInput, kept_files_check, run_scripts, verify};
 use crate::baseline::BaselineHeader;
@@ -28,7 +29,6 @@ use crate::report::Refusal;
 use crate::seed::{Seeded, seed};
 use crate::server::{EphemeralServer, ServerError, ServerOptions};
 use crate::setup::{Setup, SetupError};
-use super::roles::{ChainRole, read_roles, roles_sql};
 
 /// Why a squash could not be made (nothing was written).
 #[derive(Debug, Error)]
@@ -256,8 +256,14 @@ async fn shape_baseline(
     let mut excluded = vec![format!("--exclude-table={}", input.ledger.qualified())];
     excluded.extend(backups_excluded(input));
     let options = IntrospectOptions { ledger_table: input.ledger.table.clone(), ..IntrospectOptions::default() };
-    let (dump, catalog, data) =
-        tokio::join!(pg_dump(server, replayed, &excluded, Dumped::SchemaAndRows), introspect(&client, &options), data_digest(&client, input));
+    // The rows are read on their own session: the catalog's snapshot runs with an empty
+    // search_path, under which an index expression calling an extension's SQL function fails.
+    let rows_client = server.connect(replayed).await?;
+    let (dump, catalog, data) = tokio::join!(
+        pg_dump(server, replayed, &excluded, Dumped::SchemaAndRows),
+        introspect(&client, &options),
+        data_digest(&rows_client, input)
+    );
     let print = fingerprint(&catalog.map_err(ServerError::Sql)?);
     let (mut dump, pg_dump_version) = dump?;
     if !setup.extensions.is_empty() || !setup.files.is_empty() {
@@ -279,7 +285,7 @@ async fn shape_baseline(
         })?;
     }
     Ok(Shaped {
-        body: normalise_dump(&dump, &server.connect_info().user),
+        body: normalise_dump(&dump, &server.connect_info().user, &extension_schemas(&client).await.map_err(ServerError::Sql)?),
         pg_dump_version,
         fingerprint: format!("{}:{}", crate::catalog::FORMAT, print.schema),
         data: data.map_err(ServerError::Sql)?,
@@ -309,6 +315,17 @@ async fn chain_roles(
     let mut names = setup.roles_created_by(texts());
     names.extend(after.difference(before).filter(|r| !made_for_it.contains(*r)).cloned());
     Ok(read_roles(&client, &names).await.map_err(ServerError::Sql)?)
+}
+
+/// The schemas the database's extensions live in (`pg_catalog` aside), sorted.
+async fn extension_schemas(client: &tokio_postgres::Client) -> Result<Vec<String>, tokio_postgres::Error> {
+    let rows = client
+        .query(
+            "SELECT DISTINCT n.nspname::text FROM pg_extension x JOIN pg_namespace n ON n.oid = x.extnamespace WHERE n.nspname <> 'pg_catalog' ORDER BY 1",
+            &[],
+        )
+        .await?;
+    Ok(rows.iter().map(|r| r.get(0)).collect())
 }
 
 /// Sample rows in every table of `db` (the old chain's copy, A).
@@ -480,12 +497,14 @@ async fn prepare(options: &SquashOptions, laps: &mut Laps) -> Result<Prepared, S
 async fn build(prepared: &Prepared) -> Result<Built, SquashError> {
     let (server, input) = (&prepared.server, prepared.script_input());
     let seeded_db = server.create_database(Some(&prepared.replayed)).await?;
-    let (shaped, runs) =
-        tokio::join!(shape_baseline(server, &prepared.replayed, &prepared.replay_started, &prepared.surgery_sql, &input, &prepared.setup), async {
+    let (shaped, runs) = tokio::join!(
+        shape_baseline(server, &prepared.replayed, &prepared.replay_started, &prepared.surgery_sql, &input, &prepared.setup),
+        async {
             let seeded = seed_rows(server, &seeded_db, &prepared.ledger).await?;
             let runs = run_scripts(server, &seeded_db, &prepared.surgery_sql, &prepared.rollback_sql, &input).await?;
             Ok::<_, ServerError>((seeded, runs))
-        });
+        }
+    );
     let (shaped, (seeded, script_runs)) = (shaped?, runs?);
     let chain: Vec<(String, String)> = prepared.squashed_files.iter().map(|f| (f.filename.clone(), f.source.text().to_string())).collect();
     let header = BaselineHeader { replaces: prepared.squashed.clone(), chain_hash: chain_hash(&chain) };
@@ -563,8 +582,20 @@ fn write_outcome(
     proven: Proven,
     laps: Laps,
 ) -> Result<Outcome, SquashError> {
-    let Prepared { plan, server, checked, squashed_files, kept_files, squashed, squash_dir, details, surgery_sql, rollback_sql, .. } =
-        prepared;
+    let Prepared {
+        plan,
+        server,
+        checked,
+        squashed_files,
+        kept_files,
+        squashed,
+        squash_dir,
+        details,
+        surgery_sql,
+        rollback_sql,
+        chain_roles,
+        ..
+    } = prepared;
     let report = Report {
         passed: proven.checks.iter().all(|c| c.passed),
         proven_on: format!("PostgreSQL {}, dumped with pg_dump {}", server.version(), pg_dump_version),
@@ -580,6 +611,7 @@ fn write_outcome(
         sample_rows: SampleRows::from(seeded),
         chain_rows: proven.chain_rows,
         lint_warnings: checked.warnings,
+        roles: BaselineRoles { used: roles_used(&baseline.text, &chain_roles), created: chain_roles },
     };
     let report_path = squash_dir.join("report.md");
     let (surgery_path, rollback_path) = (squash_dir.join("surgery.sql"), squash_dir.join("rollback.sql"));
@@ -608,6 +640,11 @@ fn write_outcome(
     }
     let commit_message = commit_message(&squashed, kept_files.len(), &baseline.name, &squash_dir, &report_path);
     Ok(Outcome { report, written, removed, report_path, commit_message })
+}
+
+/// The roles the baseline text grants to or gives ownership to that it does not create.
+fn roles_used(baseline: &str, created: &[ChainRole]) -> Vec<String> {
+    crate::migration::referenced_roles(baseline).into_iter().filter(|r| !created.iter().any(|c| &c.name == r)).collect()
 }
 
 /// The commit message of a squash, with the `[squash-baseline]` sentinel the gate accepts.

@@ -345,7 +345,7 @@ async fn dumps_agree(server: &EphemeralServer, surgered: &State, fresh: &State, 
     let runner = &server.connect_info().user;
     let schema = |db: String, excluded: Vec<String>| async move {
         let (text, _) = super::run::pg_dump(server, &db, &excluded, super::run::Dumped::SchemaOnly).await.map_err(|e| e.to_string())?;
-        Ok::<_, String>(super::baseline::normalise_dump(&text, runner))
+        Ok::<_, String>(super::baseline::normalise_dump(&text, runner, &[]))
     };
     let (old, new) =
         tokio::join!(schema(surgered.database.clone(), super::run::backups_excluded(scripts)), schema(fresh.database.clone(), Vec::new()));

@@ -10,6 +10,7 @@ mod dbmate_compat;
 mod embedded;
 mod gate;
 mod lint_corpus;
+mod proof_fidelity;
 mod replay_cli;
 mod server;
 mod setup_scripts;

@@ -169,7 +169,7 @@ async fn a_dump_from_a_newer_pg_dump_loads_on_an_older_server() {
     let db = server.create_database(None).await.unwrap();
     let client = server.connect(&db).await.unwrap();
     let dump = "SET statement_timeout = 0;\nSET transaction_timeout = 0;\nSELECT pg_catalog.set_config('search_path', '', false);\nCREATE TABLE public.t (a integer);\n";
-    let normalised = squashmate::squash::normalise_dump(dump, &server.connect_info().user);
+    let normalised = squashmate::squash::normalise_dump(dump, &server.connect_info().user, &[]);
     client.batch_execute(&format!("BEGIN;\n{normalised}\nCOMMIT;")).await.expect("the normalised dump loads");
     let known: bool = client.query_one("SELECT current_setting('server_version_num')::int >= 170000", &[]).await.unwrap().get(0);
     if !known {
