@@ -197,6 +197,9 @@ fn report_failed_proof(proof: &Proof) {
     for d in &proof.after_down {
         eprintln!("  after down, not restored: {} ({} → {})", d.path, d.left, d.right);
     }
+    if let Some(differ) = &proof.dumps_differ {
+        eprintln!("  after up, {}", differ.replace('\n', "\n    "));
+    }
 }
 
 /// Runs `plan`.
@@ -208,8 +211,8 @@ pub async fn run(cli: &Cli, args: &PlanArgs) -> anyhow::Result<u8> {
         None => Side::Migrations(cli.migrations_dir.first().context("no migrations directory given")?.clone()),
     };
     let to = Side::parse(&args.to)?;
-    let (source, target) = tokio::join!(reader.read_into_database(&from), reader.read(&to));
-    let ((source, source_db), target): ((Catalog, Option<String>), Catalog) = (source?, target?);
+    let (source, target) = tokio::join!(reader.read_into_database(&from), reader.read_into_database(&to));
+    let ((source, source_db), (target, target_db)): ((Catalog, Option<String>), (Catalog, Option<String>)) = (source?, target?);
     reader.take_warnings().iter().for_each(|w| eprintln!("{}", crate::report::warning_line(w)));
     let renames = args.renames.iter().map(|r| parse_rename(r)).collect::<anyhow::Result<Vec<_>>>()?;
     let up = plan(&source, &target, &PlanOptions { simple: args.simple, renames: renames.clone() });
@@ -241,6 +244,7 @@ pub async fn run(cli: &Cli, args: &PlanArgs) -> anyhow::Result<u8> {
         target: &target,
         introspect: &introspect,
         down_renames: reversed(&renames),
+        target_db: target_db.as_deref(),
     };
     let planned = files(&up);
     let proof = prove(&input, &planned).await?;
@@ -250,6 +254,9 @@ pub async fn run(cli: &Cli, args: &PlanArgs) -> anyhow::Result<u8> {
     }
     for d in &proof.cosmetic {
         eprintln!("Allowed (cosmetic): {}", d.path);
+    }
+    if let Some(why) = &proof.dumps_not_compared {
+        eprintln!("pg_dump texts not compared: {why}");
     }
     let down = match &proof.down_refuses {
         Some(why) => format!("the down refuses ({why})"),

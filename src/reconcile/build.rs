@@ -335,8 +335,15 @@ impl Planner<'_> {
             self.table_security(table, None);
             return;
         }
+        // Columns a parent has come from it (INHERITS): declared here they would be local too.
+        let inherited = |column: &Object| {
+            parents
+                .split(", ")
+                .filter(|p| !p.is_empty())
+                .any(|parent| self.to.objects.contains_key(&format!("table {parent} / column {}", column.name)))
+        };
         let mut columns: Vec<&Object> =
-            self.to.objects.values().filter(|o| o.kind == "column" && o.parent.as_deref() == Some(path)).collect();
+            self.to.objects.values().filter(|o| o.kind == "column" && o.parent.as_deref() == Some(path) && !inherited(o)).collect();
         columns.sort_by_key(|c| prop(c, "position").parse::<u32>().unwrap_or(0));
         let mut definitions = Vec::new();
         for column in columns {

@@ -28,12 +28,16 @@ pub struct Proof {
     pub failure: Option<String>,
     /// Why the downs were not run: one refuses by design (no inverse exists).
     pub down_refuses: Option<String>,
+    /// What the second judge found: `pg_dump --schema-only` of source + up against the target's.
+    pub dumps_differ: Option<String>,
+    /// Why the second judge did not run, if it did not.
+    pub dumps_not_compared: Option<String>,
 }
 
 impl Proof {
     /// Whether the plan does what it says, both ways.
     pub fn holds(&self) -> bool {
-        self.failure.is_none() && self.after_up.is_empty() && self.after_down.is_empty()
+        self.failure.is_none() && self.after_up.is_empty() && self.after_down.is_empty() && self.dumps_differ.is_none()
     }
 }
 
@@ -51,6 +55,8 @@ pub struct ProofInput<'a> {
     pub introspect: &'a IntrospectOptions,
     /// The plan's renames reversed (`--rename`), for the main file's down.
     pub down_renames: Vec<(String, String)>,
+    /// The database holding the target, for the `pg_dump` judge (`None`: not compared).
+    pub target_db: Option<&'a str>,
 }
 
 fn without_cosmetic(differences: Vec<Difference>) -> (Vec<Difference>, Vec<Difference>) {
@@ -63,6 +69,46 @@ fn migrator(texts: &[String]) -> Result<Migrator, String> {
         texts.iter().enumerate().map(|(i, t)| (PathBuf::from(format!("{}_planned.sql", 99_999_999_999_900 + i)), t.clone())),
     )
     .map_err(|e| format!("the written files do not read back: {e}"))
+}
+
+/// `pg_dump --schema-only` of `db` without the ledger (privileges and owners only where they
+/// are compared), psql meta-commands dropped.
+async fn schema_text(input: &ProofInput<'_>, db: &str) -> Result<String, String> {
+    let (mut command, _) = input.server.pg_dump(db).map_err(|e| e.to_string())?;
+    command.args(["--schema-only", &format!("--exclude-table=*.{}", input.introspect.ledger_table)]);
+    if !input.introspect.privileges {
+        command.args(["--no-owner", "--no-privileges"]);
+    }
+    let out = command.output().await.map_err(|e| format!("cannot run pg_dump: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("pg_dump: {}", String::from_utf8_lossy(&out.stderr).trim()));
+    }
+    Ok(crate::dump::strip_psql_meta_commands(&String::from_utf8_lossy(&out.stdout)))
+}
+
+/// The second judge, once the catalogs agree: the dumps of source + up (`db`) and of the target
+/// hold the same lines. Cosmetic differences other than column order (a name the catalog does
+/// not compare) would show in the dump, so then it is not run, and the proof says so.
+async fn judge_dumps(input: &ProofInput<'_>, db: &str, proof: &mut Proof) -> Result<(), ServerError> {
+    let Some(target_db) = input.target_db else {
+        proof.dumps_not_compared = Some("the target is a live database: compared by catalog only".into());
+        return Ok(());
+    };
+    if !proof.after_up.is_empty() {
+        return Ok(());
+    }
+    if let Some(named) = proof.cosmetic.iter().find(|d| !d.path.ends_with(" / position")) {
+        proof.dumps_not_compared = Some(format!("a cosmetic difference the dump would show ({})", named.path));
+        return Ok(());
+    }
+    let (planned, target) = tokio::join!(schema_text(input, db), schema_text(input, target_db));
+    match (planned, target) {
+        (Ok(planned), Ok(target)) => {
+            proof.dumps_differ = crate::dump::compare_dumps("source + up", &planned, "target", &target).err();
+        }
+        (Err(e), _) | (_, Err(e)) => proof.failure = Some(e),
+    }
+    Ok(())
 }
 
 /// Proves `files`; the texts to write are in the result.
@@ -107,6 +153,7 @@ pub async fn prove(input: &ProofInput<'_>, files: &[PlannedFile]) -> Result<Proo
         return Ok(proof);
     }
     (proof.after_up, proof.cosmetic) = without_cosmetic(diff(input.target, &introspect(&client, input.introspect).await?));
+    judge_dumps(input, &db, &mut proof).await?;
     if proof.down_refuses.is_some() {
         return Ok(proof);
     }
