@@ -56,6 +56,20 @@ ensure_prereqs() {
   fi
 }
 
+# The extensions the tests install (tests/suite/proof_fidelity.rs): PostGIS from Debian's
+# postgresql-N-postgis-3, earthdistance, cube, hstore, citext and pg_trgm from the server's
+# contrib, for each PostgreSQL server installed from Debian's packages. A test that needs a
+# missing one fails; it never skips.
+ensure_extensions() {
+  local bindir major
+  for bindir in /usr/lib/postgresql/*/bin; do
+    [ -x "$bindir/initdb" ] || continue
+    major=$(basename "$(dirname "$bindir")")
+    { [ -f "/usr/share/postgresql/$major/extension/postgis.control" ] && compgen -G "/usr/lib/postgresql/$major/lib/postgis-3*.so" >/dev/null; } || apt_install "postgresql-$major-postgis-3"
+    [ -f "/usr/share/postgresql/$major/extension/earthdistance.control" ] || apt_install "postgresql-$major"
+  done
+}
+
 # The real dbmate, for the compatibility tests and benchmarks: .tools/dbmate.
 DBMATE_VERSION=2.36.0
 ensure_dbmate() {
