@@ -3,7 +3,7 @@
 //! Supabase's `auth`, operator-installed extensions). None of it is ever part of a baseline.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde::Deserialize;
 
@@ -128,9 +128,9 @@ impl Setup {
             .collect()
     }
 
-    /// Whether there is nothing to set up.
-    pub fn is_empty(&self) -> bool {
-        self.roles.is_empty() && self.extensions.is_empty() && self.files.is_empty()
+    /// Whether the setup makes anything inside a database (extensions, setup files).
+    pub fn makes_database_objects(&self) -> bool {
+        !self.extensions.is_empty() || !self.files.is_empty()
     }
 
     /// This setup with `other`'s roles, extensions and files added after its own.
@@ -201,11 +201,6 @@ fn roles_once(sql: &str) -> String {
     }
     out.push_str(&sql[at..]);
     out
-}
-
-/// Resolves relative setup paths against `base` (the directory squashmate runs in).
-pub fn resolve(base: &Path, paths: &[PathBuf]) -> Vec<PathBuf> {
-    paths.iter().map(|p| if p.is_absolute() { p.clone() } else { base.join(p) }).collect()
 }
 
 #[cfg(test)]

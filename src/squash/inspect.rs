@@ -61,6 +61,27 @@ pub struct RetiredColumn {
     pub constraints: Vec<Named>,
     /// Its comment.
     pub comment: Option<String>,
+    /// The privileges granted on it (column privileges go with the column; the rollback
+    /// grants them again).
+    pub grants: Vec<Grant>,
+}
+
+/// One privilege granted on a retired column or view (the owner's own left out).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    /// `SELECT`, `INSERT`, `UPDATE` or `REFERENCES`.
+    pub privilege: String,
+    /// The role, quoted as SQL needs (`PUBLIC` for everyone).
+    pub grantee: String,
+    /// `WITH GRANT OPTION`.
+    pub grantable: bool,
+}
+
+impl Grant {
+    /// ` WITH GRANT OPTION` when grantable, else nothing.
+    pub fn option(&self) -> &'static str {
+        if self.grantable { " WITH GRANT OPTION" } else { "" }
+    }
 }
 
 /// A retired view.
@@ -74,6 +95,10 @@ pub struct RetiredView {
     pub definition: String,
     /// Its comment.
     pub comment: Option<String>,
+    /// Its owner when not the role that ran the migrations (the rollback gives it back).
+    pub owner: Option<String>,
+    /// The privileges granted on it (the rollback grants them again).
+    pub grants: Vec<Grant>,
 }
 
 /// A comment the plan sets, with the one it replaces.
@@ -289,7 +314,9 @@ async fn retired_column_details(
     )
     .await?;
     found.dependents.extend(dependent_views(client, &rel, Some(attnum)).await?);
+    let grants = grants(client, &rel, &format!("(SELECT attacl FROM pg_attribute WHERE attrelid = {rel} AND attnum = {attnum})")).await?;
     Ok(Some(RetiredColumn {
+        grants,
         name: col.clone(),
         type_sql: r.text("type"),
         collation: r.owned("collation"),
@@ -302,22 +329,44 @@ async fn retired_column_details(
     }))
 }
 
+/// The privileges in ACL `acl` (an SQL expression) of relation `rel` other than its owner's.
+async fn grants(client: &Client, rel: &str, acl: &str) -> Result<Vec<Grant>, tokio_postgres::Error> {
+    let rows = text_rows(
+        client,
+        &format!(
+            "SELECT x.privilege_type AS privilege, CASE WHEN x.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(x.grantee)) END AS grantee,
+                    x.is_grantable::text AS grantable
+             FROM aclexplode({acl}) x WHERE x.grantee <> (SELECT relowner FROM pg_class WHERE oid = {rel}) ORDER BY 2, 1"
+        ),
+    )
+    .await?;
+    Ok(rows
+        .iter()
+        .map(|g| Grant { privilege: g.text("privilege"), grantee: g.text("grantee"), grantable: g.get("grantable") == "true" })
+        .collect())
+}
+
 /// A retired view's kind, definition and comment, `None` when it does not exist.
 async fn retired_view(client: &Client, view: &TableName) -> Result<Option<RetiredView>, tokio_postgres::Error> {
     let rows = text_rows(
         client,
         &format!(
-            "SELECT c.relkind::text AS relkind, pg_get_viewdef(c.oid, true) AS definition, obj_description(c.oid, 'pg_class') AS comment
+            "SELECT c.relkind::text AS relkind, pg_get_viewdef(c.oid, true) AS definition, obj_description(c.oid, 'pg_class') AS comment,
+                    CASE WHEN c.relowner <> (SELECT oid FROM pg_roles WHERE rolname = current_user) THEN quote_ident(pg_get_userbyid(c.relowner)) END AS owner
              FROM pg_class c WHERE c.oid = {}",
             regclass(view)
         ),
     )
     .await?;
-    Ok(rows.first().map(|r| RetiredView {
+    let Some(r) = rows.first() else { return Ok(None) };
+    let rel = regclass(view);
+    Ok(Some(RetiredView {
         name: view.clone(),
         kind: if r.get("relkind") == "m" { "materialized view" } else { "view" },
         definition: r.text("definition"),
         comment: r.owned("comment"),
+        owner: r.owned("owner"),
+        grants: grants(client, &rel, &format!("(SELECT relacl FROM pg_class WHERE oid = {rel})")).await?,
     }))
 }
 

@@ -266,7 +266,7 @@ async fn shape_baseline(
     );
     let print = fingerprint(&catalog.map_err(ServerError::Sql)?);
     let (mut dump, pg_dump_version) = dump?;
-    if !setup.extensions.is_empty() || !setup.files.is_empty() {
+    if setup.makes_database_objects() {
         let (setup_only, _) = prepared_database(server, setup, []).await?;
         let (setup_dump, _) = pg_dump(server, &setup_only, &[], Dumped::SchemaAndRows).await?;
         dump = without_setup_entries(&dump, &setup_dump).map_err(|changed| {

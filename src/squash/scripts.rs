@@ -145,8 +145,11 @@ pub fn surgery(input: &ScriptInput<'_>) -> String {
         out,
         "\nBEGIN;\n-- Every name below is qualified; types and definitions print the same whatever the session's search_path.\nSET LOCAL search_path = '';"
     );
-    let mut locked: Vec<String> = d.views.iter().map(|v| v.name.sql()).collect();
-    locked.extend(d.tables.iter().flat_map(|t| std::iter::once(t.name.sql()).chain(t.incoming.iter().map(|fk| fk.table.sql()))));
+    // Retired views are not locked up front: LOCK on a view locks its base tables too, checked
+    // as the view's owner, who may only read them. Their DROP takes their lock, under the same
+    // lock_timeout; the tables whose columns or rows change are locked here.
+    let mut locked: Vec<String> =
+        d.tables.iter().flat_map(|t| std::iter::once(t.name.sql()).chain(t.incoming.iter().map(|fk| fk.table.sql()))).collect();
     locked.extend(d.columns.iter().map(|c| c.name.table.sql()));
     lock_up_front(&mut out, "surgery", &input.locks, locked, &ledger);
     surgery_preflight(&mut out, input, &ledger);
@@ -320,6 +323,12 @@ pub fn rollback(input: &ScriptInput<'_>) -> String {
         if let Some(comment) = &v.comment {
             let _ = writeln!(out, "COMMENT ON {} {} IS {};", v.kind.to_uppercase(), v.name, quote_literal(comment));
         }
+        if let Some(owner) = &v.owner {
+            let _ = writeln!(out, "ALTER {} {} OWNER TO {owner};", v.kind.to_uppercase(), v.name);
+        }
+        for g in &v.grants {
+            let _ = writeln!(out, "GRANT {} ON TABLE {} TO {}{};", g.privilege, v.name, g.grantee, g.option());
+        }
     }
     for comment in &d.comments {
         let old = comment.old.as_ref().map_or_else(|| "NULL".to_string(), |c| quote_literal(c));
@@ -397,7 +406,7 @@ fn rollback_preflight(out: &mut String, input: &ScriptInput<'_>, ledger: &str) {
 }
 
 /// Retired columns re-added with their type, collation and default, values restored by row
-/// key, then NOT NULL, constraints, indexes and comment; the saved values dropped.
+/// key, then NOT NULL, constraints, indexes, comment and privileges; the saved values dropped.
 fn restore_columns(out: &mut String, input: &ScriptInput<'_>) {
     for c in &input.details.columns {
         let backup = input.column_backup(c);
@@ -424,6 +433,17 @@ fn restore_columns(out: &mut String, input: &ScriptInput<'_>) {
         }
         if let Some(comment) = &c.comment {
             let _ = writeln!(out, "COMMENT ON COLUMN {} IS {};", col(c), quote_literal(comment));
+        }
+        for g in &c.grants {
+            let _ = writeln!(
+                out,
+                "GRANT {} ({}) ON TABLE {} TO {}{};",
+                g.privilege,
+                quote_ident(&c.name.column),
+                c.name.table,
+                g.grantee,
+                g.option()
+            );
         }
         let _ = writeln!(out, "DROP TABLE {backup};\n");
     }
@@ -489,7 +509,7 @@ mod tests {
     //! by snapshots, without a server (the end-to-end squash tests prove the scripts run).
 
     use super::*;
-    use crate::squash::inspect::{CommentChange, Named, RetiredTable, RetiredView};
+    use crate::squash::inspect::{CommentChange, Grant, Named, RetiredTable, RetiredView};
     use crate::squash::plan::ColumnName;
 
     fn table(schema: &str, name: &str) -> TableName {
@@ -521,12 +541,15 @@ mod tests {
                 }],
                 constraints: vec![],
                 comment: Some("Free text".into()),
+                grants: vec![Grant { privilege: "SELECT".into(), grantee: "\"App Reader\"".into(), grantable: true }],
             }],
             views: vec![RetiredView {
                 name: table("public", "legacy_parent_labels"),
                 kind: "view",
                 definition: " SELECT id, label FROM public.legacy_parent;".into(),
                 comment: None,
+                owner: Some("reporting_owner".into()),
+                grants: vec![Grant { privilege: "SELECT".into(), grantee: "PUBLIC".into(), grantable: false }],
             }],
             comments: vec![CommentChange { target: "TABLE public.events".into(), old: None, new: "Append-only log.".into() }],
         }

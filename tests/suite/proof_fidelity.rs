@@ -40,6 +40,7 @@ grant select, insert on items to app_svc;
 grant usage on sequence items_id_seq to app_svc;
 grant execute on function item_count() to app_svc;
 grant update (name) on items to app_svc;
+grant select (price) on items to app_svc with grant option;
 alter default privileges in schema public grant select on tables to app_svc;
 alter table ledger_notes owner to app_owner;
 grant select on ledger_notes to reporting;
@@ -92,6 +93,7 @@ async fn privileges_owners_and_the_chains_roles_survive_on_a_cluster_that_never_
         "CREATE ROLE app_svc WITH NOSUPERUSER NOCREATEDB NOCREATEROLE INHERIT LOGIN NOREPLICATION BYPASSRLS CONNECTION LIMIT 7;",
         "GRANT SELECT,INSERT ON TABLE public.items TO app_svc;",
         "GRANT UPDATE(name) ON TABLE public.items TO app_svc;",
+        "GRANT SELECT(price) ON TABLE public.items TO app_svc WITH GRANT OPTION;",
         "GRANT USAGE ON SEQUENCE public.items_id_seq TO app_svc;",
         "REVOKE ALL ON FUNCTION public.item_count() FROM PUBLIC;",
         "GRANT ALL ON FUNCTION public.item_count() TO app_svc;",
@@ -152,11 +154,14 @@ async fn roles_the_chain_makes_conditionally_replay_squash_and_diff_and_none_is_
     let host = local().await;
     let url = host.url("postgres");
     let work = tempfile::tempdir().unwrap();
+    let view = "-- migrate:up\ncreate view item_names as select id, name from items;\ngrant select on item_names to reporting;\ngrant select on items to app_owner;\nalter view item_names owner to app_owner;\n-- migrate:down\n";
     common::write_migrations(
         &work.path().join("db/migrations"),
-        &[("20240101000000_roles.sql", ROLES), ("20240102000000_items.sql", GRANTS)],
+        &[("20240101000000_roles.sql", ROLES), ("20240102000000_items.sql", GRANTS), ("20240103000000_view.sql", view)],
     );
-    write_plan(work.path(), "roles = [\"reporting\"]\n");
+    // The retired column's and view's grants (and the view's owner) go with them and come back
+    // with the rollback: the proof compares privileges and owners after the rollback too.
+    write_plan(work.path(), "roles = [\"reporting\"]\n[retire]\ncolumns = [\"public.items.price\"]\nviews = [\"public.item_names\"]\n");
     let on_host = ["--pg", "url", "--pg-url", url.as_str()];
     let replayed = common::outcome(common::squashmate().current_dir(work.path()).arg("replay").args(on_host));
     assert_eq!(replayed.0, Some(0), "{}{}", replayed.1, replayed.2);
@@ -165,6 +170,14 @@ async fn roles_the_chain_makes_conditionally_replay_squash_and_diff_and_none_is_
     assert_eq!(diffed.0, Some(0), "{}{}", diffed.1, diffed.2);
     let (code, stdout, stderr) = squash(work.path(), &on_host);
     assert_eq!(code, Some(0), "{stdout}{stderr}");
+    let rollback = std::fs::read_to_string(work.path().join(format!("db/squash/{DATE}/rollback.sql"))).unwrap();
+    for restored in [
+        "GRANT SELECT (\"price\") ON TABLE \"public\".\"items\" TO app_svc WITH GRANT OPTION;",
+        "ALTER VIEW \"public\".\"item_names\" OWNER TO app_owner;",
+        "GRANT SELECT ON TABLE \"public\".\"item_names\" TO reporting;",
+    ] {
+        assert!(rollback.contains(restored), "the rollback lacks `{restored}`:\n{rollback}");
+    }
     let left: Vec<String> = host
         .connect("postgres")
         .await

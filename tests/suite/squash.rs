@@ -93,7 +93,9 @@ fn the_example_chain_squashes_and_every_check_passes() {
     }
     assert!(!baseline.contains("schema_migrations"), "the baseline must not create the ledger");
     assert!(!baseline.contains("\\restrict") && !baseline.contains("Dumped from") && !baseline.contains("CREATE SCHEMA public;"));
-    assert!(baseline.contains("SELECT pg_catalog.set_config('search_path', '', true);"));
+    // Transaction-scoped; the schema of the chain's extension (pgcrypto) on it, so that an
+    // extension's SQL function called while rows go in resolves its own names.
+    assert!(baseline.contains("SELECT pg_catalog.set_config('search_path', 'public', true);"), "{baseline}");
     assert!(!baseline.contains("mcp_proxy_sessions") && !baseline.contains("skill_auto_granted_domains"));
     assert!(baseline.contains("COMMENT ON TABLE public.events IS 'Append-only log of everything that happened.';"));
     // The rows the chain inserted (a demo organisation and its owner) come along, with the
