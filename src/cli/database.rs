@@ -56,7 +56,7 @@ impl Target {
             table: cli.migrations_table.clone(),
             search_path: self.url.search_path(),
             strict: cli.strict,
-            lock_timeout: cli.lock_timeout.into(),
+            lock_timeout: cli.migration_lock_wait(),
             count_rows: cli.verbose,
         }
     }

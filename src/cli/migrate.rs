@@ -34,7 +34,7 @@ pub async fn run(cli: &Cli, create_first: bool) -> anyhow::Result<u8> {
 pub fn print_event(event: Event<'_>) {
     match event {
         Event::CreatingSchema(schema) => outln!("Creating schema: {schema}"),
-        Event::WaitingForLock(holder) => eprintln!("Waiting for the migration lock held by {holder} …"),
+        Event::WaitingForLock(which) => eprintln!("Waiting for {which} …"),
         Event::Applying(file) => outln!("Applying: {}", file.filename),
         Event::Applied(file, run) => {
             for note in &run.notes {

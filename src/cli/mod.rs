@@ -107,6 +107,15 @@ pub struct Cli {
     /// How long to wait for another process holding the migration lock.
     #[arg(long, global = true, env = "SQUASHMATE_LOCK_TIMEOUT", default_value = "5m")]
     pub lock_timeout: humantime::Duration,
+    /// dbmate 2.37's flag. squashmate always takes its own migration lock and dbmate's (advisory
+    /// lock 48372615), so `dbmate --migration-lock` and squashmate exclude each other; accepted
+    /// for drop-in use, it changes nothing.
+    #[arg(long, global = true, env = "DBMATE_MIGRATION_LOCK", value_parser = clap::builder::BoolishValueParser::new())]
+    pub migration_lock: bool,
+    /// dbmate 2.37's flag: how long to wait for the migration lock, `0` for ever (as dbmate);
+    /// when given, it is used instead of --lock-timeout.
+    #[arg(long, global = true, env = "DBMATE_MIGRATION_LOCK_TIMEOUT", value_name = "DURATION")]
+    pub migration_lock_timeout: Option<humantime::Duration>,
     /// Run `status`, `up`, `migrate` or `drift` on every database listed in FILE (one URL per
     /// line, `#` comments, `${VAR}` from the environment) instead of one.
     #[arg(long, global = true, value_name = "FILE")]
@@ -124,6 +133,18 @@ pub struct Cli {
     /// The command to run.
     #[command(subcommand)]
     pub command: Command,
+}
+
+impl Cli {
+    /// How long to wait for the migration locks: `--migration-lock-timeout` when given (`0`: for
+    /// ever, as dbmate), else `--lock-timeout`.
+    pub fn migration_lock_wait(&self) -> std::time::Duration {
+        match self.migration_lock_timeout.map(std::time::Duration::from) {
+            Some(std::time::Duration::ZERO) => std::time::Duration::MAX,
+            Some(wait) => wait,
+            None => self.lock_timeout.into(),
+        }
+    }
 }
 
 /// The commands.

@@ -123,8 +123,7 @@ async fn apply_live(cli: &Cli, url: &DatabaseUrl, files: &[PlannedFile]) -> anyh
     let (client, lock_client) = target.connect_pair().await.map_err(|e| anyhow::anyhow!(describe(&e)))?;
     let ledger = LedgerTable::resolve(&client, &cli.migrations_table, &url.search_path()).await?;
     let key = lock_key(&ledger);
-    acquire_lock(&lock_client, key, cli.lock_timeout.into(), |holder| eprintln!("Waiting for the migration lock, held by {holder}…"))
-        .await?;
+    acquire_lock(&lock_client, key, cli.migration_lock_wait(), |which| eprintln!("Waiting for {which} …")).await?;
     let mut ran = 0;
     let mut result = Ok(());
     for file in files {

@@ -7,6 +7,7 @@ mod common;
 mod catalog_drift;
 mod commands;
 mod dbmate_compat;
+mod dbmate_lock;
 mod embedded;
 mod gate;
 mod lint_corpus;

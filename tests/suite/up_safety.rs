@@ -132,7 +132,10 @@ async fn a_held_lock_makes_up_wait_then_time_out_with_a_clear_message() {
     holder.query_one("select pg_advisory_lock($1)", &[&key]).await.unwrap();
     let (code, _, stderr) = outcome(up(work.path(), &server.url(&db)).args(["--lock-timeout", "1s"]));
     assert_eq!(code, Some(2));
-    assert!(stderr.contains("Waiting for the migration lock held by backend pid"), "{stderr}");
+    assert!(
+        stderr.contains("Waiting for squashmate's migration lock (advisory lock") && stderr.contains("held by backend pid"),
+        "{stderr}"
+    );
     assert!(stderr.contains("raise --lock-timeout"), "{stderr}");
     holder.query_one("select pg_advisory_unlock($1)", &[&key]).await.unwrap();
     let (code, stdout, _) = outcome(&mut up(work.path(), &server.url(&db)));
