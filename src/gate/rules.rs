@@ -104,7 +104,20 @@ fn changes<'e, 't>(
                 let same_text =
                     changes.added.iter().find(|a| !changes.rename_targets.contains(&a.path) && same_tokens(text(&old.blob), text(&a.blob)));
                 let Some(target) = same_text else {
-                    changes.deleted.push(old);
+                    // Renamed under the same version and edited: it is the same migration, modified.
+                    let version = version_of(filename(path));
+                    let renamed = changes.added.iter().find(|a| {
+                        !changes.rename_targets.contains(&a.path)
+                            && version_of(filename(&a.path)) == version
+                            && !base.keys().any(|b| b != path && version_of(filename(b)) == version)
+                    });
+                    match renamed {
+                        Some(target) => {
+                            changes.rename_targets.insert(target.path.clone());
+                            changes.modified.push((old, target));
+                        }
+                        None => changes.deleted.push(old),
+                    }
                     continue;
                 };
                 changes.rename_targets.insert(target.path.clone());
@@ -169,7 +182,18 @@ fn new_file_violations<'t>(
     let mut new_files = Vec::new();
     for entry in changes.added.iter().filter(|a| !changes.rename_targets.contains(&a.path) && Some(a.path.as_str()) != baseline_path) {
         let version = version_of(filename(&entry.path)).unwrap_or("");
-        if let Some(newest) = newest_on_base.filter(|n| !input.allow_out_of_order && version <= *n) {
+        if let Some(other) = head.keys().find(|p| **p != entry.path && version_of(filename(p)) == Some(version)) {
+            // Never passed by --allow-out-of-order: dbmate records a version once.
+            found.push(violation(
+                &entry.path,
+                None,
+                "duplicate-version",
+                format!(
+                    "new migration version {version} is also used by {other}: dbmate records a version once, so one of them never runs"
+                ),
+                "recreate it with a new version (`squashmate new NAME`)",
+            ));
+        } else if let Some(newest) = newest_on_base.filter(|n| !input.allow_out_of_order && version <= *n) {
             found.push(violation(
                 &entry.path,
                 None,
@@ -205,11 +229,13 @@ fn new_file_violations<'t>(
     rejected.sort_by(|a, b| a.path.cmp(&b.path));
     let linted = lint(&Discovery { files: all_head, rejected });
     // New files' warnings (dbmate runs such files fine) are lint's business, not a violation.
-    found.extend(
-        linted
-            .into_iter()
-            .filter(|d| d.is_error() && (added_paths.contains(d.path.to_string_lossy().as_ref()) || d.code == "ignored-filename")),
-    );
+    let reported: BTreeSet<(String, String)> = found.iter().map(|f| (f.path.to_string_lossy().into_owned(), f.code.to_string())).collect();
+    found.extend(linted.into_iter().filter(|d| {
+        let path = d.path.to_string_lossy();
+        !reported.contains(&(path.to_string(), d.code.to_string()))
+            && d.is_error()
+            && (added_paths.contains(path.as_ref()) || d.code == "ignored-filename")
+    }));
     found
 }
 

@@ -438,3 +438,28 @@ async fn a_chain_that_starts_with_an_earlier_baseline_is_squashed_again_into_its
 fn server_message(e: &tokio_postgres::Error) -> String {
     e.as_db_error().map_or_else(|| e.to_string(), |d| d.message().to_string())
 }
+
+#[test]
+fn a_new_file_with_an_applied_version_is_a_duplicate_even_out_of_order() {
+    let repo = Repo::new();
+    repo.write("db/migrations/20240102000000_again.sql", &up("create table again (id int);"));
+    repo.hash();
+    repo.commit("same version again");
+    let expected = ["20240102000000_again.sql", "new migration version 20240102000000 is also used by"];
+    assert_violation(repo.gate(&[]), "duplicate-version", &expected);
+    let (code, out) = repo.gate(&["--allow-out-of-order"]);
+    assert_violation((code, out.clone()), "duplicate-version", &expected);
+    assert!(!out.contains("error[out-of-order]"), "{out}");
+}
+
+#[test]
+fn a_rename_under_the_same_version_with_an_edit_is_modified() {
+    let repo = Repo::new();
+    repo.remove("db/migrations/20240102000000_orders.sql");
+    repo.write("db/migrations/20240102000000_purchase_orders.sql", &up("create table orders (id bigint);"));
+    repo.hash();
+    repo.commit("rename and edit");
+    let (code, out) = repo.gate(&[]);
+    assert_violation((code, out.clone()), "modified", &["20240102000000_purchase_orders.sql", "was modified"]);
+    assert!(!out.contains("error[deleted]") && !out.contains("error[out-of-order]"), "{out}");
+}
