@@ -291,7 +291,6 @@ impl Migrator {
         checking: tokio::task::JoinHandle<Checked>,
         on: &mut (dyn FnMut(Event<'_>) + Send),
     ) -> Result<Vec<String>, MigrateError> {
-        on(Event::Applying(&first));
         let started = Instant::now();
         let (sent, checked) = tokio::join!(send_uncommitted(client, &first, ledger, prelude), checking);
         let files = match self.take_checked(checked.expect("the file checks do not panic"), on) {
@@ -302,6 +301,8 @@ impl Migrator {
             }
         };
         let first = &files[0];
+        // Said only now: had a check refused, this file would not have been applied.
+        on(Event::Applying(first));
         if let Err(error) = sent {
             let blocks: Vec<&Block> = first.sections.iter().map(|s| &s.up).collect();
             let source = locate_failure(client, first, &blocks, &error).await;

@@ -11,7 +11,7 @@ use crate::report::{Diagnostic, stopping};
 /// Errors in what a command was about to run; nothing was run.
 #[derive(Debug, Error)]
 #[error(
-    "{} problem(s) in the migration files stop this command, nothing was run; first: {}: {} (next: {}); run `squashmate lint` to see them all",
+    "{} problem(s) in the migration files stop this command, nothing was run (0 files applied: every file it would run is checked before any commits); first: {}: {} (next: {}); run `squashmate lint` to see them all",
     .problems.len(),
     .problems[0].place(),
     .problems[0].message,

@@ -175,3 +175,24 @@ async fn an_index_left_by_an_interrupted_create_index_concurrently_is_recovered(
     assert!(valid);
     assert_eq!(ledger(&server, &db).await, ["1", "2", "3"]);
 }
+
+/// dbmate applies the good files before a bad one and fails there; squashmate checks every
+/// pending file first, applies none, and says so: no `Applying:` line for a file not applied.
+#[tokio::test]
+async fn a_bad_pending_file_stops_up_before_anything_and_says_none_was_applied() {
+    let server = local_server().await;
+    let work = tempfile::tempdir().unwrap();
+    common::write_migrations(
+        &work.path().join("db/migrations"),
+        &[
+            ("1_good.sql", "-- migrate:up\ncreate table good (id int);\n-- migrate:down\ndrop table good;\n"),
+            ("2_bad.sql", "-- migrate:up\ncreate tabel bad (id int);\n-- migrate:down\n"),
+        ],
+    );
+    let db = server.create_database(None).await.unwrap();
+    let (code, stdout, stderr) = outcome(&mut up(work.path(), &server.url(&db)));
+    assert_eq!(code, Some(2), "{stdout}{stderr}");
+    assert!(!stdout.contains("Applying:") && !stdout.contains("Applied:"), "a line for a file that was not applied: {stdout}");
+    assert!(stderr.contains("nothing was run (0 files applied") && stderr.contains("2_bad.sql:2:"), "{stderr}");
+    assert!(ledger(&server, &db).await.is_empty());
+}
