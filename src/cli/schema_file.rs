@@ -13,6 +13,11 @@ use crate::ledger::LedgerTable;
 /// `dump`: writes the schema file.
 pub async fn dump(cli: &Cli, extra: &[String]) -> anyhow::Result<u8> {
     let target = Target::from_cli(cli)?;
+    // As dbmate does: a database no migration ran on gets its (empty) ledger table first, so
+    // the file is the one dbmate writes.
+    let client = target.connect().await.map_err(|e| anyhow!(describe(&e)))?;
+    let ledger = LedgerTable::resolve(&client, &cli.migrations_table, &target.url.search_path()).await?;
+    client.batch_execute(&ledger.create_sql()).await.with_context(|| format!("creating the ledger table {}", ledger.qualified()))?;
     write_schema_file(cli, &target, extra).await?;
     Ok(EXIT_OK)
 }

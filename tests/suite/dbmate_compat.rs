@@ -107,6 +107,24 @@ async fn dump_is_byte_identical_to_dbmates() {
     }
 }
 
+/// A database no migration ran on has no ledger table: dbmate still writes the schema file,
+/// with an empty ledger block, and so does squashmate, byte for byte.
+#[tokio::test]
+async fn dump_without_a_ledger_table_is_written_as_dbmate_writes_it() {
+    let server = local_server().await;
+    let db = server.create_database(None).await.unwrap();
+    server.connect(&db).await.unwrap().batch_execute("create table made_by_hand (id int)").await.unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let url = server.url(&db);
+    let (code, _, stderr) = outcome(with_env(squashmate(), work.path(), &url).args(["-s", "ours.sql", "dump"]));
+    assert_eq!(code, Some(0), "{stderr}");
+    let (code, _, stderr) = outcome(with_env(dbmate(), work.path(), &url).args(["-s", "theirs.sql", "dump"]));
+    assert_eq!(code, Some(0), "{stderr}");
+    let (ours, theirs) = (std::fs::read(work.path().join("ours.sql")).unwrap(), std::fs::read(work.path().join("theirs.sql")).unwrap());
+    assert!(ours == theirs, "squashmate's dump differs from dbmate's:\n{}", String::from_utf8_lossy(&ours));
+    assert!(String::from_utf8_lossy(&ours).contains("CREATE TABLE public.made_by_hand"));
+}
+
 #[tokio::test]
 async fn a_custom_ledger_table_in_its_own_schema_is_shared() {
     let server = local_server().await;
