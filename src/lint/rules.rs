@@ -53,9 +53,52 @@ fn transaction_problems(file: &MigrationFile) -> Vec<Problem> {
         }
         for block in [&section.up, &section.down] {
             problems.extend(block_transaction_problems(block));
+            problems.extend(session_search_path(file.source.text(), block));
         }
     }
     problems
+}
+
+/// A block that changes the session's `search_path` (`SET search_path` without `LOCAL`, or
+/// `set_config('search_path', …, false)`): dbmate then writes (or deletes) the ledger row in
+/// the new path's schema on the same session, and fails where that schema has no ledger.
+/// squashmate qualifies its ledger and runs the file.
+fn session_search_path(text: &str, block: &Block) -> Vec<Problem> {
+    let direction = match block.direction {
+        Direction::Up => "up",
+        Direction::Down => "down",
+    };
+    block
+        .statements
+        .iter()
+        .filter(|s| sets_session_search_path(&text[s.span.clone()]))
+        .map(|s| {
+            Problem::at(
+                s.span.start,
+                "session-search-path",
+                format!(
+                    "changes the session's search_path in a {direction} block: dbmate fails on this file (it then writes its ledger row into the new path's schema, e.g. `relation \"other.schema_migrations\" does not exist`)"
+                ),
+                "use `SET LOCAL search_path` (or set_config(…, true)) in a transactional block, or qualify the names instead",
+            )
+            .in_part(Part::DbmateOnly)
+        })
+        .collect()
+}
+
+/// Whether `sql` (one statement) sets `search_path` for the session.
+fn sets_session_search_path(sql: &str) -> bool {
+    if !sql.to_ascii_lowercase().contains("search_path") {
+        return false;
+    }
+    let Ok(parsed) = pg_query::parse(sql, 0) else { return false };
+    let node = parsed.protobuf.stmts.first().and_then(|s| s.stmt.as_ref()).and_then(|n| n.node.as_ref());
+    if let Some(pg_query::NodeEnum::VariableSetStmt(set)) = node {
+        return set.name == "search_path" && !set.is_local && set.kind == pg_query::protobuf::VariableSetKind::VarSetValue as i32;
+    }
+    // set_config('search_path', …, false) anywhere in a SELECT's target list.
+    let text = sql.to_ascii_lowercase().replace(char::is_whitespace, "");
+    text.contains("set_config('search_path'") && text.contains(",false)")
 }
 
 fn has_unparsable_body(file: &MigrationFile, block: &Block) -> bool {
@@ -138,6 +181,7 @@ pub fn duplicate_versions(files: &[MigrationFile]) -> Vec<Diagnostic> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::migration::Way;
 
     fn codes(text: &str) -> Vec<String> {
         let file = MigrationFile::parse("1_x.sql", text.to_string()).unwrap();
@@ -159,5 +203,18 @@ mod tests {
             codes("-- migrate:up\nbegin;\ncreate table t ();\ncommit;\n-- migrate:down\n"),
             ["transaction-control", "transaction-control"]
         );
+    }
+
+    #[test]
+    fn a_session_search_path_is_an_error_dbmate_fails_on() {
+        assert_eq!(codes("-- migrate:up\nset search_path to other;\n-- migrate:down\n"), ["session-search-path"]);
+        assert_eq!(
+            codes("-- migrate:up\nSELECT pg_catalog.set_config('search_path', 'other', false);\n-- migrate:down\n"),
+            ["session-search-path"]
+        );
+        assert!(codes("-- migrate:up\nset local search_path to other;\nselect set_config('search_path', 'x', true);\nreset search_path;\n-- migrate:down\n").is_empty());
+        let file = MigrationFile::parse("1_x.sql", "-- migrate:up\nset search_path = other;\n-- migrate:down\n".into()).unwrap();
+        let found = lint(&Discovery { files: vec![file], rejected: vec![] });
+        assert!(found[0].is_error() && !found[0].stops(Way::Up), "an error for lint and gate; squashmate's up runs the file");
     }
 }

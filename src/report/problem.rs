@@ -33,6 +33,9 @@ pub enum Part {
     Down,
     /// A file dbmate never reads as a migration (its name does not match): no command runs it.
     Outside,
+    /// What only the real dbmate fails on (its ledger write after the block): `lint` and `gate`
+    /// report it, squashmate's own commands run the file and print it.
+    DbmateOnly,
 }
 
 /// Which way a command runs migration files.
@@ -103,7 +106,7 @@ impl Part {
             Part::File => true,
             Part::Up => way == Way::Up,
             Part::Down => way == Way::Down,
-            Part::Outside => false,
+            Part::Outside | Part::DbmateOnly => false,
         }
     }
 }

@@ -266,3 +266,29 @@ async fn a_second_up_block_breaks_dbmate_236_and_squashmate_warns_and_applies_it
     let tables: i64 = client.query_one("select count(*) from pg_tables where tablename in ('a', 'b')", &[]).await.unwrap().get(0);
     assert_eq!((rows, tables), (1, 2));
 }
+
+/// A migration that changes the session's search_path: the real dbmate (2.36 and 2.37) then
+/// writes its ledger row into the new schema and fails. lint says so as an error; squashmate's
+/// `up` qualifies its ledger, applies the file and prints the same line.
+#[tokio::test]
+async fn a_session_search_path_breaks_dbmate_and_lint_says_so() {
+    let server = local_server().await;
+    let work = tempfile::tempdir().unwrap();
+    crate::common::write_migrations(
+        &work.path().join("db/migrations"),
+        &[(
+            "20240101000000_other.sql",
+            "-- migrate:up\ncreate schema other;\nset search_path to other;\ncreate table x (id int);\n-- migrate:down\n",
+        )],
+    );
+    let (code, stdout, stderr) = outcome(with_env(dbmate(), work.path(), &server.url("sp_theirs")).args(["--no-dump-schema", "up"]));
+    assert_ne!(code, Some(0), "{stdout}{stderr}");
+    assert!(stderr.contains("\"other.schema_migrations\" does not exist"), "{stderr}");
+    let (code, stdout, _) = outcome(squashmate().current_dir(work.path()).arg("lint"));
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(stdout.contains("error[session-search-path]") && stdout.contains("dbmate fails on this file"), "{stdout}");
+    assert!(stdout.contains("20240101000000_other.sql:3:1"), "{stdout}");
+    let (code, stdout, stderr) = outcome(with_env(squashmate(), work.path(), &server.url("sp_ours")).args(["--no-dump-schema", "up"]));
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert!(stdout.contains("Applied: 20240101000000_other.sql") && stderr.contains("session-search-path"), "{stdout}{stderr}");
+}

@@ -463,3 +463,12 @@ fn a_rename_under_the_same_version_with_an_edit_is_modified() {
     assert_violation((code, out.clone()), "modified", &["20240102000000_purchase_orders.sql", "was modified"]);
     assert!(!out.contains("error[deleted]") && !out.contains("error[out-of-order]"), "{out}");
 }
+
+#[test]
+fn a_new_file_dbmate_fails_on_by_its_session_search_path_fails_the_gate() {
+    let repo = Repo::new();
+    repo.write("db/migrations/20240104000000_other.sql", &up("create schema other;\nset search_path to other;\ncreate table x (id int);"));
+    repo.hash();
+    repo.commit("other schema");
+    assert_violation(repo.gate(&[]), "session-search-path", &["20240104000000_other.sql:3", "dbmate fails on this file"]);
+}
