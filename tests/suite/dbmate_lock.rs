@@ -143,7 +143,8 @@ async fn sixteen_runs_mixing_dbmate_237_and_squashmate_apply_every_migration_onc
     let server = common::local_server().await;
     let work = tempfile::tempdir().unwrap();
     // No CREATE INDEX CONCURRENTLY here: it waits for every session with a snapshot, and a
-    // dbmate waiting for its lock waits inside a statement (see README, "A migration lock").
+    // dbmate waiting for its lock waits inside a statement, so PostgreSQL aborts one of the two
+    // as a deadlock (see README, "A migration lock").
     let files: Vec<(String, String)> = (1..=40)
         .map(|i| {
             (
