@@ -59,6 +59,15 @@ impl ColumnType {
         ColumnType { name, modifiers, array: !type_name.array_bounds.is_empty() }
     }
 
+    /// Whether changing a column from `self` to `to` is `timestamp` ↔ `timestamptz` with a
+    /// precision kept or widened: PostgreSQL 12+ rewrites nothing when the session's TimeZone is
+    /// UTC (the stored values are the same), and rewrites the table otherwise.
+    pub fn relabels_in_utc(&self, to: &ColumnType) -> bool {
+        let timestamps = matches!((self.name.as_str(), to.name.as_str()), ("timestamp", "timestamptz") | ("timestamptz", "timestamp"));
+        let precision_kept = to.modifiers.is_empty() || (!self.modifiers.is_empty() && to.modifiers[0] >= self.modifiers[0]);
+        timestamps && self.array == to.array && precision_kept
+    }
+
     /// Whether changing a column from `self` to `to` leaves the table's rows as they are (no
     /// rewrite, no scan): a longer or unbounded varchar, varchar to text, more numeric precision.
     pub fn widens_to(&self, to: &ColumnType) -> bool {

@@ -38,10 +38,25 @@ pub struct FileContext {
 pub struct BlockContext {
     lock_timeout: bool,
     not_valid: BTreeSet<(String, String)>,
+    /// The block set the session's TimeZone to UTC (`SET [LOCAL] TimeZone = 'UTC'`).
+    utc: bool,
 }
 
 const EXPAND_CONTRACT: &str =
     "expand/contract: add the new shape, deploy code that uses it, and remove the old one in a later migration once nothing reads it";
+
+/// Whether `SET [LOCAL] TimeZone = …` names UTC (`UTC`, `Etc/UTC`, `GMT`, `Z`, `0`).
+fn sets_utc(set: &pg_query::protobuf::VariableSetStmt) -> bool {
+    let value = set.args.first().and_then(|a| a.node.as_ref()).and_then(|n| match n {
+        NodeEnum::AConst(c) => match &c.val {
+            Some(pg_query::protobuf::a_const::Val::Sval(s)) => Some(s.sval.to_ascii_lowercase()),
+            Some(pg_query::protobuf::a_const::Val::Ival(i)) => Some(i.ival.to_string()),
+            _ => None,
+        },
+        _ => None,
+    });
+    matches!(value.as_deref(), Some("utc" | "etc/utc" | "gmt" | "etc/gmt" | "z" | "0" | "utc0"))
+}
 
 /// The hazards of `node`; then records what it did in the contexts.
 pub fn check(node: &NodeEnum, model: &Model, file: &mut FileContext, block: &mut BlockContext) -> Vec<Finding> {
@@ -49,6 +64,7 @@ pub fn check(node: &NodeEnum, model: &Model, file: &mut FileContext, block: &mut
     let existing = |table: &str, file: &FileContext| !file.created.contains(table);
     match node {
         NodeEnum::VariableSetStmt(set) if set.name == "lock_timeout" => block.lock_timeout = true,
+        NodeEnum::VariableSetStmt(set) if set.name == "timezone" => block.utc = sets_utc(set),
         NodeEnum::CreateStmt(create) => {
             // A foreign key to an existing table takes SHARE ROW EXCLUSIVE on that table.
             for referenced in referenced_tables(create).into_iter().filter(|t| existing(t, file)) {
@@ -226,7 +242,17 @@ fn alter_hazards(table: &str, cmd: &AlterTableCmd, model: &Model, block: &mut Bl
                 (Some(from), Some(to)) => !from.widens_to(to),
                 _ => true,
             };
-            if rewrites {
+            let relabel = matches!((from, &to), (Some(from), Some(to)) if column.raw_default.is_none() && from.relabels_in_utc(to));
+            if relabel && !block.utc {
+                found.push(finding(
+                    "rewrite-unless-utc",
+                    format!(
+                        "changing {table}.{} between timestamp and timestamptz rewrites the whole table under an ACCESS EXCLUSIVE lock unless the session's TimeZone is UTC (PostgreSQL 12+ then only relabels the column)",
+                        cmd.name
+                    ),
+                    "start the block with `SET LOCAL TimeZone = 'UTC';` so the change cannot rewrite, or check the server's TimeZone",
+                ));
+            } else if rewrites && !relabel {
                 let from = from.map_or("its old type (not created by this chain)".to_string(), |f| f.name.clone());
                 found.push(finding(
                     "table-rewrite",

@@ -105,8 +105,15 @@ fn new_uses_dbmates_name_and_template_and_never_overwrites() {
 /// found with its rule, and no safe file is flagged.
 #[test]
 fn every_hazard_is_found_and_no_safe_change_is_flagged() {
-    const RULES: [&str; 6] =
-        ["require-lock-timeout", "table-rewrite", "full-scan-under-lock", "blocking-index", "breaking-change", "adding-required-field"];
+    const RULES: [&str; 7] = [
+        "require-lock-timeout",
+        "table-rewrite",
+        "rewrite-unless-utc",
+        "full-scan-under-lock",
+        "blocking-index",
+        "breaking-change",
+        "adding-required-field",
+    ];
     let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/hazards");
     let mut cases: Vec<_> = std::fs::read_dir(&corpus).expect("corpus").flatten().map(|e| e.path()).collect();
     cases.sort();
