@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
-use crate::migration::{created_roles, referenced_roles};
+use crate::migration::{RoleUse, created_roles};
 use crate::sql::{quote_ident_if_needed, quote_literal};
 
 /// A role production has, with the attributes it has there (`roles = [{ name = "app", login =
@@ -149,30 +149,35 @@ impl Setup {
         extensions.chain(self.files.iter().map(|f| format!("{}\n", roles_once(&f.text)))).collect()
     }
 
-    /// The roles made before `sqls` (the setup's own text and the chain's) run: every role they
-    /// name but do not create themselves (also inside `DO` blocks), with its declared attributes
-    /// (no login when undeclared), and every declared role they do not create.
-    pub fn roles_needed<'a>(&self, sqls: impl IntoIterator<Item = &'a str>) -> Vec<RoleAttributes> {
-        let sqls: Vec<&str> = sqls.into_iter().collect();
-        let texts: Vec<&str> = self.files.iter().map(|f| f.text.as_str()).chain(sqls.iter().copied()).collect();
-        let created: BTreeSet<String> = texts.iter().flat_map(|t| created_roles(t)).collect();
-        let named: BTreeSet<String> = texts.iter().flat_map(|t| referenced_roles(t)).collect();
+    /// The roles made before SQL with role use `uses` (the chain's files, a schema) runs: every
+    /// role the setup or that SQL names but neither creates (also inside `DO` blocks), with its
+    /// declared attributes (no login when undeclared), and every declared role they do not
+    /// create.
+    pub fn roles_needed(&self, uses: &[RoleUse]) -> Vec<RoleAttributes> {
+        let own: Vec<RoleUse> = self.files.iter().map(|f| RoleUse::of(&f.text)).collect();
+        let created: BTreeSet<&String> = own.iter().chain(uses).flat_map(|u| &u.created).collect();
+        let named: BTreeSet<&String> = own.iter().chain(uses).flat_map(|u| &u.named).collect();
         let declared: Vec<RoleAttributes> = self.roles.iter().map(DeclaredRole::attributes).collect();
         let mut needed: Vec<RoleAttributes> = declared.iter().filter(|r| !created.contains(&r.name)).cloned().collect();
         needed.extend(
             named
-                .iter()
-                .filter(|name| !created.contains(*name) && !declared.iter().any(|d| &d.name == *name))
+                .into_iter()
+                .filter(|name| !created.contains(name) && !declared.iter().any(|d| &d.name == *name))
                 .map(|name| RoleAttributes { name: name.clone(), ..RoleAttributes::default() }),
         );
         needed
     }
 
-    /// The roles `sqls` (the chain) create themselves, the setup's own left out: a baseline
-    /// creates these.
-    pub fn roles_created_by<'a>(&self, sqls: impl IntoIterator<Item = &'a str>) -> BTreeSet<String> {
-        let by_setup: BTreeSet<String> = self.files.iter().flat_map(|f| created_roles(&f.text)).collect();
-        sqls.into_iter().flat_map(created_roles).filter(|r| !by_setup.contains(r)).collect()
+    /// The roles the setup files create.
+    pub fn roles_it_creates(&self) -> BTreeSet<String> {
+        self.files.iter().flat_map(|f| created_roles(&f.text)).collect()
+    }
+
+    /// The roles SQL with role use `uses` (the chain) creates itself, the setup's own left out:
+    /// a baseline creates these.
+    pub fn roles_created_by(&self, uses: &[RoleUse]) -> BTreeSet<String> {
+        let by_setup = self.roles_it_creates();
+        uses.iter().flat_map(|u| &u.created).filter(|r| !by_setup.contains(*r)).cloned().collect()
     }
 
     /// The setup files' paths, for messages.
@@ -225,7 +230,8 @@ mod tests {
             "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'svc') THEN CREATE ROLE svc BYPASSRLS LOGIN; END IF; END $$;",
             "create user made_by_chain; grant select on t to svc, reader, authenticated, \"Mixed Case\";",
         ];
-        let needed: Vec<(String, String)> = setup.roles_needed(chain).into_iter().map(|r| (r.name.clone(), r.options())).collect();
+        let uses: Vec<RoleUse> = chain.iter().map(|sql| RoleUse::of(sql)).collect();
+        let needed: Vec<(String, String)> = setup.roles_needed(&uses).into_iter().map(|r| (r.name.clone(), r.options())).collect();
         assert_eq!(
             needed,
             [
@@ -235,8 +241,9 @@ mod tests {
                 ("reader".into(), "NOSUPERUSER NOCREATEDB NOCREATEROLE NOLOGIN NOREPLICATION NOBYPASSRLS".into()),
             ]
         );
-        let created: Vec<String> = setup.roles_created_by(chain).into_iter().collect();
+        let created: Vec<String> = setup.roles_created_by(&uses).into_iter().collect();
         assert_eq!(created, ["made_by_chain", "svc"]);
+        assert_eq!(setup.roles_it_creates().into_iter().collect::<Vec<_>>(), ["authenticated"]);
     }
 
     #[test]

@@ -187,7 +187,7 @@ impl Reader {
     async fn load_schema(&self, text: &str, source: &Path, setup: &crate::setup::Setup) -> Result<(String, Client), SourceError> {
         let text = strip_psql_meta_commands(text);
         let server = self.server().await?;
-        let (db, client) = prepared_database(server, setup, [text.as_str()]).await?;
+        let (db, client, _) = prepared_database(server, setup, &[crate::migration::RoleUse::of(&text)]).await?;
         client
             .batch_execute(&guard_newer_settings(&text))
             .await

@@ -15,7 +15,7 @@ pub use crate::report::{LineCol, Part, Problem, Severity, Way};
 pub use checksum::{checksum, normalise};
 pub use discover::{Depth, DiscoverError, Discovery, discover, discover_to, looks_like_migration};
 pub use file::{MigrationFile, version_of};
-pub use roles::{created_roles, referenced_roles};
+pub use roles::{RoleUse, created_roles, referenced_roles};
 pub use sections::{Block, BlockOptions, Direction, Section, parse_sections};
 pub use source::SourceText;
 pub use statements::{ConcurrentIndex, Statement, split_statements};

@@ -8,63 +8,77 @@ use std::collections::BTreeSet;
 use pg_query::NodeEnum;
 use pg_query::protobuf::{Node, RoleSpec, RoleSpecType};
 
-/// Roles `sql` names but does not create itself (by PostgreSQL's parser; unparsable SQL names
-/// none).
+/// The roles one piece of SQL creates and those it names without creating them, read with one
+/// parse (unparsable SQL names and creates none).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RoleUse {
+    /// Roles it creates: `CREATE ROLE/USER/GROUP`, also inside `DO` blocks.
+    pub created: BTreeSet<String>,
+    /// Roles it names (grants, owners, policies, default privileges) and does not create.
+    pub named: BTreeSet<String>,
+}
+
+/// Roles `sql` names but does not create itself.
 pub fn referenced_roles(sql: &str) -> BTreeSet<String> {
-    let Ok(parsed) = pg_query::parse(sql, 0) else { return BTreeSet::new() };
-    let mut named = BTreeSet::new();
-    let statements = parsed.protobuf.stmts.iter().filter_map(|s| s.stmt.as_ref().and_then(|n| n.node.as_ref()));
-    for statement in statements {
-        match statement {
-            NodeEnum::GrantStmt(grant) => named.extend(role_names(&grant.grantees)),
-            NodeEnum::GrantRoleStmt(grant) => {
-                named.extend(role_names(&grant.grantee_roles));
-                named.extend(grant.granted_roles.iter().filter_map(|r| match &r.node {
-                    Some(NodeEnum::AccessPriv(p)) => Some(p.priv_name.clone()),
-                    _ => None,
-                }));
-            }
-            NodeEnum::AlterOwnerStmt(alter) => named.extend(alter.newowner.as_ref().and_then(role_name)),
-            NodeEnum::AlterTableStmt(alter) => named.extend(alter.cmds.iter().filter_map(|c| match &c.node {
-                Some(NodeEnum::AlterTableCmd(cmd)) => cmd.newowner.as_ref().and_then(role_name),
-                _ => None,
-            })),
-            NodeEnum::CreatePolicyStmt(policy) => named.extend(role_names(&policy.roles)),
-            NodeEnum::AlterPolicyStmt(policy) => named.extend(role_names(&policy.roles)),
-            NodeEnum::CreateSchemaStmt(schema) => named.extend(schema.authrole.as_ref().and_then(role_name)),
-            NodeEnum::AlterDefaultPrivilegesStmt(defaults) => {
-                for option in &defaults.options {
-                    if let Some(NodeEnum::DefElem(element)) = &option.node {
-                        if let Some(NodeEnum::List(list)) = element.arg.as_ref().and_then(|a| a.node.as_ref()) {
-                            named.extend(role_names(&list.items));
-                        }
-                    }
-                }
-                named.extend(defaults.action.as_ref().map(|grant| role_names(&grant.grantees)).into_iter().flatten());
-            }
-            _ => {}
-        }
-    }
-    let created = created_roles(sql);
-    named.retain(|role| !created.contains(role));
-    named
+    RoleUse::of(sql).named
 }
 
 /// Roles `sql` creates: `CREATE ROLE/USER/GROUP` statements, also inside `DO` blocks (where
 /// chains create roles conditionally), read from the block's text.
 pub fn created_roles(sql: &str) -> BTreeSet<String> {
-    let Ok(parsed) = pg_query::parse(sql, 0) else { return BTreeSet::new() };
-    let mut created = BTreeSet::new();
-    for statement in parsed.protobuf.stmts.iter().filter_map(|s| s.stmt.as_ref().and_then(|n| n.node.as_ref())) {
-        match statement {
-            NodeEnum::CreateRoleStmt(create) => {
-                created.insert(create.role.clone());
-            }
-            NodeEnum::DoStmt(block) => created.extend(block.args.iter().filter_map(do_body).flat_map(|body| created_in_text(&body))),
-            _ => {}
+    RoleUse::of(sql).created
+}
+
+impl RoleUse {
+    /// What `sql` does with roles, by PostgreSQL's parser.
+    pub fn of(sql: &str) -> RoleUse {
+        let Ok(parsed) = pg_query::parse(sql, 0) else { return RoleUse::default() };
+        let mut named = BTreeSet::new();
+        let mut created = BTreeSet::new();
+        let statements = parsed.protobuf.stmts.iter().filter_map(|s| s.stmt.as_ref().and_then(|n| n.node.as_ref()));
+        for statement in statements {
+            named_or_created(statement, &mut named, &mut created);
         }
+        named.retain(|role| !created.contains(role));
+        RoleUse { created, named }
     }
-    created
+}
+
+/// Adds the roles one statement names to `named`, those it creates to `created`.
+fn named_or_created(statement: &NodeEnum, named: &mut BTreeSet<String>, created: &mut BTreeSet<String>) {
+    match statement {
+        NodeEnum::CreateRoleStmt(create) => {
+            created.insert(create.role.clone());
+        }
+        NodeEnum::DoStmt(block) => created.extend(block.args.iter().filter_map(do_body).flat_map(|body| created_in_text(&body))),
+        NodeEnum::GrantStmt(grant) => named.extend(role_names(&grant.grantees)),
+        NodeEnum::GrantRoleStmt(grant) => {
+            named.extend(role_names(&grant.grantee_roles));
+            named.extend(grant.granted_roles.iter().filter_map(|r| match &r.node {
+                Some(NodeEnum::AccessPriv(p)) => Some(p.priv_name.clone()),
+                _ => None,
+            }));
+        }
+        NodeEnum::AlterOwnerStmt(alter) => named.extend(alter.newowner.as_ref().and_then(role_name)),
+        NodeEnum::AlterTableStmt(alter) => named.extend(alter.cmds.iter().filter_map(|c| match &c.node {
+            Some(NodeEnum::AlterTableCmd(cmd)) => cmd.newowner.as_ref().and_then(role_name),
+            _ => None,
+        })),
+        NodeEnum::CreatePolicyStmt(policy) => named.extend(role_names(&policy.roles)),
+        NodeEnum::AlterPolicyStmt(policy) => named.extend(role_names(&policy.roles)),
+        NodeEnum::CreateSchemaStmt(schema) => named.extend(schema.authrole.as_ref().and_then(role_name)),
+        NodeEnum::AlterDefaultPrivilegesStmt(defaults) => {
+            for option in &defaults.options {
+                if let Some(NodeEnum::DefElem(element)) = &option.node {
+                    if let Some(NodeEnum::List(list)) = element.arg.as_ref().and_then(|a| a.node.as_ref()) {
+                        named.extend(role_names(&list.items));
+                    }
+                }
+            }
+            named.extend(defaults.action.as_ref().map(|grant| role_names(&grant.grantees)).into_iter().flatten());
+        }
+        _ => {}
+    }
 }
 
 /// The body of a `DO` block's `as` argument.

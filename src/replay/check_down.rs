@@ -25,7 +25,7 @@ pub struct DownFinding {
 /// left something behind, the chain is replayed afresh up to that file before going on.
 pub async fn check_down(server: &EphemeralServer, setup: &Setup, files: &[MigrationFile]) -> Result<Vec<DownFinding>, ReplayError> {
     let ledger = LedgerTable::default();
-    let (_, mut client) = super::prepared_database(server, setup, files.iter().map(|f| f.source.text())).await?;
+    let (_, mut client, _) = super::prepared_database(server, setup, &super::role_uses(files)).await?;
     client.batch_execute(&ledger.create_sql()).await.map_err(ServerError::from)?;
     let options = IntrospectOptions { ledger_table: ledger.table.clone(), ..IntrospectOptions::default() };
     let mut findings = Vec::new();

@@ -4,12 +4,13 @@
 mod check_down;
 mod trace;
 
+use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use thiserror::Error;
 
 use crate::ledger::{ApplyError, LedgerTable, apply_file};
-use crate::migration::MigrationFile;
+use crate::migration::{MigrationFile, RoleUse};
 use crate::server::{EphemeralServer, ServerError};
 use crate::setup::Setup;
 
@@ -25,6 +26,15 @@ pub struct ReplayReport {
     pub applied: Vec<(String, Duration)>,
     /// Wall time of the whole replay (database creation included).
     pub total: Duration,
+    /// Roles made before the chain: those it needs and does not create, those the setup creates.
+    pub made_for_chain: BTreeSet<String>,
+    /// Roles the chain's files create themselves (by name, also inside `DO` blocks).
+    pub created_by_chain: BTreeSet<String>,
+}
+
+/// What each of `files` does with roles, read once.
+pub fn role_uses(files: &[MigrationFile]) -> Vec<RoleUse> {
+    files.iter().map(|f| RoleUse::of(f.source.text())).collect()
 }
 
 /// Why a replay stopped.
@@ -70,19 +80,21 @@ pub struct SetupFailed {
     pub message: String,
 }
 
-/// A new database on `server` prepared by `setup` for SQL `sqls` (the chain's files, a
-/// schema): the roles they need and do not create made first (server-wide, noted so a
-/// `--pg url` server drops them again), then the extensions and the setup files.
-pub async fn prepared_database<'a>(
+/// A new database on `server` prepared by `setup` for SQL whose role use is `uses` (the chain's
+/// files, a schema): the roles they need and do not create made first (server-wide, noted so a
+/// `--pg url` server drops them again, with those the SQL and the setup create), then the
+/// extensions and the setup files. Returns the database, a client, and the roles made for it
+/// (those made here and those the setup creates).
+pub async fn prepared_database(
     server: &EphemeralServer,
     setup: &Setup,
-    sqls: impl IntoIterator<Item = &'a str> + Clone,
-) -> Result<(String, tokio_postgres::Client), ReplayError> {
+    uses: &[RoleUse],
+) -> Result<(String, tokio_postgres::Client, BTreeSet<String>), ReplayError> {
     let database = server.create_database(None).await?;
     let client = server.connect(&database).await?;
-    let needed = setup.roles_needed(sqls.clone());
-    let setup_made = setup.roles_created_by(setup.files.iter().map(|f| f.text.as_str()));
-    server.note_roles(needed.iter().map(|r| r.name.clone()).chain(setup.roles_created_by(sqls)).chain(setup_made));
+    let needed = setup.roles_needed(uses);
+    let made_for_it: BTreeSet<String> = needed.iter().map(|r| r.name.clone()).chain(setup.roles_it_creates()).collect();
+    server.note_roles(made_for_it.iter().cloned().chain(setup.roles_created_by(uses)));
     let roles: String = needed.iter().map(|r| r.create_if_missing_sql()).collect();
     let sql = format!("{roles}{}", setup.database_sql());
     if !sql.is_empty() {
@@ -95,7 +107,7 @@ pub async fn prepared_database<'a>(
             ReplayError::Setup(SetupFailed { what, message: crate::report::with_causes(&e) })
         })?;
     }
-    Ok((database, client))
+    Ok((database, client, made_for_it))
 }
 
 /// Like [`replay`], with `ledger` as the ledger table, in a database prepared by `setup`
@@ -108,9 +120,10 @@ pub async fn replay_after(
     mut on_applied: impl FnMut(&MigrationFile, Duration),
 ) -> Result<ReplayReport, ReplayError> {
     let started = Instant::now();
-    let creates_roles = !setup.roles_created_by(files.iter().map(|f| f.source.text())).is_empty();
-    let _roles = if creates_roles { Some(server.exclusive_role_changes().await) } else { None };
-    let (database, client) = prepared_database(server, setup, files.iter().map(|f| f.source.text())).await?;
+    let uses = role_uses(files);
+    let created_by_chain = setup.roles_created_by(&uses);
+    let _roles = if created_by_chain.is_empty() { None } else { Some(server.exclusive_role_changes().await) };
+    let (database, client, made_for_chain) = prepared_database(server, setup, &uses).await?;
     client.batch_execute(&ledger.create_sql()).await.map_err(ServerError::from)?;
     let mut applied = Vec::with_capacity(files.len());
     for file in files {
@@ -125,5 +138,5 @@ pub async fn replay_after(
             }
         }
     }
-    Ok(ReplayReport { database, applied, total: started.elapsed() })
+    Ok(ReplayReport { database, applied, total: started.elapsed(), made_for_chain, created_by_chain })
 }

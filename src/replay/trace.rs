@@ -91,7 +91,7 @@ async fn own_locks(client: &Client) -> Result<BTreeMap<u32, String>, tokio_postg
 /// read while it runs).
 pub async fn trace(server: &EphemeralServer, setup: &Setup, files: &[MigrationFile]) -> Result<Vec<FileTrace>, ReplayError> {
     let ledger = LedgerTable::default();
-    let (database, client) = super::prepared_database(server, setup, files.iter().map(|f| f.source.text())).await?;
+    let (database, client, _) = super::prepared_database(server, setup, &super::role_uses(files)).await?;
     let monitor = server.connect(&database).await?;
     client.batch_execute(&ledger.create_sql()).await.map_err(ServerError::from)?;
     let mut traces = Vec::new();

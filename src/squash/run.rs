@@ -267,7 +267,7 @@ async fn shape_baseline(
     let print = fingerprint(&catalog.map_err(ServerError::Sql)?);
     let (mut dump, pg_dump_version) = dump?;
     if setup.makes_database_objects() {
-        let (setup_only, _) = prepared_database(server, setup, []).await?;
+        let (setup_only, _, _) = prepared_database(server, setup, &[]).await?;
         let (setup_dump, _) = pg_dump(server, &setup_only, &[], Dumped::SchemaAndRows).await?;
         dump = without_setup_entries(&dump, &setup_dump).map_err(|changed| {
             SquashError::Refused(
@@ -294,26 +294,17 @@ async fn shape_baseline(
 }
 
 /// The roles the chain created: those its files create by name (also in `DO` blocks), and those
-/// that appeared during the replay although nobody made them for it — with their attributes as
+/// that appeared during the `replay` although nobody made them for it — with their attributes as
 /// the replay left them.
 async fn chain_roles(
     server: &EphemeralServer,
-    replayed: &str,
-    setup: &Setup,
-    files: &[MigrationFile],
+    replay: &crate::replay::ReplayReport,
     before: &std::collections::BTreeSet<String>,
 ) -> Result<Vec<ChainRole>, SquashError> {
-    let texts = || files.iter().map(|f| f.source.text());
-    let client = server.connect(replayed).await?;
+    let client = server.connect(&replay.database).await?;
     let after = server.role_names().await?;
-    let made_for_it: std::collections::BTreeSet<String> = setup
-        .roles_needed(texts())
-        .into_iter()
-        .map(|r| r.name)
-        .chain(setup.files.iter().flat_map(|f| crate::migration::created_roles(&f.text)))
-        .collect();
-    let mut names = setup.roles_created_by(texts());
-    names.extend(after.difference(before).filter(|r| !made_for_it.contains(*r)).cloned());
+    let mut names = replay.created_by_chain.clone();
+    names.extend(after.difference(before).filter(|r| !replay.made_for_chain.contains(*r)).cloned());
     Ok(read_roles(&client, &names).await.map_err(ServerError::Sql)?)
 }
 
@@ -460,8 +451,9 @@ async fn prepare(options: &SquashOptions, laps: &mut Laps) -> Result<Prepared, S
     let ledger = options.ledger();
     let setup = plan.setup()?.and(options.server.setup.clone());
     let roles_before = server.role_names().await?;
-    let replayed = replay_after(&server, &setup, &squashed_files, &ledger, |_, _| {}).await?.database;
-    let chain_roles = chain_roles(&server, &replayed, &setup, &squashed_files, &roles_before).await?;
+    let replay = replay_after(&server, &setup, &squashed_files, &ledger, |_, _| {}).await?;
+    let chain_roles = chain_roles(&server, &replay, &roles_before).await?;
+    let replayed = replay.database;
     laps.done("replay the chain");
     let details = match inspect(&server.connect(&replayed).await?, &plan).await.map_err(ServerError::Sql)? {
         Ok(details) => details,

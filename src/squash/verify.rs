@@ -336,7 +336,7 @@ async fn run_on(server: &EphemeralServer, db: &str, scripts: &[&str]) -> Result<
 
 /// A new database with the setup the chain got (its roles exist on the server already).
 pub async fn fresh_database(server: &EphemeralServer, setup: &Setup) -> Result<(String, Client), String> {
-    crate::replay::prepared_database(server, setup, []).await.map_err(|e| e.to_string())
+    crate::replay::prepared_database(server, setup, &[]).await.map(|(db, client, _)| (db, client)).map_err(|e| e.to_string())
 }
 
 /// The second judge: `pg_dump --schema-only` (privileges and owners) of old chain + surgery,
