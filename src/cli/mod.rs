@@ -342,6 +342,10 @@ pub enum Command {
         /// a down that cannot run or does not restore it is a finding (exit 1).
         #[arg(long, conflicts_with = "trace")]
         check_down: bool,
+        /// With --check-down: an empty down block is a warning, not a finding (for teams that do
+        /// not write downs). A single down can say so with a `-- squashmate:irreversible` comment.
+        #[arg(long, requires = "check_down")]
+        allow_empty_down: bool,
         /// With sample rows in every table, record what each statement really did (locks on
         /// existing tables, rewrites, time) and confirm or contradict `lint --hazards`.
         #[arg(long)]
@@ -523,9 +527,9 @@ pub async fn run(cli: Cli) -> u8 {
             let ignore = if compare.ignore.is_empty() { vec![crate::catalog::Class::Cosmetic] } else { compare.ignore.clone() };
             async { drift::run(&cli, &ignore, compare.format, compare.privileges, &server.options()?).await }.await
         }
-        Command::Replay { format, server, check_down, trace } => {
+        Command::Replay { format, server, check_down, allow_empty_down, trace } => {
             let mode = if *check_down {
-                replay::Mode::CheckDown
+                replay::Mode::CheckDown { allow_empty: *allow_empty_down }
             } else if *trace {
                 replay::Mode::Trace
             } else {

@@ -9,7 +9,7 @@ use super::{EXIT_ERROR, EXIT_FINDINGS, EXIT_OK};
 use crate::ledger::ApplyError;
 use crate::lint::check_runnable;
 use crate::migration::{LineCol, Part, Severity, Way, discover};
-use crate::replay::{ReplayError, replay_after};
+use crate::replay::{DownOutcome, ReplayError, replay_after};
 use crate::report::{Diagnostic, Format, render, warning_line};
 use crate::server::{EphemeralServer, ServerOptions};
 
@@ -18,8 +18,11 @@ use crate::server::{EphemeralServer, ServerOptions};
 pub enum Mode {
     /// Apply it, timing each file.
     Apply,
-    /// Prove each down block.
-    CheckDown,
+    /// Prove each down block; `allow_empty`: an empty down is not a finding.
+    CheckDown {
+        /// Whether an empty down block is only a warning.
+        allow_empty: bool,
+    },
     /// Record what each statement did.
     Trace,
 }
@@ -47,7 +50,7 @@ pub async fn run(dirs: &[PathBuf], format: Format, options: &ServerOptions, mode
     };
     eprintln!("Started PostgreSQL {} in {:.2?}{cache}", server.version(), start_time);
     match mode {
-        Mode::CheckDown => return check_downs(&server, &options.setup, &found.files, format).await,
+        Mode::CheckDown { allow_empty } => return check_downs(&server, &options.setup, &found.files, format, allow_empty).await,
         Mode::Trace => return traced(&server, &options.setup, &found, format).await,
         Mode::Apply => {}
     }
@@ -75,7 +78,7 @@ pub async fn run(dirs: &[PathBuf], format: Format, options: &ServerOptions, mode
                 location: Some(LineCol { line: failure.location.line, col: failure.location.col }),
                 source_line: Some(failure.line_text.clone()),
                 message: failure.message.clone(),
-                hint: "fix this statement; nothing of this file was applied".into(),
+                hint: failure.next(),
                 severity: Severity::Error,
                 part: Part::Up,
             };
@@ -91,33 +94,145 @@ fn show_dirs(dirs: &[PathBuf]) -> String {
     dirs.iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(", ")
 }
 
-/// `--check-down`: every down block on the server; one finding per down that does not undo.
+/// `--check-down`: every down block on the server; one finding per down that does not undo
+/// (an irreversible one, and an empty one with `allow_empty`, only warn).
 async fn check_downs(
     server: &EphemeralServer,
     setup: &crate::setup::Setup,
     files: &[crate::migration::MigrationFile],
     format: Format,
+    allow_empty: bool,
 ) -> anyhow::Result<u8> {
-    let findings = crate::replay::check_down(server, setup, files).await?;
-    let diagnostics: Vec<Diagnostic> = findings
-        .iter()
-        .map(|f| {
-            let mut d = Diagnostic::for_path(
-                &f.file,
-                f.code,
-                f.message.clone(),
-                "make the down block undo exactly what the up block does, or make it refuse with a clear message",
-            );
-            d.part = Part::Down;
-            d
-        })
-        .collect();
-    let summary = match diagnostics.len() {
-        0 => format!("{} down block(s) checked: each restores the schema the up changed", files.len()),
-        n => format!("{} down block(s) checked: {n} do not", files.len()),
-    };
+    let results = crate::replay::check_down(server, setup, files, |_| {}).await?;
+    let diagnostics: Vec<Diagnostic> = results.iter().filter_map(|r| down_diagnostic(r, files, allow_empty)).collect();
+    let count = |wanted: fn(&DownOutcome) -> bool| results.iter().filter(|r| wanted(&r.outcome)).count();
+    let tally = [
+        (count(|o| matches!(o, DownOutcome::Restores)), "restore the schema"),
+        (count(|o| matches!(o, DownOutcome::Irreversible { .. })), "irreversible by design"),
+        (count(|o| matches!(o, DownOutcome::Empty)), "empty"),
+        (count(|o| matches!(o, DownOutcome::Fails { .. })), "fail"),
+        (count(|o| matches!(o, DownOutcome::Incomplete { .. })), "do not restore the schema"),
+    ];
+    let tally: Vec<String> = tally.iter().filter(|(n, _)| *n > 0).map(|(n, what)| format!("{n} {what}")).collect();
+    let stopped = results.last().filter(|r| matches!(r.outcome, DownOutcome::UpFails { .. }));
+    let checked = results.len() - usize::from(stopped.is_some());
+    let mut summary =
+        format!("{checked} of {} down block(s) checked: {}", files.len(), if tally.is_empty() { "none".into() } else { tally.join(", ") });
+    if let Some(stop) = stopped {
+        summary.push_str(&format!(
+            "; stopped at file {} of {} ({}): its up block fails, so no later file was checked",
+            results.len(),
+            files.len(),
+            stop.file
+        ));
+    }
     out!("{}", render(&diagnostics, format, &summary));
-    Ok(if diagnostics.is_empty() { EXIT_OK } else { EXIT_FINDINGS })
+    let failing = diagnostics.iter().any(|d| d.severity == Severity::Error);
+    Ok(if failing { EXIT_FINDINGS } else { EXIT_OK })
+}
+
+/// The finding for one file's down check (none where the down restores the schema).
+fn down_diagnostic(result: &crate::replay::DownResult, files: &[crate::migration::MigrationFile], allow_empty: bool) -> Option<Diagnostic> {
+    let located = |code: &str, message: &str, location: Option<LineCol>, hint: &str, part: Part| {
+        let mut d = Diagnostic::for_path(&result.file, code, message, hint);
+        d.part = part;
+        if let Some(l) = location {
+            d.location = Some(l);
+            d.source_line =
+                files.iter().find(|f| f.path().display().to_string() == result.file).map(|f| f.source.line_text(l.line).to_string());
+        }
+        d
+    };
+    let mark = crate::replay::IRREVERSIBLE_MARK;
+    Some(match &result.outcome {
+        DownOutcome::Restores => return None,
+        DownOutcome::Irreversible { why } => located(
+            "down-irreversible",
+            &format!("irreversible by design: {why}"),
+            None,
+            "nothing to do: rolling this file back is refused on purpose",
+            Part::Down,
+        )
+        .warning(),
+        DownOutcome::Empty => {
+            let d = located(
+                "down-empty",
+                "the down block is empty: rolling this file back records it as not applied and undoes nothing",
+                None,
+                &format!(
+                    "write the down block, or say it is meant: a `-- {mark}` comment in it, or --allow-empty-down for a team that does not write downs"
+                ),
+                Part::Down,
+            );
+            if allow_empty { d.warning() } else { d }
+        }
+        DownOutcome::Fails { message, location, next } => located(
+            "down-fails",
+            &format!("the down block cannot run: {message}"),
+            *location,
+            next.as_deref().unwrap_or(
+                "fix the down block so it undoes the up (the file is still recorded as applied), or make it refuse on purpose (its first statement a RAISE EXCEPTION)",
+            ),
+            Part::Down,
+        ),
+        DownOutcome::Incomplete { left } => located(
+            "down-incomplete",
+            &format!("the down block does not restore the schema:\n  {}", left.join("\n  ")),
+            None,
+            "make the down block undo exactly what the up block does, or make it refuse on purpose",
+            Part::Down,
+        ),
+        DownOutcome::UpFails { message, location, next } => located(
+            "up-fails",
+            &format!("the up block fails, so the check stops here: {message}"),
+            *location,
+            next.as_deref().unwrap_or("fix this statement of the up block"),
+            Part::Up,
+        ),
+    })
+}
+
+/// One traced statement as reported: where it is, what it did, what the server says of each
+/// static hazard found there.
+#[derive(serde::Serialize)]
+struct TracedStatement {
+    line: usize,
+    col: usize,
+    locks: std::collections::BTreeMap<String, String>,
+    rewritten: Vec<String>,
+    took_ms: u128,
+    locks_observed: bool,
+    hazards: Vec<HazardVerdict>,
+}
+
+/// A static hazard and the server's verdict on it.
+#[derive(serde::Serialize)]
+struct HazardVerdict {
+    code: String,
+    server: crate::replay::Verdict,
+}
+
+/// One traced file as reported.
+#[derive(serde::Serialize)]
+struct TracedFile {
+    file: String,
+    /// Where the file fails with sample rows (`path:line:col: message`); traced without them.
+    without_sample_rows: Option<String>,
+    statements: Vec<TracedStatement>,
+}
+
+impl TracedStatement {
+    fn locks_text(&self) -> String {
+        match (self.locks.is_empty(), self.locks_observed) {
+            (true, true) => "no lock on an existing table".to_string(),
+            (true, false) => "locks not seen".to_string(),
+            (false, _) => self.locks.iter().map(|(table, mode)| format!("{mode} on {table}")).collect::<Vec<_>>().join(", "),
+        }
+    }
+
+    fn rewrite_text(&self) -> String {
+        if self.rewritten.is_empty() { "no rewrite".to_string() } else { format!("rewrite of {}", self.rewritten.join(", ")) }
+    }
 }
 
 /// `--trace`: each file's statements with what they did, and the verdict on each static hazard.
@@ -130,7 +245,7 @@ async fn traced(
     let traces = match crate::replay::trace(server, setup, &found.files).await {
         Ok(traces) => traces,
         Err(ReplayError::Migration { source, applied }) => {
-            outln!("the trace stopped after {} file(s) (with sample rows in every table): {source}", applied.len());
+            outln!("the trace stopped after {} file(s), on a file that fails without sample rows too: {source}", applied.len());
             return Ok(EXIT_ERROR);
         }
         Err(other) => return Err(other.into()),
@@ -139,49 +254,45 @@ async fn traced(
     let mut files = Vec::new();
     for (file, trace) in found.files.iter().zip(&traces) {
         let places: Vec<LineCol> = trace.statements.iter().map(|s| file.source.line_col(s.offset)).collect();
-        let mut statements = Vec::new();
-        for (i, statement) in trace.statements.iter().enumerate() {
-            let verdicts: Vec<serde_json::Value> = hazards
-                .iter()
-                .filter(|h| h.path == file.path())
-                .filter(|h| h.location.is_some_and(|l| l >= places[i] && places.get(i + 1).is_none_or(|next| l < *next)))
-                .map(|h| serde_json::json!({ "code": h.code, "server": crate::replay::judge(&h.code, statement) }))
-                .collect();
-            statements.push(serde_json::json!({
-                "line": places[i].line, "col": places[i].col, "locks": statement.locks, "rewritten": statement.rewritten,
-                "took_ms": statement.took.as_millis(), "locks_observed": statement.observed, "hazards": verdicts,
-            }));
-        }
-        files.push(serde_json::json!({ "file": trace.file, "statements": statements }));
+        let statements = trace
+            .statements
+            .iter()
+            .enumerate()
+            .map(|(i, statement)| TracedStatement {
+                line: places[i].line,
+                col: places[i].col,
+                locks: statement.locks.clone(),
+                rewritten: statement.rewritten.clone(),
+                took_ms: statement.took.as_millis(),
+                locks_observed: statement.observed,
+                hazards: hazards
+                    .iter()
+                    .filter(|h| h.path == file.path())
+                    .filter(|h| h.location.is_some_and(|l| l >= places[i] && places.get(i + 1).is_none_or(|next| l < *next)))
+                    .map(|h| HazardVerdict { code: h.code.clone(), server: crate::replay::judge(&h.code, statement) })
+                    .collect(),
+            })
+            .collect();
+        let without_sample_rows = trace
+            .without_sample_rows
+            .as_ref()
+            .map(|f| format!("{}:{}:{}: {} (SQLSTATE {})", f.path, f.location.line, f.location.col, f.message, f.sqlstate));
+        files.push(TracedFile { file: trace.file.clone(), without_sample_rows, statements });
     }
     if format == Format::Json {
         outln!("{}", serde_json::to_string_pretty(&serde_json::json!({ "files": files }))?);
         return Ok(EXIT_OK);
     }
     for file in &files {
-        outln!("{}", file["file"].as_str().unwrap_or_default());
-        for s in file["statements"].as_array().into_iter().flatten() {
-            let locks: Vec<String> =
-                s["locks"].as_object().into_iter().flatten().map(|(t, m)| format!("{} on {t}", m.as_str().unwrap_or_default())).collect();
-            let locks = if locks.is_empty() {
-                if s["locks_observed"] == true { "no lock on an existing table".to_string() } else { "locks not seen".to_string() }
-            } else {
-                locks.join(", ")
-            };
-            let rewrite = match s["rewritten"].as_array() {
-                Some(tables) if !tables.is_empty() => {
-                    format!("rewrite of {}", tables.iter().filter_map(|t| t.as_str()).collect::<Vec<_>>().join(", "))
-                }
-                _ => "no rewrite".to_string(),
-            };
-            outln!("  {}:{}  {} ms  {locks}; {rewrite}", s["line"], s["col"], s["took_ms"]);
-            for h in s["hazards"].as_array().into_iter().flatten() {
-                outln!(
-                    "      hazard {}: {} ({})",
-                    h["code"].as_str().unwrap_or_default(),
-                    h["server"]["verdict"].as_str().unwrap_or_default(),
-                    h["server"]["detail"].as_str().unwrap_or_default()
-                );
+        outln!("{}", file.file);
+        if let Some(failure) = &file.without_sample_rows {
+            outln!("  note: with squashmate's sample rows in the tables this file fails ({failure}); traced and applied without them");
+        }
+        for s in &file.statements {
+            outln!("  {}:{}  {} ms  {}; {}", s.line, s.col, s.took_ms, s.locks_text(), s.rewrite_text());
+            for h in &s.hazards {
+                let (verdict, detail) = h.server.parts();
+                outln!("      hazard {}: {verdict} ({detail})", h.code);
             }
         }
     }

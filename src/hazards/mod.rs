@@ -105,6 +105,16 @@ mod tests {
     }
 
     #[test]
+    fn a_table_moved_or_renamed_in_its_file_stays_new_and_keeps_its_columns() {
+        let moved = "-- migrate:up\ncreate schema a;\ncreate table t (v varchar(5));\nalter table t set schema a;\nalter table a.t rename to u;\n\
+                     alter table a.u alter column v type bigint using v::bigint;\ncreate index on a.u (v);\n-- migrate:down\n";
+        assert!(rules_of(&[("1_t.sql", moved)]).is_empty());
+        let base = "-- migrate:up\ncreate schema a;\ncreate table t (v varchar(5));\nalter table t set schema a;\n-- migrate:down\n";
+        let widen = "-- migrate:up\nset lock_timeout = '2s';\nalter table a.t alter column v type varchar(9);\n-- migrate:down\n";
+        assert!(rules_of(&[("1_t.sql", base), ("2_t.sql", widen)]).is_empty(), "the moved table's varchar(5) is known");
+    }
+
+    #[test]
     fn an_allow_comment_silences_one_rule_and_keeps_its_reason() {
         let base = "-- migrate:up\ncreate table t (a int);\n-- migrate:down\n";
         let later = "-- migrate:up\nset lock_timeout = '2s';\n-- squashmate:allow table-rewrite the table has 12 rows\nalter table t alter column a type bigint;\n-- migrate:down\n";

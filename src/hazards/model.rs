@@ -13,6 +13,12 @@ pub fn table_key(relation: &RangeVar) -> String {
     format!("{schema}.{}", relation.relname)
 }
 
+/// `schema.table` renamed to `new_name` (a rename keeps the schema).
+pub fn renamed_table(table: &str, new_name: &str) -> String {
+    let schema = table.split_once('.').map_or("public", |(s, _)| s);
+    format!("{schema}.{new_name}")
+}
+
 /// A type as the rules compare it: its last name part (`int4`, `varchar`, `text`, …) and its
 /// modifiers (`varchar(20)` → `[20]`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -142,15 +148,17 @@ impl Model {
                 let Some(relation) = &rename.relation else { return };
                 let table = table_key(relation);
                 if rename.rename_type == ObjectType::ObjectTable as i32 {
-                    if let Some(columns) = self.tables.remove(&table) {
-                        let schema = table.split_once('.').map_or("public", |(s, _)| s);
-                        self.tables.insert(format!("{schema}.{}", rename.newname), columns);
-                    }
+                    self.move_table(&table, renamed_table(&table, &rename.newname));
                 } else if rename.rename_type == ObjectType::ObjectColumn as i32 {
                     if let Some(kind) = self.tables.get_mut(&table).and_then(|c| c.remove(&rename.subname)) {
                         self.tables.entry(table).or_default().insert(rename.newname.clone(), kind);
                     }
                 }
+            }
+            NodeEnum::AlterObjectSchemaStmt(moved) if moved.object_type == ObjectType::ObjectTable as i32 => {
+                let Some(relation) = &moved.relation else { return };
+                let table = table_key(relation);
+                self.move_table(&table, format!("{}.{}", moved.newschema, relation.relname));
             }
             NodeEnum::DropStmt(drop) if drop.remove_type == ObjectType::ObjectTable as i32 => {
                 for name in drop.objects.iter().filter_map(object_name) {
@@ -159,6 +167,16 @@ impl Model {
             }
             _ => {}
         }
+    }
+
+    /// A table renamed or moved to another schema keeps what is known of it.
+    fn move_table(&mut self, from: &str, to: String) {
+        if let Some(columns) = self.tables.remove(from) {
+            self.tables.insert(to.clone(), columns);
+        }
+        let moved = |(table, name): (String, String)| if table == from { (to.clone(), name) } else { (table, name) };
+        self.not_null_checks = std::mem::take(&mut self.not_null_checks).into_iter().map(moved).collect();
+        self.pending_checks = std::mem::take(&mut self.pending_checks).into_iter().map(|(key, column)| (moved(key), column)).collect();
     }
 
     fn apply_alter(&mut self, table: &str, cmd: &pg_query::protobuf::AlterTableCmd) {

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use pg_query::NodeEnum;
 use pg_query::protobuf::{AlterTableCmd, AlterTableType, ColumnDef, ConstrType, ObjectType};
 
-use super::model::{ColumnType, Model, object_name, table_key};
+use super::model::{ColumnType, Model, object_name, renamed_table, table_key};
 
 /// One hazard of one statement.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,7 +75,30 @@ pub fn check(node: &NodeEnum, model: &Model, file: &mut FileContext, block: &mut
             }
         }
         NodeEnum::AlterTableStmt(alter) => found.extend(alter_table_statement(alter, model, file, block)),
-        NodeEnum::RenameStmt(rename) if rename.relation.is_some() => found.extend(rename_statement(rename, file, block)),
+        NodeEnum::RenameStmt(rename) if rename.relation.is_some() => {
+            found.extend(rename_statement(rename, file, block));
+            let table = rename.relation.as_ref().map(table_key).unwrap_or_default();
+            if rename.rename_type == ObjectType::ObjectTable as i32 && file.created.contains(&table) {
+                file.created.insert(renamed_table(&table, &rename.newname));
+            }
+        }
+        NodeEnum::AlterObjectSchemaStmt(moved) if moved.object_type == ObjectType::ObjectTable as i32 => {
+            let Some(relation) = &moved.relation else { return found };
+            let table = table_key(relation);
+            if file.created.contains(&table) {
+                file.created.insert(format!("{}.{}", moved.newschema, relation.relname));
+            } else {
+                found.push(finding(
+                    "breaking-change",
+                    format!(
+                        "moving table {table} to schema {}: code that is running uses the old name and fails until it is deployed again",
+                        moved.newschema
+                    ),
+                    EXPAND_CONTRACT,
+                ));
+                found.extend(lock_timeout_hazard(&table, block));
+            }
+        }
         NodeEnum::DropStmt(drop) if drop.remove_type == ObjectType::ObjectTable as i32 => {
             for table in drop.objects.iter().filter_map(object_name).filter(|t| existing(t, file)) {
                 found.push(finding(

@@ -5,7 +5,8 @@ use std::fmt;
 
 use thiserror::Error;
 
-use crate::migration::{LineCol, MigrationFile};
+use super::remedy::Remedy;
+use crate::migration::{Direction, LineCol, MigrationFile};
 
 /// Why applying a migration failed.
 #[derive(Debug, Error)]
@@ -22,6 +23,22 @@ pub enum ApplyError {
         count: usize,
         /// The first problem's message.
         first: String,
+    },
+    /// Every statement ran, but writing (up) or deleting (down) the file's ledger row failed.
+    #[error(
+        "{path}: its {way} blocks ran, but the ledger row could not be {done}: {message}\n  = next: {next} (nothing of this run was committed where it ran in a transaction)"
+    )]
+    Ledger {
+        /// The file.
+        path: String,
+        /// `up` or `down`.
+        way: &'static str,
+        /// `written` or `deleted`.
+        done: &'static str,
+        /// PostgreSQL's message.
+        message: String,
+        /// What to do.
+        next: &'static str,
     },
     /// The connection failed outside any statement.
     #[error("{path}: {source}")]
@@ -46,6 +63,10 @@ pub struct StatementFailure {
     pub sqlstate: String,
     /// PostgreSQL's message (with its detail and hint, when given).
     pub message: String,
+    /// Whether the statement is in an up or a down block.
+    pub direction: Direction,
+    /// Who must act, and how.
+    pub remedy: Remedy,
 }
 
 impl fmt::Display for StatementFailure {
@@ -53,13 +74,25 @@ impl fmt::Display for StatementFailure {
         let LineCol { line, col } = self.location;
         write!(
             f,
-            "{}:{line}:{col}: {} (SQLSTATE {})\n    {line} | {}\n  = next: fix this statement in the migration (nothing of this file was recorded as applied)",
-            self.path, self.message, self.sqlstate, self.line_text
+            "{}:{line}:{col}: {} (SQLSTATE {})\n    {line} | {}\n  = next: {}",
+            self.path,
+            self.message,
+            self.sqlstate,
+            self.line_text,
+            self.next()
         )
     }
 }
 
 impl StatementFailure {
+    /// The `next:` advice: the remedy, and what became of the file.
+    pub fn next(&self) -> String {
+        self.remedy.next(match self.direction {
+            Direction::Up => "nothing of this file was recorded as applied",
+            Direction::Down => "the file is still recorded as applied",
+        })
+    }
+
     /// Locates a server error for SQL sent as `file.text[sent_from..]` (`None`: text that is not
     /// a slice of the file, whose positions mean nothing here); `fallback` is where to point
     /// when there is no usable position.
@@ -83,12 +116,15 @@ impl StatementFailure {
             None => (fallback, String::from("08006"), error.to_string()),
         };
         let location = source.line_col(offset);
+        let in_down = file.sections.iter().any(|s| s.down.marker.start <= offset && offset <= s.down.body.end);
         StatementFailure {
             path: source.path().display().to_string(),
             location,
             line_text: source.line_text(location.line).to_string(),
+            remedy: Remedy::of(&sqlstate, &message),
             sqlstate,
             message,
+            direction: if in_down { Direction::Down } else { Direction::Up },
         }
     }
 }

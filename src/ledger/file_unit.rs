@@ -52,7 +52,7 @@ pub async fn run_file(
     if !count_rows && blocks.iter().all(|b| b.options.transaction()) {
         // One round trip: the whole file and its ledger row in one transaction.
         if let Err(error) = client.batch_execute(&whole_file_script(file, &blocks, &record)).await {
-            return Err(locate_failure(client, file, &blocks, &error).await);
+            return Err(locate_failure(client, file, &blocks, (way, &record), &error).await);
         }
     } else if blocks.iter().all(|b| b.options.transaction()) {
         begin(client, file).await?;
@@ -60,7 +60,7 @@ pub async fn run_file(
             for block in &blocks {
                 rows.extend(run_statements(client, file, block, count_rows).await?);
             }
-            client.batch_execute(&record).await.map_err(|e| connection(file, e))
+            client.batch_execute(&record).await.map_err(|e| ledger_failure(file, way, &e))
         }
         .await;
         finish(client, file, result).await?;
@@ -76,7 +76,7 @@ pub async fn run_file(
                 rows.extend(run_block_whole(client, file, block, count_rows).await?);
             }
         }
-        client.batch_execute(&record).await.map_err(|e| connection(file, e))?;
+        client.batch_execute(&record).await.map_err(|e| ledger_failure(file, way, &e))?;
     }
     Ok(FileRun { took: started.elapsed(), rows_affected: rows, notes })
 }
@@ -114,9 +114,15 @@ pub async fn send_uncommitted(
 }
 
 /// After `error` failed a file sent in one round trip: rolls back, runs the file again
-/// statement by statement to name the statement that fails (`file` must have its statements
-/// parsed), and rolls back again.
-pub async fn locate_failure(client: &Client, file: &MigrationFile, blocks: &[&Block], error: &tokio_postgres::Error) -> ApplyError {
+/// statement by statement, then its ledger row (`record`: the way and the SQL), to name what
+/// fails (`file` must have its statements parsed), and rolls back again.
+pub async fn locate_failure(
+    client: &Client,
+    file: &MigrationFile,
+    blocks: &[&Block],
+    record: (Way, &str),
+    error: &tokio_postgres::Error,
+) -> ApplyError {
     let _ = client.batch_execute("ROLLBACK").await;
     if let Err(e) = begin(client, file).await {
         return e;
@@ -127,6 +133,11 @@ pub async fn locate_failure(client: &Client, file: &MigrationFile, blocks: &[&Bl
             located = Some(e);
             break;
         }
+    }
+    if located.is_none()
+        && let Err(e) = client.batch_execute(record.1).await
+    {
+        located = Some(ledger_failure(file, record.0, &e));
     }
     let _ = client.batch_execute("ROLLBACK").await;
     located.unwrap_or_else(|| {
@@ -219,6 +230,24 @@ fn affected(messages: Vec<SimpleQueryMessage>) -> Vec<u64> {
             _ => None,
         })
         .collect()
+}
+
+/// The ledger row of `file` could not be written (up) or deleted (down) after its blocks ran.
+fn ledger_failure(file: &MigrationFile, way: Way, error: &tokio_postgres::Error) -> ApplyError {
+    let (way, done, next) = match way {
+        Way::Up => (
+            "up",
+            "written",
+            "the migrations table is missing or not writable here: a session-level `SET search_path` in the file, or a block that drops or moves the table, breaks dbmate's ledger too",
+        ),
+        Way::Down => (
+            "down",
+            "deleted",
+            "a down block that drops the ledger's table or schema (e.g. DROP SCHEMA … CASCADE) takes dbmate's ledger with it: keep it out of the down",
+        ),
+    };
+    let message = error.as_db_error().map_or_else(|| crate::report::with_causes(error), |db| db.message().to_string());
+    ApplyError::Ledger { path: file.path().display().to_string(), way, done, message, next }
 }
 
 fn connection(file: &MigrationFile, source: tokio_postgres::Error) -> ApplyError {

@@ -305,7 +305,7 @@ impl Migrator {
         on(Event::Applying(first));
         if let Err(error) = sent {
             let blocks: Vec<&Block> = first.sections.iter().map(|s| &s.up).collect();
-            let source = locate_failure(client, first, &blocks, &error).await;
+            let source = locate_failure(client, first, &blocks, (Way::Up, &ledger.insert_sql(&first.version)), &error).await;
             return Err(MigrateError::Migration { source, done: Vec::new() });
         }
         client.batch_execute("COMMIT").await.map_err(|source| MigrateError::Migration {

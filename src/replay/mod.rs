@@ -14,7 +14,7 @@ use crate::migration::{MigrationFile, RoleUse};
 use crate::server::{EphemeralServer, ServerError};
 use crate::setup::Setup;
 
-pub use check_down::{DownFinding, check_down};
+pub use check_down::{DownOutcome, DownResult, IRREVERSIBLE_MARK, check_down};
 pub use trace::{FileTrace, StatementTrace, Verdict, judge, strength, trace};
 
 /// What a replay did.

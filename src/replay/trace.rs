@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use tokio_postgres::Client;
 
 use super::ReplayError;
-use crate::ledger::{ApplyError, LedgerTable, StatementFailure};
+use crate::ledger::{ApplyError, LedgerTable, StatementFailure, apply_file};
 use crate::migration::MigrationFile;
 use crate::seed::seed;
 use crate::server::{EphemeralServer, ServerError};
@@ -33,12 +33,15 @@ pub struct StatementTrace {
 }
 
 /// What one file did.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone)]
 pub struct FileTrace {
     /// The file.
     pub file: String,
     /// Each up statement, in order.
     pub statements: Vec<StatementTrace>,
+    /// Where the file fails with sample rows in the tables (and not without them): it was then
+    /// traced without them.
+    pub without_sample_rows: Option<StatementFailure>,
 }
 
 /// Lock modes from weakest to strongest.
@@ -86,43 +89,111 @@ async fn own_locks(client: &Client) -> Result<BTreeMap<u32, String>, tokio_postg
     Ok(locks)
 }
 
-/// Replays `files` on a fresh database of `server`, sample rows added before each file, tracing
-/// every up statement (a `transaction:false` block runs whole, as dbmate runs it, its locks
-/// read while it runs).
+/// Replays `files` on a fresh database of `server`, tracing every up statement with sample
+/// rows in every table (a `transaction:false` block runs whole, as dbmate runs it, its locks
+/// read while it runs). The sample rows never change what the chain does: each file is traced
+/// with fresh ones in a transaction that is rolled back (a file with a `transaction:false` block:
+/// on a copy of the database), then applied without them. Where a file fails only because of the
+/// sample rows (a key a later seed migration inserts, a constraint they break), it is traced
+/// without them and the trace says so.
 pub async fn trace(server: &EphemeralServer, setup: &Setup, files: &[MigrationFile]) -> Result<Vec<FileTrace>, ReplayError> {
     let ledger = LedgerTable::default();
     let (database, client, _) = super::prepared_database(server, setup, &super::role_uses(files)).await?;
-    let monitor = server.connect(&database).await?;
     client.batch_execute(&ledger.create_sql()).await.map_err(ServerError::from)?;
+    let mut session = Some((client, server.connect(&database).await?));
     let mut traces = Vec::new();
     let mut applied = Vec::new();
     for file in files {
-        let result = trace_file(&client, &monitor, file, &ledger).await;
-        match result {
-            Ok(statements) => traces.push(FileTrace { file: file.path().display().to_string(), statements }),
+        let (client, monitor) = session.take().expect("the session is put back after each file");
+        let in_transaction = file.sections.iter().all(|s| s.up.options.transaction());
+        let (sampled, client, monitor) = if in_transaction {
+            (traced_run(&client, &monitor, file, &ledger, Rows::Sampled).await, client, monitor)
+        } else {
+            // Statements outside a transaction cannot be undone: the sampled run goes to a copy.
+            drop((client, monitor));
+            let copy = server.create_database(Some(&database)).await?;
+            let (copy_client, copy_monitor) = (server.connect(&copy).await?, server.connect(&copy).await?);
+            let sampled = traced_run(&copy_client, &copy_monitor, file, &ledger, Rows::Sampled).await;
+            drop((copy_client, copy_monitor));
+            (sampled, server.connect(&database).await?, server.connect(&database).await?)
+        };
+        let traced = match sampled {
+            Ok(statements) => apply_file(&client, file, &ledger).await.map(|_| FileTrace {
+                file: file.path().display().to_string(),
+                statements,
+                without_sample_rows: None,
+            }),
+            Err(ApplyError::Statement(failure)) => traced_run(&client, &monitor, file, &ledger, Rows::None)
+                .await
+                .map(|statements| FileTrace { file: file.path().display().to_string(), statements, without_sample_rows: Some(*failure) }),
+            Err(other) => Err(other),
+        };
+        match traced {
+            Ok(trace) => traces.push(trace),
             Err(source) => return Err(ReplayError::Migration { source, applied }),
         }
         applied.push(file.filename.clone());
+        session = Some((client, monitor));
     }
     Ok(traces)
 }
 
-async fn trace_file(
+/// Whether a traced run has sample rows in the tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Rows {
+    /// Fresh sample rows; a file in one transaction is rolled back at the end (the caller runs a
+    /// file with `transaction:false` blocks on a copy of the database).
+    Sampled,
+    /// The tables as the chain left them; the file is applied and recorded.
+    None,
+}
+
+/// Runs `file`'s up blocks on `client`, tracing each statement; `monitor` watches the blocks run
+/// outside a transaction.
+async fn traced_run(
     client: &Client,
     monitor: &Client,
     file: &MigrationFile,
     ledger: &LedgerTable,
+    rows: Rows,
 ) -> Result<Vec<StatementTrace>, ApplyError> {
     let connection = |e: tokio_postgres::Error| ApplyError::Connection { path: file.path().display().to_string(), source: e };
+    let one_transaction = file.sections.iter().all(|s| s.up.options.transaction());
     client.batch_execute("BEGIN").await.map_err(connection)?;
-    seed(client, 3, ledger).await.map_err(connection)?;
-    client.batch_execute("COMMIT").await.map_err(connection)?;
+    if rows == Rows::Sampled {
+        seed(client, 3, ledger).await.map_err(connection)?;
+    }
+    if !one_transaction {
+        client.batch_execute("COMMIT").await.map_err(connection)?;
+    }
+    let result = traced_blocks(client, monitor, file, one_transaction).await;
+    let end = match (&result, one_transaction, rows) {
+        (Err(_), true, _) | (Ok(_), true, Rows::Sampled) => "ROLLBACK".to_string(),
+        (Ok(_), true, Rows::None) => format!("{};\nCOMMIT", ledger.insert_sql(&file.version)),
+        (Err(_), false, _) => return result,
+        (Ok(_), false, _) => ledger.insert_sql(&file.version),
+    };
+    let ended = client.batch_execute(&end).await.map_err(connection);
+    let statements = result?;
+    ended.map(|()| statements)
+}
+
+/// Traces each up statement of `file`; `one_transaction`: the caller opened the transaction
+/// every block runs in, otherwise each transactional block gets its own.
+async fn traced_blocks(
+    client: &Client,
+    monitor: &Client,
+    file: &MigrationFile,
+    one_transaction: bool,
+) -> Result<Vec<StatementTrace>, ApplyError> {
+    let connection = |e: tokio_postgres::Error| ApplyError::Connection { path: file.path().display().to_string(), source: e };
     let before_file = relations(client).await.map_err(connection)?;
     let mut traced = Vec::new();
     for section in &file.sections {
         let block = &section.up;
         let transactional = block.options.transaction();
-        if transactional {
+        let own_transaction = transactional && !one_transaction;
+        if own_transaction {
             client.batch_execute("BEGIN").await.map_err(connection)?;
         }
         let statements: Vec<_> = if transactional { block.statements.iter().collect() } else { Vec::new() };
@@ -130,7 +201,9 @@ async fn trace_file(
             let relations_before = relations(client).await.map_err(connection)?;
             let started = Instant::now();
             if let Err(e) = client.batch_execute(&file.source.text()[statement.span.clone()]).await {
-                let _ = client.batch_execute("ROLLBACK").await;
+                if own_transaction {
+                    let _ = client.batch_execute("ROLLBACK").await;
+                }
                 return Err(ApplyError::Statement(Box::new(StatementFailure::locate(
                     file,
                     &e,
@@ -152,9 +225,9 @@ async fn trace_file(
                 observed: true,
             });
         }
-        if transactional {
+        if own_transaction {
             client.batch_execute("COMMIT").await.map_err(connection)?;
-        } else {
+        } else if !transactional {
             let relations_before = relations(client).await.map_err(connection)?;
             let started = Instant::now();
             let sql = &file.source.text()[block.body.clone()];
@@ -180,7 +253,6 @@ async fn trace_file(
             });
         }
     }
-    client.batch_execute(&ledger.insert_sql(&file.version)).await.map_err(connection)?;
     Ok(traced)
 }
 
@@ -245,6 +317,17 @@ pub enum Verdict {
     Disproved(String),
     /// Not something a replay can see (running code, rows of production).
     NotObservable(String),
+}
+
+impl Verdict {
+    /// The verdict's name (as in JSON) and its detail.
+    pub fn parts(&self) -> (&'static str, &str) {
+        match self {
+            Verdict::Confirmed(d) => ("confirmed", d),
+            Verdict::Disproved(d) => ("disproved", d),
+            Verdict::NotObservable(d) => ("not-observable", d),
+        }
+    }
 }
 
 /// Judges the static hazard `rule` by what its statement did.

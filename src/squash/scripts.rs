@@ -202,10 +202,10 @@ fn surgery_preflight(out: &mut String, input: &ScriptInput<'_>, ledger: &str) {
     let d = input.details;
     let _ = writeln!(out, "DO $squashmate$\nBEGIN");
     let _ = writeln!(out, "  -- Preflight: the ledger holds every squashed version, and this surgery has not run yet.");
-    assert_ledger_exists(out, "surgery", &ledger);
+    assert_ledger_exists(out, "surgery", ledger);
     assert_not_done(
         out,
-        &input.already_squashed_sql(&ledger),
+        &input.already_squashed_sql(ledger),
         &format!(
             "squashmate surgery: the ledger already holds baseline version {} in place of the squashed versions; this database was squashed already",
             input.baseline_version
@@ -352,7 +352,7 @@ pub fn rollback(input: &ScriptInput<'_>) -> String {
 fn rollback_preflight(out: &mut String, input: &ScriptInput<'_>, ledger: &str) {
     let d = input.details;
     let _ = writeln!(out, "DO $squashmate$\nBEGIN");
-    assert_ledger_exists(out, "rollback", &ledger);
+    assert_ledger_exists(out, "rollback", ledger);
     assert_not_done(
         out,
         &format!("NOT EXISTS (SELECT 1 FROM {ledger} WHERE version = {})", quote_literal(input.baseline_version)),

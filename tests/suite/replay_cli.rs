@@ -148,14 +148,14 @@ fn check_down_names_downs_that_leave_something_behind_or_cannot_run() {
     );
     let out = common::run(exact.path(), &["replay", "--check-down", "-d", ".", "--pg", "local"]);
     assert_eq!(out.status.code(), Some(0), "{}", common::all_output(&out));
-    assert!(common::all_output(&out).contains("3 down block(s) checked: each restores the schema the up changed"));
+    assert!(common::all_output(&out).contains("3 of 3 down block(s) checked: 3 restore the schema\n"), "{}", common::all_output(&out));
 
     let sloppy = tempfile::tempdir().unwrap();
     common::write_migrations(
         sloppy.path(),
         &[
             ("1_t.sql", "-- migrate:up\ncreate table t (a int);\n-- migrate:down\ndrop table t;\n"),
-            ("2_b.sql", "-- migrate:up\nalter table t add column b int;\n-- migrate:down\n"),
+            ("2_b.sql", "-- migrate:up\nalter table t add column b int;\n-- migrate:down\nselect 1;\n"),
             (
                 "3_idx.sql",
                 "-- migrate:up transaction:false\ncreate index concurrently t_a_idx on t (a);\n-- migrate:down transaction:false\ndrop index concurrently t_a_idx;\nselect 1;\n",
@@ -167,7 +167,7 @@ fn check_down_names_downs_that_leave_something_behind_or_cannot_run() {
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(text.contains("error[down-incomplete]") && text.contains("2_b.sql") && text.contains("column b"), "{text}");
     assert!(text.contains("error[down-fails]") && text.contains("3_idx.sql") && text.contains("the down block cannot run"), "{text}");
-    assert!(text.contains("3 down block(s) checked: 2 do not"), "{text}");
+    assert!(text.contains("3 of 3 down block(s) checked: 1 restore the schema, 1 fail, 1 do not restore the schema"), "{text}");
 }
 
 #[test]
@@ -207,4 +207,181 @@ fn trace_sees_rewrites_and_locks_and_judges_the_static_hazards() {
     let unknown = statement(4, 1);
     assert_eq!(unknown["hazards"][0]["code"], "table-rewrite", "{unknown}");
     assert_eq!(unknown["hazards"][0]["server"]["verdict"], "disproved", "{unknown}");
+}
+
+/// A chain whose downs are of every kind: an irreversible baseline (its down raises), an empty
+/// down, one marked irreversible, a broken one, one that restores, and one that drops the ledger.
+fn downs_of_every_kind(broken: bool) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let mut files = vec![
+        (
+            "1_baseline.sql",
+            "-- migrate:up\ncreate table t (a int);\n-- migrate:down\ndo $$ begin raise exception 'baseline 1 is irreversible'; end $$;\n",
+        ),
+        ("2_empty.sql", "-- migrate:up\nalter table t add column b int;\n-- migrate:down\n-- nothing\n"),
+        ("3_marked.sql", "-- migrate:up\ncreate table u (id int);\n-- migrate:down\n-- squashmate:irreversible: u is kept\n"),
+        ("5_ok.sql", "-- migrate:up\ncreate table v (id int);\n-- migrate:down\ndrop table v;\n"),
+    ];
+    if broken {
+        files.push(("4_broken.sql", "-- migrate:up\ncreate index t_a on t (a);\n-- migrate:down\nselect 1;\ndrop index t_missing;\n"));
+        files.push((
+            "6_ledger.sql",
+            "-- migrate:up\ncreate table w (id int);\n-- migrate:down\ndrop table w;\ndrop table schema_migrations;\n",
+        ));
+    }
+    common::write_migrations(dir.path(), &files);
+    dir
+}
+
+#[test]
+fn check_down_names_empty_irreversible_and_broken_downs_and_counts_them() {
+    let dir = downs_of_every_kind(true);
+    let out = common::run(dir.path(), &["replay", "--check-down", "-d", ".", "--pg", "local"]);
+    let text = common::all_output(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("warning[down-irreversible]: irreversible by design: baseline 1 is irreversible"), "{text}");
+    assert!(text.contains("warning[down-irreversible]: irreversible by design: marked `squashmate:irreversible`"), "{text}");
+    assert!(text.contains("error[down-empty]") && text.contains("2_empty.sql"), "{text}");
+    // The broken down is pointed at the statement that failed, with down wording.
+    assert!(text.contains("error[down-fails]") && text.contains("4_broken.sql:5:1"), "{text}");
+    assert!(
+        text.contains("index \"t_missing\" does not exist (SQLSTATE 42704)") && text.contains("the file is still recorded as applied"),
+        "{text}"
+    );
+    assert!(!text.contains("nothing of this file was recorded as applied"), "{text}");
+    // A down that takes the ledger with it is named as such, not pointed at its marker.
+    assert!(
+        text.contains("its down blocks ran, but the ledger row could not be deleted: relation \"public.schema_migrations\" does not exist"),
+        "{text}"
+    );
+    assert!(text.contains("takes dbmate's ledger with it"), "{text}");
+    assert!(text.contains("6 of 6 down block(s) checked: 1 restore the schema, 2 irreversible by design, 1 empty, 2 fail"), "{text}");
+
+    let out = common::run(dir.path(), &["replay", "--check-down", "--allow-empty-down", "-d", ".", "--pg", "local"]);
+    let text = common::all_output(&out);
+    assert_eq!(out.status.code(), Some(1), "the broken downs still fail: {text}");
+    assert!(text.contains("warning[down-empty]"), "{text}");
+
+    let sound = downs_of_every_kind(false);
+    let out = common::run(sound.path(), &["replay", "--check-down", "-d", ".", "--pg", "local"]);
+    assert_eq!(out.status.code(), Some(1), "an empty down is a finding by default: {}", common::all_output(&out));
+    let out = common::run(sound.path(), &["replay", "--check-down", "--allow-empty-down", "-d", ".", "--pg", "local"]);
+    let text = common::all_output(&out);
+    assert_eq!(out.status.code(), Some(0), "irreversible downs never fail, empty ones are allowed: {text}");
+    assert!(text.contains("4 of 4 down block(s) checked: 1 restore the schema, 2 irreversible by design, 1 empty"), "{text}");
+}
+
+#[test]
+fn check_down_says_how_far_it_got_when_an_up_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    common::write_migrations(
+        dir.path(),
+        &[
+            ("1_t.sql", "-- migrate:up\ncreate table t (a int);\n-- migrate:down\ndrop table t;\n"),
+            ("2_bad.sql", "-- migrate:up\ninsert into missing values (1);\n-- migrate:down\n"),
+            ("3_never.sql", "-- migrate:up\ncreate table c (id int);\n-- migrate:down\ndrop table c;\n"),
+        ],
+    );
+    let out = common::run(dir.path(), &["replay", "--check-down", "-d", ".", "--pg", "local"]);
+    let text = common::all_output(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("error[up-fails]") && text.contains("2_bad.sql:2:13"), "{text}");
+    assert!(text.contains("1 of 3 down block(s) checked: 1 restore the schema; stopped at file 2 of 3"), "{text}");
+}
+
+#[test]
+fn trace_never_fails_a_chain_with_its_own_sample_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    common::write_migrations(
+        dir.path(),
+        &[
+            (
+                "1_tables.sql",
+                "-- migrate:up\ncreate table roles (name text primary key);\ncreate table permissions (name text primary key);\n\
+                 create table role_permissions (role text references roles, permission text references permissions, primary key (role, permission));\n\
+                 create table accounts (id bigserial primary key, kind text check (kind in ('a', 'b')));\n-- migrate:down\n",
+            ),
+            (
+                "2_seed.sql",
+                "-- migrate:up\ninsert into roles values ('Collaborator');\ninsert into permissions values ('read');\n-- migrate:down\n",
+            ),
+            // The sample row of role_permissions takes the first parent rows: the very key inserted here.
+            ("3_seed_links.sql", "-- migrate:up\ninsert into role_permissions values ('Collaborator', 'read');\n-- migrate:down\n"),
+            // Sample kinds repeat ('a', 'b', 'a'): a unique expression index cannot be built over them.
+            ("4_unique.sql", "-- migrate:up\ncreate unique index one_per_kind on accounts (lower(kind));\n-- migrate:down\n"),
+            ("5_seed_account.sql", "-- migrate:up\ninsert into accounts (kind) values ('a');\n-- migrate:down\n"),
+            // Proof the chain ran as it does without sample rows: none of them is left.
+            (
+                "6_exact.sql",
+                "-- migrate:up\ndo $$ begin if (select count(*) from role_permissions) + (select count(*) from accounts) <> 2 then \
+                 raise exception 'sample rows were left'; end if; end $$;\n-- migrate:down\n",
+            ),
+            ("7_after.sql", "-- migrate:up\nalter table accounts add column note text;\n-- migrate:down\n"),
+        ],
+    );
+    let out = common::run(dir.path(), &["replay", "--trace", "--format", "json", "-d", ".", "--pg", "local"]);
+    assert_eq!(out.status.code(), Some(0), "{}", common::all_output(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let without = |file: usize| doc["files"][file]["without_sample_rows"].as_str().map(str::to_string);
+    assert_eq!(without(0), None);
+    assert_eq!(without(1), None);
+    assert!(without(2).is_some_and(|w| w.contains("3_seed_links.sql:2:1") && w.contains("(Collaborator, read)")), "{doc}");
+    assert!(without(3).is_some_and(|w| w.contains("could not create unique index")), "{doc}");
+    assert!(without(4).is_some_and(|w| w.contains("one_per_kind")), "{doc}");
+    assert!(without(5).is_some_and(|w| w.contains("sample rows were left")), "the check sees sample rows only in the traced run: {doc}");
+    assert_eq!(without(6), None, "{doc}");
+    assert_eq!(doc["files"][6]["statements"][0]["locks"]["public.accounts"], "AccessExclusiveLock", "{doc}");
+
+    let out = common::run(dir.path(), &["replay", "--trace", "-d", ".", "--pg", "local"]);
+    let text = common::all_output(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("note: with squashmate's sample rows in the tables this file fails"), "{text}");
+    assert!(text.contains("Traced 7 migration(s)"), "{text}");
+}
+
+#[test]
+fn a_missing_extension_or_role_is_not_blamed_on_the_migration() {
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path().join("db/migrations");
+    common::write_migrations(
+        &dir,
+        &[(
+            "1_places.sql",
+            "-- migrate:up\ncreate table places (id int, at geometry(Point, 4326));\n-- migrate:down\ndrop table places;\n",
+        )],
+    );
+    let out = common::run(work.path(), &["replay", "--pg", "local"]);
+    let text = common::all_output(&out);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(text.contains(r#"type "geometry" comes from the extension postgis"#) && text.contains(r#"extensions = ["postgis"]"#), "{text}");
+    assert!(!text.contains("fix this statement"), "{text}");
+    // The fix it names works (real PostGIS on the server).
+    std::fs::write(work.path().join("db/squash.toml"), "extensions = [\"postgis\"]\n").unwrap();
+    let out = common::run(work.path(), &["replay", "--pg", "local"]);
+    assert_eq!(out.status.code(), Some(0), "{}", common::all_output(&out));
+
+    let missing = tempfile::tempdir().unwrap();
+    common::write_migrations(
+        missing.path(),
+        &[
+            ("1_ext.sql", "-- migrate:up\ncreate extension if not exists squashmate_no_such_extension;\n-- migrate:down\n"),
+            (
+                "2_grant.sql",
+                "-- migrate:up\ncreate table t (id int);\ndo $$ begin execute 'grant select on t to ' || 'reporting_' || 'ro'; end $$;\n-- migrate:down\n",
+            ),
+        ],
+    );
+    let out = common::run(missing.path(), &["replay", "-d", ".", "--pg", "local"]);
+    let text = common::all_output(&out);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(text.contains("the server has no files for the extension squashmate_no_such_extension"), "{text}");
+    assert!(text.contains("the migration is not at fault"), "{text}");
+    std::fs::remove_file(missing.path().join("1_ext.sql")).unwrap();
+    let out = common::run(missing.path(), &["replay", "-d", ".", "--pg", "local"]);
+    let text = common::all_output(&out);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(
+        text.contains(r#"the role reporting_ro does not exist on this server"#) && text.contains(r#"roles = ["reporting_ro"]"#),
+        "{text}"
+    );
 }
