@@ -50,6 +50,13 @@ pub enum ApplyError {
     },
 }
 
+impl ApplyError {
+    /// The connection failed while `file` was being run, outside any statement.
+    pub fn connection(file: &MigrationFile, source: tokio_postgres::Error) -> Self {
+        ApplyError::Connection { path: file.path().display().to_string(), source }
+    }
+}
+
 /// A failed statement, located in its file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatementFailure {

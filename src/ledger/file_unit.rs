@@ -146,12 +146,12 @@ pub async fn locate_failure(
 }
 
 async fn begin(client: &Client, file: &MigrationFile) -> Result<(), ApplyError> {
-    client.batch_execute("BEGIN").await.map_err(|e| connection(file, e))
+    client.batch_execute("BEGIN").await.map_err(|e| ApplyError::connection(file, e))
 }
 
 async fn finish(client: &Client, file: &MigrationFile, result: Result<(), ApplyError>) -> Result<(), ApplyError> {
     match result {
-        Ok(()) => client.batch_execute("COMMIT").await.map_err(|e| connection(file, e)),
+        Ok(()) => client.batch_execute("COMMIT").await.map_err(|e| ApplyError::connection(file, e)),
         Err(e) => {
             let _ = client.batch_execute("ROLLBACK").await;
             Err(e)
@@ -248,8 +248,4 @@ fn ledger_failure(file: &MigrationFile, way: Way, error: &tokio_postgres::Error)
     };
     let message = error.as_db_error().map_or_else(|| crate::report::with_causes(error), |db| db.message().to_string());
     ApplyError::Ledger { path: file.path().display().to_string(), way, done, message, next }
-}
-
-fn connection(file: &MigrationFile, source: tokio_postgres::Error) -> ApplyError {
-    ApplyError::Connection { path: file.path().display().to_string(), source }
 }

@@ -105,7 +105,7 @@ pub async fn trace(server: &EphemeralServer, setup: &Setup, files: &[MigrationFi
     let mut applied = Vec::new();
     for file in files {
         let (client, monitor) = session.take().expect("the session is put back after each file");
-        let in_transaction = file.sections.iter().all(|s| s.up.options.transaction());
+        let in_transaction = file.up_is_transactional();
         let (sampled, client, monitor) = if in_transaction {
             (traced_run(&client, &monitor, file, &ledger, Rows::Sampled).await, client, monitor)
         } else {
@@ -157,8 +157,8 @@ async fn traced_run(
     ledger: &LedgerTable,
     rows: Rows,
 ) -> Result<Vec<StatementTrace>, ApplyError> {
-    let connection = |e: tokio_postgres::Error| ApplyError::Connection { path: file.path().display().to_string(), source: e };
-    let one_transaction = file.sections.iter().all(|s| s.up.options.transaction());
+    let connection = |e| ApplyError::connection(file, e);
+    let one_transaction = file.up_is_transactional();
     client.batch_execute("BEGIN").await.map_err(connection)?;
     if rows == Rows::Sampled {
         seed(client, 3, ledger).await.map_err(connection)?;
@@ -186,7 +186,7 @@ async fn traced_blocks(
     file: &MigrationFile,
     one_transaction: bool,
 ) -> Result<Vec<StatementTrace>, ApplyError> {
-    let connection = |e: tokio_postgres::Error| ApplyError::Connection { path: file.path().display().to_string(), source: e };
+    let connection = |e| ApplyError::connection(file, e);
     let before_file = relations(client).await.map_err(connection)?;
     let mut traced = Vec::new();
     for section in &file.sections {
