@@ -12,8 +12,9 @@
 //! - [`ledger`]: applying migrations to a live database, dbmate's ledger, the migration lock.
 //! - [`lint`]: every problem in migration files, before anything runs.
 //! - [`migration`]: files as dbmate reads them.
-//! - [`report`], [`baseline`], [`pgdist`], [`sql`]: findings and errors as people read them;
-//!   what a baseline replaced; PostgreSQL installations of every major; quoting.
+//! - [`report`], [`baseline`], [`pgdist`], [`sql`], [`progress`]: findings and errors as people
+//!   read them; what a baseline replaced; PostgreSQL installations of every major; quoting; how
+//!   far long work has got.
 //!
 //! Features: without the defaults the crate is what a service embeds (`ledger::Migrator` and
 //! the modules that need no throwaway server); `tools` adds `server`, `dump`, `setup`, `replay`,
@@ -38,6 +39,7 @@ pub mod lint;
 pub mod migration;
 #[cfg(feature = "tools")]
 pub mod pgdist;
+pub mod progress;
 #[cfg(feature = "tools")]
 pub mod reconcile;
 #[cfg(feature = "tools")]

@@ -9,12 +9,14 @@ use anyhow::Context;
 use std::path::Path;
 
 use super::database::{Target, describe, describe_postgres};
+use super::progress::Stderr;
 use super::{Cli, Command, EXIT_FINDINGS, EXIT_OK, admin, error_text};
 use crate::catalog::{Class, IntrospectOptions};
 use crate::drift::{Reader, drift};
 use crate::fleet::{Done, FleetTarget, TargetLedger, TargetResult, check_fleet, for_each, map_bounded, parse_targets, render_table};
 use crate::ledger::{LedgerTable, Migrator, Status};
 use crate::migration::{Depth, discover_to, version_of};
+use crate::progress::{Progress, Tally};
 use crate::report::Format;
 use crate::squash::{ALREADY_DONE_SQLSTATE, Plan, SquashOptions};
 
@@ -37,10 +39,15 @@ pub async fn check_squash(cli: &Cli, options: &SquashOptions) -> anyhow::Result<
     let chain: Vec<String> = discover_to(&plan.migrations_dir, Depth::Markers)?.files.into_iter().map(|f| f.version).collect();
     let squashed: Vec<String> = chain.iter().filter(|v| options.through.as_ref().is_none_or(|t| *v <= t)).cloned().collect();
     let table = Arc::new(cli.migrations_table.clone());
-    let ledgers = map_bounded(&targets, cli.parallel, |target| {
-        let table = table.clone();
-        async move { TargetLedger { target: target.url.redacted(), ledger: applied_versions(&target, &table).await } }
-    })
+    let ledgers = map_bounded(
+        &targets,
+        cli.parallel,
+        |target| {
+            let table = table.clone();
+            async move { TargetLedger { target: target.url.redacted(), ledger: applied_versions(&target, &table).await } }
+        },
+        |_| {},
+    )
     .await;
     let verdict = check_fleet(&chain, &squashed, &ledgers);
     for unknown in &verdict.unknown {
@@ -67,10 +74,19 @@ async fn applied_versions(target: &FleetTarget, table: &str) -> Result<std::coll
 /// Runs the command on every target and prints the table; exit 0 when every target is ok.
 pub async fn run(cli: &Cli, format: Format) -> anyhow::Result<u8> {
     let targets = read_targets(cli)?;
+    let progress = Stderr::for_format(format);
+    let work = match &cli.command {
+        Command::Status { .. } => "status",
+        Command::Up { .. } => "up",
+        Command::Migrate { .. } => "migrate",
+        _ => "drift",
+    };
+    progress.begin(work, targets.len());
+    let tally = Tally::new(&progress);
     let results = match &cli.command {
         Command::Status { .. } => {
             let migrator = Arc::new(Migrator::from_dirs(&cli.migrations_dir)?);
-            for_each(&targets, cli.parallel, |t| status_of(migrator.clone(), cli, t)).await
+            for_each(&targets, cli.parallel, &tally, |t| status_of(migrator.clone(), cli, t)).await
         }
         Command::Up { .. } | Command::Migrate { .. } => {
             let migrator = Arc::new(Migrator::from_dirs(&cli.migrations_dir)?);
@@ -78,15 +94,15 @@ pub async fn run(cli: &Cli, format: Format) -> anyhow::Result<u8> {
             let job = |t: FleetTarget| up_on(migrator.clone(), cli, t, create_first);
             match cli.canary.filter(|n| *n < targets.len()) {
                 Some(n) => {
-                    let mut results = for_each(&targets[..n], cli.parallel, job).await;
+                    let mut results = for_each(&targets[..n], cli.parallel, &tally, job).await;
                     if results.iter().all(|r| r.ok) {
-                        results.extend(for_each(&targets[n..], cli.parallel, job).await);
+                        results.extend(for_each(&targets[n..], cli.parallel, &tally, job).await);
                     } else {
                         results.extend(targets[n..].iter().map(|t| TargetResult::skipped(t, "a canary target failed")));
                     }
                     results
                 }
-                None => for_each(&targets, cli.parallel, job).await,
+                None => for_each(&targets, cli.parallel, &tally, job).await,
             }
         }
         Command::Drift { compare, server } => {
@@ -98,10 +114,11 @@ pub async fn run(cli: &Cli, format: Format) -> anyhow::Result<u8> {
             // One ephemeral server replays the chain for every target.
             let reader = Arc::new(Reader::new(server.options()?, introspect));
             let ignore = Arc::new(ignore);
-            for_each(&targets, cli.parallel, |t| drift_of(reader.clone(), ignore.clone(), cli, t)).await
+            for_each(&targets, cli.parallel, &tally, |t| drift_of(reader.clone(), ignore.clone(), cli, t)).await
         }
         _ => unreachable!("dispatched only for status, up, migrate and drift"),
     };
+    drop(progress);
     print_results(&results, format)
 }
 
@@ -128,7 +145,11 @@ pub async fn run_script(cli: &Cli, script: &Path, format: Format) -> anyhow::Res
         None => vec![FleetTarget { url: Target::from_cli(cli)?.url, line: 0 }],
     };
     let table = Arc::new(cli.migrations_table.clone());
-    let results = for_each(&targets, cli.parallel, |t| script_on(sql.clone(), table.clone(), t)).await;
+    let results = {
+        let progress = Stderr::for_format(format);
+        progress.begin("run-script", targets.len());
+        for_each(&targets, cli.parallel, &Tally::new(&progress), |t| script_on(sql.clone(), table.clone(), t)).await
+    };
     let record = script.with_extension("targets.json");
     std::fs::write(&record, serde_json::to_string_pretty(&results_json(&results))? + "\n")
         .with_context(|| format!("writing {}", record.display()))?;

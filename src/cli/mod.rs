@@ -32,6 +32,7 @@ mod migrate;
 mod new;
 mod pg;
 mod plan;
+mod progress;
 mod replay;
 mod rollback;
 mod schema_file;
@@ -506,7 +507,7 @@ pub async fn run(cli: Cli) -> u8 {
                 if cli.targets.is_some() {
                     fleet::check_squash(&cli, &options).await?;
                 }
-                squash::run(&options, *format == Format::Json).await
+                squash::run(&options, *format).await
             }
             .await
         }

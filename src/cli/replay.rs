@@ -5,6 +5,7 @@ use std::time::Instant;
 
 use anyhow::bail;
 
+use super::progress::Stderr;
 use super::{EXIT_ERROR, EXIT_FINDINGS, EXIT_OK};
 use crate::ledger::ApplyError;
 use crate::lint::check_runnable;
@@ -49,17 +50,19 @@ pub async fn run(dirs: &[PathBuf], format: Format, options: &ServerOptions, mode
         None => "",
     };
     eprintln!("Started PostgreSQL {} in {:.2?}{cache}", server.version(), start_time);
+    let progress = Stderr::for_format(format);
     match mode {
-        Mode::CheckDown { allow_empty } => return check_downs(&server, &options.setup, &found.files, format, allow_empty).await,
-        Mode::Trace => return traced(&server, &options.setup, &found, format).await,
+        Mode::CheckDown { allow_empty } => return check_downs(&server, &options.setup, &found.files, format, allow_empty, &progress).await,
+        Mode::Trace => return traced(&server, &options.setup, &found, format, &progress).await,
         Mode::Apply => {}
     }
-    let result = replay_after(&server, &options.setup, &found.files, &crate::ledger::LedgerTable::default(), |file, took| {
+    let result = replay_after(&server, &options.setup, &found.files, &crate::ledger::LedgerTable::default(), &progress, |file, took| {
         if format == Format::Text {
-            outln!("Applied: {} in {took:.2?}", file.filename);
+            progress.above(|| outln!("Applied: {} in {took:.2?}", file.filename));
         }
     })
     .await;
+    drop(progress);
     match result {
         Ok(report) => {
             outln!(
@@ -102,8 +105,9 @@ async fn check_downs(
     files: &[crate::migration::MigrationFile],
     format: Format,
     allow_empty: bool,
+    progress: &Stderr,
 ) -> anyhow::Result<u8> {
-    let results = crate::replay::check_down(server, setup, files, |_| {}).await?;
+    let results = crate::replay::check_down(server, setup, files, progress).await?;
     let diagnostics: Vec<Diagnostic> = results.iter().filter_map(|r| down_diagnostic(r, files, allow_empty)).collect();
     let count = |wanted: fn(&DownOutcome) -> bool| results.iter().filter(|r| wanted(&r.outcome)).count();
     let tally = [
@@ -241,8 +245,9 @@ async fn traced(
     setup: &crate::setup::Setup,
     found: &crate::migration::Discovery,
     format: Format,
+    progress: &Stderr,
 ) -> anyhow::Result<u8> {
-    let traces = match crate::replay::trace(server, setup, &found.files).await {
+    let traces = match crate::replay::trace(server, setup, &found.files, progress).await {
         Ok(traces) => traces,
         Err(ReplayError::Migration { source, applied }) => {
             outln!("the trace stopped after {} file(s), on a file that fails without sample rows too: {source}", applied.len());

@@ -6,7 +6,9 @@ use std::path::Path;
 use anyhow::Context;
 
 use super::database::Target;
+use super::progress::Stderr;
 use super::{Cli, EXIT_ERROR, EXIT_OK};
+use crate::report::Format;
 use crate::server::{Provider, ServerOptions};
 use crate::squash::{STARTER, SquashOptions, squash};
 
@@ -57,11 +59,14 @@ pub async fn server_for(cli: &Cli, server: &ServerOptions) -> ServerOptions {
     server
 }
 
-/// Runs the squash and prints every check, the files changed and the commit message.
-pub async fn run(options: &SquashOptions, json: bool) -> anyhow::Result<u8> {
-    let outcome = squash(options).await?;
-    outcome.report.lint_warnings.iter().for_each(|w| eprintln!("{}", crate::report::warning_line(w)));
-    if json {
+/// Runs the squash, its progress and lint warnings on stderr as it goes, and prints every
+/// check, the files changed and the commit message.
+pub async fn run(options: &SquashOptions, format: Format) -> anyhow::Result<u8> {
+    let outcome = {
+        let progress = Stderr::for_format(format);
+        squash(options, &progress).await?
+    };
+    if format == Format::Json {
         let doc = serde_json::json!({
             "passed": outcome.report.passed,
             "report": outcome.report,

@@ -210,7 +210,9 @@ impl Reader {
         let warnings = check_runnable(&found, Way::Up).map_err(|source| SourceError::Invalid { path: label.to_string(), source })?;
         self.warnings.lock().expect("no thread panics holding the warnings").extend(warnings);
         let server = self.server().await?;
-        let report = replay_after(server, &self.server_options.setup, &found.files, &LedgerTable::default(), |_, _| {}).await?;
+        let report =
+            replay_after(server, &self.server_options.setup, &found.files, &LedgerTable::default(), &crate::progress::Silent, |_, _| {})
+                .await?;
         let client = server.connect(&report.database).await?;
         Ok((introspect(&client, &self.introspect).await?, report.database))
     }

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 
 use super::targets::FleetTarget;
+use crate::progress::Tally;
 
 /// What a job reports for its target.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,7 +56,8 @@ impl TargetResult {
 }
 
 /// Runs `job` on every target, at most `parallel` at once; its outputs in the targets' order.
-pub async fn map_bounded<T, F, Fut>(targets: &[FleetTarget], parallel: usize, job: F) -> Vec<T>
+/// `on_done` hears of each output as its job ends.
+pub async fn map_bounded<T, F, Fut>(targets: &[FleetTarget], parallel: usize, job: F, mut on_done: impl FnMut(&T)) -> Vec<T>
 where
     T: Send + 'static,
     F: Fn(FleetTarget) -> Fut,
@@ -73,19 +75,20 @@ where
     let mut outputs: Vec<Option<T>> = (0..targets.len()).map(|_| None).collect();
     while let Some(joined) = running.join_next().await {
         let (index, output) = joined.expect("a target's job does not panic");
+        on_done(&output);
         outputs[index] = Some(output);
     }
     outputs.into_iter().map(|o| o.expect("every target has an output")).collect()
 }
 
 /// Runs `job` on every target, at most `parallel` at once, timing each; results in the
-/// targets' order.
-pub async fn for_each<F, Fut>(targets: &[FleetTarget], parallel: usize, job: F) -> Vec<TargetResult>
+/// targets' order. `tally` counts each target as its job ends.
+pub async fn for_each<F, Fut>(targets: &[FleetTarget], parallel: usize, tally: &Tally<'_>, job: F) -> Vec<TargetResult>
 where
     F: Fn(FleetTarget) -> Fut,
     Fut: Future<Output = Result<Done, String>> + Send + 'static,
 {
-    map_bounded(targets, parallel, |target| {
+    let job = |target: FleetTarget| {
         let work = job(target.clone());
         async move {
             let started = Instant::now();
@@ -97,8 +100,9 @@ where
             };
             TargetResult { target: target.url.redacted(), line: target.line, position, ok, result, took }
         }
-    })
-    .await
+    };
+    map_bounded(targets, parallel, job, |r: &TargetResult| tally.one_done(&format!("{} {}", r.target, if r.ok { "ok" } else { "FAILED" })))
+        .await
 }
 
 /// The results as a table: target, position, result, time.

@@ -7,6 +7,7 @@ use super::ReplayError;
 use crate::catalog::{Class, IntrospectOptions, diff, introspect};
 use crate::ledger::{ApplyError, LedgerTable, Remedy, Way, run_file};
 use crate::migration::{LineCol, MigrationFile};
+use crate::progress::{Progress, Within};
 use crate::server::{EphemeralServer, ServerError};
 use crate::setup::Setup;
 
@@ -63,21 +64,23 @@ pub struct DownResult {
 }
 
 /// Checks the down block of every one of `files`, in order, on a fresh database of `server`;
-/// `on_checked` hears of each file once it is done (for progress). Stops early only when an up
+/// `progress` hears of each file as it begins. Stops early only when an up
 /// block itself fails (the chain cannot go on): the results then end with that file. After a
 /// down that left something behind, the chain is replayed afresh up to that file.
 pub async fn check_down(
     server: &EphemeralServer,
     setup: &Setup,
     files: &[MigrationFile],
-    mut on_checked: impl FnMut(&DownResult),
+    progress: &dyn Progress,
 ) -> Result<Vec<DownResult>, ReplayError> {
     let ledger = LedgerTable::default();
     let (_, mut client, _) = super::prepared_database(server, setup, &super::role_uses(files)).await?;
     client.batch_execute(&ledger.create_sql()).await.map_err(ServerError::from)?;
     let options = IntrospectOptions { ledger_table: ledger.table.clone(), ..IntrospectOptions::default() };
     let mut results = Vec::new();
+    progress.begin("check-down", files.len());
     for (index, file) in files.iter().enumerate() {
+        progress.step(index + 1, &file.filename);
         let before = introspect(&client, &options).await.map_err(ServerError::from)?;
         let outcome = match run_file(&client, file, &ledger, Way::Up, false).await {
             Err(e) => {
@@ -116,16 +119,16 @@ pub async fn check_down(
         let stop = matches!(outcome, DownOutcome::UpFails { .. });
         let rebuild = matches!(outcome, DownOutcome::Incomplete { .. });
         let result = DownResult { file: file.path().display().to_string(), outcome };
-        on_checked(&result);
         results.push(result);
         if stop {
             break;
         }
         if rebuild {
-            let rebuilt = super::replay_after(server, setup, &files[..=index], &ledger, |_, _| {}).await?;
+            let rebuilt = super::replay_after(server, setup, &files[..=index], &ledger, &Within::new(progress), |_, _| {}).await?;
             client = server.connect(&rebuilt.database).await?;
         }
     }
+    progress.end();
     Ok(results)
 }
 

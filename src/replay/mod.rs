@@ -11,6 +11,7 @@ use thiserror::Error;
 
 use crate::ledger::{ApplyError, LedgerTable, apply_file};
 use crate::migration::{MigrationFile, RoleUse};
+use crate::progress::{Progress, Silent};
 use crate::server::{EphemeralServer, ServerError};
 use crate::setup::Setup;
 
@@ -64,7 +65,7 @@ pub async fn replay(
     files: &[MigrationFile],
     on_applied: impl FnMut(&MigrationFile, Duration),
 ) -> Result<ReplayReport, ReplayError> {
-    replay_after(server, &Setup::default(), files, &LedgerTable::default(), on_applied).await
+    replay_after(server, &Setup::default(), files, &LedgerTable::default(), &Silent, on_applied).await
 }
 
 /// Why the setup could not run in a new database (the setup's fault, or a missing role or
@@ -111,12 +112,14 @@ pub async fn prepared_database(
 }
 
 /// Like [`replay`], with `ledger` as the ledger table, in a database prepared by `setup`
-/// (the roles, extensions and setup SQL the migrations assume).
+/// (the roles, extensions and setup SQL the migrations assume); `progress` hears of each file
+/// as it begins.
 pub async fn replay_after(
     server: &EphemeralServer,
     setup: &Setup,
     files: &[MigrationFile],
     ledger: &LedgerTable,
+    progress: &dyn Progress,
     mut on_applied: impl FnMut(&MigrationFile, Duration),
 ) -> Result<ReplayReport, ReplayError> {
     let started = Instant::now();
@@ -126,17 +129,21 @@ pub async fn replay_after(
     let (database, client, made_for_chain) = prepared_database(server, setup, &uses).await?;
     client.batch_execute(&ledger.create_sql()).await.map_err(ServerError::from)?;
     let mut applied = Vec::with_capacity(files.len());
-    for file in files {
+    progress.begin("replay", files.len());
+    for (index, file) in files.iter().enumerate() {
+        progress.step(index + 1, &file.filename);
         match apply_file(&client, file, ledger).await {
             Ok(took) => {
                 on_applied(file, took);
                 applied.push((file.filename.clone(), took));
             }
             Err(source) => {
+                progress.end();
                 let applied = applied.into_iter().map(|(name, _)| name).collect();
                 return Err(ReplayError::Migration { source, applied });
             }
         }
     }
+    progress.end();
     Ok(ReplayReport { database, applied, total: started.elapsed(), made_for_chain, created_by_chain })
 }

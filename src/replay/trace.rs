@@ -11,6 +11,7 @@ use tokio_postgres::Client;
 use super::ReplayError;
 use crate::ledger::{ApplyError, LedgerTable, StatementFailure, apply_file};
 use crate::migration::MigrationFile;
+use crate::progress::Progress;
 use crate::seed::seed;
 use crate::server::{EphemeralServer, ServerError};
 use crate::setup::Setup;
@@ -96,14 +97,22 @@ async fn own_locks(client: &Client) -> Result<BTreeMap<u32, String>, tokio_postg
 /// on a copy of the database), then applied without them. Where a file fails only because of the
 /// sample rows (a key a later seed migration inserts, a constraint they break), it is traced
 /// without them and the trace says so.
-pub async fn trace(server: &EphemeralServer, setup: &Setup, files: &[MigrationFile]) -> Result<Vec<FileTrace>, ReplayError> {
+/// `progress` hears of each file as it begins.
+pub async fn trace(
+    server: &EphemeralServer,
+    setup: &Setup,
+    files: &[MigrationFile],
+    progress: &dyn Progress,
+) -> Result<Vec<FileTrace>, ReplayError> {
     let ledger = LedgerTable::default();
     let (database, client, _) = super::prepared_database(server, setup, &super::role_uses(files)).await?;
     client.batch_execute(&ledger.create_sql()).await.map_err(ServerError::from)?;
     let mut session = Some((client, server.connect(&database).await?));
     let mut traces = Vec::new();
     let mut applied = Vec::new();
-    for file in files {
+    progress.begin("trace", files.len());
+    for (index, file) in files.iter().enumerate() {
+        progress.step(index + 1, &file.filename);
         let (client, monitor) = session.take().expect("the session is put back after each file");
         let in_transaction = file.up_is_transactional();
         let (sampled, client, monitor) = if in_transaction {
@@ -135,6 +144,7 @@ pub async fn trace(server: &EphemeralServer, setup: &Setup, files: &[MigrationFi
         applied.push(file.filename.clone());
         session = Some((client, monitor));
     }
+    progress.end();
     Ok(traces)
 }
 

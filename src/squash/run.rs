@@ -24,8 +24,9 @@ use crate::dump::{PgDumpVersion, copy_rows_as_inserts, without_setup_entries};
 use crate::ledger::{LedgerTable, Migrator, MigratorOptions};
 use crate::lint::{NotRunnable, check_runnable};
 use crate::migration::{Discovery, MigrationFile, Way, chain_hash, discover, render_sum, sum_path};
+use crate::progress::{Progress, Within};
 use crate::replay::{prepared_database, replay_after};
-use crate::report::Refusal;
+use crate::report::{Refusal, warning_line};
 use crate::seed::{Seeded, seed};
 use crate::server::{EphemeralServer, ServerError, ServerOptions};
 use crate::setup::{Setup, SetupError};
@@ -328,22 +329,38 @@ async fn seed_rows(server: &EphemeralServer, db: &str, ledger: &LedgerTable) -> 
     Ok(seeded)
 }
 
-/// How long each phase took, for the report.
-struct Laps {
+/// The phases of a squash, in order: what its progress shows and its report times.
+const PHASES: [&str; 5] = [
+    "read and lint the migrations, start the ephemeral server",
+    "replay the chain",
+    "inspect retired objects, write the scripts",
+    "make the baseline (surgery, pg_dump); run the surgery and the rollback on a seeded copy",
+    "verify",
+];
+
+/// How long each phase took, for the report; `progress` hears of each phase as it begins.
+struct Laps<'a> {
     started: Instant,
     lap: Instant,
     phases: Vec<(&'static str, std::time::Duration)>,
+    progress: &'a dyn Progress,
 }
 
-impl Laps {
-    fn start() -> Self {
-        Laps { started: Instant::now(), lap: Instant::now(), phases: Vec::new() }
+impl<'a> Laps<'a> {
+    fn start(progress: &'a dyn Progress) -> Self {
+        progress.begin("squash", PHASES.len());
+        progress.step(1, PHASES[0]);
+        Laps { started: Instant::now(), lap: Instant::now(), phases: Vec::new(), progress }
     }
 
-    /// Ends the phase called `name`.
-    fn done(&mut self, name: &'static str) {
-        self.phases.push((name, self.lap.elapsed()));
+    /// Ends the phase under way and begins the next.
+    fn done(&mut self) {
+        self.phases.push((PHASES[self.phases.len()], self.lap.elapsed()));
         self.lap = Instant::now();
+        match PHASES.get(self.phases.len()) {
+            Some(next) => self.progress.step(self.phases.len() + 1, next),
+            None => self.progress.end(),
+        }
     }
 }
 
@@ -415,20 +432,20 @@ struct Proven {
     new_directory: Vec<(PathBuf, String)>,
 }
 
-/// Runs the squash described by `options.plan`: prepare, build, prove, then write.
-pub async fn squash(options: &SquashOptions) -> Result<Outcome, SquashError> {
-    let mut laps = Laps::start();
+/// Runs the squash described by `options.plan`: prepare, build, prove, then write; `progress`
+/// hears of each phase as it begins (and of the chain's files as they are replayed), and of the
+/// lint warnings before the work.
+pub async fn squash(options: &SquashOptions, progress: &dyn Progress) -> Result<Outcome, SquashError> {
+    let mut laps = Laps::start(progress);
     let prepared = prepare(options, &mut laps).await?;
     let Built { baseline, shaped, seeded, script_runs } = build(&prepared).await?;
-    laps.done(
-        "make the baseline (surgery, pg_dump); sample rows in a copy (the seeded chain), then the surgery on a copy of it and the surgery + rollback on it",
-    );
+    laps.done();
     let proven = prove(options, &prepared, script_runs, &shaped, &baseline).await?;
-    laps.done("verify");
+    laps.done();
     write_outcome(prepared, &seeded, shaped.pg_dump_version, baseline, proven, laps)
 }
 
-async fn prepare(options: &SquashOptions, laps: &mut Laps) -> Result<Prepared, SquashError> {
+async fn prepare(options: &SquashOptions, laps: &mut Laps<'_>) -> Result<Prepared, SquashError> {
     let plan = Plan::load(&options.plan)?;
     // The files are read and linted while the server starts (which must happen on this thread).
     let checking = {
@@ -441,9 +458,10 @@ async fn prepare(options: &SquashOptions, laps: &mut Laps) -> Result<Prepared, S
     };
     let server = EphemeralServer::start(&options.server).await;
     let (found, checked) = checking.await.expect("the file checks do not panic")?;
+    checked.warnings.iter().for_each(|w| laps.progress.warn(&warning_line(w)));
     let (squashed_files, kept_files) = split_chain(found.files, options.through.as_deref(), &plan.baseline_version)?;
     let server = server?;
-    laps.done("read and lint the migrations, start the ephemeral server");
+    laps.done();
     let date = options.date.clone().unwrap_or_else(|| chrono::Utc::now().format("%Y%m%d").to_string());
     let squash_dir = plan.migrations_dir[0].parent().unwrap_or(Path::new(".")).join("squash").join(&date);
 
@@ -451,10 +469,10 @@ async fn prepare(options: &SquashOptions, laps: &mut Laps) -> Result<Prepared, S
     let ledger = options.ledger();
     let setup = plan.setup()?.and(options.server.setup.clone());
     let roles_before = server.role_names().await?;
-    let replay = replay_after(&server, &setup, &squashed_files, &ledger, |_, _| {}).await?;
+    let replay = replay_after(&server, &setup, &squashed_files, &ledger, &Within::new(laps.progress), |_, _| {}).await?;
     let chain_roles = chain_roles(&server, &replay, &roles_before).await?;
     let replayed = replay.database;
-    laps.done("replay the chain");
+    laps.done();
     let details = match inspect(&server.connect(&replayed).await?, &plan).await.map_err(ServerError::Sql)? {
         Ok(details) => details,
         Err(refusals) => return Err(SquashError::Refused(refusals)),
@@ -479,7 +497,7 @@ async fn prepare(options: &SquashOptions, laps: &mut Laps) -> Result<Prepared, S
         chain_roles,
     };
     (prepared.surgery_sql, prepared.rollback_sql) = (surgery(&prepared.script_input()), rollback(&prepared.script_input()));
-    laps.done("inspect retired objects, write the scripts");
+    laps.done();
     Ok(prepared)
 }
 
@@ -572,7 +590,7 @@ fn write_outcome(
     pg_dump_version: PgDumpVersion,
     baseline: BaselineFile,
     proven: Proven,
-    laps: Laps,
+    laps: Laps<'_>,
 ) -> Result<Outcome, SquashError> {
     let Prepared {
         plan,

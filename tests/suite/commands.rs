@@ -209,6 +209,9 @@ async fn a_fleet_of_databases_one_lagging_and_one_unreachable() {
     assert_eq!(stdout.matches("up to date").count(), 3, "{stdout}");
     assert!(stdout.contains("127.0.0.1:1/nowhere") && stdout.contains("FAILED") && !stdout.contains("hunter2"), "{stdout}");
     assert!(stdout.contains("5 target(s): 4 ok, 1 failed"), "{stdout}");
+    // Each target is counted on stderr as it is done (a plain line: stderr is not a terminal).
+    assert_eq!(stderr.matches("status [").count(), 5, "{stderr}");
+    assert!(stderr.contains("status [5/5] done: "), "{stderr}");
 
     // A squash over the fleet reads every ledger first and names who cannot take it.
     std::fs::write(work.path().join("db/squash.toml"), "[retire]\ntables = []\n").unwrap();
@@ -229,6 +232,7 @@ async fn a_fleet_of_databases_one_lagging_and_one_unreachable() {
     assert_eq!(code, Some(1), "{stdout}{stderr}");
     let doc: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!((doc["ok"].as_u64(), doc["failed"].as_u64()), (Some(4), Some(1)));
+    assert!(!stderr.contains("up ["), "no progress beside JSON: {stderr}");
     let results = doc["targets"].as_array().unwrap();
     assert_eq!(results[2]["result"], "applied 20");
     assert!(results.iter().take(4).chain(results.iter().skip(4)).filter(|r| r["ok"] == true).all(|r| r["position"] == last.as_str()));

@@ -115,7 +115,11 @@ async fn privileges_owners_and_the_chains_roles_survive_on_a_cluster_that_never_
         .collect();
     let mut files = files;
     files.sort_by(|a, b| a.filename.cmp(&b.filename));
-    let old = squashmate::replay::replay_after(&chain_server, &setup, &files, &Default::default(), |_, _| {}).await.unwrap().database;
+    let old =
+        squashmate::replay::replay_after(&chain_server, &setup, &files, &Default::default(), &squashmate::progress::Silent, |_, _| {})
+            .await
+            .unwrap()
+            .database;
 
     // A cluster that has never seen the chain: production's role exists, the chain's do not.
     let fresh_server = local().await;

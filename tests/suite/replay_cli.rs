@@ -385,3 +385,67 @@ fn a_missing_extension_or_role_is_not_blamed_on_the_migration() {
         "{text}"
     );
 }
+
+/// Runs squashmate with `args` in `cwd` on a pseudo-terminal (util-linux `script`), stdout and
+/// stderr both the terminal: the exit code and everything the terminal got.
+fn on_a_terminal(cwd: &Path, args: &[&str]) -> (Option<i32>, String) {
+    let quoted: Vec<String> = std::iter::once(env!("CARGO_BIN_EXE_squashmate"))
+        .chain(args.iter().copied())
+        .map(|a| format!("'{}'", a.replace('\'', "'\\''")))
+        .collect();
+    let out = std::process::Command::new("script")
+        .args(["-qec", &quoted.join(" "), "/dev/null"])
+        .current_dir(cwd)
+        .env("TERM", "xterm")
+        .stdin(Stdio::null())
+        .output()
+        .expect("util-linux `script` runs");
+    (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+#[test]
+fn progress_is_a_bar_on_a_terminal_a_line_a_file_in_a_log_and_nothing_beside_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let files: Vec<(String, String)> = ["a", "b", "c"]
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            (
+                format!("{}_{t}.sql", i + 1),
+                format!("-- migrate:up\ncreate table {t} (id int);\nselect pg_sleep(0.3);\n-- migrate:down\ndrop table {t};\n"),
+            )
+        })
+        .collect();
+    let files: Vec<(&str, &str)> = files.iter().map(|(n, s)| (n.as_str(), s.as_str())).collect();
+    write_migrations(&dir.path().join("db/migrations"), &files);
+    let bar = regex::Regex::new(r"replay \[[=> ]{24}\] 1/3 +\d+s 2_b\.sql").unwrap();
+    let any_bar = regex::Regex::new(r"\[[=> ]{24}\] \d/3").unwrap();
+
+    // On a terminal: a bar redrawn in place, at the file being applied; the output lines above it.
+    let (code, transcript) = on_a_terminal(dir.path(), &["replay", "--pg", "local"]);
+    assert_eq!(code, Some(0), "{transcript}");
+    assert!(bar.is_match(&transcript), "{transcript}");
+    assert!(transcript.contains("Applied: 2_b.sql in ") && transcript.contains("Replayed 3 migration(s)"), "{transcript}");
+    assert!(!transcript.contains("replay [2/3]"), "no plain lines on a terminal: {transcript}");
+
+    // Beside JSON output, nothing: the document is all the terminal gets after the server's start.
+    let (code, transcript) = on_a_terminal(dir.path(), &["replay", "--check-down", "--format", "json", "--pg", "local"]);
+    assert_eq!(code, Some(0), "{transcript}");
+    assert!(!any_bar.is_match(&transcript) && !transcript.contains("check-down ["), "{transcript}");
+    let document = &transcript[transcript.find('{').unwrap()..=transcript.rfind('}').unwrap()];
+    let doc: serde_json::Value = serde_json::from_str(&document.replace("\r\n", "\n")).unwrap();
+    assert_eq!(doc["summary"], "3 of 3 down block(s) checked: 3 restore the schema");
+
+    // In a log (stderr not a terminal): a plain line as each file begins, no escape codes.
+    let out = common::run(dir.path(), &["replay", "--check-down", "--pg", "local"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("check-down [1/3] 1_a.sql\ncheck-down [2/3] 2_b.sql\ncheck-down [3/3] 3_c.sql\n"), "{stderr}");
+    assert!(!stderr.contains('\x1b'), "{stderr}");
+    let out = common::run(dir.path(), &["replay", "--trace", "--format", "json", "--pg", "local"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("trace ["), "{stderr}");
+    let out = common::run(dir.path(), &["replay", "--trace", "--pg", "local"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("trace [3/3] 3_c.sql"), "{}", all_output(&out));
+}

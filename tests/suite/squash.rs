@@ -78,6 +78,7 @@ fn the_example_chain_squashes_and_every_check_passes() {
         ]
     );
     assert!(checks.iter().all(|c| c["passed"] == true && c["checked"] == true), "{stdout}");
+    assert!(!stderr.contains("squash ["), "no progress beside JSON: {stderr}");
     assert!(outcome["commit_message"].as_str().unwrap().contains("[squash-baseline]"), "{stdout}");
     assert_eq!(migrations(work.path()), ["00000000000000_baseline.sql"]);
     let baseline = std::fs::read_to_string(work.path().join("db/migrations/00000000000000_baseline.sql")).unwrap();
@@ -109,6 +110,26 @@ fn the_example_chain_squashes_and_every_check_passes() {
     // The new directory lints clean, its sum matches, and a squashed database gives `status` its story.
     assert_eq!(common::run(work.path(), &["lint"]).status.code(), Some(0));
     assert_eq!(common::run(work.path(), &["hash", "--check"]).status.code(), Some(0));
+}
+
+#[test]
+fn lint_warnings_come_before_the_work_and_each_phase_is_a_line_in_a_log() {
+    let work = tempfile::tempdir().unwrap();
+    common::write_migrations(
+        &work.path().join("db/migrations"),
+        &[
+            ("1_a.sql", "-- migrate:up\ncreate table a (id int primary key);\n-- migrate:down\ndrop table a;\n"),
+            ("2_note.sql", "-- migrate:up\n-- nothing to do here\n-- migrate:down\n"),
+        ],
+    );
+    plan(work.path(), "[retire]\ntables = []\n");
+    let (code, stdout, stderr) = squash(work.path(), &[]);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    let warned = stderr.find("warning[").expect("the up block of only comments is warned about");
+    let phases: Vec<usize> = (1..=5).map(|n| stderr.find(&format!("squash [{n}/5] ")).expect("every phase is a line")).collect();
+    assert!(phases.windows(2).all(|w| w[0] < w[1]), "{stderr}");
+    assert!(phases[0] < warned && warned < phases[1], "warned before the replay: {stderr}");
+    assert!(stderr.contains("squash [2/5] replay the chain\n") && stderr.contains("squash [5/5] verify\n"), "{stderr}");
 }
 
 #[test]
