@@ -10,7 +10,7 @@ use super::{Cli, EXIT_ERROR, EXIT_FINDINGS, EXIT_OK};
 use crate::catalog::{Catalog, Class, IntrospectOptions};
 use crate::drift::{Reader, Side};
 use crate::ledger::{DatabaseUrl, LedgerTable, acquire_lock, lock_key, release_lock};
-use crate::reconcile::{Block, Plan, PlanOptions, PlannedFile, Proof, ProofInput, files, plan, prove, up_sql};
+use crate::reconcile::{Plan, PlanOptions, PlannedFile, Proof, ProofInput, files, plan, prove, runnable};
 
 /// How `plan` prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -58,6 +58,11 @@ pub struct PlanArgs {
     /// Allow steps that lose data (drops, narrowing types).
     #[arg(long)]
     pub allow_destructive: bool,
+    /// With `--format sql`: print what is planned although some differences are not (each named
+    /// as `-- NOT PLANNED`) instead of a script that raises before it changes anything. The
+    /// exit is 2 all the same; `--write` and `--apply` never take a partial plan.
+    #[arg(long)]
+    pub allow_partial: bool,
     /// Plain forms: no NOT VALID + VALIDATE, no CONCURRENTLY, SET NOT NULL directly.
     #[arg(long)]
     pub simple: bool,
@@ -106,10 +111,10 @@ fn reversed(renames: &[(String, String)]) -> Vec<(String, String)> {
         .collect()
 }
 
-fn print(plan: &Plan, format: PlanFormat) -> anyhow::Result<()> {
+fn print(plan: &Plan, format: PlanFormat, allow_partial: bool) -> anyhow::Result<()> {
     match format {
         PlanFormat::Text => out!("{}", crate::reconcile::text(plan)),
-        PlanFormat::Sql => out!("{}", crate::reconcile::sql(plan)),
+        PlanFormat::Sql => out!("{}", crate::reconcile::sql(plan, allow_partial)),
         PlanFormat::Json => outln!("{}", serde_json::to_string_pretty(plan)?),
     }
     Ok(())
@@ -127,11 +132,7 @@ async fn apply_live(cli: &Cli, url: &DatabaseUrl, files: &[PlannedFile]) -> anyh
     let mut ran = 0;
     let mut result = Ok(());
     for file in files {
-        let sql = match file.block {
-            Block::Concurrently => up_sql(file),
-            _ => format!("BEGIN;\n{}COMMIT;", up_sql(file)),
-        };
-        if let Err(e) = client.batch_execute(&sql).await {
+        if let Err(e) = client.batch_execute(&runnable(file)).await {
             let _ = client.batch_execute("ROLLBACK").await;
             result = Err(anyhow::anyhow!(
                 "applying the plan's block{}: {} ({ran} statement(s) of earlier blocks stay applied)",
@@ -147,8 +148,8 @@ async fn apply_live(cli: &Cli, url: &DatabaseUrl, files: &[PlannedFile]) -> anyh
 }
 
 /// What stops the plan before it is proven, printed, with its exit code: more than safe under
-/// `--only safe` (exit 2), nothing asked beyond printing (exit 1), a difference not planned, or
-/// destructive steps without `--allow-destructive` (exit 2).
+/// `--only safe` (exit 2), a difference not planned (exit 2, also when only printing), nothing
+/// asked beyond printing (exit 1), or destructive steps without `--allow-destructive` (exit 2).
 fn refusal(args: &PlanArgs, up: &Plan, renames: &[(String, String)]) -> Option<u8> {
     if args.only == Some(OnlyClass::Safe) {
         let not_safe: Vec<&crate::reconcile::Step> = up.steps.iter().filter(|s| s.class != Class::Safe).collect();
@@ -162,12 +163,21 @@ fn refusal(args: &PlanArgs, up: &Plan, renames: &[(String, String)]) -> Option<u
             return Some(EXIT_ERROR);
         }
     }
+    if !up.unsupported.is_empty() {
+        let printed = match (args.write.is_some() || args.apply, args.format, args.allow_partial) {
+            (true, _, _) => "nothing was written or applied",
+            (false, PlanFormat::Sql, false) => "the printed script raises before it changes anything (--allow-partial prints the rest)",
+            (false, PlanFormat::Sql, true) => "the printed script leaves them out",
+            (false, _, _) => "change those by hand",
+        };
+        eprintln!(
+            "Refused: the plan does not cover every difference ({} NOT PLANNED, named in the output); {printed}.",
+            up.unsupported.len()
+        );
+        return Some(EXIT_ERROR);
+    }
     if args.write.is_none() && !args.apply {
         return Some(EXIT_FINDINGS);
-    }
-    if !up.unsupported.is_empty() {
-        eprintln!("Refused: the plan does not cover every difference (NOT PLANNED above); nothing was written or applied.");
-        return Some(EXIT_ERROR);
     }
     let destructive = up.destructive();
     if !destructive.is_empty() && !args.allow_destructive {
@@ -215,7 +225,7 @@ pub async fn run(cli: &Cli, args: &PlanArgs) -> anyhow::Result<u8> {
     reader.take_warnings().iter().for_each(|w| eprintln!("{}", crate::report::warning_line(w)));
     let renames = args.renames.iter().map(|r| parse_rename(r)).collect::<anyhow::Result<Vec<_>>>()?;
     let up = plan(&source, &target, &PlanOptions { simple: args.simple, renames: renames.clone() });
-    print(&up, args.format)?;
+    print(&up, args.format, args.allow_partial)?;
     if up.is_empty() {
         eprintln!("Nothing to do: the source already has the target's schema.");
         return Ok(EXIT_OK);

@@ -1049,21 +1049,24 @@ impl Planner<'_> {
         let old_name = format!("{}_squashmate_old", name.rsplit_once('.').map_or(name.as_str(), |(_, n)| n).trim_matches('"'));
         let old_name = crate::sql::quote_ident_if_needed(&old_name);
         let kind = if new.kind == "domain" { "DOMAIN" } else { "TYPE" };
-        self.step(Phase::Tables, Block::Main, class, why, format!("ALTER {kind} {name} RENAME TO {old_name}"));
-        self.step(Phase::Tables, Block::Main, class, why, create.to_string());
         let users: Vec<&Object> = self
             .from
             .objects
             .values()
             .filter(|o| o.kind == "column" && (prop(o, "type") == name || prop(o, "type") == format!("{name}[]")))
             .collect();
+        // A composite type's attribute cannot follow: nothing of the change is planned then.
+        let in_types: Vec<String> = users.iter().filter(|c| of_a_type(c)).map(|c| c.path()).collect();
+        if !in_types.is_empty() {
+            return in_types
+                .iter()
+                .for_each(|c| self.unsupported(format!("{path}: used by {c}, which a recreated type would have to follow")));
+        }
+        self.step(Phase::Tables, Block::Main, class, why, format!("ALTER {kind} {name} RENAME TO {old_name}"));
+        self.step(Phase::Tables, Block::Main, class, why, create.to_string());
         for column in users {
             if of_a_view(column) {
                 continue; // follows its view, dropped and created again around the change below
-            }
-            if of_a_type(column) {
-                self.unsupported(format!("{path}: used by {}, which a recreated type would have to follow", column.path()));
-                continue;
             }
             let (table, col) = (parent_relation(column), &column.name);
             self.recreate_dependants(table, Some(col), why);

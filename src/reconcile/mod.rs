@@ -12,4 +12,4 @@ mod views;
 pub use build::{PlanOptions, plan};
 pub use model::{Block, Phase, Plan, Step};
 pub use prove::{Proof, ProofInput, prove};
-pub use render::{PlannedFile, file_text, files, sql, text, up_sql};
+pub use render::{PlannedFile, file_text, files, runnable, sql, text};

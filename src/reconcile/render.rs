@@ -24,9 +24,41 @@ pub fn text(plan: &Plan) -> String {
     out
 }
 
-/// The bare script (`--format sql`): statements only, blocks separated by comments.
-pub fn sql(plan: &Plan) -> String {
-    blocks(plan).iter().map(|(block, steps)| format!("-- {}\n{}", block_name(*block), statements(steps))).collect::<Vec<_>>().join("\n")
+/// The script (`--format sql`), runnable as printed and as `--apply` runs it: each
+/// transactional block in a transaction of its own with the preamble `--write` gives it, each
+/// concurrent index on its own. Each difference the plan does not cover is named first, and
+/// unless `allow_partial` the script raises there, before anything has changed.
+pub fn sql(plan: &Plan, allow_partial: bool) -> String {
+    let mut out = String::new();
+    for missing in &plan.unsupported {
+        let _ = writeln!(out, "-- NOT PLANNED: {missing}");
+    }
+    if let (Some(first), false) = (plan.unsupported.first(), allow_partial) {
+        let reason = format!(
+            "squashmate plan: {} difference(s) NOT PLANNED (first: {first}); this script would leave the database short of the target. Change those by hand, or print the rest with --allow-partial",
+            plan.unsupported.len()
+        );
+        let _ = writeln!(out, "{}", raising(&reason));
+    }
+    if !out.is_empty() {
+        out.push('\n');
+    }
+    let blocks: Vec<String> = files(plan).iter().map(|f| format!("-- {}\n{}", block_name(f.block), runnable(f))).collect();
+    out + &blocks.join("\n")
+}
+
+/// A statement that fails with `reason` wherever it runs.
+fn raising(reason: &str) -> String {
+    format!("DO $raise$ BEGIN RAISE EXCEPTION '%', {}; END $raise$;", quote_literal(reason))
+}
+
+/// A planned file's up statements as they run outside dbmate: a transactional file's between
+/// `BEGIN` and `COMMIT`.
+pub fn runnable(file: &PlannedFile) -> String {
+    match file.block {
+        Block::Concurrently => up_sql(file),
+        Block::Main | Block::Validate => format!("BEGIN;\n{}COMMIT;\n", up_sql(file)),
+    }
 }
 
 fn block_name(block: Block) -> &'static str {
@@ -108,7 +140,7 @@ pub fn file_text(file: &PlannedFile, down: &Plan) -> String {
 
 /// A file's up statements, each after its class and why (a transactional file's start with
 /// its preamble).
-pub fn up_sql(file: &PlannedFile) -> String {
+fn up_sql(file: &PlannedFile) -> String {
     let steps: Vec<&Step> = file.steps.iter().collect();
     let mut out = if file.block == Block::Concurrently { String::new() } else { block_preamble(&steps) };
     for step in &steps {
@@ -120,8 +152,7 @@ pub fn up_sql(file: &PlannedFile) -> String {
 
 fn down_block(down: &Plan) -> String {
     if !down.unsupported.is_empty() {
-        let reason = format!("this migration cannot be undone automatically: {}", down.unsupported.join("; "));
-        return format!("DO $$ BEGIN RAISE EXCEPTION '%', {}; END $$;\n", quote_literal(&reason));
+        return format!("{}\n", raising(&format!("this migration cannot be undone automatically: {}", down.unsupported.join("; "))));
     }
     let steps: Vec<&Step> = down.steps.iter().collect();
     if steps.is_empty() {

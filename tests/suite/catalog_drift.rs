@@ -701,6 +701,64 @@ fn plan_says_nothing_to_do_and_refuses_what_it_cannot_write() {
     assert_eq!(std::fs::read_dir(work.path().join("db/migrations")).unwrap().count(), 1, "nothing written");
 }
 
+/// `--format sql` never hides what it did not plan: the script names each difference it leaves
+/// and raises before it changes anything (run as printed, with `psql -v ON_ERROR_STOP=1`), and
+/// the exit is 2; `--allow-partial` prints the rest as a script that runs, exit 2 all the same.
+#[tokio::test]
+async fn a_printed_script_with_differences_not_planned_fails_and_changes_nothing() {
+    let work = common::open_tempdir();
+    let chain = "-- migrate:up\ncreate type mood as enum ('a', 'b');\ncreate type pair as (m mood, n int);\ncreate table t (id int);\n-- migrate:down\n";
+    common::write_migrations(&work.path().join("db/migrations"), &[("20240101000000_init.sql", chain)]);
+    std::fs::write(
+        work.path().join("target.sql"),
+        "create type mood as enum ('b', 'a'); create type pair as (m mood, n int); create table t (id int, extra text);",
+    )
+    .unwrap();
+    let server = common::local_server().await;
+    let url = server.url("partial");
+    let dir = work.path().to_path_buf();
+    let run = |args: Vec<String>| {
+        let dir = dir.clone();
+        async move { tokio::task::spawn_blocking(move || common::outcome(common::squashmate().current_dir(&dir).args(args))).await.unwrap() }
+    };
+    let args = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let (code, _, stderr) = run(args(&["-u", &url, "--no-dump-schema", "up"])).await;
+    assert_eq!(code, Some(0), "{stderr}");
+    let plan = ["plan", "--pg", "local", "--from", &url, "--to", "target.sql", "--format", "sql"];
+    let psql = |script: &str| {
+        std::process::Command::new("psql").args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", &url, "-c", script]).output().unwrap()
+    };
+    let has_extra = || async {
+        let client = server.connect("partial").await.unwrap();
+        let row = client
+            .query_one("select count(*) from information_schema.columns where table_name = 't' and column_name = 'extra'", &[])
+            .await
+            .unwrap();
+        row.get::<_, i64>(0) == 1
+    };
+
+    let (code, script, stderr) = run(args(&plan)).await;
+    assert_eq!(code, Some(2), "{script}{stderr}");
+    assert!(stderr.contains("Refused: the plan does not cover every difference (1 NOT PLANNED"), "{stderr}");
+    assert!(script.starts_with("-- NOT PLANNED: enum public.mood: used by composite type public.pair / column m,"), "{script}");
+    assert!(script.lines().nth(1).is_some_and(|l| l.starts_with("DO $raise$ BEGIN RAISE EXCEPTION")), "raises first: {script}");
+    // As printed it runs (a transaction per block, the preamble --write uses) but stops first.
+    assert!(script.contains("BEGIN;\nSET LOCAL lock_timeout = '5s';") && script.contains("ADD COLUMN extra text"), "{script}");
+    let out = psql(&script);
+    assert!(!out.status.success(), "the script must fail: {}", String::from_utf8_lossy(&out.stdout));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("1 difference(s) NOT PLANNED"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!has_extra().await, "nothing changed");
+
+    let (code, script, stderr) = run(args(&[&plan[..], &["--allow-partial"]].concat())).await;
+    assert_eq!(code, Some(2), "{script}{stderr}");
+    assert!(script.contains("-- NOT PLANNED: enum public.mood") && !script.contains("RAISE"), "{script}");
+    let out = psql(&script);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(has_extra().await, "the planned part ran");
+    let (code, _, stderr) = run(args(&plan)).await;
+    assert_eq!(code, Some(2), "what was not planned still is not: {stderr}");
+}
+
 /// Seed 000's dev loop: the declared schema loosened, applied to a live database (after the
 /// proof on a copy of its schema), no ledger row recorded; `--only safe` refuses the rest.
 #[tokio::test]
