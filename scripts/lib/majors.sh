@@ -16,7 +16,8 @@ MAJOR_TESTS='test(/^dbmate_compat::/)
   | test(/::dump_then_load_into_a_fresh_database$/)
   | test(/::status_reports_ledger_rows_without_files$/)
   | test(/::plan_/)
-  | test(/::every_drift_case_is_planned_applied_by_dbmate_and_rolled_back$/)'
+  | test(/::every_drift_case_is_planned_applied_by_dbmate_and_rolled_back$/)
+  | test(/^plan_corpus::/)'
 
 # A directory holding only the pg_dump squashmate pairs with a server of major $1 (dbmate
 # takes pg_dump from PATH; the installation's own postgres must not shadow the server's).

@@ -287,8 +287,9 @@ pub fn foreign_servers() -> String {
 /// grantable one marked ` WITH GRANT OPTION`).
 fn listed_privileges(acl: &str, owner: &str) -> String {
     format!(
-        "coalesce((SELECT string_agg(CASE WHEN x.grantee = 0 THEN 'public' ELSE quote_ident(pg_get_userbyid(x.grantee)) END || ':' || x.privilege_type || CASE WHEN x.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END, ', ' ORDER BY 1)
-                   FROM aclexplode({acl}) x WHERE x.grantee <> {owner}), '')"
+        "coalesce((SELECT string_agg(e.entry, ', ' ORDER BY e.entry) FROM (
+                     SELECT CASE WHEN x.grantee = 0 THEN 'public' ELSE quote_ident(pg_get_userbyid(x.grantee)) END || ':' || x.privilege_type || CASE WHEN x.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END AS entry
+                     FROM aclexplode({acl}) x WHERE x.grantee <> {owner}) e), '')"
     )
 }
 

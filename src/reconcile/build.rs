@@ -8,9 +8,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::create_sql::{
     create_cast, create_collation, create_event_trigger, create_operator, create_publication, create_server, create_wrapper,
-    default_privilege_changes, default_privileges, drop_operator, event_trigger_state, grant_changes, options_change, options_clause, prop,
+    default_privilege_changes, default_privileges, drop_operator, event_trigger_state, grant_changes, grant_target, options_change,
+    options_clause, prop,
 };
 use super::model::{Block, Phase, Plan, Step};
+use super::privileges::from_acl;
 use super::views::{creation_order, dependants, names};
 use crate::catalog::{Catalog, Class, Object, added, changed, removed};
 use crate::sql::quote_literal;
@@ -35,6 +37,8 @@ pub fn plan(from: &Catalog, to: &Catalog, options: &PlanOptions) -> Plan {
         renamed_to: BTreeMap::new(),
         view_drops: BTreeSet::new(),
         view_creates: BTreeMap::new(),
+        rebuilt_references: BTreeSet::new(),
+        cleared_grants: BTreeSet::new(),
     }
     .build()
 }
@@ -51,6 +55,10 @@ struct Planner<'a> {
     /// Views of `to` to create (paths, with how the step is classed and why), emitted each
     /// after the views it selects from.
     view_creates: BTreeMap<String, (Class, String)>,
+    /// Foreign keys dropped and added again around a change to the key they reference.
+    rebuilt_references: BTreeSet<String>,
+    /// New objects cleared of the privileges the target's defaults give them (`grants` names).
+    cleared_grants: BTreeSet<String>,
 }
 
 /// One changed property of an object, and how the plan judges it.
@@ -137,6 +145,65 @@ fn column_definition(column: &Object) -> Result<String, String> {
     Ok(sql)
 }
 
+/// Whether a constraint definition is a key a foreign key may reference (or an exclusion
+/// constraint, built with the keys).
+fn is_key(definition: &str) -> bool {
+    ["PRIMARY KEY", "UNIQUE", "EXCLUDE"].iter().any(|k| definition.starts_with(k))
+}
+
+/// Where a constraint is dropped: a foreign key before the keys it may reference.
+fn drop_phase(definition: &str) -> Phase {
+    if definition.starts_with("FOREIGN KEY") { Phase::DropForeignKeys } else { Phase::DropDependants }
+}
+
+/// The columns of a key: `PRIMARY KEY (a, b)`, `UNIQUE [NULLS NOT DISTINCT] (a)`, or a unique
+/// index's `CREATE UNIQUE INDEX ON t USING btree (a)` (not one over expressions or partial).
+fn key_columns(definition: &str) -> Option<Vec<&str>> {
+    let list = if let Some(rest) = definition.strip_prefix("CREATE UNIQUE INDEX") {
+        if rest.contains(" WHERE ") {
+            return None;
+        }
+        rest.split_once(" (")?.1.strip_suffix(')')?
+    } else {
+        let rest = definition.strip_prefix("PRIMARY KEY").or_else(|| definition.strip_prefix("UNIQUE"))?;
+        rest.split_once('(')?.1.split_once(')')?.0
+    };
+    let columns: Vec<&str> = list.split(", ").map(str::trim).collect();
+    columns.iter().all(|c| !c.contains('(') && !c.contains(' ')).then_some(columns)
+}
+
+/// The table and columns a foreign key references (`FOREIGN KEY (a) REFERENCES s.t(b) …`).
+fn references(definition: &str) -> Option<(&str, Vec<&str>)> {
+    let rest = definition.strip_prefix("FOREIGN KEY")?.split_once(" REFERENCES ")?.1;
+    let (table, rest) = rest.split_once('(')?;
+    Some((table, rest.split_once(')')?.0.split(", ").map(str::trim).collect()))
+}
+
+/// Whether two column lists hold the same columns (a key matches in any order).
+fn same_columns(a: &[&str], b: &[&str]) -> bool {
+    let sorted = |c: &[&str]| -> BTreeSet<String> { c.iter().map(|s| s.to_string()).collect() };
+    a.len() == b.len() && sorted(a) == sorted(b)
+}
+
+/// The column an owned sequence (a serial column's) belongs to, `schema.table.column`.
+fn owned_sequence_column(object: &Object) -> Option<&str> {
+    (object.kind == "sequence").then_some(object.definition_key.as_deref()).flatten()
+}
+
+/// `statement` run on the sequence `column` (`schema.table.column`) owns, whose name follows
+/// the table's and is not part of the catalog: its `{}` is that sequence, found when it runs.
+fn on_owned_sequence(column: &str, statement: &str) -> String {
+    let (table, column) = column.rsplit_once('.').unwrap_or(("", column));
+    let bare = column.strip_prefix('"').and_then(|c| c.strip_suffix('"')).map_or(column.to_string(), |c| c.replace("\"\"", "\""));
+    let template = statement.replace('%', "%%").replace("{}", "%s");
+    format!(
+        "DO $squashmate$ BEGIN EXECUTE format({}, pg_catalog.pg_get_serial_sequence({}, {})); END $squashmate$",
+        quote_literal(&template),
+        quote_literal(table),
+        quote_literal(&bare)
+    )
+}
+
 /// The policy command letter as SQL.
 fn policy_command(letter: &str) -> &'static str {
     match letter {
@@ -159,6 +226,7 @@ impl Planner<'_> {
 
     fn build(mut self) -> Plan {
         self.apply_renames();
+        self.cleared_grants = self.clear_default_grants();
         let from_keys = keyed(self.from);
         let to_keys = keyed(self.to);
         let created_tables: BTreeSet<String> = self
@@ -301,7 +369,10 @@ impl Planner<'_> {
                 None => self.unsupported(format!("{path}: an operator whose signature cannot be read")),
             },
             "foreign data wrapper" => self.step(Phase::Namespaces, Block::Main, class, why, create_wrapper(object)),
-            "grants" => self.grants(path, default_privileges(name), prop(object, "privileges"), class, &why),
+            "grants" => {
+                let made_with = if self.cleared_grants.contains(name) { "" } else { default_privileges(name) };
+                self.grants(path, made_with, prop(object, "privileges"), class, &why);
+            }
             "owner" => self.owner(name, prop(object, "owner"), class, &why),
             "range type" => {
                 let sql = format!("CREATE TYPE {name} AS RANGE (subtype = {})", prop(object, "subtype"));
@@ -418,7 +489,53 @@ impl Planner<'_> {
             self.step(Phase::Validations, Block::Validate, Class::NeedsConfirm, format!("{why} (validated in its own transaction)"), sql);
         } else {
             let class = if on_new_table { Class::Safe } else { Class::NeedsConfirm };
-            self.step(Phase::Dependants, Block::Main, class, why, format!("ALTER TABLE {table} ADD CONSTRAINT {name} {definition}"));
+            let phase = if is_key(definition) { Phase::Keys } else { Phase::Dependants };
+            self.step(phase, Block::Main, class, why, format!("ALTER TABLE {table} ADD CONSTRAINT {name} {definition}"));
+        }
+    }
+
+    /// Whether a routine that goes has a new one under its name with as many parameters (its
+    /// parameters renamed): PostgreSQL knows them as one, so the old one must go first.
+    fn remade_under_its_name(&self, routine: &Object) -> bool {
+        let identity = |o: &Object| -> Option<(String, usize)> {
+            let (name, arguments) = o.name.split_once('(')?;
+            let arguments = arguments.strip_suffix(')')?;
+            Some((name.to_string(), if arguments.is_empty() { 0 } else { arguments.split(", ").count() }))
+        };
+        let old = identity(routine);
+        self.to
+            .objects
+            .iter()
+            .any(|(path, o)| o.kind == routine.kind && !self.from.objects.contains_key(path) && old.is_some() && identity(o) == old)
+    }
+
+    /// The foreign keys that stay but reference `key` (a primary key, unique constraint or
+    /// unique index that goes or changes) are dropped before it and added again after the keys
+    /// (`NOT VALID`, then validated), as PostgreSQL refuses to drop a key a foreign key uses.
+    fn rebuild_references_to(&mut self, key: &Object) {
+        let Some(columns) = key_columns(prop(key, "definition")) else { return };
+        let (table, from, to) = (parent_relation(key), self.from, self.to);
+        let referencing: Vec<&Object> = from
+            .objects
+            .values()
+            .filter(|o| {
+                o.kind == "constraint" && references(prop(o, "definition")).is_some_and(|(t, c)| t == table && same_columns(&c, &columns))
+            })
+            .filter(|fk| to.objects.get(&fk.path()).is_some_and(|kept| prop(kept, "definition") == prop(fk, "definition")))
+            .collect();
+        for fk in referencing {
+            if !self.rebuilt_references.insert(fk.path()) {
+                continue;
+            }
+            let why = format!(
+                "{}: references {} {}, which is dropped or changed (dropped first, then added again)",
+                fk.path(),
+                key.kind,
+                key.name
+            );
+            let sql = format!("ALTER TABLE {} DROP CONSTRAINT {}", parent_relation(fk), fk.name);
+            self.step(Phase::DropForeignKeys, Block::Main, Class::NeedsConfirm, why.clone(), sql);
+            self.add_constraint(fk, false, &why);
         }
     }
 
@@ -428,7 +545,8 @@ impl Planner<'_> {
         let made = if concurrently { format!("INDEX CONCURRENTLY {} ON ", index.name) } else { format!("INDEX {} ON ", index.name) };
         let sql = definition.replacen("INDEX ON ", &made, 1);
         let block = if concurrently { Block::Concurrently } else { Block::Main };
-        self.step(Phase::Dependants, block, Class::Safe, why, sql);
+        let phase = if definition.starts_with("CREATE UNIQUE INDEX") { Phase::Keys } else { Phase::Dependants };
+        self.step(phase, block, Class::Safe, why, sql);
     }
 
     fn create_policy(&mut self, policy: &Object, why: &str) {
@@ -454,9 +572,15 @@ impl Planner<'_> {
         if now == was {
             return;
         }
-        let Some(target) = comment_target(object) else { return };
         let value = if now.is_empty() { "NULL".to_string() } else { quote_literal(now) };
-        self.step(phase, Block::Main, Class::Safe, format!("{} / comment", object.path()), format!("COMMENT ON {target} IS {value}"));
+        let sql = match owned_sequence_column(object) {
+            Some(column) => on_owned_sequence(column, &format!("COMMENT ON SEQUENCE {{}} IS {value}")),
+            None => match comment_target(object) {
+                Some(target) => format!("COMMENT ON {target} IS {value}"),
+                None => return,
+            },
+        };
+        self.step(phase, Block::Main, Class::Safe, format!("{} / comment", object.path()), sql);
     }
 
     fn drop(&mut self, path: &str, object: &Object) {
@@ -480,8 +604,14 @@ impl Planner<'_> {
             "statistics" => (Phase::DropDependants, format!("DROP STATISTICS {name}")),
             "rule" => (Phase::DropDependants, format!("DROP RULE {name} ON {table}")),
             "collation" => (Phase::DropDefinitions, format!("DROP COLLATION {name}")),
-            "constraint" => (Phase::DropDependants, format!("ALTER TABLE {table} DROP CONSTRAINT {name}")),
-            "index" => (Phase::DropDependants, format!("DROP INDEX {}.{name}", schema_of(table))),
+            "constraint" => {
+                self.rebuild_references_to(object);
+                (drop_phase(prop(object, "definition")), format!("ALTER TABLE {table} DROP CONSTRAINT {name}"))
+            }
+            "index" => {
+                self.rebuild_references_to(object);
+                (Phase::DropDependants, format!("DROP INDEX {}.{name}", schema_of(table)))
+            }
             "sequence" if object.definition_key.is_some() => return, // goes with its column
             "sequence" => (Phase::DropDefinitions, format!("DROP SEQUENCE {name}")),
             "function" | "procedure" => {
@@ -492,7 +622,13 @@ impl Planner<'_> {
                     .objects
                     .values()
                     .any(|o| o.kind == "table" && !self.to.objects.contains_key(&o.path()) && names(&signature, &o.name));
-                let phase = if names_dropped_table { Phase::DropDependants } else { Phase::DropDefinitions };
+                let phase = if self.remade_under_its_name(object) {
+                    Phase::ReplacedRoutines
+                } else if names_dropped_table {
+                    Phase::DropDependants
+                } else {
+                    Phase::DropDefinitions
+                };
                 (phase, format!("DROP {} {name}", object.kind.to_uppercase()))
             }
             "trigger" => (Phase::DropDependants, format!("DROP TRIGGER {name} ON {table}")),
@@ -611,11 +747,7 @@ impl Planner<'_> {
                 self.step(Phase::Tables, Block::Main, class, why.clone(), sql);
                 if prop(old, "default").contains(OWNED_SEQUENCE) {
                     // The column's own sequence (serial) goes with the default that used it.
-                    let sql = format!(
-                        "DO $squashmate$ BEGIN EXECUTE 'DROP SEQUENCE ' || pg_catalog.pg_get_serial_sequence({}, {}); END $squashmate$",
-                        quote_literal(table),
-                        quote_literal(column)
-                    );
+                    let sql = on_owned_sequence(&format!("{table}.{column}"), "DROP SEQUENCE {}");
                     self.step(Phase::Tables, Block::Main, class, format!("{why} (its sequence dropped)"), sql);
                 }
             }
@@ -701,11 +833,14 @@ impl Planner<'_> {
         let table = parent_relation(new);
         match (new.kind, change.prop) {
             ("constraint", "definition") => {
+                self.rebuild_references_to(old);
                 let sql = format!("ALTER TABLE {table} DROP CONSTRAINT {}", old.name);
-                self.step(Phase::DropDependants, Block::Main, class, format!("{why} (dropped first, then added)"), sql);
+                let phase = drop_phase(prop(old, "definition"));
+                self.step(phase, Block::Main, class, format!("{why} (dropped first, then added)"), sql);
                 self.add_constraint(new, on_new_table, &why);
             }
             ("index", "definition") => {
+                self.rebuild_references_to(old);
                 let sql = format!("DROP INDEX {}.{}", schema_of(parent_relation(old)), old.name);
                 self.step(Phase::DropDependants, Block::Main, class, format!("{why} (dropped, then built again)"), sql);
                 self.create_index(new, on_new_table, &why);
@@ -744,7 +879,21 @@ impl Planner<'_> {
                 }
             }
             ("materialized view", "definition") => self.recreate_view(&old.path(), &old.name, class, &why),
+            // One statement for both properties: at `definition` when it changed, else at `result`.
+            ("function" | "procedure", "result") if prop(old, "definition") != prop(new, "definition") => {}
             ("function" | "procedure", "definition" | "result") => {
+                // CREATE OR REPLACE cannot change the result or a parameter's name or default.
+                let header = |o: &Object| prop(o, "definition").lines().next().unwrap_or("").to_string();
+                if prop(old, "result") != prop(new, "result") || header(old) != header(new) {
+                    let sql = format!("DROP {} {}", new.kind.to_uppercase(), old.name);
+                    self.step(
+                        Phase::Definitions,
+                        Block::Main,
+                        Class::NeedsConfirm,
+                        format!("{why} (dropped and created again: its result or parameters changed)"),
+                        sql,
+                    );
+                }
                 let sql = prop(new, "definition").trim_end().trim_end_matches(';').to_string();
                 self.step(Phase::Definitions, Block::Main, class, why, sql);
             }
@@ -759,7 +908,11 @@ impl Planner<'_> {
             }
             ("sequence", "parameters") => match sequence_options(prop(new, "parameters")) {
                 Some(options) => {
-                    let sql = format!("ALTER SEQUENCE {} {}", new.name, options.replace("START ", "START WITH "));
+                    let statement = format!("ALTER SEQUENCE {{}} {}", options.replace("START ", "START WITH "));
+                    let sql = match owned_sequence_column(new) {
+                        Some(column) => on_owned_sequence(column, &statement),
+                        None => statement.replace("{}", &new.name),
+                    };
                     self.step(Phase::Definitions, Block::Main, class, why, sql);
                 }
                 None => self.unsupported(format!("{path}: unreadable sequence parameters")),
@@ -913,12 +1066,75 @@ impl Planner<'_> {
         };
         match changes {
             Some(statements) => {
-                for sql in statements {
-                    self.step(Phase::Dependants, Block::Main, class, why.to_string(), sql);
+                for (verb, sql) in statements {
+                    let phase = match (name.starts_with("default privileges "), verb.takes_away()) {
+                        (true, _) => Phase::DefaultPrivileges,
+                        (false, true) => Phase::Revokes,
+                        (false, false) => Phase::Grants,
+                    };
+                    self.step(phase, Block::Main, class, why.to_string(), sql);
                 }
             }
-            None => self.unsupported(format!("{path}: these privileges cannot be written yet")),
+            None => self.unsupported(format!("{path}: these privileges cannot be read")),
         }
+    }
+
+    /// The new objects the target's default privileges reach (their `grants` names): made by
+    /// the plan, they get those privileges on creation, so each is first cleared of them (and
+    /// of everyone's) and then given exactly the target's. Returns the names cleared.
+    fn clear_default_grants(&mut self) -> BTreeSet<String> {
+        let defaults: Vec<(&str, &str, Vec<&str>)> = self
+            .to
+            .objects
+            .values()
+            .filter(|o| o.kind == "grants")
+            .filter_map(|o| {
+                let mut words = o.name.strip_prefix("default privileges ")?.split(' ');
+                let (role, schema, code) = (words.next()?, words.next()?, words.next()?);
+                let grantees = from_acl(prop(o, "privileges"), role)?.into_iter().map(|g| g.grantee).collect();
+                Some((schema, code, grantees))
+            })
+            .collect();
+        let mut cleared = BTreeSet::new();
+        let new_objects = self.to.objects.iter().filter(|(path, o)| {
+            o.parent.is_none()
+                && o.definition_key.is_none()
+                && !self.from.objects.contains_key(*path)
+                && !self.renamed_to.contains_key(*path)
+        });
+        let mut steps = Vec::new();
+        for (path, object) in new_objects {
+            let (granted, code) = match object.kind {
+                "table" | "view" | "materialized view" | "foreign table" => (format!("table {}", object.name), "r"),
+                "sequence" => (format!("table {}", object.name), "S"),
+                "function" | "procedure" => (format!("{} {}", object.kind, object.name), "f"),
+                "enum" | "domain" | "composite type" | "range type" => (format!("type {}", object.name), "T"),
+                "schema" => (format!("schema {}", object.name), "n"),
+                _ => continue,
+            };
+            let schema = if code == "n" { "*" } else { schema_of(&object.name) };
+            let mut grantees: BTreeSet<&str> = defaults
+                .iter()
+                .filter(|(s, c, _)| *c == code && (*s == "*" || *s == schema))
+                .flat_map(|(_, _, g)| g.iter().copied())
+                .collect();
+            if !defaults.iter().any(|(s, c, _)| *c == code && (*s == "*" || *s == schema)) {
+                continue;
+            }
+            let Some((target, _)) = grant_target(&granted) else { continue };
+            if matches!(code, "f" | "T") {
+                grantees.insert("PUBLIC"); // everyone's by default, unless the defaults say otherwise
+            }
+            for who in grantees {
+                let why = format!("{path}: new, made with the target's default privileges (cleared, then granted as the target has them)");
+                steps.push((why, format!("REVOKE ALL ON {target} FROM {who}")));
+            }
+            cleared.insert(granted);
+        }
+        for (why, sql) in steps {
+            self.step(Phase::Revokes, Block::Main, Class::Safe, why, sql);
+        }
+        cleared
     }
 
     /// `ALTER … OWNER TO` for the object an `owner` object names (`table public.t`).
@@ -1238,5 +1454,23 @@ mod tests {
         assert_eq!(column_definition(&serial).unwrap(), "id serial");
         let plain = column(&[("type", "text"), ("default", "'x'::text"), ("nullability", "not null")]);
         assert_eq!(column_definition(&plain).unwrap(), "id text DEFAULT 'x'::text NOT NULL");
+    }
+
+    #[test]
+    fn keys_and_the_foreign_keys_that_reference_them_are_read_from_their_definitions() {
+        assert_eq!(key_columns("PRIMARY KEY (id)"), Some(vec!["id"]));
+        assert_eq!(key_columns("UNIQUE NULLS NOT DISTINCT (a, \"B c\")"), None, "a quoted name with a space is not guessed");
+        assert_eq!(key_columns("UNIQUE (org, id)"), Some(vec!["org", "id"]));
+        assert_eq!(key_columns("CREATE UNIQUE INDEX ON public.t USING btree (a, b)"), Some(vec!["a", "b"]));
+        assert_eq!(key_columns("CREATE UNIQUE INDEX ON public.t USING btree (a) WHERE (a > 0)"), None);
+        assert_eq!(key_columns("CREATE UNIQUE INDEX ON public.t USING btree (lower(a))"), None);
+        assert_eq!(key_columns("CHECK ((a > 0))"), None);
+        assert_eq!(
+            references("FOREIGN KEY (o, p) REFERENCES public.parent(id, org) ON DELETE CASCADE"),
+            Some(("public.parent", vec!["id", "org"]))
+        );
+        assert!(same_columns(&["id", "org"], &["org", "id"]) && !same_columns(&["id"], &["id", "org"]));
+        assert!(is_key("EXCLUDE USING gist (r WITH &&)") && !is_key("FOREIGN KEY (a) REFERENCES t(a)"));
+        assert_eq!(drop_phase("FOREIGN KEY (a) REFERENCES public.t(a)"), Phase::DropForeignKeys);
     }
 }

@@ -2,6 +2,7 @@
 //! `pg_get_*def` for: publications, collations, casts, operators, foreign-data wrappers and
 //! foreign servers.
 
+use super::privileges::{Grant, Verb, changes, from_acl, from_list};
 use crate::catalog::Object;
 use crate::sql::quote_literal;
 
@@ -175,14 +176,9 @@ pub fn event_trigger_state(trigger: &Object) -> Option<String> {
     Some(format!("ALTER EVENT TRIGGER {} {how}", trigger.name))
 }
 
-/// The `(grantee, privilege)` pairs of a `grants` object's `privileges` (`app:SELECT, …`).
-fn grant_pairs(listed: &str) -> Vec<(&str, &str)> {
-    listed.split(", ").filter_map(|pair| pair.rsplit_once(':')).collect()
-}
-
 /// What a `grants` object (`table public.t`, `column public.t.c`, `schema app`, `function
 /// public.f(integer)`) is, as `GRANT … ON` names it, and the column list for a column.
-fn grant_target(name: &str) -> Option<(String, String)> {
+pub fn grant_target(name: &str) -> Option<(String, String)> {
     let (kind, object) = name.split_once(' ')?;
     match kind {
         "table" => Some((format!("TABLE {object}"), String::new())),
@@ -196,42 +192,11 @@ fn grant_target(name: &str) -> Option<(String, String)> {
     }
 }
 
-/// The privilege an ACL letter stands for.
-fn acl_privilege(letter: char) -> Option<&'static str> {
-    Some(match letter {
-        'r' => "SELECT",
-        'a' => "INSERT",
-        'w' => "UPDATE",
-        'd' => "DELETE",
-        'D' => "TRUNCATE",
-        'x' => "REFERENCES",
-        't' => "TRIGGER",
-        'X' => "EXECUTE",
-        'U' => "USAGE",
-        'C' => "CREATE",
-        'm' => "MAINTAIN",
-        _ => return None,
-    })
-}
-
-/// `(grantee, privilege)` pairs of an ACL (`app=ar/owner, =X/owner`; an empty grantee is
-/// everyone), without `role`'s own entry.
-fn acl_pairs(acl: &str, role: &str) -> Vec<(String, &'static str)> {
-    acl.split(", ")
-        .filter_map(|item| item.split_once('='))
-        .filter(|(grantee, _)| *grantee != role)
-        .flat_map(|(grantee, rights)| {
-            let who = if grantee.is_empty() { "PUBLIC".to_string() } else { grantee.to_string() };
-            rights.split('/').next().unwrap_or("").chars().filter_map(acl_privilege).map(move |p| (who.clone(), p))
-        })
-        .collect()
-}
-
-/// `ALTER DEFAULT PRIVILEGES` statements taking a role's defaults (a `grants` object named
-/// `default privileges <role> <schema or *> <r|S|f|T|n>`, its ACL as listed) from `was` to
-/// `now`; an absent row is PostgreSQL's default (everyone may execute functions and use types
-/// made anywhere).
-pub fn default_privilege_changes(name: &str, was: Option<&str>, now: Option<&str>) -> Option<Vec<String>> {
+/// `ALTER DEFAULT PRIVILEGES` statements, each with what it does, taking a role's defaults (a
+/// `grants` object named `default privileges <role> <schema or *> <r|S|f|T|n>`, its ACL as
+/// listed) from `was` to `now`; an absent row is PostgreSQL's default (everyone may execute
+/// functions and use types made anywhere). `None` for an ACL that does not read.
+pub fn default_privilege_changes(name: &str, was: Option<&str>, now: Option<&str>) -> Option<Vec<(Verb, String)>> {
     let mut words = name.strip_prefix("default privileges ")?.split(' ');
     let (role, schema, kind) = (words.next()?, words.next()?, words.next()?);
     let objects = match kind {
@@ -243,32 +208,32 @@ pub fn default_privilege_changes(name: &str, was: Option<&str>, now: Option<&str
         _ => return None,
     };
     let implicit = match (schema, kind) {
-        ("*", "f") => vec![("PUBLIC".to_string(), "EXECUTE")],
-        ("*", "T") => vec![("PUBLIC".to_string(), "USAGE")],
+        ("*", "f") => vec![Grant { grantee: "PUBLIC", privilege: "EXECUTE", grantable: false }],
+        ("*", "T") => vec![Grant { grantee: "PUBLIC", privilege: "USAGE", grantable: false }],
         _ => Vec::new(),
     };
-    let read = |acl: Option<&str>| acl.map_or_else(|| implicit.clone(), |acl| acl_pairs(acl, role));
-    let (was, now) = (read(was), read(now));
+    let (was, now) = match (was, now) {
+        (Some(w), Some(n)) => (from_acl(w, role)?, from_acl(n, role)?),
+        (Some(w), None) => (from_acl(w, role)?, implicit),
+        (None, Some(n)) => (implicit, from_acl(n, role)?),
+        (None, None) => (implicit.clone(), implicit),
+    };
     let scope = if schema == "*" { String::new() } else { format!(" IN SCHEMA {schema}") };
-    let was: Vec<(&str, &str)> = was.iter().map(|(who, p)| (who.as_str(), *p)).collect();
-    let now: Vec<(&str, &str)> = now.iter().map(|(who, p)| (who.as_str(), *p)).collect();
-    Some(revokes_then_grants(&was, &now, |verb, preposition, who, privileges| {
-        format!("ALTER DEFAULT PRIVILEGES FOR ROLE {role}{scope} {verb} {} ON {objects} {preposition} {who}", privileges.join(", "))
+    Some(written(&was, &now, |before, privileges, preposition, who, after| {
+        format!("ALTER DEFAULT PRIVILEGES FOR ROLE {role}{scope} {before} {privileges} ON {objects} {preposition} {who}{after}")
     }))
 }
 
-/// For each grantee, one statement revoking what `was` has and `now` has not, then one
-/// granting what `now` adds, written by `statement(verb, preposition, grantee, privileges)`.
-fn revokes_then_grants(was: &[(&str, &str)], now: &[(&str, &str)], statement: impl Fn(&str, &str, &str, &[&str]) -> String) -> Vec<String> {
-    let mut sql = Vec::new();
-    for (verb, pairs, other, preposition) in [("REVOKE", was, now, "FROM"), ("GRANT", now, was, "TO")] {
-        let mut by_grantee: std::collections::BTreeMap<&str, Vec<&str>> = std::collections::BTreeMap::new();
-        for (who, privilege) in pairs.iter().filter(|pair| !other.contains(pair)) {
-            by_grantee.entry(who).or_default().push(privilege);
-        }
-        sql.extend(by_grantee.into_iter().map(|(who, privileges)| statement(verb, preposition, who, &privileges)));
-    }
-    sql
+/// The statements taking `was` to `now`, each written by `write(before, privileges,
+/// preposition, grantee, after)`.
+fn written(was: &[Grant<'_>], now: &[Grant<'_>], write: impl Fn(&str, &str, &str, &str, &str) -> String) -> Vec<(Verb, String)> {
+    changes(was, now)
+        .into_iter()
+        .map(|(verb, who, privileges)| {
+            let (before, preposition, after) = verb.words();
+            (verb, write(before, &privileges.join(", "), preposition, who, after))
+        })
+        .collect()
 }
 
 /// The privileges an object has when no grant was made: everyone may execute a routine;
@@ -283,19 +248,15 @@ pub fn default_privileges(name: &str) -> &'static str {
     }
 }
 
-/// `GRANT` and `REVOKE` statements taking the privileges listed in `was` to those in `now` on
-/// the object a `grants` object names; `None` for what cannot be written (default privileges,
-/// grant options).
-pub fn grant_changes(name: &str, was: &str, now: &str) -> Option<Vec<String>> {
-    if was.contains(" WITH GRANT OPTION") || now.contains(" WITH GRANT OPTION") {
-        return None;
-    }
+/// `GRANT` and `REVOKE` statements, each with what it does, taking the privileges listed in
+/// `was` to those in `now` on the object a `grants` object names, grant options included;
+/// `None` for what cannot be written.
+pub fn grant_changes(name: &str, was: &str, now: &str) -> Option<Vec<(Verb, String)>> {
     let (target, columns) = grant_target(name)?;
-    let (was, now) = (grant_pairs(was), grant_pairs(now));
-    let grantee = |g: &str| if g == "public" { "PUBLIC".to_string() } else { g.to_string() };
-    Some(revokes_then_grants(&was, &now, |verb, preposition, who, privileges| {
-        let listed: Vec<String> = privileges.iter().map(|p| format!("{p}{columns}")).collect();
-        format!("{verb} {} ON {target} {preposition} {}", listed.join(", "), grantee(who))
+    let (was, now) = (from_list(was)?, from_list(now)?);
+    Some(written(&was, &now, |before, privileges, preposition, who, after| {
+        let listed: Vec<String> = privileges.split(", ").map(|p| format!("{p}{columns}")).collect();
+        format!("{before} {} ON {target} {preposition} {who}{after}", listed.join(", "))
     }))
 }
 
@@ -332,24 +293,31 @@ mod tests {
         assert_eq!(create_server(&server), "CREATE SERVER s FOREIGN DATA WRAPPER w OPTIONS (host 'a', port '5432')");
         assert_eq!(options_change("host=a, port=5432", "host=b, dbname=x").unwrap(), "OPTIONS (SET host 'b', ADD dbname 'x', DROP port)");
         assert_eq!(options_change("host=a", "host=a"), None);
+        let sql = |changes: Option<Vec<(Verb, String)>>| changes.unwrap().into_iter().map(|(_, sql)| sql).collect::<Vec<_>>();
         assert_eq!(
-            grant_changes("table public.t", "app:SELECT, old:INSERT", "app:SELECT, app:INSERT, public:SELECT").unwrap(),
+            sql(grant_changes("table public.t", "app:SELECT, old:INSERT", "app:SELECT, app:INSERT, public:SELECT")),
             [
                 "REVOKE INSERT ON TABLE public.t FROM old",
-                "GRANT INSERT ON TABLE public.t TO app",
-                "GRANT SELECT ON TABLE public.t TO PUBLIC"
+                "GRANT SELECT ON TABLE public.t TO PUBLIC",
+                "GRANT INSERT ON TABLE public.t TO app"
             ]
         );
-        assert_eq!(grant_changes("column public.t.b", "", "app:UPDATE").unwrap(), ["GRANT UPDATE (b) ON TABLE public.t TO app"]);
+        assert_eq!(
+            sql(grant_changes("column public.t.b", "app:UPDATE WITH GRANT OPTION", "app:UPDATE")),
+            ["REVOKE GRANT OPTION FOR UPDATE (b) ON TABLE public.t FROM app"]
+        );
         assert_eq!(grant_changes("default privileges app public r", "", "x:SELECT"), None);
         assert_eq!(
-            default_privilege_changes("default privileges postgres * f", None, Some("postgres=X/postgres")).unwrap(),
+            sql(default_privilege_changes("default privileges postgres * f", None, Some("postgres=X/postgres"))),
             ["ALTER DEFAULT PRIVILEGES FOR ROLE postgres REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC"]
         );
         assert_eq!(
-            default_privilege_changes("default privileges postgres app r", Some("app_reader=r/postgres"), Some("app_reader=ar/postgres"))
-                .unwrap(),
-            ["ALTER DEFAULT PRIVILEGES FOR ROLE postgres IN SCHEMA app GRANT INSERT ON TABLES TO app_reader"]
+            sql(default_privilege_changes(
+                "default privileges postgres app r",
+                Some("app_reader=r/postgres"),
+                Some("app_reader=a*r/postgres")
+            )),
+            ["ALTER DEFAULT PRIVILEGES FOR ROLE postgres IN SCHEMA app GRANT INSERT ON TABLES TO app_reader WITH GRANT OPTION"]
         );
     }
 }

@@ -22,10 +22,17 @@ pub enum Block {
 pub enum Phase {
     /// Schemas and extensions.
     Namespaces,
+    /// Default privileges, before the objects they are given to are made.
+    DefaultPrivileges,
+    /// Routines made again under their name with other parameter names: the old one dropped
+    /// first (`CREATE OR REPLACE` refuses to rename a parameter).
+    ReplacedRoutines,
     /// Types, standalone sequences, functions (bodies are not checked yet).
     Definitions,
     /// Views that go or are recreated, those that select from others first.
     DropViews,
+    /// Foreign keys that go or change, before the keys they reference.
+    DropForeignKeys,
     /// Other dependants that go or change: triggers, policies, constraints, indexes, and
     /// routines whose signature names a dropped table.
     DropDependants,
@@ -36,8 +43,16 @@ pub enum Phase {
     /// Routines whose signature names a new table, then views, each after the views it
     /// selects from.
     Views,
-    /// Constraints, indexes, triggers, policies, security, comments.
+    /// Primary keys, unique and exclusion constraints and unique indexes: what a foreign key
+    /// may reference.
+    Keys,
+    /// Other constraints, indexes, triggers, policies, security, comments.
     Dependants,
+    /// Privileges taken away, all before any is given (a table-wide `REVOKE` also takes the
+    /// privilege from every column).
+    Revokes,
+    /// Privileges given.
+    Grants,
     /// Validations and what waits for them.
     Validations,
     /// What is dropped for good: columns and tables first,

@@ -567,22 +567,8 @@ async fn drift_reports_a_migration_edited_since_migrations_sum() {
 /// `plan`: the chain in `work/db/migrations` taken to `target` (a schema file); returns
 /// (exit code, stdout, stderr).
 fn plan_to(work: &std::path::Path, target: &str, extra: &[&str]) -> (Option<i32>, String, String) {
-    plan_to_on(work, target, extra, &["--pg", "local"])
-}
-
-/// `pg_dump --schema-only` of `db` without dbmate's ledger, its `\\restrict` lines removed.
-fn schema_text(runtime: &tokio::runtime::Runtime, server: &squashmate::server::EphemeralServer, db: &str) -> String {
-    let (mut command, _) = server.pg_dump(db).unwrap();
-    command.args(["--schema-only", "--no-owner", "--exclude-table=public.schema_migrations"]);
-    let out = runtime.block_on(async { command.output().await }).unwrap();
-    assert!(out.status.success(), "pg_dump {db}: {}", String::from_utf8_lossy(&out.stderr));
-    squashmate::dump::strip_psql_meta_commands(&String::from_utf8_lossy(&out.stdout))
-}
-
-/// `plan --to target.sql` with `server` choosing where it replays and proves (`--pg …`).
-fn plan_to_on(work: &std::path::Path, target: &str, extra: &[&str], server: &[&str]) -> (Option<i32>, String, String) {
     std::fs::write(work.join("target.sql"), target).unwrap();
-    common::outcome(common::squashmate().current_dir(work).args(["plan", "--to", "target.sql"]).args(server).args(extra))
+    common::outcome(common::squashmate().current_dir(work).args(["plan", "--to", "target.sql", "--pg", "local"]).args(extra))
 }
 
 const PLAN_CHAIN: &str = "-- migrate:up
@@ -907,75 +893,18 @@ fn every_drift_case_is_planned_applied_by_dbmate_and_rolled_back() {
         .filter(|(_, _, changed, expected)| !changed.contains("update pg_") && expected.iter().any(|(_, class)| *class != Cosmetic))
         .collect();
     assert!(planable.len() >= 40, "at least 40 planning cases, have {}", planable.len());
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let server = runtime.block_on(common::local_server());
-    // Plan and diff make their scratch databases on this test's server (`--pg url`): one
-    // server for the corpus instead of three started per case.
-    let admin = server.url("postgres");
-    let on_this_server = ["--pg", "url", "--pg-url", admin.as_str()];
-    let dumps_compared = std::sync::atomic::AtomicUsize::new(0);
-    let run_case = |(i, (name, base, changed, _)): (usize, &&Case)| -> Option<String> {
-        let work = common::open_tempdir();
-        common::write_migrations(
-            &work.path().join("db/migrations"),
-            &[("20240101000000_base.sql", &format!("-- migrate:up\n{base}\n-- migrate:down\n"))],
-        );
-        std::fs::write(work.path().join("base.sql"), base).unwrap();
-        let (code, stdout, stderr) = plan_to_on(work.path(), changed, &["--write", "x", "--allow-destructive"], &on_this_server);
-        if code != Some(1) {
-            return Some(format!("{name}: plan exited {code:?}\n{stdout}{stderr}"));
-        }
-        let files = std::fs::read_dir(work.path().join("db/migrations")).unwrap().count() - 1;
-        let url = server.url(&format!("planned_{i}"));
-        let dbmate =
-            |args: &[&str]| common::dbmate().current_dir(work.path()).args(["--no-dump-schema", "-u", &url]).args(args).output().unwrap();
-        let up = dbmate(&["up"]);
-        if !up.status.success() {
-            return Some(format!("{name}: dbmate up failed: {}", common::all_output(&up)));
-        }
-        let compare = |with: &str| {
-            common::outcome(
-                common::squashmate().current_dir(work.path()).args(["diff", "--ignore", "cosmetic", &url, with]).args(on_this_server),
-            )
-        };
-        // No difference at all: then pg_dump prints the same text too. Otherwise only cosmetic
-        // ones (column order, names) may remain.
-        let (code, _, _) =
-            common::outcome(common::squashmate().current_dir(work.path()).args(["diff", &url, "target.sql"]).args(on_this_server));
-        if code == Some(0) {
-            let direct = runtime.block_on(server.create_database(None)).unwrap();
-            let loaded = runtime.block_on(async { server.connect(&direct).await.unwrap().batch_execute(changed).await });
-            if let Err(e) = loaded {
-                return Some(format!("{name}: the changed schema does not load: {e}"));
-            }
-            let (planned, direct) = (schema_text(&runtime, &server, &format!("planned_{i}")), schema_text(&runtime, &server, &direct));
-            if planned != direct {
-                return Some(format!("{name}: pg_dump differs after dbmate up:\n--- planned\n{planned}\n--- direct\n{direct}"));
-            }
-            dumps_compared.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        } else {
-            let (code, stdout, _) = compare("target.sql");
-            if code != Some(0) {
-                return Some(format!("{name}: after dbmate up, not the changed schema:\n{stdout}"));
-            }
-        }
-        for _ in 0..files {
-            let down = dbmate(&["rollback"]);
-            if !down.status.success() {
-                return Some(format!("{name}: dbmate rollback failed: {}", common::all_output(&down)));
-            }
-        }
-        let (code, stdout, _) = compare("base.sql");
-        (code != Some(0)).then(|| format!("{name}: after dbmate rollback, not the base schema:\n{stdout}"))
-    };
-    let failures: Vec<String> = std::thread::scope(|scope| {
-        let halves: Vec<Vec<(usize, &&Case)>> = (0..2).map(|k| planable.iter().enumerate().filter(|(i, _)| i % 2 == k).collect()).collect();
-        let handles: Vec<_> =
-            halves.into_iter().map(|half| scope.spawn(move || half.into_iter().filter_map(run_case).collect::<Vec<_>>())).collect();
-        handles.into_iter().flat_map(|h| h.join().unwrap()).collect()
-    });
-    assert!(failures.is_empty(), "{} of {} cases failed:\n\n{}", failures.len(), planable.len(), failures.join("\n\n"));
-    let compared = dumps_compared.into_inner();
+    let bench = common::planned::Bench::start();
+    let results =
+        common::planned::on_two_threads(&planable, |i, (name, base, changed, _)| bench.plan_case(&i.to_string(), name, base, changed, &[]));
+    let failures: Vec<&String> = results.iter().filter_map(|r| r.as_ref().err()).collect();
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases failed:\n\n{}",
+        failures.len(),
+        planable.len(),
+        failures.iter().map(|f| f.as_str()).collect::<Vec<_>>().join("\n\n")
+    );
+    let compared = results.iter().flatten().filter(|held| held.dump_compared).count();
     eprintln!("pg_dump --schema-only text equal in {compared} of {} cases (the others differ only cosmetically)", planable.len());
     assert!(compared >= planable.len() / 2, "only {compared} cases compared as pg_dump text");
 }

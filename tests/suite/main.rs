@@ -11,6 +11,7 @@ mod dbmate_lock;
 mod embedded;
 mod gate;
 mod lint_corpus;
+mod plan_corpus;
 mod proof_fidelity;
 mod replay_cli;
 mod server;

@@ -6,6 +6,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Command, Output};
 
+pub mod planned;
 pub mod registry;
 
 /// The `squashmate` binary built for these tests.

@@ -1,0 +1,2 @@
+create table accounts (org int, id int, primary key (id), unique (org, id));
+create table entries (org int, account int, foreign key (org, account) references accounts (org, id));

@@ -1,0 +1,1 @@
+create table events (id bigserial primary key, note text);

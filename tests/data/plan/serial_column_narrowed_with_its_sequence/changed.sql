@@ -1,0 +1,1 @@
+create table events (id serial primary key, note text);

@@ -1,0 +1,3 @@
+create table t (id int, note text);
+grant select on t to pg_monitor;
+grant update (note) on t to pg_monitor;
