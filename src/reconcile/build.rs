@@ -204,6 +204,13 @@ fn on_owned_sequence(column: &str, statement: &str) -> String {
     )
 }
 
+/// Whether extension version `a` is older than `b` (`1.10` after `1.9`); versions that do not
+/// read as dotted numbers are never older.
+fn is_older(a: &str, b: &str) -> bool {
+    let numbers = |v: &str| v.split('.').map(|n| n.parse::<u64>().ok()).collect::<Option<Vec<u64>>>();
+    matches!((numbers(a), numbers(b)), (Some(a), Some(b)) if a < b)
+}
+
 /// The policy command letter as SQL.
 fn policy_command(letter: &str) -> &'static str {
     match letter {
@@ -782,25 +789,7 @@ impl Planner<'_> {
         let why = change.why.to_string();
         match change.prop {
             "row level security" | "force row level security" => self.table_security(new, Some(old)),
-            "options" => {
-                let set = |o: &Object| -> Vec<(String, String)> {
-                    prop(o, "options")
-                        .split(", ")
-                        .filter(|x| !x.is_empty())
-                        .filter_map(|x| x.split_once('='))
-                        .map(|(k, v)| (k.to_string(), v.to_string()))
-                        .collect()
-                };
-                let (was, now) = (set(old), set(new));
-                let gone: Vec<&str> = was.iter().filter(|(k, _)| !now.iter().any(|(n, _)| n == k)).map(|(k, _)| k.as_str()).collect();
-                if !gone.is_empty() {
-                    let sql = format!("ALTER TABLE {} RESET ({})", new.name, gone.join(", "));
-                    self.step(Phase::Tables, Block::Main, class, why.clone(), sql);
-                }
-                if !now.is_empty() {
-                    self.step(Phase::Tables, Block::Main, class, why, format!("ALTER TABLE {} SET ({})", new.name, prop(new, "options")));
-                }
-            }
+            "options" => self.reloptions("TABLE", change),
             "persistence" => {
                 let how = if prop(new, "persistence") == "unlogged" { "SET UNLOGGED" } else { "SET LOGGED" };
                 let sql = format!("ALTER TABLE {} {how}", new.name);
@@ -879,6 +868,19 @@ impl Planner<'_> {
                 }
             }
             ("materialized view", "definition") => self.recreate_view(&old.path(), &old.name, class, &why),
+            ("extension", "version") if is_older(prop(new, "version"), prop(old, "version")) => self.unsupported(format!(
+                "{why}: a downgrade, which needs an update script from {} to {} that extensions rarely ship; run ALTER EXTENSION {} UPDATE TO '{}' by hand if yours has one",
+                prop(old, "version"),
+                prop(new, "version"),
+                new.name,
+                prop(new, "version")
+            )),
+            ("extension", "version") => {
+                let sql = format!("ALTER EXTENSION {} UPDATE TO {}", new.name, quote_literal(prop(new, "version")));
+                self.step(Phase::Namespaces, Block::Main, class, why, sql);
+            }
+            ("view", "options") => self.reloptions("VIEW", change),
+            ("materialized view", "options") => self.reloptions("MATERIALIZED VIEW", change),
             // One statement for both properties: at `definition` when it changed, else at `result`.
             ("function" | "procedure", "result") if prop(old, "definition") != prop(new, "definition") => {}
             ("function" | "procedure", "definition" | "result") => {
@@ -921,6 +923,24 @@ impl Planner<'_> {
         }
     }
 
+    /// Storage parameters, or a view's options, from `old`'s to `new`'s: those gone reset,
+    /// the target's set (`ALTER <what> … RESET (…)`, `SET (…)`).
+    fn reloptions(&mut self, what: &str, change: &Change<'_>) {
+        let Change { old, new, class, .. } = *change;
+        let keys = |o: &Object| -> Vec<String> {
+            prop(o, "options").split(", ").filter_map(|x| x.split_once('=')).map(|(k, _)| k.to_string()).collect()
+        };
+        let now = keys(new);
+        let gone: Vec<String> = keys(old).into_iter().filter(|k| !now.contains(k)).collect();
+        if !gone.is_empty() {
+            let sql = format!("ALTER {what} {} RESET ({})", new.name, gone.join(", "));
+            self.step(Phase::Tables, Block::Main, class, change.why, sql);
+        }
+        if !now.is_empty() {
+            self.step(Phase::Tables, Block::Main, class, change.why, format!("ALTER {what} {} SET ({})", new.name, prop(new, "options")));
+        }
+    }
+
     /// A view that cannot be replaced in place: it and the views that select from it are
     /// dropped, then created again from the target (those the target still has).
     fn recreate_view(&mut self, path: &str, name: &str, class: Class, why: &str) {
@@ -957,7 +977,12 @@ impl Planner<'_> {
         for path in creation_order(self.to, &creates) {
             let view = &self.to.objects[&path];
             let (class, why) = self.view_creates[&path].clone();
-            let sql = format!("CREATE {} {} AS\n{}", view.kind.to_uppercase(), view.name, prop(view, "definition").trim_end_matches(';'));
+            let with = match prop(view, "options") {
+                "" => String::new(),
+                options => format!(" WITH ({options})"),
+            };
+            let definition = prop(view, "definition").trim_end_matches(';');
+            let sql = format!("CREATE {} {}{with} AS\n{definition}", view.kind.to_uppercase(), view.name);
             self.step(Phase::Views, Block::Main, class, why.clone(), sql);
             if !self.view_drops.contains(&path) {
                 continue; // new: its comment and parts are planned as new objects
@@ -1472,5 +1497,6 @@ mod tests {
         assert!(same_columns(&["id", "org"], &["org", "id"]) && !same_columns(&["id"], &["id", "org"]));
         assert!(is_key("EXCLUDE USING gist (r WITH &&)") && !is_key("FOREIGN KEY (a) REFERENCES t(a)"));
         assert_eq!(drop_phase("FOREIGN KEY (a) REFERENCES public.t(a)"), Phase::DropForeignKeys);
+        assert!(is_older("1.9", "1.10") && !is_older("1.10", "1.9") && !is_older("2.0beta", "1.0") && !is_older("1.5", "1.5"));
     }
 }
