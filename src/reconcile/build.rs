@@ -12,6 +12,7 @@ use super::create_sql::{
     options_clause, prop,
 };
 use super::model::{Block, Phase, Plan, Step};
+use super::order::{after_what_they_name, before_what_they_use};
 use super::privileges::from_acl;
 use super::views::{creation_order, dependants, names};
 use crate::catalog::{Catalog, Class, Object, added, changed, removed};
@@ -39,6 +40,8 @@ pub fn plan(from: &Catalog, to: &Catalog, options: &PlanOptions) -> Plan {
         view_creates: BTreeMap::new(),
         rebuilt_references: BTreeSet::new(),
         cleared_grants: BTreeSet::new(),
+        made: Vec::new(),
+        dropped: Vec::new(),
     }
     .build()
 }
@@ -59,6 +62,11 @@ struct Planner<'a> {
     rebuilt_references: BTreeSet<String>,
     /// New objects cleared of the privileges the target's defaults give them (`grants` names).
     cleared_grants: BTreeSet<String>,
+    /// The statements that make a new name: (index into the steps, the qualified name).
+    made: Vec<(usize, String)>,
+    /// The statements that drop an object for good: (index into the steps, its qualified name,
+    /// the text of its definition).
+    dropped: Vec<(usize, String, String)>,
 }
 
 /// One changed property of an object, and how the plan judges it.
@@ -273,8 +281,32 @@ impl Planner<'_> {
             }
         }
         self.emit_views();
+        let mut indexed: Vec<(usize, Step)> = std::mem::take(&mut self.plan.steps).into_iter().enumerate().collect();
+        indexed.sort_by_key(|(_, s)| (s.block, s.phase));
+        // From the first definition made to the last view: made after what each names.
+        let in_run = |s: &Step| s.block == Block::Main && (Phase::Definitions..=Phase::Views).contains(&s.phase);
+        let start = indexed.iter().position(|(_, s)| in_run(s)).unwrap_or(indexed.len());
+        let end = indexed.iter().rposition(|(_, s)| in_run(s)).map_or(start, |e| e + 1);
+        let rest = indexed.split_off(end);
+        let run = indexed.split_off(start);
+        let made: Vec<(usize, String)> =
+            self.made.iter().filter_map(|(at, name)| run.iter().position(|(i, _)| i == at).map(|p| (p, name.clone()))).collect();
+        let run = after_what_they_name(run.into_iter().map(|(_, s)| s).collect(), &made);
+        let mut steps: Vec<(usize, Step)> = indexed.into_iter().chain(run.into_iter().map(|s| (usize::MAX, s))).chain(rest).collect();
+        // What is dropped for good: what uses an object before it.
+        let in_drops = |s: &Step| s.block == Block::Main && (Phase::Drops..=Phase::DropDefinitions).contains(&s.phase);
+        let start = steps.iter().position(|(_, s)| in_drops(s)).unwrap_or(steps.len());
+        let end = steps.iter().rposition(|(_, s)| in_drops(s)).map_or(start, |e| e + 1);
+        let rest = steps.split_off(end);
+        let run = steps.split_off(start);
+        let dropped: Vec<(usize, String, String)> = self
+            .dropped
+            .iter()
+            .filter_map(|(at, name, text)| run.iter().position(|(i, _)| i == at).map(|p| (p, name.clone(), text.clone())))
+            .collect();
+        let run = before_what_they_use(run.into_iter().map(|(_, s)| s).collect(), &dropped);
         let mut plan = self.plan;
-        plan.steps.sort_by_key(|s| (s.block, s.phase));
+        plan.steps = steps.into_iter().map(|(_, s)| s).chain(run).chain(rest.into_iter().map(|(_, s)| s)).collect();
         plan
     }
 
@@ -307,6 +339,39 @@ impl Planner<'_> {
     }
 
     fn create(&mut self, path: &str, object: &Object, created_tables: &BTreeSet<String>) {
+        let first_step = self.plan.steps.len();
+        self.create_object(path, object, created_tables);
+        self.note_made(object, first_step);
+    }
+
+    /// Notes the statement at or after `first_step` that makes `object`, a type, table,
+    /// sequence, routine or view new by name, for [`after_what_they_name`].
+    fn note_made(&mut self, object: &Object, first_step: usize) {
+        let makes_a_name = matches!(
+            object.kind,
+            "table"
+                | "foreign table"
+                | "composite type"
+                | "enum"
+                | "domain"
+                | "range type"
+                | "sequence"
+                | "function"
+                | "procedure"
+                | "view"
+                | "materialized view"
+        );
+        let name = object.name.split('(').next().unwrap_or(&object.name);
+        let known_before = self.from.objects.values().any(|o| o.parent.is_none() && o.name.split('(').next() == Some(name));
+        if !makes_a_name || object.definition_key.is_some() || known_before {
+            return;
+        }
+        if let Some(at) = (first_step..self.plan.steps.len()).find(|&i| self.plan.steps[i].sql.starts_with("CREATE")) {
+            self.made.push((at, name.to_string()));
+        }
+    }
+
+    fn create_object(&mut self, path: &str, object: &Object, created_tables: &BTreeSet<String>) {
         let name = &object.name;
         let on_new_table = object.parent.as_ref().is_some_and(|p| created_tables.contains(p));
         let why = format!("{path}: new");
@@ -622,16 +687,19 @@ impl Planner<'_> {
             "sequence" if object.definition_key.is_some() => return, // goes with its column
             "sequence" => (Phase::DropDefinitions, format!("DROP SEQUENCE {name}")),
             "function" | "procedure" => {
-                // Before a dropped table its signature names (its row type goes with the table).
+                // Before a dropped table or view its signature names (the row type goes with it).
                 let signature = format!("{name} {}", prop(object, "result"));
-                let names_dropped_table = self
-                    .from
-                    .objects
-                    .values()
-                    .any(|o| o.kind == "table" && !self.to.objects.contains_key(&o.path()) && names(&signature, &o.name));
+                let names_dropped = |kinds: &[&str]| {
+                    self.from
+                        .objects
+                        .values()
+                        .any(|o| kinds.contains(&o.kind) && !self.to.objects.contains_key(&o.path()) && names(&signature, &o.name))
+                };
                 let phase = if self.remade_under_its_name(object) {
                     Phase::ReplacedRoutines
-                } else if names_dropped_table {
+                } else if names_dropped(&["view", "materialized view"]) {
+                    Phase::DropViews
+                } else if names_dropped(&["table"]) {
                     Phase::DropDependants
                 } else {
                     Phase::DropDefinitions
@@ -659,6 +727,17 @@ impl Planner<'_> {
             other => return self.unsupported(format!("{path}: dropping a {other} is not planned yet")),
         };
         self.step(phase, Block::Main, class, why, sql);
+        if matches!(phase, Phase::Drops | Phase::DropDefinitions) && object.parent.is_none() {
+            let name = object.name.split('(').next().unwrap_or(name).to_string();
+            self.dropped.push((self.plan.steps.len() - 1, name, self.text_of(path, object)));
+        }
+    }
+
+    /// Everything `object` (at `path` in the source) is defined with, its columns' too: what
+    /// it may name.
+    fn text_of(&self, path: &str, object: &Object) -> String {
+        let columns = self.from.objects.values().filter(|o| o.parent.as_deref() == Some(path));
+        std::iter::once(object).chain(columns).flat_map(|o| o.props.values().map(String::as_str)).collect::<Vec<_>>().join(" ")
     }
 
     fn alter(&mut self, path: &str, old: &Object, new: &Object, created_tables: &BTreeSet<String>) {
@@ -983,7 +1062,9 @@ impl Planner<'_> {
             };
             let definition = prop(view, "definition").trim_end_matches(';');
             let sql = format!("CREATE {} {}{with} AS\n{definition}", view.kind.to_uppercase(), view.name);
+            let first_step = self.plan.steps.len();
             self.step(Phase::Views, Block::Main, class, why.clone(), sql);
+            self.note_made(view, first_step);
             if !self.view_drops.contains(&path) {
                 continue; // new: its comment and parts are planned as new objects
             }

@@ -5,6 +5,7 @@
 mod build;
 mod create_sql;
 mod model;
+mod order;
 mod privileges;
 mod prove;
 mod render;

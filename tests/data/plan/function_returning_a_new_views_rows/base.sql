@@ -1,0 +1,1 @@
+create table contact (id int primary key, name text);
