@@ -811,9 +811,32 @@ impl Planner<'_> {
             }
             "type" => {
                 self.recreate_dependants(table, Some(column), &why);
-                let sql = format!("ALTER TABLE {table} ALTER COLUMN {column} TYPE {ty} USING {column}::{ty}");
-                self.step(Phase::Tables, Block::Main, class, why, sql);
+                // A default of the old type is not converted: it goes first and comes back after.
+                let (was_default, default) = (prop(old, "default"), prop(new, "default"));
+                // (a serial's `nextval()` is converted, and stays)
+                if !was_default.is_empty() && !was_default.contains(OWNED_SEQUENCE) {
+                    let sql = format!("ALTER TABLE {table} ALTER COLUMN {column} DROP DEFAULT");
+                    self.step(Phase::Tables, Block::Main, class, format!("{why} (its default set again after)"), sql);
+                }
+                // An enum has no cast to or from another type but text.
+                let is_enum = |t: &str| {
+                    let t = t.trim_end_matches("[]");
+                    [self.from, self.to].iter().any(|c| c.objects.values().any(|o| o.kind == "enum" && o.name == t))
+                };
+                let via = if is_enum(prop(old, "type")) || is_enum(ty) {
+                    format!("::text{}", if ty.ends_with("[]") { "[]" } else { "" })
+                } else {
+                    String::new()
+                };
+                let sql = format!("ALTER TABLE {table} ALTER COLUMN {column} TYPE {ty} USING {column}{via}::{ty}");
+                self.step(Phase::Tables, Block::Main, class, why.clone(), sql);
+                if !default.is_empty() && !default.contains(OWNED_SEQUENCE) {
+                    let sql = format!("ALTER TABLE {table} ALTER COLUMN {column} SET DEFAULT {default}");
+                    self.step(Phase::Tables, Block::Main, class, why, sql);
+                }
             }
+            // With the type: set again after it.
+            "default" if prop(old, "type") != prop(new, "type") && !prop(new, "default").contains(OWNED_SEQUENCE) => {}
             "collation" => {
                 let collation = match prop(new, "collation") {
                     "" => "pg_catalog.\"default\"",

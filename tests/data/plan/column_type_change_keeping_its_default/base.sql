@@ -1,0 +1,1 @@
+create table readings (id int, value int default 0);
