@@ -344,6 +344,55 @@ impl Planner<'_> {
         self.note_made(object, first_step);
     }
 
+    /// An index on an existing partitioned table, without a long lock (PostgreSQL cannot build
+    /// one concurrently): made on the parent alone, built concurrently on each partition, then
+    /// each attached, which makes the parent's valid. False, planning nothing, where a partition
+    /// is partitioned itself.
+    fn index_each_partition(&mut self, index: &Object, why: &str) -> bool {
+        let parent = parent_relation(index);
+        let partitions: Vec<&Object> = self
+            .to
+            .objects
+            .values()
+            .filter(|o| o.kind == "table" && prop(o, "inherits") == parent && !prop(o, "partition bound").is_empty())
+            .collect();
+        if partitions.iter().any(|p| !prop(p, "partition key").is_empty()) {
+            return false;
+        }
+        let definition = prop(index, "definition");
+        let phase = if definition.starts_with("CREATE UNIQUE INDEX") { Phase::Keys } else { Phase::Dependants };
+        let on_parent = definition.replacen("INDEX ON ", &format!("INDEX {} ON ", index.name), 1);
+        self.step(
+            phase,
+            Block::Main,
+            Class::Safe,
+            format!("{why} (on the partitioned table alone: built on each partition next)"),
+            on_parent,
+        );
+        let columns = definition.rsplit_once(" (").map_or("", |(_, c)| c.trim_end_matches(')'));
+        let suffix: String = columns.split(", ").map(|c| c.trim_matches('"')).collect::<Vec<_>>().join("_");
+        for partition in partitions {
+            let bare = partition.name.rsplit_once('.').map_or(partition.name.as_str(), |(_, n)| n).trim_matches('"');
+            let child = crate::sql::quote_ident_if_needed(&format!("{bare}_{suffix}_idx"));
+            let on_partition = definition.replacen("INDEX ON ONLY ", &format!("INDEX CONCURRENTLY {child} ON "), 1).replacen(
+                &format!(" {parent} "),
+                &format!(" {} ", partition.name),
+                1,
+            );
+            self.step(
+                phase,
+                Block::Concurrently,
+                Class::Safe,
+                format!("{why} (built concurrently on partition {})", partition.name),
+                on_partition,
+            );
+            let attach =
+                format!("ALTER INDEX {}.{} ATTACH PARTITION {}.{child}", schema_of(parent), index.name, schema_of(&partition.name));
+            self.step(phase, Block::AfterIndexes, Class::Safe, format!("{why} (the partition's index attached)"), attach);
+        }
+        true
+    }
+
     /// Notes the statement at or after `first_step` that makes `object`, a type, table,
     /// sequence, routine or view new by name, for [`after_what_they_name`].
     fn note_made(&mut self, object: &Object, first_step: usize) {
@@ -383,7 +432,11 @@ impl Planner<'_> {
                 Block::Main,
                 class,
                 why,
-                format!("CREATE EXTENSION IF NOT EXISTS {name} WITH SCHEMA {}", prop(object, "schema")),
+                format!(
+                    "CREATE EXTENSION IF NOT EXISTS {name} WITH SCHEMA {} VERSION {}",
+                    prop(object, "schema"),
+                    quote_literal(prop(object, "version"))
+                ),
             ),
             "table" | "foreign table" => self.create_table(path, object),
             "column" if of_a_type(object) => {
@@ -554,6 +607,25 @@ impl Planner<'_> {
             && !on_new_table
             && (definition.starts_with("CHECK") || definition.starts_with("FOREIGN KEY"))
             && !definition.ends_with("NOT VALID");
+        if self.references_a_concurrent_index(definition) {
+            // After the unique index it references is built, outside the main transaction.
+            let (class, why) = (Class::NeedsConfirm, format!("{why} (after the unique index it references is built)"));
+            if validate_later {
+                let sql = format!("ALTER TABLE {table} ADD CONSTRAINT {name} {definition} NOT VALID");
+                self.step(Phase::Dependants, Block::AfterIndexes, class, why.clone(), sql);
+                let sql = format!("ALTER TABLE {table} VALIDATE CONSTRAINT {name}");
+                self.step(Phase::Validations, Block::AfterIndexes, class, why, sql);
+            } else {
+                self.step(
+                    Phase::Dependants,
+                    Block::AfterIndexes,
+                    class,
+                    why,
+                    format!("ALTER TABLE {table} ADD CONSTRAINT {name} {definition}"),
+                );
+            }
+            return;
+        }
         if validate_later {
             let sql = format!("ALTER TABLE {table} ADD CONSTRAINT {name} {definition} NOT VALID");
             self.step(Phase::Dependants, Block::Main, Class::NeedsConfirm, format!("{why} (added NOT VALID: no long lock)"), sql);
@@ -579,6 +651,22 @@ impl Planner<'_> {
             .objects
             .iter()
             .any(|(path, o)| o.kind == routine.kind && !self.from.objects.contains_key(path) && old.is_some() && identity(o) == old)
+    }
+
+    /// Whether a foreign key references the columns of a unique index the plan builds
+    /// concurrently (on a table that exists already).
+    fn references_a_concurrent_index(&self, definition: &str) -> bool {
+        let Some((table, columns)) = references(definition) else { return false };
+        let parent = format!("table {table}");
+        !self.options.simple
+            && self.from.objects.contains_key(&parent)
+            && self.to.objects.iter().any(|(path, o)| {
+                o.kind == "index"
+                    && o.parent.as_deref() == Some(parent.as_str())
+                    && !self.from.objects.contains_key(path)
+                    && key_columns(prop(o, "definition"))
+                        .is_some_and(|c| prop(o, "definition").starts_with("CREATE UNIQUE INDEX") && same_columns(&c, &columns))
+            })
     }
 
     /// The foreign keys that stay but reference `key` (a primary key, unique constraint or
@@ -614,6 +702,9 @@ impl Planner<'_> {
     fn create_index(&mut self, index: &Object, on_new_table: bool, why: &str) {
         let definition = prop(index, "definition");
         let concurrently = !self.options.simple && !on_new_table;
+        if concurrently && definition.contains(" ON ONLY ") && self.index_each_partition(index, why) {
+            return;
+        }
         let made = if concurrently { format!("INDEX CONCURRENTLY {} ON ", index.name) } else { format!("INDEX {} ON ", index.name) };
         let sql = definition.replacen("INDEX ON ", &made, 1);
         let block = if concurrently { Block::Concurrently } else { Block::Main };

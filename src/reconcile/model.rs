@@ -14,6 +14,9 @@ pub enum Block {
     Validate,
     /// A `transaction:false` block of its own (`CREATE INDEX CONCURRENTLY`).
     Concurrently,
+    /// A transactional block after the concurrent ones: what needs the indexes they build (each
+    /// partition's attached to its parent's, a foreign key onto a new unique index).
+    AfterIndexes,
 }
 
 /// The order of steps inside the main block.

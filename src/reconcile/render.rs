@@ -57,7 +57,7 @@ fn raising(reason: &str) -> String {
 pub fn runnable(file: &PlannedFile) -> String {
     match file.block {
         Block::Concurrently => up_sql(file),
-        Block::Main | Block::Validate => format!("BEGIN;\n{}COMMIT;\n", up_sql(file)),
+        Block::Main | Block::Validate | Block::AfterIndexes => format!("BEGIN;\n{}COMMIT;\n", up_sql(file)),
     }
 }
 
@@ -66,6 +66,7 @@ fn block_name(block: Block) -> &'static str {
         Block::Main => "main (one transaction)",
         Block::Validate => "validations (a later transaction)",
         Block::Concurrently => "outside a transaction",
+        Block::AfterIndexes => "after the indexes (a transaction after those outside one)",
     }
 }
 
@@ -73,13 +74,14 @@ fn statements(steps: &[&Step]) -> String {
     steps.iter().map(|s| format!("{};\n", s.sql)).collect()
 }
 
-/// The steps grouped into blocks in the order they run: main, validations, then each
-/// concurrent index on its own.
+/// The steps grouped into blocks in the order they run: main, validations, each concurrent
+/// index on its own, then what needs those indexes.
 fn blocks(plan: &Plan) -> Vec<(Block, Vec<&Step>)> {
     let of = |block: Block| plan.steps.iter().filter(|s| s.block == block).collect::<Vec<_>>();
     let mut out: Vec<(Block, Vec<&Step>)> =
         [Block::Main, Block::Validate].into_iter().map(|b| (b, of(b))).filter(|(_, s)| !s.is_empty()).collect();
     out.extend(of(Block::Concurrently).into_iter().map(|s| (Block::Concurrently, vec![s])));
+    out.extend(Some((Block::AfterIndexes, of(Block::AfterIndexes))).filter(|(_, s)| !s.is_empty()));
     out
 }
 
@@ -115,6 +117,7 @@ pub fn files(plan: &Plan) -> Vec<PlannedFile> {
                 Block::Main => String::new(),
                 Block::Validate => "_validate".into(),
                 Block::Concurrently => format!("_index_{}", index_name(&steps[0].sql)),
+                Block::AfterIndexes => "_after_indexes".into(),
             },
             block,
             steps: steps.into_iter().cloned().collect(),
