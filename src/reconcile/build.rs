@@ -242,8 +242,8 @@ impl Planner<'_> {
     fn build(mut self) -> Plan {
         self.apply_renames();
         self.cleared_grants = self.clear_default_grants();
-        let from_keys = keyed(self.from);
-        let to_keys = keyed(self.to);
+        let from_keys = keyed(self.from, self.to);
+        let to_keys = keyed(self.to, self.from);
         let created_tables: BTreeSet<String> = self
             .to
             .objects
@@ -1640,8 +1640,16 @@ fn key(object: &Object) -> (String, Option<String>, Option<String>) {
     (object.kind.to_string(), object.parent.clone(), object.definition_key.clone())
 }
 
-fn keyed(catalog: &Catalog) -> BTreeSet<(String, Option<String>, Option<String>)> {
-    catalog.objects.values().filter(|o| o.definition_key.is_some()).map(key).collect()
+/// The definitions of `catalog`'s renameable objects (auto-named constraints and indexes,
+/// owned sequences) that `other` lacks by name: those a new name may be a rename of. One that
+/// keeps its name is never taken for a rename, even where another has its old definition.
+fn keyed(catalog: &Catalog, other: &Catalog) -> BTreeSet<(String, Option<String>, Option<String>)> {
+    catalog
+        .objects
+        .iter()
+        .filter(|(path, o)| o.definition_key.is_some() && !other.objects.contains_key(*path))
+        .map(|(_, o)| key(o))
+        .collect()
 }
 
 #[cfg(test)]

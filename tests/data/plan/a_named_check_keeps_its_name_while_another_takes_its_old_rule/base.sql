@@ -1,0 +1,1 @@
+create table products (id int, price numeric constraint positive check (price > 0));
