@@ -1,0 +1,2 @@
+create table animals (id int, name text, born date);
+create table dogs (breed text) inherits (animals);

@@ -1,0 +1,1 @@
+create table metrics (id int, value bigint);

@@ -1,0 +1,1 @@
+create table rect (w int, h int, area int generated always as (w * h) stored);

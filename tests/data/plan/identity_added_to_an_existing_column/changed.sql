@@ -1,0 +1,1 @@
+create table items (id int generated always as identity, name text);

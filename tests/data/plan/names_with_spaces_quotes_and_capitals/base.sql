@@ -1,0 +1,1 @@
+create table "Order Items" ("Item ID" int primary key, "Qty" int);

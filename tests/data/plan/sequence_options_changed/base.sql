@@ -1,0 +1,1 @@
+create sequence invoice_numbers start 1000;

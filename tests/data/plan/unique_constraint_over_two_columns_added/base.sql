@@ -1,0 +1,1 @@
+create table memberships (org int, usr int);
