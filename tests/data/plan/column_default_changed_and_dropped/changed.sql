@@ -1,0 +1,1 @@
+create table jobs (id int, state text default 'queued', tries int);

@@ -1,0 +1,2 @@
+create extension btree_gist;
+create table rooms (room int, during tstzrange);

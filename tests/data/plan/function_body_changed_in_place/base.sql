@@ -1,0 +1,1 @@
+create function answer() returns int language sql as 'select 41';

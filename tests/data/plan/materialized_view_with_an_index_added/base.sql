@@ -1,0 +1,1 @@
+create table sales (id int, amount int);

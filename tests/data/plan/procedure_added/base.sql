@@ -1,0 +1,1 @@
+create table audit (at timestamptz, what text);

@@ -1,0 +1,2 @@
+create table audit (at timestamptz, what text);
+create procedure note(what text) language sql as $$insert into audit values (now(), what)$$;

@@ -1,0 +1,1 @@
+create table feed (id int, body text);

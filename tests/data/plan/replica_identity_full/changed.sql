@@ -1,0 +1,2 @@
+create table feed (id int, body text);
+alter table feed replica identity full;

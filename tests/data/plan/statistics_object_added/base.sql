@@ -1,0 +1,1 @@
+create table geo (city text, zip text);

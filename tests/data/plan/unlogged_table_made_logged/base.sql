@@ -1,0 +1,1 @@
+create unlogged table cache (k text primary key, v text);

@@ -1,0 +1,1 @@
+create table cache (k text primary key, v text);

@@ -1,0 +1,1 @@
+create table parts (code varchar(10), price numeric(8, 2));

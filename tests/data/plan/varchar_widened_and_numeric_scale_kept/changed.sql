@@ -1,0 +1,1 @@
+create table parts (code varchar(40), price numeric(10, 2));
