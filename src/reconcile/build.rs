@@ -42,6 +42,7 @@ pub fn plan(from: &Catalog, to: &Catalog, options: &PlanOptions) -> Plan {
         cleared_grants: BTreeSet::new(),
         made: Vec::new(),
         dropped: Vec::new(),
+        source_names: from.objects.values().filter(|o| o.parent.is_none()).map(|o| o.name.split('(').next().unwrap_or(&o.name)).collect(),
     }
     .build()
 }
@@ -67,6 +68,9 @@ struct Planner<'a> {
     /// The statements that drop an object for good: (index into the steps, its qualified name,
     /// the text of its definition).
     dropped: Vec<(usize, String, String)>,
+    /// The names of the source's top-level objects (a routine's without its arguments): a new
+    /// object under one of them is not new by name.
+    source_names: BTreeSet<&'a str>,
 }
 
 /// One changed property of an object, and how the plan judges it.
@@ -476,8 +480,7 @@ impl Planner<'_> {
                 | "materialized view"
         );
         let name = object.name.split('(').next().unwrap_or(&object.name);
-        let known_before = self.from.objects.values().any(|o| o.parent.is_none() && o.name.split('(').next() == Some(name));
-        if !makes_a_name || object.definition_key.is_some() || known_before {
+        if !makes_a_name || object.definition_key.is_some() || self.source_names.contains(name) {
             return;
         }
         if let Some(at) = (first_step..self.plan.steps.len()).find(|&i| self.plan.steps[i].sql.starts_with("CREATE")) {

@@ -196,7 +196,7 @@ pub fn grant_target(name: &str) -> Option<(String, String)> {
 /// `grants` object named `default privileges <role> <schema or *> <r|S|f|T|n>`, its ACL as
 /// listed) from `was` to `now`; an absent row is PostgreSQL's default (everyone may execute
 /// functions and use types made anywhere). `None` for an ACL that does not read.
-pub fn default_privilege_changes(name: &str, was: Option<&str>, now: Option<&str>) -> Option<Vec<(Verb, String)>> {
+pub fn default_privilege_changes<'a>(name: &'a str, was: Option<&'a str>, now: Option<&'a str>) -> Option<Vec<(Verb, String)>> {
     let mut words = name.strip_prefix("default privileges ")?.split(' ');
     let (role, schema, kind) = (words.next()?, words.next()?, words.next()?);
     let objects = match kind {
@@ -212,12 +212,8 @@ pub fn default_privilege_changes(name: &str, was: Option<&str>, now: Option<&str
         ("*", "T") => vec![Grant { grantee: "PUBLIC", privilege: "USAGE", grantable: false }],
         _ => Vec::new(),
     };
-    let (was, now) = match (was, now) {
-        (Some(w), Some(n)) => (from_acl(w, role)?, from_acl(n, role)?),
-        (Some(w), None) => (from_acl(w, role)?, implicit),
-        (None, Some(n)) => (implicit, from_acl(n, role)?),
-        (None, None) => (implicit.clone(), implicit),
-    };
+    let read = |acl: Option<&'a str>| acl.map_or_else(|| Some(implicit.clone()), |acl| from_acl(acl, role));
+    let (was, now) = (read(was)?, read(now)?);
     let scope = if schema == "*" { String::new() } else { format!(" IN SCHEMA {schema}") };
     Some(written(&was, &now, |before, privileges, preposition, who, after| {
         format!("ALTER DEFAULT PRIVILEGES FOR ROLE {role}{scope} {before} {privileges} ON {objects} {preposition} {who}{after}")
