@@ -1,6 +1,8 @@
 //! How much a difference matters: `destructive` (data can be lost), `needs-confirm` (may fail
 //! or lock, or changes behaviour), `safe`, `cosmetic` (order, names, whitespace).
 
+use super::kind::Kind;
+
 /// The class of a difference.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -31,31 +33,31 @@ impl Class {
 }
 
 /// An object present on the left only (going left → right drops it).
-pub fn removed(kind: &str) -> Class {
+pub fn removed(kind: Kind) -> Class {
     match kind {
-        "table" | "column" | "sequence" | "schema" | "materialized view" | "foreign table" => Class::Destructive,
+        Kind::Table | Kind::Column | Kind::Sequence | Kind::Schema | Kind::MaterializedView | Kind::ForeignTable => Class::Destructive,
         _ => Class::NeedsConfirm,
     }
 }
 
 /// An object present on the right only.
-pub fn added(kind: &str, props: &std::collections::BTreeMap<&'static str, String>) -> Class {
+pub fn added(kind: Kind, props: &std::collections::BTreeMap<&'static str, String>) -> Class {
     match kind {
-        "constraint" | "policy" | "trigger" | "rule" => Class::NeedsConfirm,
-        "column" if props.get("nullability").is_some_and(|n| n == "not null") && !props.contains_key("default") => Class::NeedsConfirm,
+        Kind::Constraint | Kind::Policy | Kind::Trigger | Kind::Rule => Class::NeedsConfirm,
+        Kind::Column if props.get("nullability").is_some_and(|n| n == "not null") && !props.contains_key("default") => Class::NeedsConfirm,
         _ => Class::Safe,
     }
 }
 
 /// A property that differs.
-pub fn changed(kind: &str, prop: &str, left: &str, right: &str) -> Class {
+pub fn changed(kind: Kind, prop: &str, left: &str, right: &str) -> Class {
     match prop {
         "position" => Class::Cosmetic,
         "comment" => Class::Safe,
         "nullability" if right == "nullable" => Class::Safe,
         "type" => type_change(left, right),
         "labels" => label_change(left, right),
-        "definition" if kind == "function" || kind == "procedure" => {
+        "definition" if kind.is_routine() => {
             if collapse(left) == collapse(right) {
                 Class::Cosmetic
             } else {
@@ -112,16 +114,16 @@ mod tests {
 
     #[test]
     fn classes() {
-        assert_eq!(changed("column", "type", "character varying(100)", "character varying(200)"), Class::Safe);
-        assert_eq!(changed("column", "type", "character varying(200)", "character varying(100)"), Class::Destructive);
-        assert_eq!(changed("column", "type", "integer", "bigint"), Class::Safe);
-        assert_eq!(changed("column", "type", "bigint", "integer"), Class::Destructive);
-        assert_eq!(changed("column", "type", "integer", "text"), Class::NeedsConfirm);
-        assert_eq!(changed("column", "nullability", "nullable", "not null"), Class::NeedsConfirm);
-        assert_eq!(changed("column", "nullability", "not null", "nullable"), Class::Safe);
-        assert_eq!(changed("enum", "labels", "'a', 'b'", "'a', 'b', 'c'"), Class::Safe);
-        assert_eq!(changed("enum", "labels", "'a', 'b'", "'b', 'a'"), Class::NeedsConfirm);
-        assert_eq!(changed("enum", "labels", "'a', 'b'", "'a'"), Class::Destructive);
-        assert_eq!(changed("function", "definition", "begin\n  return 1;\nend", "begin return 1; end"), Class::Cosmetic);
+        assert_eq!(changed(Kind::Column, "type", "character varying(100)", "character varying(200)"), Class::Safe);
+        assert_eq!(changed(Kind::Column, "type", "character varying(200)", "character varying(100)"), Class::Destructive);
+        assert_eq!(changed(Kind::Column, "type", "integer", "bigint"), Class::Safe);
+        assert_eq!(changed(Kind::Column, "type", "bigint", "integer"), Class::Destructive);
+        assert_eq!(changed(Kind::Column, "type", "integer", "text"), Class::NeedsConfirm);
+        assert_eq!(changed(Kind::Column, "nullability", "nullable", "not null"), Class::NeedsConfirm);
+        assert_eq!(changed(Kind::Column, "nullability", "not null", "nullable"), Class::Safe);
+        assert_eq!(changed(Kind::Enum, "labels", "'a', 'b'", "'a', 'b', 'c'"), Class::Safe);
+        assert_eq!(changed(Kind::Enum, "labels", "'a', 'b'", "'b', 'a'"), Class::NeedsConfirm);
+        assert_eq!(changed(Kind::Enum, "labels", "'a', 'b'", "'a'"), Class::Destructive);
+        assert_eq!(changed(Kind::Function, "definition", "begin\n  return 1;\nend", "begin return 1; end"), Class::Cosmetic);
     }
 }

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::classify::{self, Class};
+use super::kind::{Kind, Parent};
 use super::model::{Catalog, Object};
 
 /// One difference between the left and the right schema.
@@ -34,7 +35,7 @@ pub fn diff(left: &Catalog, right: &Catalog) -> Vec<Difference> {
     let (l, r) = (plain(left), plain(right));
     let gone_parents: Vec<String> = l.keys().filter(|k| !r.contains_key(*k)).cloned().collect();
     let new_parents: Vec<String> = r.keys().filter(|k| !l.contains_key(*k)).cloned().collect();
-    let under = |parents: &[String], o: &Object| o.parent.as_ref().is_some_and(|p| parents.iter().any(|g| g == p));
+    let under = |parents: &[String], o: &Object| parents.iter().any(|g| o.is_under(g));
     for (path, lo) in &l {
         match r.get(path) {
             Some(ro) => compare_props(path, lo, ro, &mut out),
@@ -55,10 +56,10 @@ pub fn diff(left: &Catalog, right: &Catalog) -> Vec<Difference> {
         }
     }
     // Renameable objects: by (parent, kind), definition first, then name.
-    let group = |c: &'_ Catalog| -> BTreeMap<(Option<String>, &'static str), Vec<Object>> {
-        let mut g: BTreeMap<(Option<String>, &'static str), Vec<Object>> = BTreeMap::new();
+    let group = |c: &'_ Catalog| -> BTreeMap<(Option<String>, Kind), Vec<Object>> {
+        let mut g: BTreeMap<(Option<String>, Kind), Vec<Object>> = BTreeMap::new();
         for o in c.objects.values().filter(|o| renameable(o)) {
-            g.entry((o.parent.clone(), o.kind)).or_default().push(o.clone());
+            g.entry((o.parent.as_ref().map(Parent::path), o.kind)).or_default().push(o.clone());
         }
         g
     };

@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 
+use super::kind::Parent;
 use super::model::{Catalog, Object};
 
 /// Bump when what goes into a fingerprint changes.
@@ -22,7 +23,7 @@ pub struct Fingerprint {
 /// The text an object contributes: identity and properties, without names that may differ.
 fn canonical(object: &Object) -> String {
     let identity = object.definition_key.as_deref().unwrap_or(&object.name);
-    let mut text = format!("{}\u{1f}{}\u{1f}{}", object.parent.as_deref().unwrap_or(""), object.kind, identity);
+    let mut text = format!("{}\u{1f}{}\u{1f}{}", object.parent.as_ref().map(Parent::path).unwrap_or_default(), object.kind, identity);
     for (key, value) in object.props.iter().filter(|(k, _)| **k != "position") {
         text.push_str(&format!("\u{1e}{key}={value}"));
     }
@@ -41,8 +42,8 @@ pub fn fingerprint(catalog: &Catalog) -> Fingerprint {
     let mut tables: BTreeMap<String, blake3::Hasher> = BTreeMap::new();
     for object in catalog.objects.values() {
         let table = match &object.parent {
-            Some(parent) => parent.clone(),
-            None if matches!(object.kind, "table" | "view" | "materialized view" | "foreign table") => object.path(),
+            Some(parent) => parent.path(),
+            None if object.kind.is_relation() => object.path(),
             None => continue,
         };
         tables.entry(table).or_insert_with(|| {
@@ -53,7 +54,7 @@ pub fn fingerprint(catalog: &Catalog) -> Fingerprint {
     }
     let mut per_table: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for object in catalog.objects.values() {
-        let table = object.parent.clone().unwrap_or_else(|| object.path());
+        let table = object.parent.as_ref().map_or_else(|| object.path(), Parent::path);
         if tables.contains_key(&table) {
             per_table.entry(table).or_default().push(canonical(object));
         }

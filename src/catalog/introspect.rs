@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use tokio_postgres::Client;
 
+use super::kind::{Kind, Parent};
 use super::model::{Catalog, Object};
 use super::queries;
 use super::text_rows::{TextRow, text_rows};
@@ -36,17 +37,17 @@ fn props(pairs: &[(&'static str, &str)]) -> BTreeMap<&'static str, String> {
 }
 
 /// The path kind of a relation.
-fn relation_kind(relkind: &str) -> &'static str {
+fn relation_kind(relkind: &str) -> Kind {
     match relkind {
-        "v" => "view",
-        "m" => "materialized view",
-        "f" => "foreign table",
-        "c" => "composite type",
-        _ => "table",
+        "v" => Kind::View,
+        "m" => Kind::MaterializedView,
+        "f" => Kind::ForeignTable,
+        "c" => Kind::CompositeType,
+        _ => Kind::Table,
     }
 }
 
-fn object(kind: &'static str, parent: Option<String>, name: &str, props: BTreeMap<&'static str, String>) -> Object {
+fn object(kind: Kind, parent: Option<Parent>, name: &str, props: BTreeMap<&'static str, String>) -> Object {
     Object { kind, parent, name: name.to_string(), definition_key: None, props }
 }
 
@@ -61,8 +62,8 @@ pub async fn introspect(client: &Client, options: &IntrospectOptions) -> Result<
     result
 }
 
-/// Qualified relation names to the paths of their objects (`table public.t`, `view public.v`).
-type RelationPaths = BTreeMap<String, String>;
+/// Qualified relation names to what they are (`table public.t`, `view public.v`).
+type RelationPaths = BTreeMap<String, Parent>;
 
 async fn read_all(client: &Client, options: &IntrospectOptions, ledger: &LedgerTable) -> Result<Catalog, tokio_postgres::Error> {
     let mut catalog = Catalog {
@@ -70,10 +71,10 @@ async fn read_all(client: &Client, options: &IntrospectOptions, ledger: &LedgerT
         ..Catalog::default()
     };
     for r in text_rows(client, &queries::schemas()).await? {
-        catalog.insert(object("schema", None, r.get("name"), props(&[("comment", r.get("comment"))])));
+        catalog.insert(object(Kind::Schema, None, r.get("name"), props(&[("comment", r.get("comment"))])));
     }
     for r in text_rows(client, queries::EXTENSIONS).await? {
-        catalog.insert(object("extension", None, r.get("name"), props(&[("version", r.get("version")), ("schema", r.get("schema"))])));
+        catalog.insert(object(Kind::Extension, None, r.get("name"), props(&[("version", r.get("version")), ("schema", r.get("schema"))])));
     }
     let relations = read_relations(client, ledger, &mut catalog).await?;
     read_columns(client, ledger, &relations, &mut catalog).await?;
@@ -103,10 +104,10 @@ async fn read_all(client: &Client, options: &IntrospectOptions, ledger: &LedgerT
                 (Some(_), "") => "none",
                 (_, listed) => listed,
             };
-            catalog.insert(object("grants", None, name, props(&[("privileges", privileges)])));
+            catalog.insert(object(Kind::Grants, None, name, props(&[("privileges", privileges)])));
         }
         for r in text_rows(client, &queries::owners()).await? {
-            catalog.insert(object("owner", None, r.get("object"), props(&[("owner", r.get("owner"))])));
+            catalog.insert(object(Kind::Owner, None, r.get("object"), props(&[("owner", r.get("owner"))])));
         }
     }
     Ok(catalog)
@@ -117,9 +118,9 @@ async fn read_relations(client: &Client, ledger: &LedgerTable, catalog: &mut Cat
     let mut paths = RelationPaths::new();
     for r in text_rows(client, &queries::relations(ledger)).await? {
         let kind = relation_kind(r.get("relkind"));
-        let table_only = |v: &'static str| if kind == "table" { v } else { "" };
+        let table_only = |v: &'static str| if kind == Kind::Table { v } else { "" };
         let is = |column: &str, value: &str| r.get(column) == value;
-        let replica = if kind == "table" && !is("replica_identity", "d") { r.get("replica_identity") } else { "" };
+        let replica = if kind == Kind::Table && !is("replica_identity", "d") { r.get("replica_identity") } else { "" };
         let p = props(&[
             ("persistence", if is("persistence", "u") { "unlogged" } else { "" }),
             ("partitioned", if is("relkind", "p") { "true" } else { "" }),
@@ -135,8 +136,8 @@ async fn read_relations(client: &Client, ledger: &LedgerTable, catalog: &mut Cat
             ("server", r.get("foreign_server")),
             ("foreign options", r.get("foreign_options")),
         ]);
+        paths.insert(r.text("name"), Parent { kind, name: r.text("name") });
         let obj = object(kind, None, r.get("name"), p);
-        paths.insert(r.text("name"), obj.path());
         catalog.insert(obj);
     }
     Ok(paths)
@@ -157,7 +158,10 @@ async fn read_columns(
         .collect();
     for r in text_rows(client, &queries::columns(ledger)).await? {
         let relation = r.get("relation");
-        let parent = relations.get(relation).cloned().unwrap_or_else(|| format!("{} {relation}", relation_kind(r.get("relkind"))));
+        let parent = relations
+            .get(relation)
+            .cloned()
+            .unwrap_or_else(|| Parent { kind: relation_kind(r.get("relkind")), name: relation.to_string() });
         let mut default = r.text("default");
         if let Some(seq) = owned.get(&(relation.to_string(), r.text("name"))) {
             default = default.replace(&format!("'{seq}'::regclass"), "<sequence owned by this column>");
@@ -183,7 +187,7 @@ async fn read_columns(
             ("position", r.get("position")),
             ("comment", r.get("comment")),
         ]);
-        catalog.insert(object("column", Some(parent), r.get("name"), p));
+        catalog.insert(object(Kind::Column, Some(parent), r.get("name"), p));
     }
     Ok(())
 }
@@ -197,18 +201,22 @@ async fn read_table_parts(
 ) -> Result<(), tokio_postgres::Error> {
     let parent = |r: &TextRow| {
         let name = r.get("relation");
-        Some(relations.get(name).cloned().unwrap_or_else(|| format!("table {name}")))
+        Some(relations.get(name).cloned().unwrap_or_else(|| Parent { kind: Kind::Table, name: name.to_string() }))
     };
     for r in text_rows(client, &queries::constraints(ledger)).await? {
-        let mut obj =
-            object("constraint", parent(&r), r.get("name"), props(&[("definition", r.get("definition")), ("comment", r.get("comment"))]));
+        let mut obj = object(
+            Kind::Constraint,
+            parent(&r),
+            r.get("name"),
+            props(&[("definition", r.get("definition")), ("comment", r.get("comment"))]),
+        );
         obj.definition_key = Some(r.text("definition"));
         catalog.insert(obj);
     }
     for r in text_rows(client, &queries::indexes(ledger)).await? {
         let valid = if r.get("valid") == "true" { "valid" } else { "INVALID (a failed CREATE INDEX CONCURRENTLY?)" };
         let p = props(&[("definition", r.get("definition")), ("validity", valid), ("comment", r.get("comment"))]);
-        let mut obj = object("index", parent(&r), r.get("name"), p);
+        let mut obj = object(Kind::Index, parent(&r), r.get("name"), p);
         obj.definition_key = Some(r.text("definition"));
         catalog.insert(obj);
     }
@@ -220,7 +228,7 @@ async fn read_table_parts(
             _ => "always",
         };
         let p = props(&[("definition", r.get("definition")), ("enabled", enabled), ("comment", r.get("comment"))]);
-        catalog.insert(object("trigger", parent(&r), r.get("name"), p));
+        catalog.insert(object(Kind::Trigger, parent(&r), r.get("name"), p));
     }
     for r in text_rows(client, &queries::policies()).await? {
         let mode = if r.get("permissive") == "true" { "permissive" } else { "restrictive" };
@@ -231,11 +239,11 @@ async fn read_table_parts(
             ("using", r.get("using")),
             ("with check", r.get("with_check")),
         ]);
-        catalog.insert(object("policy", parent(&r), r.get("name"), p));
+        catalog.insert(object(Kind::Policy, parent(&r), r.get("name"), p));
     }
     for r in text_rows(client, &queries::rules()).await? {
         catalog.insert(object(
-            "rule",
+            Kind::Rule,
             parent(&r),
             r.get("name"),
             props(&[("definition", r.get("definition")), ("enabled", r.get("enabled"))]),
@@ -259,7 +267,7 @@ async fn read_routines_and_types(client: &Client, catalog: &mut Catalog) -> Resu
         );
         let owned_by = r.get("owned_by");
         let mut obj = object(
-            "sequence",
+            Kind::Sequence,
             None,
             r.get("name"),
             props(&[("parameters", &params), ("owned by", owned_by), ("comment", r.get("comment"))]),
@@ -272,15 +280,15 @@ async fn read_routines_and_types(client: &Client, catalog: &mut Catalog) -> Resu
         catalog.insert(obj);
     }
     for r in text_rows(client, &queries::functions()).await? {
-        let kind = if r.get("prokind") == "p" { "procedure" } else { "function" };
+        let kind = if r.get("prokind") == "p" { Kind::Procedure } else { Kind::Function };
         let p = props(&[("result", r.get("result")), ("definition", r.get("definition")), ("comment", r.get("comment"))]);
         catalog.insert(object(kind, None, r.get("name"), p));
     }
     for r in text_rows(client, &queries::types()).await? {
         let (kind, p) = match r.get("typtype") {
-            "e" => ("enum", props(&[("labels", r.get("base")), ("comment", r.get("comment"))])),
+            "e" => (Kind::Enum, props(&[("labels", r.get("base")), ("comment", r.get("comment"))])),
             "d" => (
-                "domain",
+                Kind::Domain,
                 props(&[
                     ("base type", r.get("base")),
                     ("not null", if r.get("not_null") == "true" { "not null" } else { "" }),
@@ -289,7 +297,7 @@ async fn read_routines_and_types(client: &Client, catalog: &mut Catalog) -> Resu
                     ("comment", r.get("comment")),
                 ]),
             ),
-            _ => ("range type", props(&[("subtype", r.get("base")), ("comment", r.get("comment"))])),
+            _ => (Kind::RangeType, props(&[("subtype", r.get("base")), ("comment", r.get("comment"))])),
         };
         catalog.insert(object(kind, None, r.get("name"), p));
     }
@@ -301,15 +309,15 @@ async fn read_routines_and_types(client: &Client, catalog: &mut Catalog) -> Resu
 async fn read_server_wide(client: &Client, catalog: &mut Catalog) -> Result<(), tokio_postgres::Error> {
     for r in text_rows(client, queries::PUBLICATIONS).await? {
         let p = props(&[("all tables", r.get("all_tables")), ("actions", r.get("actions")), ("tables", r.get("tables"))]);
-        catalog.insert(object("publication", None, r.get("name"), p));
+        catalog.insert(object(Kind::Publication, None, r.get("name"), p));
     }
     for r in text_rows(client, queries::EVENT_TRIGGERS).await? {
         let p =
             props(&[("event", r.get("event")), ("function", r.get("function")), ("enabled", r.get("enabled")), ("tags", r.get("tags"))]);
-        catalog.insert(object("event trigger", None, r.get("name"), p));
+        catalog.insert(object(Kind::EventTrigger, None, r.get("name"), p));
     }
     for r in text_rows(client, &queries::statistics()).await? {
-        catalog.insert(object("statistics", None, r.get("name"), props(&[("definition", r.get("definition"))])));
+        catalog.insert(object(Kind::Statistics, None, r.get("name"), props(&[("definition", r.get("definition"))])));
     }
     for r in text_rows(client, &queries::collations()).await? {
         let p = props(&[
@@ -318,21 +326,21 @@ async fn read_server_wide(client: &Client, catalog: &mut Catalog) -> Result<(), 
             ("ctype", r.get("ctype")),
             ("deterministic", r.get("deterministic")),
         ]);
-        catalog.insert(object("collation", None, r.get("name"), p));
+        catalog.insert(object(Kind::Collation, None, r.get("name"), p));
     }
     for r in text_rows(client, &queries::casts()).await? {
         let p = props(&[("function", r.get("function")), ("context", r.get("context")), ("method", r.get("method"))]);
-        catalog.insert(object("cast", None, &format!("({})", r.get("name")), p));
+        catalog.insert(object(Kind::Cast, None, &format!("({})", r.get("name")), p));
     }
     for r in text_rows(client, &queries::operators()).await? {
         let p = props(&[("function", r.get("function")), ("commutator", r.get("commutator")), ("negator", r.get("negator"))]);
-        catalog.insert(object("operator", None, r.get("name"), p));
+        catalog.insert(object(Kind::Operator, None, r.get("name"), p));
     }
     for r in text_rows(client, &queries::foreign_servers()).await? {
         let (handler_or_wrapper, validator_or_type) = (r.get("handler_or_wrapper"), r.get("validator_or_type"));
         let object = if r.get("kind") == "w" {
             let p = props(&[("handler", handler_or_wrapper), ("validator", validator_or_type), ("options", r.get("options"))]);
-            object("foreign data wrapper", None, r.get("name"), p)
+            object(Kind::ForeignDataWrapper, None, r.get("name"), p)
         } else {
             let p = props(&[
                 ("wrapper", handler_or_wrapper),
@@ -340,7 +348,7 @@ async fn read_server_wide(client: &Client, catalog: &mut Catalog) -> Result<(), 
                 ("version", r.get("version")),
                 ("options", r.get("options")),
             ]);
-            object("server", None, r.get("name"), p)
+            object(Kind::Server, None, r.get("name"), p)
         };
         catalog.insert(object);
     }

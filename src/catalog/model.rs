@@ -3,13 +3,15 @@
 
 use std::collections::BTreeMap;
 
+use super::kind::{Kind, Parent};
+
 /// One schema object and its properties.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Object {
-    /// What it is: `table`, `column`, `constraint`, `index`, `function`, …
-    pub kind: &'static str,
-    /// The path of the object it belongs to (`table public.users` for a column), if any.
-    pub parent: Option<String>,
+    /// What it is.
+    pub kind: Kind,
+    /// The object it belongs to (`table public.users` for a column), if any.
+    pub parent: Option<Parent>,
     /// Its name as shown in paths.
     pub name: String,
     /// For objects whose names legitimately differ between equal schemas (auto-named
@@ -19,15 +21,11 @@ pub struct Object {
     pub props: BTreeMap<&'static str, String>,
 }
 
-/// The kinds a `grants` or `owner` object's name starts with (`table public.t`).
-const GRANTED_KINDS: [&str; 9] =
-    ["materialized view ", "foreign table ", "table ", "view ", "sequence ", "function ", "procedure ", "type ", "schema "];
-
 impl Object {
     /// For a `grants` or `owner` object, the object it is about as `<kind> <name>` (a column's
     /// grants: its table); `None` for other kinds and for default privileges.
     pub fn granted_object(&self) -> Option<String> {
-        if !matches!(self.kind, "grants" | "owner") || self.name.starts_with("default privileges ") {
+        if !matches!(self.kind, Kind::Grants | Kind::Owner) || self.name.starts_with("default privileges ") {
             return None;
         }
         match self.name.strip_prefix("column ") {
@@ -39,8 +37,20 @@ impl Object {
     /// The qualified name in a [`Object::granted_object`] (`public.t`, `public.f` without its
     /// arguments, `app` for a schema).
     pub fn granted_name(granted: &str) -> &str {
-        let name = GRANTED_KINDS.iter().find_map(|k| granted.strip_prefix(k)).unwrap_or(granted);
+        // `type` is how privileges name every type (an enum's, a domain's).
+        let name = granted.strip_prefix("type ").or_else(|| Kind::split_path(granted).map(|(_, n)| n)).unwrap_or(granted);
         name.split('(').next().unwrap_or(name)
+    }
+
+    /// Whether it belongs to the object at `path`.
+    pub fn is_under(&self, path: &str) -> bool {
+        self.parent.as_ref().is_some_and(|p| p.is(path))
+    }
+
+    /// The qualified name of the object it belongs to (`public.t` for a column of
+    /// `table public.t`), `""` for a top-level object.
+    pub fn parent_name(&self) -> &str {
+        self.parent.as_ref().map_or("", |p| p.name.as_str())
     }
 
     /// The object's path.

@@ -10,7 +10,7 @@ use super::{Cli, EXIT_ERROR, EXIT_FINDINGS, EXIT_OK};
 use crate::catalog::{Catalog, Class, IntrospectOptions};
 use crate::drift::{Reader, Side};
 use crate::ledger::{DatabaseUrl, LedgerTable, acquire_lock, lock_key, release_lock};
-use crate::reconcile::{Plan, PlanOptions, PlannedFile, Proof, ProofInput, files, plan, prove, runnable};
+use crate::reconcile::{Plan, PlanOptions, PlannedFile, Proof, ProofInput, Rename, files, plan, prove, runnable};
 
 /// How `plan` prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -78,37 +78,18 @@ pub struct PlanArgs {
     pub server: ServerArgs,
 }
 
-/// `schema.table.column=new` → (`table schema.table / column column`, `new`).
-fn parse_rename(text: &str) -> anyhow::Result<(String, String)> {
+/// `schema.table.column=new` (a column) or `schema.table=new` (a table).
+fn parse_rename(text: &str) -> anyhow::Result<Rename> {
     let (old, new) = text.rsplit_once('=').with_context(|| format!("--rename {text}: expected OLD=NEW"))?;
     let parts = crate::sql::parse_qualified(old).map_err(|e| anyhow::anyhow!("--rename {text}: {e}"))?;
     let new = crate::sql::parse_qualified(new).map_err(|e| anyhow::anyhow!("--rename {text}: {e}"))?;
-    let q = |s: &String| crate::sql::quote_ident_if_needed(s);
-    let path = match parts.as_slice() {
-        [schema, table, column] => format!("table {}.{} / column {}", q(schema), q(table), q(column)),
-        [schema, table] => format!("table {}.{}", q(schema), q(table)),
+    let [to] = new.as_slice() else { bail!("--rename {text}: the new name is one name, without schema or table") };
+    let (schema, table, column) = match parts.as_slice() {
+        [schema, table, column] => (schema, table, Some(column.clone())),
+        [schema, table] => (schema, table, None),
         _ => bail!("--rename {text}: name the old object as schema.table.column or schema.table"),
     };
-    match new.as_slice() {
-        [name] => Ok((path, q(name))),
-        _ => bail!("--rename {text}: the new name is one name, without schema or table"),
-    }
-}
-
-/// The way back: the renames reversed.
-fn reversed(renames: &[(String, String)]) -> Vec<(String, String)> {
-    renames
-        .iter()
-        .map(|(old_path, new_name)| {
-            let (head, old_name) = old_path.rsplit_once(' ').expect("a path has a kind and a name");
-            let new_path = match old_path.split_once(" / ") {
-                Some(_) => format!("{head} {new_name}"),
-                None => format!("{head} {}.{new_name}", old_name.split_once('.').map_or("public", |(s, _)| s)),
-            };
-            let old_short = old_name.rsplit_once('.').map_or(old_name, |(_, n)| n);
-            (new_path, old_short.to_string())
-        })
-        .collect()
+    Ok(Rename { schema: schema.clone(), table: table.clone(), column, to: to.clone() })
 }
 
 fn print(plan: &Plan, format: PlanFormat, allow_partial: bool) -> anyhow::Result<()> {
@@ -150,7 +131,7 @@ async fn apply_live(cli: &Cli, url: &DatabaseUrl, files: &[PlannedFile]) -> anyh
 /// What stops the plan before it is proven, printed, with its exit code: more than safe under
 /// `--only safe` (exit 2), a difference not planned (exit 2, also when only printing), nothing
 /// asked beyond printing (exit 1), or destructive steps without `--allow-destructive` (exit 2).
-fn refusal(args: &PlanArgs, up: &Plan, renames: &[(String, String)]) -> Option<u8> {
+fn refusal(args: &PlanArgs, up: &Plan, renames: &[Rename]) -> Option<u8> {
     if args.only == Some(OnlyClass::Safe) {
         let not_safe: Vec<&crate::reconcile::Step> = up.steps.iter().filter(|s| s.class != Class::Safe).collect();
         if !not_safe.is_empty() || !up.unsupported.is_empty() {
@@ -252,7 +233,7 @@ pub async fn run(cli: &Cli, args: &PlanArgs) -> anyhow::Result<u8> {
         source: &source,
         target: &target,
         introspect: &introspect,
-        down_renames: reversed(&renames),
+        down_renames: renames.iter().map(Rename::reversed).collect(),
         target_db: target_db.as_deref(),
     };
     let planned = files(&up);

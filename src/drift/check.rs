@@ -49,7 +49,7 @@ impl DriftReport {
 /// A difference as drift: "public.t.c: migrations say nullable, database has not null".
 pub fn explain(d: &Difference) -> String {
     let parts: Vec<&str> = d.path.split(" / ").collect();
-    let name = |part: &str| part.split_once(' ').map_or(part.to_string(), |(_, n)| n.to_string());
+    let name = |part: &str| crate::catalog::Kind::split_path(part).map_or(part.to_string(), |(_, n)| n.to_string());
     let (subject, prop) = match parts.as_slice() {
         [table, column, prop] if column.starts_with("column ") => (format!("{}.{}", name(table), name(column)), Some(*prop)),
         [table, column] if column.starts_with("column ") => (format!("{}.{}", name(table), name(column)), None),

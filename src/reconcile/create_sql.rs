@@ -262,21 +262,24 @@ mod tests {
 
     use super::*;
 
-    fn object(kind: &'static str, name: &str, props: &[(&'static str, &str)]) -> Object {
+    fn object(kind: crate::catalog::Kind, name: &str, props: &[(&'static str, &str)]) -> Object {
         let props = props.iter().map(|(k, v)| (*k, v.to_string())).collect::<BTreeMap<_, _>>();
         Object { kind, parent: None, name: name.into(), definition_key: None, props }
     }
 
     #[test]
     fn casts_operators_and_foreign_objects_are_written_from_their_properties() {
-        let cast =
-            object("cast", "(public.pair AS integer)", &[("function", "public.pair_sum(public.pair)"), ("context", "a"), ("method", "f")]);
+        let cast = object(
+            crate::catalog::Kind::Cast,
+            "(public.pair AS integer)",
+            &[("function", "public.pair_sum(public.pair)"), ("context", "a"), ("method", "f")],
+        );
         assert_eq!(
             create_cast(&cast).unwrap(),
             "CREATE CAST (public.pair AS integer) WITH FUNCTION public.pair_sum(public.pair) AS ASSIGNMENT"
         );
         let operator = object(
-            "operator",
+            crate::catalog::Kind::Operator,
             "public.~~~(integer, integer)",
             &[("function", "public.far(integer,integer)"), ("negator", "public.!~~(integer,integer)")],
         );
@@ -285,7 +288,7 @@ mod tests {
             "CREATE OPERATOR public.~~~ (FUNCTION = public.far, LEFTARG = integer, RIGHTARG = integer, NEGATOR = OPERATOR(public.!~~))"
         );
         assert_eq!(drop_operator(&operator).unwrap(), "DROP OPERATOR public.~~~ (integer, integer)");
-        let server = object("server", "s", &[("wrapper", "w"), ("options", "host=a, port=5432")]);
+        let server = object(crate::catalog::Kind::Server, "s", &[("wrapper", "w"), ("options", "host=a, port=5432")]);
         assert_eq!(create_server(&server), "CREATE SERVER s FOREIGN DATA WRAPPER w OPTIONS (host 'a', port '5432')");
         assert_eq!(options_change("host=a, port=5432", "host=b, dbname=x").unwrap(), "OPTIONS (SET host 'b', ADD dbname 'x', DROP port)");
         assert_eq!(options_change("host=a", "host=a"), None);

@@ -8,10 +8,12 @@ mod model;
 mod order;
 mod privileges;
 mod prove;
+mod rename;
 mod render;
 mod views;
 
 pub use build::{PlanOptions, plan};
 pub use model::{Block, Phase, Plan, Step};
 pub use prove::{Proof, ProofInput, prove};
+pub use rename::Rename;
 pub use render::{PlannedFile, file_text, files, runnable, sql, text};

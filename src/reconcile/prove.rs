@@ -54,7 +54,7 @@ pub struct ProofInput<'a> {
     /// How schemas are read.
     pub introspect: &'a IntrospectOptions,
     /// The plan's renames reversed (`--rename`), for the main file's down.
-    pub down_renames: Vec<(String, String)>,
+    pub down_renames: Vec<super::Rename>,
     /// The database holding the target, for the `pg_dump` judge (`None`: not compared).
     pub target_db: Option<&'a str>,
 }

@@ -6,11 +6,6 @@ use std::collections::BTreeSet;
 
 use crate::catalog::{Catalog, Object};
 
-/// Whether `object` is a view or a materialized view.
-fn is_view(object: &Object) -> bool {
-    matches!(object.kind, "view" | "materialized view")
-}
-
 /// Whether `definition` names `name` (`public.orders`, quoted parts as the catalog prints them)
 /// as a whole word.
 pub fn names(definition: &str, name: &str) -> bool {
@@ -37,7 +32,7 @@ pub fn dependants(catalog: &Catalog, relation: &str, column: Option<&str>) -> BT
     let mut found: BTreeSet<String> = BTreeSet::new();
     let mut next: Vec<(String, Option<&str>)> = vec![(relation.to_string(), column)];
     while let Some((name, column)) = next.pop() {
-        for view in catalog.objects.values().filter(|o| is_view(o) && o.name != name && uses(o, &name, column)) {
+        for view in catalog.objects.values().filter(|o| o.kind.is_view() && o.name != name && uses(o, &name, column)) {
             if found.insert(view.path()) {
                 next.push((view.name.clone(), None));
             }
@@ -77,7 +72,7 @@ mod tests {
 
     fn view(name: &str, definition: &str) -> Object {
         let props = BTreeMap::from([("definition", definition.to_string())]);
-        Object { kind: "view", parent: None, name: name.into(), definition_key: None, props }
+        Object { kind: crate::catalog::Kind::View, parent: None, name: name.into(), definition_key: None, props }
     }
 
     #[test]

@@ -13,7 +13,7 @@ use tokio_postgres::Client;
 use super::data::{Contents, data_digest};
 use super::inspect::Details;
 use super::scripts::ScriptInput;
-use crate::catalog::{Catalog, Class, Difference, IntrospectOptions, Object, diff, introspect};
+use crate::catalog::{Catalog, Class, Difference, IntrospectOptions, Kind, Object, diff, introspect};
 use crate::ledger::{LedgerTable, Migrator};
 use crate::migration::MigrationFile;
 use crate::report::with_causes;
@@ -215,7 +215,9 @@ impl Hidden {
         let options = IntrospectOptions { ledger_table: ledger.table.clone(), privileges: true };
         let mut catalog = introspect(client, &options).await?;
         let hidden: BTreeSet<String> = catalog.objects.values().filter(|o| o.parent.is_none() && self.hides(o)).map(|o| o.path()).collect();
-        catalog.objects.retain(|_, o| !hidden.contains(&o.path()) && !o.parent.as_ref().is_some_and(|parent| hidden.contains(parent)));
+        catalog
+            .objects
+            .retain(|_, o| !hidden.contains(&o.path()) && !o.parent.as_ref().is_some_and(|parent| hidden.contains(&parent.path())));
         Ok(catalog)
     }
 
@@ -228,7 +230,7 @@ impl Hidden {
         if self.schema.is_empty() {
             return false;
         }
-        if object.kind == "schema" {
+        if object.kind == Kind::Schema {
             return parse_qualified(&object.name).is_ok_and(|parts| parts == [self.schema.as_str()]);
         }
         if let Some(granted) = object.granted_object() {

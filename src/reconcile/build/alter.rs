@@ -1,0 +1,321 @@
+//! Objects that stay but changed: each changed property as the statement that changes it in
+//! place, or the object made again where PostgreSQL has no `ALTER` for it.
+
+use super::*;
+
+/// Whether extension version `a` is older than `b` (`1.10` after `1.9`); versions that do not
+/// read as dotted numbers are never older.
+pub(super) fn is_older(a: &str, b: &str) -> bool {
+    let numbers = |v: &str| v.split('.').map(|n| n.parse::<u64>().ok()).collect::<Option<Vec<u64>>>();
+    matches!((numbers(a), numbers(b)), (Some(a), Some(b)) if a < b)
+}
+
+impl Planner<'_> {
+    pub(super) fn alter(&mut self, path: &str, old: &Object, new: &Object, created_tables: &BTreeSet<String>) {
+        let props: BTreeSet<&str> = old.props.keys().chain(new.props.keys()).copied().collect();
+        let changed_props: Vec<&str> = props.into_iter().filter(|p| prop(old, p) != prop(new, p)).collect();
+        if changed_props.is_empty() {
+            return;
+        }
+        match new.kind {
+            // Kinds without an ALTER for their definition: dropped and created again.
+            // A foreign table holds no rows here: on another server it is made again.
+            Kind::ForeignTable if changed_props.contains(&"server") => {
+                let why = format!("{path}: server {} → {}", prop(old, "server"), prop(new, "server"));
+                self.recreate_dependants(&old.name, None, &why);
+                self.step(Phase::DropDependants, Block::Main, Class::NeedsConfirm, why, format!("DROP FOREIGN TABLE {}", old.name));
+                self.create_table(path, new);
+                self.set_comment(new, None, Phase::Dependants);
+                return;
+            }
+            Kind::Publication | Kind::Statistics | Kind::Rule | Kind::Collation | Kind::Cast | Kind::Operator | Kind::EventTrigger
+                if !(new.kind == Kind::EventTrigger && changed_props == ["enabled"]) =>
+            {
+                self.drop(path, old);
+                self.create(path, new, created_tables);
+                return;
+            }
+            Kind::Policy => {
+                let p = changed_props[0];
+                let why = format!("{path} / {p}: {} → {}", shown(prop(old, p)), shown(prop(new, p)));
+                let sql = format!("DROP POLICY {} ON {}", old.name, old.parent_name());
+                self.step(Phase::DropDependants, Block::Main, changed(new.kind, p, prop(old, p), prop(new, p)), why.clone(), sql);
+                self.create_policy(new, &why);
+                return;
+            }
+            _ => {}
+        }
+        let on_new_table = new.parent.as_ref().is_some_and(|p| created_tables.contains(&p.path()));
+        for p in changed_props {
+            let why = format!("{path} / {p}: {} → {}", shown(prop(old, p)), shown(prop(new, p)));
+            let change =
+                Change { path, old, new, prop: p, class: changed(new.kind, p, prop(old, p), prop(new, p)), why: &why, on_new_table };
+            match p {
+                "comment" => self.set_comment(new, Some(old), Phase::Dependants),
+                "position" => {}
+                _ => self.alter_property(&change),
+            }
+        }
+    }
+
+    /// One changed property other than a comment or a column's position, by what the object is.
+    fn alter_property(&mut self, change: &Change<'_>) {
+        let Change { path, old, new, class, .. } = *change;
+        let why = change.why.to_string();
+        match (new.kind, change.prop) {
+            (Kind::Column, _) => self.alter_column(change),
+            (Kind::Table, _) => self.alter_table(change),
+            (Kind::ForeignTable, "foreign options") => {
+                if let Some(options) = options_change(prop(old, "foreign options"), prop(new, "foreign options")) {
+                    self.step(Phase::Tables, Block::Main, class, why, format!("ALTER FOREIGN TABLE {} {options}", new.name));
+                }
+            }
+            (Kind::Constraint | Kind::Index | Kind::Trigger, _) => self.alter_table_part(change),
+            (Kind::View | Kind::MaterializedView, _) => self.alter_view(change),
+            (Kind::Function | Kind::Procedure, _) => self.alter_routine(change),
+            (Kind::Extension, "version") => self.update_extension(change),
+            (Kind::Enum, "labels") => self.enum_labels(path, old, new, &why),
+            (Kind::Domain, _) => self.alter_domain(change),
+            (Kind::Server | Kind::ForeignDataWrapper, _) => self.alter_foreign(change),
+            (Kind::Grants, "privileges") => self.grants(path, prop(old, "privileges"), prop(new, "privileges"), class, &why),
+            (Kind::Owner, "owner") => self.owner(&new.name, prop(new, "owner"), class, &why),
+            (Kind::EventTrigger, "enabled") => {
+                let sql = event_trigger_state(new).unwrap_or_else(|| format!("ALTER EVENT TRIGGER {} ENABLE", new.name));
+                self.step(Phase::Dependants, Block::Main, class, why, sql);
+            }
+            (Kind::Sequence, "parameters") => match sequence_options(prop(new, "parameters")) {
+                Some(options) => {
+                    let statement = format!("ALTER SEQUENCE {{}} {}", options.replace("START ", "START WITH "));
+                    let sql = match owned_sequence_column(new) {
+                        Some(column) => on_owned_sequence(column, &statement),
+                        None => statement.replace("{}", &new.name),
+                    };
+                    self.step(Phase::Definitions, Block::Main, class, why, sql);
+                }
+                None => self.unsupported(format!("{path}: unreadable sequence parameters")),
+            },
+            // Made again whole (in `alter`) before any property is looked at.
+            (Kind::Policy | Kind::Publication | Kind::Statistics | Kind::Rule | Kind::Collation | Kind::Cast | Kind::Operator, _) => {}
+            (
+                Kind::ForeignTable
+                | Kind::Extension
+                | Kind::Enum
+                | Kind::Grants
+                | Kind::Owner
+                | Kind::EventTrigger
+                | Kind::Sequence
+                | Kind::Schema
+                | Kind::CompositeType
+                | Kind::RangeType,
+                _,
+            ) => self.not_planned(change),
+        }
+    }
+
+    /// A property the planner has no statement for.
+    pub(super) fn not_planned(&mut self, change: &Change<'_>) {
+        self.unsupported(format!("{}: not planned (no statement changes this in place yet)", change.why));
+    }
+
+    /// A table's row-level security, storage options, persistence or replica identity.
+    pub(super) fn alter_table(&mut self, change: &Change<'_>) {
+        let Change { old, new, class, .. } = *change;
+        let why = change.why.to_string();
+        match change.prop {
+            "row level security" | "force row level security" => self.table_security(new, Some(old)),
+            "options" => self.reloptions("TABLE", change),
+            "persistence" => {
+                let how = if prop(new, "persistence") == "unlogged" { "SET UNLOGGED" } else { "SET LOGGED" };
+                let sql = format!("ALTER TABLE {} {how}", new.name);
+                self.step(Phase::Tables, Block::Main, Class::NeedsConfirm, format!("{why} (rewrites the table)"), sql);
+            }
+            "partition bound" => self.attach_or_detach(change),
+            // A partition's parent follows its bound (above); plain inheritance changes here.
+            "inherits" if !prop(old, "partition bound").is_empty() || !prop(new, "partition bound").is_empty() => {}
+            "inherits" => {
+                let list =
+                    |o: &Object| -> Vec<String> { prop(o, "inherits").split(", ").filter(|p| !p.is_empty()).map(String::from).collect() };
+                let (was, now) = (list(old), list(new));
+                for parent in was.iter().filter(|p| !now.contains(p)) {
+                    self.step(Phase::Tables, Block::Main, class, why.clone(), format!("ALTER TABLE {} NO INHERIT {parent}", new.name));
+                }
+                for parent in now.iter().filter(|p| !was.contains(p)) {
+                    self.step(Phase::ChildTables, Block::Main, class, why.clone(), format!("ALTER TABLE {} INHERIT {parent}", new.name));
+                }
+            }
+            "replica identity" => self.replica_identity(new, class, &why),
+            _ => self.not_planned(change),
+        }
+    }
+
+    /// A constraint's, an index's or a trigger's definition (dropped, then made again), or a
+    /// trigger's enabled state.
+    pub(super) fn alter_table_part(&mut self, change: &Change<'_>) {
+        let Change { old, new, class, on_new_table, .. } = *change;
+        let why = change.why.to_string();
+        let table = new.parent_name();
+        match (new.kind, change.prop) {
+            (Kind::Constraint, "definition") => {
+                self.rebuild_references_to(old);
+                let sql = format!("ALTER TABLE {table} DROP CONSTRAINT {}", old.name);
+                let phase = drop_phase(prop(old, "definition"));
+                self.step(phase, Block::Main, class, format!("{why} (dropped first, then added)"), sql);
+                self.add_constraint(new, on_new_table, &why);
+            }
+            (Kind::Index, "definition") => {
+                self.rebuild_references_to(old);
+                let sql = format!("DROP INDEX {}.{}", schema_of(old.parent_name()), old.name);
+                self.step(Phase::DropDependants, Block::Main, class, format!("{why} (dropped, then built again)"), sql);
+                self.create_index(new, on_new_table, &why);
+            }
+            (Kind::Trigger, "definition") => {
+                self.step(Phase::DropDependants, Block::Main, class, why.clone(), format!("DROP TRIGGER {} ON {table}", old.name));
+                self.step(Phase::Dependants, Block::Main, class, why, prop(new, "definition").to_string());
+            }
+            (Kind::Trigger, "enabled") => {
+                let how = match prop(new, "enabled") {
+                    "DISABLED" => "DISABLE TRIGGER",
+                    "replica only" => "ENABLE REPLICA TRIGGER",
+                    "always" => "ENABLE ALWAYS TRIGGER",
+                    _ => "ENABLE TRIGGER",
+                };
+                self.step(Phase::Dependants, Block::Main, class, why, format!("ALTER TABLE {table} {how} {}", new.name));
+            }
+            _ => self.not_planned(change),
+        }
+    }
+
+    /// A view's definition (replaced in place where its columns allow, else made again) or
+    /// options; a materialized view is always made again for its definition.
+    fn alter_view(&mut self, change: &Change<'_>) {
+        let Change { old, new, class, .. } = *change;
+        let why = change.why.to_string();
+        match (new.kind, change.prop) {
+            (Kind::View, "definition") => {
+                let body = prop(new, "definition").trim_end_matches(';');
+                // CREATE OR REPLACE keeps the old columns, in order, and may only add after them.
+                let (was, now) = (view_columns(self.from, &old.path()), view_columns(self.to, &new.path()));
+                if now.starts_with(&was) {
+                    self.step(Phase::Dependants, Block::Main, class, why, format!("CREATE OR REPLACE VIEW {} AS\n{body}", new.name));
+                } else {
+                    self.recreate_view(&old.path(), &old.name, class, &why);
+                }
+            }
+            (_, "definition") => self.recreate_view(&old.path(), &old.name, class, &why),
+            (_, "options") => self.reloptions(&new.kind.keyword(), change),
+            _ => self.not_planned(change),
+        }
+    }
+
+    /// A routine's body, result or parameters: replaced, or dropped first where `CREATE OR
+    /// REPLACE` cannot change the result or a parameter's name or default.
+    fn alter_routine(&mut self, change: &Change<'_>) {
+        let Change { old, new, class, .. } = *change;
+        let why = change.why.to_string();
+        match change.prop {
+            // One statement for both properties: at `definition` when it changed, else at `result`.
+            "result" if prop(old, "definition") != prop(new, "definition") => {}
+            "definition" | "result" => {
+                let header = |o: &Object| prop(o, "definition").lines().next().unwrap_or("").to_string();
+                if prop(old, "result") != prop(new, "result") || header(old) != header(new) {
+                    let sql = format!("DROP {} {}", new.kind.keyword(), old.name);
+                    self.step(
+                        Phase::Definitions,
+                        Block::Main,
+                        Class::NeedsConfirm,
+                        format!("{why} (dropped and created again: its result or parameters changed)"),
+                        sql,
+                    );
+                }
+                let sql = prop(new, "definition").trim_end().trim_end_matches(';').to_string();
+                self.step(Phase::Definitions, Block::Main, class, why, sql);
+            }
+            _ => self.not_planned(change),
+        }
+    }
+
+    /// An extension updated to the target's version; a downgrade refused with the manual path.
+    fn update_extension(&mut self, change: &Change<'_>) {
+        let Change { old, new, class, .. } = *change;
+        let (was, now) = (prop(old, "version"), prop(new, "version"));
+        if is_older(now, was) {
+            return self.unsupported(format!(
+                "{}: a downgrade, which needs an update script from {was} to {now} that extensions rarely ship; run ALTER EXTENSION {} UPDATE TO '{now}' by hand if yours has one",
+                change.why, new.name
+            ));
+        }
+        let sql = format!("ALTER EXTENSION {} UPDATE TO {}", new.name, quote_literal(now));
+        self.step(Phase::Namespaces, Block::Main, class, change.why, sql);
+    }
+
+    /// Storage parameters, or a view's options, from `old`'s to `new`'s: those gone reset,
+    /// the target's set (`ALTER <what> … RESET (…)`, `SET (…)`).
+    pub(super) fn reloptions(&mut self, what: &str, change: &Change<'_>) {
+        let Change { old, new, class, .. } = *change;
+        let keys = |o: &Object| -> Vec<String> {
+            prop(o, "options").split(", ").filter_map(|x| x.split_once('=')).map(|(k, _)| k.to_string()).collect()
+        };
+        let now = keys(new);
+        let gone: Vec<String> = keys(old).into_iter().filter(|k| !now.contains(k)).collect();
+        if !gone.is_empty() {
+            let sql = format!("ALTER {what} {} RESET ({})", new.name, gone.join(", "));
+            self.step(Phase::Tables, Block::Main, class, change.why, sql);
+        }
+        if !now.is_empty() {
+            self.step(Phase::Tables, Block::Main, class, change.why, format!("ALTER {what} {} SET ({})", new.name, prop(new, "options")));
+        }
+    }
+
+    /// An existing table attached as a partition, detached, or moved to another bound
+    /// (detached first). Attaching scans the table to check its rows fit the bound.
+    pub(super) fn attach_or_detach(&mut self, change: &Change<'_>) {
+        let Change { old, new, .. } = *change;
+        let why = change.why.to_string();
+        if !prop(old, "partition bound").is_empty() {
+            let sql = format!("ALTER TABLE {} DETACH PARTITION {}", prop(old, "inherits"), old.name);
+            self.step(Phase::Tables, Block::Main, Class::NeedsConfirm, format!("{why} (detached)"), sql);
+        }
+        if !prop(new, "partition bound").is_empty() {
+            let sql = format!("ALTER TABLE {} ATTACH PARTITION {} {}", prop(new, "inherits"), new.name, prop(new, "partition bound"));
+            self.step(
+                Phase::ChildTables,
+                Block::Main,
+                Class::NeedsConfirm,
+                format!("{why} (attached: its rows are checked against the bound)"),
+                sql,
+            );
+        }
+    }
+
+    /// A foreign server's options or version, a foreign-data wrapper's options, handler or
+    /// validator.
+    pub(super) fn alter_foreign(&mut self, change: &Change<'_>) {
+        let Change { old, new, class, .. } = *change;
+        let why = change.why.to_string();
+        let what = if new.kind == Kind::Server { format!("SERVER {}", new.name) } else { format!("FOREIGN DATA WRAPPER {}", new.name) };
+        let phase = if new.kind == Kind::Server { Phase::Definitions } else { Phase::Namespaces };
+        let sql = match (new.kind, change.prop) {
+            (_, "options") => match options_change(prop(old, "options"), prop(new, "options")) {
+                Some(options) => format!("ALTER {what} {options}"),
+                None => return,
+            },
+            (Kind::Server, "version") => format!("ALTER {what} VERSION {}", quote_literal(prop(new, "version"))),
+            (Kind::ForeignDataWrapper, "handler" | "validator") => match prop(new, change.prop) {
+                "" => format!("ALTER {what} NO {}", change.prop.to_uppercase()),
+                function => format!("ALTER {what} {} {function}", change.prop.to_uppercase()),
+            },
+            _ => return self.not_planned(change),
+        };
+        self.step(phase, Block::Main, class, why, sql);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extension_versions_compare_as_dotted_numbers() {
+        assert!(is_older("1.9", "1.10") && !is_older("1.10", "1.9") && !is_older("2.0beta", "1.0") && !is_older("1.5", "1.5"));
+    }
+}

@@ -1,0 +1,328 @@
+//! New objects as DDL: tables (partitions, inheriting and foreign ones), indexes (built
+//! concurrently, on a partitioned table partition by partition), policies, comments and every
+//! other kind the catalog reads.
+
+use super::*;
+
+/// What `COMMENT ON` calls an object, if anything.
+pub(super) fn comment_target(object: &Object) -> Option<String> {
+    let name = &object.name;
+    Some(match object.kind {
+        Kind::Schema => format!("SCHEMA {name}"),
+        Kind::Table => format!("TABLE {name}"),
+        Kind::View => format!("VIEW {name}"),
+        Kind::MaterializedView => format!("MATERIALIZED VIEW {name}"),
+        Kind::Column => format!("COLUMN {}.{name}", object.parent_name()),
+        Kind::Constraint => format!("CONSTRAINT {name} ON {}", object.parent_name()),
+        Kind::Index => format!("INDEX {}.{name}", schema_of(object.parent_name())),
+        Kind::Sequence => format!("SEQUENCE {name}"),
+        Kind::Function => format!("FUNCTION {name}"),
+        Kind::Procedure => format!("PROCEDURE {name}"),
+        Kind::Trigger => format!("TRIGGER {name} ON {}", object.parent_name()),
+        Kind::Enum | Kind::Domain | Kind::CompositeType | Kind::RangeType => format!("TYPE {name}"),
+        Kind::ForeignTable => format!("FOREIGN TABLE {name}"),
+        // The catalog reads no comment of these.
+        Kind::Extension
+        | Kind::Policy
+        | Kind::Rule
+        | Kind::Publication
+        | Kind::EventTrigger
+        | Kind::Statistics
+        | Kind::Collation
+        | Kind::Cast
+        | Kind::Operator
+        | Kind::ForeignDataWrapper
+        | Kind::Server
+        | Kind::Grants
+        | Kind::Owner => return None,
+    })
+}
+
+/// The policy command letter as SQL.
+pub(super) fn policy_command(letter: &str) -> &'static str {
+    match letter {
+        "r" => "SELECT",
+        "a" => "INSERT",
+        "w" => "UPDATE",
+        "d" => "DELETE",
+        _ => "ALL",
+    }
+}
+
+impl Planner<'_> {
+    pub(super) fn create_object(&mut self, path: &str, object: &Object, created_tables: &BTreeSet<String>) {
+        let name = &object.name;
+        let on_new_table = object.parent.as_ref().is_some_and(|p| created_tables.contains(&p.path()));
+        let why = format!("{path}: new");
+        let class = added(object.kind, &object.props);
+        match object.kind {
+            Kind::Schema => self.step(Phase::Namespaces, Block::Main, class, why, format!("CREATE SCHEMA {name}")),
+            Kind::Extension => self.step(
+                Phase::Namespaces,
+                Block::Main,
+                class,
+                why,
+                format!(
+                    "CREATE EXTENSION IF NOT EXISTS {name} WITH SCHEMA {} VERSION {}",
+                    prop(object, "schema"),
+                    quote_literal(prop(object, "version"))
+                ),
+            ),
+            Kind::Table | Kind::ForeignTable => self.create_table(path, object),
+            Kind::Column if of_a_type(object) => {
+                let sql = format!("ALTER TYPE {} ADD ATTRIBUTE {} {}", object.parent_name(), name, prop(object, "type"));
+                self.step(Phase::Definitions, Block::Main, class, why, sql);
+            }
+            Kind::Column => match column_definition(object) {
+                Ok(definition) => {
+                    let sql = format!("ALTER TABLE {} ADD COLUMN {definition}", object.parent_name());
+                    self.step(Phase::Tables, Block::Main, class, why, sql);
+                }
+                Err(e) => self.unsupported(e),
+            },
+            Kind::CompositeType => {
+                let attributes: Vec<String> =
+                    self.members(self.to, path).iter().map(|a| format!("{} {}", a.name, prop(a, "type"))).collect();
+                self.step(Phase::Definitions, Block::Main, class, why, format!("CREATE TYPE {name} AS ({})", attributes.join(", ")));
+            }
+            Kind::Publication => self.step(Phase::Dependants, Block::Main, class, why, create_publication(object)),
+            Kind::Statistics => self.step(Phase::Dependants, Block::Main, class, why, prop(object, "definition").to_string()),
+            Kind::Rule => {
+                self.step(Phase::Dependants, Block::Main, class, why, prop(object, "definition").trim_end_matches(';').to_string())
+            }
+            Kind::Collation => match create_collation(object) {
+                Some(sql) => self.step(Phase::Definitions, Block::Main, class, why, sql),
+                None => self.unsupported(format!("{path}: a collation of provider {}", prop(object, "provider"))),
+            },
+            Kind::Constraint => self.add_constraint(object, on_new_table, &why),
+            Kind::Index => self.create_index(object, on_new_table, &why),
+            Kind::View | Kind::MaterializedView => {
+                self.view_creates.entry(path.to_string()).or_insert((class, why));
+            }
+            Kind::Sequence if object.definition_key.is_some() => {} // owned: made by its serial column
+            Kind::Sequence => match sequence_options(prop(object, "parameters")) {
+                Some(options) => self.step(Phase::Definitions, Block::Main, class, why, format!("CREATE SEQUENCE {name} {options}")),
+                None => self.unsupported(format!("{path}: unreadable sequence parameters")),
+            },
+            Kind::Function | Kind::Procedure => {
+                // A routine whose signature names a table (row type) the plan creates comes after it.
+                let signature = format!("{} {}", object.name, prop(object, "result"));
+                let uses_new_table = created_tables.iter().filter_map(|t| Kind::split_path(t)).any(|(_, table)| names(&signature, table));
+                let phase = if uses_new_table { Phase::Views } else { Phase::Definitions };
+                self.step(phase, Block::Main, class, why, prop(object, "definition").trim_end().trim_end_matches(';').to_string());
+            }
+            Kind::Trigger => self.step(Phase::Dependants, Block::Main, class, why, prop(object, "definition").to_string()),
+            Kind::Enum => {
+                self.step(Phase::Definitions, Block::Main, class, why, format!("CREATE TYPE {name} AS ENUM ({})", prop(object, "labels")))
+            }
+            Kind::Domain => self.step(Phase::Definitions, Block::Main, class, why, create_domain(object)),
+            Kind::Policy => self.create_policy(object, &why),
+            Kind::Cast => match create_cast(object) {
+                Some(sql) => self.step(Phase::Tables, Block::Main, class, why, sql),
+                None => self.unsupported(format!("{path}: a cast of method {}", prop(object, "method"))),
+            },
+            Kind::Operator => match create_operator(object) {
+                Some(sql) => self.step(Phase::Tables, Block::Main, class, why, sql),
+                None => self.unsupported(format!("{path}: an operator whose signature cannot be read")),
+            },
+            Kind::ForeignDataWrapper => self.step(Phase::Namespaces, Block::Main, class, why, create_wrapper(object)),
+            Kind::Grants => {
+                let made_with = if self.cleared_grants.contains(name) { "" } else { default_privileges(name) };
+                self.grants(path, made_with, prop(object, "privileges"), class, &why);
+            }
+            Kind::Owner => self.owner(name, prop(object, "owner"), class, &why),
+            Kind::RangeType => {
+                let sql = format!("CREATE TYPE {name} AS RANGE (subtype = {})", prop(object, "subtype"));
+                self.step(Phase::Definitions, Block::Main, class, why, sql);
+            }
+            Kind::EventTrigger => {
+                for sql in create_event_trigger(object) {
+                    self.step(Phase::Dependants, Block::Main, class, why.clone(), sql);
+                }
+            }
+            Kind::Server => self.step(Phase::Definitions, Block::Main, class, why, create_server(object)),
+        }
+        self.set_comment(object, None, Phase::Dependants);
+    }
+
+    pub(super) fn create_table(&mut self, path: &str, table: &Object) {
+        let options = match prop(table, "options") {
+            "" => String::new(),
+            options => format!(" WITH ({options})"),
+        };
+        let partition = match prop(table, "partition key") {
+            "" => String::new(),
+            key => format!(" PARTITION BY {key}"),
+        };
+        let (bound, parents) = (prop(table, "partition bound"), prop(table, "inherits"));
+        if !bound.is_empty() {
+            // A partition takes its columns from its parent.
+            let sql = format!("CREATE TABLE {} PARTITION OF {parents} {bound}{partition}{options}", table.name);
+            self.step(Phase::ChildTables, Block::Main, Class::Safe, format!("{path}: new partition"), sql);
+            self.table_security(table, None);
+            return;
+        }
+        // Columns a parent has come from it (INHERITS): declared here they would be local too.
+        let inherited = |column: &Object| {
+            parents
+                .split(", ")
+                .filter(|p| !p.is_empty())
+                .any(|parent| self.to.objects.contains_key(&format!("table {parent} / column {}", column.name)))
+        };
+        let mut columns: Vec<&Object> =
+            self.to.objects.values().filter(|o| o.kind == Kind::Column && o.is_under(path) && !inherited(o)).collect();
+        columns.sort_by_key(|c| prop(c, "position").parse::<u32>().unwrap_or(0));
+        let mut definitions = Vec::new();
+        for column in columns {
+            match column_definition(column) {
+                Ok(definition) => definitions.push(definition),
+                Err(e) => return self.unsupported(format!("{path}: {e}")),
+            }
+            self.set_comment(column, None, Phase::Dependants);
+        }
+        if table.kind == Kind::ForeignTable {
+            let sql = format!(
+                "CREATE FOREIGN TABLE {} (\n    {}\n) SERVER {}{}",
+                table.name,
+                definitions.join(",\n    "),
+                prop(table, "server"),
+                options_clause(prop(table, "foreign options"))
+            );
+            return self.step(Phase::Tables, Block::Main, Class::Safe, format!("{path}: new"), sql);
+        }
+        let unlogged = if prop(table, "persistence") == "unlogged" { "UNLOGGED " } else { "" };
+        let (inherits, phase) = match parents {
+            "" => (String::new(), Phase::Tables),
+            parents => (format!(" INHERITS ({parents})"), Phase::ChildTables),
+        };
+        let sql = format!("CREATE {unlogged}TABLE {} (\n    {}\n){inherits}{partition}{options}", table.name, definitions.join(",\n    "));
+        self.step(phase, Block::Main, Class::Safe, format!("{path}: new"), sql);
+        self.table_security(table, None);
+        if !prop(table, "replica identity").is_empty() {
+            self.replica_identity(table, Class::Safe, &format!("{path}: new"));
+        }
+    }
+
+    /// `REPLICA IDENTITY` as the table's property says (default, nothing, full, using an index).
+    pub(super) fn replica_identity(&mut self, table: &Object, class: Class, why: &str) {
+        let how = match prop(table, "replica identity") {
+            "" => "DEFAULT".to_string(),
+            "n" => "NOTHING".to_string(),
+            "f" => "FULL".to_string(),
+            using if using.starts_with("using index ") => format!("USING INDEX {}", &using["using index ".len()..]),
+            _ => return self.unsupported(format!("{why}: unreadable replica identity")),
+        };
+        self.step(Phase::Dependants, Block::Main, class, why, format!("ALTER TABLE {} REPLICA IDENTITY {how}", table.name));
+    }
+
+    pub(super) fn table_security(&mut self, table: &Object, old: Option<&Object>) {
+        let was = |p: &str| old.map(|o| prop(o, p).to_string()).unwrap_or_default();
+        let name = &table.name;
+        for (p, on, off) in [
+            ("row level security", "ENABLE ROW LEVEL SECURITY", "DISABLE ROW LEVEL SECURITY"),
+            ("force row level security", "FORCE ROW LEVEL SECURITY", "NO FORCE ROW LEVEL SECURITY"),
+        ] {
+            let now = prop(table, p);
+            if now != was(p) {
+                let (sql, class) = if now.is_empty() { (off, Class::NeedsConfirm) } else { (on, Class::NeedsConfirm) };
+                self.step(Phase::Dependants, Block::Main, class, format!("table {name} / {p}"), format!("ALTER TABLE {name} {sql}"));
+            }
+        }
+    }
+
+    /// An index on an existing partitioned table, without a long lock (PostgreSQL cannot build
+    /// one concurrently): made on the parent alone, built concurrently on each partition, then
+    /// each attached, which makes the parent's valid. False, planning nothing, where a partition
+    /// is partitioned itself.
+    pub(super) fn index_each_partition(&mut self, index: &Object, why: &str) -> bool {
+        let parent = index.parent_name();
+        let partitions: Vec<&Object> = self
+            .to
+            .objects
+            .values()
+            .filter(|o| o.kind == Kind::Table && prop(o, "inherits") == parent && !prop(o, "partition bound").is_empty())
+            .collect();
+        if partitions.iter().any(|p| !prop(p, "partition key").is_empty()) {
+            return false;
+        }
+        let definition = prop(index, "definition");
+        let phase = if definition.starts_with("CREATE UNIQUE INDEX") { Phase::Keys } else { Phase::Dependants };
+        let on_parent = definition.replacen("INDEX ON ", &format!("INDEX {} ON ", index.name), 1);
+        self.step(
+            phase,
+            Block::Main,
+            Class::Safe,
+            format!("{why} (on the partitioned table alone: built on each partition next)"),
+            on_parent,
+        );
+        let columns = definition.rsplit_once(" (").map_or("", |(_, c)| c.trim_end_matches(')'));
+        let suffix: String = columns.split(", ").map(|c| c.trim_matches('"')).collect::<Vec<_>>().join("_");
+        for partition in partitions {
+            let bare = partition.name.rsplit_once('.').map_or(partition.name.as_str(), |(_, n)| n).trim_matches('"');
+            let child = crate::sql::quote_ident_if_needed(&format!("{bare}_{suffix}_idx"));
+            let on_partition = definition.replacen("INDEX ON ONLY ", &format!("INDEX CONCURRENTLY {child} ON "), 1).replacen(
+                &format!(" {parent} "),
+                &format!(" {} ", partition.name),
+                1,
+            );
+            self.step(
+                phase,
+                Block::Concurrently,
+                Class::Safe,
+                format!("{why} (built concurrently on partition {})", partition.name),
+                on_partition,
+            );
+            let attach =
+                format!("ALTER INDEX {}.{} ATTACH PARTITION {}.{child}", schema_of(parent), index.name, schema_of(&partition.name));
+            self.step(phase, Block::AfterIndexes, Class::Safe, format!("{why} (the partition's index attached)"), attach);
+        }
+        true
+    }
+
+    pub(super) fn create_index(&mut self, index: &Object, on_new_table: bool, why: &str) {
+        let definition = prop(index, "definition");
+        let concurrently = !self.options.simple && !on_new_table;
+        if concurrently && definition.contains(" ON ONLY ") && self.index_each_partition(index, why) {
+            return;
+        }
+        let made = if concurrently { format!("INDEX CONCURRENTLY {} ON ", index.name) } else { format!("INDEX {} ON ", index.name) };
+        let sql = definition.replacen("INDEX ON ", &made, 1);
+        let block = if concurrently { Block::Concurrently } else { Block::Main };
+        let phase = if definition.starts_with("CREATE UNIQUE INDEX") { Phase::Keys } else { Phase::Dependants };
+        self.step(phase, block, Class::Safe, why, sql);
+    }
+
+    pub(super) fn create_policy(&mut self, policy: &Object, why: &str) {
+        let mut sql = format!(
+            "CREATE POLICY {} ON {} AS {} FOR {} TO {}",
+            policy.name,
+            policy.parent_name(),
+            prop(policy, "mode").to_uppercase(),
+            policy_command(prop(policy, "command")),
+            prop(policy, "roles")
+        );
+        for (p, clause) in [("using", "USING"), ("with check", "WITH CHECK")] {
+            if !prop(policy, p).is_empty() {
+                sql.push_str(&format!(" {clause} ({})", prop(policy, p)));
+            }
+        }
+        self.step(Phase::Dependants, Block::Main, Class::NeedsConfirm, why, sql);
+    }
+
+    /// `COMMENT ON` when the comment differs from `old`'s (None: a new object).
+    pub(super) fn set_comment(&mut self, object: &Object, old: Option<&Object>, phase: Phase) {
+        let (now, was) = (prop(object, "comment"), old.map(|o| prop(o, "comment")).unwrap_or(""));
+        if now == was {
+            return;
+        }
+        let value = if now.is_empty() { "NULL".to_string() } else { quote_literal(now) };
+        let sql = match owned_sequence_column(object) {
+            Some(column) => on_owned_sequence(column, &format!("COMMENT ON SEQUENCE {{}} IS {value}")),
+            None => match comment_target(object) {
+                Some(target) => format!("COMMENT ON {target} IS {value}"),
+                None => return,
+            },
+        };
+        self.step(phase, Block::Main, Class::Safe, format!("{} / comment", object.path()), sql);
+    }
+}

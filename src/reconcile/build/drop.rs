@@ -1,0 +1,122 @@
+//! Objects that go: each dropped in the phase that lets what uses it go first.
+
+use super::*;
+
+impl Planner<'_> {
+    pub(super) fn drop(&mut self, path: &str, object: &Object) {
+        let name = &object.name;
+        let class = removed(object.kind);
+        let why = format!("{path}: gone");
+        let table = object.parent_name();
+        let (phase, sql) = match object.kind {
+            Kind::Schema => (Phase::DropNamespaces, format!("DROP SCHEMA {name}")),
+            Kind::Extension => (Phase::DropNamespaces, format!("DROP EXTENSION {name}")),
+            Kind::Table => (Phase::Drops, format!("DROP TABLE {name}")),
+            Kind::ForeignTable => (Phase::Drops, format!("DROP FOREIGN TABLE {name}")),
+            Kind::View | Kind::MaterializedView => {
+                self.view_drops.insert(path.to_string());
+                return;
+            }
+            Kind::Column if of_a_type(object) => (Phase::Drops, format!("ALTER TYPE {table} DROP ATTRIBUTE {name}")),
+            Kind::Column => (Phase::Drops, format!("ALTER TABLE {table} DROP COLUMN {name}")),
+            Kind::CompositeType => (Phase::DropDefinitions, format!("DROP TYPE {name}")),
+            Kind::Publication => (Phase::DropDependants, format!("DROP PUBLICATION {name}")),
+            Kind::Statistics => (Phase::DropDependants, format!("DROP STATISTICS {name}")),
+            Kind::Rule => (Phase::DropDependants, format!("DROP RULE {name} ON {table}")),
+            Kind::Collation => (Phase::DropDefinitions, format!("DROP COLLATION {name}")),
+            Kind::Constraint => {
+                self.rebuild_references_to(object);
+                (drop_phase(prop(object, "definition")), format!("ALTER TABLE {table} DROP CONSTRAINT {name}"))
+            }
+            Kind::Index => {
+                self.rebuild_references_to(object);
+                (Phase::DropDependants, format!("DROP INDEX {}.{name}", schema_of(table)))
+            }
+            Kind::Sequence if object.definition_key.is_some() => return, // goes with its column
+            Kind::Sequence => (Phase::DropDefinitions, format!("DROP SEQUENCE {name}")),
+            Kind::Function | Kind::Procedure => {
+                // Before a dropped table or view its signature names (the row type goes with it).
+                let signature = format!("{name} {}", prop(object, "result"));
+                let names_dropped = |kinds: &[Kind]| {
+                    self.from
+                        .objects
+                        .values()
+                        .any(|o| kinds.contains(&o.kind) && !self.to.objects.contains_key(&o.path()) && names(&signature, &o.name))
+                };
+                let phase = if self.remade_under_its_name(object) {
+                    Phase::ReplacedRoutines
+                } else if names_dropped(&[Kind::View, Kind::MaterializedView]) {
+                    Phase::DropViews
+                } else if names_dropped(&[Kind::Table]) {
+                    Phase::DropDependants
+                } else {
+                    Phase::DropDefinitions
+                };
+                (phase, format!("DROP {} {name}", object.kind.keyword()))
+            }
+            Kind::Trigger => (Phase::DropDependants, format!("DROP TRIGGER {name} ON {table}")),
+            Kind::Enum | Kind::Domain => (Phase::DropDefinitions, format!("DROP TYPE {name}")),
+            Kind::Policy => (Phase::DropDependants, format!("DROP POLICY {name} ON {table}")),
+            Kind::Cast => (Phase::DropDependants, format!("DROP CAST {name}")),
+            Kind::Operator => match drop_operator(object) {
+                Some(sql) => (Phase::DropDependants, sql),
+                None => return self.unsupported(format!("{path}: an operator whose signature cannot be read")),
+            },
+            Kind::Server => (Phase::DropDefinitions, format!("DROP SERVER {name}")),
+            Kind::RangeType => (Phase::DropDefinitions, format!("DROP TYPE {name}")),
+            // Revoked only where the object stays: privileges go with a dropped object.
+            Kind::Grants if !self.granted_object_stays(name) => return,
+            Kind::Grants => return self.grants(path, prop(object, "privileges"), default_privileges(name), class, &why),
+            // Owned by whoever runs the plan, as a migration's new objects are.
+            Kind::Owner if !self.granted_object_stays(name) => return,
+            Kind::Owner => return self.owner(name, "CURRENT_USER", class, &why),
+            Kind::EventTrigger => (Phase::DropDependants, format!("DROP EVENT TRIGGER {name}")),
+            Kind::ForeignDataWrapper => (Phase::DropNamespaces, format!("DROP FOREIGN DATA WRAPPER {name}")),
+        };
+        self.step(phase, Block::Main, class, why, sql);
+        if matches!(phase, Phase::Drops | Phase::DropDefinitions) && object.parent.is_none() {
+            let name = object.name.split('(').next().unwrap_or(name).to_string();
+            self.dropped.push((self.plan.steps.len() - 1, name, self.text_of(path, object)));
+        }
+    }
+
+    /// Everything `object` (at `path` in the source) is defined with, its columns' too: what
+    /// it may name.
+    pub(super) fn text_of(&self, path: &str, object: &Object) -> String {
+        let columns = self.from.objects.values().filter(|o| o.is_under(path));
+        std::iter::once(object).chain(columns).flat_map(|o| o.props.values().map(String::as_str)).collect::<Vec<_>>().join(" ")
+    }
+
+    /// Whether a routine that goes has a new one under its name with as many parameters (its
+    /// parameters renamed): PostgreSQL knows them as one, so the old one must go first.
+    pub(super) fn remade_under_its_name(&self, routine: &Object) -> bool {
+        let identity = |o: &Object| -> Option<(String, usize)> {
+            let (name, arguments) = o.name.split_once('(')?;
+            let arguments = arguments.strip_suffix(')')?;
+            Some((name.to_string(), if arguments.is_empty() { 0 } else { arguments.split(", ").count() }))
+        };
+        let old = identity(routine);
+        self.to
+            .objects
+            .iter()
+            .any(|(path, o)| o.kind == routine.kind && !self.from.objects.contains_key(path) && old.is_some() && identity(o) == old)
+    }
+
+    /// Whether the object a `grants` or `owner` object names is still in the target.
+    pub(super) fn granted_object_stays(&self, name: &str) -> bool {
+        if name.starts_with("default privileges ") {
+            return true;
+        }
+        if let Some(column) = name.strip_prefix("column ") {
+            return column.rsplit_once('.').is_some_and(|(table, column)| {
+                self.to.objects.values().any(|o| o.kind == Kind::Column && o.name == column && o.parent_name() == table)
+            });
+        }
+        // Privileges name every type `type`; other objects as their path does.
+        if let Some(type_name) = name.strip_prefix("type ") {
+            let is_type = |k: Kind| matches!(k, Kind::Enum | Kind::Domain | Kind::CompositeType | Kind::RangeType);
+            return self.to.objects.values().any(|o| o.parent.is_none() && is_type(o.kind) && o.name == type_name);
+        }
+        self.to.objects.contains_key(name)
+    }
+}

@@ -1,0 +1,280 @@
+//! From one catalog to another: every object created, dropped or altered as DDL, ordered so
+//! that what a statement needs exists before it and what depends on a change goes first.
+//! Lock-friendly forms by default (constraints added `NOT VALID` and validated in a later
+//! transaction, `SET NOT NULL` through a validated check, indexes on existing tables built
+//! `CONCURRENTLY`). Pure: the proof on a real server is elsewhere.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::create_sql::{
+    create_cast, create_collation, create_event_trigger, create_operator, create_publication, create_server, create_wrapper,
+    default_privilege_changes, default_privileges, drop_operator, event_trigger_state, grant_changes, grant_target, options_change,
+    options_clause, prop,
+};
+use super::model::{Block, Phase, Plan, Step};
+use super::order::{after_what_they_name, before_what_they_use};
+use super::privileges::from_acl;
+use super::views::{creation_order, dependants, names};
+use crate::catalog::{Catalog, Class, Kind, Object, Parent, added, changed, removed};
+use crate::sql::quote_literal;
+
+mod alter;
+mod columns;
+mod create;
+mod drop;
+mod grants;
+mod keys;
+mod recreated_views;
+mod types;
+
+use columns::*;
+use keys::*;
+use recreated_views::*;
+use types::*;
+
+/// How to write the plan.
+#[derive(Debug, Clone, Default)]
+pub struct PlanOptions {
+    /// Plain forms: no `NOT VALID`/`VALIDATE`, no `CONCURRENTLY`, `SET NOT NULL` directly.
+    pub simple: bool,
+    /// Columns or tables renamed: a rename replaces a drop and an add that would lose the data.
+    pub renames: Vec<super::Rename>,
+}
+
+/// The plan taking `from` to `to`.
+pub fn plan(from: &Catalog, to: &Catalog, options: &PlanOptions) -> Plan {
+    Planner {
+        from,
+        to,
+        options,
+        plan: Plan::default(),
+        renamed_to: BTreeMap::new(),
+        view_drops: BTreeSet::new(),
+        view_creates: BTreeMap::new(),
+        rebuilt_references: BTreeSet::new(),
+        cleared_grants: BTreeSet::new(),
+        made: Vec::new(),
+        dropped: Vec::new(),
+        source_names: from.objects.values().filter(|o| o.parent.is_none()).map(|o| o.name.split('(').next().unwrap_or(&o.name)).collect(),
+    }
+    .build()
+}
+
+struct Planner<'a> {
+    from: &'a Catalog,
+    to: &'a Catalog,
+    options: &'a PlanOptions,
+    plan: Plan,
+    /// New path → old path, for renamed objects.
+    renamed_to: BTreeMap<String, String>,
+    /// Views of `from` to drop (paths), emitted dependants first.
+    view_drops: BTreeSet<String>,
+    /// Views of `to` to create (paths, with how the step is classed and why), emitted each
+    /// after the views it selects from.
+    view_creates: BTreeMap<String, (Class, String)>,
+    /// Foreign keys dropped and added again around a change to the key they reference.
+    rebuilt_references: BTreeSet<String>,
+    /// New objects cleared of the privileges the target's defaults give them (`grants` names).
+    cleared_grants: BTreeSet<String>,
+    /// The statements that make a new name: (index into the steps, the qualified name).
+    made: Vec<(usize, String)>,
+    /// The statements that drop an object for good: (index into the steps, its qualified name,
+    /// the text of its definition).
+    dropped: Vec<(usize, String, String)>,
+    /// The names of the source's top-level objects (a routine's without its arguments): a new
+    /// object under one of them is not new by name.
+    source_names: BTreeSet<&'a str>,
+}
+
+/// One changed property of an object, and how the plan judges it.
+#[derive(Clone, Copy)]
+struct Change<'c> {
+    path: &'c str,
+    old: &'c Object,
+    new: &'c Object,
+    prop: &'c str,
+    class: Class,
+    why: &'c str,
+    /// Whether the object belongs to a table the plan creates (no lock-friendly forms needed).
+    on_new_table: bool,
+}
+
+/// The schema of a qualified name (`public.t` → `public`).
+fn schema_of(qualified: &str) -> &str {
+    qualified.split_once('.').map_or("public", |(s, _)| s)
+}
+
+/// A column of a view or materialized view: it follows the definition.
+fn of_a_view(object: &Object) -> bool {
+    object.kind == Kind::Column && object.parent.as_ref().is_some_and(|p| p.kind.is_view())
+}
+
+/// An attribute of a composite type (a column object under `composite type …`).
+fn of_a_type(object: &Object) -> bool {
+    object.kind == Kind::Column && object.parent.as_ref().is_some_and(|p| p.kind == Kind::CompositeType)
+}
+
+fn shown(value: &str) -> &str {
+    if value.is_empty() { "(none)" } else { value }
+}
+
+/// What identifies a renameable object: its kind, parent and definition.
+type Key = (Kind, Option<Parent>, Option<String>);
+
+/// Constraints, indexes and owned sequences are matched by definition, not name.
+fn key(object: &Object) -> Key {
+    (object.kind, object.parent.clone(), object.definition_key.clone())
+}
+
+/// The definitions of `catalog`'s renameable objects (auto-named constraints and indexes,
+/// owned sequences) that `other` lacks by name: those a new name may be a rename of. One that
+/// keeps its name is never taken for a rename, even where another has its old definition.
+fn keyed(catalog: &Catalog, other: &Catalog) -> BTreeSet<Key> {
+    catalog
+        .objects
+        .iter()
+        .filter(|(path, o)| o.definition_key.is_some() && !other.objects.contains_key(*path))
+        .map(|(_, o)| key(o))
+        .collect()
+}
+
+impl Planner<'_> {
+    fn step(&mut self, phase: Phase, block: Block, class: Class, why: impl Into<String>, sql: impl Into<String>) {
+        self.plan.steps.push(Step { sql: sql.into(), class, why: why.into(), block, phase });
+    }
+
+    fn unsupported(&mut self, why: impl Into<String>) {
+        self.plan.unsupported.push(why.into());
+    }
+
+    fn build(mut self) -> Plan {
+        self.apply_renames();
+        self.cleared_grants = self.clear_default_grants();
+        let from_keys = keyed(self.from, self.to);
+        let to_keys = keyed(self.to, self.from);
+        let created_tables: BTreeSet<String> = self
+            .to
+            .objects
+            .iter()
+            .filter(|(path, o)| {
+                matches!(o.kind, Kind::Table | Kind::CompositeType | Kind::ForeignTable)
+                    && !self.from.objects.contains_key(*path)
+                    && !self.renamed_to.contains_key(*path)
+            })
+            .map(|(p, _)| p.clone())
+            .collect();
+        let dropped_parents: BTreeSet<String> = self
+            .from
+            .objects
+            .iter()
+            .filter(|(path, o)| o.parent.is_none() && !self.to.objects.contains_key(*path) && !self.renamed_to.values().any(|v| v == *path))
+            .map(|(p, _)| p.clone())
+            .collect();
+        for (path, object) in self.to.objects.iter().filter(|(_, o)| !of_a_view(o)) {
+            let old_path = self.renamed_to.get(path).cloned().unwrap_or_else(|| path.clone());
+            match self.from.objects.get(&old_path) {
+                Some(old) => self.alter(path, old, object, &created_tables),
+                None if object.definition_key.is_some() && from_keys.contains(&key(object)) => {}
+                None if object.parent.as_ref().is_some_and(|p| created_tables.contains(&p.path())) && object.kind == Kind::Column => {}
+                // A child's column comes with the one its parent gains.
+                None if object.kind == Kind::Column && follows_parent(object, self.to, self.from) => {}
+                None => self.create(path, object, &created_tables),
+            }
+        }
+        for (path, object) in self.from.objects.iter().filter(|(_, o)| !of_a_view(o)) {
+            let renamed = self.renamed_to.values().any(|v| v == path);
+            let kept = self.to.objects.contains_key(path) || renamed;
+            let rekeyed = object.definition_key.is_some() && to_keys.contains(&key(object));
+            let with_parent = object.parent.as_ref().is_some_and(|p| dropped_parents.contains(&p.path()))
+                || (object.kind == Kind::Column && follows_parent(object, self.from, self.to));
+            if !kept && !rekeyed && !with_parent {
+                self.drop(path, object);
+            }
+        }
+        self.emit_views();
+        let mut indexed: Vec<(usize, Step)> = std::mem::take(&mut self.plan.steps).into_iter().enumerate().collect();
+        indexed.sort_by_key(|(_, s)| (s.block, s.phase));
+        // From the first definition made to the last view: made after what each names.
+        let in_run = |s: &Step| s.block == Block::Main && (Phase::Definitions..=Phase::Views).contains(&s.phase);
+        let start = indexed.iter().position(|(_, s)| in_run(s)).unwrap_or(indexed.len());
+        let end = indexed.iter().rposition(|(_, s)| in_run(s)).map_or(start, |e| e + 1);
+        let rest = indexed.split_off(end);
+        let run = indexed.split_off(start);
+        let made: Vec<(usize, String)> =
+            self.made.iter().filter_map(|(at, name)| run.iter().position(|(i, _)| i == at).map(|p| (p, name.clone()))).collect();
+        let run = after_what_they_name(run.into_iter().map(|(_, s)| s).collect(), &made);
+        let mut steps: Vec<(usize, Step)> = indexed.into_iter().chain(run.into_iter().map(|s| (usize::MAX, s))).chain(rest).collect();
+        // What is dropped for good: what uses an object before it.
+        let in_drops = |s: &Step| s.block == Block::Main && (Phase::Drops..=Phase::DropDefinitions).contains(&s.phase);
+        let start = steps.iter().position(|(_, s)| in_drops(s)).unwrap_or(steps.len());
+        let end = steps.iter().rposition(|(_, s)| in_drops(s)).map_or(start, |e| e + 1);
+        let rest = steps.split_off(end);
+        let run = steps.split_off(start);
+        let dropped: Vec<(usize, String, String)> = self
+            .dropped
+            .iter()
+            .filter_map(|(at, name, text)| run.iter().position(|(i, _)| i == at).map(|p| (p, name.clone(), text.clone())))
+            .collect();
+        let run = before_what_they_use(run.into_iter().map(|(_, s)| s).collect(), &dropped);
+        let mut plan = self.plan;
+        plan.steps = steps.into_iter().map(|(_, s)| s).chain(run).chain(rest.into_iter().map(|(_, s)| s)).collect();
+        plan
+    }
+
+    /// `--rename`s that name an old column or table present in `from` and a new one in `to`.
+    fn apply_renames(&mut self) {
+        for rename in &self.options.renames {
+            let (old_path, new_path) = (rename.old_path(), rename.new_path());
+            if self.from.objects.get(&old_path).is_none_or(|o| o.kind != rename.kind()) {
+                self.unsupported(format!("--rename {old_path}: no such object in the source"));
+                continue;
+            }
+            if !self.to.objects.contains_key(&new_path) {
+                self.unsupported(format!("--rename {old_path}: the target has no {new_path}"));
+                continue;
+            }
+            let why = format!("{old_path} renamed to {} (keeps its data)", rename.to);
+            self.step(Phase::Tables, Block::Main, Class::NeedsConfirm, why, rename.sql());
+            self.renamed_to.insert(new_path, old_path);
+        }
+    }
+
+    fn create(&mut self, path: &str, object: &Object, created_tables: &BTreeSet<String>) {
+        let first_step = self.plan.steps.len();
+        self.create_object(path, object, created_tables);
+        self.note_made(object, first_step);
+    }
+
+    /// Notes the statement at or after `first_step` that makes `object`, a type, table,
+    /// sequence, routine or view new by name, for [`after_what_they_name`].
+    fn note_made(&mut self, object: &Object, first_step: usize) {
+        let makes_a_name = matches!(
+            object.kind,
+            Kind::Table
+                | Kind::ForeignTable
+                | Kind::CompositeType
+                | Kind::Enum
+                | Kind::Domain
+                | Kind::RangeType
+                | Kind::Sequence
+                | Kind::Function
+                | Kind::Procedure
+                | Kind::View
+                | Kind::MaterializedView
+        );
+        let name = object.name.split('(').next().unwrap_or(&object.name);
+        if !makes_a_name || object.definition_key.is_some() || self.source_names.contains(name) {
+            return;
+        }
+        if let Some(at) = (first_step..self.plan.steps.len()).find(|&i| self.plan.steps[i].sql.starts_with("CREATE")) {
+            self.made.push((at, name.to_string()));
+        }
+    }
+
+    /// A type's attributes or a table's columns, in order.
+    fn members<'c>(&self, catalog: &'c Catalog, parent: &str) -> Vec<&'c Object> {
+        let mut members: Vec<&Object> = catalog.objects.values().filter(|o| o.kind == Kind::Column && o.is_under(parent)).collect();
+        members.sort_by_key(|c| prop(c, "position").parse::<u32>().unwrap_or(0));
+        members
+    }
+}

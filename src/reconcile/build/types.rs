@@ -1,0 +1,177 @@
+//! Enums and domains: labels added in place, checks added and validated, and a type made
+//! again under its name (the columns that use it converted) where nothing else can change it.
+
+use super::*;
+
+/// The CHECKs of a domain's `constraints` (definitions joined by ` AND `, which a CHECK may
+/// hold too; from PostgreSQL 17 a `NOT NULL` is listed as well).
+pub(super) fn domain_checks(constraints: &str) -> Vec<String> {
+    let mut items: Vec<String> = Vec::new();
+    for piece in constraints.split(" AND ").filter(|p| !p.is_empty()) {
+        match items.last_mut() {
+            Some(last) if !piece.starts_with("CHECK ") && !piece.starts_with("NOT NULL") => {
+                last.push_str(" AND ");
+                last.push_str(piece);
+            }
+            _ => items.push(piece.to_string()),
+        }
+    }
+    items.retain(|item| item.starts_with("CHECK "));
+    items
+}
+
+/// `CREATE DOMAIN` with its default, NOT NULL and CHECKs.
+pub(super) fn create_domain(domain: &Object) -> String {
+    let mut sql = format!("CREATE DOMAIN {} AS {}", domain.name, prop(domain, "base type"));
+    if !prop(domain, "default").is_empty() {
+        sql.push_str(&format!(" DEFAULT {}", prop(domain, "default")));
+    }
+    if prop(domain, "not null") == "not null" {
+        sql.push_str(" NOT NULL");
+    }
+    for check in domain_checks(prop(domain, "constraints")) {
+        sql.push_str(&format!(" {check}"));
+    }
+    sql
+}
+
+impl Planner<'_> {
+    /// A domain's default, NOT NULL or CHECKs. The CHECKs' names are not compared (equal
+    /// schemas may name them differently), so the old ones are dropped by looking them up; the
+    /// new ones are added `NOT VALID` and validated in a later transaction, named as PostgreSQL
+    /// names them (`<domain>_check`, `<domain>_check1`, …).
+    pub(super) fn alter_domain(&mut self, change: &Change<'_>) {
+        let Change { new, class, .. } = *change;
+        let why = change.why.to_string();
+        let domain = &new.name;
+        match change.prop {
+            "default" => {
+                let sql = match prop(new, "default") {
+                    "" => format!("ALTER DOMAIN {domain} DROP DEFAULT"),
+                    d => format!("ALTER DOMAIN {domain} SET DEFAULT {d}"),
+                };
+                self.step(Phase::Definitions, Block::Main, class, why, sql);
+            }
+            "not null" => {
+                let how = if prop(new, "not null") == "not null" { "SET NOT NULL" } else { "DROP NOT NULL" };
+                self.step(Phase::Definitions, Block::Main, class, why, format!("ALTER DOMAIN {domain} {how}"));
+            }
+            "constraints" => {
+                let drop_all = format!(
+                    "DO $squashmate$\nDECLARE c name;\nBEGIN\n  FOR c IN SELECT conname FROM pg_catalog.pg_constraint WHERE contypid = {}::pg_catalog.regtype AND contype = 'c' LOOP\n    EXECUTE format('ALTER DOMAIN {} DROP CONSTRAINT %I', c);\n  END LOOP;\nEND\n$squashmate$",
+                    quote_literal(domain),
+                    domain.replace('\'', "''")
+                );
+                self.step(Phase::Definitions, Block::Main, class, format!("{why} (every CHECK of the domain dropped)"), drop_all);
+                let bare = domain.rsplit('.').next().unwrap_or(domain).trim_matches('"');
+                for (i, check) in domain_checks(prop(new, "constraints")).iter().enumerate() {
+                    let name = crate::sql::quote_ident(&if i == 0 { format!("{bare}_check") } else { format!("{bare}_check{i}") });
+                    if self.options.simple {
+                        self.step(
+                            Phase::Definitions,
+                            Block::Main,
+                            class,
+                            why.clone(),
+                            format!("ALTER DOMAIN {domain} ADD CONSTRAINT {name} {check}"),
+                        );
+                        continue;
+                    }
+                    let sql = format!("ALTER DOMAIN {domain} ADD CONSTRAINT {name} {check} NOT VALID");
+                    self.step(Phase::Definitions, Block::Main, class, format!("{why} (added NOT VALID: no long lock)"), sql);
+                    let sql = format!("ALTER DOMAIN {domain} VALIDATE CONSTRAINT {name}");
+                    self.step(Phase::Validations, Block::Validate, class, format!("{why} (validated in its own transaction)"), sql);
+                }
+            }
+            "base type" => {
+                let why = format!("{why} (recreated: a domain's base type has no ALTER)");
+                self.recreate_type(change.path, new, &create_domain(new), prop(new, "base type"), class, &why);
+            }
+            _ => self.not_planned(change),
+        }
+    }
+
+    /// An enum whose labels were removed or reordered, recreated: the old type renamed, the new
+    /// one created, every column using it converted through text (a value no longer listed
+    /// fails loudly), the old type dropped. Destructive: values can be lost.
+    pub(super) fn recreate_enum(&mut self, path: &str, new: &Object, why: &str) {
+        let create = format!("CREATE TYPE {} AS ENUM ({})", new.name, prop(new, "labels"));
+        self.recreate_type(path, new, &create, "text", Class::Destructive, &format!("{why} (recreated: labels removed or reordered)"));
+    }
+
+    /// A type recreated under its name: the old one renamed, the new one created (`create`),
+    /// every column using it converted through `via` (its default set again; the views that
+    /// select it dropped before and created again after), the old one dropped.
+    pub(super) fn recreate_type(&mut self, path: &str, new: &Object, create: &str, via: &str, class: Class, why: &str) {
+        let name = &new.name;
+        let old_name = format!("{}_squashmate_old", name.rsplit_once('.').map_or(name.as_str(), |(_, n)| n).trim_matches('"'));
+        let old_name = crate::sql::quote_ident_if_needed(&old_name);
+        let kind = if new.kind == Kind::Domain { "DOMAIN" } else { "TYPE" };
+        let users: Vec<&Object> = self
+            .from
+            .objects
+            .values()
+            .filter(|o| o.kind == Kind::Column && (prop(o, "type") == name || prop(o, "type") == format!("{name}[]")))
+            .collect();
+        // A composite type's attribute cannot follow: nothing of the change is planned then.
+        let in_types: Vec<String> = users.iter().filter(|c| of_a_type(c)).map(|c| c.path()).collect();
+        if !in_types.is_empty() {
+            return in_types
+                .iter()
+                .for_each(|c| self.unsupported(format!("{path}: used by {c}, which a recreated type would have to follow")));
+        }
+        self.step(Phase::Tables, Block::Main, class, why, format!("ALTER {kind} {name} RENAME TO {old_name}"));
+        self.step(Phase::Tables, Block::Main, class, why, create.to_string());
+        for column in users {
+            if of_a_view(column) {
+                continue; // follows its view, dropped and created again around the change below
+            }
+            let (table, col) = (column.parent_name(), &column.name);
+            self.recreate_dependants(table, Some(col), why);
+            let array = if prop(column, "type").ends_with("[]") { "[]" } else { "" };
+            let default = prop(column, "default");
+            if !default.is_empty() {
+                let sql = format!("ALTER TABLE {table} ALTER COLUMN {col} DROP DEFAULT");
+                self.step(Phase::Tables, Block::Main, class, why, sql);
+            }
+            let sql = format!("ALTER TABLE {table} ALTER COLUMN {col} TYPE {name}{array} USING {col}::{via}{array}::{name}{array}");
+            self.step(Phase::Tables, Block::Main, class, why, sql);
+            if !default.is_empty() {
+                let sql = format!("ALTER TABLE {table} ALTER COLUMN {col} SET DEFAULT {default}");
+                self.step(Phase::Tables, Block::Main, class, why, sql);
+            }
+        }
+        self.step(Phase::Tables, Block::Main, class, why, format!("DROP {kind} {old_name}"));
+    }
+
+    /// New enum labels added in place; anything else (a removed or reordered label) needs the
+    /// type recreated, which is not planned.
+    pub(super) fn enum_labels(&mut self, path: &str, old: &Object, new: &Object, why: &str) {
+        let labels = |o: &Object| -> Vec<String> { prop(o, "labels").split(", ").map(String::from).collect() };
+        let (was, now) = (labels(old), labels(new));
+        let kept: Vec<&String> = now.iter().filter(|l| was.contains(l)).collect();
+        if kept.len() != was.len() || kept.iter().zip(&was).any(|(a, b)| *a != b) {
+            return self.recreate_enum(path, new, why);
+        }
+        for (i, label) in now.iter().enumerate().filter(|(_, l)| !was.contains(l)) {
+            let place = match i.checked_sub(1).map(|j| &now[j]) {
+                Some(before) => format!(" AFTER {before}"),
+                None => format!(" BEFORE {}", now[1]),
+            };
+            self.step(Phase::Definitions, Block::Main, Class::Safe, why, format!("ALTER TYPE {} ADD VALUE {label}{place}", new.name));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_domains_checks_are_read_back_whole() {
+        assert_eq!(
+            domain_checks("NOT NULL AND CHECK (((VALUE > 0) AND (VALUE < 10))) AND CHECK ((VALUE <> 5))"),
+            ["CHECK (((VALUE > 0) AND (VALUE < 10)))", "CHECK ((VALUE <> 5))"]
+        );
+        assert!(domain_checks("").is_empty());
+    }
+}
