@@ -43,12 +43,13 @@ pub enum Phase {
     Tables,
     /// Partitions and inheriting tables (after their parents).
     ChildTables,
+    /// Primary keys, unique and exclusion constraints and unique indexes: what a foreign key
+    /// may reference, and what a view's `GROUP BY` may rely on (a column functionally
+    /// dependent on the primary key).
+    Keys,
     /// Routines whose signature names a new table, then views, each after the views it
     /// selects from.
     Views,
-    /// Primary keys, unique and exclusion constraints and unique indexes: what a foreign key
-    /// may reference.
-    Keys,
     /// Other constraints, indexes, triggers, policies, security, comments.
     Dependants,
     /// Privileges taken away, all before any is given (a table-wide `REVOKE` also takes the
@@ -64,6 +65,9 @@ pub enum Phase {
     DropDefinitions,
     /// then schemas and extensions.
     DropNamespaces,
+    /// Existing tables attached as partitions or made to inherit, once their parents' columns
+    /// and their own are what the target has (PostgreSQL requires every parent column).
+    Attachments,
 }
 
 /// One statement of a plan.

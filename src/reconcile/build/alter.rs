@@ -137,10 +137,11 @@ impl Planner<'_> {
                     |o: &Object| -> Vec<String> { prop(o, "inherits").split(", ").filter(|p| !p.is_empty()).map(String::from).collect() };
                 let (was, now) = (list(old), list(new));
                 for parent in was.iter().filter(|p| !now.contains(p)) {
-                    self.step(Phase::Tables, Block::Main, class, why.clone(), format!("ALTER TABLE {} NO INHERIT {parent}", new.name));
+                    let sql = format!("ALTER TABLE {} NO INHERIT {parent}", new.name);
+                    self.step(Phase::DropDependants, Block::Main, class, why.clone(), sql);
                 }
                 for parent in now.iter().filter(|p| !was.contains(p)) {
-                    self.step(Phase::ChildTables, Block::Main, class, why.clone(), format!("ALTER TABLE {} INHERIT {parent}", new.name));
+                    self.step(Phase::Attachments, Block::Main, class, why.clone(), format!("ALTER TABLE {} INHERIT {parent}", new.name));
                 }
             }
             "replica identity" => self.replica_identity(new, class, &why),
@@ -273,12 +274,13 @@ impl Planner<'_> {
         let why = change.why.to_string();
         if !prop(old, "partition bound").is_empty() {
             let sql = format!("ALTER TABLE {} DETACH PARTITION {}", prop(old, "inherits"), old.name);
-            self.step(Phase::Tables, Block::Main, Class::NeedsConfirm, format!("{why} (detached)"), sql);
+            // Before its parent's columns change: a detached table keeps only what it had.
+            self.step(Phase::DropDependants, Block::Main, Class::NeedsConfirm, format!("{why} (detached)"), sql);
         }
         if !prop(new, "partition bound").is_empty() {
             let sql = format!("ALTER TABLE {} ATTACH PARTITION {} {}", prop(new, "inherits"), new.name, prop(new, "partition bound"));
             self.step(
-                Phase::ChildTables,
+                Phase::Attachments,
                 Block::Main,
                 Class::NeedsConfirm,
                 format!("{why} (attached: its rows are checked against the bound)"),

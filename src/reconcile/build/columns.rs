@@ -7,11 +7,15 @@ use super::*;
 pub(super) const OWNED_SEQUENCE: &str = "<sequence owned by this column>";
 
 /// Whether a column of `catalog` belongs to a partition or inheriting table whose parent has
-/// the same column where `other` has not: added to (or dropped from) the parent, it comes (or
-/// goes) with it, and PostgreSQL refuses it on a partition alone.
+/// the same column where `other` has not, and that inherits from it in `other` too: added to
+/// (or dropped from) the parent, it comes (or goes) with it, and PostgreSQL refuses it on a
+/// partition alone. (A table detached first keeps its columns: they are its own to drop.)
 pub(super) fn follows_parent(column: &Object, catalog: &Catalog, other: &Catalog) -> bool {
-    let Some(table) = column.parent.as_ref().and_then(|p| catalog.objects.get(&p.path())) else { return false };
-    prop(table, "inherits").split(", ").filter(|p| !p.is_empty()).any(|parent| {
+    let Some(path) = column.parent.as_ref().map(Parent::path) else { return false };
+    let (Some(table), Some(there)) = (catalog.objects.get(&path), other.objects.get(&path)) else { return false };
+    let parents = |t: &Object| prop(t, "inherits").split(", ").filter(|p| !p.is_empty()).map(String::from).collect::<Vec<String>>();
+    let parents_there = parents(there);
+    parents(table).iter().filter(|p| parents_there.contains(p)).any(|parent| {
         let path = format!("table {parent} / column {}", column.name);
         catalog.objects.contains_key(&path) && !other.objects.contains_key(&path)
     })

@@ -38,6 +38,13 @@ pub(super) fn comment_target(object: &Object) -> Option<String> {
     })
 }
 
+/// A unique index on a table is a key a foreign key may reference (made with the keys); any
+/// other index, and every index on a materialized view, comes after the views.
+fn index_phase(index: &Object) -> Phase {
+    let on_a_view = index.parent.as_ref().is_some_and(|p| p.kind.is_view());
+    if prop(index, "definition").starts_with("CREATE UNIQUE INDEX") && !on_a_view { Phase::Keys } else { Phase::Dependants }
+}
+
 /// The policy command letter as SQL.
 pub(super) fn policy_command(letter: &str) -> &'static str {
     match letter {
@@ -246,7 +253,7 @@ impl Planner<'_> {
             return false;
         }
         let definition = prop(index, "definition");
-        let phase = if definition.starts_with("CREATE UNIQUE INDEX") { Phase::Keys } else { Phase::Dependants };
+        let phase = index_phase(index);
         let on_parent = definition.replacen("INDEX ON ", &format!("INDEX {} ON ", index.name), 1);
         self.step(
             phase,
@@ -288,7 +295,7 @@ impl Planner<'_> {
         let made = if concurrently { format!("INDEX CONCURRENTLY {} ON ", index.name) } else { format!("INDEX {} ON ", index.name) };
         let sql = definition.replacen("INDEX ON ", &made, 1);
         let block = if concurrently { Block::Concurrently } else { Block::Main };
-        let phase = if definition.starts_with("CREATE UNIQUE INDEX") { Phase::Keys } else { Phase::Dependants };
+        let phase = index_phase(index);
         self.step(phase, block, Class::Safe, why, sql);
     }
 

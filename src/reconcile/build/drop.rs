@@ -11,13 +11,17 @@ impl Planner<'_> {
         let (phase, sql) = match object.kind {
             Kind::Schema => (Phase::DropNamespaces, format!("DROP SCHEMA {name}")),
             Kind::Extension => (Phase::DropNamespaces, format!("DROP EXTENSION {name}")),
-            Kind::Table => (Phase::Drops, format!("DROP TABLE {name}")),
-            Kind::ForeignTable => (Phase::Drops, format!("DROP FOREIGN TABLE {name}")),
+            Kind::Table => (self.relation_drop_phase(object, &why), format!("DROP TABLE {name}")),
+            Kind::ForeignTable => (self.relation_drop_phase(object, &why), format!("DROP FOREIGN TABLE {name}")),
             Kind::View | Kind::MaterializedView => {
+                // A view the target keeps may select from this name, which another object takes.
+                self.recreate_dependants(name, None, &why);
                 self.view_drops.insert(path.to_string());
                 return;
             }
             Kind::Column if of_a_type(object) => (Phase::Drops, format!("ALTER TYPE {table} DROP ATTRIBUTE {name}")),
+            // An inheriting table that keeps the column keeps it as its own (`ONLY`).
+            Kind::Column if self.kept_by_a_child(object) => (Phase::Drops, format!("ALTER TABLE ONLY {table} DROP COLUMN {name}")),
             Kind::Column => (Phase::Drops, format!("ALTER TABLE {table} DROP COLUMN {name}")),
             Kind::CompositeType => (Phase::DropDefinitions, format!("DROP TYPE {name}")),
             Kind::Publication => (Phase::DropDependants, format!("DROP PUBLICATION {name}")),
@@ -33,6 +37,7 @@ impl Planner<'_> {
                 (Phase::DropDependants, format!("DROP INDEX {}.{name}", schema_of(table)))
             }
             Kind::Sequence if object.definition_key.is_some() => return, // goes with its column
+            Kind::Sequence if self.name_taken_by_new(object) => (Phase::DropDependants, format!("DROP SEQUENCE {name}")),
             Kind::Sequence => (Phase::DropDefinitions, format!("DROP SEQUENCE {name}")),
             Kind::Function | Kind::Procedure => {
                 // Before a dropped table or view its signature names (the row type goes with it).
@@ -78,6 +83,37 @@ impl Planner<'_> {
             let name = object.name.split('(').next().unwrap_or(name).to_string();
             self.dropped.push((self.plan.steps.len() - 1, name, self.text_of(path, object)));
         }
+    }
+
+    /// Whether a table inheriting (not as a partition) from the column's table keeps a column
+    /// of that name in the target.
+    fn kept_by_a_child(&self, column: &Object) -> bool {
+        let table = column.parent_name();
+        self.to.objects.values().any(|child| {
+            child.kind == Kind::Table
+                && prop(child, "partition bound").is_empty()
+                && prop(child, "inherits").split(", ").any(|p| p == table)
+                && self.to.objects.contains_key(&format!("{} / column {}", child.path(), column.name))
+        })
+    }
+
+    /// A table goes with the drops, after what used it changed, unless a new relation takes
+    /// its name: then before the new one is made, the views that select from it dropped first
+    /// (and made again after, to select from the new one).
+    fn relation_drop_phase(&mut self, relation: &Object, why: &str) -> Phase {
+        if !self.name_taken_by_new(relation) {
+            return Phase::Drops;
+        }
+        self.recreate_dependants(&relation.name, None, why);
+        Phase::DropDependants
+    }
+
+    /// Whether the target has another kind of relation (or type) under this one's name, which
+    /// PostgreSQL keeps in one namespace (`pg_class`, and the row type in `pg_type`).
+    fn name_taken_by_new(&self, object: &Object) -> bool {
+        let shares_names =
+            |k: Kind| k.is_relation() || matches!(k, Kind::Sequence | Kind::CompositeType | Kind::Enum | Kind::Domain | Kind::RangeType);
+        self.to.objects.values().any(|o| o.parent.is_none() && o.kind != object.kind && shares_names(o.kind) && o.name == object.name)
     }
 
     /// Everything `object` (at `path` in the source) is defined with, its columns' too: what

@@ -113,6 +113,8 @@ impl Planner<'_> {
                     && references(prop(o, "definition")).is_some_and(|(t, c)| t == table && same_columns(&c, &columns))
             })
             .filter(|fk| to.objects.get(&fk.path()).is_some_and(|kept| prop(kept, "definition") == prop(fk, "definition")))
+            // A table made again makes its foreign keys anew.
+            .filter(|fk| !fk.parent.as_ref().is_some_and(|p| self.recreated.contains(&p.path())))
             .collect();
         for fk in referencing {
             if !self.rebuilt_references.insert(fk.path()) {

@@ -25,6 +25,7 @@ mod drop;
 mod grants;
 mod keys;
 mod recreated_views;
+mod remade_tables;
 mod types;
 
 use columns::*;
@@ -55,6 +56,7 @@ pub fn plan(from: &Catalog, to: &Catalog, options: &PlanOptions) -> Plan {
         cleared_grants: BTreeSet::new(),
         made: Vec::new(),
         dropped: Vec::new(),
+        recreated: BTreeSet::new(),
         source_names: from.objects.values().filter(|o| o.parent.is_none()).map(|o| o.name.split('(').next().unwrap_or(&o.name)).collect(),
     }
     .build()
@@ -81,6 +83,9 @@ struct Planner<'a> {
     /// The statements that drop an object for good: (index into the steps, its qualified name,
     /// the text of its definition).
     dropped: Vec<(usize, String, String)>,
+    /// Tables made again (their partition key changed) and their partitions the target keeps:
+    /// paths. Everything of theirs is made anew; nothing of theirs is altered or dropped.
+    recreated: BTreeSet<String>,
     /// The names of the source's top-level objects (a routine's without its arguments): a new
     /// object under one of them is not new by name.
     source_names: BTreeSet<&'a str>,
@@ -152,6 +157,8 @@ impl Planner<'_> {
         self.cleared_grants = self.clear_default_grants();
         let from_keys = keyed(self.from, self.to);
         let to_keys = keyed(self.to, self.from);
+        let (recreated, gone_with_them) = self.tables_made_again();
+        self.recreated = recreated;
         let created_tables: BTreeSet<String> = self
             .to
             .objects
@@ -162,6 +169,7 @@ impl Planner<'_> {
                     && !self.renamed_to.contains_key(*path)
             })
             .map(|(p, _)| p.clone())
+            .chain(self.recreated.iter().cloned())
             .collect();
         let dropped_parents: BTreeSet<String> = self
             .from
@@ -171,6 +179,18 @@ impl Planner<'_> {
             .map(|(p, _)| p.clone())
             .collect();
         for (path, object) in self.to.objects.iter().filter(|(_, o)| !of_a_view(o)) {
+            if self.of_a_recreated_table(path, object) {
+                match self.from.objects.get(path) {
+                    Some(old) if self.recreated.contains(path) && !prop(old, "partition key").eq(prop(object, "partition key")) => {
+                        self.drop_to_make_again(path, old, object)
+                    }
+                    _ => {}
+                }
+                if !(object.kind == Kind::Column && object.parent.as_ref().is_some_and(|p| self.recreated.contains(&p.path()))) {
+                    self.create(path, object, &created_tables);
+                }
+                continue;
+            }
             let old_path = self.renamed_to.get(path).cloned().unwrap_or_else(|| path.clone());
             match self.from.objects.get(&old_path) {
                 Some(old) => self.alter(path, old, object, &created_tables),
@@ -187,7 +207,8 @@ impl Planner<'_> {
             let rekeyed = object.definition_key.is_some() && to_keys.contains(&key(object));
             let with_parent = object.parent.as_ref().is_some_and(|p| dropped_parents.contains(&p.path()))
                 || (object.kind == Kind::Column && follows_parent(object, self.from, self.to));
-            if !kept && !rekeyed && !with_parent {
+            let made_again = self.of_a_recreated_table(path, object) || gone_with_them.contains(path);
+            if !kept && !rekeyed && !with_parent && !made_again {
                 self.drop(path, object);
             }
         }

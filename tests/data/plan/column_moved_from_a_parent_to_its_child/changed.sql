@@ -1,0 +1,2 @@
+CREATE TABLE stamped (created_at timestamp DEFAULT now());
+CREATE TABLE documents ("Revision" integer, title text) INHERITS (stamped);

@@ -1,0 +1,6 @@
+CREATE TABLE readings (sensor integer NOT NULL, taken date NOT NULL, value numeric) PARTITION BY RANGE (taken);
+CREATE TABLE readings_2025 PARTITION OF readings FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+CREATE TABLE readings_2026 PARTITION OF readings FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+CREATE TABLE "Plain Events" (id integer NOT NULL, at date NOT NULL);
+CREATE TABLE split_events (id integer NOT NULL, at date NOT NULL) PARTITION BY LIST (id);
+CREATE TABLE split_events_1 PARTITION OF split_events FOR VALUES IN (1);

@@ -1,0 +1,1 @@
+CREATE TABLE legacy_totals (amount integer);
