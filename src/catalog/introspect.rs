@@ -284,6 +284,10 @@ async fn read_routines_and_types(client: &Client, catalog: &mut Catalog) -> Resu
         let p = props(&[("result", r.get("result")), ("definition", r.get("definition")), ("comment", r.get("comment"))]);
         catalog.insert(object(kind, None, r.get("name"), p));
     }
+    for r in text_rows(client, &queries::aggregates()).await? {
+        let p = props(&[("definition", r.get("definition")), ("comment", r.get("comment"))]);
+        catalog.insert(object(Kind::Aggregate, None, r.get("name"), p));
+    }
     for r in text_rows(client, &queries::types()).await? {
         let (kind, p) = match r.get("typtype") {
             "e" => (Kind::Enum, props(&[("labels", r.get("base")), ("comment", r.get("comment"))])),

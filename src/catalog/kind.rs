@@ -38,6 +38,8 @@ pub enum Kind {
     Function,
     /// A procedure.
     Procedure,
+    /// An aggregate function (its definition the `CREATE AGGREGATE` that makes it).
+    Aggregate,
     /// An enum type.
     Enum,
     /// A domain.
@@ -68,7 +70,7 @@ pub enum Kind {
 
 impl Kind {
     /// Every kind.
-    pub const ALL: [Kind; 29] = [
+    pub const ALL: [Kind; 30] = [
         Kind::Schema,
         Kind::Extension,
         Kind::Table,
@@ -85,6 +87,7 @@ impl Kind {
         Kind::Sequence,
         Kind::Function,
         Kind::Procedure,
+        Kind::Aggregate,
         Kind::Enum,
         Kind::Domain,
         Kind::RangeType,
@@ -119,6 +122,7 @@ impl Kind {
             Kind::Sequence => "sequence",
             Kind::Function => "function",
             Kind::Procedure => "procedure",
+            Kind::Aggregate => "aggregate",
             Kind::Enum => "enum",
             Kind::Domain => "domain",
             Kind::RangeType => "range type",

@@ -164,6 +164,49 @@ pub fn functions() -> String {
     )
 }
 
+/// Aggregates: qualified name with identity arguments, the `CREATE AGGREGATE` that makes each
+/// (every option that differs from its default), comment.
+pub fn aggregates() -> String {
+    let function = |column: &str, option: &str| format!("CASE WHEN a.{column} <> 0 THEN '{option} = ' || a.{column}::regproc::text END");
+    let options = [
+        "'SFUNC = ' || a.aggtransfn::regproc::text".to_string(),
+        "'STYPE = ' || format_type(a.aggtranstype, NULL)".to_string(),
+        "CASE WHEN a.aggtransspace <> 0 THEN 'SSPACE = ' || a.aggtransspace END".to_string(),
+        function("aggfinalfn", "FINALFUNC"),
+        "CASE WHEN a.aggfinalextra THEN 'FINALFUNC_EXTRA' END".to_string(),
+        "CASE WHEN a.aggfinalfn <> 0 AND a.aggfinalmodify <> CASE WHEN a.aggkind = 'n' THEN 'r' ELSE 'w' END
+              THEN 'FINALFUNC_MODIFY = ' || CASE a.aggfinalmodify WHEN 'r' THEN 'READ_ONLY' WHEN 's' THEN 'SHAREABLE' ELSE 'READ_WRITE' END END"
+            .to_string(),
+        function("aggcombinefn", "COMBINEFUNC"),
+        function("aggserialfn", "SERIALFUNC"),
+        function("aggdeserialfn", "DESERIALFUNC"),
+        "CASE WHEN a.agginitval IS NOT NULL THEN 'INITCOND = ' || quote_literal(a.agginitval) END".to_string(),
+        function("aggmtransfn", "MSFUNC"),
+        function("aggminvtransfn", "MINVFUNC"),
+        "CASE WHEN a.aggmtranstype <> 0 THEN 'MSTYPE = ' || format_type(a.aggmtranstype, NULL) END".to_string(),
+        "CASE WHEN a.aggmtransspace <> 0 THEN 'MSSPACE = ' || a.aggmtransspace END".to_string(),
+        function("aggmfinalfn", "MFINALFUNC"),
+        "CASE WHEN a.aggmfinalextra THEN 'MFINALFUNC_EXTRA' END".to_string(),
+        "CASE WHEN a.aggminitval IS NOT NULL THEN 'MINITCOND = ' || quote_literal(a.aggminitval) END".to_string(),
+        "CASE WHEN a.aggsortop <> 0 THEN 'SORTOP = OPERATOR(' || (SELECT quote_ident(on_.nspname) || '.' || o.oprname FROM pg_operator o
+              JOIN pg_namespace on_ ON on_.oid = o.oprnamespace WHERE o.oid = a.aggsortop) || ')' END"
+            .to_string(),
+        "CASE WHEN a.aggkind = 'h' THEN 'HYPOTHETICAL' END".to_string(),
+        "CASE p.proparallel WHEN 's' THEN 'PARALLEL = SAFE' WHEN 'r' THEN 'PARALLEL = RESTRICTED' END".to_string(),
+    ];
+    format!(
+        "SELECT quote_ident(n.nspname) || '.' || quote_ident(p.proname) || '(' || pg_get_function_identity_arguments(p.oid) || ')' AS name,
+                'CREATE AGGREGATE ' || quote_ident(n.nspname) || '.' || quote_ident(p.proname) || '(' || pg_get_function_identity_arguments(p.oid) || ') ('
+                  || concat_ws(', ', {}) || ')' AS definition,
+                coalesce(obj_description(p.oid, 'pg_proc'), '') AS comment
+         FROM pg_aggregate a JOIN pg_proc p ON p.oid = a.aggfnoid JOIN pg_namespace n ON n.oid = p.pronamespace
+         WHERE {USER_NS} AND {} AND {}",
+        options.join(", "),
+        not_extension_member("p.oid", "pg_proc"),
+        not_made_by_another("p.oid", "pg_proc"),
+    )
+}
+
 /// Triggers: table, name, definition, enabled state, comment.
 pub fn triggers() -> String {
     format!(
@@ -350,7 +393,7 @@ pub fn owners() -> String {
            -- initdb's owner of public: the bootstrap superuser, pg_database_owner since 15.
            AND NOT (n.nspname = 'public' AND (n.nspowner = 10 OR pg_get_userbyid(n.nspowner) = 'pg_database_owner'))
          UNION ALL
-         SELECT CASE WHEN p.prokind = 'p' THEN 'procedure ' ELSE 'function ' END || p.oid::regprocedure::text, quote_ident(pg_get_userbyid(p.proowner))
+         SELECT CASE p.prokind WHEN 'p' THEN 'procedure ' WHEN 'a' THEN 'aggregate ' ELSE 'function ' END || p.oid::regprocedure::text, quote_ident(pg_get_userbyid(p.proowner))
          FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE {USER_NS} AND {} AND {} AND p.proowner <> (SELECT oid FROM me)
          UNION ALL
          SELECT 'type ' || quote_ident(n.nspname) || '.' || quote_ident(t.typname), quote_ident(pg_get_userbyid(t.typowner))

@@ -35,6 +35,15 @@ impl Planner<'_> {
                 self.create(path, new, created_tables);
                 return;
             }
+            Kind::Aggregate if changed_props.contains(&"definition") => {
+                // Dropped before the definitions are made (its functions may be among them).
+                let why = format!("{path}: its definition changed (dropped, then made again)");
+                self.recreate_dependants(&old.name, None, &why);
+                let sql = format!("DROP AGGREGATE {}", old.name);
+                self.step(Phase::ReplacedRoutines, Block::Main, Class::NeedsConfirm, why, sql);
+                self.create(path, new, created_tables);
+                return;
+            }
             Kind::Policy => {
                 let p = changed_props[0];
                 let why = format!("{path} / {p}: {} → {}", shown(prop(old, p)), shown(prop(new, p)));
@@ -95,7 +104,17 @@ impl Planner<'_> {
                 None => self.unsupported(format!("{path}: unreadable sequence parameters")),
             },
             // Made again whole (in `alter`) before any property is looked at.
-            (Kind::Policy | Kind::Publication | Kind::Statistics | Kind::Rule | Kind::Collation | Kind::Cast | Kind::Operator, _) => {}
+            (
+                Kind::Policy
+                | Kind::Publication
+                | Kind::Aggregate
+                | Kind::Statistics
+                | Kind::Rule
+                | Kind::Collation
+                | Kind::Cast
+                | Kind::Operator,
+                _,
+            ) => {}
             (
                 Kind::ForeignTable
                 | Kind::Extension

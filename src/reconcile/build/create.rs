@@ -18,6 +18,7 @@ pub(super) fn comment_target(object: &Object) -> Option<String> {
         Kind::Sequence => format!("SEQUENCE {name}"),
         Kind::Function => format!("FUNCTION {name}"),
         Kind::Procedure => format!("PROCEDURE {name}"),
+        Kind::Aggregate => format!("AGGREGATE {name}"),
         Kind::Trigger => format!("TRIGGER {name} ON {}", object.parent_name()),
         Kind::Enum | Kind::Domain | Kind::CompositeType | Kind::RangeType => format!("TYPE {name}"),
         Kind::ForeignTable => format!("FOREIGN TABLE {name}"),
@@ -119,6 +120,7 @@ impl Planner<'_> {
                 self.step(phase, Block::Main, class, why, prop(object, "definition").trim_end().trim_end_matches(';').to_string());
             }
             Kind::Trigger => self.step(Phase::Dependants, Block::Main, class, why, prop(object, "definition").to_string()),
+            Kind::Aggregate => self.step(Phase::Definitions, Block::Main, class, why, prop(object, "definition").to_string()),
             Kind::Enum => {
                 self.step(Phase::Definitions, Block::Main, class, why, format!("CREATE TYPE {name} AS ENUM ({})", prop(object, "labels")))
             }

@@ -60,6 +60,7 @@ impl Planner<'_> {
                 (phase, format!("DROP {} {name}", object.kind.keyword()))
             }
             Kind::Trigger => (Phase::DropDependants, format!("DROP TRIGGER {name} ON {table}")),
+            Kind::Aggregate => (Phase::DropDefinitions, format!("DROP AGGREGATE {name}")),
             Kind::Enum | Kind::Domain => (Phase::DropDefinitions, format!("DROP TYPE {name}")),
             Kind::Policy => (Phase::DropDependants, format!("DROP POLICY {name} ON {table}")),
             Kind::Cast => (Phase::DropDependants, format!("DROP CAST {name}")),
@@ -153,6 +154,8 @@ impl Planner<'_> {
             let is_type = |k: Kind| matches!(k, Kind::Enum | Kind::Domain | Kind::CompositeType | Kind::RangeType);
             return self.to.objects.values().any(|o| o.parent.is_none() && is_type(o.kind) && o.name == type_name);
         }
-        self.to.objects.contains_key(name)
+        // Privileges name an aggregate `function`.
+        let aggregate = name.strip_prefix("function ").map(|signature| format!("aggregate {signature}"));
+        self.to.objects.contains_key(name) || aggregate.is_some_and(|path| self.to.objects.contains_key(&path))
     }
 }

@@ -89,7 +89,7 @@ impl Planner<'_> {
     /// `ALTER … OWNER TO` for the object an `owner` object names (`table public.t`).
     pub(super) fn owner(&mut self, name: &str, owner: &str, class: Class, why: &str) {
         let Some((kind, object)) =
-            ["materialized view", "foreign table", "table", "view", "sequence", "function", "procedure", "type", "schema"]
+            ["materialized view", "foreign table", "table", "view", "sequence", "function", "procedure", "aggregate", "type", "schema"]
                 .iter()
                 .find_map(|k| name.strip_prefix(&format!("{k} ")).map(|object| (k.to_uppercase(), object)))
         else {
