@@ -99,19 +99,43 @@ impl Planner<'_> {
             })
     }
 
+    /// A constraint or index the target has under another name, same definition: renamed
+    /// (before anything new may take the old name). An owned sequence follows its column.
+    pub(super) fn rename_part(&mut self, old: &Object, new: &Object) {
+        if old.name == new.name {
+            return;
+        }
+        let why = format!("{}: named {} in the target", old.path(), new.name);
+        let sql = match new.kind {
+            Kind::Constraint => format!("ALTER TABLE {} RENAME CONSTRAINT {} TO {}", old.parent_name(), old.name, new.name),
+            Kind::Index => format!("ALTER INDEX {}.{} RENAME TO {}", schema_of(old.parent_name()), old.name, new.name),
+            _ => return,
+        };
+        self.step(Phase::DropDependants, Block::Main, Class::Safe, why, sql);
+    }
+
     /// The foreign keys that stay but reference `key` (a primary key, unique constraint or
     /// unique index that goes or changes) are dropped before it and added again after the keys
     /// (`NOT VALID`, then validated), as PostgreSQL refuses to drop a key a foreign key uses.
     pub(super) fn rebuild_references_to(&mut self, key: &Object) {
         let Some(columns) = key_columns(prop(key, "definition")) else { return };
         let (table, from, to) = (key.parent_name(), self.from, self.to);
-        let referencing: Vec<&Object> = from
-            .objects
-            .values()
-            .filter(|o| {
-                o.kind == Kind::Constraint
-                    && references(prop(o, "definition")).is_some_and(|(t, c)| t == table && same_columns(&c, &columns))
-            })
+        let all_referencing = from.objects.values().filter(|o| {
+            o.kind == Kind::Constraint && references(prop(o, "definition")).is_some_and(|(t, c)| t == table && same_columns(&c, &columns))
+        });
+        // Those of a table that goes: dropped before the key, the table after.
+        let of_dropped_tables: Vec<&Object> = all_referencing
+            .clone()
+            .filter(|fk| fk.parent.as_ref().is_some_and(|p| p.kind == Kind::Table && !to.objects.contains_key(&p.path())))
+            .collect();
+        for fk in of_dropped_tables {
+            if self.rebuilt_references.insert(fk.path()) {
+                let why = format!("{}: references {} {}, which is dropped or changed (its table goes)", fk.path(), key.kind, key.name);
+                let sql = format!("ALTER TABLE {} DROP CONSTRAINT {}", fk.parent_name(), fk.name);
+                self.step(Phase::DropForeignKeys, Block::Main, Class::NeedsConfirm, why, sql);
+            }
+        }
+        let referencing: Vec<&Object> = all_referencing
             .filter(|fk| to.objects.get(&fk.path()).is_some_and(|kept| prop(kept, "definition") == prop(fk, "definition")))
             // A table made again makes its foreign keys anew.
             .filter(|fk| !fk.parent.as_ref().is_some_and(|p| self.recreated.contains(&p.path())))

@@ -131,6 +131,16 @@ fn key(object: &Object) -> Key {
     (object.kind, object.parent.clone(), object.definition_key.clone())
 }
 
+/// `catalog`'s renameable objects that `other` lacks by name, by what identifies them: those
+/// a new name with the same definition is a rename of.
+fn under_other_names<'c>(catalog: &'c Catalog, other: &Catalog) -> BTreeMap<Key, Vec<&'c Object>> {
+    let mut found: BTreeMap<Key, Vec<&'c Object>> = BTreeMap::new();
+    for (_, o) in catalog.objects.iter().filter(|(path, o)| o.definition_key.is_some() && !other.objects.contains_key(*path)) {
+        found.entry(key(o)).or_default().insert(0, o);
+    }
+    found
+}
+
 /// The definitions of `catalog`'s renameable objects (auto-named constraints and indexes,
 /// owned sequences) that `other` lacks by name: those a new name may be a rename of. One that
 /// keeps its name is never taken for a rename, even where another has its old definition.
@@ -156,6 +166,7 @@ impl Planner<'_> {
         self.apply_renames();
         self.cleared_grants = self.clear_default_grants();
         let from_keys = keyed(self.from, self.to);
+        let mut renameable = under_other_names(self.from, self.to);
         let to_keys = keyed(self.to, self.from);
         let (recreated, gone_with_them) = self.tables_made_again();
         self.recreated = recreated;
@@ -194,7 +205,11 @@ impl Planner<'_> {
             let old_path = self.renamed_to.get(path).cloned().unwrap_or_else(|| path.clone());
             match self.from.objects.get(&old_path) {
                 Some(old) => self.alter(path, old, object, &created_tables),
-                None if object.definition_key.is_some() && from_keys.contains(&key(object)) => {}
+                None if object.definition_key.is_some() && from_keys.contains(&key(object)) => {
+                    if let Some(old) = renameable.get_mut(&key(object)).and_then(Vec::pop) {
+                        self.rename_part(old, object);
+                    }
+                }
                 None if object.parent.as_ref().is_some_and(|p| created_tables.contains(&p.path())) && object.kind == Kind::Column => {}
                 // A child's column comes with the one its parent gains.
                 None if object.kind == Kind::Column && follows_parent(object, self.to, self.from) => {}

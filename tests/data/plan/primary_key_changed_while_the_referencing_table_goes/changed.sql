@@ -1,0 +1,1 @@
+CREATE TABLE members (handle text PRIMARY KEY);
