@@ -14,6 +14,13 @@ impl Planner<'_> {
     pub(super) fn alter(&mut self, path: &str, old: &Object, new: &Object, created_tables: &BTreeSet<String>) {
         let props: BTreeSet<&str> = old.props.keys().chain(new.props.keys()).copied().collect();
         let changed_props: Vec<&str> = props.into_iter().filter(|p| prop(old, p) != prop(new, p)).collect();
+        if new.kind.is_routine() && self.names_a_remade_view(old) {
+            let why = format!("{path}: its signature names a view made again (dropped before it, made again after)");
+            self.step(Phase::DropViews, Block::Main, Class::NeedsConfirm, why.clone(), format!("DROP {} {}", old.kind.keyword(), old.name));
+            let sql = prop(new, "definition").trim_end().trim_end_matches(';').to_string();
+            self.step(Phase::Dependants, Block::Main, Class::NeedsConfirm, why, sql);
+            return;
+        }
         if changed_props.is_empty() {
             return;
         }

@@ -116,7 +116,13 @@ impl Planner<'_> {
                 // A routine whose signature names a table (row type) the plan creates comes after it.
                 let signature = format!("{} {}", object.name, prop(object, "result"));
                 let uses_new_table = created_tables.iter().filter_map(|t| Kind::split_path(t)).any(|(_, table)| names(&signature, table));
-                let phase = if uses_new_table { Phase::Views } else { Phase::Definitions };
+                let phase = if self.names_a_remade_view(object) {
+                    Phase::Dependants
+                } else if uses_new_table {
+                    Phase::Views
+                } else {
+                    Phase::Definitions
+                };
                 self.step(phase, Block::Main, class, why, prop(object, "definition").trim_end().trim_end_matches(';').to_string());
             }
             Kind::Trigger => self.step(Phase::Dependants, Block::Main, class, why, prop(object, "definition").to_string()),

@@ -8,6 +8,9 @@ impl Planner<'_> {
         let class = removed(object.kind);
         let why = format!("{path}: gone");
         let table = object.parent_name();
+        if object.parent.as_ref().is_some_and(|p| p.kind.is_view() && self.view_drops.contains(&p.path())) {
+            return; // goes with its view, dropped and made again
+        }
         let (phase, sql) = match object.kind {
             Kind::Schema => (Phase::DropNamespaces, format!("DROP SCHEMA {name}")),
             Kind::Extension => (Phase::DropNamespaces, format!("DROP EXTENSION {name}")),
@@ -50,7 +53,7 @@ impl Planner<'_> {
                 };
                 let phase = if self.remade_under_its_name(object) {
                     Phase::ReplacedRoutines
-                } else if names_dropped(&[Kind::View, Kind::MaterializedView]) {
+                } else if names_dropped(&[Kind::View, Kind::MaterializedView]) || self.names_a_remade_view(object) {
                     Phase::DropViews
                 } else if names_dropped(&[Kind::Table]) {
                     Phase::DropDependants

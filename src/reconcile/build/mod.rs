@@ -123,6 +123,13 @@ fn shown(value: &str) -> &str {
     if value.is_empty() { "(none)" } else { value }
 }
 
+/// A catalog's objects but views' columns (they follow their views), routines last: by then
+/// every view made again is known (a routine's signature may name one).
+fn routines_last(catalog: &Catalog) -> impl Iterator<Item = (&String, &Object)> {
+    let objects = catalog.objects.iter().filter(|(_, o)| !of_a_view(o));
+    objects.clone().filter(|(_, o)| !o.kind.is_routine()).chain(objects.filter(|(_, o)| o.kind.is_routine()))
+}
+
 /// What identifies a renameable object: its kind, parent and definition.
 type Key = (Kind, Option<Parent>, Option<String>);
 
@@ -189,7 +196,7 @@ impl Planner<'_> {
             .filter(|(path, o)| o.parent.is_none() && !self.to.objects.contains_key(*path) && !self.renamed_to.values().any(|v| v == *path))
             .map(|(p, _)| p.clone())
             .collect();
-        for (path, object) in self.to.objects.iter().filter(|(_, o)| !of_a_view(o)) {
+        for (path, object) in routines_last(self.to) {
             if self.of_a_recreated_table(path, object) {
                 match self.from.objects.get(path) {
                     Some(old) if self.recreated.contains(path) && !prop(old, "partition key").eq(prop(object, "partition key")) => {
@@ -216,7 +223,7 @@ impl Planner<'_> {
                 None => self.create(path, object, &created_tables),
             }
         }
-        for (path, object) in self.from.objects.iter().filter(|(_, o)| !of_a_view(o)) {
+        for (path, object) in routines_last(self.from) {
             let renamed = self.renamed_to.values().any(|v| v == path);
             let kept = self.to.objects.contains_key(path) || renamed;
             let rekeyed = object.definition_key.is_some() && to_keys.contains(&key(object));

@@ -21,6 +21,13 @@ impl Planner<'_> {
         self.recreate_dependants(name, None, why);
     }
 
+    /// Whether a routine's signature (arguments and result) names a view dropped and made
+    /// again: its row type goes with the view, so the routine must go before and come after.
+    pub(super) fn names_a_remade_view(&self, routine: &Object) -> bool {
+        let signature = format!("{} {}", routine.name, prop(routine, "result"));
+        self.view_drops.iter().filter_map(|p| self.from.objects.get(p)).any(|view| names(&signature, &view.name))
+    }
+
     /// The views that select from `relation` (that use `column`, when given), recursively:
     /// dropped before it changes and created again after (PostgreSQL refuses to change a
     /// column a view uses, or to drop a view others select from).
