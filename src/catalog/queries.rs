@@ -229,7 +229,7 @@ pub fn types() -> String {
                 END AS base,
                 CASE WHEN t.typtype = 'd' THEN t.typnotnull::text ELSE '' END AS not_null,
                 CASE WHEN t.typtype = 'd' THEN coalesce(pg_get_expr(t.typdefaultbin, 0), '') ELSE '' END AS default,
-                CASE WHEN t.typtype = 'd' THEN coalesce((SELECT string_agg(pg_get_constraintdef(k.oid), ' AND ' ORDER BY k.conname) FROM pg_constraint k WHERE k.contypid = t.oid AND k.contype = 'c'), '') ELSE '' END AS constraints,
+                CASE WHEN t.typtype = 'd' THEN coalesce((SELECT string_agg('CONSTRAINT ' || quote_ident(k.conname) || ' ' || pg_get_constraintdef(k.oid), ' AND ' ORDER BY k.conname) FROM pg_constraint k WHERE k.contypid = t.oid AND k.contype = 'c'), '') ELSE '' END AS constraints,
                 coalesce(obj_description(t.oid, 'pg_type'), '') AS comment
          FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
          WHERE t.typtype IN ('e', 'd', 'r') AND {USER_NS} AND {}",

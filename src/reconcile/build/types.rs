@@ -3,21 +3,39 @@
 
 use super::*;
 
-/// The CHECKs of a domain's `constraints` (definitions joined by ` AND `, which a CHECK may
-/// hold too; from PostgreSQL 17 a `NOT NULL` is listed as well).
+/// The named CHECKs of a domain's `constraints` (`CONSTRAINT <name> <definition>` joined by
+/// ` AND `, which a CHECK may hold too), as `CREATE DOMAIN` and `ADD` take them; a `NOT NULL`
+/// is the domain's `not null` property.
 pub(super) fn domain_checks(constraints: &str) -> Vec<String> {
-    let mut items: Vec<String> = Vec::new();
-    for piece in constraints.split(" AND ").filter(|p| !p.is_empty()) {
-        match items.last_mut() {
-            Some(last) if !piece.starts_with("CHECK ") && !piece.starts_with("NOT NULL") => {
-                last.push_str(" AND ");
-                last.push_str(piece);
-            }
-            _ => items.push(piece.to_string()),
-        }
+    if constraints.is_empty() {
+        return Vec::new();
     }
-    items.retain(|item| item.starts_with("CHECK "));
-    items
+    let body = constraints.strip_prefix("CONSTRAINT ").unwrap_or(constraints);
+    body.split(" AND CONSTRAINT ").map(|item| format!("CONSTRAINT {item}")).filter(|item| !item.ends_with(" NOT NULL")).collect()
+}
+
+/// The (quoted) name in `CONSTRAINT <name> CHECK …`.
+fn check_name(check: &str) -> &str {
+    let rest = check.strip_prefix("CONSTRAINT ").unwrap_or(check);
+    match rest.strip_prefix('"') {
+        // A quoted name ends at a quote not doubled.
+        Some(quoted) => {
+            let mut end = 0;
+            let bytes = quoted.as_bytes();
+            while end < bytes.len() {
+                if bytes[end] == b'"' {
+                    if bytes.get(end + 1) == Some(&b'"') {
+                        end += 2;
+                        continue;
+                    }
+                    break;
+                }
+                end += 1;
+            }
+            &rest[..end + 2]
+        }
+        None => rest.split(' ').next().unwrap_or(rest),
+    }
 }
 
 /// `CREATE DOMAIN` with its default, NOT NULL and CHECKs.
@@ -63,21 +81,15 @@ impl Planner<'_> {
                     domain.replace('\'', "''")
                 );
                 self.step(Phase::Definitions, Block::Main, class, format!("{why} (every CHECK of the domain dropped)"), drop_all);
-                let bare = domain.rsplit('.').next().unwrap_or(domain).trim_matches('"');
-                for (i, check) in domain_checks(prop(new, "constraints")).iter().enumerate() {
-                    let name = crate::sql::quote_ident(&if i == 0 { format!("{bare}_check") } else { format!("{bare}_check{i}") });
+                for check in domain_checks(prop(new, "constraints")) {
                     if self.options.simple {
-                        self.step(
-                            Phase::Definitions,
-                            Block::Main,
-                            class,
-                            why.clone(),
-                            format!("ALTER DOMAIN {domain} ADD CONSTRAINT {name} {check}"),
-                        );
+                        let sql = format!("ALTER DOMAIN {domain} ADD {check}");
+                        self.step(Phase::Definitions, Block::Main, class, why.clone(), sql);
                         continue;
                     }
-                    let sql = format!("ALTER DOMAIN {domain} ADD CONSTRAINT {name} {check} NOT VALID");
+                    let sql = format!("ALTER DOMAIN {domain} ADD {check} NOT VALID");
                     self.step(Phase::Definitions, Block::Main, class, format!("{why} (added NOT VALID: no long lock)"), sql);
+                    let name = check_name(&check);
                     let sql = format!("ALTER DOMAIN {domain} VALIDATE CONSTRAINT {name}");
                     self.step(Phase::Validations, Block::Validate, class, format!("{why} (validated in its own transaction)"), sql);
                 }
@@ -168,10 +180,12 @@ mod tests {
 
     #[test]
     fn a_domains_checks_are_read_back_whole() {
-        assert_eq!(
-            domain_checks("NOT NULL AND CHECK (((VALUE > 0) AND (VALUE < 10))) AND CHECK ((VALUE <> 5))"),
-            ["CHECK (((VALUE > 0) AND (VALUE < 10)))", "CHECK ((VALUE <> 5))"]
+        let checks = domain_checks(
+            "CONSTRAINT \"In Range\" CHECK (((VALUE > 0) AND (VALUE < 10))) AND CONSTRAINT d_not_null NOT NULL AND CONSTRAINT not_five CHECK ((VALUE <> 5))",
         );
+        assert_eq!(checks, ["CONSTRAINT \"In Range\" CHECK (((VALUE > 0) AND (VALUE < 10)))", "CONSTRAINT not_five CHECK ((VALUE <> 5))"]);
+        assert_eq!((check_name(&checks[0]), check_name(&checks[1])), ("\"In Range\"", "not_five"));
+        assert_eq!(check_name("CONSTRAINT \"a \"\" b\" CHECK (true)"), "\"a \"\" b\"");
         assert!(domain_checks("").is_empty());
     }
 }
