@@ -186,14 +186,17 @@ impl Planner<'_> {
                 self.step(Phase::Tables, Block::Main, class, why, sql);
             }
             "generated" => self.generated(new, &why, class),
-            "default" if prop(new, "default").contains(OWNED_SEQUENCE) => self.own_sequence(new, class, &why),
+            "default" if prop(new, "default").contains(OWNED_SEQUENCE) => match self.handovers.adopted.get(change.path).cloned() {
+                Some(sequence) => self.adopt_sequence(new, &sequence, class, &why),
+                None => self.own_sequence(new, class, &why),
+            },
             "default" => {
                 let sql = match prop(new, "default") {
                     "" => format!("ALTER TABLE {table} ALTER COLUMN {column} DROP DEFAULT"),
                     d => format!("ALTER TABLE {table} ALTER COLUMN {column} SET DEFAULT {d}"),
                 };
                 self.step(Phase::Tables, Block::Main, class, why.clone(), sql);
-                if prop(old, "default").contains(OWNED_SEQUENCE) {
+                if prop(old, "default").contains(OWNED_SEQUENCE) && !self.handovers.is_released(&format!("{table}.{column}")) {
                     // The column's own sequence (serial) goes with the default that used it.
                     let sql = on_owned_sequence(&format!("{table}.{column}"), "DROP SEQUENCE {}");
                     self.step(Phase::Tables, Block::Main, class, format!("{why} (its sequence dropped)"), sql);

@@ -108,6 +108,10 @@ impl Planner<'_> {
                 self.view_creates.entry(path.to_string()).or_insert((class, why));
             }
             Kind::Sequence if object.definition_key.is_some() => {} // owned: made by its serial column
+            Kind::Sequence if self.handovers.released.contains_key(path) => {
+                let column = self.handovers.released[path].clone();
+                self.release_sequence(object, &column);
+            }
             Kind::Sequence => match sequence_options(prop(object, "parameters")) {
                 Some(options) => self.step(Phase::Definitions, Block::Main, class, why, format!("CREATE SEQUENCE {name} {options}")),
                 None => self.unsupported(format!("{path}: unreadable sequence parameters")),

@@ -40,6 +40,7 @@ impl Planner<'_> {
                 (Phase::DropDependants, format!("DROP INDEX {}.{name}", schema_of(table)))
             }
             Kind::Sequence if object.definition_key.is_some() => return, // goes with its column
+            Kind::Sequence if self.handovers.is_adopted(path) => return, // a column's own now
             Kind::Sequence if self.name_taken_by_new(object) => (Phase::DropDependants, format!("DROP SEQUENCE {name}")),
             Kind::Sequence => (Phase::DropDefinitions, format!("DROP SEQUENCE {name}")),
             Kind::Function | Kind::Procedure => {

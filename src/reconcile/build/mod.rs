@@ -26,11 +26,13 @@ mod grants;
 mod keys;
 mod recreated_views;
 mod remade_tables;
+mod sequence_handover;
 mod types;
 
 use columns::*;
 use keys::*;
 use recreated_views::*;
+use sequence_handover::Handovers;
 use types::*;
 
 /// How to write the plan.
@@ -57,6 +59,7 @@ pub fn plan(from: &Catalog, to: &Catalog, options: &PlanOptions) -> Plan {
         made: Vec::new(),
         dropped: Vec::new(),
         recreated: BTreeSet::new(),
+        handovers: Handovers::default(),
         source_names: from.objects.values().filter(|o| o.parent.is_none()).map(|o| o.name.split('(').next().unwrap_or(&o.name)).collect(),
     }
     .build()
@@ -86,6 +89,8 @@ struct Planner<'a> {
     /// Tables made again (their partition key changed) and their partitions the target keeps:
     /// paths. Everything of theirs is made anew; nothing of theirs is altered or dropped.
     recreated: BTreeSet<String>,
+    /// Sequences that change between a column's own and standalone.
+    handovers: Handovers,
     /// The names of the source's top-level objects (a routine's without its arguments): a new
     /// object under one of them is not new by name.
     source_names: BTreeSet<&'a str>,
@@ -175,6 +180,7 @@ impl Planner<'_> {
         let from_keys = keyed(self.from, self.to);
         let mut renameable = under_other_names(self.from, self.to);
         let to_keys = keyed(self.to, self.from);
+        self.handovers = Handovers::find(self.from, self.to);
         let (recreated, gone_with_them) = self.tables_made_again();
         self.recreated = recreated;
         let created_tables: BTreeSet<String> = self
