@@ -178,6 +178,7 @@ impl Planner<'_> {
             // A partition takes its columns from its parent.
             let sql = format!("CREATE TABLE {} PARTITION OF {parents} {bound}{partition}{options}", table.name);
             self.step(Phase::ChildTables, Block::Main, Class::Safe, format!("{path}: new partition"), sql);
+            self.partition_column_overrides(path, table, parents);
             self.table_security(table, None);
             return;
         }
@@ -219,6 +220,28 @@ impl Planner<'_> {
         self.table_security(table, None);
         if !prop(table, "replica identity").is_empty() {
             self.replica_identity(table, Class::Safe, &format!("{path}: new"));
+        }
+    }
+
+    /// A new partition's columns where they differ from its parent's: a default of their own,
+    /// NOT NULL where the parent allows NULL (`PARTITION OF … (col DEFAULT …, col NOT NULL)`).
+    fn partition_column_overrides(&mut self, path: &str, partition: &Object, parent: &str) {
+        let columns: Vec<&Object> = self.members(self.to, path);
+        for column in columns {
+            let Some(inherited) = self.to.objects.get(&format!("table {parent} / column {}", column.name)) else { continue };
+            let why = format!("{} (its own, not its parent's)", column.path());
+            let alter = format!("ALTER TABLE {} ALTER COLUMN {}", partition.name, column.name);
+            if prop(column, "default") != prop(inherited, "default") {
+                let sql = match prop(column, "default") {
+                    "" => format!("{alter} DROP DEFAULT"),
+                    default => format!("{alter} SET DEFAULT {default}"),
+                };
+                self.step(Phase::ChildTables, Block::Main, Class::Safe, why.clone(), sql);
+            }
+            if prop(column, "nullability") == "not null" && prop(inherited, "nullability") != "not null" {
+                self.step(Phase::ChildTables, Block::Main, Class::Safe, why, format!("{alter} SET NOT NULL"));
+            }
+            self.set_comment(column, None, Phase::Dependants);
         }
     }
 
