@@ -158,6 +158,15 @@ impl Planner<'_> {
             let is_type = |k: Kind| matches!(k, Kind::Enum | Kind::Domain | Kind::CompositeType | Kind::RangeType);
             return self.to.objects.values().any(|o| o.parent.is_none() && is_type(o.kind) && o.name == type_name);
         }
+        // Privileges name every relation `table`, sequences too. A column's own sequence is known
+        // by its column, not its name (which follows old table names): its grants are taken away
+        // before anything could drop it.
+        if let Some(relation) = name.strip_prefix("table ") {
+            let paths = |c: &Catalog| {
+                c.objects.values().any(|o| o.parent.is_none() && (o.kind.is_relation() || o.kind == Kind::Sequence) && o.name == relation)
+            };
+            return paths(self.to) || !paths(self.from);
+        }
         // Privileges name an aggregate `function`.
         let aggregate = name.strip_prefix("function ").map(|signature| format!("aggregate {signature}"));
         self.to.objects.contains_key(name) || aggregate.is_some_and(|path| self.to.objects.contains_key(&path))
