@@ -318,15 +318,15 @@ async fn extension_members_are_never_listed_diffed_or_planned_as_the_users() {
 
 #[test]
 fn a_plan_that_misses_what_the_catalog_cannot_see_is_refused_by_the_pg_dump_judge() {
-    // The catalog does not read aggregates (yet): the plan creates the table and nothing else,
-    // the catalogs agree, and only pg_dump's text shows the aggregate missing.
+    // The catalog does not read text-search configurations (yet): the plan creates the table and
+    // nothing else, the catalogs agree, and only pg_dump's text shows the configuration missing.
     let work = common::open_tempdir();
     common::write_migrations(
         &work.path().join("db/migrations"),
         &[("20240101000000_init.sql", "-- migrate:up\ncreate table a (id int);\n-- migrate:down\n")],
     );
     let target =
-        "create table a (id int);\ncreate table b (id int);\ncreate aggregate total (int) (sfunc = int4pl, stype = int, initcond = '0');\n";
+        "create table a (id int);\ncreate table b (id int);\ncreate text search configuration mine (copy = pg_catalog.english);\n";
     std::fs::write(work.path().join("target.sql"), target).unwrap();
     let (code, stdout, stderr) = common::outcome(common::squashmate().current_dir(work.path()).args([
         "plan",
@@ -339,6 +339,6 @@ fn a_plan_that_misses_what_the_catalog_cannot_see_is_refused_by_the_pg_dump_judg
     ]));
     assert_eq!(code, Some(2), "{stdout}{stderr}");
     assert!(stderr.contains("Refused: the plan does not prove; nothing was written."), "{stderr}");
-    assert!(stderr.contains("only in target: CREATE AGGREGATE public.total(integer) ("), "{stderr}");
+    assert!(stderr.contains("only in target: CREATE TEXT SEARCH CONFIGURATION public.mine ("), "{stderr}");
     assert_eq!(std::fs::read_dir(work.path().join("db/migrations")).unwrap().count(), 1, "nothing was written");
 }
