@@ -325,8 +325,7 @@ fn a_plan_that_misses_what_the_catalog_cannot_see_is_refused_by_the_pg_dump_judg
         &work.path().join("db/migrations"),
         &[("20240101000000_init.sql", "-- migrate:up\ncreate table a (id int);\n-- migrate:down\n")],
     );
-    let target =
-        "create table a (id int);\ncreate table b (id int);\ncreate text search configuration mine (copy = pg_catalog.english);\n";
+    let target = "create table a (id int);\ncreate table b (id int);\ncreate text search configuration mine (copy = pg_catalog.english);\n";
     std::fs::write(work.path().join("target.sql"), target).unwrap();
     let (code, stdout, stderr) = common::outcome(common::squashmate().current_dir(work.path()).args([
         "plan",
