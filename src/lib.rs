@@ -3,7 +3,8 @@
 //! Layers, top first; a module uses only modules of layers below its own (the `layers` test
 //! reads this list and every `crate::` path in the code):
 //! - [`cli`]: the command line (clap definitions, output).
-//! - [`squash`], [`drift`], [`reconcile`], [`fleet`], [`gate`], [`hazards`], `chaingen`: the jobs.
+//! - [`squash`], [`drift`], [`reconcile`], [`fleet`], [`gate`], `chaingen`: the jobs.
+//! - [`hazards`]: what a statement will lock, rewrite or scan, read from its parse tree.
 //! - [`replay`]: a chain applied to a fresh database on an ephemeral server.
 //! - [`seed`], [`catalog`]: sample rows in every table; a live schema as a canonical model.
 //! - [`server`]: throwaway servers (local, downloaded, Docker, an existing one).

@@ -8,6 +8,7 @@ mod rules;
 
 use std::sync::LazyLock;
 
+use pg_query::NodeEnum;
 use regex::Regex;
 
 use crate::migration::{Discovery, MigrationFile, Part, Problem};
@@ -74,6 +75,31 @@ fn file_hazards(file: &MigrationFile, model: &mut Model, out: &mut Hazards) {
     }
 }
 
+/// The hazards that make a statement run as long as its table is big (a rewrite, a scan, an
+/// index build), as opposed to those that only lock.
+const LONG_RUNNING: [&str; 4] = ["table-rewrite", "rewrite-unless-utc", "full-scan-under-lock", "blocking-index"];
+
+/// The first statement of one transactional block (statements in order, parsed on a model
+/// that knows nothing before them) whose run time grows with a table: a rewrite, a scan under
+/// lock, an index build, a validation, a materialized view filled. `None`: every statement
+/// only changes the catalog, so a short `statement_timeout` is safe for the block.
+pub fn first_long_running<'s>(statements: &[&'s str]) -> Option<&'s str> {
+    let model = Model::default();
+    let (mut file, mut block) = (FileContext::default(), BlockContext::default());
+    statements.iter().copied().find(|sql| {
+        let Ok(parsed) = pg_query::parse(sql, 0) else { return true };
+        parsed.protobuf.stmts.iter().filter_map(|s| s.stmt.as_ref().and_then(|n| n.node.as_ref())).any(|node| {
+            let builds =
+                matches!(node, NodeEnum::IndexStmt(_) | NodeEnum::ReindexStmt(_) | NodeEnum::ClusterStmt(_) | NodeEnum::VacuumStmt(_));
+            let fills = matches!(node, NodeEnum::RefreshMatViewStmt(_) | NodeEnum::CreateTableAsStmt(_));
+            let validates = matches!(node, NodeEnum::AlterTableStmt(a) if a.cmds.iter().any(|c| matches!(&c.node,
+                Some(NodeEnum::AlterTableCmd(cmd)) if cmd.subtype == pg_query::protobuf::AlterTableType::AtValidateConstraint as i32)));
+            let found = check(node, &model, &mut file, &mut block);
+            fills || validates || found.iter().any(|f| LONG_RUNNING.contains(&f.rule) && (f.rule != "blocking-index" || builds))
+        })
+    })
+}
+
 /// The `(rule, reason)` of the allow comments on the lines right above `offset`.
 fn allow_comments(text: &str, offset: usize) -> Vec<(String, String)> {
     let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
@@ -92,6 +118,27 @@ mod tests {
     fn rules_of(files: &[(&str, &str)]) -> Vec<String> {
         let files = files.iter().map(|(name, text)| MigrationFile::parse(*name, text.to_string()).expect("a migration name")).collect();
         hazards(&Discovery { files, rejected: Vec::new() }).findings.into_iter().map(|d| d.code).collect()
+    }
+
+    #[test]
+    fn long_running_statements_are_told_from_catalog_changes() {
+        let quick = [
+            "ALTER TABLE public.t ADD COLUMN b int",
+            "CREATE TABLE public.n (a int)",
+            "CREATE INDEX n_a ON public.n (a)",
+            "DROP INDEX public.i",
+        ];
+        assert_eq!(first_long_running(&quick), None, "an index on a table made in the block, a drop: catalog only");
+        for long in [
+            "ALTER TABLE public.t ALTER COLUMN a TYPE bigint",
+            "ALTER TABLE public.t VALIDATE CONSTRAINT c",
+            "ALTER TABLE public.t ADD PRIMARY KEY (a)",
+            "CREATE INDEX i ON public.t (a)",
+            "REFRESH MATERIALIZED VIEW public.m",
+            "CREATE MATERIALIZED VIEW public.m AS SELECT 1",
+        ] {
+            assert_eq!(first_long_running(&["ALTER TABLE public.t ADD COLUMN b int", long]), Some(long));
+        }
     }
 
     #[test]

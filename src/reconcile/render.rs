@@ -85,10 +85,26 @@ fn blocks(plan: &Plan) -> Vec<(Block, Vec<&Step>)> {
     out
 }
 
-/// The statements a transactional block starts with: a bounded wait for locks, and function
-/// bodies left unchecked until the tables they read exist (as pg_dump does).
+/// How long a statement of a block that only changes the catalog may run: long enough for any
+/// such change, short enough that one stuck behind something unforeseen gives up.
+const CATALOG_STATEMENT_TIMEOUT: &str = "1min";
+
+/// The statements a transactional block starts with: a bounded wait for locks, a bounded run
+/// time unless a statement's grows with its table (then none, overriding a role's or database's
+/// own, with the statement named), and function bodies left unchecked until the tables they
+/// read exist (as pg_dump does).
 fn block_preamble(steps: &[&Step]) -> String {
     let mut out = String::from("SET LOCAL lock_timeout = '5s';\n");
+    let statements: Vec<&str> = steps.iter().map(|s| s.sql.as_str()).collect();
+    match crate::hazards::first_long_running(&statements) {
+        None => {
+            let _ = writeln!(out, "SET LOCAL statement_timeout = '{CATALOG_STATEMENT_TIMEOUT}';");
+        }
+        Some(long) => {
+            let first_line = long.lines().next().unwrap_or(long);
+            let _ = writeln!(out, "SET LOCAL statement_timeout = 0; -- runs as long as its table is big: {first_line}");
+        }
+    }
     if steps.iter().any(|s| s.sql.starts_with("CREATE OR REPLACE FUNCTION") || s.sql.starts_with("CREATE OR REPLACE PROCEDURE")) {
         out.push_str("SET LOCAL check_function_bodies = off;\n");
     }
@@ -116,6 +132,7 @@ pub fn files(plan: &Plan) -> Vec<PlannedFile> {
             suffix: match block {
                 Block::Main => String::new(),
                 Block::Validate => "_validate".into(),
+                Block::Concurrently if steps[0].sql.starts_with("DROP") => format!("_drop_index_{}", index_name(&steps[0].sql)),
                 Block::Concurrently => format!("_index_{}", index_name(&steps[0].sql)),
                 Block::AfterIndexes => "_after_indexes".into(),
             },
@@ -125,10 +142,24 @@ pub fn files(plan: &Plan) -> Vec<PlannedFile> {
         .collect()
 }
 
-/// `CREATE INDEX CONCURRENTLY name ON …` → `name` (unquoted, for a file name).
+/// `CREATE INDEX CONCURRENTLY name ON …` or `DROP INDEX CONCURRENTLY schema.name` → `name`,
+/// for a file name: quotes taken off, what is not a letter, digit or `_` made `_`.
 fn index_name(sql: &str) -> String {
-    let name = sql.split_whitespace().skip_while(|w| *w != "CONCURRENTLY").nth(1).unwrap_or("index");
-    name.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').collect()
+    let after = sql.split_once(" CONCURRENTLY ").map_or("", |(_, rest)| rest);
+    // The (qualified) name: up to the first space outside double quotes.
+    let (mut quoted, mut end) = (false, after.len());
+    for (at, c) in after.char_indices() {
+        match c {
+            '"' => quoted = !quoted,
+            ' ' if !quoted => {
+                end = at;
+                break;
+            }
+            _ => {}
+        }
+    }
+    let name = crate::sql::parse_qualified(&after[..end]).ok().and_then(|parts| parts.last().cloned()).unwrap_or_else(|| "index".into());
+    name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' }).collect()
 }
 
 /// A file's text: its up block and `down` (the way back from after it to before it, plain
@@ -162,4 +193,16 @@ fn down_block(down: &Plan) -> String {
         return "-- nothing to undo\n".into();
     }
     format!("{}{}", block_preamble(&steps), statements(&steps))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_concurrent_files_name_comes_from_its_index() {
+        assert_eq!(index_name("CREATE INDEX CONCURRENTLY logs_at_idx ON public.logs USING btree (at)"), "logs_at_idx");
+        assert_eq!(index_name("CREATE UNIQUE INDEX CONCURRENTLY \"Logs id, \"\"level\"\"\" ON public.logs (id)"), "Logs_id___level_");
+        assert_eq!(index_name("DROP INDEX CONCURRENTLY \"a.b\".\"Logs id\""), "Logs_id");
+    }
 }

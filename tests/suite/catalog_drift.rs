@@ -626,7 +626,12 @@ fn plan_writes_a_migration_proven_both_ways_that_dbmate_applies_and_rolls_back()
         index_file.starts_with("-- migrate:up transaction:false\n-- [safe] table public.tasks / index tasks_status_idx"),
         "{index_file}"
     );
-    assert!(index_file.contains("-- migrate:down\nSET LOCAL lock_timeout = '5s';\nDROP INDEX public.tasks_status_idx;"), "{index_file}");
+    assert!(
+        index_file.contains(
+            "-- migrate:down\nSET LOCAL lock_timeout = '5s';\nSET LOCAL statement_timeout = '1min';\nDROP INDEX public.tasks_status_idx;"
+        ),
+        "{index_file}"
+    );
     assert_eq!(common::run(work.path(), &["lint"]).status.code(), Some(0), "the written files lint clean");
 
     // The real dbmate applies the chain with the new files, and rolls them back.

@@ -189,6 +189,7 @@ impl Planner<'_> {
                 self.step(phase, Block::Main, class, format!("{why} (dropped first, then added)"), sql);
                 self.add_constraint(new, on_new_table, &why);
             }
+            (Kind::Index, "definition") if !on_new_table && self.replace_index_online(old, new, &why) => {}
             (Kind::Index, "definition") => {
                 self.rebuild_references_to(old);
                 let sql = format!("DROP INDEX {}.{}", schema_of(old.parent_name()), old.name);

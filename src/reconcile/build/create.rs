@@ -334,6 +334,43 @@ impl Planner<'_> {
         self.step(phase, block, Class::Safe, why, sql);
     }
 
+    /// An index whose definition changes on a table that stays, replaced without a moment
+    /// when the table has neither: the new one built concurrently under a temporary name, the
+    /// old one dropped concurrently, the new one renamed (a short SHARE UPDATE EXCLUSIVE lock).
+    /// False, planning nothing, where PostgreSQL has no concurrent form (a partitioned table's
+    /// index), a foreign key uses the old index, or the temporary name is taken.
+    pub(super) fn replace_index_online(&mut self, old: &Object, new: &Object, why: &str) -> bool {
+        let on_a_partitioned_table = [old, new].iter().any(|i| prop(i, "definition").contains(" ON ONLY "));
+        let Ok(bare) = crate::sql::parse_qualified(&new.name) else { return false };
+        let temporary = crate::sql::quote_ident_if_needed(&crate::sql::fit_identifier(&bare[0], "_new"));
+        let taken = [self.from, self.to]
+            .iter()
+            .any(|c| c.objects.values().any(|o| matches!(o.kind, Kind::Index | Kind::Constraint) && o.name == temporary));
+        if self.options.simple || on_a_partitioned_table || taken || !self.foreign_keys_using(old).is_empty() {
+            return false;
+        }
+        let schema = schema_of(new.parent_name()).to_string();
+        let phase = index_phase(new);
+        let build = prop(new, "definition").replacen("INDEX ON ", &format!("INDEX CONCURRENTLY {temporary} ON "), 1);
+        self.step(phase, Block::Concurrently, Class::Safe, format!("{why} (built beside the old one under a temporary name)"), build);
+        let drop = format!("DROP INDEX CONCURRENTLY {schema}.{}", old.name);
+        self.step(
+            Phase::Drops,
+            Block::Concurrently,
+            Class::NeedsConfirm,
+            format!("{why} (the old one dropped once the new one is valid)"),
+            drop,
+        );
+        let rename = format!("ALTER INDEX {schema}.{temporary} RENAME TO {}", new.name);
+        self.step(Phase::DropDependants, Block::AfterIndexes, Class::Safe, format!("{why} (the new one takes the old name)"), rename);
+        let comment = prop(new, "comment");
+        if !comment.is_empty() {
+            let sql = format!("COMMENT ON INDEX {schema}.{} IS {}", new.name, quote_literal(comment));
+            self.step(Phase::Dependants, Block::AfterIndexes, Class::Safe, format!("{} / comment", new.path()), sql);
+        }
+        true
+    }
+
     pub(super) fn create_policy(&mut self, policy: &Object, why: &str) {
         let mut sql = format!(
             "CREATE POLICY {} ON {} AS {} FOR {} TO {}",

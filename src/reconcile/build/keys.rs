@@ -21,13 +21,27 @@ pub(super) fn key_columns(definition: &str) -> Option<Vec<&str>> {
         if rest.contains(" WHERE ") {
             return None;
         }
-        rest.split_once(" (")?.1.strip_suffix(')')?
+        balanced(rest.split_once(" USING ")?.1.split_once('(')?.1)?
     } else {
         let rest = definition.strip_prefix("PRIMARY KEY").or_else(|| definition.strip_prefix("UNIQUE"))?;
         rest.split_once('(')?.1.split_once(')')?.0
     };
     let columns: Vec<&str> = list.split(", ").map(str::trim).collect();
     columns.iter().all(|c| !c.contains('(') && !c.contains(' ')).then_some(columns)
+}
+
+/// The text up to the `)` that closes a list whose `(` came just before `text`.
+fn balanced(text: &str) -> Option<&str> {
+    let mut depth = 0usize;
+    for (at, c) in text.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' if depth == 0 => return Some(&text[..at]),
+            ')' => depth -= 1,
+            _ => {}
+        }
+    }
+    None
 }
 
 /// The table and columns a foreign key references (`FOREIGN KEY (a) REFERENCES s.t(b) …`).
@@ -43,7 +57,7 @@ pub(super) fn same_columns(a: &[&str], b: &[&str]) -> bool {
     a.len() == b.len() && sorted(a) == sorted(b)
 }
 
-impl Planner<'_> {
+impl<'a> Planner<'a> {
     pub(super) fn add_constraint(&mut self, constraint: &Object, on_new_table: bool, why: &str) {
         let table = constraint.parent_name();
         let definition = prop(constraint, "definition");
@@ -84,7 +98,7 @@ impl Planner<'_> {
     }
 
     /// Whether a foreign key references the columns of a unique index the plan builds
-    /// concurrently (on a table that exists already).
+    /// concurrently (new or built again, on a table that exists already).
     pub(super) fn references_a_concurrent_index(&self, definition: &str) -> bool {
         let Some((table, columns)) = references(definition) else { return false };
         let parent = format!("table {table}");
@@ -93,7 +107,7 @@ impl Planner<'_> {
             && self.to.objects.iter().any(|(path, o)| {
                 o.kind == Kind::Index
                     && o.is_under(parent.as_str())
-                    && !self.from.objects.contains_key(path)
+                    && self.from.objects.get(path).is_none_or(|was| prop(was, "definition") != prop(o, "definition"))
                     && key_columns(prop(o, "definition"))
                         .is_some_and(|c| prop(o, "definition").starts_with("CREATE UNIQUE INDEX") && same_columns(&c, &columns))
             })
@@ -114,15 +128,27 @@ impl Planner<'_> {
         self.step(Phase::DropDependants, Block::Main, Class::Safe, why, sql);
     }
 
+    /// The source's foreign keys that reference the columns of `key` (a primary key, unique
+    /// constraint or unique index): those PostgreSQL makes depend on it.
+    pub(super) fn foreign_keys_using(&self, key: &Object) -> Vec<&'a Object> {
+        let Some(columns) = key_columns(prop(key, "definition")) else { return Vec::new() };
+        let table = key.parent_name();
+        self.from
+            .objects
+            .values()
+            .filter(|o| {
+                o.kind == Kind::Constraint
+                    && references(prop(o, "definition")).is_some_and(|(t, c)| t == table && same_columns(&c, &columns))
+            })
+            .collect()
+    }
+
     /// The foreign keys that stay but reference `key` (a primary key, unique constraint or
     /// unique index that goes or changes) are dropped before it and added again after the keys
     /// (`NOT VALID`, then validated), as PostgreSQL refuses to drop a key a foreign key uses.
     pub(super) fn rebuild_references_to(&mut self, key: &Object) {
-        let Some(columns) = key_columns(prop(key, "definition")) else { return };
-        let (table, from, to) = (key.parent_name(), self.from, self.to);
-        let all_referencing = from.objects.values().filter(|o| {
-            o.kind == Kind::Constraint && references(prop(o, "definition")).is_some_and(|(t, c)| t == table && same_columns(&c, &columns))
-        });
+        let to = self.to;
+        let all_referencing = self.foreign_keys_using(key).into_iter();
         // Those of a table that goes: dropped before the key, the table after.
         let of_dropped_tables: Vec<&Object> = all_referencing
             .clone()
@@ -168,6 +194,10 @@ mod tests {
         assert_eq!(key_columns("UNIQUE (org, id)"), Some(vec!["org", "id"]));
         assert_eq!(key_columns("CREATE UNIQUE INDEX ON public.t USING btree (a, b)"), Some(vec!["a", "b"]));
         assert_eq!(key_columns("CREATE UNIQUE INDEX ON public.t USING btree (a) WHERE (a > 0)"), None);
+        assert_eq!(
+            key_columns("CREATE UNIQUE INDEX ON public.t USING btree (a, b) INCLUDE (c) WITH (fillfactor='80')"),
+            Some(vec!["a", "b"])
+        );
         assert_eq!(key_columns("CREATE UNIQUE INDEX ON public.t USING btree (lower(a))"), None);
         assert_eq!(key_columns("CHECK ((a > 0))"), None);
         assert_eq!(
