@@ -53,7 +53,7 @@ pub fn added(kind: Kind, props: &std::collections::BTreeMap<&'static str, String
 pub fn changed(kind: Kind, prop: &str, left: &str, right: &str) -> Class {
     match prop {
         "position" => Class::Cosmetic,
-        "comment" => Class::Safe,
+        "comment" | "not null name" => Class::Safe,
         "nullability" if right == "nullable" => Class::Safe,
         "type" => type_change(left, right),
         "labels" => label_change(left, right),

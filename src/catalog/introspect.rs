@@ -186,6 +186,7 @@ async fn read_columns(
             ("collation", r.get("collation")),
             ("position", r.get("position")),
             ("comment", r.get("comment")),
+            ("not null name", r.get("not_null_name")),
         ]);
         catalog.insert(object(Kind::Column, Some(parent), r.get("name"), p));
     }

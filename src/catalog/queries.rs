@@ -66,7 +66,9 @@ pub fn relations(ledger: &LedgerTable) -> String {
 }
 
 /// Columns of those relations: relation, column, type, not null, default, identity,
-/// generated, collation, position among live columns, comment, owned sequence of a serial default.
+/// generated, collation, position among live columns, comment, owned sequence of a serial
+/// default, and (PostgreSQL 18 on: NOT NULL is a named constraint) the NOT NULL's name where it
+/// is not `<table>_<column>_not_null` — as pg_dump decides whether to print it.
 pub fn columns(ledger: &LedgerTable) -> String {
     format!(
         "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS relation, c.relkind::text AS relkind, quote_ident(a.attname) AS name,
@@ -77,6 +79,9 @@ pub fn columns(ledger: &LedgerTable) -> String {
                 CASE WHEN a.attcollation <> t.typcollation AND a.attcollation <> 0 THEN (SELECT quote_ident(cn.nspname) || '.' || quote_ident(co.collname) FROM pg_collation co JOIN pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = a.attcollation) ELSE '' END AS collation,
                 row_number() OVER (PARTITION BY a.attrelid ORDER BY a.attnum)::text AS position,
                 coalesce(col_description(c.oid, a.attnum), '') AS comment,
+                coalesce((SELECT quote_ident(k.conname) FROM pg_constraint k
+                          WHERE k.conrelid = c.oid AND k.contype = 'n' AND k.conkey[1] = a.attnum
+                            AND k.conname <> c.relname || '_' || a.attname || '_not_null'), '') AS not_null_name,
                 coalesce((SELECT s.seqincrement::text || ' ' || s.seqstart::text || ' ' || s.seqmin::text || ' ' || s.seqmax::text || ' ' || s.seqcache::text || ' ' || s.seqcycle::text
                           FROM pg_depend dep JOIN pg_sequence s ON s.seqrelid = dep.objid
                           WHERE dep.refclassid = 'pg_class'::regclass AND dep.refobjid = c.oid AND dep.refobjsubid = a.attnum AND dep.classid = 'pg_class'::regclass AND dep.deptype = 'i'), '') AS identity_sequence
