@@ -49,11 +49,18 @@ pub fn added(kind: Kind, props: &std::collections::BTreeMap<&'static str, String
     }
 }
 
+/// Whether a property records how a schema was built rather than what it is: a column's
+/// position among live columns, a NOT NULL constraint's name (like an auto-named constraint's,
+/// it keeps a renamed table's old name). Cosmetic, and left out of fingerprints.
+pub fn follows_history(prop: &str) -> bool {
+    matches!(prop, "position" | "not null name")
+}
+
 /// A property that differs.
 pub fn changed(kind: Kind, prop: &str, left: &str, right: &str) -> Class {
     match prop {
-        "position" => Class::Cosmetic,
-        "comment" | "not null name" => Class::Safe,
+        p if follows_history(p) => Class::Cosmetic,
+        "comment" => Class::Safe,
         "nullability" if right == "nullable" => Class::Safe,
         "type" => type_change(left, right),
         "labels" => label_change(left, right),

@@ -8,6 +8,7 @@ mod model;
 mod order;
 mod privileges;
 mod prove;
+mod read_back;
 mod rename;
 mod render;
 mod views;

@@ -14,6 +14,7 @@ use super::create_sql::{
 use super::model::{Block, Phase, Plan, Step};
 use super::order::{after_what_they_name, before_what_they_use};
 use super::privileges::from_acl;
+use super::read_back::without_printed_array_casts;
 use super::views::{creation_order, dependants, names};
 use crate::catalog::{Catalog, Class, Kind, Object, Parent, added, changed, removed};
 use crate::sql::quote_literal;
@@ -166,8 +167,16 @@ fn keyed(catalog: &Catalog, other: &Catalog) -> BTreeSet<Key> {
 }
 
 impl Planner<'_> {
+    /// Adds a statement. Its expressions (printed by PostgreSQL) are written to read back as
+    /// printed ([`without_printed_array_casts`]); a routine's body is its author's text, kept.
     fn step(&mut self, phase: Phase, block: Block, class: Class, why: impl Into<String>, sql: impl Into<String>) {
-        self.plan.steps.push(Step { sql: sql.into(), class, why: why.into(), block, phase });
+        let sql: String = sql.into();
+        let has_a_body =
+            ["CREATE OR REPLACE FUNCTION", "CREATE OR REPLACE PROCEDURE", "CREATE FUNCTION", "CREATE PROCEDURE", "CREATE AGGREGATE"]
+                .iter()
+                .any(|start| sql.starts_with(start));
+        let sql = if has_a_body { sql } else { without_printed_array_casts(&sql) };
+        self.plan.steps.push(Step { sql, class, why: why.into(), block, phase });
     }
 
     fn unsupported(&mut self, why: impl Into<String>) {
