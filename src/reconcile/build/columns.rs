@@ -243,7 +243,7 @@ impl Planner<'_> {
                             let sql = format!(
                                 "SELECT pg_catalog.setval(pg_catalog.pg_get_serial_sequence({}, {}), greatest(coalesce(max({column}), 0) + 1, {}), false) FROM {table}",
                                 quote_literal(table),
-                                quote_literal(column.trim_matches('"')),
+                                quote_literal(&bare(column)),
                                 now.start
                             );
                             self.step(Phase::Tables, Block::Main, class, why, sql);
@@ -276,7 +276,6 @@ impl Planner<'_> {
             return self.unsupported(format!("{why}: the column's sequence is not in the target"));
         };
         let (schema, bare_table) = table.rsplit_once('.').unwrap_or(("public", table));
-        let bare = |name: &str| name.trim_matches('"').replace("\"\"", "\"");
         let sequence =
             format!("{schema}.{}", crate::sql::quote_ident_if_needed(&format!("{}_{}_seq", bare(bare_table), bare(&column.name))));
         let column_name = &column.name;
@@ -358,7 +357,7 @@ impl Planner<'_> {
             }
             return;
         }
-        let helper = crate::sql::quote_ident(&format!("{}_not_null_squashmate", name.trim_matches('"')));
+        let helper = crate::sql::quote_ident(&crate::sql::fit_identifier(&bare(name), "_not_null_squashmate"));
         let steps = [
             (Phase::Dependants, Block::Main, format!("ALTER TABLE {table} ADD CONSTRAINT {helper} CHECK ({name} IS NOT NULL) NOT VALID")),
             (Phase::Validations, Block::Validate, format!("ALTER TABLE {table} VALIDATE CONSTRAINT {helper}")),

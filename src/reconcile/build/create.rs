@@ -298,10 +298,10 @@ impl Planner<'_> {
             on_parent,
         );
         let columns = definition.rsplit_once(" (").map_or("", |(_, c)| c.trim_end_matches(')'));
-        let suffix: String = columns.split(", ").map(|c| c.trim_matches('"')).collect::<Vec<_>>().join("_");
+        let suffix: String = columns.split(", ").map(bare).collect::<Vec<_>>().join("_");
         for partition in partitions {
-            let bare = partition.name.rsplit_once('.').map_or(partition.name.as_str(), |(_, n)| n).trim_matches('"');
-            let child = crate::sql::quote_ident_if_needed(&format!("{bare}_{suffix}_idx"));
+            let child =
+                crate::sql::quote_ident_if_needed(&crate::sql::fit_identifier(&format!("{}_{suffix}", bare(&partition.name)), "_idx"));
             let on_partition = definition.replacen("INDEX ON ONLY ", &format!("INDEX CONCURRENTLY {child} ON "), 1).replacen(
                 &format!(" {parent} "),
                 &format!(" {} ", partition.name),

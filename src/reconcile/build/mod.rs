@@ -111,6 +111,15 @@ struct Change<'c> {
 }
 
 /// The schema of a qualified name (`public.t` → `public`).
+/// The last part of a name as written in SQL, unquoted (`"Order ""X"""` → `Order "X"`,
+/// `s."T"` → `T`).
+fn bare(qualified: &str) -> String {
+    crate::sql::parse_qualified(qualified)
+        .ok()
+        .and_then(|mut parts| parts.pop())
+        .unwrap_or_else(|| qualified.rsplit_once('.').map_or(qualified, |(_, n)| n).trim_matches('"').replace("\"\"", "\""))
+}
+
 fn schema_of(qualified: &str) -> &str {
     qualified.split_once('.').map_or("public", |(s, _)| s)
 }

@@ -66,15 +66,15 @@ impl Planner<'_> {
     /// longer owned, renamed to its name when that differs, given its options.
     pub(super) fn release_sequence(&mut self, sequence: &Object, column: &str) {
         let why = format!("sequence {}: the own sequence of {column}, kept as a standalone one", sequence.name);
-        let bare = sequence.name.rsplit_once('.').map_or(sequence.name.as_str(), |(_, n)| n);
+        let sequence_name = sequence.name.rsplit_once('.').map_or(sequence.name.as_str(), |(_, n)| n);
         let (table, column_name) = column.rsplit_once('.').unwrap_or(("", column));
-        let bare_column = column_name.trim_matches('"').replace("\"\"", "\"");
+        let bare_column = bare(column_name);
         let rename = format!(
             "DO $squashmate$ DECLARE s text := pg_catalog.pg_get_serial_sequence({}, {}); BEGIN IF s IS DISTINCT FROM {} THEN EXECUTE format('ALTER SEQUENCE %s RENAME TO %s', s, {}); END IF; END $squashmate$",
             quote_literal(table),
             quote_literal(&bare_column),
             quote_literal(&sequence.name),
-            quote_literal(bare)
+            quote_literal(sequence_name)
         );
         // Renamed while still owned: pg_get_serial_sequence finds it only then.
         self.step(Phase::Definitions, Block::Main, Class::Safe, why.clone(), rename);

@@ -115,8 +115,13 @@ impl Planner<'_> {
     /// select it dropped before and created again after), the old one dropped.
     pub(super) fn recreate_type(&mut self, path: &str, new: &Object, create: &str, via: &str, class: Class, why: &str) {
         let name = &new.name;
-        let old_name = format!("{}_squashmate_old", name.rsplit_once('.').map_or(name.as_str(), |(_, n)| n).trim_matches('"'));
-        let old_name = crate::sql::quote_ident_if_needed(&old_name);
+        let Ok(parts) = crate::sql::parse_qualified(name) else {
+            return self.unsupported(format!("{path}: unreadable name {name}"));
+        };
+        let (schema, bare) =
+            (parts[..parts.len() - 1].iter().map(|p| crate::sql::quote_ident_if_needed(p)).collect::<Vec<_>>(), &parts[parts.len() - 1]);
+        let old_bare = crate::sql::quote_ident_if_needed(&crate::sql::fit_identifier(bare, "_squashmate_old"));
+        let old_name = schema.iter().chain([&old_bare]).cloned().collect::<Vec<_>>().join(".");
         let kind = if new.kind == Kind::Domain { "DOMAIN" } else { "TYPE" };
         let users: Vec<&Object> = self
             .from
@@ -131,7 +136,7 @@ impl Planner<'_> {
                 .iter()
                 .for_each(|c| self.unsupported(format!("{path}: used by {c}, which a recreated type would have to follow")));
         }
-        self.step(Phase::Tables, Block::Main, class, why, format!("ALTER {kind} {name} RENAME TO {old_name}"));
+        self.step(Phase::Tables, Block::Main, class, why, format!("ALTER {kind} {name} RENAME TO {old_bare}"));
         self.step(Phase::Tables, Block::Main, class, why, create.to_string());
         for column in users {
             if of_a_view(column) {
