@@ -357,7 +357,7 @@ pub fn privileges() -> String {
          FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
          WHERE {USER_NS} AND a.attacl IS NOT NULL AND a.attnum > 0 AND NOT a.attisdropped AND {}
          UNION ALL
-         SELECT CASE WHEN p.prokind = 'p' THEN 'procedure ' ELSE 'function ' END || p.oid::regprocedure::text, {}
+         SELECT CASE WHEN p.prokind = 'p' THEN 'procedure ' ELSE 'function ' END || quote_ident(n.nspname) || '.' || quote_ident(p.proname) || '(' || pg_get_function_identity_arguments(p.oid) || ')', {}
          FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE {USER_NS} AND {}
          UNION ALL
          SELECT 'type ' || quote_ident(n.nspname) || '.' || quote_ident(t.typname), {}
@@ -398,7 +398,7 @@ pub fn owners() -> String {
            -- initdb's owner of public: the bootstrap superuser, pg_database_owner since 15.
            AND NOT (n.nspname = 'public' AND (n.nspowner = 10 OR pg_get_userbyid(n.nspowner) = 'pg_database_owner'))
          UNION ALL
-         SELECT CASE p.prokind WHEN 'p' THEN 'procedure ' WHEN 'a' THEN 'aggregate ' ELSE 'function ' END || p.oid::regprocedure::text, quote_ident(pg_get_userbyid(p.proowner))
+         SELECT CASE p.prokind WHEN 'p' THEN 'procedure ' WHEN 'a' THEN 'aggregate ' ELSE 'function ' END || quote_ident(n.nspname) || '.' || quote_ident(p.proname) || '(' || pg_get_function_identity_arguments(p.oid) || ')', quote_ident(pg_get_userbyid(p.proowner))
          FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE {USER_NS} AND {} AND {} AND p.proowner <> (SELECT oid FROM me)
          UNION ALL
          SELECT 'type ' || quote_ident(n.nspname) || '.' || quote_ident(t.typname), quote_ident(pg_get_userbyid(t.typowner))

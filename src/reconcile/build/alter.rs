@@ -245,7 +245,8 @@ impl Planner<'_> {
             "result" if prop(old, "definition") != prop(new, "definition") => {}
             "definition" | "result" => {
                 let header = |o: &Object| prop(o, "definition").lines().next().unwrap_or("").to_string();
-                if prop(old, "result") != prop(new, "result") || header(old) != header(new) {
+                let made_again = prop(old, "result") != prop(new, "result") || header(old) != header(new);
+                if made_again {
                     let sql = format!("DROP {} {}", new.kind.keyword(), old.name);
                     self.step(
                         Phase::Definitions,
@@ -257,6 +258,9 @@ impl Planner<'_> {
                 }
                 let sql = prop(new, "definition").trim_end().trim_end_matches(';').to_string();
                 self.step(Phase::Definitions, Block::Main, class, why, sql);
+                if made_again {
+                    self.made_again_as_the_target_has_it(new);
+                }
             }
             _ => self.not_planned(change),
         }

@@ -86,6 +86,20 @@ impl Planner<'_> {
         cleared
     }
 
+    /// What an object dropped and made again under its name loses, given back as the target
+    /// has it: its comment, its grants (from those it is made with), its owner.
+    pub(super) fn made_again_as_the_target_has_it(&mut self, object: &Object) {
+        self.set_comment(object, None, Phase::Dependants);
+        let granted = format!("{} {}", object.kind, object.name);
+        let why = format!("{}: made again, given what the target has", object.path());
+        if let Some(grants) = self.to.objects.get(&format!("grants {granted}")) {
+            self.grants(&format!("grants {granted}"), default_privileges(&granted), prop(grants, "privileges"), Class::Safe, &why);
+        }
+        if let Some(owner) = self.to.objects.get(&format!("owner {granted}")) {
+            self.owner(&granted, prop(owner, "owner"), Class::Safe, &why);
+        }
+    }
+
     /// `ALTER … OWNER TO` for the object an `owner` object names (`table public.t`).
     pub(super) fn owner(&mut self, name: &str, owner: &str, class: Class, why: &str) {
         let Some((kind, object)) =
