@@ -338,7 +338,8 @@ impl Planner<'_> {
     /// when the table has neither: the new one built concurrently under a temporary name, the
     /// old one dropped concurrently, the new one renamed (a short SHARE UPDATE EXCLUSIVE lock).
     /// False, planning nothing, where PostgreSQL has no concurrent form (a partitioned table's
-    /// index), a foreign key uses the old index, or the temporary name is taken.
+    /// index), a foreign key uses the old index, a column it uses goes or changes type (taking
+    /// the index with it), or the temporary name is taken.
     pub(super) fn replace_index_online(&mut self, old: &Object, new: &Object, why: &str) -> bool {
         let on_a_partitioned_table = [old, new].iter().any(|i| prop(i, "definition").contains(" ON ONLY "));
         let Ok(bare) = crate::sql::parse_qualified(&new.name) else { return false };
@@ -346,7 +347,19 @@ impl Planner<'_> {
         let taken = [self.from, self.to]
             .iter()
             .any(|c| c.objects.values().any(|o| matches!(o.kind, Kind::Index | Kind::Constraint) && o.name == temporary));
-        if self.options.simple || on_a_partitioned_table || taken || !self.foreign_keys_using(old).is_empty() {
+        // A column the old index uses that goes or changes type takes the index with it first.
+        let table = old.parent.as_ref().map(Parent::path).unwrap_or_default();
+        let columns_change = self.from.objects.iter().any(|(path, column)| {
+            column.kind == Kind::Column
+                && column.is_under(&table)
+                && prop(old, "definition").contains(column.name.as_str())
+                && self
+                    .to
+                    .objects
+                    .get(path)
+                    .is_none_or(|now| prop(now, "type") != prop(column, "type") || prop(now, "collation") != prop(column, "collation"))
+        });
+        if self.options.simple || on_a_partitioned_table || taken || columns_change || !self.foreign_keys_using(old).is_empty() {
             return false;
         }
         let schema = schema_of(new.parent_name()).to_string();

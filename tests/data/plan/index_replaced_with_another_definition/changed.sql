@@ -6,3 +6,5 @@ create index an_index_name_of_exactly_sixty_three_bytes_for_the_limit_____63 on 
 create table accounts (id int not null, region text not null);
 create unique index accounts_id_region on accounts (id, region) with (fillfactor = 80);
 create table payments (account int, region text, foreign key (account, region) references accounts (id, region));
+create table notes (id int, tenant int);
+create index notes_tenant on notes (tenant);
