@@ -75,6 +75,28 @@ pub fn parse_qualified(text: &str) -> Result<Vec<String>, String> {
     }
 }
 
+/// The offsets of the dots that separate the parts of a qualified name written as in SQL (a
+/// dot inside double quotes belongs to its part).
+fn separating_dots(qualified: &str) -> impl Iterator<Item = usize> + '_ {
+    let mut quoted = false;
+    qualified.char_indices().filter_map(move |(at, c)| {
+        if c == '"' {
+            quoted = !quoted;
+        }
+        (c == '.' && !quoted).then_some(at)
+    })
+}
+
+/// `schema.table[.column]` split at its first separating dot, quotes kept.
+pub fn split_first_part(qualified: &str) -> Option<(&str, &str)> {
+    separating_dots(qualified).next().map(|at| (&qualified[..at], &qualified[at + 1..]))
+}
+
+/// `schema.table.column` split at its last separating dot, quotes kept.
+pub fn split_last_part(qualified: &str) -> Option<(&str, &str)> {
+    separating_dots(qualified).last().map(|at| (&qualified[..at], &qualified[at + 1..]))
+}
+
 /// `base` + `suffix`, shortened to fit 63 bytes: when too long, the base is cut at a character
 /// boundary and a short hash of the full name keeps different long names apart.
 pub fn fit_identifier(base: &str, suffix: &str) -> String {
@@ -94,6 +116,14 @@ pub fn fit_identifier(base: &str, suffix: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn qualified_names_split_at_dots_outside_quotes() {
+        assert_eq!(split_first_part("\"a.b\".\"c.d\".e"), Some(("\"a.b\"", "\"c.d\".e")));
+        assert_eq!(split_last_part("\"a.b\".\"c.d\".e"), Some(("\"a.b\".\"c.d\"", "e")));
+        assert_eq!(split_last_part("public.t"), Some(("public", "t")));
+        assert_eq!(split_first_part("\"x.y\""), None);
+    }
 
     #[test]
     fn quotes_identifiers_only_where_postgresql_does() {

@@ -29,7 +29,7 @@ impl Object {
             return None;
         }
         match self.name.strip_prefix("column ") {
-            Some(column) => column.rsplit_once('.').map(|(table, _)| format!("table {table}")),
+            Some(column) => crate::sql::split_last_part(column).map(|(table, _)| format!("table {table}")),
             None => Some(self.name.clone()),
         }
     }

@@ -185,7 +185,7 @@ pub fn grant_target(name: &str) -> Option<(String, String)> {
         "schema" => Some((format!("SCHEMA {object}"), String::new())),
         "function" | "procedure" | "type" => Some((format!("{} {object}", kind.to_uppercase()), String::new())),
         "column" => {
-            let (table, column) = object.rsplit_once('.')?;
+            let (table, column) = crate::sql::split_last_part(object)?;
             Some((format!("TABLE {table}"), format!(" ({column})")))
         }
         _ => None,

@@ -124,7 +124,7 @@ pub(super) fn owned_sequence_column(object: &Object) -> Option<&str> {
 /// `statement` run on the sequence `column` (`schema.table.column`) owns, whose name follows
 /// the table's and is not part of the catalog: its `{}` is that sequence, found when it runs.
 pub(super) fn on_owned_sequence(column: &str, statement: &str) -> String {
-    let (table, column) = column.rsplit_once('.').unwrap_or(("", column));
+    let (table, column) = crate::sql::split_last_part(column).unwrap_or(("", column));
     let bare = column.strip_prefix('"').and_then(|c| c.strip_suffix('"')).map_or(column.to_string(), |c| c.replace("\"\"", "\""));
     let template = statement.replace('%', "%%").replace("{}", "%s");
     format!(
@@ -275,7 +275,7 @@ impl Planner<'_> {
         let Some(options) = parameters.and_then(sequence_options) else {
             return self.unsupported(format!("{why}: the column's sequence is not in the target"));
         };
-        let (schema, bare_table) = table.rsplit_once('.').unwrap_or(("public", table));
+        let (schema, bare_table) = crate::sql::split_last_part(table).unwrap_or(("public", table));
         let sequence =
             format!("{schema}.{}", crate::sql::quote_ident_if_needed(&format!("{}_{}_seq", bare(bare_table), bare(&column.name))));
         let column_name = &column.name;

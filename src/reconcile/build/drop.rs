@@ -149,7 +149,7 @@ impl Planner<'_> {
             return true;
         }
         if let Some(column) = name.strip_prefix("column ") {
-            return column.rsplit_once('.').is_some_and(|(table, column)| {
+            return crate::sql::split_last_part(column).is_some_and(|(table, column)| {
                 self.to.objects.values().any(|o| o.kind == Kind::Column && o.name == column && o.parent_name() == table)
             });
         }

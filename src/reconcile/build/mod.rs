@@ -121,7 +121,7 @@ fn bare(qualified: &str) -> String {
 }
 
 fn schema_of(qualified: &str) -> &str {
-    qualified.split_once('.').map_or("public", |(s, _)| s)
+    crate::sql::split_first_part(qualified).map_or("public", |(s, _)| s)
 }
 
 /// A column of a view or materialized view: it follows the definition.

@@ -66,8 +66,8 @@ impl Planner<'_> {
     /// longer owned, renamed to its name when that differs, given its options.
     pub(super) fn release_sequence(&mut self, sequence: &Object, column: &str) {
         let why = format!("sequence {}: the own sequence of {column}, kept as a standalone one", sequence.name);
-        let sequence_name = sequence.name.rsplit_once('.').map_or(sequence.name.as_str(), |(_, n)| n);
-        let (table, column_name) = column.rsplit_once('.').unwrap_or(("", column));
+        let sequence_name = crate::sql::split_last_part(&sequence.name).map_or(sequence.name.as_str(), |(_, n)| n);
+        let (table, column_name) = crate::sql::split_last_part(column).unwrap_or(("", column));
         let bare_column = bare(column_name);
         let rename = format!(
             "DO $squashmate$ DECLARE s text := pg_catalog.pg_get_serial_sequence({}, {}); BEGIN IF s IS DISTINCT FROM {} THEN EXECUTE format('ALTER SEQUENCE %s RENAME TO %s', s, {}); END IF; END $squashmate$",
