@@ -46,9 +46,10 @@ fn next_quantified_array(text: &str) -> Option<usize> {
     None
 }
 
-/// The byte offset of the `close` that ends the bracket opened before `text[from..]`, skipping
+/// The byte offset of the `close` that ends the bracket opened before `text[from..]` (also
+/// for key lists in `build`), skipping
 /// nested pairs and string literals.
-fn closing(text: &str, from: usize, open: char, close: char) -> Option<usize> {
+pub(super) fn closing(text: &str, from: usize, open: char, close: char) -> Option<usize> {
     let (mut depth, mut quoted) = (0usize, false);
     for (at, c) in text.char_indices().skip_while(|(at, _)| *at < from) {
         match c {

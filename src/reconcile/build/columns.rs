@@ -109,8 +109,7 @@ pub(super) fn column_definition(column: &Object) -> Result<String, String> {
 /// catalog leaves it unnamed: `<table>_<column>_not_null` (quoted where needed); None where
 /// that is longer than an identifier may be.
 fn default_not_null_name(column: &Object) -> Option<String> {
-    let table = crate::sql::parse_qualified(column.parent_name()).ok()?.pop()?;
-    let name = crate::sql::parse_qualified(&column.name).ok()?.pop()?;
+    let (table, name) = (bare(column.parent_name()), bare(&column.name));
     // Longer, PostgreSQL shortens both parts its own way: not guessed.
     let default_name = format!("{table}_{name}_not_null");
     (default_name.len() <= crate::sql::MAX_IDENTIFIER).then(|| crate::sql::quote_ident_if_needed(&default_name))

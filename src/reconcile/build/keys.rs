@@ -21,27 +21,14 @@ pub(super) fn key_columns(definition: &str) -> Option<Vec<&str>> {
         if rest.contains(" WHERE ") {
             return None;
         }
-        balanced(rest.split_once(" USING ")?.1.split_once('(')?.1)?
+        let list = rest.split_once(" USING ")?.1.split_once('(')?.1;
+        &list[..closing(list, 0, '(', ')')?]
     } else {
         let rest = definition.strip_prefix("PRIMARY KEY").or_else(|| definition.strip_prefix("UNIQUE"))?;
         rest.split_once('(')?.1.split_once(')')?.0
     };
     let columns: Vec<&str> = list.split(", ").map(str::trim).collect();
     columns.iter().all(|c| !c.contains('(') && !c.contains(' ')).then_some(columns)
-}
-
-/// The text up to the `)` that closes a list whose `(` came just before `text`.
-fn balanced(text: &str) -> Option<&str> {
-    let mut depth = 0usize;
-    for (at, c) in text.char_indices() {
-        match c {
-            '(' => depth += 1,
-            ')' if depth == 0 => return Some(&text[..at]),
-            ')' => depth -= 1,
-            _ => {}
-        }
-    }
-    None
 }
 
 /// The table and columns a foreign key references (`FOREIGN KEY (a) REFERENCES s.t(b) …`).

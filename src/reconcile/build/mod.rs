@@ -14,7 +14,7 @@ use super::create_sql::{
 use super::model::{Block, Phase, Plan, Step};
 use super::order::{after_what_they_name, before_what_they_use};
 use super::privileges::from_acl;
-use super::read_back::without_printed_array_casts;
+use super::read_back::{closing, without_printed_array_casts};
 use super::views::{creation_order, dependants, names};
 use crate::catalog::{Catalog, Class, Kind, Object, Parent, added, changed, removed};
 use crate::sql::quote_literal;
