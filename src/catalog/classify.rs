@@ -2,6 +2,8 @@
 //! or lock, or changes behaviour), `safe`, `cosmetic` (order, names, whitespace).
 
 use super::kind::Kind;
+use super::model::Object;
+use super::prop::Prop;
 
 /// The class of a difference.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
@@ -41,30 +43,24 @@ pub fn removed(kind: Kind) -> Class {
 }
 
 /// An object present on the right only.
-pub fn added(kind: Kind, props: &std::collections::BTreeMap<&'static str, String>) -> Class {
-    match kind {
+pub fn added(object: &Object) -> Class {
+    match object.kind {
         Kind::Constraint | Kind::Policy | Kind::Trigger | Kind::Rule => Class::NeedsConfirm,
-        Kind::Column if props.get("nullability").is_some_and(|n| n == "not null") && !props.contains_key("default") => Class::NeedsConfirm,
+        Kind::Column if object.prop(Prop::Nullability) == "not null" && object.prop(Prop::Default).is_empty() => Class::NeedsConfirm,
         _ => Class::Safe,
     }
 }
 
-/// Whether a property records how a schema was built rather than what it is: a column's
-/// position among live columns, a NOT NULL constraint's name (like an auto-named constraint's,
-/// it keeps a renamed table's old name). Cosmetic, and left out of fingerprints.
-pub fn follows_history(prop: &str) -> bool {
-    matches!(prop, "position" | "not null name")
-}
-
-/// A property that differs.
-pub fn changed(kind: Kind, prop: &str, left: &str, right: &str) -> Class {
+/// Property `prop` going from `old`'s to `new`'s (objects of one kind).
+pub fn changed(prop: Prop, old: &Object, new: &Object) -> Class {
+    let (left, right) = (old.prop(prop), new.prop(prop));
     match prop {
-        p if follows_history(p) => Class::Cosmetic,
-        "comment" => Class::Safe,
-        "nullability" if right == "nullable" => Class::Safe,
-        "type" => type_change(left, right),
-        "labels" => label_change(left, right),
-        "definition" if kind.is_routine() => {
+        p if p.follows_history() => Class::Cosmetic,
+        Prop::Comment => Class::Safe,
+        Prop::Nullability if right == "nullable" => Class::Safe,
+        Prop::Type => type_change(left, right),
+        Prop::Labels => label_change(old.items(prop), new.items(prop)),
+        Prop::Definition if new.kind.is_routine() => {
             if collapse(left) == collapse(right) {
                 Class::Cosmetic
             } else {
@@ -105,32 +101,45 @@ fn type_change(left: &str, right: &str) -> Class {
 }
 
 /// Enum labels: only appended/inserted labels are safe; a removed label loses data; a reorder changes comparisons.
-fn label_change(left: &str, right: &str) -> Class {
-    let l: Vec<&str> = left.split(", ").collect();
-    let r: Vec<&str> = right.split(", ").collect();
+fn label_change(l: &[String], r: &[String]) -> Class {
     if l.iter().any(|x| !r.contains(x)) {
         return Class::Destructive;
     }
-    let kept: Vec<&&str> = r.iter().filter(|x| l.contains(x)).collect();
-    if kept.iter().map(|x| **x).eq(l.iter().copied()) { Class::Safe } else { Class::NeedsConfirm }
+    let kept = r.iter().filter(|x| l.contains(x));
+    if kept.eq(l.iter()) { Class::Safe } else { Class::NeedsConfirm }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::catalog::Value;
+
+    /// `prop` of an object of `kind` going from `left` to `right` (enum labels as items).
+    fn change(kind: Kind, prop: Prop, left: &str, right: &str) -> Class {
+        let object = |text: &str| {
+            let value = match prop {
+                Prop::Labels => Value::items(text.split(", ").map(String::from).collect(), ", "),
+                _ => Value::text(text),
+            };
+            Object { kind, parent: None, name: "x".into(), definition_key: None, props: [(prop, value)].into() }
+        };
+        changed(prop, &object(left), &object(right))
+    }
 
     #[test]
     fn classes() {
-        assert_eq!(changed(Kind::Column, "type", "character varying(100)", "character varying(200)"), Class::Safe);
-        assert_eq!(changed(Kind::Column, "type", "character varying(200)", "character varying(100)"), Class::Destructive);
-        assert_eq!(changed(Kind::Column, "type", "integer", "bigint"), Class::Safe);
-        assert_eq!(changed(Kind::Column, "type", "bigint", "integer"), Class::Destructive);
-        assert_eq!(changed(Kind::Column, "type", "integer", "text"), Class::NeedsConfirm);
-        assert_eq!(changed(Kind::Column, "nullability", "nullable", "not null"), Class::NeedsConfirm);
-        assert_eq!(changed(Kind::Column, "nullability", "not null", "nullable"), Class::Safe);
-        assert_eq!(changed(Kind::Enum, "labels", "'a', 'b'", "'a', 'b', 'c'"), Class::Safe);
-        assert_eq!(changed(Kind::Enum, "labels", "'a', 'b'", "'b', 'a'"), Class::NeedsConfirm);
-        assert_eq!(changed(Kind::Enum, "labels", "'a', 'b'", "'a'"), Class::Destructive);
-        assert_eq!(changed(Kind::Function, "definition", "begin\n  return 1;\nend", "begin return 1; end"), Class::Cosmetic);
+        assert_eq!(change(Kind::Column, Prop::Type, "character varying(100)", "character varying(200)"), Class::Safe);
+        assert_eq!(change(Kind::Column, Prop::Type, "character varying(200)", "character varying(100)"), Class::Destructive);
+        assert_eq!(change(Kind::Column, Prop::Type, "integer", "bigint"), Class::Safe);
+        assert_eq!(change(Kind::Column, Prop::Type, "bigint", "integer"), Class::Destructive);
+        assert_eq!(change(Kind::Column, Prop::Type, "integer", "text"), Class::NeedsConfirm);
+        assert_eq!(change(Kind::Column, Prop::Nullability, "nullable", "not null"), Class::NeedsConfirm);
+        assert_eq!(change(Kind::Column, Prop::Nullability, "not null", "nullable"), Class::Safe);
+        assert_eq!(change(Kind::Enum, Prop::Labels, "'a', 'b'", "'a', 'b', 'c'"), Class::Safe);
+        assert_eq!(change(Kind::Enum, Prop::Labels, "'a', 'b'", "'b', 'a'"), Class::NeedsConfirm);
+        assert_eq!(change(Kind::Enum, Prop::Labels, "'a', 'b'", "'a'"), Class::Destructive);
+        assert_eq!(change(Kind::Enum, Prop::Labels, "'a, b'", "'a', ' b'"), Class::Destructive, "a label holding a comma is one label");
+        assert_eq!(change(Kind::Function, Prop::Definition, "begin\n  return 1;\nend", "begin return 1; end"), Class::Cosmetic);
+        assert_eq!(change(Kind::Column, Prop::Position, "1", "2"), Class::Cosmetic);
     }
 }

@@ -7,12 +7,63 @@ use std::collections::BTreeMap;
 use super::classify::{self, Class};
 use super::kind::{Kind, Parent};
 use super::model::{Catalog, Object};
+use super::prop::Prop;
+
+/// What differs about an object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Change {
+    /// Only the right has it.
+    Added,
+    /// Only the left has it.
+    Removed,
+    /// Both have it, under other names (an auto-named constraint or index).
+    Renamed,
+    /// One of its properties.
+    Property(Prop),
+}
+
+/// The object a difference is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subject {
+    /// What it is.
+    pub kind: Kind,
+    /// What it belongs to.
+    pub parent: Option<Parent>,
+    /// Its name (on the right, for a renamed object).
+    pub name: String,
+}
+
+impl Subject {
+    fn of(object: &Object) -> Subject {
+        Subject { kind: object.kind, parent: object.parent.clone(), name: object.name.clone() }
+    }
+}
+
+impl std::fmt::Display for Subject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.parent {
+            Some(parent) => write!(f, "{parent} / {} {}", self.kind, self.name),
+            None => write!(f, "{} {}", self.kind, self.name),
+        }
+    }
+}
+
+impl serde::Serialize for Subject {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
 
 /// One difference between the left and the right schema.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Difference {
     /// Where: `table public.t / constraint t_kind_check / definition`.
     pub path: String,
+    /// The object (shown as its path, `table public.t / constraint t_kind_check`).
+    pub object: Subject,
+    /// What differs about it.
+    pub change: Change,
     /// The left value (`absent` when the object is missing on the left).
     pub left: String,
     /// The right value.
@@ -23,6 +74,32 @@ pub struct Difference {
 
 const ABSENT: &str = "absent";
 const PRESENT: &str = "present";
+
+impl Difference {
+    /// `object`, at `path`, on the left only.
+    fn removed(path: String, object: &Object) -> Difference {
+        Difference {
+            path,
+            object: Subject::of(object),
+            change: Change::Removed,
+            left: PRESENT.into(),
+            right: ABSENT.into(),
+            class: classify::removed(object.kind),
+        }
+    }
+
+    /// `object`, at `path`, on the right only.
+    fn added(path: String, object: &Object) -> Difference {
+        Difference {
+            path,
+            object: Subject::of(object),
+            change: Change::Added,
+            left: ABSENT.into(),
+            right: PRESENT.into(),
+            class: classify::added(object),
+        }
+    }
+}
 
 /// Every difference going from `left` to `right`, sorted by path.
 pub fn diff(left: &Catalog, right: &Catalog) -> Vec<Difference> {
@@ -39,20 +116,13 @@ pub fn diff(left: &Catalog, right: &Catalog) -> Vec<Difference> {
     for (path, lo) in &l {
         match r.get(path) {
             Some(ro) => compare_props(path, lo, ro, &mut out),
-            None if !under(&gone_parents, lo) => {
-                out.push(Difference { path: path.clone(), left: PRESENT.into(), right: ABSENT.into(), class: classify::removed(lo.kind) })
-            }
+            None if !under(&gone_parents, lo) => out.push(Difference::removed(path.clone(), lo)),
             None => {}
         }
     }
     for (path, ro) in &r {
         if !l.contains_key(path) && !under(&new_parents, ro) {
-            out.push(Difference {
-                path: path.clone(),
-                left: ABSENT.into(),
-                right: PRESENT.into(),
-                class: classify::added(ro.kind, &ro.props),
-            });
+            out.push(Difference::added(path.clone(), ro));
         }
     }
     // Renameable objects: by (parent, kind), definition first, then name.
@@ -78,6 +148,8 @@ pub fn diff(left: &Catalog, right: &Catalog) -> Vec<Difference> {
             if lo.name != ro.name {
                 out.push(Difference {
                     path: format!("{} / name", lo.path()),
+                    object: Subject::of(&ro),
+                    change: Change::Renamed,
                     left: lo.name.clone(),
                     right: ro.name.clone(),
                     class: Class::Cosmetic,
@@ -93,32 +165,25 @@ pub fn diff(left: &Catalog, right: &Catalog) -> Vec<Difference> {
             compare_props(&lo.path(), lo, &ro, &mut out);
             false
         });
-        for lo in lefts {
-            out.push(Difference { path: lo.path(), left: PRESENT.into(), right: ABSENT.into(), class: classify::removed(lo.kind) });
-        }
-        for ro in rights {
-            out.push(Difference {
-                path: ro.path(),
-                left: ABSENT.into(),
-                right: PRESENT.into(),
-                class: classify::added(ro.kind, &ro.props),
-            });
-        }
+        out.extend(lefts.iter().map(|lo| Difference::removed(lo.path(), lo)));
+        out.extend(rights.iter().map(|ro| Difference::added(ro.path(), ro)));
     }
     out.sort_by(|a, b| a.path.cmp(&b.path));
     out
 }
 
 fn compare_props(path: &str, lo: &Object, ro: &Object, out: &mut Vec<Difference>) {
-    let names: std::collections::BTreeSet<&&str> = lo.props.keys().chain(ro.props.keys()).collect();
-    for prop in names {
-        let (a, b) = (lo.props.get(*prop).map(String::as_str).unwrap_or(""), ro.props.get(*prop).map(String::as_str).unwrap_or(""));
+    let props: std::collections::BTreeSet<Prop> = lo.props.keys().chain(ro.props.keys()).copied().collect();
+    for prop in props {
+        let (a, b) = (lo.prop(prop), ro.prop(prop));
         if a != b {
             out.push(Difference {
                 path: format!("{path} / {prop}"),
+                object: Subject::of(ro),
+                change: Change::Property(prop),
                 left: if a.is_empty() { "(none)".into() } else { a.to_string() },
                 right: if b.is_empty() { "(none)".into() } else { b.to_string() },
-                class: classify::changed(lo.kind, prop, a, b),
+                class: classify::changed(prop, lo, ro),
             });
         }
     }

@@ -24,7 +24,7 @@ pub struct Fingerprint {
 fn canonical(object: &Object) -> String {
     let identity = object.definition_key.as_deref().unwrap_or(&object.name);
     let mut text = format!("{}\u{1f}{}\u{1f}{}", object.parent.as_ref().map(Parent::path).unwrap_or_default(), object.kind, identity);
-    for (key, value) in object.props.iter().filter(|(k, _)| !super::classify::follows_history(k)) {
+    for (key, value) in object.props.iter().filter(|(k, _)| !k.follows_history()) {
         text.push_str(&format!("\u{1e}{key}={value}"));
     }
     text

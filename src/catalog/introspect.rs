@@ -7,6 +7,7 @@ use tokio_postgres::Client;
 
 use super::kind::{Kind, Parent};
 use super::model::{Catalog, Object};
+use super::prop::{IdentitySpec, Prop, SequenceOptions, Value};
 use super::queries;
 use super::text_rows::{TextRow, text_rows};
 use crate::ledger::LedgerTable;
@@ -32,8 +33,50 @@ SET LOCAL search_path = ''; SET LOCAL DateStyle = 'ISO, MDY'; SET LOCAL Interval
 SET LOCAL extra_float_digits = 3; SET LOCAL TimeZone = 'UTC'; SET LOCAL bytea_output = 'hex';
 SET LOCAL quote_all_identifiers = off; SET LOCAL row_security = off; SET LOCAL jit = off";
 
-fn props(pairs: &[(&'static str, &str)]) -> BTreeMap<&'static str, String> {
-    pairs.iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| (*k, v.to_string())).collect()
+/// Properties that are their text, those with an empty text left out.
+fn props(pairs: &[(Prop, &str)]) -> BTreeMap<Prop, Value> {
+    pairs.iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| (*k, Value::text(*v))).collect()
+}
+
+/// Adds a value read into its parts, unless its text is empty.
+fn with(mut props: BTreeMap<Prop, Value>, prop: Prop, value: Value) -> BTreeMap<Prop, Value> {
+    if !value.as_str().is_empty() {
+        props.insert(prop, value);
+    }
+    props
+}
+
+/// The items of a JSON array of strings a query returns (a text that is not one, as one item:
+/// shown, never lost).
+fn json_items(listed: &str) -> Vec<String> {
+    serde_json::from_str::<Option<Vec<String>>>(listed).map_or_else(|_| vec![listed.to_string()], Option::unwrap_or_default)
+}
+
+/// `name=value` options from a JSON array of them (`reloptions`, `ftoptions`, `srvoptions`).
+fn json_options(listed: &str) -> Value {
+    Value::options(
+        json_items(listed)
+            .into_iter()
+            .map(|o| match o.split_once('=') {
+                Some((name, value)) => (name.to_string(), value.to_string()),
+                None => (o, String::new()),
+            })
+            .collect(),
+    )
+}
+
+/// A sequence's options from the columns `start`, `increment`, `min`, `max`, `cache`, `cycle`
+/// (None where one does not read, which the catalog never gives).
+fn sequence_options(value: impl Fn(&str) -> Option<String>) -> Option<SequenceOptions> {
+    let number = |column: &str| value(column)?.parse::<i64>().ok();
+    Some(SequenceOptions {
+        start: number("start")?,
+        increment: number("increment")?,
+        min: number("min")?,
+        max: number("max")?,
+        cache: number("cache")?,
+        cycle: value("cycle")? == "true",
+    })
 }
 
 /// The path kind of a relation.
@@ -47,7 +90,7 @@ fn relation_kind(relkind: &str) -> Kind {
     }
 }
 
-fn object(kind: Kind, parent: Option<Parent>, name: &str, props: BTreeMap<&'static str, String>) -> Object {
+fn object(kind: Kind, parent: Option<Parent>, name: &str, props: BTreeMap<Prop, Value>) -> Object {
     Object { kind, parent, name: name.to_string(), definition_key: None, props }
 }
 
@@ -71,10 +114,15 @@ async fn read_all(client: &Client, options: &IntrospectOptions, ledger: &LedgerT
         ..Catalog::default()
     };
     for r in text_rows(client, &queries::schemas()).await? {
-        catalog.insert(object(Kind::Schema, None, r.get("name"), props(&[("comment", r.get("comment"))])));
+        catalog.insert(object(Kind::Schema, None, r.get("name"), props(&[(Prop::Comment, r.get("comment"))])));
     }
     for r in text_rows(client, queries::EXTENSIONS).await? {
-        catalog.insert(object(Kind::Extension, None, r.get("name"), props(&[("version", r.get("version")), ("schema", r.get("schema"))])));
+        catalog.insert(object(
+            Kind::Extension,
+            None,
+            r.get("name"),
+            props(&[(Prop::Version, r.get("version")), (Prop::Schema, r.get("schema"))]),
+        ));
     }
     let relations = read_relations(client, ledger, &mut catalog).await?;
     read_columns(client, ledger, &relations, &mut catalog).await?;
@@ -104,10 +152,10 @@ async fn read_all(client: &Client, options: &IntrospectOptions, ledger: &LedgerT
                 (Some(_), "") => "none",
                 (_, listed) => listed,
             };
-            catalog.insert(object(Kind::Grants, None, name, props(&[("privileges", privileges)])));
+            catalog.insert(object(Kind::Grants, None, name, props(&[(Prop::Privileges, privileges)])));
         }
         for r in text_rows(client, &queries::owners()).await? {
-            catalog.insert(object(Kind::Owner, None, r.get("object"), props(&[("owner", r.get("owner"))])));
+            catalog.insert(object(Kind::Owner, None, r.get("object"), props(&[(Prop::Owner, r.get("owner"))])));
         }
     }
     Ok(catalog)
@@ -122,20 +170,20 @@ async fn read_relations(client: &Client, ledger: &LedgerTable, catalog: &mut Cat
         let is = |column: &str, value: &str| r.get(column) == value;
         let replica = if kind == Kind::Table && !is("replica_identity", "d") { r.get("replica_identity") } else { "" };
         let p = props(&[
-            ("persistence", if is("persistence", "u") { "unlogged" } else { "" }),
-            ("partitioned", if is("relkind", "p") { "true" } else { "" }),
-            ("partition key", r.get("partition_key")),
-            ("partition bound", r.get("partition_bound")),
-            ("inherits", r.get("inherits")),
-            ("row level security", table_only(if is("row_security", "true") { "enabled" } else { "" })),
-            ("force row level security", table_only(if is("force_row_security", "true") { "forced" } else { "" })),
-            ("replica identity", replica),
-            ("definition", r.get("definition")),
-            ("options", r.get("options")),
-            ("comment", r.get("comment")),
-            ("server", r.get("foreign_server")),
-            ("foreign options", r.get("foreign_options")),
+            (Prop::Persistence, if is("persistence", "u") { "unlogged" } else { "" }),
+            (Prop::Partitioned, if is("relkind", "p") { "true" } else { "" }),
+            (Prop::PartitionKey, r.get("partition_key")),
+            (Prop::PartitionBound, r.get("partition_bound")),
+            (Prop::RowLevelSecurity, table_only(if is("row_security", "true") { "enabled" } else { "" })),
+            (Prop::ForceRowLevelSecurity, table_only(if is("force_row_security", "true") { "forced" } else { "" })),
+            (Prop::ReplicaIdentity, replica),
+            (Prop::Definition, r.get("definition")),
+            (Prop::Comment, r.get("comment")),
+            (Prop::Server, r.get("foreign_server")),
         ]);
+        let p = with(p, Prop::Inherits, Value::items(json_items(r.get("inherits")), ", "));
+        let p = with(p, Prop::Options, json_options(r.get("options")));
+        let p = with(p, Prop::ForeignOptions, json_options(r.get("foreign_options")));
         paths.insert(r.text("name"), Parent { kind, name: r.text("name") });
         let obj = object(kind, None, r.get("name"), p);
         catalog.insert(obj);
@@ -173,21 +221,28 @@ async fn read_columns(
             _ => "",
         };
         let identity = match r.get("identity") {
-            "a" => format!("always ({})", r.get("identity_sequence")),
-            "d" => format!("by default ({})", r.get("identity_sequence")),
-            _ => String::new(),
+            generation @ ("a" | "d") => {
+                let listed: Vec<&str> = r.get("identity_sequence").split(' ').collect();
+                let order = ["increment", "start", "min", "max", "cache", "cycle"];
+                let value = |name: &str| order.iter().position(|o| *o == name).and_then(|i| listed.get(i)).map(|v| v.to_string());
+                sequence_options(value).map(|sequence| Value::identity(IdentitySpec { always: generation == "a", sequence }))
+            }
+            _ => None,
         };
         let p = props(&[
-            ("type", r.get("type")),
-            ("nullability", not_null),
-            ("default", &default),
-            ("identity", &identity),
-            ("generated", r.get("generated")),
-            ("collation", r.get("collation")),
-            ("position", r.get("position")),
-            ("comment", r.get("comment")),
-            ("not null name", r.get("not_null_name")),
+            (Prop::Type, r.get("type")),
+            (Prop::Nullability, not_null),
+            (Prop::Default, &default),
+            (Prop::Generated, r.get("generated")),
+            (Prop::Collation, r.get("collation")),
+            (Prop::Position, r.get("position")),
+            (Prop::Comment, r.get("comment")),
+            (Prop::NotNullName, r.get("not_null_name")),
         ]);
+        let p = match identity {
+            Some(identity) => with(p, Prop::Identity, identity),
+            None => p,
+        };
         catalog.insert(object(Kind::Column, Some(parent), r.get("name"), p));
     }
     Ok(())
@@ -209,14 +264,14 @@ async fn read_table_parts(
             Kind::Constraint,
             parent(&r),
             r.get("name"),
-            props(&[("definition", r.get("definition")), ("comment", r.get("comment"))]),
+            props(&[(Prop::Definition, r.get("definition")), (Prop::Comment, r.get("comment"))]),
         );
         obj.definition_key = Some(r.text("definition"));
         catalog.insert(obj);
     }
     for r in text_rows(client, &queries::indexes(ledger)).await? {
         let valid = if r.get("valid") == "true" { "valid" } else { "INVALID (a failed CREATE INDEX CONCURRENTLY?)" };
-        let p = props(&[("definition", r.get("definition")), ("validity", valid), ("comment", r.get("comment"))]);
+        let p = props(&[(Prop::Definition, r.get("definition")), (Prop::Validity, valid), (Prop::Comment, r.get("comment"))]);
         let mut obj = object(Kind::Index, parent(&r), r.get("name"), p);
         obj.definition_key = Some(r.text("definition"));
         catalog.insert(obj);
@@ -228,17 +283,17 @@ async fn read_table_parts(
             "R" => "replica only",
             _ => "always",
         };
-        let p = props(&[("definition", r.get("definition")), ("enabled", enabled), ("comment", r.get("comment"))]);
+        let p = props(&[(Prop::Definition, r.get("definition")), (Prop::Enabled, enabled), (Prop::Comment, r.get("comment"))]);
         catalog.insert(object(Kind::Trigger, parent(&r), r.get("name"), p));
     }
     for r in text_rows(client, &queries::policies()).await? {
         let mode = if r.get("permissive") == "true" { "permissive" } else { "restrictive" };
         let p = props(&[
-            ("command", r.get("command")),
-            ("mode", mode),
-            ("roles", r.get("roles")),
-            ("using", r.get("using")),
-            ("with check", r.get("with_check")),
+            (Prop::Command, r.get("command")),
+            (Prop::Mode, mode),
+            (Prop::Roles, r.get("roles")),
+            (Prop::Using, r.get("using")),
+            (Prop::WithCheck, r.get("with_check")),
         ]);
         catalog.insert(object(Kind::Policy, parent(&r), r.get("name"), p));
     }
@@ -247,7 +302,7 @@ async fn read_table_parts(
             Kind::Rule,
             parent(&r),
             r.get("name"),
-            props(&[("definition", r.get("definition")), ("enabled", r.get("enabled"))]),
+            props(&[(Prop::Definition, r.get("definition")), (Prop::Enabled, r.get("enabled"))]),
         ));
     }
     Ok(())
@@ -256,23 +311,13 @@ async fn read_table_parts(
 /// Sequences, functions and procedures, enums, domains and range types.
 async fn read_routines_and_types(client: &Client, catalog: &mut Catalog) -> Result<(), tokio_postgres::Error> {
     for r in text_rows(client, &queries::sequences()).await? {
-        let params = format!(
-            "{} start {} increment {} min {} max {} cache {} cycle {}",
-            r.get("type"),
-            r.get("start"),
-            r.get("increment"),
-            r.get("min"),
-            r.get("max"),
-            r.get("cache"),
-            r.get("cycle")
-        );
         let owned_by = r.get("owned_by");
-        let mut obj = object(
-            Kind::Sequence,
-            None,
-            r.get("name"),
-            props(&[("parameters", &params), ("owned by", owned_by), ("comment", r.get("comment"))]),
-        );
+        let p = props(&[(Prop::OwnedBy, owned_by), (Prop::Comment, r.get("comment"))]);
+        let p = match sequence_options(|column| Some(r.text(column))) {
+            Some(options) => with(p, Prop::Parameters, Value::sequence(r.get("type"), options)),
+            None => p,
+        };
+        let mut obj = object(Kind::Sequence, None, r.get("name"), p);
         if !owned_by.is_empty() {
             // Owned sequences are known by their column: their names follow old table names.
             obj.name = format!("owned by {owned_by}");
@@ -282,27 +327,28 @@ async fn read_routines_and_types(client: &Client, catalog: &mut Catalog) -> Resu
     }
     for r in text_rows(client, &queries::functions()).await? {
         let kind = if r.get("prokind") == "p" { Kind::Procedure } else { Kind::Function };
-        let p = props(&[("result", r.get("result")), ("definition", r.get("definition")), ("comment", r.get("comment"))]);
+        let p = props(&[(Prop::Result, r.get("result")), (Prop::Definition, r.get("definition")), (Prop::Comment, r.get("comment"))]);
         catalog.insert(object(kind, None, r.get("name"), p));
     }
     for r in text_rows(client, &queries::aggregates()).await? {
-        let p = props(&[("definition", r.get("definition")), ("comment", r.get("comment"))]);
+        let p = props(&[(Prop::Definition, r.get("definition")), (Prop::Comment, r.get("comment"))]);
         catalog.insert(object(Kind::Aggregate, None, r.get("name"), p));
     }
     for r in text_rows(client, &queries::types()).await? {
         let (kind, p) = match r.get("typtype") {
-            "e" => (Kind::Enum, props(&[("labels", r.get("base")), ("comment", r.get("comment"))])),
-            "d" => (
-                Kind::Domain,
-                props(&[
-                    ("base type", r.get("base")),
-                    ("not null", if r.get("not_null") == "true" { "not null" } else { "" }),
-                    ("default", r.get("default")),
-                    ("constraints", r.get("constraints")),
-                    ("comment", r.get("comment")),
-                ]),
-            ),
-            _ => (Kind::RangeType, props(&[("subtype", r.get("base")), ("comment", r.get("comment"))])),
+            "e" => {
+                (Kind::Enum, with(props(&[(Prop::Comment, r.get("comment"))]), Prop::Labels, Value::items(json_items(r.get("base")), ", ")))
+            }
+            "d" => {
+                let p = props(&[
+                    (Prop::BaseType, r.get("base")),
+                    (Prop::NotNull, if r.get("not_null") == "true" { "not null" } else { "" }),
+                    (Prop::Default, r.get("default")),
+                    (Prop::Comment, r.get("comment")),
+                ]);
+                (Kind::Domain, with(p, Prop::Constraints, Value::items(json_items(r.get("constraints")), " AND ")))
+            }
+            _ => (Kind::RangeType, props(&[(Prop::Subtype, r.get("base")), (Prop::Comment, r.get("comment"))])),
         };
         catalog.insert(object(kind, None, r.get("name"), p));
     }
@@ -313,49 +359,77 @@ async fn read_routines_and_types(client: &Client, catalog: &mut Catalog) -> Resu
 /// casts, operators, foreign-data wrappers and servers.
 async fn read_server_wide(client: &Client, catalog: &mut Catalog) -> Result<(), tokio_postgres::Error> {
     for r in text_rows(client, queries::PUBLICATIONS).await? {
-        let p = props(&[("all tables", r.get("all_tables")), ("actions", r.get("actions")), ("tables", r.get("tables"))]);
+        let p = props(&[(Prop::AllTables, r.get("all_tables")), (Prop::Actions, r.get("actions")), (Prop::Tables, r.get("tables"))]);
         catalog.insert(object(Kind::Publication, None, r.get("name"), p));
     }
     for r in text_rows(client, queries::EVENT_TRIGGERS).await? {
-        let p =
-            props(&[("event", r.get("event")), ("function", r.get("function")), ("enabled", r.get("enabled")), ("tags", r.get("tags"))]);
+        let p = props(&[
+            (Prop::Event, r.get("event")),
+            (Prop::Function, r.get("function")),
+            (Prop::Enabled, r.get("enabled")),
+            (Prop::Tags, r.get("tags")),
+        ]);
         catalog.insert(object(Kind::EventTrigger, None, r.get("name"), p));
     }
     for r in text_rows(client, &queries::statistics()).await? {
-        catalog.insert(object(Kind::Statistics, None, r.get("name"), props(&[("definition", r.get("definition"))])));
+        catalog.insert(object(Kind::Statistics, None, r.get("name"), props(&[(Prop::Definition, r.get("definition"))])));
     }
     for r in text_rows(client, &queries::collations()).await? {
         let p = props(&[
-            ("provider", r.get("provider")),
-            ("collate", r.get("collate")),
-            ("ctype", r.get("ctype")),
-            ("deterministic", r.get("deterministic")),
+            (Prop::Provider, r.get("provider")),
+            (Prop::Collate, r.get("collate")),
+            (Prop::Ctype, r.get("ctype")),
+            (Prop::Deterministic, r.get("deterministic")),
         ]);
         catalog.insert(object(Kind::Collation, None, r.get("name"), p));
     }
     for r in text_rows(client, &queries::casts()).await? {
-        let p = props(&[("function", r.get("function")), ("context", r.get("context")), ("method", r.get("method"))]);
+        let p = props(&[(Prop::Function, r.get("function")), (Prop::Context, r.get("context")), (Prop::Method, r.get("method"))]);
         catalog.insert(object(Kind::Cast, None, &format!("({})", r.get("name")), p));
     }
     for r in text_rows(client, &queries::operators()).await? {
-        let p = props(&[("function", r.get("function")), ("commutator", r.get("commutator")), ("negator", r.get("negator"))]);
+        let p = props(&[(Prop::Function, r.get("function")), (Prop::Commutator, r.get("commutator")), (Prop::Negator, r.get("negator"))]);
         catalog.insert(object(Kind::Operator, None, r.get("name"), p));
     }
     for r in text_rows(client, &queries::foreign_servers()).await? {
         let (handler_or_wrapper, validator_or_type) = (r.get("handler_or_wrapper"), r.get("validator_or_type"));
         let object = if r.get("kind") == "w" {
-            let p = props(&[("handler", handler_or_wrapper), ("validator", validator_or_type), ("options", r.get("options"))]);
+            let p = props(&[(Prop::Handler, handler_or_wrapper), (Prop::Validator, validator_or_type)]);
+            let p = with(p, Prop::Options, json_options(r.get("options")));
             object(Kind::ForeignDataWrapper, None, r.get("name"), p)
         } else {
-            let p = props(&[
-                ("wrapper", handler_or_wrapper),
-                ("type", validator_or_type),
-                ("version", r.get("version")),
-                ("options", r.get("options")),
-            ]);
+            let p = props(&[(Prop::Wrapper, handler_or_wrapper), (Prop::Type, validator_or_type), (Prop::Version, r.get("version"))]);
+            let p = with(p, Prop::Options, json_options(r.get("options")));
             object(Kind::Server, None, r.get("name"), p)
         };
         catalog.insert(object);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_and_options_are_read_from_json_once() {
+        assert_eq!(json_items(r#"["public.a", "public.\"b, c\""]"#), ["public.a", r#"public."b, c""#]);
+        assert!(json_items("[]").is_empty() && json_items("null").is_empty());
+        assert_eq!(json_items("not json"), ["not json"], "a text that does not read is kept, not lost");
+        let options = json_options(r#"["fillfactor=70", "note=a, b=c", "flag"]"#);
+        assert_eq!(
+            options.as_options(),
+            [("fillfactor".into(), "70".into()), ("note".into(), "a, b=c".into()), ("flag".into(), String::new())]
+        );
+        assert_eq!(options.as_str(), "fillfactor=70, note=a, b=c, flag=");
+    }
+
+    #[test]
+    fn sequence_options_read_only_whole() {
+        let columns = [("start", "3"), ("increment", "-1"), ("min", "-5"), ("max", "3"), ("cache", "1"), ("cycle", "true")];
+        let value = |name: &str| columns.iter().find(|(c, _)| *c == name).map(|(_, v)| v.to_string());
+        let read = sequence_options(value).unwrap();
+        assert_eq!((read.start, read.increment, read.min, read.cycle), (3, -1, -5, true));
+        assert_eq!(sequence_options(|c: &str| (c != "cache").then(|| "1".to_string())), None);
+    }
 }

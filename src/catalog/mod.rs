@@ -7,13 +7,15 @@ mod fingerprint;
 mod introspect;
 mod kind;
 mod model;
+mod prop;
 mod queries;
 mod text_rows;
 
 pub use classify::{Class, added, changed, removed};
-pub use diff::{Difference, diff};
+pub use diff::{Change, Difference, Subject, diff};
 pub use fingerprint::{FORMAT, Fingerprint, fingerprint};
 pub use introspect::{IntrospectOptions, introspect};
 pub use kind::{Kind, Parent};
 pub use model::{Catalog, Object};
+pub use prop::{IdentitySpec, Prop, SequenceOptions, Value};
 pub use text_rows::{TextRow, text_rows};

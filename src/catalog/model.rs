@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::kind::{Kind, Parent};
+use super::prop::{IdentitySpec, Prop, SequenceOptions, Value};
 
 /// One schema object and its properties.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -18,10 +19,35 @@ pub struct Object {
     /// constraints and indexes): the definition that identifies them instead.
     pub definition_key: Option<String>,
     /// Properties compared one by one.
-    pub props: BTreeMap<&'static str, String>,
+    pub props: BTreeMap<Prop, Value>,
 }
 
 impl Object {
+    /// A property's text (empty when it has none).
+    pub fn prop(&self, prop: Prop) -> &str {
+        self.props.get(&prop).map_or("", Value::as_str)
+    }
+
+    /// A list property's items, as read (none when it has none).
+    pub fn items(&self, prop: Prop) -> &[String] {
+        self.props.get(&prop).map_or(&[], Value::as_items)
+    }
+
+    /// An options property's `name=value` pairs, as read (none when it has none).
+    pub fn options(&self, prop: Prop) -> &[(String, String)] {
+        self.props.get(&prop).map_or(&[], Value::as_options)
+    }
+
+    /// A sequence's type and options.
+    pub fn sequence(&self) -> Option<(&str, &SequenceOptions)> {
+        self.props.get(&Prop::Parameters).and_then(Value::as_sequence)
+    }
+
+    /// An identity column's generation and sequence options.
+    pub fn identity(&self) -> Option<&IdentitySpec> {
+        self.props.get(&Prop::Identity).and_then(Value::as_identity)
+    }
+
     /// For a `grants` or `owner` object, the object it is about as `<kind> <name>` (a column's
     /// grants: its table); `None` for other kinds and for default privileges.
     pub fn granted_object(&self) -> Option<String> {

@@ -45,15 +45,15 @@ pub fn relations(ledger: &LedgerTable) -> String {
         "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS name, c.relkind::text AS relkind, c.relpersistence::text AS persistence,
                 coalesce(pg_get_partkeydef(c.oid), '') AS partition_key,
                 CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) ELSE '' END AS partition_bound,
-                coalesce((SELECT string_agg(p.oid::regclass::text, ', ' ORDER BY i.inhseqno) FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent WHERE i.inhrelid = c.oid), '') AS inherits,
+                coalesce((SELECT json_agg(p.oid::regclass::text ORDER BY i.inhseqno) FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent WHERE i.inhrelid = c.oid)::text, '[]') AS inherits,
                 c.relrowsecurity::text AS row_security, c.relforcerowsecurity::text AS force_row_security,
                 CASE c.relreplident WHEN 'i' THEN 'using index ' || coalesce((SELECT quote_ident(ic.relname) FROM pg_index x JOIN pg_class ic ON ic.oid = x.indexrelid WHERE x.indrelid = c.oid AND x.indisreplident), '?')
                      ELSE c.relreplident::text END AS replica_identity,
                 CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid, true) ELSE '' END AS definition,
-                coalesce(array_to_string(ARRAY(SELECT o FROM unnest(c.reloptions) o ORDER BY o), ', '), '') AS options,
+                to_json(ARRAY(SELECT o FROM unnest(c.reloptions) o ORDER BY o))::text AS options,
                 coalesce(obj_description(c.oid, 'pg_class'), '') AS comment,
                 coalesce((SELECT quote_ident(s.srvname) FROM pg_foreign_table ft JOIN pg_foreign_server s ON s.oid = ft.ftserver WHERE ft.ftrelid = c.oid), '') AS foreign_server,
-                coalesce((SELECT array_to_string(ft.ftoptions, ', ') FROM pg_foreign_table ft WHERE ft.ftrelid = c.oid), '') AS foreign_options
+                coalesce((SELECT to_json(ft.ftoptions) FROM pg_foreign_table ft WHERE ft.ftrelid = c.oid)::text, '[]') AS foreign_options
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
          WHERE c.relkind IN ('r', 'p', 'f', 'v', 'm', 'c') AND {USER_NS} AND {}
            AND NOT (n.nspname = {} AND c.relname = {} AND c.relkind = 'r')
@@ -228,13 +228,13 @@ pub fn types() -> String {
     format!(
         "SELECT quote_ident(n.nspname) || '.' || quote_ident(t.typname) AS name, t.typtype::text AS typtype,
                 CASE t.typtype
-                  WHEN 'e' THEN (SELECT string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = t.oid)
+                  WHEN 'e' THEN coalesce((SELECT json_agg(quote_literal(e.enumlabel) ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = t.oid)::text, '[]')
                   WHEN 'd' THEN format_type(t.typbasetype, t.typtypmod)
                   WHEN 'r' THEN (SELECT format_type(r.rngsubtype, NULL) FROM pg_range r WHERE r.rngtypid = t.oid)
                 END AS base,
                 CASE WHEN t.typtype = 'd' THEN t.typnotnull::text ELSE '' END AS not_null,
                 CASE WHEN t.typtype = 'd' THEN coalesce(pg_get_expr(t.typdefaultbin, 0), '') ELSE '' END AS default,
-                CASE WHEN t.typtype = 'd' THEN coalesce((SELECT string_agg('CONSTRAINT ' || quote_ident(k.conname) || ' ' || pg_get_constraintdef(k.oid), ' AND ' ORDER BY k.conname) FROM pg_constraint k WHERE k.contypid = t.oid AND k.contype = 'c'), '') ELSE '' END AS constraints,
+                coalesce((SELECT json_agg('CONSTRAINT ' || quote_ident(k.conname) || ' ' || pg_get_constraintdef(k.oid) ORDER BY k.conname) FROM pg_constraint k WHERE k.contypid = t.oid AND k.contype = 'c')::text, '[]') AS constraints,
                 coalesce(obj_description(t.oid, 'pg_type'), '') AS comment
          FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
          WHERE t.typtype IN ('e', 'd', 'r') AND {USER_NS} AND {}",
@@ -320,11 +320,11 @@ pub fn operators() -> String {
 pub fn foreign_servers() -> String {
     format!(
         "SELECT 'w' AS kind, quote_ident(w.fdwname) AS name, CASE WHEN w.fdwhandler = 0 THEN '' ELSE w.fdwhandler::regproc::text END AS handler_or_wrapper,
-                CASE WHEN w.fdwvalidator = 0 THEN '' ELSE w.fdwvalidator::regproc::text END AS validator_or_type, '' AS version, coalesce(array_to_string(w.fdwoptions, ', '), '') AS options
+                CASE WHEN w.fdwvalidator = 0 THEN '' ELSE w.fdwvalidator::regproc::text END AS validator_or_type, '' AS version, coalesce(to_json(w.fdwoptions)::text, '[]') AS options
          FROM pg_foreign_data_wrapper w WHERE {}
          UNION ALL
          SELECT 's', quote_ident(s.srvname), quote_ident(w.fdwname), coalesce(s.srvtype, ''), coalesce(s.srvversion, ''),
-                coalesce(array_to_string(s.srvoptions, ', '), '')
+                coalesce(to_json(s.srvoptions)::text, '[]')
          FROM pg_foreign_server s JOIN pg_foreign_data_wrapper w ON w.oid = s.srvfdw WHERE {}",
         not_extension_member("w.oid", "pg_foreign_data_wrapper"),
         not_extension_member("s.oid", "pg_foreign_server")

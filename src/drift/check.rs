@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use super::source::{Reader, SourceError};
 use crate::baseline::BaselineHeader;
-use crate::catalog::{Class, Difference, diff, introspect};
+use crate::catalog::{Change, Class, Difference, Kind, diff, introspect};
 use crate::ledger::{DatabaseUrl, LedgerTable, connect};
 use crate::migration::discover;
 
@@ -48,19 +48,17 @@ impl DriftReport {
 
 /// A difference as drift: "public.t.c: migrations say nullable, database has not null".
 pub fn explain(d: &Difference) -> String {
-    let parts: Vec<&str> = d.path.split(" / ").collect();
-    let name = |part: &str| crate::catalog::Kind::split_path(part).map_or(part.to_string(), |(_, n)| n.to_string());
-    let (subject, prop) = match parts.as_slice() {
-        [table, column, prop] if column.starts_with("column ") => (format!("{}.{}", name(table), name(column)), Some(*prop)),
-        [table, column] if column.starts_with("column ") => (format!("{}.{}", name(table), name(column)), None),
-        [.., last] if d.left != "present" && d.left != "absent" => (parts[..parts.len() - 1].join(" / "), Some(*last)),
-        _ => (d.path.clone(), None),
+    let subject = match (&d.object.kind, &d.object.parent) {
+        (Kind::Column, Some(relation)) => format!("{}.{}", relation.name, d.object.name),
+        _ => d.object.to_string(),
     };
-    let what = prop.map(|p| format!(" {p}")).unwrap_or_default();
-    match (d.left.as_str(), d.right.as_str()) {
-        ("absent", _) => format!("{subject}: exists in the database but no migration creates it [{}]", d.class.as_str()),
-        (_, "absent") => format!("{subject}: the migrations create it but the database lacks it [{}]", d.class.as_str()),
-        (left, right) => format!("{subject}:{what}: migrations say {left}, database has {right} [{}]", d.class.as_str()),
+    let class = d.class.as_str();
+    let (left, right) = (&d.left, &d.right);
+    match d.change {
+        Change::Added => format!("{subject}: exists in the database but no migration creates it [{class}]"),
+        Change::Removed => format!("{subject}: the migrations create it but the database lacks it [{class}]"),
+        Change::Renamed => format!("{subject}: name: migrations say {left}, database has {right} [{class}]"),
+        Change::Property(prop) => format!("{subject}: {prop}: migrations say {left}, database has {right} [{class}]"),
     }
 }
 

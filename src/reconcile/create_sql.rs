@@ -3,17 +3,12 @@
 //! foreign servers.
 
 use super::privileges::{Grant, Verb, changes, from_acl, from_list};
-use crate::catalog::Object;
+use crate::catalog::{Object, Prop};
 use crate::sql::quote_literal;
-
-/// A property of `object` (empty when it has none).
-pub fn prop<'o>(object: &'o Object, name: &str) -> &'o str {
-    object.props.get(name).map(String::as_str).unwrap_or("")
-}
 
 /// `CREATE PUBLICATION`.
 pub fn create_publication(publication: &Object) -> String {
-    let scope = match (prop(publication, "all tables"), prop(publication, "tables")) {
+    let scope = match (publication.prop(Prop::AllTables), publication.prop(Prop::Tables)) {
         ("true", _) => " FOR ALL TABLES".to_string(),
         (_, "") => String::new(),
         (_, tables) => format!(" FOR TABLE {tables}"),
@@ -21,15 +16,15 @@ pub fn create_publication(publication: &Object) -> String {
     format!(
         "CREATE PUBLICATION {}{scope} WITH (publish = {})",
         publication.name,
-        quote_literal(&prop(publication, "actions").replace(',', ", "))
+        quote_literal(&publication.prop(Prop::Actions).replace(',', ", "))
     )
 }
 
 /// `CREATE COLLATION` (libc and ICU providers).
 pub fn create_collation(collation: &Object) -> Option<String> {
-    let deterministic = if prop(collation, "deterministic") == "false" { ", deterministic = false" } else { "" };
-    let (collate, ctype) = (quote_literal(prop(collation, "collate")), quote_literal(prop(collation, "ctype")));
-    match prop(collation, "provider") {
+    let deterministic = if collation.prop(Prop::Deterministic) == "false" { ", deterministic = false" } else { "" };
+    let (collate, ctype) = (quote_literal(collation.prop(Prop::Collate)), quote_literal(collation.prop(Prop::Ctype)));
+    match collation.prop(Prop::Provider) {
         "c" => Some(format!(
             "CREATE COLLATION {} (provider = libc, lc_collate = {collate}, lc_ctype = {ctype}{deterministic})",
             collation.name
@@ -41,13 +36,13 @@ pub fn create_collation(collation: &Object) -> Option<String> {
 
 /// `CREATE CAST`; the cast's name is `(source AS target)`.
 pub fn create_cast(cast: &Object) -> Option<String> {
-    let how = match (prop(cast, "method"), prop(cast, "function")) {
+    let how = match (cast.prop(Prop::Method), cast.prop(Prop::Function)) {
         ("f", function) if !function.is_empty() => format!("WITH FUNCTION {function}"),
         ("i", _) => "WITH INOUT".to_string(),
         ("b", _) => "WITHOUT FUNCTION".to_string(),
         _ => return None,
     };
-    let context = match prop(cast, "context") {
+    let context = match cast.prop(Prop::Context) {
         "a" => " AS ASSIGNMENT",
         "i" => " AS IMPLICIT",
         _ => "",
@@ -72,7 +67,7 @@ pub fn drop_operator(operator: &Object) -> Option<String> {
 /// `CREATE OPERATOR` with its function, argument types, commutator and negator.
 pub fn create_operator(operator: &Object) -> Option<String> {
     let (name, left, right) = operator_signature(&operator.name)?;
-    let function = prop(operator, "function").split('(').next().filter(|f| !f.is_empty())?;
+    let function = operator.prop(Prop::Function).split('(').next().filter(|f| !f.is_empty())?;
     let mut parts = vec![format!("FUNCTION = {function}")];
     if left != "NONE" {
         parts.push(format!("LEFTARG = {left}"));
@@ -80,9 +75,9 @@ pub fn create_operator(operator: &Object) -> Option<String> {
     if right != "NONE" {
         parts.push(format!("RIGHTARG = {right}"));
     }
-    for (property, keyword) in [("commutator", "COMMUTATOR"), ("negator", "NEGATOR")] {
+    for (property, keyword) in [(Prop::Commutator, "COMMUTATOR"), (Prop::Negator, "NEGATOR")] {
         // `schema.op(left,right)` as regoperator prints it: the operator is what comes before `(`.
-        if let Some(other) = prop(operator, property).split('(').next().filter(|o| !o.is_empty()) {
+        if let Some(other) = operator.prop(property).split('(').next().filter(|o| !o.is_empty()) {
             let (schema, symbol) = other.rsplit_once('.').unwrap_or(("", other));
             let qualified = if schema.is_empty() { symbol.to_string() } else { format!("OPERATOR({schema}.{symbol})") };
             parts.push(format!("{keyword} = {qualified}"));
@@ -91,24 +86,17 @@ pub fn create_operator(operator: &Object) -> Option<String> {
     Some(format!("CREATE OPERATOR {name} ({})", parts.join(", ")))
 }
 
-/// Generic options as the catalog lists them (`host=a, port=5432`) in `OPTIONS (…)` form.
-pub fn options_clause(listed: &str) -> String {
-    let options: Vec<String> = listed
-        .split(", ")
-        .filter_map(|o| o.split_once('='))
-        .map(|(key, value)| format!("{} {}", crate::sql::quote_ident_if_needed(key), quote_literal(value)))
-        .collect();
+/// Generic options (`host=a, port=5432`) in `OPTIONS (…)` form.
+pub fn options_clause(listed: &[(String, String)]) -> String {
+    let options: Vec<String> =
+        listed.iter().map(|(key, value)| format!("{} {}", crate::sql::quote_ident_if_needed(key), quote_literal(value))).collect();
     if options.is_empty() { String::new() } else { format!(" OPTIONS ({})", options.join(", ")) }
 }
 
 /// `ALTER … OPTIONS (ADD …, SET …, DROP …)` items taking the options `was` to `now`.
-pub fn options_change(was: &str, now: &str) -> Option<String> {
-    let pairs = |listed: &str| -> Vec<(String, String)> {
-        listed.split(", ").filter_map(|o| o.split_once('=')).map(|(k, v)| (k.to_string(), v.to_string())).collect()
-    };
-    let (was, now) = (pairs(was), pairs(now));
+pub fn options_change(was: &[(String, String)], now: &[(String, String)]) -> Option<String> {
     let mut items: Vec<String> = Vec::new();
-    for (key, value) in &now {
+    for (key, value) in now {
         match was.iter().find(|(k, _)| k == key) {
             Some((_, old)) if old == value => {}
             Some(_) => items.push(format!("SET {} {}", crate::sql::quote_ident_if_needed(key), quote_literal(value))),
@@ -124,31 +112,31 @@ pub fn options_change(was: &str, now: &str) -> Option<String> {
 /// `CREATE FOREIGN DATA WRAPPER` with its handler, validator and options.
 pub fn create_wrapper(wrapper: &Object) -> String {
     let mut sql = format!("CREATE FOREIGN DATA WRAPPER {}", wrapper.name);
-    for (property, keyword) in [("handler", "HANDLER"), ("validator", "VALIDATOR")] {
-        if !prop(wrapper, property).is_empty() {
-            sql.push_str(&format!(" {keyword} {}", prop(wrapper, property)));
+    for (property, keyword) in [(Prop::Handler, "HANDLER"), (Prop::Validator, "VALIDATOR")] {
+        if !wrapper.prop(property).is_empty() {
+            sql.push_str(&format!(" {keyword} {}", wrapper.prop(property)));
         }
     }
-    sql + &options_clause(prop(wrapper, "options"))
+    sql + &options_clause(wrapper.options(Prop::Options))
 }
 
 /// `CREATE SERVER` with its type, version, wrapper and options.
 pub fn create_server(server: &Object) -> String {
     let mut sql = format!("CREATE SERVER {}", server.name);
-    if !prop(server, "type").is_empty() {
-        sql.push_str(&format!(" TYPE {}", quote_literal(prop(server, "type"))));
+    if !server.prop(Prop::Type).is_empty() {
+        sql.push_str(&format!(" TYPE {}", quote_literal(server.prop(Prop::Type))));
     }
-    if !prop(server, "version").is_empty() {
-        sql.push_str(&format!(" VERSION {}", quote_literal(prop(server, "version"))));
+    if !server.prop(Prop::Version).is_empty() {
+        sql.push_str(&format!(" VERSION {}", quote_literal(server.prop(Prop::Version))));
     }
-    sql.push_str(&format!(" FOREIGN DATA WRAPPER {}", prop(server, "wrapper")));
-    sql + &options_clause(prop(server, "options"))
+    sql.push_str(&format!(" FOREIGN DATA WRAPPER {}", server.prop(Prop::Wrapper)));
+    sql + &options_clause(server.options(Prop::Options))
 }
 
 /// `CREATE EVENT TRIGGER` with its event, tags and function, and `ALTER … DISABLE` (or
 /// `ENABLE REPLICA`/`ALWAYS`) when it is not simply enabled.
 pub fn create_event_trigger(trigger: &Object) -> Vec<String> {
-    let tags = prop(trigger, "tags");
+    let tags = trigger.prop(Prop::Tags);
     let when = if tags.is_empty() {
         String::new()
     } else {
@@ -158,8 +146,8 @@ pub fn create_event_trigger(trigger: &Object) -> Vec<String> {
     let mut sql = vec![format!(
         "CREATE EVENT TRIGGER {} ON {}{when} EXECUTE FUNCTION {}",
         trigger.name,
-        prop(trigger, "event"),
-        prop(trigger, "function")
+        trigger.prop(Prop::Event),
+        trigger.prop(Prop::Function)
     )];
     sql.extend(event_trigger_state(trigger));
     sql
@@ -167,7 +155,7 @@ pub fn create_event_trigger(trigger: &Object) -> Vec<String> {
 
 /// `ALTER EVENT TRIGGER` for its enabled state (`O` enabled: nothing to say on creation).
 pub fn event_trigger_state(trigger: &Object) -> Option<String> {
-    let how = match prop(trigger, "enabled") {
+    let how = match trigger.prop(Prop::Enabled) {
         "D" => "DISABLE",
         "R" => "ENABLE REPLICA",
         "A" => "ENABLE ALWAYS",
@@ -258,13 +246,19 @@ pub fn grant_changes(name: &str, was: &str, now: &str) -> Option<Vec<(Verb, Stri
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
     use super::*;
+    use crate::catalog::Value;
 
-    fn object(kind: crate::catalog::Kind, name: &str, props: &[(&'static str, &str)]) -> Object {
-        let props = props.iter().map(|(k, v)| (*k, v.to_string())).collect::<BTreeMap<_, _>>();
-        Object { kind, parent: None, name: name.into(), definition_key: None, props }
+    fn object(kind: crate::catalog::Kind, name: &str, props: &[(Prop, Value)]) -> Object {
+        Object { kind, parent: None, name: name.into(), definition_key: None, props: props.iter().cloned().collect() }
+    }
+
+    fn text(prop: Prop, value: &str) -> (Prop, Value) {
+        (prop, Value::text(value))
+    }
+
+    fn options(listed: &[(&str, &str)]) -> Vec<(String, String)> {
+        listed.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
     #[test]
@@ -272,7 +266,7 @@ mod tests {
         let cast = object(
             crate::catalog::Kind::Cast,
             "(public.pair AS integer)",
-            &[("function", "public.pair_sum(public.pair)"), ("context", "a"), ("method", "f")],
+            &[text(Prop::Function, "public.pair_sum(public.pair)"), text(Prop::Context, "a"), text(Prop::Method, "f")],
         );
         assert_eq!(
             create_cast(&cast).unwrap(),
@@ -281,17 +275,19 @@ mod tests {
         let operator = object(
             crate::catalog::Kind::Operator,
             "public.~~~(integer, integer)",
-            &[("function", "public.far(integer,integer)"), ("negator", "public.!~~(integer,integer)")],
+            &[text(Prop::Function, "public.far(integer,integer)"), text(Prop::Negator, "public.!~~(integer,integer)")],
         );
         assert_eq!(
             create_operator(&operator).unwrap(),
             "CREATE OPERATOR public.~~~ (FUNCTION = public.far, LEFTARG = integer, RIGHTARG = integer, NEGATOR = OPERATOR(public.!~~))"
         );
         assert_eq!(drop_operator(&operator).unwrap(), "DROP OPERATOR public.~~~ (integer, integer)");
-        let server = object(crate::catalog::Kind::Server, "s", &[("wrapper", "w"), ("options", "host=a, port=5432")]);
-        assert_eq!(create_server(&server), "CREATE SERVER s FOREIGN DATA WRAPPER w OPTIONS (host 'a', port '5432')");
-        assert_eq!(options_change("host=a, port=5432", "host=b, dbname=x").unwrap(), "OPTIONS (SET host 'b', ADD dbname 'x', DROP port)");
-        assert_eq!(options_change("host=a", "host=a"), None);
+        let listed = Value::options(options(&[("host", "a"), ("port", "5432"), ("note", "a, b=c")]));
+        let server = object(crate::catalog::Kind::Server, "s", &[text(Prop::Wrapper, "w"), (Prop::Options, listed)]);
+        assert_eq!(create_server(&server), "CREATE SERVER s FOREIGN DATA WRAPPER w OPTIONS (host 'a', port '5432', note 'a, b=c')");
+        let (was, now) = (options(&[("host", "a"), ("port", "5432")]), options(&[("host", "b"), ("dbname", "x")]));
+        assert_eq!(options_change(&was, &now).unwrap(), "OPTIONS (SET host 'b', ADD dbname 'x', DROP port)");
+        assert_eq!(options_change(&was, &was), None);
         let sql = |changes: Option<Vec<(Verb, String)>>| changes.unwrap().into_iter().map(|(_, sql)| sql).collect::<Vec<_>>();
         assert_eq!(
             sql(grant_changes("table public.t", "app:SELECT, old:INSERT", "app:SELECT, app:INSERT, public:SELECT")),

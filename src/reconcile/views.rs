@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::catalog::{Catalog, Object};
+use crate::catalog::{Catalog, Object, Prop};
 
 /// Whether `definition` names `name` (`public.orders`, quoted parts as the catalog prints them)
 /// as a whole word.
@@ -26,7 +26,7 @@ fn mentions(text: &str, word: &str, before_is_word: impl Fn(char) -> bool, after
 /// Paths.
 pub fn dependants(catalog: &Catalog, relation: &str, column: Option<&str>) -> BTreeSet<String> {
     let uses = |view: &Object, name: &str, column: Option<&str>| {
-        let definition = view.props.get("definition").map(String::as_str).unwrap_or("");
+        let definition = view.prop(Prop::Definition);
         names(definition, name) && column.is_none_or(|c| column_named(definition, c))
     };
     let mut found: BTreeSet<String> = BTreeSet::new();
@@ -55,7 +55,7 @@ pub fn creation_order(catalog: &Catalog, paths: &BTreeSet<String>) -> Vec<String
     let mut left: Vec<&Object> = views.clone();
     while !left.is_empty() {
         let ready = |view: &&Object| {
-            let definition = view.props.get("definition").map(String::as_str).unwrap_or("");
+            let definition = view.prop(Prop::Definition);
             !left.iter().any(|other| other.name != view.name && names(definition, &other.name))
         };
         let index = left.iter().position(ready).unwrap_or(0);
@@ -66,12 +66,10 @@ pub fn creation_order(catalog: &Catalog, paths: &BTreeSet<String>) -> Vec<String
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
     use super::*;
 
     fn view(name: &str, definition: &str) -> Object {
-        let props = BTreeMap::from([("definition", definition.to_string())]);
+        let props = [(Prop::Definition, crate::catalog::Value::text(definition))].into();
         Object { kind: crate::catalog::Kind::View, parent: None, name: name.into(), definition_key: None, props }
     }
 

@@ -13,7 +13,7 @@ use tokio_postgres::Client;
 use super::data::{Contents, data_digest};
 use super::inspect::Details;
 use super::scripts::ScriptInput;
-use crate::catalog::{Catalog, Class, Difference, IntrospectOptions, Kind, Object, diff, introspect};
+use crate::catalog::{Catalog, Class, Difference, IntrospectOptions, Kind, Object, Prop, diff, introspect};
 use crate::ledger::{LedgerTable, Migrator};
 use crate::migration::MigrationFile;
 use crate::report::with_causes;
@@ -236,7 +236,10 @@ impl Hidden {
         if let Some(granted) = object.granted_object() {
             return parse_qualified(Object::granted_name(&granted)).is_ok_and(|parts| parts.first() == Some(&self.schema));
         }
-        let qualified = object.props.get("owned by").unwrap_or(&object.name);
+        let qualified = match object.prop(Prop::OwnedBy) {
+            "" => &object.name,
+            owner => owner,
+        };
         parse_qualified(qualified).is_ok_and(|parts| parts.len() >= 2 && parts[0] == self.schema)
     }
 

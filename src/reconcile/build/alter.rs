@@ -12,12 +12,12 @@ pub(super) fn is_older(a: &str, b: &str) -> bool {
 
 impl Planner<'_> {
     pub(super) fn alter(&mut self, path: &str, old: &Object, new: &Object, created_tables: &BTreeSet<String>) {
-        let props: BTreeSet<&str> = old.props.keys().chain(new.props.keys()).copied().collect();
-        let changed_props: Vec<&str> = props.into_iter().filter(|p| prop(old, p) != prop(new, p)).collect();
+        let props: BTreeSet<Prop> = old.props.keys().chain(new.props.keys()).copied().collect();
+        let changed_props: Vec<Prop> = props.into_iter().filter(|p| old.prop(*p) != new.prop(*p)).collect();
         if new.kind.is_routine() && self.names_a_remade_view(old) {
             let why = format!("{path}: its signature names a view made again (dropped before it, made again after)");
             self.step(Phase::DropViews, Block::Main, Class::NeedsConfirm, why.clone(), format!("DROP {} {}", old.kind.keyword(), old.name));
-            let sql = prop(new, "definition").trim_end().trim_end_matches(';').to_string();
+            let sql = new.prop(Prop::Definition).trim_end().trim_end_matches(';').to_string();
             self.step(Phase::Dependants, Block::Main, Class::NeedsConfirm, why, sql);
             return;
         }
@@ -27,8 +27,8 @@ impl Planner<'_> {
         match new.kind {
             // Kinds without an ALTER for their definition: dropped and created again.
             // A foreign table holds no rows here: on another server it is made again.
-            Kind::ForeignTable if changed_props.contains(&"server") => {
-                let why = format!("{path}: server {} → {}", prop(old, "server"), prop(new, "server"));
+            Kind::ForeignTable if changed_props.contains(&Prop::Server) => {
+                let why = format!("{path}: server {} → {}", old.prop(Prop::Server), new.prop(Prop::Server));
                 self.recreate_dependants(&old.name, None, &why);
                 self.step(Phase::DropDependants, Block::Main, Class::NeedsConfirm, why, format!("DROP FOREIGN TABLE {}", old.name));
                 self.create_table(path, new);
@@ -36,13 +36,13 @@ impl Planner<'_> {
                 return;
             }
             Kind::Publication | Kind::Statistics | Kind::Rule | Kind::Collation | Kind::Cast | Kind::Operator | Kind::EventTrigger
-                if !(new.kind == Kind::EventTrigger && changed_props == ["enabled"]) =>
+                if !(new.kind == Kind::EventTrigger && changed_props == [Prop::Enabled]) =>
             {
                 self.drop(path, old);
                 self.create(path, new, created_tables);
                 return;
             }
-            Kind::Aggregate if changed_props.contains(&"definition") => {
+            Kind::Aggregate if changed_props.contains(&Prop::Definition) => {
                 // Dropped before the definitions are made (its functions may be among them).
                 let why = format!("{path}: its definition changed (dropped, then made again)");
                 self.recreate_dependants(&old.name, None, &why);
@@ -53,9 +53,9 @@ impl Planner<'_> {
             }
             Kind::Policy => {
                 let p = changed_props[0];
-                let why = format!("{path} / {p}: {} → {}", shown(prop(old, p)), shown(prop(new, p)));
+                let why = format!("{path} / {p}: {} → {}", shown(old.prop(p)), shown(new.prop(p)));
                 let sql = format!("DROP POLICY {} ON {}", old.name, old.parent_name());
-                self.step(Phase::DropDependants, Block::Main, changed(new.kind, p, prop(old, p), prop(new, p)), why.clone(), sql);
+                self.step(Phase::DropDependants, Block::Main, changed(p, old, new), why.clone(), sql);
                 self.create_policy(new, &why);
                 return;
             }
@@ -63,12 +63,11 @@ impl Planner<'_> {
         }
         let on_new_table = new.parent.as_ref().is_some_and(|p| created_tables.contains(&p.path()));
         for p in changed_props {
-            let why = format!("{path} / {p}: {} → {}", shown(prop(old, p)), shown(prop(new, p)));
-            let change =
-                Change { path, old, new, prop: p, class: changed(new.kind, p, prop(old, p), prop(new, p)), why: &why, on_new_table };
+            let why = format!("{path} / {p}: {} → {}", shown(old.prop(p)), shown(new.prop(p)));
+            let change = Change { path, old, new, prop: p, class: changed(p, old, new), why: &why, on_new_table };
             match p {
-                "comment" => self.set_comment(new, Some(old), Phase::Dependants),
-                "position" => {}
+                Prop::Comment => self.set_comment(new, Some(old), Phase::Dependants),
+                Prop::Position => {}
                 _ => self.alter_property(&change),
             }
         }
@@ -81,27 +80,27 @@ impl Planner<'_> {
         match (new.kind, change.prop) {
             (Kind::Column, _) => self.alter_column(change),
             (Kind::Table, _) => self.alter_table(change),
-            (Kind::ForeignTable, "foreign options") => {
-                if let Some(options) = options_change(prop(old, "foreign options"), prop(new, "foreign options")) {
+            (Kind::ForeignTable, Prop::ForeignOptions) => {
+                if let Some(options) = options_change(old.options(Prop::ForeignOptions), new.options(Prop::ForeignOptions)) {
                     self.step(Phase::Tables, Block::Main, class, why, format!("ALTER FOREIGN TABLE {} {options}", new.name));
                 }
             }
             (Kind::Constraint | Kind::Index | Kind::Trigger, _) => self.alter_table_part(change),
             (Kind::View | Kind::MaterializedView, _) => self.alter_view(change),
             (Kind::Function | Kind::Procedure, _) => self.alter_routine(change),
-            (Kind::Extension, "version") => self.update_extension(change),
-            (Kind::Enum, "labels") => self.enum_labels(path, old, new, &why),
+            (Kind::Extension, Prop::Version) => self.update_extension(change),
+            (Kind::Enum, Prop::Labels) => self.enum_labels(path, old, new, &why),
             (Kind::Domain, _) => self.alter_domain(change),
             (Kind::Server | Kind::ForeignDataWrapper, _) => self.alter_foreign(change),
-            (Kind::Grants, "privileges") => self.grants(path, prop(old, "privileges"), prop(new, "privileges"), class, &why),
-            (Kind::Owner, "owner") => self.owner(&new.name, prop(new, "owner"), class, &why),
-            (Kind::EventTrigger, "enabled") => {
+            (Kind::Grants, Prop::Privileges) => self.grants(path, old.prop(Prop::Privileges), new.prop(Prop::Privileges), class, &why),
+            (Kind::Owner, Prop::Owner) => self.owner(&new.name, new.prop(Prop::Owner), class, &why),
+            (Kind::EventTrigger, Prop::Enabled) => {
                 let sql = event_trigger_state(new).unwrap_or_else(|| format!("ALTER EVENT TRIGGER {} ENABLE", new.name));
                 self.step(Phase::Dependants, Block::Main, class, why, sql);
             }
-            (Kind::Sequence, "parameters") => match sequence_options(prop(new, "parameters")) {
+            (Kind::Sequence, Prop::Parameters) => match sequence_options(new, Start::Alter) {
                 Some(options) => {
-                    let statement = format!("ALTER SEQUENCE {{}} {}", options.replace("START ", "START WITH "));
+                    let statement = format!("ALTER SEQUENCE {{}} {options}");
                     let sql = match owned_sequence_column(new) {
                         Some(column) => on_owned_sequence(column, &statement),
                         None => statement.replace("{}", &new.name),
@@ -148,20 +147,18 @@ impl Planner<'_> {
         let Change { old, new, class, .. } = *change;
         let why = change.why.to_string();
         match change.prop {
-            "row level security" | "force row level security" => self.table_security(new, Some(old)),
-            "options" => self.reloptions("TABLE", change),
-            "persistence" => {
-                let how = if prop(new, "persistence") == "unlogged" { "SET UNLOGGED" } else { "SET LOGGED" };
+            Prop::RowLevelSecurity | Prop::ForceRowLevelSecurity => self.table_security(new, Some(old)),
+            Prop::Options => self.reloptions("TABLE", change),
+            Prop::Persistence => {
+                let how = if new.prop(Prop::Persistence) == "unlogged" { "SET UNLOGGED" } else { "SET LOGGED" };
                 let sql = format!("ALTER TABLE {} {how}", new.name);
                 self.step(Phase::Tables, Block::Main, Class::NeedsConfirm, format!("{why} (rewrites the table)"), sql);
             }
-            "partition bound" => self.attach_or_detach(change),
+            Prop::PartitionBound => self.attach_or_detach(change),
             // A partition's parent follows its bound (above); plain inheritance changes here.
-            "inherits" if !prop(old, "partition bound").is_empty() || !prop(new, "partition bound").is_empty() => {}
-            "inherits" => {
-                let list =
-                    |o: &Object| -> Vec<String> { prop(o, "inherits").split(", ").filter(|p| !p.is_empty()).map(String::from).collect() };
-                let (was, now) = (list(old), list(new));
+            Prop::Inherits if !old.prop(Prop::PartitionBound).is_empty() || !new.prop(Prop::PartitionBound).is_empty() => {}
+            Prop::Inherits => {
+                let (was, now) = (old.items(Prop::Inherits), new.items(Prop::Inherits));
                 for parent in was.iter().filter(|p| !now.contains(p)) {
                     let sql = format!("ALTER TABLE {} NO INHERIT {parent}", new.name);
                     self.step(Phase::DropDependants, Block::Main, class, why.clone(), sql);
@@ -170,7 +167,7 @@ impl Planner<'_> {
                     self.step(Phase::Attachments, Block::Main, class, why.clone(), format!("ALTER TABLE {} INHERIT {parent}", new.name));
                 }
             }
-            "replica identity" => self.replica_identity(new, class, &why),
+            Prop::ReplicaIdentity => self.replica_identity(new, class, &why),
             _ => self.not_planned(change),
         }
     }
@@ -182,26 +179,26 @@ impl Planner<'_> {
         let why = change.why.to_string();
         let table = new.parent_name();
         match (new.kind, change.prop) {
-            (Kind::Constraint, "definition") => {
+            (Kind::Constraint, Prop::Definition) => {
                 self.rebuild_references_to(old);
                 let sql = format!("ALTER TABLE {table} DROP CONSTRAINT {}", old.name);
-                let phase = drop_phase(prop(old, "definition"));
+                let phase = drop_phase(old.prop(Prop::Definition));
                 self.step(phase, Block::Main, class, format!("{why} (dropped first, then added)"), sql);
                 self.add_constraint(new, on_new_table, &why);
             }
-            (Kind::Index, "definition") if !on_new_table && self.replace_index_online(old, new, &why) => {}
-            (Kind::Index, "definition") => {
+            (Kind::Index, Prop::Definition) if !on_new_table && self.replace_index_online(old, new, &why) => {}
+            (Kind::Index, Prop::Definition) => {
                 self.rebuild_references_to(old);
                 let sql = format!("DROP INDEX {}.{}", schema_of(old.parent_name()), old.name);
                 self.step(Phase::DropDependants, Block::Main, class, format!("{why} (dropped, then built again)"), sql);
                 self.create_index(new, on_new_table, &why);
             }
-            (Kind::Trigger, "definition") => {
+            (Kind::Trigger, Prop::Definition) => {
                 self.step(Phase::DropDependants, Block::Main, class, why.clone(), format!("DROP TRIGGER {} ON {table}", old.name));
-                self.step(Phase::Dependants, Block::Main, class, why, prop(new, "definition").to_string());
+                self.step(Phase::Dependants, Block::Main, class, why, new.prop(Prop::Definition).to_string());
             }
-            (Kind::Trigger, "enabled") => {
-                let how = match prop(new, "enabled") {
+            (Kind::Trigger, Prop::Enabled) => {
+                let how = match new.prop(Prop::Enabled) {
                     "DISABLED" => "DISABLE TRIGGER",
                     "replica only" => "ENABLE REPLICA TRIGGER",
                     "always" => "ENABLE ALWAYS TRIGGER",
@@ -219,8 +216,8 @@ impl Planner<'_> {
         let Change { old, new, class, .. } = *change;
         let why = change.why.to_string();
         match (new.kind, change.prop) {
-            (Kind::View, "definition") => {
-                let body = prop(new, "definition").trim_end_matches(';');
+            (Kind::View, Prop::Definition) => {
+                let body = new.prop(Prop::Definition).trim_end_matches(';');
                 // CREATE OR REPLACE keeps the old columns, in order, and may only add after them.
                 let (was, now) = (view_columns(self.from, &old.path()), view_columns(self.to, &new.path()));
                 if now.starts_with(&was) {
@@ -229,8 +226,8 @@ impl Planner<'_> {
                     self.recreate_view(&old.path(), &old.name, class, &why);
                 }
             }
-            (_, "definition") => self.recreate_view(&old.path(), &old.name, class, &why),
-            (_, "options") => self.reloptions(&new.kind.keyword(), change),
+            (_, Prop::Definition) => self.recreate_view(&old.path(), &old.name, class, &why),
+            (_, Prop::Options) => self.reloptions(&new.kind.keyword(), change),
             _ => self.not_planned(change),
         }
     }
@@ -242,10 +239,10 @@ impl Planner<'_> {
         let why = change.why.to_string();
         match change.prop {
             // One statement for both properties: at `definition` when it changed, else at `result`.
-            "result" if prop(old, "definition") != prop(new, "definition") => {}
-            "definition" | "result" => {
-                let header = |o: &Object| prop(o, "definition").lines().next().unwrap_or("").to_string();
-                let made_again = prop(old, "result") != prop(new, "result") || header(old) != header(new);
+            Prop::Result if old.prop(Prop::Definition) != new.prop(Prop::Definition) => {}
+            Prop::Definition | Prop::Result => {
+                let header = |o: &Object| o.prop(Prop::Definition).lines().next().unwrap_or("").to_string();
+                let made_again = old.prop(Prop::Result) != new.prop(Prop::Result) || header(old) != header(new);
                 if made_again {
                     let sql = format!("DROP {} {}", new.kind.keyword(), old.name);
                     self.step(
@@ -256,7 +253,7 @@ impl Planner<'_> {
                         sql,
                     );
                 }
-                let sql = prop(new, "definition").trim_end().trim_end_matches(';').to_string();
+                let sql = new.prop(Prop::Definition).trim_end().trim_end_matches(';').to_string();
                 self.step(Phase::Definitions, Block::Main, class, why, sql);
                 if made_again {
                     self.made_again_as_the_target_has_it(new);
@@ -269,7 +266,7 @@ impl Planner<'_> {
     /// An extension updated to the target's version; a downgrade refused with the manual path.
     fn update_extension(&mut self, change: &Change<'_>) {
         let Change { old, new, class, .. } = *change;
-        let (was, now) = (prop(old, "version"), prop(new, "version"));
+        let (was, now) = (old.prop(Prop::Version), new.prop(Prop::Version));
         if is_older(now, was) {
             return self.unsupported(format!(
                 "{}: a downgrade, which needs an update script from {was} to {now} that extensions rarely ship; run ALTER EXTENSION {} UPDATE TO '{now}' by hand if yours has one",
@@ -284,9 +281,7 @@ impl Planner<'_> {
     /// the target's set (`ALTER <what> … RESET (…)`, `SET (…)`).
     pub(super) fn reloptions(&mut self, what: &str, change: &Change<'_>) {
         let Change { old, new, class, .. } = *change;
-        let keys = |o: &Object| -> Vec<String> {
-            prop(o, "options").split(", ").filter_map(|x| x.split_once('=')).map(|(k, _)| k.to_string()).collect()
-        };
+        let keys = |o: &Object| -> Vec<String> { o.options(Prop::Options).iter().map(|(k, _)| k.clone()).collect() };
         let now = keys(new);
         let gone: Vec<String> = keys(old).into_iter().filter(|k| !now.contains(k)).collect();
         if !gone.is_empty() {
@@ -294,7 +289,13 @@ impl Planner<'_> {
             self.step(Phase::Tables, Block::Main, class, change.why, sql);
         }
         if !now.is_empty() {
-            self.step(Phase::Tables, Block::Main, class, change.why, format!("ALTER {what} {} SET ({})", new.name, prop(new, "options")));
+            self.step(
+                Phase::Tables,
+                Block::Main,
+                class,
+                change.why,
+                format!("ALTER {what} {} SET ({})", new.name, new.prop(Prop::Options)),
+            );
         }
     }
 
@@ -303,13 +304,13 @@ impl Planner<'_> {
     pub(super) fn attach_or_detach(&mut self, change: &Change<'_>) {
         let Change { old, new, .. } = *change;
         let why = change.why.to_string();
-        if !prop(old, "partition bound").is_empty() {
-            let sql = format!("ALTER TABLE {} DETACH PARTITION {}", prop(old, "inherits"), old.name);
+        if !old.prop(Prop::PartitionBound).is_empty() {
+            let sql = format!("ALTER TABLE {} DETACH PARTITION {}", old.prop(Prop::Inherits), old.name);
             // Before its parent's columns change: a detached table keeps only what it had.
             self.step(Phase::DropDependants, Block::Main, Class::NeedsConfirm, format!("{why} (detached)"), sql);
         }
-        if !prop(new, "partition bound").is_empty() {
-            let sql = format!("ALTER TABLE {} ATTACH PARTITION {} {}", prop(new, "inherits"), new.name, prop(new, "partition bound"));
+        if !new.prop(Prop::PartitionBound).is_empty() {
+            let sql = format!("ALTER TABLE {} ATTACH PARTITION {} {}", new.prop(Prop::Inherits), new.name, new.prop(Prop::PartitionBound));
             self.step(
                 Phase::Attachments,
                 Block::Main,
@@ -328,14 +329,14 @@ impl Planner<'_> {
         let what = if new.kind == Kind::Server { format!("SERVER {}", new.name) } else { format!("FOREIGN DATA WRAPPER {}", new.name) };
         let phase = if new.kind == Kind::Server { Phase::Definitions } else { Phase::Namespaces };
         let sql = match (new.kind, change.prop) {
-            (_, "options") => match options_change(prop(old, "options"), prop(new, "options")) {
+            (_, Prop::Options) => match options_change(old.options(Prop::Options), new.options(Prop::Options)) {
                 Some(options) => format!("ALTER {what} {options}"),
                 None => return,
             },
-            (Kind::Server, "version") => format!("ALTER {what} VERSION {}", quote_literal(prop(new, "version"))),
-            (Kind::ForeignDataWrapper, "handler" | "validator") => match prop(new, change.prop) {
-                "" => format!("ALTER {what} NO {}", change.prop.to_uppercase()),
-                function => format!("ALTER {what} {} {function}", change.prop.to_uppercase()),
+            (Kind::Server, Prop::Version) => format!("ALTER {what} VERSION {}", quote_literal(new.prop(Prop::Version))),
+            (Kind::ForeignDataWrapper, Prop::Handler | Prop::Validator) => match new.prop(change.prop) {
+                "" => format!("ALTER {what} NO {}", change.prop.as_str().to_uppercase()),
+                function => format!("ALTER {what} {} {function}", change.prop.as_str().to_uppercase()),
             },
             _ => return self.not_planned(change),
         };

@@ -43,7 +43,7 @@ pub(super) fn comment_target(object: &Object) -> Option<String> {
 /// other index, and every index on a materialized view, comes after the views.
 fn index_phase(index: &Object) -> Phase {
     let on_a_view = index.parent.as_ref().is_some_and(|p| p.kind.is_view());
-    if prop(index, "definition").starts_with("CREATE UNIQUE INDEX") && !on_a_view { Phase::Keys } else { Phase::Dependants }
+    if index.prop(Prop::Definition).starts_with("CREATE UNIQUE INDEX") && !on_a_view { Phase::Keys } else { Phase::Dependants }
 }
 
 /// The policy command letter as SQL.
@@ -62,7 +62,7 @@ impl Planner<'_> {
         let name = &object.name;
         let on_new_table = object.parent.as_ref().is_some_and(|p| created_tables.contains(&p.path()));
         let why = format!("{path}: new");
-        let class = added(object.kind, &object.props);
+        let class = added(object);
         match object.kind {
             Kind::Schema => self.step(Phase::Namespaces, Block::Main, class, why, format!("CREATE SCHEMA {name}")),
             Kind::Extension => self.step(
@@ -72,13 +72,13 @@ impl Planner<'_> {
                 why,
                 format!(
                     "CREATE EXTENSION IF NOT EXISTS {name} WITH SCHEMA {} VERSION {}",
-                    prop(object, "schema"),
-                    quote_literal(prop(object, "version"))
+                    object.prop(Prop::Schema),
+                    quote_literal(object.prop(Prop::Version))
                 ),
             ),
             Kind::Table | Kind::ForeignTable => self.create_table(path, object),
             Kind::Column if of_a_type(object) => {
-                let sql = format!("ALTER TYPE {} ADD ATTRIBUTE {} {}", object.parent_name(), name, prop(object, "type"));
+                let sql = format!("ALTER TYPE {} ADD ATTRIBUTE {} {}", object.parent_name(), name, object.prop(Prop::Type));
                 self.step(Phase::Definitions, Block::Main, class, why, sql);
             }
             Kind::Column => match column_definition(object) {
@@ -90,17 +90,17 @@ impl Planner<'_> {
             },
             Kind::CompositeType => {
                 let attributes: Vec<String> =
-                    self.members(self.to, path).iter().map(|a| format!("{} {}", a.name, prop(a, "type"))).collect();
+                    self.members(self.to, path).iter().map(|a| format!("{} {}", a.name, a.prop(Prop::Type))).collect();
                 self.step(Phase::Definitions, Block::Main, class, why, format!("CREATE TYPE {name} AS ({})", attributes.join(", ")));
             }
             Kind::Publication => self.step(Phase::Dependants, Block::Main, class, why, create_publication(object)),
-            Kind::Statistics => self.step(Phase::Dependants, Block::Main, class, why, prop(object, "definition").to_string()),
+            Kind::Statistics => self.step(Phase::Dependants, Block::Main, class, why, object.prop(Prop::Definition).to_string()),
             Kind::Rule => {
-                self.step(Phase::Dependants, Block::Main, class, why, prop(object, "definition").trim_end_matches(';').to_string())
+                self.step(Phase::Dependants, Block::Main, class, why, object.prop(Prop::Definition).trim_end_matches(';').to_string())
             }
             Kind::Collation => match create_collation(object) {
                 Some(sql) => self.step(Phase::Definitions, Block::Main, class, why, sql),
-                None => self.unsupported(format!("{path}: a collation of provider {}", prop(object, "provider"))),
+                None => self.unsupported(format!("{path}: a collation of provider {}", object.prop(Prop::Provider))),
             },
             Kind::Constraint => self.add_constraint(object, on_new_table, &why),
             Kind::Index => self.create_index(object, on_new_table, &why),
@@ -112,13 +112,13 @@ impl Planner<'_> {
                 let column = self.handovers.released[path].clone();
                 self.release_sequence(object, &column);
             }
-            Kind::Sequence => match sequence_options(prop(object, "parameters")) {
+            Kind::Sequence => match sequence_options(object, Start::Create) {
                 Some(options) => self.step(Phase::Definitions, Block::Main, class, why, format!("CREATE SEQUENCE {name} {options}")),
                 None => self.unsupported(format!("{path}: unreadable sequence parameters")),
             },
             Kind::Function | Kind::Procedure => {
                 // A routine whose signature names a table (row type) the plan creates comes after it.
-                let signature = format!("{} {}", object.name, prop(object, "result"));
+                let signature = format!("{} {}", object.name, object.prop(Prop::Result));
                 let uses_new_table = created_tables.iter().filter_map(|t| Kind::split_path(t)).any(|(_, table)| names(&signature, table));
                 let phase = if self.names_a_remade_view(object) {
                     Phase::Dependants
@@ -127,18 +127,22 @@ impl Planner<'_> {
                 } else {
                     Phase::Definitions
                 };
-                self.step(phase, Block::Main, class, why, prop(object, "definition").trim_end().trim_end_matches(';').to_string());
+                self.step(phase, Block::Main, class, why, object.prop(Prop::Definition).trim_end().trim_end_matches(';').to_string());
             }
-            Kind::Trigger => self.step(Phase::Dependants, Block::Main, class, why, prop(object, "definition").to_string()),
-            Kind::Aggregate => self.step(Phase::Definitions, Block::Main, class, why, prop(object, "definition").to_string()),
-            Kind::Enum => {
-                self.step(Phase::Definitions, Block::Main, class, why, format!("CREATE TYPE {name} AS ENUM ({})", prop(object, "labels")))
-            }
+            Kind::Trigger => self.step(Phase::Dependants, Block::Main, class, why, object.prop(Prop::Definition).to_string()),
+            Kind::Aggregate => self.step(Phase::Definitions, Block::Main, class, why, object.prop(Prop::Definition).to_string()),
+            Kind::Enum => self.step(
+                Phase::Definitions,
+                Block::Main,
+                class,
+                why,
+                format!("CREATE TYPE {name} AS ENUM ({})", object.prop(Prop::Labels)),
+            ),
             Kind::Domain => self.step(Phase::Definitions, Block::Main, class, why, create_domain(object)),
             Kind::Policy => self.create_policy(object, &why),
             Kind::Cast => match create_cast(object) {
                 Some(sql) => self.step(Phase::Tables, Block::Main, class, why, sql),
-                None => self.unsupported(format!("{path}: a cast of method {}", prop(object, "method"))),
+                None => self.unsupported(format!("{path}: a cast of method {}", object.prop(Prop::Method))),
             },
             Kind::Operator => match create_operator(object) {
                 Some(sql) => self.step(Phase::Tables, Block::Main, class, why, sql),
@@ -147,11 +151,11 @@ impl Planner<'_> {
             Kind::ForeignDataWrapper => self.step(Phase::Namespaces, Block::Main, class, why, create_wrapper(object)),
             Kind::Grants => {
                 let made_with = if self.cleared_grants.contains(name) { "" } else { default_privileges(name) };
-                self.grants(path, made_with, prop(object, "privileges"), class, &why);
+                self.grants(path, made_with, object.prop(Prop::Privileges), class, &why);
             }
-            Kind::Owner => self.owner(name, prop(object, "owner"), class, &why),
+            Kind::Owner => self.owner(name, object.prop(Prop::Owner), class, &why),
             Kind::RangeType => {
-                let sql = format!("CREATE TYPE {name} AS RANGE (subtype = {})", prop(object, "subtype"));
+                let sql = format!("CREATE TYPE {name} AS RANGE (subtype = {})", object.prop(Prop::Subtype));
                 self.step(Phase::Definitions, Block::Main, class, why, sql);
             }
             Kind::EventTrigger => {
@@ -165,15 +169,15 @@ impl Planner<'_> {
     }
 
     pub(super) fn create_table(&mut self, path: &str, table: &Object) {
-        let options = match prop(table, "options") {
+        let options = match table.prop(Prop::Options) {
             "" => String::new(),
             options => format!(" WITH ({options})"),
         };
-        let partition = match prop(table, "partition key") {
+        let partition = match table.prop(Prop::PartitionKey) {
             "" => String::new(),
             key => format!(" PARTITION BY {key}"),
         };
-        let (bound, parents) = (prop(table, "partition bound"), prop(table, "inherits"));
+        let (bound, parents) = (table.prop(Prop::PartitionBound), table.prop(Prop::Inherits));
         if !bound.is_empty() {
             // A partition takes its columns from its parent.
             let sql = format!("CREATE TABLE {} PARTITION OF {parents} {bound}{partition}{options}", table.name);
@@ -184,14 +188,14 @@ impl Planner<'_> {
         }
         // Columns a parent has come from it (INHERITS): declared here they would be local too.
         let inherited = |column: &Object| {
-            parents
-                .split(", ")
-                .filter(|p| !p.is_empty())
+            table
+                .items(Prop::Inherits)
+                .iter()
                 .any(|parent| self.to.objects.contains_key(&format!("table {parent} / column {}", column.name)))
         };
         let mut columns: Vec<&Object> =
             self.to.objects.values().filter(|o| o.kind == Kind::Column && o.is_under(path) && !inherited(o)).collect();
-        columns.sort_by_key(|c| prop(c, "position").parse::<u32>().unwrap_or(0));
+        columns.sort_by_key(|c| c.prop(Prop::Position).parse::<u32>().unwrap_or(0));
         let mut definitions = Vec::new();
         for column in columns {
             match column_definition(column) {
@@ -205,12 +209,12 @@ impl Planner<'_> {
                 "CREATE FOREIGN TABLE {} (\n    {}\n) SERVER {}{}",
                 table.name,
                 definitions.join(",\n    "),
-                prop(table, "server"),
-                options_clause(prop(table, "foreign options"))
+                table.prop(Prop::Server),
+                options_clause(table.options(Prop::ForeignOptions))
             );
             return self.step(Phase::Tables, Block::Main, Class::Safe, format!("{path}: new"), sql);
         }
-        let unlogged = if prop(table, "persistence") == "unlogged" { "UNLOGGED " } else { "" };
+        let unlogged = if table.prop(Prop::Persistence) == "unlogged" { "UNLOGGED " } else { "" };
         let (inherits, phase) = match parents {
             "" => (String::new(), Phase::Tables),
             parents => (format!(" INHERITS ({parents})"), Phase::ChildTables),
@@ -218,7 +222,7 @@ impl Planner<'_> {
         let sql = format!("CREATE {unlogged}TABLE {} (\n    {}\n){inherits}{partition}{options}", table.name, definitions.join(",\n    "));
         self.step(phase, Block::Main, Class::Safe, format!("{path}: new"), sql);
         self.table_security(table, None);
-        if !prop(table, "replica identity").is_empty() {
+        if !table.prop(Prop::ReplicaIdentity).is_empty() {
             self.replica_identity(table, Class::Safe, &format!("{path}: new"));
         }
     }
@@ -231,14 +235,14 @@ impl Planner<'_> {
             let Some(inherited) = self.to.objects.get(&format!("table {parent} / column {}", column.name)) else { continue };
             let why = format!("{} (its own, not its parent's)", column.path());
             let alter = format!("ALTER TABLE {} ALTER COLUMN {}", partition.name, column.name);
-            if prop(column, "default") != prop(inherited, "default") {
-                let sql = match prop(column, "default") {
+            if column.prop(Prop::Default) != inherited.prop(Prop::Default) {
+                let sql = match column.prop(Prop::Default) {
                     "" => format!("{alter} DROP DEFAULT"),
                     default => format!("{alter} SET DEFAULT {default}"),
                 };
                 self.step(Phase::ChildTables, Block::Main, Class::Safe, why.clone(), sql);
             }
-            if prop(column, "nullability") == "not null" && prop(inherited, "nullability") != "not null" {
+            if column.prop(Prop::Nullability) == "not null" && inherited.prop(Prop::Nullability) != "not null" {
                 self.step(Phase::ChildTables, Block::Main, Class::Safe, why, format!("{alter} SET NOT NULL"));
             }
             self.set_comment(column, None, Phase::Dependants);
@@ -247,7 +251,7 @@ impl Planner<'_> {
 
     /// `REPLICA IDENTITY` as the table's property says (default, nothing, full, using an index).
     pub(super) fn replica_identity(&mut self, table: &Object, class: Class, why: &str) {
-        let how = match prop(table, "replica identity") {
+        let how = match table.prop(Prop::ReplicaIdentity) {
             "" => "DEFAULT".to_string(),
             "n" => "NOTHING".to_string(),
             "f" => "FULL".to_string(),
@@ -258,13 +262,13 @@ impl Planner<'_> {
     }
 
     pub(super) fn table_security(&mut self, table: &Object, old: Option<&Object>) {
-        let was = |p: &str| old.map(|o| prop(o, p).to_string()).unwrap_or_default();
+        let was = |p: Prop| old.map(|o| o.prop(p).to_string()).unwrap_or_default();
         let name = &table.name;
         for (p, on, off) in [
-            ("row level security", "ENABLE ROW LEVEL SECURITY", "DISABLE ROW LEVEL SECURITY"),
-            ("force row level security", "FORCE ROW LEVEL SECURITY", "NO FORCE ROW LEVEL SECURITY"),
+            (Prop::RowLevelSecurity, "ENABLE ROW LEVEL SECURITY", "DISABLE ROW LEVEL SECURITY"),
+            (Prop::ForceRowLevelSecurity, "FORCE ROW LEVEL SECURITY", "NO FORCE ROW LEVEL SECURITY"),
         ] {
-            let now = prop(table, p);
+            let now = table.prop(p);
             if now != was(p) {
                 let (sql, class) = if now.is_empty() { (off, Class::NeedsConfirm) } else { (on, Class::NeedsConfirm) };
                 self.step(Phase::Dependants, Block::Main, class, format!("table {name} / {p}"), format!("ALTER TABLE {name} {sql}"));
@@ -282,12 +286,12 @@ impl Planner<'_> {
             .to
             .objects
             .values()
-            .filter(|o| o.kind == Kind::Table && prop(o, "inherits") == parent && !prop(o, "partition bound").is_empty())
+            .filter(|o| o.kind == Kind::Table && o.prop(Prop::Inherits) == parent && !o.prop(Prop::PartitionBound).is_empty())
             .collect();
-        if partitions.iter().any(|p| !prop(p, "partition key").is_empty()) {
+        if partitions.iter().any(|p| !p.prop(Prop::PartitionKey).is_empty()) {
             return false;
         }
-        let definition = prop(index, "definition");
+        let definition = index.prop(Prop::Definition);
         let phase = index_phase(index);
         let on_parent = definition.replacen("INDEX ON ", &format!("INDEX {} ON ", index.name), 1);
         self.step(
@@ -322,7 +326,7 @@ impl Planner<'_> {
     }
 
     pub(super) fn create_index(&mut self, index: &Object, on_new_table: bool, why: &str) {
-        let definition = prop(index, "definition");
+        let definition = index.prop(Prop::Definition);
         let concurrently = !self.options.simple && !on_new_table;
         if concurrently && definition.contains(" ON ONLY ") && self.index_each_partition(index, why) {
             return;
@@ -341,7 +345,7 @@ impl Planner<'_> {
     /// index), a foreign key uses the old index, a column it uses goes or changes type (taking
     /// the index with it), or the temporary name is taken.
     pub(super) fn replace_index_online(&mut self, old: &Object, new: &Object, why: &str) -> bool {
-        let on_a_partitioned_table = [old, new].iter().any(|i| prop(i, "definition").contains(" ON ONLY "));
+        let on_a_partitioned_table = [old, new].iter().any(|i| i.prop(Prop::Definition).contains(" ON ONLY "));
         let Ok(bare) = crate::sql::parse_qualified(&new.name) else { return false };
         let temporary = crate::sql::quote_ident_if_needed(&crate::sql::fit_identifier(&bare[0], "_new"));
         let taken = [self.from, self.to]
@@ -352,19 +356,17 @@ impl Planner<'_> {
         let columns_change = self.from.objects.iter().any(|(path, column)| {
             column.kind == Kind::Column
                 && column.is_under(&table)
-                && prop(old, "definition").contains(column.name.as_str())
-                && self
-                    .to
-                    .objects
-                    .get(path)
-                    .is_none_or(|now| prop(now, "type") != prop(column, "type") || prop(now, "collation") != prop(column, "collation"))
+                && old.prop(Prop::Definition).contains(column.name.as_str())
+                && self.to.objects.get(path).is_none_or(|now| {
+                    now.prop(Prop::Type) != column.prop(Prop::Type) || now.prop(Prop::Collation) != column.prop(Prop::Collation)
+                })
         });
         if self.options.simple || on_a_partitioned_table || taken || columns_change || !self.foreign_keys_using(old).is_empty() {
             return false;
         }
         let schema = schema_of(new.parent_name()).to_string();
         let phase = index_phase(new);
-        let build = prop(new, "definition").replacen("INDEX ON ", &format!("INDEX CONCURRENTLY {temporary} ON "), 1);
+        let build = new.prop(Prop::Definition).replacen("INDEX ON ", &format!("INDEX CONCURRENTLY {temporary} ON "), 1);
         self.step(phase, Block::Concurrently, Class::Safe, format!("{why} (built beside the old one under a temporary name)"), build);
         let drop = format!("DROP INDEX CONCURRENTLY {schema}.{}", old.name);
         self.step(
@@ -376,7 +378,7 @@ impl Planner<'_> {
         );
         let rename = format!("ALTER INDEX {schema}.{temporary} RENAME TO {}", new.name);
         self.step(Phase::DropDependants, Block::AfterIndexes, Class::Safe, format!("{why} (the new one takes the old name)"), rename);
-        let comment = prop(new, "comment");
+        let comment = new.prop(Prop::Comment);
         if !comment.is_empty() {
             let sql = format!("COMMENT ON INDEX {schema}.{} IS {}", new.name, quote_literal(comment));
             self.step(Phase::Dependants, Block::AfterIndexes, Class::Safe, format!("{} / comment", new.path()), sql);
@@ -389,13 +391,13 @@ impl Planner<'_> {
             "CREATE POLICY {} ON {} AS {} FOR {} TO {}",
             policy.name,
             policy.parent_name(),
-            prop(policy, "mode").to_uppercase(),
-            policy_command(prop(policy, "command")),
-            prop(policy, "roles")
+            policy.prop(Prop::Mode).to_uppercase(),
+            policy_command(policy.prop(Prop::Command)),
+            policy.prop(Prop::Roles)
         );
-        for (p, clause) in [("using", "USING"), ("with check", "WITH CHECK")] {
-            if !prop(policy, p).is_empty() {
-                sql.push_str(&format!(" {clause} ({})", prop(policy, p)));
+        for (p, clause) in [(Prop::Using, "USING"), (Prop::WithCheck, "WITH CHECK")] {
+            if !policy.prop(p).is_empty() {
+                sql.push_str(&format!(" {clause} ({})", policy.prop(p)));
             }
         }
         self.step(Phase::Dependants, Block::Main, Class::NeedsConfirm, why, sql);
@@ -403,7 +405,7 @@ impl Planner<'_> {
 
     /// `COMMENT ON` when the comment differs from `old`'s (None: a new object).
     pub(super) fn set_comment(&mut self, object: &Object, old: Option<&Object>, phase: Phase) {
-        let (now, was) = (prop(object, "comment"), old.map(|o| prop(o, "comment")).unwrap_or(""));
+        let (now, was) = (object.prop(Prop::Comment), old.map(|o| o.prop(Prop::Comment)).unwrap_or(""));
         if now == was {
             return;
         }

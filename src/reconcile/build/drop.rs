@@ -33,7 +33,7 @@ impl Planner<'_> {
             Kind::Collation => (Phase::DropDefinitions, format!("DROP COLLATION {name}")),
             Kind::Constraint => {
                 self.rebuild_references_to(object);
-                (drop_phase(prop(object, "definition")), format!("ALTER TABLE {table} DROP CONSTRAINT {name}"))
+                (drop_phase(object.prop(Prop::Definition)), format!("ALTER TABLE {table} DROP CONSTRAINT {name}"))
             }
             Kind::Index => {
                 self.rebuild_references_to(object);
@@ -45,7 +45,7 @@ impl Planner<'_> {
             Kind::Sequence => (Phase::DropDefinitions, format!("DROP SEQUENCE {name}")),
             Kind::Function | Kind::Procedure => {
                 // Before a dropped table or view its signature names (the row type goes with it).
-                let signature = format!("{name} {}", prop(object, "result"));
+                let signature = format!("{name} {}", object.prop(Prop::Result));
                 let names_dropped = |kinds: &[Kind]| {
                     self.from
                         .objects
@@ -76,7 +76,7 @@ impl Planner<'_> {
             Kind::RangeType => (Phase::DropDefinitions, format!("DROP TYPE {name}")),
             // Revoked only where the object stays: privileges go with a dropped object.
             Kind::Grants if !self.granted_object_stays(name) => return,
-            Kind::Grants => return self.grants(path, prop(object, "privileges"), default_privileges(name), class, &why),
+            Kind::Grants => return self.grants(path, object.prop(Prop::Privileges), default_privileges(name), class, &why),
             // Owned by whoever runs the plan, as a migration's new objects are.
             Kind::Owner if !self.granted_object_stays(name) => return,
             Kind::Owner => return self.owner(name, "CURRENT_USER", class, &why),
@@ -96,8 +96,8 @@ impl Planner<'_> {
         let table = column.parent_name();
         self.to.objects.values().any(|child| {
             child.kind == Kind::Table
-                && prop(child, "partition bound").is_empty()
-                && prop(child, "inherits").split(", ").any(|p| p == table)
+                && child.prop(Prop::PartitionBound).is_empty()
+                && child.items(Prop::Inherits).iter().any(|p| p == table)
                 && self.to.objects.contains_key(&format!("{} / column {}", child.path(), column.name))
         })
     }
@@ -125,7 +125,11 @@ impl Planner<'_> {
     /// it may name.
     pub(super) fn text_of(&self, path: &str, object: &Object) -> String {
         let columns = self.from.objects.values().filter(|o| o.is_under(path));
-        std::iter::once(object).chain(columns).flat_map(|o| o.props.values().map(String::as_str)).collect::<Vec<_>>().join(" ")
+        std::iter::once(object)
+            .chain(columns)
+            .flat_map(|o| o.props.values().map(crate::catalog::Value::as_str))
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 
     /// Whether a routine that goes has a new one under its name with as many parameters (its

@@ -9,7 +9,7 @@ impl Planner<'_> {
         let name = path.strip_prefix("grants ").unwrap_or(path);
         let changes = if name.starts_with("default privileges ") {
             let (old, new) = (self.from.objects.get(path), self.to.objects.get(path));
-            default_privilege_changes(name, old.map(|o| prop(o, "privileges")), new.map(|o| prop(o, "privileges")))
+            default_privilege_changes(name, old.map(|o| o.prop(Prop::Privileges)), new.map(|o| o.prop(Prop::Privileges)))
         } else {
             grant_changes(name, was, now)
         };
@@ -40,7 +40,7 @@ impl Planner<'_> {
             .filter_map(|o| {
                 let mut words = o.name.strip_prefix("default privileges ")?.split(' ');
                 let (role, schema, code) = (words.next()?, words.next()?, words.next()?);
-                let grantees = from_acl(prop(o, "privileges"), role)?.into_iter().map(|g| g.grantee).collect();
+                let grantees = from_acl(o.prop(Prop::Privileges), role)?.into_iter().map(|g| g.grantee).collect();
                 Some((schema, code, grantees))
             })
             .collect();
@@ -93,10 +93,10 @@ impl Planner<'_> {
         let granted = format!("{} {}", object.kind, object.name);
         let why = format!("{}: made again, given what the target has", object.path());
         if let Some(grants) = self.to.objects.get(&format!("grants {granted}")) {
-            self.grants(&format!("grants {granted}"), default_privileges(&granted), prop(grants, "privileges"), Class::Safe, &why);
+            self.grants(&format!("grants {granted}"), default_privileges(&granted), grants.prop(Prop::Privileges), Class::Safe, &why);
         }
         if let Some(owner) = self.to.objects.get(&format!("owner {granted}")) {
-            self.owner(&granted, prop(owner, "owner"), Class::Safe, &why);
+            self.owner(&granted, owner.prop(Prop::Owner), Class::Safe, &why);
         }
     }
 

@@ -47,7 +47,7 @@ pub(super) fn same_columns(a: &[&str], b: &[&str]) -> bool {
 impl<'a> Planner<'a> {
     pub(super) fn add_constraint(&mut self, constraint: &Object, on_new_table: bool, why: &str) {
         let table = constraint.parent_name();
-        let definition = prop(constraint, "definition");
+        let definition = constraint.prop(Prop::Definition);
         let name = &constraint.name;
         let validate_later = !self.options.simple
             && !on_new_table
@@ -94,9 +94,9 @@ impl<'a> Planner<'a> {
             && self.to.objects.iter().any(|(path, o)| {
                 o.kind == Kind::Index
                     && o.is_under(parent.as_str())
-                    && self.from.objects.get(path).is_none_or(|was| prop(was, "definition") != prop(o, "definition"))
-                    && key_columns(prop(o, "definition"))
-                        .is_some_and(|c| prop(o, "definition").starts_with("CREATE UNIQUE INDEX") && same_columns(&c, &columns))
+                    && self.from.objects.get(path).is_none_or(|was| was.prop(Prop::Definition) != o.prop(Prop::Definition))
+                    && key_columns(o.prop(Prop::Definition))
+                        .is_some_and(|c| o.prop(Prop::Definition).starts_with("CREATE UNIQUE INDEX") && same_columns(&c, &columns))
             })
     }
 
@@ -118,14 +118,14 @@ impl<'a> Planner<'a> {
     /// The source's foreign keys that reference the columns of `key` (a primary key, unique
     /// constraint or unique index): those PostgreSQL makes depend on it.
     pub(super) fn foreign_keys_using(&self, key: &Object) -> Vec<&'a Object> {
-        let Some(columns) = key_columns(prop(key, "definition")) else { return Vec::new() };
+        let Some(columns) = key_columns(key.prop(Prop::Definition)) else { return Vec::new() };
         let table = key.parent_name();
         self.from
             .objects
             .values()
             .filter(|o| {
                 o.kind == Kind::Constraint
-                    && references(prop(o, "definition")).is_some_and(|(t, c)| t == table && same_columns(&c, &columns))
+                    && references(o.prop(Prop::Definition)).is_some_and(|(t, c)| t == table && same_columns(&c, &columns))
             })
             .collect()
     }
@@ -149,7 +149,7 @@ impl<'a> Planner<'a> {
             }
         }
         let referencing: Vec<&Object> = all_referencing
-            .filter(|fk| to.objects.get(&fk.path()).is_some_and(|kept| prop(kept, "definition") == prop(fk, "definition")))
+            .filter(|fk| to.objects.get(&fk.path()).is_some_and(|kept| kept.prop(Prop::Definition) == fk.prop(Prop::Definition)))
             // A table made again makes its foreign keys anew.
             .filter(|fk| !fk.parent.as_ref().is_some_and(|p| self.recreated.contains(&p.path())))
             .collect();

@@ -9,14 +9,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::create_sql::{
     create_cast, create_collation, create_event_trigger, create_operator, create_publication, create_server, create_wrapper,
     default_privilege_changes, default_privileges, drop_operator, event_trigger_state, grant_changes, grant_target, options_change,
-    options_clause, prop,
+    options_clause,
 };
 use super::model::{Block, Phase, Plan, Step};
 use super::order::{after_what_they_name, before_what_they_use};
 use super::privileges::from_acl;
 use super::read_back::{closing, without_printed_array_casts};
 use super::views::{creation_order, dependants, names};
-use crate::catalog::{Catalog, Class, Kind, Object, Parent, added, changed, removed};
+use crate::catalog::{Catalog, Class, Kind, Object, Parent, Prop, SequenceOptions, added, changed, removed};
 use crate::sql::quote_literal;
 
 mod alter;
@@ -103,7 +103,7 @@ struct Change<'c> {
     path: &'c str,
     old: &'c Object,
     new: &'c Object,
-    prop: &'c str,
+    prop: Prop,
     class: Class,
     why: &'c str,
     /// Whether the object belongs to a table the plan creates (no lock-friendly forms needed).
@@ -223,7 +223,7 @@ impl Planner<'_> {
         for (path, object) in routines_last(self.to) {
             if self.of_a_recreated_table(path, object) {
                 match self.from.objects.get(path) {
-                    Some(old) if self.recreated.contains(path) && !prop(old, "partition key").eq(prop(object, "partition key")) => {
+                    Some(old) if self.recreated.contains(path) && !old.prop(Prop::PartitionKey).eq(object.prop(Prop::PartitionKey)) => {
                         self.drop_to_make_again(path, old, object)
                     }
                     _ => {}
@@ -341,7 +341,7 @@ impl Planner<'_> {
     /// A type's attributes or a table's columns, in order.
     fn members<'c>(&self, catalog: &'c Catalog, parent: &str) -> Vec<&'c Object> {
         let mut members: Vec<&Object> = catalog.objects.values().filter(|o| o.kind == Kind::Column && o.is_under(parent)).collect();
-        members.sort_by_key(|c| prop(c, "position").parse::<u32>().unwrap_or(0));
+        members.sort_by_key(|c| c.prop(Prop::Position).parse::<u32>().unwrap_or(0));
         members
     }
 }

@@ -6,8 +6,8 @@ use super::*;
 /// A view's columns (name and type), in order.
 pub(super) fn view_columns(catalog: &Catalog, view_path: &str) -> Vec<(String, String)> {
     let mut columns: Vec<&Object> = catalog.objects.values().filter(|o| o.kind == Kind::Column && o.is_under(view_path)).collect();
-    columns.sort_by_key(|c| prop(c, "position").parse::<u32>().unwrap_or(0));
-    columns.into_iter().map(|c| (c.name.clone(), prop(c, "type").to_string())).collect()
+    columns.sort_by_key(|c| c.prop(Prop::Position).parse::<u32>().unwrap_or(0));
+    columns.into_iter().map(|c| (c.name.clone(), c.prop(Prop::Type).to_string())).collect()
 }
 
 impl Planner<'_> {
@@ -24,7 +24,7 @@ impl Planner<'_> {
     /// Whether a routine's signature (arguments and result) names a view dropped and made
     /// again: its row type goes with the view, so the routine must go before and come after.
     pub(super) fn names_a_remade_view(&self, routine: &Object) -> bool {
-        let signature = format!("{} {}", routine.name, prop(routine, "result"));
+        let signature = format!("{} {}", routine.name, routine.prop(Prop::Result));
         self.view_drops.iter().filter_map(|p| self.from.objects.get(p)).any(|view| names(&signature, &view.name))
     }
 
@@ -54,11 +54,11 @@ impl Planner<'_> {
         for path in creation_order(self.to, &creates) {
             let view = &self.to.objects[&path];
             let (class, why) = self.view_creates[&path].clone();
-            let with = match prop(view, "options") {
+            let with = match view.prop(Prop::Options) {
                 "" => String::new(),
                 options => format!(" WITH ({options})"),
             };
-            let definition = prop(view, "definition").trim_end_matches(';');
+            let definition = view.prop(Prop::Definition).trim_end_matches(';');
             let sql = format!("CREATE {} {}{with} AS\n{definition}", view.kind.keyword(), view.name);
             let first_step = self.plan.steps.len();
             self.step(Phase::Views, Block::Main, class, why.clone(), sql);
@@ -77,7 +77,7 @@ impl Planner<'_> {
             for part in unchanged_parts {
                 match part.kind {
                     Kind::Index => self.create_index(part, true, &why),
-                    _ => self.step(Phase::Dependants, Block::Main, class, why.clone(), prop(part, "definition").to_string()),
+                    _ => self.step(Phase::Dependants, Block::Main, class, why.clone(), part.prop(Prop::Definition).to_string()),
                 }
             }
         }

@@ -15,7 +15,7 @@ impl Planner<'_> {
             .iter()
             .filter(|(path, o)| {
                 o.kind == Kind::Table
-                    && self.to.objects.get(*path).is_some_and(|new| prop(new, "partition key") != prop(o, "partition key"))
+                    && self.to.objects.get(*path).is_some_and(|new| new.prop(Prop::PartitionKey) != o.prop(Prop::PartitionKey))
             })
             .map(|(_, o)| o)
             .collect();
@@ -23,8 +23,8 @@ impl Planner<'_> {
             .from
             .objects
             .iter()
-            .filter(|(_, o)| o.kind == Kind::Table && !prop(o, "partition bound").is_empty())
-            .filter(|(_, o)| changed.iter().any(|t| prop(o, "inherits") == t.name));
+            .filter(|(_, o)| o.kind == Kind::Table && !o.prop(Prop::PartitionBound).is_empty())
+            .filter(|(_, o)| changed.iter().any(|t| o.prop(Prop::Inherits) == t.name));
         let (kept, gone): (Vec<_>, Vec<_>) = partitions.map(|(p, _)| p.clone()).partition(|p| self.to.objects.contains_key(p));
         let made_again = changed.iter().map(|t| t.path()).chain(kept).collect();
         (made_again, gone.into_iter().collect())
@@ -42,7 +42,7 @@ impl Planner<'_> {
     /// (made again after), the foreign keys of other tables that reference it dropped and
     /// added again after its keys.
     pub(super) fn drop_to_make_again(&mut self, path: &str, old: &Object, new: &Object) {
-        let shown = |o: &Object| match prop(o, "partition key") {
+        let shown = |o: &Object| match o.prop(Prop::PartitionKey) {
             "" => "none".to_string(),
             key => key.to_string(),
         };

@@ -29,7 +29,7 @@ impl Handovers {
         let mut found = Handovers::default();
         for (path, new) in to.objects.iter().filter(|(_, o)| o.kind == Kind::Column) {
             let Some(old) = from.objects.get(path) else { continue };
-            let (was, now) = (prop(old, "default"), prop(new, "default"));
+            let (was, now) = (old.prop(Prop::Default), new.prop(Prop::Default));
             let qualified = format!("{}.{}", new.parent_name(), new.name);
             if was.contains(OWNED_SEQUENCE) {
                 if let Some(sequence) = sequence_read_by(now) {
@@ -79,8 +79,8 @@ impl Planner<'_> {
         // Renamed while still owned: pg_get_serial_sequence finds it only then.
         self.step(Phase::Definitions, Block::Main, Class::Safe, why.clone(), rename);
         self.step(Phase::Definitions, Block::Main, Class::Safe, why.clone(), on_owned_sequence(column, "ALTER SEQUENCE {} OWNED BY NONE"));
-        if let Some(options) = sequence_options(prop(sequence, "parameters")) {
-            let sql = format!("ALTER SEQUENCE {} {}", sequence.name, options.replace("START ", "START WITH "));
+        if let Some(options) = sequence_options(sequence, Start::Alter) {
+            let sql = format!("ALTER SEQUENCE {} {options}", sequence.name);
             self.step(Phase::Definitions, Block::Main, Class::Safe, why, sql);
         }
     }
@@ -90,9 +90,9 @@ impl Planner<'_> {
     pub(super) fn adopt_sequence(&mut self, column: &Object, sequence: &str, class: Class, why: &str) {
         let owner = format!("{}.{}", column.parent_name(), column.name);
         self.step(Phase::Tables, Block::Main, class, why, format!("ALTER SEQUENCE {sequence} OWNED BY {owner}"));
-        let parameters = self.to.objects.get(&format!("sequence owned by {owner}")).map(|s| prop(s, "parameters"));
-        if let Some(options) = parameters.and_then(sequence_options) {
-            let sql = format!("ALTER SEQUENCE {sequence} {}", options.replace("START ", "START WITH "));
+        let target = self.to.objects.get(&format!("sequence owned by {owner}"));
+        if let Some(options) = target.and_then(|s| sequence_options(s, Start::Alter)) {
+            let sql = format!("ALTER SEQUENCE {sequence} {options}");
             self.step(Phase::Tables, Block::Main, class, why, sql);
         }
     }

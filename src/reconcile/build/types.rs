@@ -3,15 +3,10 @@
 
 use super::*;
 
-/// The named CHECKs of a domain's `constraints` (`CONSTRAINT <name> <definition>` joined by
-/// ` AND `, which a CHECK may hold too), as `CREATE DOMAIN` and `ADD` take them; a `NOT NULL`
-/// is the domain's `not null` property.
-pub(super) fn domain_checks(constraints: &str) -> Vec<String> {
-    if constraints.is_empty() {
-        return Vec::new();
-    }
-    let body = constraints.strip_prefix("CONSTRAINT ").unwrap_or(constraints);
-    body.split(" AND CONSTRAINT ").map(|item| format!("CONSTRAINT {item}")).filter(|item| !item.ends_with(" NOT NULL")).collect()
+/// The named CHECKs of a domain (`CONSTRAINT <name> CHECK (…)`), as `CREATE DOMAIN` and `ADD`
+/// take them; a `NOT NULL` is the domain's `not null` property.
+pub(super) fn domain_checks(domain: &Object) -> impl Iterator<Item = &String> {
+    domain.items(Prop::Constraints).iter().filter(|item| !item.ends_with(" NOT NULL"))
 }
 
 /// The (quoted) name in `CONSTRAINT <name> CHECK …`.
@@ -40,14 +35,14 @@ fn check_name(check: &str) -> &str {
 
 /// `CREATE DOMAIN` with its default, NOT NULL and CHECKs.
 pub(super) fn create_domain(domain: &Object) -> String {
-    let mut sql = format!("CREATE DOMAIN {} AS {}", domain.name, prop(domain, "base type"));
-    if !prop(domain, "default").is_empty() {
-        sql.push_str(&format!(" DEFAULT {}", prop(domain, "default")));
+    let mut sql = format!("CREATE DOMAIN {} AS {}", domain.name, domain.prop(Prop::BaseType));
+    if !domain.prop(Prop::Default).is_empty() {
+        sql.push_str(&format!(" DEFAULT {}", domain.prop(Prop::Default)));
     }
-    if prop(domain, "not null") == "not null" {
+    if domain.prop(Prop::NotNull) == "not null" {
         sql.push_str(" NOT NULL");
     }
-    for check in domain_checks(prop(domain, "constraints")) {
+    for check in domain_checks(domain) {
         sql.push_str(&format!(" {check}"));
     }
     sql
@@ -63,25 +58,25 @@ impl Planner<'_> {
         let why = change.why.to_string();
         let domain = &new.name;
         match change.prop {
-            "default" => {
-                let sql = match prop(new, "default") {
+            Prop::Default => {
+                let sql = match new.prop(Prop::Default) {
                     "" => format!("ALTER DOMAIN {domain} DROP DEFAULT"),
                     d => format!("ALTER DOMAIN {domain} SET DEFAULT {d}"),
                 };
                 self.step(Phase::Definitions, Block::Main, class, why, sql);
             }
-            "not null" => {
-                let how = if prop(new, "not null") == "not null" { "SET NOT NULL" } else { "DROP NOT NULL" };
+            Prop::NotNull => {
+                let how = if new.prop(Prop::NotNull) == "not null" { "SET NOT NULL" } else { "DROP NOT NULL" };
                 self.step(Phase::Definitions, Block::Main, class, why, format!("ALTER DOMAIN {domain} {how}"));
             }
-            "constraints" => {
+            Prop::Constraints => {
                 let drop_all = format!(
                     "DO $squashmate$\nDECLARE c name;\nBEGIN\n  FOR c IN SELECT conname FROM pg_catalog.pg_constraint WHERE contypid = {}::pg_catalog.regtype AND contype = 'c' LOOP\n    EXECUTE format('ALTER DOMAIN {} DROP CONSTRAINT %I', c);\n  END LOOP;\nEND\n$squashmate$",
                     quote_literal(domain),
                     domain.replace('\'', "''")
                 );
                 self.step(Phase::Definitions, Block::Main, class, format!("{why} (every CHECK of the domain dropped)"), drop_all);
-                for check in domain_checks(prop(new, "constraints")) {
+                for check in domain_checks(new) {
                     if self.options.simple {
                         let sql = format!("ALTER DOMAIN {domain} ADD {check}");
                         self.step(Phase::Definitions, Block::Main, class, why.clone(), sql);
@@ -89,14 +84,14 @@ impl Planner<'_> {
                     }
                     let sql = format!("ALTER DOMAIN {domain} ADD {check} NOT VALID");
                     self.step(Phase::Definitions, Block::Main, class, format!("{why} (added NOT VALID: no long lock)"), sql);
-                    let name = check_name(&check);
+                    let name = check_name(check);
                     let sql = format!("ALTER DOMAIN {domain} VALIDATE CONSTRAINT {name}");
                     self.step(Phase::Validations, Block::Validate, class, format!("{why} (validated in its own transaction)"), sql);
                 }
             }
-            "base type" => {
+            Prop::BaseType => {
                 let why = format!("{why} (recreated: a domain's base type has no ALTER)");
-                self.recreate_type(change.path, new, &create_domain(new), prop(new, "base type"), class, &why);
+                self.recreate_type(change.path, new, &create_domain(new), new.prop(Prop::BaseType), class, &why);
             }
             _ => self.not_planned(change),
         }
@@ -106,7 +101,7 @@ impl Planner<'_> {
     /// one created, every column using it converted through text (a value no longer listed
     /// fails loudly), the old type dropped. Destructive: values can be lost.
     pub(super) fn recreate_enum(&mut self, path: &str, new: &Object, why: &str) {
-        let create = format!("CREATE TYPE {} AS ENUM ({})", new.name, prop(new, "labels"));
+        let create = format!("CREATE TYPE {} AS ENUM ({})", new.name, new.prop(Prop::Labels));
         self.recreate_type(path, new, &create, "text", Class::Destructive, &format!("{why} (recreated: labels removed or reordered)"));
     }
 
@@ -127,7 +122,7 @@ impl Planner<'_> {
             .from
             .objects
             .values()
-            .filter(|o| o.kind == Kind::Column && (prop(o, "type") == name || prop(o, "type") == format!("{name}[]")))
+            .filter(|o| o.kind == Kind::Column && (o.prop(Prop::Type) == name || o.prop(Prop::Type) == format!("{name}[]")))
             .collect();
         // A composite type's attribute cannot follow: nothing of the change is planned then.
         let in_types: Vec<String> = users.iter().filter(|c| of_a_type(c)).map(|c| c.path()).collect();
@@ -144,8 +139,8 @@ impl Planner<'_> {
             }
             let (table, col) = (column.parent_name(), &column.name);
             self.recreate_dependants(table, Some(col), why);
-            let array = if prop(column, "type").ends_with("[]") { "[]" } else { "" };
-            let default = prop(column, "default");
+            let array = if column.prop(Prop::Type).ends_with("[]") { "[]" } else { "" };
+            let default = column.prop(Prop::Default);
             if !default.is_empty() {
                 let sql = format!("ALTER TABLE {table} ALTER COLUMN {col} DROP DEFAULT");
                 self.step(Phase::Tables, Block::Main, class, why, sql);
@@ -163,10 +158,9 @@ impl Planner<'_> {
     /// New enum labels added in place; anything else (a removed or reordered label) needs the
     /// type recreated, which is not planned.
     pub(super) fn enum_labels(&mut self, path: &str, old: &Object, new: &Object, why: &str) {
-        let labels = |o: &Object| -> Vec<String> { prop(o, "labels").split(", ").map(String::from).collect() };
-        let (was, now) = (labels(old), labels(new));
+        let (was, now) = (old.items(Prop::Labels), new.items(Prop::Labels));
         let kept: Vec<&String> = now.iter().filter(|l| was.contains(l)).collect();
-        if kept.len() != was.len() || kept.iter().zip(&was).any(|(a, b)| *a != b) {
+        if kept.len() != was.len() || kept.iter().zip(was).any(|(a, b)| *a != b) {
             return self.recreate_enum(path, new, why);
         }
         for (i, label) in now.iter().enumerate().filter(|(_, l)| !was.contains(l)) {
@@ -184,13 +178,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_domains_checks_are_read_back_whole() {
-        let checks = domain_checks(
-            "CONSTRAINT \"In Range\" CHECK (((VALUE > 0) AND (VALUE < 10))) AND CONSTRAINT d_not_null NOT NULL AND CONSTRAINT not_five CHECK ((VALUE <> 5))",
-        );
-        assert_eq!(checks, ["CONSTRAINT \"In Range\" CHECK (((VALUE > 0) AND (VALUE < 10)))", "CONSTRAINT not_five CHECK ((VALUE <> 5))"]);
-        assert_eq!((check_name(&checks[0]), check_name(&checks[1])), ("\"In Range\"", "not_five"));
+    fn a_domains_checks_are_its_named_checks() {
+        let listed = [
+            "CONSTRAINT \"In Range\" CHECK (((VALUE > 0) AND (VALUE < 10)))",
+            "CONSTRAINT d_not_null NOT NULL",
+            "CONSTRAINT not_five CHECK ((VALUE <> 5))",
+        ];
+        let domain = Object {
+            kind: Kind::Domain,
+            parent: None,
+            name: "public.d".into(),
+            definition_key: None,
+            props: [(Prop::Constraints, crate::catalog::Value::items(listed.map(String::from).to_vec(), " AND "))].into(),
+        };
+        let checks: Vec<&String> = domain_checks(&domain).collect();
+        assert_eq!(checks, [listed[0], listed[2]]);
+        assert_eq!((check_name(checks[0]), check_name(checks[1])), ("\"In Range\"", "not_five"));
         assert_eq!(check_name("CONSTRAINT \"a \"\" b\" CHECK (true)"), "\"a \"\" b\"");
-        assert!(domain_checks("").is_empty());
+        assert!(domain_checks(&Object { props: Default::default(), ..domain.clone() }).next().is_none());
     }
 }
