@@ -129,6 +129,7 @@ async fn read_all(client: &Client, options: &IntrospectOptions, ledger: &LedgerT
     read_table_parts(client, ledger, &relations, &mut catalog).await?;
     read_routines_and_types(client, &mut catalog).await?;
     read_server_wide(client, &mut catalog).await?;
+    catalog.uses = text_rows(client, &queries::dependencies()).await?.into_iter().map(|r| (r.text("user"), r.text("used"))).collect();
     if options.privileges {
         for r in text_rows(client, &queries::privileges()).await? {
             // Only what differs from the default: nobody but the owner, or (routines) everyone

@@ -95,6 +95,10 @@ pub struct Catalog {
     pub objects: BTreeMap<String, Object>,
     /// The server version it was read from (`server_version_num`).
     pub server_version_num: i32,
+    /// What uses what, as `pg_depend` records it: (user, used), each the qualified name of a
+    /// top-level object (`public.t`, a routine's without its arguments). Not part of a
+    /// [`diff`](super::diff): it is how the planner orders what it makes and drops.
+    pub uses: std::collections::BTreeSet<(String, String)>,
 }
 
 impl Catalog {

@@ -413,3 +413,63 @@ pub fn owners() -> String {
         not_made_by_another("t.oid", "pg_type"),
     )
 }
+
+/// The qualified name (`public.t`, `public.f` without arguments) of the top-level object that
+/// the catalog row `oid` of catalog `class` is, or belongs to: a column default, constraint,
+/// trigger, policy, rule or index belongs to its relation (a domain's constraint to its
+/// domain), an array type stands for its element type, a table's row type for the table.
+/// With `made_with_it`, only what is made with the object (its columns' defaults, a view's
+/// query, a domain's checks): a table's constraints, triggers, policies and indexes are made
+/// after it, each on its own, and count for nothing.
+fn owner_name(class: &str, oid: &str, made_with_it: bool) -> String {
+    let part = |sql: String| if made_with_it { "NULL".to_string() } else { sql };
+    let relation = |oid: &str| {
+        format!(
+            "(SELECT quote_ident(rn.nspname) || '.' || quote_ident(rc.relname) FROM pg_class rc JOIN pg_namespace rn ON rn.oid = rc.relnamespace WHERE rc.oid = {oid} AND {})",
+            USER_NS.replace("n.nspname", "rn.nspname")
+        )
+    };
+    let of_type = |oid: &str| {
+        format!(
+            "(SELECT quote_ident(tn.nspname) || '.' || quote_ident(et.typname) FROM pg_type tt JOIN pg_type et ON et.oid = CASE WHEN tt.typcategory = 'A' AND tt.typelem <> 0 THEN tt.typelem ELSE tt.oid END JOIN pg_namespace tn ON tn.oid = et.typnamespace WHERE tt.oid = {oid} AND {})",
+            USER_NS.replace("n.nspname", "tn.nspname")
+        )
+    };
+    format!(
+        "CASE {class}
+           WHEN 'pg_class'::regclass THEN CASE WHEN EXISTS (SELECT 1 FROM pg_index ix WHERE ix.indexrelid = {oid}) THEN {} ELSE {} END
+           WHEN 'pg_attrdef'::regclass THEN (SELECT {} FROM pg_attrdef ad WHERE ad.oid = {oid})
+           WHEN 'pg_constraint'::regclass THEN (SELECT CASE WHEN k.conrelid <> 0 THEN {} ELSE {} END FROM pg_constraint k WHERE k.oid = {oid})
+           WHEN 'pg_rewrite'::regclass THEN (SELECT {} FROM pg_rewrite rw WHERE rw.oid = {oid})
+           WHEN 'pg_trigger'::regclass THEN {}
+           WHEN 'pg_policy'::regclass THEN {}
+           WHEN 'pg_type'::regclass THEN {}
+           WHEN 'pg_proc'::regclass THEN (SELECT quote_ident(pn.nspname) || '.' || quote_ident(p.proname) FROM pg_proc p JOIN pg_namespace pn ON pn.oid = p.pronamespace WHERE p.oid = {oid} AND {})
+         END",
+        part(format!("(SELECT {} FROM pg_index ix WHERE ix.indexrelid = {oid})", relation("ix.indrelid"))),
+        relation(oid),
+        relation("ad.adrelid"),
+        part(relation("k.conrelid")),
+        of_type("k.contypid"),
+        relation("rw.ev_class"),
+        part(format!("(SELECT {} FROM pg_trigger tg WHERE tg.oid = {oid})", relation("tg.tgrelid"))),
+        part(format!("(SELECT {} FROM pg_policy po WHERE po.oid = {oid})", relation("po.polrelid"))),
+        of_type(oid),
+        USER_NS.replace("n.nspname", "pn.nspname"),
+    )
+}
+
+/// What uses what, from `pg_depend`'s normal dependencies: `user` and `used` are the qualified
+/// names of two different top-level objects (relations, types, routines) of user schemas, the
+/// user through what is made with it.
+pub fn dependencies() -> String {
+    format!(
+        "SELECT DISTINCT u.name AS user, r.name AS used
+         FROM pg_depend d
+         CROSS JOIN LATERAL (SELECT {} AS name) u
+         CROSS JOIN LATERAL (SELECT {} AS name) r
+         WHERE d.deptype = 'n' AND d.objid >= 16384 AND d.refobjid >= 16384 AND u.name IS NOT NULL AND r.name IS NOT NULL AND u.name <> r.name",
+        owner_name("d.classid", "d.objid", true),
+        owner_name("d.refclassid", "d.refobjid", false),
+    )
+}

@@ -4,7 +4,7 @@
 
 use crate::common;
 
-use squashmate::catalog::{Catalog, Class, IntrospectOptions, diff, fingerprint, introspect};
+use squashmate::catalog::{Catalog, Class, IntrospectOptions, Prop, diff, fingerprint, introspect};
 use squashmate::server::EphemeralServer;
 
 use Class::{Cosmetic, Destructive, NeedsConfirm, Safe};
@@ -497,6 +497,47 @@ async fn drift_finds_manual_ddl_and_names_it() {
     let (_, json, _) = run(&["drift", "--pg", "local", "--format", "json"]);
     let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(doc["differences"].as_array().map(Vec::len), Some(3), "{json}");
+}
+
+#[tokio::test]
+async fn values_are_read_into_their_parts_and_what_uses_what_from_pg_depend() {
+    let server = common::local_server().await;
+    let catalog = catalog_of(
+        &server,
+        r#"create table "a, b" (id int);
+        create table child (x int) inherits ("a, b");
+        create table opts (id int) with (fillfactor = 70);
+        create type mood as enum ('ok', 'so, so');
+        create function positive(n int) returns boolean language sql immutable as 'select n > 0';
+        create domain score as int constraint "in range" check (positive(value) and value < 10) constraint not_five check (value <> 5);
+        create sequence counter start 7 increment 3 maxvalue 1000 cycle;
+        create function next_id() returns int language sql as 'select 1';
+        create table uses_them (id int default next_id(), m mood[], s score, n int generated always as identity (start with 4 increment by 2));
+        create view v as select id, m from uses_them;
+        create unique index on "a, b" (id);
+        create table fk (id int references "a, b" (id));"#,
+    )
+    .await;
+    let object = |path: &str| catalog.objects.get(path).unwrap_or_else(|| panic!("{path} read"));
+    assert_eq!(object("table public.child").items(Prop::Inherits), [r#"public."a, b""#]);
+    assert_eq!(object("table public.opts").options(Prop::Options), [("fillfactor".to_string(), "70".to_string())]);
+    assert_eq!(object("enum public.mood").items(Prop::Labels), ["'ok'", "'so, so'"], "a label holding a comma is one label");
+    let checks = object("domain public.score").items(Prop::Constraints);
+    assert_eq!(checks.len(), 2, "a check holding AND is one check: {checks:?}");
+    assert!(checks[0].starts_with(r#"CONSTRAINT "in range" CHECK ("#) && checks[0].contains(" AND "), "{checks:?}");
+    let (data_type, counter) = object("sequence public.counter").sequence().expect("a sequence's options");
+    assert_eq!((data_type, counter.start, counter.increment, counter.max, counter.cycle), ("bigint", 7, 3, 1000, true));
+    let identity = object("table public.uses_them / column n").identity().expect("an identity");
+    assert_eq!((identity.always, identity.sequence.start, identity.sequence.increment), (true, 4, 2));
+    let uses = |user: &str, used: &str| catalog.uses.contains(&(user.to_string(), used.to_string()));
+    assert!(uses("public.uses_them", "public.next_id"), "a default's function: {:?}", catalog.uses);
+    assert!(uses("public.uses_them", "public.mood"), "an array column's element type");
+    assert!(uses("public.uses_them", "public.score"));
+    assert!(uses("public.score", "public.positive"), "a domain check's function");
+    assert!(uses("public.v", "public.uses_them") && uses("public.child", "public.\"a, b\""));
+    assert!(!uses("public.next_id", "public.uses_them"), "a function body is not a dependency");
+    assert!(!uses("public.fk", "public.\"a, b\""), "a foreign key is made after its table, on its own");
+    assert!(catalog.uses.iter().all(|(user, used)| user != used), "no object uses itself");
 }
 
 #[tokio::test]

@@ -58,6 +58,7 @@ pub fn plan(from: &Catalog, to: &Catalog, options: &PlanOptions) -> Plan {
         rebuilt_references: BTreeSet::new(),
         cleared_grants: BTreeSet::new(),
         made: Vec::new(),
+        made_for: BTreeMap::new(),
         dropped: Vec::new(),
         recreated: BTreeSet::new(),
         handovers: Handovers::default(),
@@ -84,6 +85,9 @@ struct Planner<'a> {
     cleared_grants: BTreeSet<String>,
     /// The statements that make a new name: (index into the steps, the qualified name).
     made: Vec<(usize, String)>,
+    /// The statements that make a top-level object: index into the steps → its qualified
+    /// name, whose `uses` it needs first.
+    made_for: BTreeMap<usize, String>,
     /// The statements that drop an object for good: (index into the steps, its qualified name,
     /// the text of its definition).
     dropped: Vec<(usize, String, String)>,
@@ -269,7 +273,9 @@ impl Planner<'_> {
         let run = indexed.split_off(start);
         let made: Vec<(usize, String)> =
             self.made.iter().filter_map(|(at, name)| run.iter().position(|(i, _)| i == at).map(|p| (p, name.clone()))).collect();
-        let run = after_what_they_name(run.into_iter().map(|(_, s)| s).collect(), &made);
+        let run_for: Vec<Option<&String>> = run.iter().map(|(i, _)| self.made_for.get(i)).collect();
+        let uses = |step: usize, name: &str| run_for[step].is_some_and(|user| self.to.uses.contains(&(user.clone(), name.to_string())));
+        let run = after_what_they_name(run.into_iter().map(|(_, s)| s).collect(), &made, uses);
         let mut steps: Vec<(usize, Step)> = indexed.into_iter().chain(run.into_iter().map(|s| (usize::MAX, s))).chain(rest).collect();
         // What is dropped for good: what uses an object before it.
         let in_drops = |s: &Step| s.block == Block::Main && (Phase::Drops..=Phase::DropDefinitions).contains(&s.phase);
@@ -282,7 +288,8 @@ impl Planner<'_> {
             .iter()
             .filter_map(|(at, name, text)| run.iter().position(|(i, _)| i == at).map(|p| (p, name.clone(), text.clone())))
             .collect();
-        let run = before_what_they_use(run.into_iter().map(|(_, s)| s).collect(), &dropped);
+        let uses = |user: &str, used: &str| self.from.uses.contains(&(user.to_string(), used.to_string()));
+        let run = before_what_they_use(run.into_iter().map(|(_, s)| s).collect(), &dropped, uses);
         let mut plan = self.plan;
         plan.steps = steps.into_iter().map(|(_, s)| s).chain(run).chain(rest.into_iter().map(|(_, s)| s)).collect();
         plan
@@ -310,6 +317,13 @@ impl Planner<'_> {
         let first_step = self.plan.steps.len();
         self.create_object(path, object, created_tables);
         self.note_made(object, first_step);
+        // What a part (a column, a key) uses is not told apart from what its table's other parts use.
+        if object.parent.is_none() {
+            let name = object.name.split('(').next().unwrap_or(&object.name);
+            for at in first_step..self.plan.steps.len() {
+                self.made_for.insert(at, name.to_string());
+            }
+        }
     }
 
     /// Notes the statement at or after `first_step` that makes `object`, a type, table,
