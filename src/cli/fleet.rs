@@ -157,22 +157,20 @@ pub async fn run_script(cli: &Cli, script: &Path, format: Format) -> anyhow::Res
     print_results(&results, format)
 }
 
-fn script_on(sql: Arc<String>, table: Arc<String>, target: FleetTarget) -> impl Future<Output = Result<Done, String>> + Send + 'static {
-    async move {
-        let client = Target { url: target.url.clone() }.connect().await.map_err(|e| describe(&e))?;
-        let summary = match client.batch_execute(&sql).await {
-            Ok(()) => "done".to_string(),
-            Err(e) => {
-                let _ = client.batch_execute("ROLLBACK").await;
-                match e.as_db_error() {
-                    Some(db) if db.code().code() == ALREADY_DONE_SQLSTATE => format!("already done ({})", db.message()),
-                    _ => return Err(crate::report::redact_text(&describe_postgres(&e))),
-                }
+async fn script_on(sql: Arc<String>, table: Arc<String>, target: FleetTarget) -> Result<Done, String> {
+    let client = Target { url: target.url.clone() }.connect().await.map_err(|e| describe(&e))?;
+    let summary = match client.batch_execute(&sql).await {
+        Ok(()) => "done".to_string(),
+        Err(e) => {
+            let _ = client.batch_execute("ROLLBACK").await;
+            match e.as_db_error() {
+                Some(db) if db.code().code() == ALREADY_DONE_SQLSTATE => format!("already done ({})", db.message()),
+                _ => return Err(crate::report::redact_text(&describe_postgres(&e))),
             }
-        };
-        let newest = applied_versions(&target, &table).await?.pop_last();
-        Ok(Done { position: newest, summary })
-    }
+        }
+    };
+    let newest = applied_versions(&target, &table).await?.pop_last();
+    Ok(Done { position: newest, summary })
 }
 
 /// `fleet-report`: the `--format json` results of several runs (shards) as one table.
