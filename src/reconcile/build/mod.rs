@@ -114,7 +114,6 @@ struct Change<'c> {
     on_new_table: bool,
 }
 
-/// The schema of a qualified name (`public.t` → `public`).
 /// The last part of a name as written in SQL, unquoted (`"Order ""X"""` → `Order "X"`,
 /// `s."T"` → `T`).
 fn bare(qualified: &str) -> String {
@@ -124,6 +123,7 @@ fn bare(qualified: &str) -> String {
         .unwrap_or_else(|| qualified.rsplit_once('.').map_or(qualified, |(_, n)| n).trim_matches('"').replace("\"\"", "\""))
 }
 
+/// The schema of a qualified name (`public.t` → `public`).
 fn schema_of(qualified: &str) -> &str {
     crate::sql::split_first_part(qualified).map_or("public", |(s, _)| s)
 }

@@ -2,7 +2,7 @@
 //! `changed` written (`--write`), applied with the real dbmate, compared with `changed` loaded
 //! directly (the catalog, and the `pg_dump --schema-only` text, up to line order, wherever no
 //! cosmetic difference remains), rolled back with dbmate, compared with `base` again (or, where
-//! the down refuses because the change has no inverse, still the target after the refusal).
+//! a down refuses because the change has no inverse, unchanged by the refusal).
 
 use squashmate::server::EphemeralServer;
 
@@ -101,22 +101,27 @@ impl Bench {
             }
         }
         // A plan without an inverse writes a down that refuses, saying why: rolling back fails
-        // loudly and changes nothing.
+        // loudly and changes nothing (the files after it roll back first, as they may).
         let irreversible = written.contains("cannot be undone automatically");
         for _ in 1..files.len() {
+            // (only a plan without an inverse may refuse: only its state is kept to compare)
+            let before = irreversible.then(|| self.schema_text(&db));
             let down = dbmate(&["rollback"]);
-            match (down.status.success(), irreversible) {
-                (true, false) => continue,
-                (false, true) if super::all_output(&down).contains("cannot be undone automatically") => break,
-                _ => {
-                    return Err(format!("{name}: dbmate rollback (irreversible: {irreversible}): {}\n{written}", super::all_output(&down)));
-                }
+            if down.status.success() {
+                continue;
             }
+            if !(irreversible && super::all_output(&down).contains("cannot be undone automatically")) {
+                return Err(format!("{name}: dbmate rollback (irreversible: {irreversible}): {}\n{written}", super::all_output(&down)));
+            }
+            let (before, after) = (before.unwrap_or_default(), self.schema_text(&db));
+            if after != before {
+                return Err(format!("{name}: a rollback that refused changed the schema:\n--- before\n{before}\n--- after\n{after}"));
+            }
+            return Ok(Held { written, dump_compared });
         }
-        let back_to = if irreversible { "target.sql" } else { "base.sql" };
-        let (code, stdout, _) = squashmate(&["diff", "--ignore", "cosmetic", &url, back_to]);
+        let (code, stdout, _) = squashmate(&["diff", "--ignore", "cosmetic", &url, "base.sql"]);
         if code != Some(0) {
-            return Err(format!("{name}: after dbmate rollback, not {back_to}:\n{stdout}\n{written}"));
+            return Err(format!("{name}: after dbmate rollback, not base.sql:\n{stdout}\n{written}"));
         }
         Ok(Held { written, dump_compared })
     }
