@@ -87,6 +87,26 @@ fn separating_dots(qualified: &str) -> impl Iterator<Item = usize> + '_ {
     })
 }
 
+/// A list PostgreSQL prints joined by `, ` (an ACL, a grants listing) split into its items,
+/// quotes kept: a `, ` inside a quoted name belongs to its item.
+pub fn split_list(listed: &str) -> Vec<&str> {
+    let mut quoted = false;
+    let mut items = Vec::new();
+    let mut start = 0;
+    let bytes = listed.as_bytes();
+    for (at, &b) in bytes.iter().enumerate() {
+        if b == b'"' {
+            quoted = !quoted;
+        } else if !quoted && b == b',' && bytes.get(at + 1) == Some(&b' ') {
+            items.push(&listed[start..at]);
+            start = at + 2;
+        }
+    }
+    items.push(&listed[start..]);
+    items.retain(|item| !item.is_empty());
+    items
+}
+
 /// `schema.table[.column]` split at its first separating dot, quotes kept.
 pub fn split_first_part(qualified: &str) -> Option<(&str, &str)> {
     separating_dots(qualified).next().map(|at| (&qualified[..at], &qualified[at + 1..]))
@@ -116,6 +136,13 @@ pub fn fit_identifier(base: &str, suffix: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lists_split_at_commas_outside_quotes() {
+        assert_eq!(split_list(r#""a, b":SELECT, app:INSERT"#), [r#""a, b":SELECT"#, "app:INSERT"]);
+        assert_eq!(split_list(r#""x ""y, z"""=r/postgres, =X/postgres"#), [r#""x ""y, z"""=r/postgres"#, "=X/postgres"]);
+        assert!(split_list("").is_empty());
+    }
 
     #[test]
     fn qualified_names_split_at_dots_outside_quotes() {

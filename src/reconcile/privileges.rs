@@ -37,9 +37,8 @@ pub fn from_list(listed: &str) -> Option<Vec<Grant<'_>>> {
     if listed == "none" {
         return Some(Vec::new());
     }
-    listed
-        .split(", ")
-        .filter(|entry| !entry.is_empty())
+    crate::sql::split_list(listed)
+        .into_iter()
         .map(|entry| {
             let (entry, grantable) = match entry.strip_suffix(" WITH GRANT OPTION") {
                 Some(entry) => (entry, true),
@@ -57,7 +56,7 @@ pub fn from_list(listed: &str) -> Option<Vec<Grant<'_>>> {
 /// when an item does not read as one.
 pub fn from_acl<'a>(acl: &'a str, owner: &str) -> Option<Vec<Grant<'a>>> {
     let mut grants = Vec::new();
-    for item in acl.split(", ").filter(|item| !item.is_empty()) {
+    for item in crate::sql::split_list(acl) {
         let (grantee, rights) = item.rsplit_once('=')?;
         if grantee == owner {
             continue;
@@ -154,6 +153,10 @@ mod tests {
         assert_eq!(from_list("none"), Some(vec![]));
         assert_eq!(from_list("app:FLY"), None, "an unknown privilege is not guessed");
         assert_eq!(from_acl("app=q/owner", "owner"), None);
+        let quoted = from_list(r#""a, b":SELECT, app:INSERT"#).unwrap();
+        assert_eq!(quoted.iter().map(|g| g.grantee).collect::<Vec<_>>(), [r#""a, b""#, "app"], "a role whose name holds `, `");
+        let quoted = from_acl(r#""a, b"=r/owner, app=a/owner"#, "owner").unwrap();
+        assert_eq!(quoted.iter().map(|g| g.grantee).collect::<Vec<_>>(), [r#""a, b""#, "app"]);
     }
 
     #[test]
