@@ -157,26 +157,29 @@ fn key(object: &Object) -> Key {
     (object.kind, object.parent.clone(), object.definition_key.clone())
 }
 
-/// `catalog`'s renameable objects that `other` lacks by name, by what identifies them: those
-/// a new name with the same definition is a rename of.
-fn under_other_names<'c>(catalog: &'c Catalog, other: &Catalog) -> BTreeMap<Key, Vec<&'c Object>> {
-    let mut found: BTreeMap<Key, Vec<&'c Object>> = BTreeMap::new();
-    for (_, o) in catalog.objects.iter().filter(|(path, o)| o.definition_key.is_some() && !other.objects.contains_key(*path)) {
-        found.entry(key(o)).or_default().insert(0, o);
+/// `catalog`'s renameable objects (auto-named constraints and indexes, owned sequences) that
+/// `other` lacks by name, by what identifies them, in path order: those a new name with the
+/// same definition may be a rename of. One that keeps its name is never taken for a rename,
+/// even where another has its old definition.
+fn under_other_names<'c>(catalog: &'c Catalog, other: &Catalog) -> BTreeMap<Key, Vec<(&'c String, &'c Object)>> {
+    let mut found: BTreeMap<Key, Vec<(&'c String, &'c Object)>> = BTreeMap::new();
+    for (path, o) in catalog.objects.iter().filter(|(path, o)| o.definition_key.is_some() && !other.objects.contains_key(*path)) {
+        found.entry(key(o)).or_default().push((path, o));
     }
     found
 }
 
-/// The definitions of `catalog`'s renameable objects (auto-named constraints and indexes,
-/// owned sequences) that `other` lacks by name: those a new name may be a rename of. One that
-/// keeps its name is never taken for a rename, even where another has its old definition.
-fn keyed(catalog: &Catalog, other: &Catalog) -> BTreeSet<Key> {
-    catalog
-        .objects
-        .iter()
-        .filter(|(path, o)| o.definition_key.is_some() && !other.objects.contains_key(*path))
-        .map(|(_, o)| key(o))
-        .collect()
+/// The renameable objects of `to` that are `from`'s under another name: new path → the old
+/// object, paired in path order within each definition (a definition held twice on one side
+/// and once on the other is one rename and one object made or dropped).
+fn renamed_parts<'c>(from: &'c Catalog, to: &'c Catalog) -> BTreeMap<&'c String, (&'c String, &'c Object)> {
+    let olds = under_other_names(from, to);
+    let mut pairs = BTreeMap::new();
+    for (key, news) in under_other_names(to, from) {
+        let Some(olds) = olds.get(&key) else { continue };
+        pairs.extend(news.iter().zip(olds).map(|((new_path, _), old)| (*new_path, *old)));
+    }
+    pairs
 }
 
 impl Planner<'_> {
@@ -199,9 +202,8 @@ impl Planner<'_> {
     fn build(mut self) -> Plan {
         self.apply_renames();
         self.cleared_grants = self.clear_default_grants();
-        let from_keys = keyed(self.from, self.to);
-        let mut renameable = under_other_names(self.from, self.to);
-        let to_keys = keyed(self.to, self.from);
+        let renamed_parts = renamed_parts(self.from, self.to);
+        let renamed_from: BTreeSet<&String> = renamed_parts.values().map(|(old_path, _)| *old_path).collect();
         self.handovers = Handovers::find(self.from, self.to);
         let (recreated, gone_with_them) = self.tables_made_again();
         self.recreated = recreated;
@@ -240,10 +242,11 @@ impl Planner<'_> {
             let old_path = self.renamed_to.get(path).cloned().unwrap_or_else(|| path.clone());
             match self.from.objects.get(&old_path) {
                 Some(old) => self.alter(path, old, object, &created_tables),
-                None if object.definition_key.is_some() && from_keys.contains(&key(object)) => {
-                    if let Some(old) = renameable.get_mut(&key(object)).and_then(Vec::pop) {
-                        self.rename_part(old, object);
-                    }
+                // Renamed, then changed as any part that stays (its comment).
+                None if renamed_parts.contains_key(path) => {
+                    let (_, old) = renamed_parts[path];
+                    self.rename_part(old, object);
+                    self.alter(path, old, object, &created_tables);
                 }
                 None if object.parent.as_ref().is_some_and(|p| created_tables.contains(&p.path())) && object.kind == Kind::Column => {}
                 // A child's column comes with the one its parent gains.
@@ -254,7 +257,7 @@ impl Planner<'_> {
         for (path, object) in routines_last(self.from) {
             let renamed = self.renamed_to.values().any(|v| v == path);
             let kept = self.to.objects.contains_key(path) || renamed;
-            let rekeyed = object.definition_key.is_some() && to_keys.contains(&key(object));
+            let rekeyed = renamed_from.contains(path);
             let with_parent = object.parent.as_ref().is_some_and(|p| dropped_parents.contains(&p.path()))
                 || (object.kind == Kind::Column && follows_parent(object, self.from, self.to));
             let made_again = self.of_a_recreated_table(path, object) || gone_with_them.contains(path);
