@@ -188,10 +188,14 @@ impl Reader {
         let text = strip_psql_meta_commands(text);
         let server = self.server().await?;
         let (db, client, _) = prepared_database(server, setup, &[crate::migration::RoleUse::of(&text)]).await?;
-        client
-            .batch_execute(&guard_newer_settings(&text))
-            .await
-            .map_err(|e| SourceError::Load { path: source.to_path_buf(), message: crate::report::with_causes(&e) })?;
+        let text = guard_newer_settings(&text);
+        // One implicit transaction, but for a statement that refuses one (`CREATE INDEX CONCURRENTLY`).
+        for run in crate::migration::transaction_runs(&text) {
+            client
+                .batch_execute(run)
+                .await
+                .map_err(|e| SourceError::Load { path: source.to_path_buf(), message: crate::report::with_causes(&e) })?;
+        }
         Ok((db, client))
     }
 

@@ -18,6 +18,6 @@ pub use file::{MigrationFile, version_of};
 pub use roles::{RoleUse, created_roles, referenced_roles};
 pub use sections::{Block, BlockOptions, Direction, Section, parse_sections};
 pub use source::SourceText;
-pub use statements::{ConcurrentIndex, Statement, split_statements};
+pub use statements::{ConcurrentIndex, Statement, split_statements, transaction_runs};
 pub use sum::{SumLine, SumMismatch, chain, chain_hash, check as check_sum, render as render_sum, sum_path};
 pub use tokens::same_tokens;

@@ -47,6 +47,31 @@ pub fn split_statements(text: &str, body: Range<usize>) -> (Vec<Statement>, Vec<
     }
 }
 
+/// `text` in the pieces a session must run one by one for every statement to run at all: the
+/// statements that may share a transaction together, each that refuses one (`CREATE INDEX
+/// CONCURRENTLY`, …) alone, in order. The whole text as one piece where none refuses (or a
+/// statement does not parse: running it says where).
+pub fn transaction_runs(text: &str) -> Vec<&str> {
+    let (statements, problems) = split_statements(text, 0..text.len());
+    if !problems.is_empty() || statements.iter().all(|s| s.needs_no_transaction.is_none()) {
+        return vec![text];
+    }
+    let mut runs = Vec::new();
+    let mut shared: Option<Range<usize>> = None;
+    for statement in &statements {
+        match (&mut shared, statement.needs_no_transaction) {
+            (_, Some(_)) => {
+                runs.extend(shared.take().map(|r| &text[r]));
+                runs.push(&text[statement.span.clone()]);
+            }
+            (Some(run), None) => run.end = statement.span.end,
+            (None, None) => shared = Some(statement.span.clone()),
+        }
+    }
+    runs.extend(shared.map(|r| &text[r]));
+    runs
+}
+
 /// How much of a block the scanner reads at once: PostgreSQL's scanner copies its input, so a
 /// many-megabyte block is read in slices that end at a line ending with `;`.
 const SCAN_SLICE: usize = 1 << 20;
@@ -302,6 +327,24 @@ fn detaches_concurrently(cmd: &pg_query::Node) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_statement_that_refuses_a_transaction_runs_alone() {
+        let text = "create table t (id int);\ncreate index concurrently t_id on t (id);\ncomment on table t is 'a; b';\ncreate index concurrently t_id2 on t (id);\n";
+        assert_eq!(
+            transaction_runs(text),
+            [
+                "create table t (id int)",
+                "create index concurrently t_id on t (id)",
+                "comment on table t is 'a; b'",
+                "create index concurrently t_id2 on t (id)"
+            ]
+        );
+        let plain = "create table t (id int);\ncomment on table t is 'x';\n";
+        assert_eq!(transaction_runs(plain), [plain], "nothing refuses: the text as it is");
+        let broken = "create index concurrently i on t (id);\ncreate tabel x ();";
+        assert_eq!(transaction_runs(broken), [broken], "a statement that does not parse: running it says where");
+    }
 
     fn split(sql: &str) -> (Vec<Statement>, Vec<Problem>) {
         let (fast, exact) = (split_statements(sql, 0..sql.len()), exact_split(sql, 0..sql.len()));
