@@ -187,7 +187,11 @@ impl Reader {
     async fn load_schema(&self, text: &str, source: &Path, setup: &crate::setup::Setup) -> Result<(String, Client), SourceError> {
         let text = strip_psql_meta_commands(text);
         let server = self.server().await?;
-        let (db, client, _) = prepared_database(server, setup, &[crate::migration::RoleUse::of(&text)]).await?;
+        let uses = [crate::migration::RoleUse::of(&text)];
+        // Roles are the server's: two sides loaded at once would both make a role they name.
+        let touches_roles = !setup.roles_needed(&uses).is_empty() || !setup.roles_created_by(&uses).is_empty();
+        let _roles = if touches_roles { Some(server.exclusive_role_changes().await) } else { None };
+        let (db, client, _) = prepared_database(server, setup, &uses).await?;
         let text = guard_newer_settings(&text);
         // One implicit transaction, but for a statement that refuses one (`CREATE INDEX CONCURRENTLY`).
         for run in crate::migration::transaction_runs(&text) {

@@ -101,8 +101,15 @@ impl Planner<'_> {
             (Kind::Sequence, Prop::Parameters) => match sequence_options(new, Start::Alter) {
                 Some(options) => {
                     let statement = format!("ALTER SEQUENCE {{}} {options}");
+                    let start_left_out = match (old.sequence(), new.sequence()) {
+                        (Some((_, was)), Some((_, now))) => !(now.min..=now.max).contains(&was.start),
+                        _ => false,
+                    };
                     let sql = match owned_sequence_column(new) {
                         Some(column) => on_owned_sequence(column, &statement),
+                        None if start_left_out => {
+                            restarted_if_unused(&format!("{}::regclass", quote_literal(&new.name)), &statement.replace("{}", &new.name))
+                        }
                         None => statement.replace("{}", &new.name),
                     };
                     self.step(Phase::Definitions, Block::Main, class, why, sql);

@@ -121,6 +121,18 @@ pub(super) fn on_owned_sequence(column: &str, statement: &str) -> String {
     )
 }
 
+/// `statement` (an `ALTER` of a sequence's options), with `RESTART` where the sequence
+/// (`sequence`: SQL for its `regclass`) was never used: it is where it started, which the new
+/// bounds may leave out, so it starts again at its new start, as a new one would. One in use
+/// keeps its place (PostgreSQL refuses it out of the new bounds, and nothing changes).
+pub(super) fn restarted_if_unused(sequence: &str, statement: &str) -> String {
+    format!(
+        "DO $squashmate$ BEGIN IF (SELECT s.last_value IS NULL FROM pg_catalog.pg_sequences s WHERE pg_catalog.format('%I.%I', s.schemaname, s.sequencename)::regclass = {sequence}) THEN EXECUTE {}; ELSE EXECUTE {}; END IF; END $squashmate$",
+        quote_literal(&format!("{statement} RESTART")),
+        quote_literal(statement)
+    )
+}
+
 /// How a sequence statement says where a sequence starts.
 #[derive(Debug, Clone, Copy)]
 pub(super) enum Start {
@@ -252,20 +264,15 @@ impl Planner<'_> {
                             return;
                         }
                         let sql = format!("ALTER TABLE {table} ALTER COLUMN {column} {}", changes.join(" "));
-                        let (start, bounds) = (was.sequence.start, now.sequence.min..=now.sequence.max);
-                        let sql = if bounds.contains(&start) {
+                        let sql = if (now.sequence.min..=now.sequence.max).contains(&was.sequence.start) {
                             sql
                         } else {
-                            // A sequence never used is where it started, which the new bounds
-                            // leave out: it starts again at its new start, as a new one would.
-                            // One in use keeps its place (PostgreSQL refuses one out of bounds).
-                            format!(
-                                "DO $squashmate$ BEGIN IF (SELECT s.last_value IS NULL FROM pg_catalog.pg_sequences s WHERE pg_catalog.format('%I.%I', s.schemaname, s.sequencename)::regclass = pg_catalog.pg_get_serial_sequence({}, {})::regclass) THEN EXECUTE {}; ELSE EXECUTE {}; END IF; END $squashmate$",
+                            let sequence = format!(
+                                "pg_catalog.pg_get_serial_sequence({}, {})::regclass",
                                 quote_literal(table),
-                                quote_literal(&bare(column)),
-                                quote_literal(&format!("{sql} RESTART")),
-                                quote_literal(&sql)
-                            )
+                                quote_literal(&bare(column))
+                            );
+                            restarted_if_unused(&sequence, &sql)
                         };
                         self.step(Phase::Tables, Block::Main, class, why, sql);
                     }
