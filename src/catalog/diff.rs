@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use super::classify::{self, Class};
 use super::kind::{Kind, Parent};
 use super::model::{Catalog, Object};
+use super::path::ObjectPath;
 use super::prop::Prop;
 
 /// What differs about an object.
@@ -23,45 +24,13 @@ pub enum Change {
     Property(Prop),
 }
 
-/// The object a difference is about.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Subject {
-    /// What it is.
-    pub kind: Kind,
-    /// What it belongs to.
-    pub parent: Option<Parent>,
-    /// Its name (on the right, for a renamed object).
-    pub name: String,
-}
-
-impl Subject {
-    fn of(object: &Object) -> Subject {
-        Subject { kind: object.kind, parent: object.parent.clone(), name: object.name.clone() }
-    }
-}
-
-impl std::fmt::Display for Subject {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &self.parent {
-            Some(parent) => write!(f, "{parent} / {} {}", self.kind, self.name),
-            None => write!(f, "{} {}", self.kind, self.name),
-        }
-    }
-}
-
-impl serde::Serialize for Subject {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
-    }
-}
-
 /// One difference between the left and the right schema.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Difference {
     /// Where: `table public.t / constraint t_kind_check / definition`.
     pub path: String,
     /// The object (shown as its path, `table public.t / constraint t_kind_check`).
-    pub object: Subject,
+    pub object: ObjectPath,
     /// What differs about it.
     pub change: Change,
     /// The left value (`absent` when the object is missing on the left).
@@ -77,10 +46,10 @@ const PRESENT: &str = "present";
 
 impl Difference {
     /// `object`, at `path`, on the left only.
-    fn removed(path: String, object: &Object) -> Difference {
+    fn removed(path: &ObjectPath, object: &Object) -> Difference {
         Difference {
-            path,
-            object: Subject::of(object),
+            path: path.to_string(),
+            object: object.path(),
             change: Change::Removed,
             left: PRESENT.into(),
             right: ABSENT.into(),
@@ -89,10 +58,10 @@ impl Difference {
     }
 
     /// `object`, at `path`, on the right only.
-    fn added(path: String, object: &Object) -> Difference {
+    fn added(path: &ObjectPath, object: &Object) -> Difference {
         Difference {
-            path,
-            object: Subject::of(object),
+            path: path.to_string(),
+            object: object.path(),
             change: Change::Added,
             left: ABSENT.into(),
             right: PRESENT.into(),
@@ -106,28 +75,28 @@ pub fn diff(left: &Catalog, right: &Catalog) -> Vec<Difference> {
     let mut out = Vec::new();
     let renameable = |o: &&Object| o.definition_key.is_some();
     // Plain objects: matched by path.
-    let plain = |c: &'_ Catalog| -> BTreeMap<String, Object> {
+    let plain = |c: &'_ Catalog| -> BTreeMap<ObjectPath, Object> {
         c.objects.iter().filter(|(_, o)| !renameable(o)).map(|(k, o)| (k.clone(), o.clone())).collect()
     };
     let (l, r) = (plain(left), plain(right));
-    let gone_parents: Vec<String> = l.keys().filter(|k| !r.contains_key(*k)).cloned().collect();
-    let new_parents: Vec<String> = r.keys().filter(|k| !l.contains_key(*k)).cloned().collect();
-    let under = |parents: &[String], o: &Object| parents.iter().any(|g| o.is_under(g));
+    let gone_parents: Vec<ObjectPath> = l.keys().filter(|k| !r.contains_key(*k)).cloned().collect();
+    let new_parents: Vec<ObjectPath> = r.keys().filter(|k| !l.contains_key(*k)).cloned().collect();
+    let under = |parents: &[ObjectPath], o: &Object| parents.iter().any(|g| o.is_under(g));
     for (path, lo) in &l {
         match r.get(path) {
             Some(ro) => compare_props(path, lo, ro, &mut out),
-            None if !under(&gone_parents, lo) => out.push(Difference::removed(path.clone(), lo)),
+            None if !under(&gone_parents, lo) => out.push(Difference::removed(path, lo)),
             None => {}
         }
     }
     for (path, ro) in &r {
         if !l.contains_key(path) && !under(&new_parents, ro) {
-            out.push(Difference::added(path.clone(), ro));
+            out.push(Difference::added(path, ro));
         }
     }
     // Renameable objects: by (parent, kind), definition first, then name.
-    let group = |c: &'_ Catalog| -> BTreeMap<(Option<String>, Kind), Vec<Object>> {
-        let mut g: BTreeMap<(Option<String>, Kind), Vec<Object>> = BTreeMap::new();
+    let group = |c: &'_ Catalog| -> BTreeMap<(Option<ObjectPath>, Kind), Vec<Object>> {
+        let mut g: BTreeMap<(Option<ObjectPath>, Kind), Vec<Object>> = BTreeMap::new();
         for o in c.objects.values().filter(|o| renameable(o)) {
             g.entry((o.parent.as_ref().map(Parent::path), o.kind)).or_default().push(o.clone());
         }
@@ -148,7 +117,7 @@ pub fn diff(left: &Catalog, right: &Catalog) -> Vec<Difference> {
             if lo.name != ro.name {
                 out.push(Difference {
                     path: format!("{} / name", lo.path()),
-                    object: Subject::of(&ro),
+                    object: ro.path(),
                     change: Change::Renamed,
                     left: lo.name.clone(),
                     right: ro.name.clone(),
@@ -165,21 +134,21 @@ pub fn diff(left: &Catalog, right: &Catalog) -> Vec<Difference> {
             compare_props(&lo.path(), lo, &ro, &mut out);
             false
         });
-        out.extend(lefts.iter().map(|lo| Difference::removed(lo.path(), lo)));
-        out.extend(rights.iter().map(|ro| Difference::added(ro.path(), ro)));
+        out.extend(lefts.iter().map(|lo| Difference::removed(&lo.path(), lo)));
+        out.extend(rights.iter().map(|ro| Difference::added(&ro.path(), ro)));
     }
     out.sort_by(|a, b| a.path.cmp(&b.path));
     out
 }
 
-fn compare_props(path: &str, lo: &Object, ro: &Object, out: &mut Vec<Difference>) {
+fn compare_props(path: &ObjectPath, lo: &Object, ro: &Object, out: &mut Vec<Difference>) {
     let props: std::collections::BTreeSet<Prop> = lo.props.keys().chain(ro.props.keys()).copied().collect();
     for prop in props {
         let (a, b) = (lo.prop(prop), ro.prop(prop));
         if a != b {
             out.push(Difference {
                 path: format!("{path} / {prop}"),
-                object: Subject::of(ro),
+                object: ro.path(),
                 change: Change::Property(prop),
                 left: if a.is_empty() { "(none)".into() } else { a.to_string() },
                 right: if b.is_empty() { "(none)".into() } else { b.to_string() },

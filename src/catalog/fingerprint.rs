@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use super::kind::Parent;
 use super::model::{Catalog, Object};
+use super::path::ObjectPath;
 
 /// Bump when what goes into a fingerprint changes.
 pub const FORMAT: &str = "squashmate-catalog-v2";
@@ -23,7 +24,7 @@ pub struct Fingerprint {
 /// The text an object contributes: identity and properties, without names that may differ.
 fn canonical(object: &Object) -> String {
     let identity = object.definition_key.as_deref().unwrap_or(&object.name);
-    let mut text = format!("{}\u{1f}{}\u{1f}{}", object.parent.as_ref().map(Parent::path).unwrap_or_default(), object.kind, identity);
+    let mut text = format!("{}\u{1f}{}\u{1f}{}", object.parent.as_ref().map(Parent::to_string).unwrap_or_default(), object.kind, identity);
     for (key, value) in object.props.iter().filter(|(k, _)| !k.follows_history()) {
         text.push_str(&format!("\u{1e}{key}={value}"));
     }
@@ -39,7 +40,7 @@ pub fn fingerprint(catalog: &Catalog) -> Fingerprint {
     for o in &objects {
         whole.update(blake3::hash(o.as_bytes()).as_bytes());
     }
-    let mut tables: BTreeMap<String, blake3::Hasher> = BTreeMap::new();
+    let mut tables: BTreeMap<ObjectPath, blake3::Hasher> = BTreeMap::new();
     for object in catalog.objects.values() {
         let table = match &object.parent {
             Some(parent) => parent.path(),
@@ -52,7 +53,7 @@ pub fn fingerprint(catalog: &Catalog) -> Fingerprint {
             h
         });
     }
-    let mut per_table: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut per_table: BTreeMap<ObjectPath, Vec<String>> = BTreeMap::new();
     for object in catalog.objects.values() {
         let table = object.parent.as_ref().map_or_else(|| object.path(), Parent::path);
         if tables.contains_key(&table) {
@@ -68,7 +69,7 @@ pub fn fingerprint(catalog: &Catalog) -> Fingerprint {
             for p in &parts {
                 h.update(blake3::hash(p.as_bytes()).as_bytes());
             }
-            (table, h.finalize().to_hex().to_string())
+            (table.to_string(), h.finalize().to_hex().to_string())
         })
         .collect();
     Fingerprint { schema: whole.finalize().to_hex().to_string(), tables }

@@ -193,13 +193,8 @@ pub struct Parent {
 
 impl Parent {
     /// Its path (`table public.t`).
-    pub fn path(&self) -> String {
-        format!("{} {}", self.kind, self.name)
-    }
-
-    /// Whether `path` is its path.
-    pub fn is(&self, path: &str) -> bool {
-        path.strip_prefix(self.kind.as_str()).and_then(|rest| rest.strip_prefix(' ')) == Some(self.name.as_str())
+    pub fn path(&self) -> super::ObjectPath {
+        super::ObjectPath::top(self.kind, self.name.clone())
     }
 }
 
@@ -226,8 +221,7 @@ mod tests {
         assert_eq!(Kind::split_path("foreign data wrapper w"), Some((Kind::ForeignDataWrapper, "w")));
         assert_eq!(Kind::split_path("nothing x"), None);
         let parent = Parent { kind: Kind::ForeignTable, name: "public.\"a b\"".into() };
-        assert!(parent.is("foreign table public.\"a b\"") && !parent.is("table public.\"a b\""));
-        assert_eq!(parent.path(), "foreign table public.\"a b\"");
+        assert_eq!(parent.path().to_string(), "foreign table public.\"a b\"");
         assert!(Kind::ALL.iter().all(|k| Kind::split_path(&format!("{k} s.n")) == Some((*k, "s.n"))));
     }
 }

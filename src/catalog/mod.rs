@@ -7,15 +7,17 @@ mod fingerprint;
 mod introspect;
 mod kind;
 mod model;
+mod path;
 mod prop;
 mod queries;
 mod text_rows;
 
 pub use classify::{Class, added, changed, removed};
-pub use diff::{Change, Difference, Subject, diff};
+pub use diff::{Change, Difference, diff};
 pub use fingerprint::{FORMAT, Fingerprint, fingerprint};
 pub use introspect::{IntrospectOptions, introspect};
 pub use kind::{Kind, Parent};
 pub use model::{Catalog, Object};
+pub use path::ObjectPath;
 pub use prop::{IdentitySpec, Prop, SequenceOptions, Value};
 pub use text_rows::{TextRow, text_rows};

@@ -1,9 +1,10 @@
-//! The canonical schema: every object as a path (`table public.users / column email`) with
+//! The canonical schema: every object at its path (`table public.users / column email`) with
 //! sorted properties — order-independent, so two equal schemas compare and hash equal.
 
 use std::collections::BTreeMap;
 
 use super::kind::{Kind, Parent};
+use super::path::ObjectPath;
 use super::prop::{IdentitySpec, Prop, SequenceOptions, Value};
 
 /// One schema object and its properties.
@@ -60,6 +61,13 @@ impl Object {
         }
     }
 
+    /// For a `grants` or `owner` object about a table (privileges name every relation and
+    /// sequence `table`) or one of its columns: the table's path.
+    pub fn granted_table(&self) -> Option<ObjectPath> {
+        let granted = self.granted_object()?;
+        granted.strip_prefix("table ").map(|table| ObjectPath::top(Kind::Table, table))
+    }
+
     /// The qualified name in a [`Object::granted_object`] (`public.t`, `public.f` without its
     /// arguments, `app` for a schema).
     pub fn granted_name(granted: &str) -> &str {
@@ -69,8 +77,8 @@ impl Object {
     }
 
     /// Whether it belongs to the object at `path`.
-    pub fn is_under(&self, path: &str) -> bool {
-        self.parent.as_ref().is_some_and(|p| p.is(path))
+    pub fn is_under(&self, path: &ObjectPath) -> bool {
+        self.parent.as_ref().is_some_and(|p| path.is_path_of(p))
     }
 
     /// The qualified name of the object it belongs to (`public.t` for a column of
@@ -80,10 +88,10 @@ impl Object {
     }
 
     /// The object's path.
-    pub fn path(&self) -> String {
+    pub fn path(&self) -> ObjectPath {
         match &self.parent {
-            Some(parent) => format!("{parent} / {} {}", self.kind, self.name),
-            None => format!("{} {}", self.kind, self.name),
+            Some(parent) => ObjectPath::under(parent, self.kind, self.name.clone()),
+            None => ObjectPath::top(self.kind, self.name.clone()),
         }
     }
 }
@@ -92,7 +100,7 @@ impl Object {
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Catalog {
     /// Every object.
-    pub objects: BTreeMap<String, Object>,
+    pub objects: BTreeMap<ObjectPath, Object>,
     /// The server version it was read from (`server_version_num`).
     pub server_version_num: i32,
     /// What uses what, as `pg_depend` records it: (user, used), each the qualified name of a
@@ -107,7 +115,7 @@ impl Catalog {
         let mut path = object.path();
         let mut n = 2;
         while self.objects.contains_key(&path) {
-            path = format!("{} #{n}", object.path());
+            path = object.path().nth(n);
             n += 1;
         }
         self.objects.insert(path, object);

@@ -48,8 +48,8 @@ impl DriftReport {
 
 /// A difference as drift: "public.t.c: migrations say nullable, database has not null".
 pub fn explain(d: &Difference) -> String {
-    let subject = match (&d.object.kind, &d.object.parent) {
-        (Kind::Column, Some(relation)) => format!("{}.{}", relation.name, d.object.name),
+    let subject = match (d.object.kind(), d.object.parent()) {
+        (Kind::Column, Some(relation)) => format!("{}.{}", relation.name, d.object.name()),
         _ => d.object.to_string(),
     };
     let class = d.class.as_str();

@@ -1,7 +1,7 @@
 //! `--rename`: a table or column the target has under another name, kept with its rows
 //! instead of dropped and added again. Names are held unquoted and quoted where SQL is written.
 
-use crate::catalog::Kind;
+use crate::catalog::{Kind, ObjectPath};
 use crate::sql::quote_ident_if_needed as quoted;
 
 /// A table (`column` none) or a column renamed.
@@ -23,29 +23,30 @@ impl Rename {
         if self.column.is_some() { Kind::Column } else { Kind::Table }
     }
 
-    fn table_path(&self, table: &str) -> String {
-        format!("table {}.{}", quoted(&self.schema), quoted(table))
+    /// A table of its schema, named as the catalog names it.
+    fn table_name(&self, table: &str) -> String {
+        format!("{}.{}", quoted(&self.schema), quoted(table))
     }
 
     /// The catalog path of the object under its old name.
-    pub fn old_path(&self) -> String {
+    pub fn old_path(&self) -> ObjectPath {
         match &self.column {
-            Some(column) => format!("{} / column {}", self.table_path(&self.table), quoted(column)),
-            None => self.table_path(&self.table),
+            Some(column) => ObjectPath::column(&self.table_name(&self.table), &quoted(column)),
+            None => ObjectPath::top(Kind::Table, self.table_name(&self.table)),
         }
     }
 
     /// The catalog path of the object under its new name.
-    pub fn new_path(&self) -> String {
+    pub fn new_path(&self) -> ObjectPath {
         match &self.column {
-            Some(_) => format!("{} / column {}", self.table_path(&self.table), quoted(&self.to)),
-            None => self.table_path(&self.to),
+            Some(_) => ObjectPath::column(&self.table_name(&self.table), &quoted(&self.to)),
+            None => ObjectPath::top(Kind::Table, self.table_name(&self.to)),
         }
     }
 
     /// The statement that renames it.
     pub fn sql(&self) -> String {
-        let table = format!("{}.{}", quoted(&self.schema), quoted(&self.table));
+        let table = self.table_name(&self.table);
         match &self.column {
             Some(column) => format!("ALTER TABLE {table} RENAME COLUMN {} TO {}", quoted(column), quoted(&self.to)),
             None => format!("ALTER TABLE {table} RENAME TO {}", quoted(&self.to)),
@@ -68,13 +69,13 @@ mod tests {
     #[test]
     fn a_rename_names_both_paths_and_its_way_back_with_quoted_names() {
         let column = Rename { schema: "public".into(), table: "Order Items".into(), column: Some("old".into()), to: "new name".into() };
-        assert_eq!(column.old_path(), "table public.\"Order Items\" / column old");
-        assert_eq!(column.new_path(), "table public.\"Order Items\" / column \"new name\"");
+        assert_eq!(column.old_path().to_string(), "table public.\"Order Items\" / column old");
+        assert_eq!(column.new_path().to_string(), "table public.\"Order Items\" / column \"new name\"");
         assert_eq!(column.sql(), "ALTER TABLE public.\"Order Items\" RENAME COLUMN old TO \"new name\"");
         assert_eq!(column.reversed().reversed(), column);
         assert_eq!(column.reversed().sql(), "ALTER TABLE public.\"Order Items\" RENAME COLUMN \"new name\" TO old");
         let table = Rename { schema: "app".into(), table: "t".into(), column: None, to: "T2".into() };
-        assert_eq!((table.old_path(), table.new_path()), ("table app.t".into(), "table app.\"T2\"".into()));
+        assert_eq!((table.old_path().to_string(), table.new_path().to_string()), ("table app.t".into(), "table app.\"T2\"".into()));
         assert_eq!(table.reversed().sql(), "ALTER TABLE app.\"T2\" RENAME TO t");
     }
 }

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::catalog::{Catalog, Object, Prop};
+use crate::catalog::{Catalog, Object, ObjectPath, Prop};
 
 /// Whether `definition` names `name` (`public.orders`, quoted parts as the catalog prints them)
 /// as a whole word.
@@ -24,12 +24,12 @@ fn mentions(text: &str, word: &str, before_is_word: impl Fn(char) -> bool, after
 /// The views of `catalog` that select from `relation` (a qualified name) — only those that
 /// name `column` too, when one is given — and, recursively, the views that select from them.
 /// Paths.
-pub fn dependants(catalog: &Catalog, relation: &str, column: Option<&str>) -> BTreeSet<String> {
+pub fn dependants(catalog: &Catalog, relation: &str, column: Option<&str>) -> BTreeSet<ObjectPath> {
     let uses = |view: &Object, name: &str, column: Option<&str>| {
         let definition = view.prop(Prop::Definition);
         names(definition, name) && column.is_none_or(|c| column_named(definition, c))
     };
-    let mut found: BTreeSet<String> = BTreeSet::new();
+    let mut found: BTreeSet<ObjectPath> = BTreeSet::new();
     let mut next: Vec<(String, Option<&str>)> = vec![(relation.to_string(), column)];
     while let Some((name, column)) = next.pop() {
         for view in catalog.objects.values().filter(|o| o.kind.is_view() && o.name != name && uses(o, &name, column)) {
@@ -49,9 +49,9 @@ fn column_named(definition: &str, column: &str) -> bool {
 
 /// `paths` (views of `catalog`) in creation order: each after every view of the set its
 /// definition names. A cycle (impossible in PostgreSQL) keeps the remaining ones in path order.
-pub fn creation_order(catalog: &Catalog, paths: &BTreeSet<String>) -> Vec<String> {
+pub fn creation_order(catalog: &Catalog, paths: &BTreeSet<ObjectPath>) -> Vec<ObjectPath> {
     let views: Vec<&Object> = paths.iter().filter_map(|p| catalog.objects.get(p)).collect();
-    let mut ordered: Vec<String> = Vec::new();
+    let mut ordered: Vec<ObjectPath> = Vec::new();
     let mut left: Vec<&Object> = views.clone();
     while !left.is_empty() {
         let ready = |view: &&Object| {
@@ -80,10 +80,11 @@ mod tests {
         catalog.insert(view("public.mid", " SELECT t.a, t.b FROM public.t;"));
         catalog.insert(view("public.other", " SELECT t2.a FROM public.t2;"));
         catalog.insert(view("public.b_only", " SELECT t.b FROM public.t;"));
+        let view = |name: &str| ObjectPath::top(crate::catalog::Kind::View, name);
         let all = dependants(&catalog, "public.t", None);
-        assert_eq!(all, BTreeSet::from(["view public.b_only".into(), "view public.mid".into(), "view public.top".into()]));
-        assert_eq!(dependants(&catalog, "public.t", Some("a")), BTreeSet::from(["view public.mid".into(), "view public.top".into()]));
-        assert_eq!(creation_order(&catalog, &all), ["view public.b_only", "view public.mid", "view public.top"]);
+        assert_eq!(all, BTreeSet::from([view("public.b_only"), view("public.mid"), view("public.top")]));
+        assert_eq!(dependants(&catalog, "public.t", Some("a")), BTreeSet::from([view("public.mid"), view("public.top")]));
+        assert_eq!(creation_order(&catalog, &all), [view("public.b_only"), view("public.mid"), view("public.top")]);
         assert!(!names(" SELECT x FROM public.t2;", "public.t"));
         assert!(!names(" SELECT x FROM other.public.t;", "public.t"));
     }

@@ -13,7 +13,7 @@ use tokio_postgres::Client;
 use super::data::{Contents, data_digest};
 use super::inspect::Details;
 use super::scripts::ScriptInput;
-use crate::catalog::{Catalog, Class, Difference, IntrospectOptions, Kind, Object, Prop, diff, introspect};
+use crate::catalog::{Catalog, Class, Difference, IntrospectOptions, Kind, Object, ObjectPath, Prop, diff, introspect};
 use crate::ledger::{LedgerTable, Migrator};
 use crate::migration::MigrationFile;
 use crate::report::with_causes;
@@ -207,14 +207,14 @@ struct Hidden {
     /// The backup schema (schema style), unquoted; empty when there is none.
     schema: String,
     /// The catalog paths of the backup tables (suffix style).
-    tables: Vec<String>,
+    tables: Vec<ObjectPath>,
 }
 
 impl Hidden {
     async fn read(&self, client: &Client, ledger: &LedgerTable) -> Result<Catalog, tokio_postgres::Error> {
         let options = IntrospectOptions { ledger_table: ledger.table.clone(), privileges: true };
         let mut catalog = introspect(client, &options).await?;
-        let hidden: BTreeSet<String> = catalog.objects.values().filter(|o| o.parent.is_none() && self.hides(o)).map(|o| o.path()).collect();
+        let hidden: BTreeSet<ObjectPath> = catalog.objects.values().filter(|o| o.parent.is_none() && self.hides(o)).map(|o| o.path()).collect();
         catalog
             .objects
             .retain(|_, o| !hidden.contains(&o.path()) && !o.parent.as_ref().is_some_and(|parent| hidden.contains(&parent.path())));
@@ -224,7 +224,7 @@ impl Hidden {
     /// Whether a top-level object is a backup: the backup schema, a backup table, or anything
     /// whose qualified name (an owned sequence: its column's) is in the backup schema.
     fn hides(&self, object: &Object) -> bool {
-        if self.tables.contains(&object.path()) || object.granted_object().is_some_and(|granted| self.tables.contains(&granted)) {
+        if self.tables.contains(&object.path()) || object.granted_table().is_some_and(|granted| self.tables.contains(&granted)) {
             return true;
         }
         if self.schema.is_empty() {
@@ -483,7 +483,7 @@ async fn backups(client: &Client, scripts: &ScriptInput<'_>) -> Result<Hidden, t
         .chain(scripts.details.columns.iter().map(|c| scripts.column_backup(c)))
     {
         let row = client.query_one("SELECT quote_ident($1) || '.' || quote_ident($2)", &[&t.schema, &t.name]).await?;
-        tables.push(format!("table {}", row.get::<_, String>(0)));
+        tables.push(ObjectPath::top(Kind::Table, row.get::<_, String>(0)));
     }
     Ok(Hidden { schema: format!("squashmate_backup_{}", scripts.date), tables })
 }

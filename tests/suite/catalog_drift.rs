@@ -4,7 +4,7 @@
 
 use crate::common;
 
-use squashmate::catalog::{Catalog, Class, IntrospectOptions, Prop, diff, fingerprint, introspect};
+use squashmate::catalog::{Catalog, Class, IntrospectOptions, Kind, ObjectPath, Prop, diff, fingerprint, introspect};
 use squashmate::server::EphemeralServer;
 
 use Class::{Cosmetic, Destructive, NeedsConfirm, Safe};
@@ -518,16 +518,17 @@ async fn values_are_read_into_their_parts_and_what_uses_what_from_pg_depend() {
         create table fk (id int references "a, b" (id));"#,
     )
     .await;
-    let object = |path: &str| catalog.objects.get(path).unwrap_or_else(|| panic!("{path} read"));
-    assert_eq!(object("table public.child").items(Prop::Inherits), [r#"public."a, b""#]);
-    assert_eq!(object("table public.opts").options(Prop::Options), [("fillfactor".to_string(), "70".to_string())]);
-    assert_eq!(object("enum public.mood").items(Prop::Labels), ["'ok'", "'so, so'"], "a label holding a comma is one label");
-    let checks = object("domain public.score").items(Prop::Constraints);
+    let object = |path: ObjectPath| catalog.objects.get(&path).unwrap_or_else(|| panic!("{path} read"));
+    assert_eq!(object(ObjectPath::top(Kind::Table, "public.child")).items(Prop::Inherits), [r#"public."a, b""#]);
+    assert_eq!(object(ObjectPath::top(Kind::Table, "public.opts")).options(Prop::Options), [("fillfactor".to_string(), "70".to_string())]);
+    let labels = object(ObjectPath::top(Kind::Enum, "public.mood")).items(Prop::Labels);
+    assert_eq!(labels, ["'ok'", "'so, so'"], "a label holding a comma is one label");
+    let checks = object(ObjectPath::top(Kind::Domain, "public.score")).items(Prop::Constraints);
     assert_eq!(checks.len(), 2, "a check holding AND is one check: {checks:?}");
     assert!(checks[0].starts_with(r#"CONSTRAINT "in range" CHECK ("#) && checks[0].contains(" AND "), "{checks:?}");
-    let (data_type, counter) = object("sequence public.counter").sequence().expect("a sequence's options");
+    let (data_type, counter) = object(ObjectPath::top(Kind::Sequence, "public.counter")).sequence().expect("a sequence's options");
     assert_eq!((data_type, counter.start, counter.increment, counter.max, counter.cycle), ("bigint", 7, 3, 1000, true));
-    let identity = object("table public.uses_them / column n").identity().expect("an identity");
+    let identity = object(ObjectPath::column("public.uses_them", "n")).identity().expect("an identity");
     assert_eq!((identity.always, identity.sequence.start, identity.sequence.increment), (true, 4, 2));
     let uses = |user: &str, used: &str| catalog.uses.contains(&(user.to_string(), used.to_string()));
     assert!(uses("public.uses_them", "public.next_id"), "a default's function: {:?}", catalog.uses);

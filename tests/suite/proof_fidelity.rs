@@ -7,7 +7,7 @@ use crate::common;
 
 use std::path::Path;
 
-use squashmate::catalog::{IntrospectOptions, diff, introspect};
+use squashmate::catalog::{IntrospectOptions, Kind, ObjectPath, diff, introspect};
 use squashmate::server::{EphemeralServer, Provider, ServerOptions};
 use squashmate::setup::{DeclaredRole, Setup};
 
@@ -289,7 +289,8 @@ async fn extension_members_are_never_listed_diffed_or_planned_as_the_users() {
             .unwrap_or_else(|e| panic!("the extensions must be installed (scripts/test installs them): {e:?}"));
         catalogs.push(introspect(&client, &privileges()).await.unwrap());
     }
-    let users: Vec<&String> = catalogs[0].objects.keys().filter(|p| !p.starts_with("extension ") && *p != "schema public").collect();
+    let public = ObjectPath::top(Kind::Schema, "public");
+    let users: Vec<&ObjectPath> = catalogs[0].objects.keys().filter(|p| p.kind() != Kind::Extension && **p != public).collect();
     assert!(users.is_empty(), "an extension's members read as the user's objects: {users:?}");
     assert_eq!(diff(&catalogs[0], &catalogs[1]), vec![]);
 

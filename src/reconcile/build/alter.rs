@@ -11,7 +11,7 @@ pub(super) fn is_older(a: &str, b: &str) -> bool {
 }
 
 impl Planner<'_> {
-    pub(super) fn alter(&mut self, path: &str, old: &Object, new: &Object, created_tables: &BTreeSet<String>) {
+    pub(super) fn alter(&mut self, path: &ObjectPath, old: &Object, new: &Object, created_tables: &BTreeSet<ObjectPath>) {
         let props: BTreeSet<Prop> = old.props.keys().chain(new.props.keys()).copied().collect();
         let changed_props: Vec<Prop> = props.into_iter().filter(|p| old.prop(*p) != new.prop(*p)).collect();
         if new.kind.is_routine() && self.names_a_remade_view(old) {

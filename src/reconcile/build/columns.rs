@@ -15,7 +15,7 @@ pub(super) fn follows_parent(column: &Object, catalog: &Catalog, other: &Catalog
     let (Some(table), Some(there)) = (catalog.objects.get(&path), other.objects.get(&path)) else { return false };
     let parents_there = there.items(Prop::Inherits);
     table.items(Prop::Inherits).iter().filter(|p| parents_there.contains(p)).any(|parent| {
-        let path = format!("table {parent} / column {}", column.name);
+        let path = ObjectPath::column(parent, &column.name);
         catalog.objects.contains_key(&path) && !other.objects.contains_key(&path)
     })
 }
@@ -287,7 +287,7 @@ impl Planner<'_> {
     /// there, and the default set.
     pub(super) fn own_sequence(&mut self, column: &Object, class: Class, why: &str) {
         let table = column.parent_name();
-        let sequence = self.to.objects.get(&format!("sequence owned by {table}.{}", column.name));
+        let sequence = self.to.objects.get(&owned_sequence(&format!("{table}.{}", column.name)));
         let Some(options) = sequence.and_then(|s| sequence_options(s, Start::Create)) else {
             return self.unsupported(format!("{why}: the column's sequence is not in the target"));
         };
@@ -340,7 +340,7 @@ impl Planner<'_> {
         }
         let table = new.parent_name();
         let inherited =
-            |catalog: &Catalog| catalog.objects.get(&format!("table {table}")).is_some_and(|t| !t.prop(Prop::Inherits).is_empty());
+            |catalog: &Catalog| catalog.objects.get(&ObjectPath::top(Kind::Table, table)).is_some_and(|t| !t.prop(Prop::Inherits).is_empty());
         if inherited(self.from) && inherited(self.to) {
             let reason = "PostgreSQL cannot rename a NOT NULL constraint a partition or child inherits: detach it, rename, attach it again";
             self.unsupported(format!("{} / not null name: {reason}", new.path()));

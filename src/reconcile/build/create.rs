@@ -58,7 +58,7 @@ pub(super) fn policy_command(letter: &str) -> &'static str {
 }
 
 impl Planner<'_> {
-    pub(super) fn create_object(&mut self, path: &str, object: &Object, created_tables: &BTreeSet<String>) {
+    pub(super) fn create_object(&mut self, path: &ObjectPath, object: &Object, created_tables: &BTreeSet<ObjectPath>) {
         let name = &object.name;
         let on_new_table = object.parent.as_ref().is_some_and(|p| created_tables.contains(&p.path()));
         let why = format!("{path}: new");
@@ -105,7 +105,7 @@ impl Planner<'_> {
             Kind::Constraint => self.add_constraint(object, on_new_table, &why),
             Kind::Index => self.create_index(object, on_new_table, &why),
             Kind::View | Kind::MaterializedView => {
-                self.view_creates.entry(path.to_string()).or_insert((class, why));
+                self.view_creates.entry(path.clone()).or_insert((class, why));
             }
             Kind::Sequence if object.definition_key.is_some() => {} // owned: made by its serial column
             Kind::Sequence if self.handovers.released.contains_key(path) => {
@@ -119,7 +119,7 @@ impl Planner<'_> {
             Kind::Function | Kind::Procedure => {
                 // A routine whose signature names a table (row type) the plan creates comes after it.
                 let signature = format!("{} {}", object.name, object.prop(Prop::Result));
-                let uses_new_table = created_tables.iter().filter_map(|t| Kind::split_path(t)).any(|(_, table)| names(&signature, table));
+                let uses_new_table = created_tables.iter().any(|table| names(&signature, table.name()));
                 let phase = if self.names_a_remade_view(object) {
                     Phase::Dependants
                 } else if uses_new_table {
@@ -168,7 +168,7 @@ impl Planner<'_> {
         self.set_comment(object, None, Phase::Dependants);
     }
 
-    pub(super) fn create_table(&mut self, path: &str, table: &Object) {
+    pub(super) fn create_table(&mut self, path: &ObjectPath, table: &Object) {
         let options = match table.prop(Prop::Options) {
             "" => String::new(),
             options => format!(" WITH ({options})"),
@@ -191,7 +191,7 @@ impl Planner<'_> {
             table
                 .items(Prop::Inherits)
                 .iter()
-                .any(|parent| self.to.objects.contains_key(&format!("table {parent} / column {}", column.name)))
+                .any(|parent| self.to.objects.contains_key(&ObjectPath::column(parent, &column.name)))
         };
         let mut columns: Vec<&Object> =
             self.to.objects.values().filter(|o| o.kind == Kind::Column && o.is_under(path) && !inherited(o)).collect();
@@ -229,10 +229,10 @@ impl Planner<'_> {
 
     /// A new partition's columns where they differ from its parent's: a default of their own,
     /// NOT NULL where the parent allows NULL (`PARTITION OF … (col DEFAULT …, col NOT NULL)`).
-    fn partition_column_overrides(&mut self, path: &str, partition: &Object, parent: &str) {
+    fn partition_column_overrides(&mut self, path: &ObjectPath, partition: &Object, parent: &str) {
         let columns: Vec<&Object> = self.members(self.to, path);
         for column in columns {
-            let Some(inherited) = self.to.objects.get(&format!("table {parent} / column {}", column.name)) else { continue };
+            let Some(inherited) = self.to.objects.get(&ObjectPath::column(parent, &column.name)) else { continue };
             let why = format!("{} (its own, not its parent's)", column.path());
             let alter = format!("ALTER TABLE {} ALTER COLUMN {}", partition.name, column.name);
             if column.prop(Prop::Default) != inherited.prop(Prop::Default) {
@@ -352,10 +352,9 @@ impl Planner<'_> {
             .iter()
             .any(|c| c.objects.values().any(|o| matches!(o.kind, Kind::Index | Kind::Constraint) && o.name == temporary));
         // A column the old index uses that goes or changes type takes the index with it first.
-        let table = old.parent.as_ref().map(Parent::path).unwrap_or_default();
         let columns_change = self.from.objects.iter().any(|(path, column)| {
             column.kind == Kind::Column
-                && column.is_under(&table)
+                && column.parent == old.parent
                 && old.prop(Prop::Definition).contains(column.name.as_str())
                 && self.to.objects.get(path).is_none_or(|now| {
                     now.prop(Prop::Type) != column.prop(Prop::Type) || now.prop(Prop::Collation) != column.prop(Prop::Collation)

@@ -3,7 +3,7 @@
 use super::*;
 
 impl Planner<'_> {
-    pub(super) fn drop(&mut self, path: &str, object: &Object) {
+    pub(super) fn drop(&mut self, path: &ObjectPath, object: &Object) {
         let name = &object.name;
         let class = removed(object.kind);
         let why = format!("{path}: gone");
@@ -19,7 +19,7 @@ impl Planner<'_> {
             Kind::View | Kind::MaterializedView => {
                 // A view the target keeps may select from this name, which another object takes.
                 self.recreate_dependants(name, None, &why);
-                self.view_drops.insert(path.to_string());
+                self.view_drops.insert(path.clone());
                 return;
             }
             Kind::Column if of_a_type(object) => (Phase::Drops, format!("ALTER TYPE {table} DROP ATTRIBUTE {name}")),
@@ -98,7 +98,7 @@ impl Planner<'_> {
             child.kind == Kind::Table
                 && child.prop(Prop::PartitionBound).is_empty()
                 && child.items(Prop::Inherits).iter().any(|p| p == table)
-                && self.to.objects.contains_key(&format!("{} / column {}", child.path(), column.name))
+                && self.to.objects.contains_key(&child.path().part(Kind::Column, &column.name))
         })
     }
 
@@ -123,7 +123,7 @@ impl Planner<'_> {
 
     /// Everything `object` (at `path` in the source) is defined with, its columns' too: what
     /// it may name.
-    pub(super) fn text_of(&self, path: &str, object: &Object) -> String {
+    pub(super) fn text_of(&self, path: &ObjectPath, object: &Object) -> String {
         let columns = self.from.objects.values().filter(|o| o.is_under(path));
         std::iter::once(object)
             .chain(columns)
@@ -172,7 +172,8 @@ impl Planner<'_> {
             return paths(self.to) || !paths(self.from);
         }
         // Privileges name an aggregate `function`.
-        let aggregate = name.strip_prefix("function ").map(|signature| format!("aggregate {signature}"));
-        self.to.objects.contains_key(name) || aggregate.is_some_and(|path| self.to.objects.contains_key(&path))
+        let aggregate = name.strip_prefix("function ").map(|signature| ObjectPath::top(Kind::Aggregate, signature));
+        let path = Kind::split_path(name).map(|(kind, name)| ObjectPath::top(kind, name));
+        [path, aggregate].iter().flatten().any(|path| self.to.objects.contains_key(path))
     }
 }

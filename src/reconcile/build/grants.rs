@@ -4,9 +4,10 @@
 use super::*;
 
 impl Planner<'_> {
-    /// `GRANT`/`REVOKE` taking an object's privileges from `was` to `now` (with `--privileges`).
-    pub(super) fn grants(&mut self, path: &str, was: &str, now: &str, class: Class, why: &str) {
-        let name = path.strip_prefix("grants ").unwrap_or(path);
+    /// `GRANT`/`REVOKE` taking the privileges of a `grants` object (at `path`) from `was` to
+    /// `now` (with `--privileges`).
+    pub(super) fn grants(&mut self, path: &ObjectPath, was: &str, now: &str, class: Class, why: &str) {
+        let name = path.name();
         let changes = if name.starts_with("default privileges ") {
             let (old, new) = (self.from.objects.get(path), self.to.objects.get(path));
             default_privilege_changes(name, old.map(|o| o.prop(Prop::Privileges)), new.map(|o| o.prop(Prop::Privileges)))
@@ -92,10 +93,11 @@ impl Planner<'_> {
         self.set_comment(object, None, Phase::Dependants);
         let granted = format!("{} {}", object.kind, object.name);
         let why = format!("{}: made again, given what the target has", object.path());
-        if let Some(grants) = self.to.objects.get(&format!("grants {granted}")) {
-            self.grants(&format!("grants {granted}"), default_privileges(&granted), grants.prop(Prop::Privileges), Class::Safe, &why);
+        let grants_path = ObjectPath::top(Kind::Grants, granted.clone());
+        if let Some(grants) = self.to.objects.get(&grants_path) {
+            self.grants(&grants_path, default_privileges(&granted), grants.prop(Prop::Privileges), Class::Safe, &why);
         }
-        if let Some(owner) = self.to.objects.get(&format!("owner {granted}")) {
+        if let Some(owner) = self.to.objects.get(&ObjectPath::top(Kind::Owner, granted.clone())) {
             self.owner(&granted, owner.prop(Prop::Owner), Class::Safe, &why);
         }
     }

@@ -88,12 +88,12 @@ impl<'a> Planner<'a> {
     /// concurrently (new or built again, on a table that exists already).
     pub(super) fn references_a_concurrent_index(&self, definition: &str) -> bool {
         let Some((table, columns)) = references(definition) else { return false };
-        let parent = format!("table {table}");
+        let parent = ObjectPath::top(Kind::Table, table);
         !self.options.simple
             && self.from.objects.contains_key(&parent)
             && self.to.objects.iter().any(|(path, o)| {
                 o.kind == Kind::Index
-                    && o.is_under(parent.as_str())
+                    && o.is_under(&parent)
                     && self.from.objects.get(path).is_none_or(|was| was.prop(Prop::Definition) != o.prop(Prop::Definition))
                     && key_columns(o.prop(Prop::Definition))
                         .is_some_and(|c| o.prop(Prop::Definition).starts_with("CREATE UNIQUE INDEX") && same_columns(&c, &columns))

@@ -16,7 +16,7 @@ use super::order::{after_what_they_name, before_what_they_use};
 use super::privileges::from_acl;
 use super::read_back::{closing, without_printed_array_casts};
 use super::views::{creation_order, dependants, names};
-use crate::catalog::{Catalog, Class, Kind, Object, Parent, Prop, SequenceOptions, added, changed, removed};
+use crate::catalog::{Catalog, Class, Kind, Object, ObjectPath, Parent, Prop, SequenceOptions, added, changed, removed};
 use crate::sql::quote_literal;
 
 mod alter;
@@ -33,7 +33,7 @@ mod types;
 use columns::*;
 use keys::*;
 use recreated_views::*;
-use sequence_handover::Handovers;
+use sequence_handover::{Handovers, owned_sequence};
 use types::*;
 
 /// How to write the plan.
@@ -73,14 +73,14 @@ struct Planner<'a> {
     options: &'a PlanOptions,
     plan: Plan,
     /// New path → old path, for renamed objects.
-    renamed_to: BTreeMap<String, String>,
+    renamed_to: BTreeMap<ObjectPath, ObjectPath>,
     /// Views of `from` to drop (paths), emitted dependants first.
-    view_drops: BTreeSet<String>,
+    view_drops: BTreeSet<ObjectPath>,
     /// Views of `to` to create (paths, with how the step is classed and why), emitted each
     /// after the views it selects from.
-    view_creates: BTreeMap<String, (Class, String)>,
+    view_creates: BTreeMap<ObjectPath, (Class, String)>,
     /// Foreign keys dropped and added again around a change to the key they reference.
-    rebuilt_references: BTreeSet<String>,
+    rebuilt_references: BTreeSet<ObjectPath>,
     /// New objects cleared of the privileges the target's defaults give them (`grants` names).
     cleared_grants: BTreeSet<String>,
     /// The statements that make a new name: (index into the steps, the qualified name).
@@ -93,7 +93,7 @@ struct Planner<'a> {
     dropped: Vec<(usize, String, String)>,
     /// Tables made again (their partition key changed) and their partitions the target keeps:
     /// paths. Everything of theirs is made anew; nothing of theirs is altered or dropped.
-    recreated: BTreeSet<String>,
+    recreated: BTreeSet<ObjectPath>,
     /// Sequences that change between a column's own and standalone.
     handovers: Handovers,
     /// The names of the source's top-level objects (a routine's without its arguments): a new
@@ -104,7 +104,7 @@ struct Planner<'a> {
 /// One changed property of an object, and how the plan judges it.
 #[derive(Clone, Copy)]
 struct Change<'c> {
-    path: &'c str,
+    path: &'c ObjectPath,
     old: &'c Object,
     new: &'c Object,
     prop: Prop,
@@ -144,7 +144,7 @@ fn shown(value: &str) -> &str {
 
 /// A catalog's objects but views' columns (they follow their views), routines last: by then
 /// every view made again is known (a routine's signature may name one).
-fn routines_last(catalog: &Catalog) -> impl Iterator<Item = (&String, &Object)> {
+fn routines_last(catalog: &Catalog) -> impl Iterator<Item = (&ObjectPath, &Object)> {
     let objects = catalog.objects.iter().filter(|(_, o)| !of_a_view(o));
     objects.clone().filter(|(_, o)| !o.kind.is_routine()).chain(objects.filter(|(_, o)| o.kind.is_routine()))
 }
@@ -161,8 +161,8 @@ fn key(object: &Object) -> Key {
 /// `other` lacks by name, by what identifies them, in path order: those a new name with the
 /// same definition may be a rename of. One that keeps its name is never taken for a rename,
 /// even where another has its old definition.
-fn under_other_names<'c>(catalog: &'c Catalog, other: &Catalog) -> BTreeMap<Key, Vec<(&'c String, &'c Object)>> {
-    let mut found: BTreeMap<Key, Vec<(&'c String, &'c Object)>> = BTreeMap::new();
+fn under_other_names<'c>(catalog: &'c Catalog, other: &Catalog) -> BTreeMap<Key, Vec<(&'c ObjectPath, &'c Object)>> {
+    let mut found: BTreeMap<Key, Vec<(&'c ObjectPath, &'c Object)>> = BTreeMap::new();
     for (path, o) in catalog.objects.iter().filter(|(path, o)| o.definition_key.is_some() && !other.objects.contains_key(*path)) {
         found.entry(key(o)).or_default().push((path, o));
     }
@@ -172,7 +172,7 @@ fn under_other_names<'c>(catalog: &'c Catalog, other: &Catalog) -> BTreeMap<Key,
 /// The renameable objects of `to` that are `from`'s under another name: new path → the old
 /// object, paired in path order within each definition (a definition held twice on one side
 /// and once on the other is one rename and one object made or dropped).
-fn renamed_parts<'c>(from: &'c Catalog, to: &'c Catalog) -> BTreeMap<&'c String, (&'c String, &'c Object)> {
+fn renamed_parts<'c>(from: &'c Catalog, to: &'c Catalog) -> BTreeMap<&'c ObjectPath, (&'c ObjectPath, &'c Object)> {
     let olds = under_other_names(from, to);
     let mut pairs = BTreeMap::new();
     for (key, news) in under_other_names(to, from) {
@@ -203,11 +203,11 @@ impl Planner<'_> {
         self.apply_renames();
         self.cleared_grants = self.clear_default_grants();
         let renamed_parts = renamed_parts(self.from, self.to);
-        let renamed_from: BTreeSet<&String> = renamed_parts.values().map(|(old_path, _)| *old_path).collect();
+        let renamed_from: BTreeSet<&ObjectPath> = renamed_parts.values().map(|(old_path, _)| *old_path).collect();
         self.handovers = Handovers::find(self.from, self.to);
         let (recreated, gone_with_them) = self.tables_made_again();
         self.recreated = recreated;
-        let created_tables: BTreeSet<String> = self
+        let created_tables: BTreeSet<ObjectPath> = self
             .to
             .objects
             .iter()
@@ -219,7 +219,7 @@ impl Planner<'_> {
             .map(|(p, _)| p.clone())
             .chain(self.recreated.iter().cloned())
             .collect();
-        let dropped_parents: BTreeSet<String> = self
+        let dropped_parents: BTreeSet<ObjectPath> = self
             .from
             .objects
             .iter()
@@ -316,7 +316,7 @@ impl Planner<'_> {
         }
     }
 
-    fn create(&mut self, path: &str, object: &Object, created_tables: &BTreeSet<String>) {
+    fn create(&mut self, path: &ObjectPath, object: &Object, created_tables: &BTreeSet<ObjectPath>) {
         let first_step = self.plan.steps.len();
         self.create_object(path, object, created_tables);
         self.note_made(object, first_step);
@@ -356,7 +356,7 @@ impl Planner<'_> {
     }
 
     /// A type's attributes or a table's columns, in order.
-    fn members<'c>(&self, catalog: &'c Catalog, parent: &str) -> Vec<&'c Object> {
+    fn members<'c>(&self, catalog: &'c Catalog, parent: &ObjectPath) -> Vec<&'c Object> {
         let mut members: Vec<&Object> = catalog.objects.values().filter(|o| o.kind == Kind::Column && o.is_under(parent)).collect();
         members.sort_by_key(|c| c.prop(Prop::Position).parse::<u32>().unwrap_or(0));
         members

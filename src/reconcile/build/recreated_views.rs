@@ -4,7 +4,7 @@
 use super::*;
 
 /// A view's columns (name and type), in order.
-pub(super) fn view_columns(catalog: &Catalog, view_path: &str) -> Vec<(String, String)> {
+pub(super) fn view_columns(catalog: &Catalog, view_path: &ObjectPath) -> Vec<(String, String)> {
     let mut columns: Vec<&Object> = catalog.objects.values().filter(|o| o.kind == Kind::Column && o.is_under(view_path)).collect();
     columns.sort_by_key(|c| c.prop(Prop::Position).parse::<u32>().unwrap_or(0));
     columns.into_iter().map(|c| (c.name.clone(), c.prop(Prop::Type).to_string())).collect()
@@ -13,10 +13,10 @@ pub(super) fn view_columns(catalog: &Catalog, view_path: &str) -> Vec<(String, S
 impl Planner<'_> {
     /// A view that cannot be replaced in place: it and the views that select from it are
     /// dropped, then created again from the target (those the target still has).
-    pub(super) fn recreate_view(&mut self, path: &str, name: &str, class: Class, why: &str) {
-        self.view_drops.insert(path.to_string());
+    pub(super) fn recreate_view(&mut self, path: &ObjectPath, name: &str, class: Class, why: &str) {
+        self.view_drops.insert(path.clone());
         if self.to.objects.contains_key(path) {
-            self.view_creates.insert(path.to_string(), (class, why.to_string()));
+            self.view_creates.insert(path.clone(), (class, why.to_string()));
         }
         self.recreate_dependants(name, None, why);
     }
@@ -50,7 +50,7 @@ impl Planner<'_> {
             let (class, why) = self.view_creates.get(&path).cloned().unwrap_or_else(|| (removed(view.kind), format!("{path}: gone")));
             self.step(Phase::DropViews, Block::Main, class, why, sql);
         }
-        let creates: BTreeSet<String> = self.view_creates.keys().cloned().collect();
+        let creates: BTreeSet<ObjectPath> = self.view_creates.keys().cloned().collect();
         for path in creation_order(self.to, &creates) {
             let view = &self.to.objects[&path];
             let (class, why) = self.view_creates[&path].clone();
@@ -71,7 +71,7 @@ impl Planner<'_> {
                 .to
                 .objects
                 .values()
-                .filter(|o| o.is_under(path.as_str()) && matches!(o.kind, Kind::Index | Kind::Trigger))
+                .filter(|o| o.is_under(&path) && matches!(o.kind, Kind::Index | Kind::Trigger))
                 .filter(|o| self.from.objects.get(&o.path()) == Some(*o))
                 .collect();
             for part in unchanged_parts {

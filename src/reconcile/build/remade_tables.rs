@@ -8,7 +8,7 @@ use super::*;
 impl Planner<'_> {
     /// The tables to make again (paths) — those whose partition key changes and the partitions
     /// of theirs the target keeps — and the partitions that go with them.
-    pub(super) fn tables_made_again(&self) -> (BTreeSet<String>, BTreeSet<String>) {
+    pub(super) fn tables_made_again(&self) -> (BTreeSet<ObjectPath>, BTreeSet<ObjectPath>) {
         let changed: Vec<&Object> = self
             .from
             .objects
@@ -32,16 +32,16 @@ impl Planner<'_> {
 
     /// Whether `object` (at `path`) is a table made again, belongs to one, or is its grants
     /// or owner.
-    pub(super) fn of_a_recreated_table(&self, path: &str, object: &Object) -> bool {
+    pub(super) fn of_a_recreated_table(&self, path: &ObjectPath, object: &Object) -> bool {
         self.recreated.contains(path)
             || object.parent.as_ref().is_some_and(|p| self.recreated.contains(&p.path()))
-            || object.granted_object().is_some_and(|granted| self.recreated.contains(&granted))
+            || object.granted_table().is_some_and(|granted| self.recreated.contains(&granted))
     }
 
     /// The old table dropped before it is made again: the views that select from it first
     /// (made again after), the foreign keys of other tables that reference it dropped and
     /// added again after its keys.
-    pub(super) fn drop_to_make_again(&mut self, path: &str, old: &Object, new: &Object) {
+    pub(super) fn drop_to_make_again(&mut self, path: &ObjectPath, old: &Object, new: &Object) {
         let shown = |o: &Object| match o.prop(Prop::PartitionKey) {
             "" => "none".to_string(),
             key => key.to_string(),

@@ -12,15 +12,21 @@ pub(super) fn sequence_read_by(default: &str) -> Option<String> {
     Some(literal.replace("''", "'"))
 }
 
+/// The path of the sequence a column owns (`schema.table.column`): owned sequences are known
+/// by their column, not by their name.
+pub(super) fn owned_sequence(column: &str) -> ObjectPath {
+    ObjectPath::top(Kind::Sequence, format!("owned by {column}"))
+}
+
 /// Sequences that change hands, found before anything is planned.
 #[derive(Debug, Default)]
 pub(super) struct Handovers {
     /// A standalone sequence of the target (path) → the column (`schema.table.column`) whose
     /// own sequence it is in the source.
-    pub released: BTreeMap<String, String>,
+    pub released: BTreeMap<ObjectPath, String>,
     /// A column (path) whose own sequence in the target is the standalone sequence (its
     /// qualified name) its default reads in the source.
-    pub adopted: BTreeMap<String, String>,
+    pub adopted: BTreeMap<ObjectPath, String>,
 }
 
 impl Handovers {
@@ -33,14 +39,14 @@ impl Handovers {
             let qualified = format!("{}.{}", new.parent_name(), new.name);
             if was.contains(OWNED_SEQUENCE) {
                 if let Some(sequence) = sequence_read_by(now) {
-                    let sequence_path = format!("sequence {sequence}");
+                    let sequence_path = ObjectPath::top(Kind::Sequence, sequence);
                     if to.objects.contains_key(&sequence_path) && !from.objects.contains_key(&sequence_path) {
                         found.released.insert(sequence_path, qualified);
                     }
                 }
             } else if now.contains(OWNED_SEQUENCE) {
                 if let Some(sequence) = sequence_read_by(was) {
-                    let sequence_path = format!("sequence {sequence}");
+                    let sequence_path = ObjectPath::top(Kind::Sequence, sequence.clone());
                     if from.objects.contains_key(&sequence_path) && !to.objects.contains_key(&sequence_path) {
                         found.adopted.insert(path.clone(), sequence);
                     }
@@ -51,8 +57,8 @@ impl Handovers {
     }
 
     /// Whether the source's standalone sequence (path) becomes a column's own.
-    pub(super) fn is_adopted(&self, sequence_path: &str) -> bool {
-        self.adopted.values().any(|s| sequence_path.strip_prefix("sequence ") == Some(s.as_str()))
+    pub(super) fn is_adopted(&self, sequence_path: &ObjectPath) -> bool {
+        sequence_path.kind() == Kind::Sequence && self.adopted.values().any(|s| sequence_path.name() == s)
     }
 
     /// Whether the own sequence of `column` (`schema.table.column`) is kept as a standalone one.
@@ -90,7 +96,7 @@ impl Planner<'_> {
     pub(super) fn adopt_sequence(&mut self, column: &Object, sequence: &str, class: Class, why: &str) {
         let owner = format!("{}.{}", column.parent_name(), column.name);
         self.step(Phase::Tables, Block::Main, class, why, format!("ALTER SEQUENCE {sequence} OWNED BY {owner}"));
-        let target = self.to.objects.get(&format!("sequence owned by {owner}"));
+        let target = self.to.objects.get(&owned_sequence(&owner));
         if let Some(options) = target.and_then(|s| sequence_options(s, Start::Alter)) {
             let sql = format!("ALTER SEQUENCE {sequence} {options}");
             self.step(Phase::Tables, Block::Main, class, why, sql);

@@ -100,7 +100,7 @@ impl Planner<'_> {
     /// An enum whose labels were removed or reordered, recreated: the old type renamed, the new
     /// one created, every column using it converted through text (a value no longer listed
     /// fails loudly), the old type dropped. Destructive: values can be lost.
-    pub(super) fn recreate_enum(&mut self, path: &str, new: &Object, why: &str) {
+    pub(super) fn recreate_enum(&mut self, path: &ObjectPath, new: &Object, why: &str) {
         let create = format!("CREATE TYPE {} AS ENUM ({})", new.name, new.prop(Prop::Labels));
         self.recreate_type(path, new, &create, "text", Class::Destructive, &format!("{why} (recreated: labels removed or reordered)"));
     }
@@ -108,7 +108,7 @@ impl Planner<'_> {
     /// A type recreated under its name: the old one renamed, the new one created (`create`),
     /// every column using it converted through `via` (its default set again; the views that
     /// select it dropped before and created again after), the old one dropped.
-    pub(super) fn recreate_type(&mut self, path: &str, new: &Object, create: &str, via: &str, class: Class, why: &str) {
+    pub(super) fn recreate_type(&mut self, path: &ObjectPath, new: &Object, create: &str, via: &str, class: Class, why: &str) {
         let name = &new.name;
         let Ok(parts) = crate::sql::parse_qualified(name) else {
             return self.unsupported(format!("{path}: unreadable name {name}"));
@@ -125,7 +125,7 @@ impl Planner<'_> {
             .filter(|o| o.kind == Kind::Column && (o.prop(Prop::Type) == name || o.prop(Prop::Type) == format!("{name}[]")))
             .collect();
         // A composite type's attribute cannot follow: nothing of the change is planned then.
-        let in_types: Vec<String> = users.iter().filter(|c| of_a_type(c)).map(|c| c.path()).collect();
+        let in_types: Vec<ObjectPath> = users.iter().filter(|c| of_a_type(c)).map(|c| c.path()).collect();
         if !in_types.is_empty() {
             return in_types
                 .iter()
@@ -157,7 +157,7 @@ impl Planner<'_> {
 
     /// New enum labels added in place; anything else (a removed or reordered label) needs the
     /// type recreated, which is not planned.
-    pub(super) fn enum_labels(&mut self, path: &str, old: &Object, new: &Object, why: &str) {
+    pub(super) fn enum_labels(&mut self, path: &ObjectPath, old: &Object, new: &Object, why: &str) {
         let (was, now) = (old.items(Prop::Labels), new.items(Prop::Labels));
         let kept: Vec<&String> = now.iter().filter(|l| was.contains(l)).collect();
         if kept.len() != was.len() || kept.iter().zip(was).any(|(a, b)| *a != b) {
