@@ -117,6 +117,28 @@ pub fn split_last_part(qualified: &str) -> Option<(&str, &str)> {
     separating_dots(qualified).last().map(|at| (&qualified[..at], &qualified[at + 1..]))
 }
 
+/// The name PostgreSQL makes for an object from two names and a label when none is given
+/// (`makeObjectName`: `<name1>_<name2>_<label>`, unquoted): where that is too long, the longer
+/// name is shortened a byte at a time until it fits, then each cut back to a character boundary.
+pub fn make_object_name(name1: &str, name2: &str, label: &str) -> String {
+    let available = MAX_IDENTIFIER - (label.len() + 2);
+    let (mut chars1, mut chars2) = (name1.len(), name2.len());
+    while chars1 + chars2 > available {
+        if chars1 > chars2 {
+            chars1 -= 1;
+        } else {
+            chars2 -= 1;
+        }
+    }
+    let clip = |name: &str, mut at: usize| {
+        while !name.is_char_boundary(at) {
+            at -= 1;
+        }
+        name[..at].to_string()
+    };
+    format!("{}_{}_{label}", clip(name1, chars1), clip(name2, chars2))
+}
+
 /// `base` + `suffix`, shortened to fit 63 bytes: when too long, the base is cut at a character
 /// boundary and a short hash of the full name keeps different long names apart.
 pub fn fit_identifier(base: &str, suffix: &str) -> String {
@@ -136,6 +158,20 @@ pub fn fit_identifier(base: &str, suffix: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn object_names_are_shortened_as_postgresql_shortens_them() {
+        assert_eq!(make_object_name("t", "c", "not_null"), "t_c_not_null");
+        let long = "a".repeat(60);
+        // 63 - 10 = 53 bytes for both names: the longer loses bytes until they are even.
+        assert_eq!(make_object_name(&long, "code", "not_null"), format!("{}_code_not_null", "a".repeat(49)));
+        assert_eq!(make_object_name(&long, &"b".repeat(40), "not_null"), format!("{}_{}_not_null", "a".repeat(27), "b".repeat(26)));
+        // Cut back to a character boundary: `é` is two bytes.
+        let accented = "é".repeat(30);
+        let name = make_object_name(&accented, "c", "not_null");
+        assert!(name.len() <= MAX_IDENTIFIER && name.ends_with("_c_not_null") && name.starts_with("éé"), "{name}");
+        assert_eq!(name.len(), 25 * 2 + "_c_not_null".len());
+    }
 
     #[test]
     fn lists_split_at_commas_outside_quotes() {

@@ -214,7 +214,8 @@ impl Hidden {
     async fn read(&self, client: &Client, ledger: &LedgerTable) -> Result<Catalog, tokio_postgres::Error> {
         let options = IntrospectOptions { ledger_table: ledger.table.clone(), privileges: true };
         let mut catalog = introspect(client, &options).await?;
-        let hidden: BTreeSet<ObjectPath> = catalog.objects.values().filter(|o| o.parent.is_none() && self.hides(o)).map(|o| o.path()).collect();
+        let hidden: BTreeSet<ObjectPath> =
+            catalog.objects.values().filter(|o| o.parent.is_none() && self.hides(o)).map(|o| o.path()).collect();
         catalog
             .objects
             .retain(|_, o| !hidden.contains(&o.path()) && !o.parent.as_ref().is_some_and(|parent| hidden.contains(&parent.path())));

@@ -93,13 +93,11 @@ fn default_sequence(data_type: &str, increment: i64) -> SequenceOptions {
 }
 
 /// The name PostgreSQL 18 gives a column's NOT NULL constraint when none is given, as the
-/// catalog leaves it unnamed: `<table>_<column>_not_null` (quoted where needed); None where
-/// that is longer than an identifier may be.
-fn default_not_null_name(column: &Object) -> Option<String> {
+/// catalog leaves it unnamed: `<table>_<column>_not_null`, both names shortened as PostgreSQL
+/// shortens them where that is too long (quoted where needed).
+fn default_not_null_name(column: &Object) -> String {
     let (table, name) = (bare(column.parent_name()), bare(&column.name));
-    // Longer, PostgreSQL shortens both parts its own way: not guessed.
-    let default_name = format!("{table}_{name}_not_null");
-    (default_name.len() <= crate::sql::MAX_IDENTIFIER).then(|| crate::sql::quote_ident_if_needed(&default_name))
+    crate::sql::quote_ident_if_needed(&crate::sql::make_object_name(&table, &name, "not_null"))
 }
 
 /// The column an owned sequence (a serial column's) belongs to, `schema.table.column`.
@@ -339,19 +337,24 @@ impl Planner<'_> {
             return;
         }
         let table = new.parent_name();
-        let inherited =
-            |catalog: &Catalog| catalog.objects.get(&ObjectPath::top(Kind::Table, table)).is_some_and(|t| !t.prop(Prop::Inherits).is_empty());
+        let inherited = |catalog: &Catalog| {
+            catalog.objects.get(&ObjectPath::top(Kind::Table, table)).is_some_and(|t| !t.prop(Prop::Inherits).is_empty())
+        };
         if inherited(self.from) && inherited(self.to) {
             let reason = "PostgreSQL cannot rename a NOT NULL constraint a partition or child inherits: detach it, rename, attach it again";
             self.unsupported(format!("{} / not null name: {reason}", new.path()));
             return;
         }
-        let Some(default_name) = default_not_null_name(new) else { return };
+        let default_name = default_not_null_name(new);
         let name_of = |o: &Object| match o.prop(Prop::NotNullName) {
             "" => default_name.clone(),
             name => name.to_string(),
         };
-        let sql = format!("ALTER TABLE {table} RENAME CONSTRAINT {} TO {}", name_of(old), name_of(new));
+        let (was, now) = (name_of(old), name_of(new));
+        if was == now {
+            return;
+        }
+        let sql = format!("ALTER TABLE {table} RENAME CONSTRAINT {was} TO {now}");
         self.step(Phase::Tables, Block::Main, Class::Safe, format!("{why} (renamed)"), sql);
     }
 
@@ -363,9 +366,11 @@ impl Planner<'_> {
             return;
         }
         // PostgreSQL 18 on, SET NOT NULL makes a constraint under the default name.
-        let rename = match (column.prop(Prop::NotNullName), default_not_null_name(column)) {
-            ("", _) | (_, None) => None,
-            (named, Some(default_name)) => Some(format!("ALTER TABLE {table} RENAME CONSTRAINT {default_name} TO {named}")),
+        let default_name = default_not_null_name(column);
+        let rename = match column.prop(Prop::NotNullName) {
+            "" => None,
+            named if named == default_name => None,
+            named => Some(format!("ALTER TABLE {table} RENAME CONSTRAINT {default_name} TO {named}")),
         };
         let set = format!("ALTER TABLE {table} ALTER COLUMN {name} SET NOT NULL");
         if self.options.simple {

@@ -188,10 +188,7 @@ impl Planner<'_> {
         }
         // Columns a parent has come from it (INHERITS): declared here they would be local too.
         let inherited = |column: &Object| {
-            table
-                .items(Prop::Inherits)
-                .iter()
-                .any(|parent| self.to.objects.contains_key(&ObjectPath::column(parent, &column.name)))
+            table.items(Prop::Inherits).iter().any(|parent| self.to.objects.contains_key(&ObjectPath::column(parent, &column.name)))
         };
         let mut columns: Vec<&Object> =
             self.to.objects.values().filter(|o| o.kind == Kind::Column && o.is_under(path) && !inherited(o)).collect();
