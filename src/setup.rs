@@ -188,7 +188,7 @@ impl Setup {
 }
 
 /// `sql` with each top-level `CREATE ROLE/USER/GROUP` run only where the role is missing.
-fn roles_once(sql: &str) -> String {
+pub fn roles_once(sql: &str) -> String {
     let (statements, _) = crate::migration::split_statements(sql, 0..sql.len());
     let mut out = String::with_capacity(sql.len());
     let mut at = 0;

@@ -90,19 +90,29 @@ fn separating_dots(qualified: &str) -> impl Iterator<Item = usize> + '_ {
 /// A list PostgreSQL prints joined by `, ` (an ACL, a grants listing) split into its items,
 /// quotes kept: a `, ` inside a quoted name belongs to its item.
 pub fn split_list(listed: &str) -> Vec<&str> {
+    split_outside_quotes(listed, ", ")
+}
+
+/// Words joined by single spaces split apart, quotes kept: a space inside a quoted name
+/// belongs to its word.
+pub fn split_words(words: &str) -> Vec<&str> {
+    split_outside_quotes(words, " ")
+}
+
+/// `text` split at each `separator` outside double quotes, empty items left out.
+fn split_outside_quotes<'t>(text: &'t str, separator: &str) -> Vec<&'t str> {
     let mut quoted = false;
     let mut items = Vec::new();
     let mut start = 0;
-    let bytes = listed.as_bytes();
-    for (at, &b) in bytes.iter().enumerate() {
-        if b == b'"' {
+    for (at, c) in text.char_indices() {
+        if c == '"' {
             quoted = !quoted;
-        } else if !quoted && b == b',' && bytes.get(at + 1) == Some(&b' ') {
-            items.push(&listed[start..at]);
-            start = at + 2;
+        } else if !quoted && at >= start && text[at..].starts_with(separator) {
+            items.push(&text[start..at]);
+            start = at + separator.len();
         }
     }
-    items.push(&listed[start..]);
+    items.push(&text[start..]);
     items.retain(|item| !item.is_empty());
     items
 }
@@ -167,10 +177,10 @@ mod tests {
         assert_eq!(make_object_name(&long, "code", "not_null"), format!("{}_code_not_null", "a".repeat(49)));
         assert_eq!(make_object_name(&long, &"b".repeat(40), "not_null"), format!("{}_{}_not_null", "a".repeat(27), "b".repeat(26)));
         // Cut back to a character boundary: `é` is two bytes.
-        let accented = "é".repeat(30);
+        let accented = format!("x{}", "é".repeat(30));
         let name = make_object_name(&accented, "c", "not_null");
-        assert!(name.len() <= MAX_IDENTIFIER && name.ends_with("_c_not_null") && name.starts_with("éé"), "{name}");
-        assert_eq!(name.len(), 25 * 2 + "_c_not_null".len());
+        assert!(name.ends_with("_c_not_null") && name.starts_with("xéé"), "{name}");
+        assert_eq!(name.len(), 1 + 25 * 2 + "_c_not_null".len(), "52 bytes would cut an `é` in two: {name}");
     }
 
     #[test]
@@ -178,6 +188,7 @@ mod tests {
         assert_eq!(split_list(r#""a, b":SELECT, app:INSERT"#), [r#""a, b":SELECT"#, "app:INSERT"]);
         assert_eq!(split_list(r#""x ""y, z"""=r/postgres, =X/postgres"#), [r#""x ""y, z"""=r/postgres"#, "=X/postgres"]);
         assert!(split_list("").is_empty());
+        assert_eq!(split_words(r#""Data Team" "My ""x"" schema" r"#), [r#""Data Team""#, r#""My ""x"" schema""#, "r"]);
     }
 
     #[test]

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use tokio_postgres::Client;
 
+use super::granted::Granted;
 use super::kind::{Kind, Parent};
 use super::model::{Catalog, Object};
 use super::prop::{IdentitySpec, Prop, SequenceOptions, Value};
@@ -135,13 +136,7 @@ async fn read_all(client: &Client, options: &IntrospectOptions, ledger: &LedgerT
             // Only what differs from the default: nobody but the owner, or (routines) everyone
             // may execute. A routine nobody else may execute says `none`.
             let (name, privileges) = (r.get("object"), r.get("privileges"));
-            let everyone = if name.starts_with("function ") || name.starts_with("procedure ") {
-                Some("public:EXECUTE")
-            } else if name.starts_with("type ") {
-                Some("public:USAGE")
-            } else {
-                None
-            };
+            let everyone = Granted::parse(name).map(|granted| granted.implicit_privileges()).filter(|p| !p.is_empty());
             // initdb's privileges on public: everyone may use it (and, before 15, create in it).
             let initdb_public = if catalog.server_version_num >= 150000 { "public:USAGE" } else { "public:CREATE, public:USAGE" };
             if name == "schema public" && privileges == initdb_public {

@@ -4,6 +4,7 @@
 mod classify;
 mod diff;
 mod fingerprint;
+mod granted;
 mod introspect;
 mod kind;
 mod model;
@@ -15,6 +16,7 @@ mod text_rows;
 pub use classify::{Class, added, changed, removed};
 pub use diff::{Change, Difference, diff};
 pub use fingerprint::{FORMAT, Fingerprint, fingerprint};
+pub use granted::{DefaultsFor, Granted, ObjectClass};
 pub use introspect::{IntrospectOptions, introspect};
 pub use kind::{Kind, Parent};
 pub use model::{Catalog, Object};

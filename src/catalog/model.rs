@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use super::granted::Granted;
 use super::kind::{Kind, Parent};
 use super::path::ObjectPath;
 use super::prop::{IdentitySpec, Prop, SequenceOptions, Value};
@@ -49,31 +50,9 @@ impl Object {
         self.props.get(&Prop::Identity).and_then(Value::as_identity)
     }
 
-    /// For a `grants` or `owner` object, the object it is about as `<kind> <name>` (a column's
-    /// grants: its table); `None` for other kinds and for default privileges.
-    pub fn granted_object(&self) -> Option<String> {
-        if !matches!(self.kind, Kind::Grants | Kind::Owner) || self.name.starts_with("default privileges ") {
-            return None;
-        }
-        match self.name.strip_prefix("column ") {
-            Some(column) => crate::sql::split_last_part(column).map(|(table, _)| format!("table {table}")),
-            None => Some(self.name.clone()),
-        }
-    }
-
-    /// For a `grants` or `owner` object about a table (privileges name every relation and
-    /// sequence `table`) or one of its columns: the table's path.
-    pub fn granted_table(&self) -> Option<ObjectPath> {
-        let granted = self.granted_object()?;
-        granted.strip_prefix("table ").map(|table| ObjectPath::top(Kind::Table, table))
-    }
-
-    /// The qualified name in a [`Object::granted_object`] (`public.t`, `public.f` without its
-    /// arguments, `app` for a schema).
-    pub fn granted_name(granted: &str) -> &str {
-        // `type` is how privileges name every type (an enum's, a domain's).
-        let name = granted.strip_prefix("type ").or_else(|| Kind::split_path(granted).map(|(_, n)| n)).unwrap_or(granted);
-        name.split('(').next().unwrap_or(name)
+    /// For a `grants` or `owner` object, what it is about.
+    pub fn granted(&self) -> Option<Granted> {
+        matches!(self.kind, Kind::Grants | Kind::Owner).then(|| Granted::parse(&self.name)).flatten()
     }
 
     /// Whether it belongs to the object at `path`.

@@ -193,6 +193,9 @@ impl Reader {
         let _roles = if touches_roles { Some(server.exclusive_role_changes().await) } else { None };
         let (db, client, _) = prepared_database(server, setup, &uses).await?;
         let text = guard_newer_settings(&text);
+        // A role this text makes may be there already, made by the other side's load: the
+        // server is shared, the role is not this schema's to fail on.
+        let text = if setup.roles_created_by(&uses).is_empty() { text } else { crate::setup::roles_once(&text) };
         // One implicit transaction, but for a statement that refuses one (`CREATE INDEX CONCURRENTLY`).
         for run in crate::migration::transaction_runs(&text) {
             client

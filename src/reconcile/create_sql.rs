@@ -3,7 +3,7 @@
 //! foreign servers.
 
 use super::privileges::{Grant, Verb, changes, from_acl, from_list};
-use crate::catalog::{Object, Prop};
+use crate::catalog::{DefaultsFor, Granted, Object, ObjectClass, Prop};
 use crate::sql::quote_literal;
 
 /// `CREATE PUBLICATION`.
@@ -164,45 +164,33 @@ pub fn event_trigger_state(trigger: &Object) -> Option<String> {
     Some(format!("ALTER EVENT TRIGGER {} {how}", trigger.name))
 }
 
-/// What a `grants` object (`table public.t`, `column public.t.c`, `schema app`, `function
-/// public.f(integer)`) is, as `GRANT … ON` names it, and the column list for a column.
-pub fn grant_target(name: &str) -> Option<(String, String)> {
-    let (kind, object) = name.split_once(' ')?;
-    match kind {
-        "table" => Some((format!("TABLE {object}"), String::new())),
-        "schema" => Some((format!("SCHEMA {object}"), String::new())),
-        "function" | "procedure" | "type" => Some((format!("{} {object}", kind.to_uppercase()), String::new())),
-        "column" => {
-            let (table, column) = crate::sql::split_last_part(object)?;
-            Some((format!("TABLE {table}"), format!(" ({column})")))
-        }
+/// What a `grants` object is about, as `GRANT … ON` names it, and the column list for a column.
+pub fn grant_target(granted: &Granted) -> Option<(String, String)> {
+    match granted {
+        Granted::Object {
+            class: class @ (ObjectClass::Table | ObjectClass::Schema | ObjectClass::Function | ObjectClass::Procedure | ObjectClass::Type),
+            name,
+        } => Some((format!("{} {name}", class.keyword()), String::new())),
+        Granted::Column { table, column } => Some((format!("TABLE {table}"), format!(" ({column})"))),
         _ => None,
     }
 }
 
-/// `ALTER DEFAULT PRIVILEGES` statements, each with what it does, taking a role's defaults (a
-/// `grants` object named `default privileges <role> <schema or *> <r|S|f|T|n>`, its ACL as
-/// listed) from `was` to `now`; an absent row is PostgreSQL's default (everyone may execute
-/// functions and use types made anywhere). `None` for an ACL that does not read.
-pub fn default_privilege_changes<'a>(name: &'a str, was: Option<&'a str>, now: Option<&'a str>) -> Option<Vec<(Verb, String)>> {
-    let mut words = name.strip_prefix("default privileges ")?.split(' ');
-    let (role, schema, kind) = (words.next()?, words.next()?, words.next()?);
-    let objects = match kind {
-        "r" => "TABLES",
-        "S" => "SEQUENCES",
-        "f" => "FUNCTIONS",
-        "T" => "TYPES",
-        "n" => "SCHEMAS",
-        _ => return None,
-    };
-    let implicit = match (schema, kind) {
-        ("*", "f") => vec![Grant { grantee: "PUBLIC", privilege: "EXECUTE", grantable: false }],
-        ("*", "T") => vec![Grant { grantee: "PUBLIC", privilege: "USAGE", grantable: false }],
+/// `ALTER DEFAULT PRIVILEGES` statements, each with what it does, taking a role's default
+/// privileges (`granted`, its ACL as listed) from `was` to `now`; an absent row is
+/// PostgreSQL's default (everyone may execute functions and use types made anywhere). `None`
+/// for an ACL that does not read, or what are no default privileges.
+pub fn default_privilege_changes<'a>(granted: &'a Granted, was: Option<&'a str>, now: Option<&'a str>) -> Option<Vec<(Verb, String)>> {
+    let Granted::Defaults { role, schema, objects } = granted else { return None };
+    let implicit = match (schema, objects) {
+        (None, DefaultsFor::Functions) => vec![Grant { grantee: "PUBLIC", privilege: "EXECUTE", grantable: false }],
+        (None, DefaultsFor::Types) => vec![Grant { grantee: "PUBLIC", privilege: "USAGE", grantable: false }],
         _ => Vec::new(),
     };
     let read = |acl: Option<&'a str>| acl.map_or_else(|| Some(implicit.clone()), |acl| from_acl(acl, role));
     let (was, now) = (read(was)?, read(now)?);
-    let scope = if schema == "*" { String::new() } else { format!(" IN SCHEMA {schema}") };
+    let scope = schema.as_ref().map_or(String::new(), |schema| format!(" IN SCHEMA {schema}"));
+    let objects = objects.keyword();
     Some(written(&was, &now, |before, privileges, preposition, who, after| {
         format!("ALTER DEFAULT PRIVILEGES FOR ROLE {role}{scope} {before} {privileges} ON {objects} {preposition} {who}{after}")
     }))
@@ -220,23 +208,11 @@ fn written(was: &[Grant<'_>], now: &[Grant<'_>], write: impl Fn(&str, &str, &str
         .collect()
 }
 
-/// The privileges an object has when no grant was made: everyone may execute a routine;
-/// nobody but the owner may use anything else.
-pub fn default_privileges(name: &str) -> &'static str {
-    if name.starts_with("function ") || name.starts_with("procedure ") {
-        "public:EXECUTE"
-    } else if name.starts_with("type ") {
-        "public:USAGE"
-    } else {
-        ""
-    }
-}
-
 /// `GRANT` and `REVOKE` statements, each with what it does, taking the privileges listed in
 /// `was` to those in `now` on the object a `grants` object names, grant options included;
 /// `None` for what cannot be written.
-pub fn grant_changes(name: &str, was: &str, now: &str) -> Option<Vec<(Verb, String)>> {
-    let (target, columns) = grant_target(name)?;
+pub fn grant_changes(granted: &Granted, was: &str, now: &str) -> Option<Vec<(Verb, String)>> {
+    let (target, columns) = grant_target(granted)?;
     let (was, now) = (from_list(was)?, from_list(now)?);
     Some(written(&was, &now, |before, privileges, preposition, who, after| {
         let listed: Vec<String> = privileges.split(", ").map(|p| format!("{p}{columns}")).collect();
@@ -289,8 +265,9 @@ mod tests {
         assert_eq!(options_change(&was, &now).unwrap(), "OPTIONS (SET host 'b', ADD dbname 'x', DROP port)");
         assert_eq!(options_change(&was, &was), None);
         let sql = |changes: Option<Vec<(Verb, String)>>| changes.unwrap().into_iter().map(|(_, sql)| sql).collect::<Vec<_>>();
+        let on = |name: &str| Granted::parse(name).unwrap();
         assert_eq!(
-            sql(grant_changes("table public.t", "app:SELECT, old:INSERT", "app:SELECT, app:INSERT, public:SELECT")),
+            sql(grant_changes(&on("table public.t"), "app:SELECT, old:INSERT", "app:SELECT, app:INSERT, public:SELECT")),
             [
                 "REVOKE INSERT ON TABLE public.t FROM old",
                 "GRANT SELECT ON TABLE public.t TO PUBLIC",
@@ -298,21 +275,25 @@ mod tests {
             ]
         );
         assert_eq!(
-            sql(grant_changes("column public.t.b", "app:UPDATE WITH GRANT OPTION", "app:UPDATE")),
+            sql(grant_changes(&on("column public.t.b"), "app:UPDATE WITH GRANT OPTION", "app:UPDATE")),
             ["REVOKE GRANT OPTION FOR UPDATE (b) ON TABLE public.t FROM app"]
         );
-        assert_eq!(grant_changes("default privileges app public r", "", "x:SELECT"), None);
+        assert_eq!(grant_changes(&on("default privileges app public r"), "", "x:SELECT"), None);
         assert_eq!(
-            sql(default_privilege_changes("default privileges postgres * f", None, Some("postgres=X/postgres"))),
+            sql(default_privilege_changes(&on("default privileges postgres * f"), None, Some("postgres=X/postgres"))),
             ["ALTER DEFAULT PRIVILEGES FOR ROLE postgres REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC"]
         );
         assert_eq!(
             sql(default_privilege_changes(
-                "default privileges postgres app r",
+                &on("default privileges postgres app r"),
                 Some("app_reader=r/postgres"),
                 Some("app_reader=a*r/postgres")
             )),
             ["ALTER DEFAULT PRIVILEGES FOR ROLE postgres IN SCHEMA app GRANT INSERT ON TABLES TO app_reader WITH GRANT OPTION"]
+        );
+        assert_eq!(
+            sql(default_privilege_changes(&on(r#"default privileges "Data Team" "My Schema" r"#), None, Some(r#"=r/"Data Team""#))),
+            [r#"ALTER DEFAULT PRIVILEGES FOR ROLE "Data Team" IN SCHEMA "My Schema" GRANT SELECT ON TABLES TO PUBLIC"#]
         );
     }
 }

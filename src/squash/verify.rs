@@ -13,7 +13,7 @@ use tokio_postgres::Client;
 use super::data::{Contents, data_digest};
 use super::inspect::Details;
 use super::scripts::ScriptInput;
-use crate::catalog::{Catalog, Class, Difference, IntrospectOptions, Kind, Object, ObjectPath, Prop, diff, introspect};
+use crate::catalog::{Catalog, Class, Difference, Granted, IntrospectOptions, Kind, Object, ObjectPath, Prop, diff, introspect};
 use crate::ledger::{LedgerTable, Migrator};
 use crate::migration::MigrationFile;
 use crate::report::with_causes;
@@ -225,7 +225,9 @@ impl Hidden {
     /// Whether a top-level object is a backup: the backup schema, a backup table, or anything
     /// whose qualified name (an owned sequence: its column's) is in the backup schema.
     fn hides(&self, object: &Object) -> bool {
-        if self.tables.contains(&object.path()) || object.granted_table().is_some_and(|granted| self.tables.contains(&granted)) {
+        if self.tables.contains(&object.path())
+            || object.granted().and_then(|g| g.table()).is_some_and(|table| self.tables.contains(&table))
+        {
             return true;
         }
         if self.schema.is_empty() {
@@ -234,8 +236,9 @@ impl Hidden {
         if object.kind == Kind::Schema {
             return parse_qualified(&object.name).is_ok_and(|parts| parts == [self.schema.as_str()]);
         }
-        if let Some(granted) = object.granted_object() {
-            return parse_qualified(Object::granted_name(&granted)).is_ok_and(|parts| parts.first() == Some(&self.schema));
+        let granted = object.granted();
+        if let Some(name) = granted.as_ref().and_then(Granted::qualified_name) {
+            return parse_qualified(name).is_ok_and(|parts| parts.first() == Some(&self.schema));
         }
         let qualified = match object.prop(Prop::OwnedBy) {
             "" => &object.name,

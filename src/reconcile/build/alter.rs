@@ -93,7 +93,7 @@ impl Planner<'_> {
             (Kind::Domain, _) => self.alter_domain(change),
             (Kind::Server | Kind::ForeignDataWrapper, _) => self.alter_foreign(change),
             (Kind::Grants, Prop::Privileges) => self.grants(path, old.prop(Prop::Privileges), new.prop(Prop::Privileges), class, &why),
-            (Kind::Owner, Prop::Owner) => self.owner(&new.name, new.prop(Prop::Owner), class, &why),
+            (Kind::Owner, Prop::Owner) => self.owner(new, new.prop(Prop::Owner), class, &why),
             (Kind::EventTrigger, Prop::Enabled) => {
                 let sql = event_trigger_state(new).unwrap_or_else(|| format!("ALTER EVENT TRIGGER {} ENABLE", new.name));
                 self.step(Phase::Dependants, Block::Main, class, why, sql);

@@ -150,10 +150,10 @@ impl Planner<'_> {
             },
             Kind::ForeignDataWrapper => self.step(Phase::Namespaces, Block::Main, class, why, create_wrapper(object)),
             Kind::Grants => {
-                let made_with = if self.cleared_grants.contains(name) { "" } else { default_privileges(name) };
+                let made_with = if self.cleared_grants.contains(path) { "" } else { implicit_privileges(object) };
                 self.grants(path, made_with, object.prop(Prop::Privileges), class, &why);
             }
-            Kind::Owner => self.owner(name, object.prop(Prop::Owner), class, &why),
+            Kind::Owner => self.owner(object, object.prop(Prop::Owner), class, &why),
             Kind::RangeType => {
                 let sql = format!("CREATE TYPE {name} AS RANGE (subtype = {})", object.prop(Prop::Subtype));
                 self.step(Phase::Definitions, Block::Main, class, why, sql);

@@ -75,11 +75,11 @@ impl Planner<'_> {
             Kind::Server => (Phase::DropDefinitions, format!("DROP SERVER {name}")),
             Kind::RangeType => (Phase::DropDefinitions, format!("DROP TYPE {name}")),
             // Revoked only where the object stays: privileges go with a dropped object.
-            Kind::Grants if !self.granted_object_stays(name) => return,
-            Kind::Grants => return self.grants(path, object.prop(Prop::Privileges), default_privileges(name), class, &why),
+            Kind::Grants if !self.granted_object_stays(object) => return,
+            Kind::Grants => return self.grants(path, object.prop(Prop::Privileges), implicit_privileges(object), class, &why),
             // Owned by whoever runs the plan, as a migration's new objects are.
-            Kind::Owner if !self.granted_object_stays(name) => return,
-            Kind::Owner => return self.owner(name, "CURRENT_USER", class, &why),
+            Kind::Owner if !self.granted_object_stays(object) => return,
+            Kind::Owner => return self.owner(object, "CURRENT_USER", class, &why),
             Kind::EventTrigger => (Phase::DropDependants, format!("DROP EVENT TRIGGER {name}")),
             Kind::ForeignDataWrapper => (Phase::DropNamespaces, format!("DROP FOREIGN DATA WRAPPER {name}")),
         };
@@ -147,33 +147,33 @@ impl Planner<'_> {
             .any(|(path, o)| o.kind == routine.kind && !self.from.objects.contains_key(path) && old.is_some() && identity(o) == old)
     }
 
-    /// Whether the object a `grants` or `owner` object names is still in the target.
-    pub(super) fn granted_object_stays(&self, name: &str) -> bool {
-        if name.starts_with("default privileges ") {
-            return true;
-        }
-        if let Some(column) = name.strip_prefix("column ") {
-            return crate::sql::split_last_part(column).is_some_and(|(table, column)| {
+    /// Whether the object a `grants` or `owner` object is about is still in the target.
+    pub(super) fn granted_object_stays(&self, grants: &Object) -> bool {
+        let in_target = |kind: Kind, name: &str| self.to.objects.contains_key(&ObjectPath::top(kind, name));
+        match grants.granted() {
+            None | Some(Granted::Defaults { .. }) => true,
+            Some(Granted::Column { table, column }) => {
                 self.to.objects.values().any(|o| o.kind == Kind::Column && o.name == column && o.parent_name() == table)
-            });
+            }
+            // Privileges name every type `type`.
+            Some(Granted::Object { class: ObjectClass::Type, name }) => {
+                let is_type = |k: Kind| matches!(k, Kind::Enum | Kind::Domain | Kind::CompositeType | Kind::RangeType);
+                self.to.objects.values().any(|o| o.parent.is_none() && is_type(o.kind) && o.name == name)
+            }
+            // Privileges name every relation `table`, sequences too. A column's own sequence is
+            // known by its column, not its name (which follows old table names): its grants are
+            // taken away before anything could drop it.
+            Some(Granted::Object { class: ObjectClass::Table, name }) => {
+                let has = |c: &Catalog| {
+                    c.objects.values().any(|o| o.parent.is_none() && (o.kind.is_relation() || o.kind == Kind::Sequence) && o.name == name)
+                };
+                has(self.to) || !has(self.from)
+            }
+            // Privileges name an aggregate `function`.
+            Some(Granted::Object { class: ObjectClass::Function, name }) => {
+                in_target(Kind::Function, &name) || in_target(Kind::Aggregate, &name)
+            }
+            Some(Granted::Object { class, name }) => class.kind().is_some_and(|kind| in_target(kind, &name)),
         }
-        // Privileges name every type `type`; other objects as their path does.
-        if let Some(type_name) = name.strip_prefix("type ") {
-            let is_type = |k: Kind| matches!(k, Kind::Enum | Kind::Domain | Kind::CompositeType | Kind::RangeType);
-            return self.to.objects.values().any(|o| o.parent.is_none() && is_type(o.kind) && o.name == type_name);
-        }
-        // Privileges name every relation `table`, sequences too. A column's own sequence is known
-        // by its column, not its name (which follows old table names): its grants are taken away
-        // before anything could drop it.
-        if let Some(relation) = name.strip_prefix("table ") {
-            let paths = |c: &Catalog| {
-                c.objects.values().any(|o| o.parent.is_none() && (o.kind.is_relation() || o.kind == Kind::Sequence) && o.name == relation)
-            };
-            return paths(self.to) || !paths(self.from);
-        }
-        // Privileges name an aggregate `function`.
-        let aggregate = name.strip_prefix("function ").map(|signature| ObjectPath::top(Kind::Aggregate, signature));
-        let path = Kind::split_path(name).map(|(kind, name)| ObjectPath::top(kind, name));
-        [path, aggregate].iter().flatten().any(|path| self.to.objects.contains_key(path))
     }
 }

@@ -8,15 +8,16 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::create_sql::{
     create_cast, create_collation, create_event_trigger, create_operator, create_publication, create_server, create_wrapper,
-    default_privilege_changes, default_privileges, drop_operator, event_trigger_state, grant_changes, grant_target, options_change,
-    options_clause,
+    default_privilege_changes, drop_operator, event_trigger_state, grant_changes, grant_target, options_change, options_clause,
 };
 use super::model::{Block, Phase, Plan, Step};
 use super::order::{after_what_they_name, before_what_they_use};
 use super::privileges::from_acl;
 use super::read_back::{closing, without_printed_array_casts};
 use super::views::{creation_order, dependants, names};
-use crate::catalog::{Catalog, Class, Kind, Object, ObjectPath, Parent, Prop, SequenceOptions, added, changed, removed};
+use crate::catalog::{
+    Catalog, Class, DefaultsFor, Granted, Kind, Object, ObjectClass, ObjectPath, Parent, Prop, SequenceOptions, added, changed, removed,
+};
 use crate::sql::quote_literal;
 
 mod alter;
@@ -31,6 +32,7 @@ mod sequence_handover;
 mod types;
 
 use columns::*;
+use grants::implicit_privileges;
 use keys::*;
 use recreated_views::*;
 use sequence_handover::{Handovers, owned_sequence};
@@ -82,7 +84,7 @@ struct Planner<'a> {
     /// Foreign keys dropped and added again around a change to the key they reference.
     rebuilt_references: BTreeSet<ObjectPath>,
     /// New objects cleared of the privileges the target's defaults give them (`grants` names).
-    cleared_grants: BTreeSet<String>,
+    cleared_grants: BTreeSet<ObjectPath>,
     /// The statements that make a new name: (index into the steps, the qualified name).
     made: Vec<(usize, String)>,
     /// The statements that make a top-level object: index into the steps → its qualified

@@ -35,7 +35,7 @@ impl Planner<'_> {
     pub(super) fn of_a_recreated_table(&self, path: &ObjectPath, object: &Object) -> bool {
         self.recreated.contains(path)
             || object.parent.as_ref().is_some_and(|p| self.recreated.contains(&p.path()))
-            || object.granted_table().is_some_and(|granted| self.recreated.contains(&granted))
+            || object.granted().and_then(|g| g.table()).is_some_and(|table| self.recreated.contains(&table))
     }
 
     /// The old table dropped before it is made again: the views that select from it first

@@ -79,7 +79,9 @@ impl Bench {
         let dump_compared = code == Some(0);
         if dump_compared {
             let direct = self.runtime.block_on(self.server.create_database(None)).unwrap();
-            let loaded = self.runtime.block_on(async { self.server.connect(&direct).await.unwrap().batch_execute(changed).await });
+            // The roles it makes are the server's, made already by the plan's own loads.
+            let changed = squashmate::setup::roles_once(changed);
+            let loaded = self.runtime.block_on(async { self.server.connect(&direct).await.unwrap().batch_execute(&changed).await });
             if let Err(e) = loaded {
                 return Err(format!("{name}: the changed schema does not load: {e}"));
             }

@@ -1,0 +1,3 @@
+create role "Data Team";
+create role "audit, ops";
+create schema "My Schema";
