@@ -108,7 +108,7 @@ impl Planner<'_> {
     /// `ALTER … OWNER TO` for the object an `owner` object is about.
     pub(super) fn owner(&mut self, of: &Object, owner: &str, class: Class, why: &str) {
         let Some(Granted::Object { class: object_class, name }) = of.granted() else {
-            return self.unsupported(format!("{}: an owner of this kind cannot be written yet", of.path()));
+            return self.unsupported(format!("{}: its name does not read as an object", of.path()));
         };
         let sql = format!("ALTER {} {name} OWNER TO {owner}", object_class.keyword());
         self.step(Phase::Dependants, Block::Main, class, why.to_string(), sql);
