@@ -28,6 +28,11 @@ pub struct GateArgs<'a> {
 
 /// Runs the gate in the repository around the current directory.
 pub fn run(args: &GateArgs<'_>) -> anyhow::Result<u8> {
+    for dir in args.dirs {
+        if let Some(found) = crate::migration::interrupted(dir).with_context(|| format!("reading {}", dir.display()))? {
+            anyhow::bail!("{}", found.explain(dir));
+        }
+    }
     let cwd = std::env::current_dir().context("reading the current directory")?;
     let repo = Repo::containing(&cwd)?;
     let relative = |p: &Path| -> anyhow::Result<String> {

@@ -209,8 +209,15 @@ pub enum Command {
     /// rollback, proven on an ephemeral server before any file is replaced.
     Squash {
         /// Write a commented starter plan instead.
-        #[arg(long)]
+        #[arg(long, conflicts_with_all = ["resume", "abandon"])]
         init: bool,
+        /// Finish a squash (or `plan --write`, `new`) that was interrupted while it swapped the
+        /// migrations directory: afterwards it holds the new set of files.
+        #[arg(long, conflicts_with = "abandon")]
+        resume: bool,
+        /// Undo such an interrupted swap: afterwards the directory holds the old set of files.
+        #[arg(long)]
+        abandon: bool,
         /// The plan.
         #[arg(long, default_value = "db/squash.toml")]
         plan: PathBuf,
@@ -358,6 +365,11 @@ pub enum Command {
 }
 
 impl Command {
+    /// Whether the command applies, rolls back or reports the migrations files on a database.
+    fn applies_migrations(&self) -> bool {
+        matches!(self, Command::Up { .. } | Command::Migrate { .. } | Command::Rollback { .. } | Command::Status { .. })
+    }
+
     /// Whether the command works on the database of `--url`/`DATABASE_URL` (so `--wait`
     /// waits for it first). A new command waits only when it is listed here.
     fn works_on_the_database(&self) -> bool {
@@ -461,6 +473,22 @@ fn error_text(error: &anyhow::Error) -> String {
 
 /// Runs a parsed command line and returns the process exit code.
 pub async fn run(cli: Cli) -> u8 {
+    // Nothing is applied from a directory an interrupted swap left (before any connection).
+    if cli.command.applies_migrations() {
+        for dir in &cli.migrations_dir {
+            match crate::migration::interrupted(dir) {
+                Ok(None) => {}
+                Ok(Some(found)) => {
+                    eprintln!("Error: {}", found.explain(dir));
+                    return EXIT_ERROR;
+                }
+                Err(e) => {
+                    eprintln!("Error: reading {}: {e}", dir.display());
+                    return EXIT_ERROR;
+                }
+            }
+        }
+    }
     if cli.wait && cli.targets.is_none() && cli.command.works_on_the_database() {
         if let Err(error) = admin::wait(&cli).await {
             eprintln!("Error: {}", error_text(&error));
@@ -490,6 +518,7 @@ pub async fn run(cli: Cli) -> u8 {
         Command::Lint(args) => lint::run(&cli.migrations_dir, args),
         Command::Audit { src, plan, format } => squash::audit(src, plan, format.format),
         Command::Squash { init, plan, .. } if *init => squash::init(plan),
+        Command::Squash { resume, abandon, plan, .. } if *resume || *abandon => squash::finish_interrupted(&cli, plan, *resume),
         Command::Squash { format: Format::Github, .. } => {
             Err(anyhow::anyhow!("squash reports as text or json (--format text|json); github annotations are for findings in files"))
         }

@@ -256,7 +256,7 @@ pub async fn run(cli: &Cli, args: &PlanArgs) -> anyhow::Result<u8> {
     match (&args.write, live) {
         (Some(name), _) => {
             let named: Vec<(&str, &String)> = planned.iter().map(|f| f.suffix.as_str()).zip(&proof.texts).collect();
-            let paths = super::new::create_several(&cli.migrations_dir, name, &named)?;
+            let paths = super::new::create_several(&cli.migrations_dir, name, &named, "plan --write")?;
             eprintln!("{proven} Wrote {} file(s).", paths.len());
         }
         (None, Some(url)) => {

@@ -59,6 +59,38 @@ pub async fn server_for(cli: &Cli, server: &ServerOptions) -> ServerOptions {
     server
 }
 
+/// `--resume` / `--abandon`: finishes or undoes the interrupted swap of each migrations
+/// directory (the plan's and `-d`'s) that has one.
+pub fn finish_interrupted(cli: &Cli, plan: &Path, resume: bool) -> anyhow::Result<u8> {
+    let mut dirs: Vec<std::path::PathBuf> = crate::squash::Plan::load(plan).map(|p| p.migrations_dir).unwrap_or_default();
+    dirs.extend(cli.migrations_dir.iter().cloned());
+    dirs.sort();
+    dirs.dedup();
+    let mut done = 0;
+    for dir in &dirs {
+        if crate::migration::interrupted(dir).with_context(|| format!("reading {}", dir.display()))?.is_none() {
+            continue;
+        }
+        if resume {
+            crate::migration::resume(dir)?;
+            outln!("Finished: {} holds the new set of files", dir.display());
+        } else {
+            crate::migration::abandon(dir)?;
+            outln!("Undone: {} holds the old set of files", dir.display());
+        }
+        done += 1;
+    }
+    if done == 0 {
+        let listed: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
+        anyhow::bail!(
+            "nothing to {}: no interrupted squash, `plan --write` or `new` in {}",
+            if resume { "resume" } else { "abandon" },
+            listed.join(", ")
+        );
+    }
+    Ok(EXIT_OK)
+}
+
 /// Runs the squash, its progress and lint warnings on stderr as it goes, and prints every
 /// check, the files changed and the commit message.
 pub async fn run(options: &SquashOptions, format: Format) -> anyhow::Result<u8> {

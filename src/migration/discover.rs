@@ -23,6 +23,10 @@ pub enum DiscoverError {
         /// Why it failed.
         source: std::io::Error,
     },
+    /// A squash, `plan --write` or `new` was stopped while it swapped the directory: what it
+    /// left, and the way to finish or undo it.
+    #[error("{0}")]
+    Interrupted(String),
 }
 
 /// What discovery found: the migrations and the files it had to reject.
@@ -52,6 +56,9 @@ pub fn discover(dirs: &[PathBuf]) -> Result<Discovery, DiscoverError> {
 pub fn discover_to(dirs: &[PathBuf], depth: Depth) -> Result<Discovery, DiscoverError> {
     let mut found = Discovery::default();
     for dir in dirs {
+        if let Some(found) = super::journal::interrupted(dir).map_err(|source| DiscoverError::Io { path: dir.clone(), source })? {
+            return Err(DiscoverError::Interrupted(found.explain(dir)));
+        }
         if !dir.is_dir() {
             return Err(DiscoverError::Missing(dir.clone()));
         }

@@ -61,6 +61,10 @@ pub enum SquashError {
     /// pg_dump failed (what it said).
     #[error("pg_dump: {0}")]
     Dump(String),
+    /// The migrations directory could not be swapped for the squashed one (it holds the old
+    /// set of files, or an interrupted run's journal says where it stands).
+    #[error("writing the squashed directory: {0}")]
+    Swap(crate::migration::SwapError),
     /// A file could not be written.
     #[error("{}: {source}", path.display())]
     Write {
@@ -447,6 +451,12 @@ pub async fn squash(options: &SquashOptions, progress: &dyn Progress) -> Result<
 
 async fn prepare(options: &SquashOptions, laps: &mut Laps<'_>) -> Result<Prepared, SquashError> {
     let plan = Plan::load(&options.plan)?;
+    for dir in &plan.migrations_dir {
+        let found = crate::migration::interrupted(dir).map_err(|source| SquashError::Write { path: dir.clone(), source })?;
+        if let Some(found) = found {
+            return Err(SquashError::Swap(crate::migration::SwapError::Interrupted(found.explain(dir))));
+        }
+    }
     // The files are read and linted while the server starts (which must happen on this thread).
     let checking = {
         let (plan, force_retire) = (plan.clone(), options.force_retire.clone());
@@ -631,13 +641,6 @@ fn write_outcome(
     let mut written = vec![surgery_path, rollback_path, report_path.clone()];
     let mut removed = Vec::new();
     if report.passed {
-        // Squashed files go first: a re-squash's earlier baseline may have the new one's name.
-        for file in &squashed_files {
-            std::fs::remove_file(file.path()).map_err(|source| SquashError::Write { path: file.path().to_path_buf(), source })?;
-            removed.push(file.path().to_path_buf());
-        }
-        write(&baseline.path, &baseline.text)?;
-        written.push(baseline.path);
         let sum_file = sum_path(&plan.migrations_dir);
         let mut listed: Vec<(String, String)> = proven
             .new_directory
@@ -645,7 +648,32 @@ fn write_outcome(
             .map(|(path, text)| (path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(), text.clone()))
             .collect();
         listed.sort();
-        write(&sum_file, &render_sum(&listed))?;
+        let baseline_dir = baseline.path.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+        // Each directory swapped whole: the squashed files out, the baseline in (a re-squash's
+        // earlier baseline may have the new one's name), `migrations.sum` with the baseline's.
+        let mut dirs: Vec<PathBuf> = squashed_files.iter().filter_map(|f| f.path().parent().map(Path::to_path_buf)).collect();
+        dirs.retain(|d| d != &baseline_dir);
+        dirs.sort();
+        dirs.dedup();
+        dirs.push(baseline_dir.clone());
+        for dir in &dirs {
+            let name_in =
+                |p: &Path| (p.parent() == Some(dir.as_path())).then(|| p.file_name().map(|n| n.to_string_lossy().into_owned())).flatten();
+            let is_baseline_dir = dir == &baseline_dir;
+            let rewrite = crate::migration::Rewrite {
+                operation: "squash".into(),
+                remove: squashed_files.iter().filter_map(|f| name_in(f.path())).collect(),
+                write: if is_baseline_dir {
+                    name_in(&baseline.path).map(|n| (n, baseline.text.clone())).into_iter().collect()
+                } else {
+                    Vec::new()
+                },
+                sum: is_baseline_dir.then(|| (sum_file.clone(), render_sum(&listed))),
+            };
+            crate::migration::rewrite(dir, &rewrite).map_err(SquashError::Swap)?;
+        }
+        removed.extend(squashed_files.iter().map(|f| f.path().to_path_buf()));
+        written.push(baseline.path);
         written.push(sum_file);
     }
     let commit_message = commit_message(&squashed, kept_files.len(), &baseline.name, &squash_dir, &report_path);

@@ -4,6 +4,7 @@
 
 mod common;
 
+mod atomic_writes;
 mod catalog_drift;
 mod commands;
 mod dbmate_compat;

@@ -1,0 +1,223 @@
+//! Rewrites a migrations directory (and its `migrations.sum`) so that at every instant it is
+//! exactly its old set of files or its new one: the new set is written aside on the same
+//! filesystem and flushed, recorded in a journal, then swapped in with one atomic exchange
+//! (`renameat2(RENAME_EXCHANGE)`); a run stopped anywhere is finished or undone from the
+//! journal ([`resume`], [`abandon`]).
+
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use super::journal::{
+    Holds, Interrupted, JOURNAL_FILE, Journal, NEXT_DIR, NEXT_SUM, PREVIOUS_SUM, SumSwap, interrupted, listing, staging_dir,
+};
+
+/// Why a rewrite did not happen (the directory is then untouched) or could not be finished.
+#[derive(Debug, thiserror::Error)]
+pub enum SwapError {
+    /// A file could not be read, written or moved.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What failed.
+        source: std::io::Error,
+    },
+    /// An earlier rewrite was interrupted: it must be finished or undone first.
+    #[error("{0}")]
+    Interrupted(String),
+    /// Nothing to resume or abandon.
+    #[error("{}: no interrupted squash, `plan --write` or `new` to finish or undo", .0.display())]
+    NothingInterrupted(PathBuf),
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> SwapError + '_ {
+    move |source| SwapError::Io { path: path.to_path_buf(), source }
+}
+
+/// The new contents of a migrations directory.
+#[derive(Debug, Clone, Default)]
+pub struct Rewrite {
+    /// The command doing it, for the journal and messages.
+    pub operation: String,
+    /// Files to write (name in the directory → text); one already there is replaced.
+    pub write: Vec<(String, String)>,
+    /// Files to take out (names in the directory).
+    pub remove: Vec<String>,
+    /// The new `migrations.sum`: its path and text.
+    pub sum: Option<(PathBuf, String)>,
+}
+
+/// Test-only fault injection: `SQUASHMATE_ABORT_AT=N` aborts the process (no clean-up, as a
+/// `kill -9` would) at the Nth step of a rewrite, so tests can stop it anywhere.
+struct Steps {
+    taken: u32,
+    abort_at: Option<u32>,
+}
+
+impl Steps {
+    fn new() -> Steps {
+        Steps { taken: 0, abort_at: std::env::var("SQUASHMATE_ABORT_AT").ok().and_then(|n| n.parse().ok()) }
+    }
+
+    fn step(&mut self) {
+        self.taken += 1;
+        if self.abort_at == Some(self.taken) {
+            std::process::abort();
+        }
+    }
+}
+
+/// Applies `rewrite` to `dir` atomically. On any error before the swap, `dir` is untouched and
+/// what was written aside is removed.
+pub fn rewrite(dir: &Path, rewrite: &Rewrite) -> Result<(), SwapError> {
+    if let Some(found) = interrupted(dir).map_err(io(dir))? {
+        return Err(SwapError::Interrupted(found.explain(dir)));
+    }
+    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    let staging = staging_dir(dir);
+    let mut steps = Steps::new();
+    let staged = stage(dir, &staging, rewrite, &mut steps);
+    if let Err(e) = staged {
+        let _ = std::fs::remove_dir_all(&staging);
+        return Err(e);
+    }
+    finish(dir, &staging, &mut steps)
+}
+
+/// Writes the new set, the sums and the journal into `staging`, each flushed to disk.
+fn stage(dir: &Path, staging: &Path, rewrite: &Rewrite, steps: &mut Steps) -> Result<(), SwapError> {
+    let next = staging.join(NEXT_DIR);
+    std::fs::create_dir_all(&next).map_err(io(&next))?;
+    let old = listing(dir).map_err(io(dir))?;
+    let replaced: Vec<&str> = rewrite.remove.iter().map(String::as_str).chain(rewrite.write.iter().map(|(n, _)| n.as_str())).collect();
+    for name in old.keys().filter(|n| !replaced.contains(&n.as_str())) {
+        let (from, to) = (dir.join(name), next.join(name));
+        if let Some(parent) = to.parent() {
+            std::fs::create_dir_all(parent).map_err(io(parent))?;
+        }
+        // A hard link costs no space; a copy where the filesystem has none.
+        if std::fs::hard_link(&from, &to).is_err() {
+            std::fs::copy(&from, &to).map_err(io(&to))?;
+        }
+        steps.step();
+    }
+    for (name, text) in &rewrite.write {
+        write_synced(&next.join(name), text.as_bytes())?;
+        steps.step();
+    }
+    sync_dir(&next)?;
+    let sum = match &rewrite.sum {
+        Some((path, text)) => {
+            let previous = std::fs::read(path).ok();
+            if let Some(bytes) = &previous {
+                write_synced(&staging.join(PREVIOUS_SUM), bytes)?;
+            }
+            write_synced(&staging.join(NEXT_SUM), text.as_bytes())?;
+            steps.step();
+            Some(SumSwap { path: path.clone(), existed: previous.is_some(), new_hash: blake3::hash(text.as_bytes()).to_hex().to_string() })
+        }
+        None => None,
+    };
+    let journal =
+        Journal { operation: rewrite.operation.clone(), directory: dir.to_path_buf(), old, new: listing(&next).map_err(io(&next))?, sum };
+    let text = serde_json::to_string_pretty(&journal).map_err(|e| SwapError::Io { path: staging.join(JOURNAL_FILE), source: e.into() })?;
+    write_synced(&staging.join(JOURNAL_FILE), text.as_bytes())?;
+    sync_dir(staging)?;
+    steps.step();
+    Ok(())
+}
+
+/// From a recorded journal on: the swap, the sum, the clean-up — each step safe to repeat.
+fn finish(dir: &Path, staging: &Path, steps: &mut Steps) -> Result<(), SwapError> {
+    let Some(Interrupted::Recorded { journal, directory, sum_replaced, .. }) = interrupted(dir).map_err(io(dir))? else {
+        return Err(SwapError::NothingInterrupted(dir.to_path_buf()));
+    };
+    match directory {
+        Holds::Old => {
+            exchange(dir, &staging.join(NEXT_DIR))?;
+            steps.step();
+        }
+        Holds::New => {}
+        Holds::Neither => return Err(SwapError::Interrupted(interrupted_message(dir)?)),
+    }
+    if let (Some(sum), false) = (&journal.sum, sum_replaced) {
+        std::fs::rename(staging.join(NEXT_SUM), &sum.path).map_err(io(&sum.path))?;
+        sync_parent(&sum.path)?;
+        steps.step();
+    }
+    std::fs::remove_dir_all(staging).map_err(io(staging))?;
+    sync_parent(staging)
+}
+
+fn interrupted_message(dir: &Path) -> Result<String, SwapError> {
+    Ok(interrupted(dir).map_err(io(dir))?.map_or_else(String::new, |found| found.explain(dir)))
+}
+
+/// Finishes an interrupted rewrite of `dir`: afterwards it holds the new set.
+pub fn resume(dir: &Path) -> Result<(), SwapError> {
+    match interrupted(dir).map_err(io(dir))? {
+        None => Err(SwapError::NothingInterrupted(dir.to_path_buf())),
+        Some(Interrupted::Staging { .. }) => Err(SwapError::Interrupted(format!(
+            "{}: the interrupted run had not finished writing its new files, so there is nothing to finish: run \
+             `squashmate squash --abandon`, then the command again",
+            dir.display()
+        ))),
+        Some(Interrupted::Recorded { staging, .. }) => finish(dir, &staging, &mut Steps::new()),
+    }
+}
+
+/// Undoes an interrupted rewrite of `dir`: afterwards it holds the old set, and its old sum.
+pub fn abandon(dir: &Path) -> Result<(), SwapError> {
+    match interrupted(dir).map_err(io(dir))? {
+        None => Err(SwapError::NothingInterrupted(dir.to_path_buf())),
+        Some(Interrupted::Staging { staging }) => {
+            std::fs::remove_dir_all(&staging).map_err(io(&staging))?;
+            sync_parent(&staging)
+        }
+        Some(Interrupted::Recorded { directory: Holds::Neither, .. }) => Err(SwapError::Interrupted(interrupted_message(dir)?)),
+        Some(Interrupted::Recorded { staging, journal, directory, sum_replaced }) => {
+            if let (Some(sum), true) = (&journal.sum, sum_replaced) {
+                match sum.existed {
+                    // Back through the staging directory, so the old one is never half-written.
+                    true => {
+                        std::fs::rename(staging.join(PREVIOUS_SUM), &sum.path).map_err(io(&sum.path))?;
+                    }
+                    false => std::fs::remove_file(&sum.path).map_err(io(&sum.path))?,
+                }
+                sync_parent(&sum.path)?;
+            }
+            if directory == Holds::New {
+                exchange(dir, &staging.join(NEXT_DIR))?;
+            }
+            std::fs::remove_dir_all(&staging).map_err(io(&staging))?;
+            sync_parent(&staging)
+        }
+    }
+}
+
+/// Swaps two directories in one step.
+fn exchange(a: &Path, b: &Path) -> Result<(), SwapError> {
+    use nix::fcntl::{AT_FDCWD, RenameFlags, renameat2};
+    renameat2(AT_FDCWD, a, AT_FDCWD, b, RenameFlags::RENAME_EXCHANGE)
+        .map_err(|e| SwapError::Io { path: a.to_path_buf(), source: e.into() })?;
+    sync_parent(a)
+}
+
+fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), SwapError> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(io(parent))?;
+    }
+    let mut file = File::create(path).map_err(io(path))?;
+    file.write_all(bytes).map_err(io(path))?;
+    file.sync_all().map_err(io(path))
+}
+
+fn sync_dir(dir: &Path) -> Result<(), SwapError> {
+    File::open(dir).and_then(|d| d.sync_all()).map_err(io(dir))
+}
+
+fn sync_parent(path: &Path) -> Result<(), SwapError> {
+    let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    sync_dir(parent)
+}
