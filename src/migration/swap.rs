@@ -221,3 +221,49 @@ fn sync_parent(path: &Path) -> Result<(), SwapError> {
     let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     sync_dir(parent)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn files(dir: &Path) -> Vec<(String, String)> {
+        let mut found: Vec<(String, String)> = std::fs::read_dir(dir)
+            .unwrap()
+            .flatten()
+            .map(|e| (e.file_name().to_string_lossy().into_owned(), std::fs::read_to_string(e.path()).unwrap()))
+            .collect();
+        found.sort();
+        found
+    }
+
+    #[test]
+    fn a_rewrite_swaps_the_whole_directory_and_its_sum_and_refuses_while_one_is_interrupted() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("migrations");
+        std::fs::create_dir(&dir).unwrap();
+        for (name, text) in [("1_a.sql", "a"), ("2_b.sql", "b"), ("3_c.sql", "c")] {
+            std::fs::write(dir.join(name), text).unwrap();
+        }
+        let sum = root.path().join("migrations.sum");
+        std::fs::write(&sum, "old sum").unwrap();
+        let change = Rewrite {
+            operation: "squash".into(),
+            write: vec![("0_baseline.sql".into(), "base".into()), ("3_c.sql".into(), "c2".into())],
+            remove: vec!["1_a.sql".into(), "2_b.sql".into()],
+            sum: Some((sum.clone(), "new sum".into())),
+        };
+        rewrite(&dir, &change).unwrap();
+        assert_eq!(files(&dir), [("0_baseline.sql".to_string(), "base".to_string()), ("3_c.sql".into(), "c2".into())]);
+        assert_eq!(std::fs::read_to_string(&sum).unwrap(), "new sum");
+        assert!(!staging_dir(&dir).exists() && interrupted(&dir).unwrap().is_none());
+
+        // Something left aside: nothing is written until it is finished or undone.
+        std::fs::create_dir(staging_dir(&dir)).unwrap();
+        let refused = rewrite(&dir, &Rewrite { write: vec![("4_d.sql".into(), "d".into())], ..Rewrite::default() });
+        assert!(matches!(refused, Err(SwapError::Interrupted(_))), "{refused:?}");
+        assert!(matches!(resume(&dir), Err(SwapError::Interrupted(_))), "nothing recorded: nothing to finish");
+        abandon(&dir).unwrap();
+        assert!(matches!(abandon(&dir), Err(SwapError::NothingInterrupted(_))));
+        assert_eq!(files(&dir).len(), 2);
+    }
+}
