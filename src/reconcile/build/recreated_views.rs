@@ -42,7 +42,8 @@ impl Planner<'_> {
     }
 
     /// The views to drop, dependants first; those to create, each after the views it selects
-    /// from — with what went with a view that existed before: its comment, indexes, triggers.
+    /// from — with what went with a view that existed before: its comment, grants, owner,
+    /// indexes, triggers.
     pub(super) fn emit_views(&mut self) {
         for path in creation_order(self.from, &self.view_drops).into_iter().rev() {
             let view = &self.from.objects[&path];
@@ -66,7 +67,7 @@ impl Planner<'_> {
             if !self.view_drops.contains(&path) {
                 continue; // new: its comment and parts are planned as new objects
             }
-            self.set_comment(view, None, Phase::Dependants);
+            self.made_again_as_the_target_has_it(view);
             let unchanged_parts: Vec<&Object> = self
                 .to
                 .objects

@@ -107,7 +107,8 @@ impl Planner<'_> {
 
     /// A type recreated under its name: the old one renamed, the new one created (`create`),
     /// every column using it converted through `via` (its default set again; the views that
-    /// select it dropped before and created again after), the old one dropped.
+    /// select it dropped before and created again after), the old one dropped; its comment,
+    /// grants and owner given back.
     pub(super) fn recreate_type(&mut self, path: &ObjectPath, new: &Object, create: &str, via: &str, class: Class, why: &str) {
         let name = &new.name;
         let Ok(parts) = crate::sql::parse_qualified(name) else {
@@ -153,6 +154,7 @@ impl Planner<'_> {
             }
         }
         self.step(Phase::Tables, Block::Main, class, why, format!("DROP {kind} {old_name}"));
+        self.made_again_as_the_target_has_it(new);
     }
 
     /// New enum labels added in place; anything else (a removed or reordered label) needs the
