@@ -9,10 +9,6 @@ use std::path::{Path, PathBuf};
 pub const JOURNAL_FILE: &str = "journal.json";
 /// The new directory's contents inside the staging directory (the old ones after the swap).
 pub const NEXT_DIR: &str = "next";
-/// The new `migrations.sum` inside the staging directory, until it is moved into place.
-pub const NEXT_SUM: &str = "next.sum";
-/// The old `migrations.sum` inside the staging directory (for `--abandon`).
-pub const PREVIOUS_SUM: &str = "previous.sum";
 
 /// What the rewrite set out to do, written once the new set is complete on disk.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

@@ -8,9 +8,12 @@ use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::journal::{
-    Holds, Interrupted, JOURNAL_FILE, Journal, NEXT_DIR, NEXT_SUM, PREVIOUS_SUM, SumSwap, interrupted, listing, staging_dir,
-};
+use super::journal::{Holds, Interrupted, JOURNAL_FILE, Journal, NEXT_DIR, SumSwap, interrupted, listing, staging_dir};
+
+/// The new `migrations.sum` inside the staging directory, until it is moved into place.
+const NEXT_SUM: &str = "next.sum";
+/// The old `migrations.sum` inside the staging directory (for `--abandon`).
+const PREVIOUS_SUM: &str = "previous.sum";
 
 /// Why a rewrite did not happen (the directory is then untouched) or could not be finished.
 #[derive(Debug, thiserror::Error)]
