@@ -75,6 +75,15 @@ pub fn staging_dir(dir: &Path) -> PathBuf {
     dir.with_file_name(format!(".{name}.squashmate-swap"))
 }
 
+/// The directory a rewrite of `dir` swaps: `dir` itself, or where it points when it is a
+/// symbolic link (the link stays a link).
+pub fn real_dir(dir: &Path) -> PathBuf {
+    match std::fs::symlink_metadata(dir) {
+        Ok(meta) if meta.file_type().is_symlink() => std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf()),
+        _ => dir.to_path_buf(),
+    }
+}
+
 /// The files of `dir` (recursively, by path relative to it) and the blake3 of each.
 pub fn listing(dir: &Path) -> std::io::Result<BTreeMap<String, String>> {
     let mut files = BTreeMap::new();
@@ -90,6 +99,7 @@ pub fn listing(dir: &Path) -> std::io::Result<BTreeMap<String, String>> {
 
 /// What an interrupted rewrite of `dir` left, if one did.
 pub fn interrupted(dir: &Path) -> std::io::Result<Option<Interrupted>> {
+    let dir = &real_dir(dir);
     let staging = staging_dir(dir);
     if !staging.exists() {
         return Ok(None);

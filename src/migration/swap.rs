@@ -8,7 +8,7 @@ use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::journal::{Holds, Interrupted, JOURNAL_FILE, Journal, NEXT_DIR, SumSwap, interrupted, listing, staging_dir};
+use super::journal::{Holds, Interrupted, JOURNAL_FILE, Journal, NEXT_DIR, SumSwap, interrupted, listing, real_dir, staging_dir};
 
 /// The new `migrations.sum` inside the staging directory, until it is moved into place.
 const NEXT_SUM: &str = "next.sum";
@@ -78,6 +78,7 @@ pub fn rewrite(dir: &Path, rewrite: &Rewrite) -> Result<(), SwapError> {
         return Err(SwapError::Interrupted(found.explain(dir)));
     }
     std::fs::create_dir_all(dir).map_err(io(dir))?;
+    let dir = &real_dir(dir);
     let staging = staging_dir(dir);
     let mut steps = Steps::new();
     let staged = stage(dir, &staging, rewrite, &mut steps);
@@ -92,6 +93,9 @@ pub fn rewrite(dir: &Path, rewrite: &Rewrite) -> Result<(), SwapError> {
 fn stage(dir: &Path, staging: &Path, rewrite: &Rewrite, steps: &mut Steps) -> Result<(), SwapError> {
     let next = staging.join(NEXT_DIR);
     std::fs::create_dir_all(&next).map_err(io(&next))?;
+    // The new directory takes the old one's place with its permissions.
+    let permissions = std::fs::metadata(dir).map_err(io(dir))?.permissions();
+    std::fs::set_permissions(&next, permissions).map_err(io(&next))?;
     let old = listing(dir).map_err(io(dir))?;
     let replaced: Vec<&str> = rewrite.remove.iter().map(String::as_str).chain(rewrite.write.iter().map(|(n, _)| n.as_str())).collect();
     for name in old.keys().filter(|n| !replaced.contains(&n.as_str())) {
@@ -159,6 +163,7 @@ fn interrupted_message(dir: &Path) -> Result<String, SwapError> {
 
 /// Finishes an interrupted rewrite of `dir`: afterwards it holds the new set.
 pub fn resume(dir: &Path) -> Result<(), SwapError> {
+    let dir = &real_dir(dir);
     match interrupted(dir).map_err(io(dir))? {
         None => Err(SwapError::NothingInterrupted(dir.to_path_buf())),
         Some(Interrupted::Staging { .. }) => Err(SwapError::Interrupted(format!(
@@ -172,6 +177,7 @@ pub fn resume(dir: &Path) -> Result<(), SwapError> {
 
 /// Undoes an interrupted rewrite of `dir`: afterwards it holds the old set, and its old sum.
 pub fn abandon(dir: &Path) -> Result<(), SwapError> {
+    let dir = &real_dir(dir);
     match interrupted(dir).map_err(io(dir))? {
         None => Err(SwapError::NothingInterrupted(dir.to_path_buf())),
         Some(Interrupted::Staging { staging }) => {
@@ -268,5 +274,22 @@ mod tests {
         abandon(&dir).unwrap();
         assert!(matches!(abandon(&dir), Err(SwapError::NothingInterrupted(_))));
         assert_eq!(files(&dir).len(), 2);
+    }
+
+    #[test]
+    fn a_linked_directory_is_rewritten_where_it_points_and_keeps_its_permissions() {
+        use std::os::unix::fs::PermissionsExt;
+        let root = tempfile::tempdir().unwrap();
+        let real = root.path().join("shared/migrations");
+        std::fs::create_dir_all(&real).unwrap();
+        std::fs::write(real.join("1_a.sql"), "a").unwrap();
+        std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o750)).unwrap();
+        let link = root.path().join("migrations");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        rewrite(&link, &Rewrite { write: vec![("2_b.sql".into(), "b".into())], ..Rewrite::default() }).unwrap();
+        assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink(), "the link stays a link");
+        assert_eq!(files(&real).len(), 2);
+        assert_eq!(std::fs::metadata(&real).unwrap().permissions().mode() & 0o777, 0o750);
+        assert!(!staging_dir(&real).exists() && !staging_dir(&link).exists());
     }
 }
