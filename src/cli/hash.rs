@@ -3,8 +3,6 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
-
 use super::{EXIT_FINDINGS, EXIT_OK};
 use crate::migration::{Depth, SumMismatch, check_sum, discover_to, render_sum, sum_path};
 use crate::report::{Diagnostic, Format, render};
@@ -20,7 +18,7 @@ pub fn run(dirs: &[PathBuf], sum_file: Option<&Path>, check: bool, format: Forma
     let path = sum_file.map_or_else(|| sum_path(dirs), Path::to_path_buf);
     let files = ordered_files(dirs)?;
     if !check {
-        std::fs::write(&path, render_sum(&files)).with_context(|| format!("writing {}", path.display()))?;
+        crate::migration::write_file(&path, render_sum(&files).as_bytes())?;
         outln!("Writing: {} ({} migrations)", path.display(), files.len());
         return Ok(EXIT_OK);
     }

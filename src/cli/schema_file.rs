@@ -44,7 +44,7 @@ async fn write_schema_file(cli: &Cli, target: &Target, extra: &[String]) -> anyh
     if let Some(dir) = cli.schema_file.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
-    std::fs::write(&cli.schema_file, text).with_context(|| format!("writing {}", cli.schema_file.display()))
+    Ok(crate::migration::write_file(&cli.schema_file, text.as_bytes())?)
 }
 
 /// `pg_dump` from PATH, as dbmate runs it; when that one is older than the server (it would

@@ -25,5 +25,5 @@ pub use source::SourceText;
 pub use statements::{ConcurrentIndex, Statement, split_statements, transaction_runs};
 pub use sum::{SumLine, SumMismatch, chain, chain_hash, check as check_sum, render as render_sum, sum_path};
 #[cfg(feature = "tools")]
-pub use swap::{Rewrite, SwapError, abandon, resume, rewrite};
+pub use swap::{Rewrite, SwapError, abandon, resume, rewrite, write_file};
 pub use tokens::same_tokens;

@@ -205,6 +205,19 @@ pub fn abandon(dir: &Path) -> Result<(), SwapError> {
     }
 }
 
+/// Replaces the file at `path` with `bytes` in one step: written and flushed beside it, then
+/// renamed over it, so a reader sees the old file or the new one, never half of either.
+pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), SwapError> {
+    let name = path.file_name().map_or_else(|| "file".into(), |n| n.to_string_lossy().into_owned());
+    let temporary = path.with_file_name(format!(".{name}.squashmate-new"));
+    let written = write_synced(&temporary, bytes).and_then(|()| std::fs::rename(&temporary, path).map_err(io(path)));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    written?;
+    sync_parent(path)
+}
+
 /// Swaps two directories in one step.
 fn exchange(a: &Path, b: &Path) -> Result<(), SwapError> {
     use nix::fcntl::{AT_FDCWD, RenameFlags, renameat2};
@@ -291,5 +304,15 @@ mod tests {
         assert_eq!(files(&real).len(), 2);
         assert_eq!(std::fs::metadata(&real).unwrap().permissions().mode() & 0o777, 0o750);
         assert!(!staging_dir(&real).exists() && !staging_dir(&link).exists());
+    }
+
+    #[test]
+    fn a_file_is_replaced_whole() {
+        let root = tempfile::tempdir().unwrap();
+        let path = root.path().join("migrations.sum");
+        std::fs::write(&path, "old").unwrap();
+        write_file(&path, b"new").unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "new");
+        assert_eq!(std::fs::read_dir(root.path()).unwrap().count(), 1, "nothing left beside it");
     }
 }
