@@ -98,20 +98,12 @@ impl ObjectClass {
         }
     }
 
-    /// The class owners name an object of `kind` by.
+    /// The class owners name an object of `kind` by: the one class naming that kind, `type`
+    /// for every kind of type.
     pub fn owned_as(kind: Kind) -> Option<ObjectClass> {
         match kind {
-            Kind::Table => Some(ObjectClass::Table),
-            Kind::View => Some(ObjectClass::View),
-            Kind::MaterializedView => Some(ObjectClass::MaterializedView),
-            Kind::ForeignTable => Some(ObjectClass::ForeignTable),
-            Kind::Sequence => Some(ObjectClass::Sequence),
-            Kind::Function => Some(ObjectClass::Function),
-            Kind::Procedure => Some(ObjectClass::Procedure),
-            Kind::Aggregate => Some(ObjectClass::Aggregate),
             Kind::Enum | Kind::Domain | Kind::CompositeType | Kind::RangeType => Some(ObjectClass::Type),
-            Kind::Schema => Some(ObjectClass::Schema),
-            _ => None,
+            _ => ObjectClass::ALL.into_iter().find(|class| class.kind() == Some(kind)),
         }
     }
 }

@@ -81,16 +81,19 @@ pub fn rewrite(dir: &Path, rewrite: &Rewrite) -> Result<(), SwapError> {
     let dir = &real_dir(dir);
     let staging = staging_dir(dir);
     let mut steps = Steps::new();
-    let staged = stage(dir, &staging, rewrite, &mut steps);
-    if let Err(e) = staged {
-        let _ = std::fs::remove_dir_all(&staging);
-        return Err(e);
-    }
-    finish(dir, &staging, &mut steps)
+    let journal = match stage(dir, &staging, rewrite, &mut steps) {
+        Ok(journal) => journal,
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&staging);
+            return Err(e);
+        }
+    };
+    finish(dir, &staging, &journal, Holds::Old, false, &mut steps)
 }
 
-/// Writes the new set, the sums and the journal into `staging`, each flushed to disk.
-fn stage(dir: &Path, staging: &Path, rewrite: &Rewrite, steps: &mut Steps) -> Result<(), SwapError> {
+/// Writes the new set, the sums and the journal into `staging`, each flushed to disk; returns
+/// the journal.
+fn stage(dir: &Path, staging: &Path, rewrite: &Rewrite, steps: &mut Steps) -> Result<Journal, SwapError> {
     let next = staging.join(NEXT_DIR);
     std::fs::create_dir_all(&next).map_err(io(&next))?;
     // The new directory takes the old one's place with its permissions.
@@ -132,21 +135,15 @@ fn stage(dir: &Path, staging: &Path, rewrite: &Rewrite, steps: &mut Steps) -> Re
     write_synced(&staging.join(JOURNAL_FILE), text.as_bytes())?;
     sync_dir(staging)?;
     steps.step();
-    Ok(())
+    Ok(journal)
 }
 
-/// From a recorded journal on: the swap, the sum, the clean-up — each step safe to repeat.
-fn finish(dir: &Path, staging: &Path, steps: &mut Steps) -> Result<(), SwapError> {
-    let Some(Interrupted::Recorded { journal, directory, sum_replaced, .. }) = interrupted(dir).map_err(io(dir))? else {
-        return Err(SwapError::NothingInterrupted(dir.to_path_buf()));
-    };
-    match directory {
-        Holds::Old => {
-            exchange(dir, &staging.join(NEXT_DIR))?;
-            steps.step();
-        }
-        Holds::New => {}
-        Holds::Neither => return Err(SwapError::Interrupted(interrupted_message(dir)?)),
+/// From a recorded journal on, where `dir` holds `directory` (the old or the new set)
+/// and the sum is or is not replaced: the swap, the sum, the clean-up.
+fn finish(dir: &Path, staging: &Path, journal: &Journal, directory: Holds, sum_replaced: bool, steps: &mut Steps) -> Result<(), SwapError> {
+    if directory == Holds::Old {
+        exchange(dir, &staging.join(NEXT_DIR))?;
+        steps.step();
     }
     if let (Some(sum), false) = (&journal.sum, sum_replaced) {
         std::fs::rename(staging.join(NEXT_SUM), &sum.path).map_err(io(&sum.path))?;
@@ -155,10 +152,6 @@ fn finish(dir: &Path, staging: &Path, steps: &mut Steps) -> Result<(), SwapError
     }
     std::fs::remove_dir_all(staging).map_err(io(staging))?;
     sync_parent(staging)
-}
-
-fn interrupted_message(dir: &Path) -> Result<String, SwapError> {
-    Ok(interrupted(dir).map_err(io(dir))?.map_or_else(String::new, |found| found.explain(dir)))
 }
 
 /// Finishes an interrupted rewrite of `dir`: afterwards it holds the new set.
@@ -171,7 +164,10 @@ pub fn resume(dir: &Path) -> Result<(), SwapError> {
              `squashmate squash --abandon`, then the command again",
             dir.display()
         ))),
-        Some(Interrupted::Recorded { staging, .. }) => finish(dir, &staging, &mut Steps::new()),
+        Some(found @ Interrupted::Recorded { directory: Holds::Neither, .. }) => Err(SwapError::Interrupted(found.explain(dir))),
+        Some(Interrupted::Recorded { staging, journal, directory, sum_replaced }) => {
+            finish(dir, &staging, &journal, directory, sum_replaced, &mut Steps::new())
+        }
     }
 }
 
@@ -184,7 +180,7 @@ pub fn abandon(dir: &Path) -> Result<(), SwapError> {
             std::fs::remove_dir_all(&staging).map_err(io(&staging))?;
             sync_parent(&staging)
         }
-        Some(Interrupted::Recorded { directory: Holds::Neither, .. }) => Err(SwapError::Interrupted(interrupted_message(dir)?)),
+        Some(found @ Interrupted::Recorded { directory: Holds::Neither, .. }) => Err(SwapError::Interrupted(found.explain(dir))),
         Some(Interrupted::Recorded { staging, journal, directory, sum_replaced }) => {
             if let (Some(sum), true) = (&journal.sum, sum_replaced) {
                 match sum.existed {

@@ -105,7 +105,11 @@ fn a_squash_stopped_anywhere_while_it_writes_leaves_the_old_set_or_the_new_one()
             &["lint"][..],
             &["hash", "--check"],
             &["gate", "--base", "HEAD", "--head", "HEAD"],
+            &["new", "more"],
             &["up", "--url", "postgres://x@127.0.0.1:1/x"],
+            &["migrate", "--url", "postgres://x@127.0.0.1:1/x"],
+            &["rollback", "--url", "postgres://x@127.0.0.1:1/x"],
+            &["status", "--url", "postgres://x@127.0.0.1:1/x"],
         ] {
             let out = common::run(work.path(), args);
             let said = common::all_output(&out);
