@@ -20,8 +20,7 @@ async fn kept_relations(
     scripts: &ScriptInput<'_>,
 ) -> Result<Vec<(String, String, String, String)>, tokio_postgres::Error> {
     let left_out: Vec<(String, String)> = std::iter::once((scripts.ledger.schema.clone(), scripts.ledger.table.clone()))
-        .chain(scripts.details.tables.iter().map(|t| scripts.backup_table(&t.name)).map(|t| (t.schema, t.name)))
-        .chain(scripts.details.columns.iter().map(|c| scripts.column_backup(c)).map(|t| (t.schema, t.name)))
+        .chain(scripts.backups().into_iter().map(|t| (t.schema, t.name)))
         .collect();
     let relations = client
         .query(
@@ -30,7 +29,7 @@ async fn kept_relations(
              WHERE c.relkind IN ('r', 'S') AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_'
                AND n.nspname <> $1
              ORDER BY 3",
-            &[&format!("squashmate_backup_{}", scripts.date)],
+            &[&scripts.backup_schema()],
         )
         .await?;
     Ok(relations

@@ -19,7 +19,7 @@ use super::roles::{ChainRole, read_roles, roles_sql};
 use super::scripts::{ScriptInput, rollback, surgery};
 use super::verify::{Check, CheckId, ScriptRuns, VerifyInput, kept_files_check, run_scripts, verify};
 use crate::baseline::BaselineHeader;
-use crate::catalog::{IntrospectOptions, fingerprint, introspect};
+use crate::catalog::{IntrospectOptions, fingerprint};
 use crate::dump::{PgDumpVersion, copy_rows_as_inserts, without_setup_entries};
 use crate::ledger::{LedgerTable, Migrator, MigratorOptions};
 use crate::lint::{NotRunnable, check_runnable};
@@ -266,7 +266,7 @@ async fn shape_baseline(
     let rows_client = server.connect(replayed).await?;
     let (dump, catalog, data) = tokio::join!(
         pg_dump(server, replayed, &excluded, Dumped::SchemaAndRows),
-        introspect(&client, &options),
+        super::verify::without_backups(&client, input, &options),
         data_digest(&rows_client, input)
     );
     let print = fingerprint(&catalog.map_err(ServerError::Sql)?);
@@ -714,15 +714,8 @@ pub(super) enum Dumped {
 /// The `pg_dump` arguments that leave the backups out.
 pub(super) fn backups_excluded(input: &ScriptInput<'_>) -> Vec<String> {
     match input.backup {
-        BackupStyle::Schema => vec![format!("--exclude-schema=squashmate_backup_{}", input.date)],
-        BackupStyle::Suffix => input
-            .details
-            .tables
-            .iter()
-            .map(|t| input.backup_table(&t.name))
-            .chain(input.details.columns.iter().map(|c| input.column_backup(c)))
-            .map(|t| format!("--exclude-table={}", t.sql()))
-            .collect(),
+        BackupStyle::Schema => vec![format!("--exclude-schema={}", input.backup_schema())],
+        BackupStyle::Suffix => input.backups().iter().map(|t| format!("--exclude-table={}", t.sql())).collect(),
     }
 }
 

@@ -4,8 +4,9 @@
 
 use std::fmt::Write;
 
-use super::inspect::{Details, RetiredColumn, shape_sql};
+use super::inspect::{Details, RetiredColumn, RetiredTable, shape_sql};
 use super::plan::{BackupStyle, LockPolicy, TableName};
+use super::record::{create_record, drop_record};
 use crate::ledger::LedgerTable;
 use crate::sql::{fit_identifier, quote_ident, quote_literal};
 
@@ -29,8 +30,24 @@ pub struct ScriptInput<'a> {
 }
 
 impl ScriptInput<'_> {
-    fn backup_schema(&self) -> String {
+    /// The backup schema (schema style), unquoted.
+    pub fn backup_schema(&self) -> String {
         format!("squashmate_backup_{}", self.date)
+    }
+
+    /// Whether the surgery keeps anything (a retired table or column): only then is there a
+    /// backup schema and a record.
+    pub fn keeps_backups(&self) -> bool {
+        !self.details.tables.is_empty() || !self.details.columns.is_empty()
+    }
+
+    /// Every table the surgery makes or moves aside: the retired tables' backups, the retired
+    /// columns' saved values, and the record of them (what the proof and the baseline leave out).
+    pub fn backups(&self) -> Vec<TableName> {
+        let tables = self.details.tables.iter().map(|t| self.backup_table(&t.name));
+        let columns = self.details.columns.iter().map(|c| self.column_backup(c));
+        let record = self.keeps_backups().then(|| self.record_table());
+        tables.chain(columns).chain(record).collect()
     }
 
     /// Where a retired table is kept.
@@ -69,22 +86,29 @@ impl ScriptInput<'_> {
     fn replaced_array(&self) -> String {
         versions_array(self.squashed.iter().filter(|v| *v != self.baseline_version))
     }
+
+    /// The surgery's refusal when it ran already (and the rollback's condition to run).
+    fn already_squashed_sql(&self, ledger: &str) -> String {
+        squashed_sql(ledger, self.baseline_version, self.squashed)
+    }
 }
 
 fn versions_array<'v>(versions: impl Iterator<Item = &'v String>) -> String {
     format!("ARRAY[{}]::text[]", versions.map(|v| quote_literal(v)).collect::<Vec<_>>().join(", "))
 }
 
-impl ScriptInput<'_> {
-    /// The surgery's refusal when it ran already: the baseline is in the ledger (and, in a
-    /// re-squash, none of the versions it replaces is left).
-    fn already_squashed_sql(&self, ledger: &str) -> String {
-        let baseline = format!("EXISTS (SELECT 1 FROM {ledger} WHERE version = {})", quote_literal(self.baseline_version));
-        if self.keeps_baseline_row() {
-            format!("{baseline} AND NOT EXISTS (SELECT 1 FROM {ledger} WHERE version = ANY ({}))", self.replaced_array())
-        } else {
-            baseline
-        }
+/// SQL that is true when the `ledger` (qualified) is where the surgery onto `baseline_version`
+/// replacing `squashed` leaves it: the baseline is there and — in a re-squash, whose baseline
+/// keeps an earlier baseline's version — none of the versions it replaces is left. The
+/// surgery refuses to run again then; the rollback runs only then; `backups list` calls the
+/// rollback still possible only then.
+pub fn squashed_sql(ledger: &str, baseline_version: &str, squashed: &[String]) -> String {
+    let baseline = format!("EXISTS (SELECT 1 FROM {ledger} WHERE version = {})", quote_literal(baseline_version));
+    if squashed.iter().any(|v| v == baseline_version) {
+        let replaced = versions_array(squashed.iter().filter(|v| *v != baseline_version));
+        format!("{baseline} AND NOT EXISTS (SELECT 1 FROM {ledger} WHERE version = ANY ({replaced}))")
+    } else {
+        baseline
     }
 }
 
@@ -92,7 +116,7 @@ fn col(c: &RetiredColumn) -> String {
     format!("{}.{}", c.name.table.sql(), quote_ident(&c.name.column))
 }
 
-fn assert_sql(out: &mut String, condition: &str, message: &str) {
+pub(super) fn assert_sql(out: &mut String, condition: &str, message: &str) {
     let _ = writeln!(out, "  IF {condition} THEN\n    RAISE EXCEPTION '%', {};\n  END IF;", quote_literal(message));
 }
 
@@ -242,13 +266,17 @@ fn surgery_preflight(out: &mut String, input: &ScriptInput<'_>, ledger: &str) {
     for v in &d.views {
         assert_sql(out, &format!("{} IS NULL", regclass(&v.name)), &format!("squashmate surgery: retired view {} does not exist", v.name));
     }
+    if input.keeps_backups() {
+        let record = input.record_table();
+        assert_sql(out, &format!("{} IS NOT NULL", regclass(&record)), &format!("squashmate surgery: {record} already exists"));
+    }
     let _ = writeln!(out, "END\n$squashmate$;\n");
 }
 
 /// What the surgery changes: views dropped, tables moved, columns saved and dropped, comments.
 fn surgery_changes(out: &mut String, input: &ScriptInput<'_>) {
     let d = input.details;
-    if input.backup == BackupStyle::Schema && (!d.tables.is_empty() || !d.columns.is_empty()) {
+    if input.backup == BackupStyle::Schema && input.keeps_backups() {
         let _ = writeln!(out, "CREATE SCHEMA {};\n", quote_ident(&input.backup_schema()));
     }
     for v in &d.views {
@@ -280,6 +308,7 @@ fn surgery_changes(out: &mut String, input: &ScriptInput<'_>) {
         let _ = writeln!(out, "ALTER TABLE {backup} ADD PRIMARY KEY ({});", keys.join(", "));
         let _ = writeln!(out, "ALTER TABLE {} DROP COLUMN {};\n", c.name.table, quote_ident(&c.name.column));
     }
+    create_record(out, input);
     for comment in &d.comments {
         let _ = writeln!(out, "COMMENT ON {} IS {};", comment.target, quote_literal(&comment.new));
     }
@@ -308,15 +337,7 @@ pub fn rollback(input: &ScriptInput<'_>) -> String {
     rollback_preflight(&mut out, input, &ledger);
     restore_columns(&mut out, input);
     for t in &d.tables {
-        let backup = input.backup_table(&t.name);
-        let _ = match input.backup {
-            BackupStyle::Schema => writeln!(out, "ALTER TABLE {backup} SET SCHEMA {};", quote_ident(&t.name.schema)),
-            BackupStyle::Suffix => writeln!(out, "ALTER TABLE {backup} RENAME TO {};", quote_ident(&t.name.name)),
-        };
-        for fk in &t.incoming {
-            let _ = writeln!(out, "ALTER TABLE {} ADD CONSTRAINT {} {};", fk.table, quote_ident(&fk.name), fk.definition);
-        }
-        let _ = writeln!(out);
+        move_table_back(&mut out, input, t);
     }
     for v in d.views.iter().rev() {
         let _ = writeln!(out, "CREATE {} {} AS\n{};", v.kind.to_uppercase(), v.name, v.definition.trim_end().trim_end_matches(';'));
@@ -334,7 +355,8 @@ pub fn rollback(input: &ScriptInput<'_>) -> String {
         let old = comment.old.as_ref().map_or_else(|| "NULL".to_string(), |c| quote_literal(c));
         let _ = writeln!(out, "COMMENT ON {} IS {old};", comment.target);
     }
-    if input.backup == BackupStyle::Schema && (!d.tables.is_empty() || !d.columns.is_empty()) {
+    drop_record(&mut out, input);
+    if input.backup == BackupStyle::Schema && input.keeps_backups() {
         let _ = writeln!(out, "DROP SCHEMA {};", quote_ident(&input.backup_schema()));
     }
     if input.keeps_baseline_row() {
@@ -344,6 +366,19 @@ pub fn rollback(input: &ScriptInput<'_>) -> String {
     }
     let _ = writeln!(out, "INSERT INTO {ledger} (version) SELECT unnest({});\n\nCOMMIT;", input.replaced_array());
     out
+}
+
+/// A retired table moved back to its name, and the foreign keys that pointed at it restored.
+pub(super) fn move_table_back(out: &mut String, input: &ScriptInput<'_>, t: &RetiredTable) {
+    let backup = input.backup_table(&t.name);
+    let _ = match input.backup {
+        BackupStyle::Schema => writeln!(out, "ALTER TABLE {backup} SET SCHEMA {};", quote_ident(&t.name.schema)),
+        BackupStyle::Suffix => writeln!(out, "ALTER TABLE {backup} RENAME TO {};", quote_ident(&t.name.name)),
+    };
+    for fk in &t.incoming {
+        let _ = writeln!(out, "ALTER TABLE {} ADD CONSTRAINT {} {};", fk.table, quote_ident(&fk.name), fk.definition);
+    }
+    let _ = writeln!(out);
 }
 
 /// The rollback's checks, before anything changes: the database was squashed and not rolled
@@ -369,84 +404,101 @@ fn rollback_preflight(out: &mut String, input: &ScriptInput<'_>, ledger: &str) {
         );
     }
     for t in &d.tables {
-        let backup = input.backup_table(&t.name);
-        assert_sql(out, &format!("{} IS NULL", regclass(&backup)), &format!("squashmate rollback: the saved table {backup} is missing"));
-        assert_sql(
-            out,
-            &format!("{} IS NOT NULL", regclass(&t.name)),
-            &format!("squashmate rollback: {} exists again; move it away first", t.name),
-        );
+        table_back_checks(out, input, t, "rollback");
     }
     for c in &d.columns {
-        let backup = input.column_backup(c);
-        assert_sql(out, &format!("{} IS NULL", regclass(&backup)), &format!("squashmate rollback: the saved values {backup} are missing"));
-        assert_sql(
-            out,
-            &format!("{} IS NOT NULL", column_type(&c.name.table, &c.name.column)),
-            &format!("squashmate rollback: column {} exists again", col(c)),
-        );
-        if c.not_null && c.default.is_none() {
-            let on: Vec<String> = c.key.iter().map(|k| format!("t.{k} = b.{k}", k = quote_ident(k))).collect();
-            assert_sql(
-                out,
-                &format!(
-                    "EXISTS (SELECT 1 FROM {} AS t WHERE NOT EXISTS (SELECT 1 FROM {backup} AS b WHERE {}))",
-                    c.name.table,
-                    on.join(" AND ")
-                ),
-                &format!(
-                    "squashmate rollback: {} has rows added after the surgery with no saved value for {}, which is NOT NULL without a default; delete or move those rows, then run the rollback again",
-                    c.name.table,
-                    quote_ident(&c.name.column)
-                ),
-            );
-        }
+        column_back_checks(out, input, c, "rollback");
     }
     let _ = writeln!(out, "END\n$squashmate$;\n");
+}
+
+/// The checks before a retired table is put back (by the rollback or `backups restore`): its
+/// backup is there and nothing has taken its name since.
+pub(super) fn table_back_checks(out: &mut String, input: &ScriptInput<'_>, t: &RetiredTable, script: &str) {
+    let backup = input.backup_table(&t.name);
+    assert_sql(out, &format!("{} IS NULL", regclass(&backup)), &format!("squashmate {script}: the saved table {backup} is missing"));
+    assert_sql(
+        out,
+        &format!("{} IS NOT NULL", regclass(&t.name)),
+        &format!("squashmate {script}: {} exists again; move it away first", t.name),
+    );
+}
+
+/// The checks before a retired column is put back: its saved values are there, the column is
+/// not, and rows added since can take it.
+pub(super) fn column_back_checks(out: &mut String, input: &ScriptInput<'_>, c: &RetiredColumn, script: &str) {
+    let backup = input.column_backup(c);
+    assert_sql(out, &format!("{} IS NULL", regclass(&backup)), &format!("squashmate {script}: the saved values {backup} are missing"));
+    assert_sql(
+        out,
+        &format!("{} IS NOT NULL", column_type(&c.name.table, &c.name.column)),
+        &format!("squashmate {script}: column {} exists again", col(c)),
+    );
+    if c.not_null && c.default.is_none() {
+        let on: Vec<String> = c.key.iter().map(|k| format!("t.{k} = b.{k}", k = quote_ident(k))).collect();
+        assert_sql(
+            out,
+            &format!(
+                "EXISTS (SELECT 1 FROM {} AS t WHERE NOT EXISTS (SELECT 1 FROM {backup} AS b WHERE {}))",
+                c.name.table,
+                on.join(" AND ")
+            ),
+            &format!(
+                "squashmate {script}: {} has rows added after the surgery with no saved value for {}, which is NOT NULL without a default; delete or move those rows, then run the {script} again",
+                c.name.table,
+                quote_ident(&c.name.column)
+            ),
+        );
+    }
 }
 
 /// Retired columns re-added with their type, collation and default, values restored by row
 /// key, then NOT NULL, constraints, indexes, comment and privileges; the saved values dropped.
 fn restore_columns(out: &mut String, input: &ScriptInput<'_>) {
     for c in &input.details.columns {
-        let backup = input.column_backup(c);
-        let collate = c.collation.as_ref().map(|co| format!(" COLLATE {co}")).unwrap_or_default();
-        // With its default, rows added since the surgery get what an insert would have given them.
-        let default = c.default.as_ref().map(|d| format!(" DEFAULT {d}")).unwrap_or_default();
-        let _ = writeln!(out, "ALTER TABLE {} ADD COLUMN {} {}{collate}{default};", c.name.table, quote_ident(&c.name.column), c.type_sql);
-        let on: Vec<String> = c.key.iter().map(|k| format!("t.{k} = b.{k}", k = quote_ident(k))).collect();
+        restore_column(out, input, c);
+    }
+}
+
+/// One retired column put back (see [`restore_columns`]).
+pub(super) fn restore_column(out: &mut String, input: &ScriptInput<'_>, c: &RetiredColumn) {
+    let backup = input.column_backup(c);
+    let collate = c.collation.as_ref().map(|co| format!(" COLLATE {co}")).unwrap_or_default();
+    // With its default, rows added since the surgery get what an insert would have given them.
+    let default = c.default.as_ref().map(|d| format!(" DEFAULT {d}")).unwrap_or_default();
+    let _ = writeln!(out, "ALTER TABLE {} ADD COLUMN {} {}{collate}{default};", c.name.table, quote_ident(&c.name.column), c.type_sql);
+    let on: Vec<String> = c.key.iter().map(|k| format!("t.{k} = b.{k}", k = quote_ident(k))).collect();
+    let _ = writeln!(
+        out,
+        "UPDATE {} AS t SET {col} = b.{col} FROM {backup} AS b WHERE {};",
+        c.name.table,
+        on.join(" AND "),
+        col = quote_ident(&c.name.column)
+    );
+    if c.not_null {
+        let _ = writeln!(out, "ALTER TABLE {} ALTER COLUMN {} SET NOT NULL;", c.name.table, quote_ident(&c.name.column));
+    }
+    for k in &c.constraints {
+        let _ = writeln!(out, "ALTER TABLE {} ADD CONSTRAINT {} {};", k.table, quote_ident(&k.name), k.definition);
+    }
+    for i in &c.indexes {
+        let _ = writeln!(out, "{};", i.definition);
+    }
+    if let Some(comment) = &c.comment {
+        let _ = writeln!(out, "COMMENT ON COLUMN {} IS {};", col(c), quote_literal(comment));
+    }
+    for g in &c.grants {
         let _ = writeln!(
             out,
-            "UPDATE {} AS t SET {col} = b.{col} FROM {backup} AS b WHERE {};",
+            "GRANT {} ({}) ON TABLE {} TO {}{};",
+            g.privilege,
+            quote_ident(&c.name.column),
             c.name.table,
-            on.join(" AND "),
-            col = quote_ident(&c.name.column)
+            g.grantee,
+            g.option()
         );
-        if c.not_null {
-            let _ = writeln!(out, "ALTER TABLE {} ALTER COLUMN {} SET NOT NULL;", c.name.table, quote_ident(&c.name.column));
-        }
-        for k in &c.constraints {
-            let _ = writeln!(out, "ALTER TABLE {} ADD CONSTRAINT {} {};", k.table, quote_ident(&k.name), k.definition);
-        }
-        for i in &c.indexes {
-            let _ = writeln!(out, "{};", i.definition);
-        }
-        if let Some(comment) = &c.comment {
-            let _ = writeln!(out, "COMMENT ON COLUMN {} IS {};", col(c), quote_literal(comment));
-        }
-        for g in &c.grants {
-            let _ = writeln!(
-                out,
-                "GRANT {} ({}) ON TABLE {} TO {}{};",
-                g.privilege,
-                quote_ident(&c.name.column),
-                c.name.table,
-                g.grantee,
-                g.option()
-            );
-        }
-        let _ = writeln!(out, "DROP TABLE {backup};\n");
     }
+    let _ = writeln!(out, "DROP TABLE {backup};\n");
 }
 
 /// Takes every lock the `script` needs before it changes anything: ACCESS EXCLUSIVE on the
@@ -456,7 +508,7 @@ fn restore_columns(out: &mut String, input: &ScriptInput<'_>) {
 /// gives its place in the queue back when it times out; the script pauses (longer each time)
 /// and tries again, and fails, having changed nothing, when the retries run out. Plain
 /// PL/pgSQL, so it works when the script is run with `psql -f`.
-fn lock_up_front(out: &mut String, script: &str, locks: &LockPolicy, mut tables: Vec<String>, ledger: &str) {
+pub(super) fn lock_up_front(out: &mut String, script: &str, locks: &LockPolicy, mut tables: Vec<String>, ledger: &str) {
     tables.sort();
     tables.dedup();
     let timeout_ms = locks.lock_timeout.as_millis();

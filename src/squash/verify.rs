@@ -212,8 +212,11 @@ struct Hidden {
 
 impl Hidden {
     async fn read(&self, client: &Client, ledger: &LedgerTable) -> Result<Catalog, tokio_postgres::Error> {
-        let options = IntrospectOptions { ledger_table: ledger.table.clone(), privileges: true };
-        let mut catalog = introspect(client, &options).await?;
+        self.read_with(client, &IntrospectOptions { ledger_table: ledger.table.clone(), privileges: true }).await
+    }
+
+    async fn read_with(&self, client: &Client, options: &IntrospectOptions) -> Result<Catalog, tokio_postgres::Error> {
+        let mut catalog = introspect(client, options).await?;
         let hidden: BTreeSet<ObjectPath> =
             catalog.objects.values().filter(|o| o.parent.is_none() && self.hides(o)).map(|o| o.path()).collect();
         catalog
@@ -476,20 +479,24 @@ pub async fn kept_files_check(
     Check::new(CheckId::KeptFilesAgree, started, result)
 }
 
+/// The catalog of a database the surgery ran on, read with `options`, its backups left out:
+/// the baseline's schema (what its fingerprint is made of).
+pub(super) async fn without_backups(
+    client: &Client,
+    scripts: &ScriptInput<'_>,
+    options: &IntrospectOptions,
+) -> Result<Catalog, tokio_postgres::Error> {
+    backups(client, scripts).await?.read_with(client, options).await
+}
+
 /// The backups as catalog paths name them (the server's quote_ident: quotes only where needed).
 async fn backups(client: &Client, scripts: &ScriptInput<'_>) -> Result<Hidden, tokio_postgres::Error> {
     let mut tables = Vec::new();
-    for t in scripts
-        .details
-        .tables
-        .iter()
-        .map(|t| scripts.backup_table(&t.name))
-        .chain(scripts.details.columns.iter().map(|c| scripts.column_backup(c)))
-    {
+    for t in scripts.backups() {
         let row = client.query_one("SELECT quote_ident($1) || '.' || quote_ident($2)", &[&t.schema, &t.name]).await?;
         tables.push(ObjectPath::top(Kind::Table, row.get::<_, String>(0)));
     }
-    Ok(Hidden { schema: format!("squashmate_backup_{}", scripts.date), tables })
+    Ok(Hidden { schema: scripts.backup_schema(), tables })
 }
 
 /// A new migration applies on each of `sides`.
