@@ -3,6 +3,7 @@
 //! Layers, top first; a module uses only modules of layers below its own (the `layers` test
 //! reads this list and every `crate::` path in the code):
 //! - [`cli`]: the command line (clap definitions, output).
+//! - [`backups`]: what squashes' surgeries kept in a live database: listed, restored, dropped.
 //! - [`squash`], [`drift`], [`reconcile`], [`fleet`], [`gate`], `chaingen`: the jobs.
 //! - [`hazards`]: what a statement will lock, rewrite or scan, read from its parse tree.
 //! - [`replay`]: a chain applied to a fresh database on an ephemeral server.
@@ -19,9 +20,11 @@
 //!
 //! Features: without the defaults the crate is what a service embeds (`ledger::Migrator` and
 //! the modules that need no throwaway server); `tools` adds `server`, `dump`, `setup`, `replay`,
-//! `squash`, `drift`, `reconcile` and `pgdist`; `tls` connects with TLS; `cli` is the command.
+//! `squash`, `backups`, `drift`, `reconcile` and `pgdist`; `tls` connects with TLS; `cli` is the command.
 #![warn(missing_docs)]
 
+#[cfg(feature = "tools")]
+pub mod backups;
 pub mod baseline;
 pub mod catalog;
 #[cfg(feature = "chaingen")]

@@ -123,7 +123,7 @@ pub async fn run(cli: &Cli, format: Format) -> anyhow::Result<u8> {
 }
 
 /// Prints the results table (or JSON); exit 0 when every target is ok, 1 otherwise.
-fn print_results(results: &[TargetResult], format: Format) -> anyhow::Result<u8> {
+pub(super) fn print_results(results: &[TargetResult], format: Format) -> anyhow::Result<u8> {
     match format {
         Format::Json => outln!("{}", serde_json::to_string_pretty(&results_json(results))?),
         Format::Text | Format::Github => out!("{}", render_table(results)),

@@ -19,6 +19,7 @@ macro_rules! outln {
 }
 
 mod admin;
+mod backups;
 mod database;
 mod diff;
 mod differences;
@@ -117,7 +118,7 @@ pub struct Cli {
     /// when given, it is used instead of --lock-timeout.
     #[arg(long, global = true, env = "DBMATE_MIGRATION_LOCK_TIMEOUT", value_name = "DURATION")]
     pub migration_lock_timeout: Option<humantime::Duration>,
-    /// Run `status`, `up`, `migrate` or `drift` on every database listed in FILE (one URL per
+    /// Run `status`, `up`, `migrate`, `drift`, `run-script` or `backups` on every database listed in FILE (one URL per
     /// line, `#` comments, `${VAR}` from the environment) instead of one.
     #[arg(long, global = true, value_name = "FILE")]
     pub targets: Option<PathBuf>,
@@ -240,6 +241,13 @@ pub enum Command {
         /// Which server to replay and verify on.
         #[command(flatten)]
         server: ServerArgs,
+    },
+    /// What squashes' surgeries kept in the database (or every database of --targets): list
+    /// them, restore one, drop old ones.
+    Backups {
+        /// What to do.
+        #[command(subcommand)]
+        action: backups::BackupsAction,
     },
     /// Every reference to the plan's retired tables and columns in source trees, with its kind
     /// (code, string, comment). Exit 1 when code or strings still use one.
@@ -385,6 +393,7 @@ impl Command {
                 | Command::Load
                 | Command::Drift { .. }
                 | Command::RunScript { .. }
+                | Command::Backups { .. }
         )
     }
 }
@@ -501,6 +510,7 @@ pub async fn run(cli: Cli) -> u8 {
         }
         Command::Drift { compare, .. } if cli.targets.is_some() => fleet::run(&cli, compare.format).await,
         Command::RunScript { script, format } => fleet::run_script(&cli, script, *format).await,
+        Command::Backups { action } => backups::run(&cli, action).await,
         Command::FleetReport { files, format } => fleet::report(files, *format),
         Command::New { name } => new::run(&cli.migrations_dir, name),
         Command::Plan(args) => plan::run(&cli, args).await,

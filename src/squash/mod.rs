@@ -30,5 +30,5 @@ pub use record::{RECORD_IN_SCHEMA, RECORD_MARK};
 pub use report::{BaselineRoles, ChainRows, Report, Retired, RetiredColumnEntry, RetiredTableEntry, SampleRows, Timing};
 pub use roles::ChainRole;
 pub use run::{Outcome, SquashError, SquashOptions, audit_names, squash};
-pub use scripts::{ALREADY_DONE_SQLSTATE, ScriptInput, rollback, squashed_sql, surgery};
+pub use scripts::{ALREADY_DONE_SQLSTATE, ScriptInput, lock_up_front, rollback, squashed_sql, surgery};
 pub use verify::{Check, CheckId};

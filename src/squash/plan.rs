@@ -110,6 +110,12 @@ impl TableName {
     pub fn sql(&self) -> String {
         format!("{}.{}", crate::sql::quote_ident(&self.schema), crate::sql::quote_ident(&self.name))
     }
+
+    /// Quoted only where needed, as the server's `quote_ident` quotes: for people to read (and
+    /// still valid SQL).
+    pub fn readable(&self) -> String {
+        format!("{}.{}", crate::sql::quote_ident_if_needed(&self.schema), crate::sql::quote_ident_if_needed(&self.name))
+    }
 }
 
 impl std::fmt::Display for TableName {

@@ -10,7 +10,7 @@ use super::plan::{BackupStyle, TableName};
 use super::scripts::{
     ALREADY_DONE_SQLSTATE, ScriptInput, column_back_checks, lock_up_front, move_table_back, restore_column, table_back_checks,
 };
-use crate::sql::{quote_ident, quote_literal};
+use crate::sql::{quote_ident_if_needed, quote_literal};
 
 /// How a record table's comment begins: `backups` finds every squash's record by it.
 pub const RECORD_MARK: &str = "squashmate backups record";
@@ -54,18 +54,19 @@ pub(super) fn create_record(out: &mut String, input: &ScriptInput<'_>) {
         .details
         .tables
         .iter()
-        .map(|t| (input.backup_table(&t.name), "table", t.name.sql(), Vec::new(), restore_table_script(input, t)));
-    let columns = input.details.columns.iter().map(|c| {
-        let original = format!("{}.{}", c.name.table.sql(), quote_ident(&c.name.column));
-        (input.column_backup(c), "column", original, c.key.clone(), restore_column_script(input, c))
-    });
+        .map(|t| (input.backup_table(&t.name), "table", t.name.readable(), Vec::new(), restore_table_script(input, t)));
+    let columns = input
+        .details
+        .columns
+        .iter()
+        .map(|c| (input.column_backup(c), "column", readable_column(c), c.key.clone(), restore_column_script(input, c)));
     let rows: Vec<String> = tables
         .chain(columns)
         .map(|(backup, kind, original, key, script)| {
             let key = format!("ARRAY[{}]::text[]", key.iter().map(|k| quote_literal(k)).collect::<Vec<_>>().join(", "));
             format!(
                 "  ({}, '{kind}', {}, {key}, {}, {squashed}, {})",
-                quote_literal(&backup.sql()),
+                quote_literal(&backup.readable()),
                 quote_literal(&original),
                 quote_literal(input.baseline_version),
                 quote_literal(&script)
@@ -86,12 +87,17 @@ pub(super) fn drop_record(out: &mut String, input: &ScriptInput<'_>) {
     }
 }
 
+/// A retired column's name as the record keeps it: `schema.table.column`, quoted where needed.
+fn readable_column(c: &RetiredColumn) -> String {
+    format!("{}.{}", c.name.table.readable(), quote_ident_if_needed(&c.name.column))
+}
+
 /// The script that puts one retired table back (what `backups restore` runs).
 fn restore_table_script(input: &ScriptInput<'_>, t: &RetiredTable) -> String {
     let locked = std::iter::once(input.backup_table(&t.name).sql()).chain(t.incoming.iter().map(|fk| fk.table.sql())).collect();
     restore_script(
         input,
-        &t.name.sql(),
+        &t.name.readable(),
         &input.backup_table(&t.name),
         locked,
         |out, script| {
@@ -103,10 +109,9 @@ fn restore_table_script(input: &ScriptInput<'_>, t: &RetiredTable) -> String {
 
 /// The script that puts one retired column back, its values by row key.
 fn restore_column_script(input: &ScriptInput<'_>, c: &RetiredColumn) -> String {
-    let original = format!("{}.{}", c.name.table.sql(), quote_ident(&c.name.column));
     restore_script(
         input,
-        &original,
+        &readable_column(c),
         &input.column_backup(c),
         vec![c.name.table.sql()],
         |out, script| {
@@ -133,7 +138,8 @@ fn restore_script(
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "-- squashmate backups restore: {original} back from {backup}, kept by the surgery onto baseline {}.",
+        "-- squashmate backups restore: {original} back from {}, kept by the surgery onto baseline {}.",
+        backup.readable(),
         input.baseline_version
     );
     let _ = writeln!(out, "BEGIN;\nSET LOCAL search_path = '';");
@@ -142,12 +148,12 @@ fn restore_script(
     let _ = writeln!(
         out,
         "  IF NOT EXISTS (SELECT 1 FROM {record} WHERE backup = {} AND restored_at IS NULL) THEN\n    RAISE EXCEPTION '%', {} USING ERRCODE = '{ALREADY_DONE_SQLSTATE}';\n  END IF;",
-        quote_literal(&backup.sql()),
+        quote_literal(&backup.readable()),
         quote_literal(&format!("squashmate {SCRIPT}: {original} was restored already"))
     );
     checks(&mut out, SCRIPT);
     let _ = writeln!(out, "END\n$squashmate$;\n");
     statements(&mut out);
-    let _ = writeln!(out, "UPDATE {record} SET restored_at = now() WHERE backup = {};\nCOMMIT;", quote_literal(&backup.sql()));
+    let _ = writeln!(out, "UPDATE {record} SET restored_at = now() WHERE backup = {};\nCOMMIT;", quote_literal(&backup.readable()));
     out
 }

@@ -508,7 +508,7 @@ pub(super) fn restore_column(out: &mut String, input: &ScriptInput<'_>, c: &Reti
 /// gives its place in the queue back when it times out; the script pauses (longer each time)
 /// and tries again, and fails, having changed nothing, when the retries run out. Plain
 /// PL/pgSQL, so it works when the script is run with `psql -f`.
-pub(super) fn lock_up_front(out: &mut String, script: &str, locks: &LockPolicy, mut tables: Vec<String>, ledger: &str) {
+pub fn lock_up_front(out: &mut String, script: &str, locks: &LockPolicy, mut tables: Vec<String>, ledger: &str) {
     tables.sort();
     tables.dedup();
     let timeout_ms = locks.lock_timeout.as_millis();

@@ -5,6 +5,7 @@
 mod common;
 
 mod atomic_writes;
+mod backups;
 mod catalog_drift;
 mod commands;
 mod dbmate_compat;

@@ -11,9 +11,9 @@ use std::process::Command;
 use squashmate::catalog::{IntrospectOptions, fingerprint, introspect};
 use squashmate::squash::CheckId;
 
-const DATE: &str = "20260101";
+pub(crate) const DATE: &str = "20260101";
 
-fn squash(work: &Path, extra: &[&str]) -> (Option<i32>, String, String) {
+pub(crate) fn squash(work: &Path, extra: &[&str]) -> (Option<i32>, String, String) {
     squash_on(work, &["--pg", "local"], extra)
 }
 
@@ -30,7 +30,7 @@ fn squash_on(work: &Path, server: &[&str], extra: &[&str]) -> (Option<i32>, Stri
     common::outcome(&mut command)
 }
 
-fn plan(work: &Path, text: &str) {
+pub(crate) fn plan(work: &Path, text: &str) {
     std::fs::write(work.join("db/squash.toml"), text).unwrap();
 }
 
@@ -41,7 +41,7 @@ fn migrations(work: &Path) -> Vec<String> {
     names
 }
 
-const EXAMPLE_PLAN: &str = r#"
+pub(crate) const EXAMPLE_PLAN: &str = r#"
 [retire]
 tables = ["public.mcp_proxy_sessions"]
 columns = ["public.agents.skill_auto_granted_domains"]
