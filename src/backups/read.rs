@@ -114,6 +114,32 @@ pub fn rollback_possible_sql(ledger: &LedgerTable, record: &TableName, baseline_
     )
 }
 
+/// What looks like a squash's backup but no record lists (made before surgeries kept records,
+/// or moved by hand): `squashmate_backup_<date>` schemas without a record, and
+/// `…_squashed_<date>` tables outside every record — named so people can look, never dropped.
+pub async fn unrecorded_backups(client: &Client, recorded: &[SquashBackups]) -> Result<Vec<String>, tokio_postgres::Error> {
+    let rows = client
+        .query(
+            "SELECT format('schema %s', quote_ident(n.nspname)) FROM pg_catalog.pg_namespace n
+             WHERE n.nspname ~ '^squashmate_backup_[0-9]{8}$'
+             UNION ALL
+             SELECT format('table %s.%s', quote_ident(n.nspname), quote_ident(c.relname)) FROM pg_catalog.pg_class c
+             JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+             WHERE c.relkind IN ('r', 'p') AND c.relname ~ '_squashed_[0-9]{8}$'
+             ORDER BY 1",
+            &[],
+        )
+        .await?;
+    let known: Vec<String> = recorded
+        .iter()
+        .flat_map(|s| {
+            let schema = s.in_backup_schema().then(|| format!("schema {}", crate::sql::quote_ident_if_needed(&s.record.schema)));
+            s.kept.iter().map(|k| format!("table {}", k.backup)).chain(schema)
+        })
+        .collect();
+    Ok(rows.iter().map(|r| r.get::<_, String>(0)).filter(|found| !known.contains(found)).collect())
+}
+
 /// Every squash's record in the database, oldest first; `ledger` is the ledger table the
 /// rollbacks would change.
 pub async fn read_backups(client: &Client, ledger: &LedgerTable) -> Result<Vec<SquashBackups>, tokio_postgres::Error> {

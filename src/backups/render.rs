@@ -7,9 +7,16 @@ use std::time::Duration;
 
 use super::read::{KeptKind, KeptState, SquashBackups};
 
-/// The listing of one database's backups.
-pub fn render_list(squashes: &[SquashBackups]) -> String {
+/// The listing of one database's backups, and of what looks like backups but no record lists.
+pub fn render_list(squashes: &[SquashBackups], unrecorded: &[String]) -> String {
     let mut out = String::new();
+    if !unrecorded.is_empty() {
+        let _ = writeln!(
+            out,
+            "Unrecorded (squash backups from before surgeries kept a record, or made by hand; look, then pg_dump and drop them yourself): {}",
+            unrecorded.join(", ")
+        );
+    }
     if squashes.is_empty() {
         out.push_str("No squash backups: no surgery recorded anything it kept in this database.\n");
         return out;
@@ -122,14 +129,16 @@ mod tests {
 
     #[test]
     fn the_listing_says_when_what_where_and_whether_the_rollback_needs_it() {
-        insta::assert_snapshot!(render_list(&[squash(true)]), @r"
+        insta::assert_snapshot!(render_list(&[squash(true)], &[]), @r"
         Squash onto baseline 00000000000000 (2 version(s), 20240101000000..20240201000000), surgery at 2026-01-01 10:00:00 UTC (3 days ago); record squashmate_backup_20260101.squashmate_record
           rollback: still possible: the ledger holds the baseline in place of the squashed versions and every backup is in place; `backups drop` refuses these without --force
           table  public.sessions → squashmate_backup_20260101.sessions · 12 row(s), 16 kB
           column public.agents.legacy (row key tenant_id, id) → restored at 2026-01-02 09:00:00 UTC
         Put one back: `squashmate backups restore NAME`. Drop old ones (a pg_dump of them first): `squashmate backups drop --older-than 90d --apply`.
         ");
-        assert!(render_list(&[]).starts_with("No squash backups"));
+        assert!(render_list(&[], &[]).starts_with("No squash backups"));
+        let old = render_list(&[], &["schema squashmate_backup_20240101".into()]);
+        assert!(old.starts_with("Unrecorded (") && old.contains(": schema squashmate_backup_20240101\nNo squash backups"), "{old}");
     }
 
     #[test]

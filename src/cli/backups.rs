@@ -15,7 +15,7 @@ use super::server_args::ServerArgs;
 use super::{Cli, EXIT_FINDINGS, EXIT_OK, value};
 use crate::backups::{
     DropSelection, RestoreError, SquashBackups, drop_selected, find_kept, read_backups, render_list, restore, select_older_than,
-    summary_line,
+    summary_line, unrecorded_backups,
 };
 use crate::catalog::IntrospectOptions;
 use crate::drift::Reader;
@@ -123,7 +123,13 @@ async fn on_database(job: Arc<Job>, url: DatabaseUrl) -> Result<Outcome, String>
         read_backups(&client, &ledger).await.map_err(|e| format!("reading the squash backups: {}", crate::report::with_causes(&e)))?;
     let outcome = match &job.action {
         BackupsAction::List { .. } => {
-            let text = if job.json { serde_json::to_string_pretty(&squashes).map_err(|e| e.to_string())? } else { render_list(&squashes) };
+            let unrecorded = unrecorded_backups(&client, &squashes).await.map_err(|e| crate::report::with_causes(&e))?;
+            let text = if job.json {
+                let listing = serde_json::json!({ "squashes": squashes, "unrecorded": unrecorded });
+                serde_json::to_string_pretty(&listing).map_err(|e| e.to_string())?
+            } else {
+                render_list(&squashes, &unrecorded)
+            };
             Outcome { text, summary: summary_line(&squashes), findings: false }
         }
         BackupsAction::Restore { name, .. } => {

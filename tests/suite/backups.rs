@@ -89,6 +89,7 @@ async fn a_surgery_s_backups_are_listed_refused_while_the_rollback_needs_them_re
     );
     let (_, json, _) = at(work.path(), &url, &["backups", "list", "--format", "json"]);
     let listed: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let listed = &listed["squashes"];
     assert_eq!(listed[0]["rollback_possible"], true, "{json}");
     assert_eq!(listed[0]["kept"].as_array().unwrap().len(), 2, "{json}");
     assert!(listed[0]["kept"].as_array().unwrap().iter().all(|k| k["state"] == "kept" && k["bytes"].as_i64().unwrap() > 0), "{json}");
@@ -174,6 +175,21 @@ async fn a_forced_drop_dumps_first_and_the_rollback_then_refuses_and_a_blocked_r
     let (code, stdout, stderr) = at(work.path(), &url, &["run-script", &format!("db/squash/{DATE}/rollback.sql")]);
     assert_eq!(code, Some(1), "{stdout}{stderr}");
     assert!(stdout.contains("the saved table") && stdout.contains("is missing"), "the rollback refuses honestly: {stdout}");
+
+    // Backups an older squashmate left without a record are shown, not touched.
+    let old_style = "CREATE SCHEMA squashmate_backup_20240101; CREATE TABLE squashmate_backup_20240101.users (id int);
+                     CREATE TABLE public.sessions_squashed_20240101 (id int);";
+    server.connect(&db).await.unwrap().batch_execute(old_style).await.unwrap();
+    let (code, stdout, _) = at(work.path(), &url, &["backups", "list"]);
+    assert_eq!(code, Some(0));
+    assert!(
+        stdout.contains("Unrecorded (")
+            && stdout.contains(": schema squashmate_backup_20240101, table public.sessions_squashed_20240101\n"),
+        "{stdout}"
+    );
+    let (code, stdout, _) = at(work.path(), &url, &["backups", "drop", "--older-than", "0s", "--apply", "--force"]);
+    assert_eq!((code, stdout.contains("nothing to drop")), (Some(0), true), "{stdout}");
+    assert!(exists(&server, &db, "squashmate_backup_20240101.users").await, "an unrecorded backup is never dropped");
 }
 
 #[tokio::test]
