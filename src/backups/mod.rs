@@ -9,6 +9,6 @@ mod render;
 mod restore;
 
 pub use drop::{DropError, DropSelection, Dropped, drop_script, drop_selected, dump_path, select_older_than};
-pub use read::{Kept, KeptKind, KeptState, SquashBackups, read_backups, unrecorded_backups};
+pub use read::{Kept, KeptKind, KeptState, SquashBackups, left_out, read_backups, unrecorded_backups};
 pub use render::{render_list, summary_line};
 pub use restore::{RestoreError, Restored, find_kept, restore};

@@ -7,6 +7,7 @@ use std::time::Duration;
 use serde::Serialize;
 use tokio_postgres::Client;
 
+use crate::catalog::{Kind, LeftOut, ObjectPath};
 use crate::ledger::LedgerTable;
 use crate::squash::{RECORD_MARK, TableName, squashed_sql};
 
@@ -101,6 +102,20 @@ fn as_sql<S: serde::Serializer>(table: &TableName, serializer: S) -> Result<S::O
 
 fn as_seconds<S: serde::Serializer>(age: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
     serializer.serialize_u64(age.as_secs())
+}
+
+/// What a comparison of the live database with its migrations leaves out: every record, the
+/// backups still kept, and (schema style) the backup schema — made by surgeries, in no migration.
+pub fn left_out(squashes: &[SquashBackups]) -> LeftOut {
+    let mut out = LeftOut::nothing();
+    for squash in squashes {
+        out.tables.push(ObjectPath::top(Kind::Table, squash.record.readable()));
+        out.tables.extend(squash.still_kept().map(|k| ObjectPath::top(Kind::Table, k.backup.clone())));
+        if squash.in_backup_schema() {
+            out.schemas.push(squash.record.schema.clone());
+        }
+    }
+    out
 }
 
 /// SQL that is true while a squash's rollback would run (and so needs its backups): the `ledger`

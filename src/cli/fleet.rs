@@ -251,7 +251,8 @@ fn drift_of(
 ) -> impl Future<Output = Result<Done, String>> + Send + 'static {
     let (dirs, table) = (cli.migrations_dir.clone(), cli.migrations_table.clone());
     async move {
-        let report = drift(&target.url, &dirs, &table, &reader).await.map_err(|e| crate::report::redact_text(&e.to_string()))?;
+        let left_out = super::drift::recorded_backups(&target.url, &table).await.map_err(|e| error_text(&e))?;
+        let report = drift(&target.url, &dirs, &table, &reader, &left_out).await.map_err(|e| crate::report::redact_text(&e.to_string()))?;
         if report.has_findings(&ignore) {
             let differences = report.differences.iter().filter(|d| !ignore.contains(&d.class)).count();
             return Err(format!("drift: {differences} difference(s), {} ledger problem(s)", report.ledger.len()));

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use super::source::{Reader, SourceError};
 use crate::baseline::BaselineHeader;
-use crate::catalog::{Change, Class, Difference, Kind, diff, introspect};
+use crate::catalog::{Change, Class, Difference, Kind, LeftOut, diff, introspect};
 use crate::ledger::{DatabaseUrl, LedgerTable, connect};
 use crate::migration::discover;
 
@@ -28,6 +28,8 @@ pub struct DriftReport {
     pub ledger: Vec<LedgerProblem>,
     /// How many ledger versions were replayed.
     pub replayed: usize,
+    /// How many top-level objects of the database were left out (a squash's backups).
+    pub left_out: usize,
 }
 
 impl DriftReport {
@@ -79,8 +81,15 @@ fn edited_since_sum(dirs: &[PathBuf], files: &[crate::migration::MigrationFile])
     })
 }
 
-/// Compares the database at `url` with its migrations in `dirs`, replayed at the ledger's versions.
-pub async fn drift(url: &DatabaseUrl, dirs: &[PathBuf], ledger_table: &str, reader: &Reader) -> Result<DriftReport, SourceError> {
+/// Compares the database at `url` with its migrations in `dirs`, replayed at the ledger's
+/// versions; what `left_out` names (a squash's backups) is not compared.
+pub async fn drift(
+    url: &DatabaseUrl,
+    dirs: &[PathBuf],
+    ledger_table: &str,
+    reader: &Reader,
+    left_out: &LeftOut,
+) -> Result<DriftReport, SourceError> {
     let live = connect(url).await?;
     let ledger = LedgerTable::resolve(&live, ledger_table, &url.search_path()).await?;
     let applied: BTreeSet<String> = match live.query(&ledger.select_sql(), &[]).await {
@@ -106,6 +115,7 @@ pub async fn drift(url: &DatabaseUrl, dirs: &[PathBuf], ledger_table: &str, read
     let replayed = chosen.len();
     let expected =
         reader.replayed(&dirs.iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(", "), chosen, &found.rejected).await?;
-    let actual = introspect(&live, &reader.introspect).await?;
-    Ok(DriftReport { differences: diff(&expected, &actual), ledger: ledger_problems, replayed })
+    let mut actual = introspect(&live, &reader.introspect).await?;
+    let left_out = left_out.apply(&mut actual);
+    Ok(DriftReport { differences: diff(&expected, &actual), ledger: ledger_problems, replayed, left_out })
 }

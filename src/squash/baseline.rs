@@ -166,6 +166,8 @@ pub fn baseline_file(facts: &BaselineFacts<'_>, body: &str) -> String {
         "--   4. To undo step 2: {}/rollback.sql restores tables, columns and their values, and the ledger.",
         facts.squash_dir
     );
+    let _ = writeln!(out, "--   5. Weeks later, once nothing needs them: `squashmate backups list` shows what step 2 kept;");
+    let _ = writeln!(out, "--      `squashmate backups drop --older-than 90d --apply` drops it (a pg_dump of it first).");
     let _ = writeln!(out, "\n-- migrate:up\n{}\n", body.trim_end());
     let _ = writeln!(
         out,

@@ -4,7 +4,7 @@
 //! (`rolled_back`), every retired value included; both scripts refuse a second run; a new
 //! migration applies on both. The databases are built side by side.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::time::{Duration, Instant};
 
@@ -13,13 +13,12 @@ use tokio_postgres::Client;
 use super::data::{Contents, data_digest};
 use super::inspect::Details;
 use super::scripts::ScriptInput;
-use crate::catalog::{Catalog, Class, Difference, Granted, IntrospectOptions, Kind, Object, ObjectPath, Prop, diff, introspect};
+use crate::catalog::{Catalog, Class, Difference, IntrospectOptions, Kind, LeftOut, ObjectPath, diff, introspect};
 use crate::ledger::{LedgerTable, Migrator};
 use crate::migration::MigrationFile;
 use crate::report::with_causes;
 use crate::server::{EphemeralServer, ServerError};
 use crate::setup::Setup;
-use crate::sql::parse_qualified;
 
 /// One verification check and its result.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -203,12 +202,7 @@ fn compare_data(old_chain: &BTreeMap<String, Contents>, baseline: &BTreeMap<Stri
 }
 
 /// What the comparison with the fresh baseline leaves out: the backups the surgery made.
-struct Hidden {
-    /// The backup schema (schema style), unquoted; empty when there is none.
-    schema: String,
-    /// The catalog paths of the backup tables (suffix style).
-    tables: Vec<ObjectPath>,
-}
+struct Hidden(LeftOut);
 
 impl Hidden {
     async fn read(&self, client: &Client, ledger: &LedgerTable) -> Result<Catalog, tokio_postgres::Error> {
@@ -217,41 +211,12 @@ impl Hidden {
 
     async fn read_with(&self, client: &Client, options: &IntrospectOptions) -> Result<Catalog, tokio_postgres::Error> {
         let mut catalog = introspect(client, options).await?;
-        let hidden: BTreeSet<ObjectPath> =
-            catalog.objects.values().filter(|o| o.parent.is_none() && self.hides(o)).map(|o| o.path()).collect();
-        catalog
-            .objects
-            .retain(|_, o| !hidden.contains(&o.path()) && !o.parent.as_ref().is_some_and(|parent| hidden.contains(&parent.path())));
+        self.0.apply(&mut catalog);
         Ok(catalog)
     }
 
-    /// Whether a top-level object is a backup: the backup schema, a backup table, or anything
-    /// whose qualified name (an owned sequence: its column's) is in the backup schema.
-    fn hides(&self, object: &Object) -> bool {
-        if self.tables.contains(&object.path())
-            || object.granted().and_then(|g| g.table()).is_some_and(|table| self.tables.contains(&table))
-        {
-            return true;
-        }
-        if self.schema.is_empty() {
-            return false;
-        }
-        if object.kind == Kind::Schema {
-            return parse_qualified(&object.name).is_ok_and(|parts| parts == [self.schema.as_str()]);
-        }
-        let granted = object.granted();
-        if let Some(name) = granted.as_ref().and_then(Granted::qualified_name) {
-            return parse_qualified(name).is_ok_and(|parts| parts.first() == Some(&self.schema));
-        }
-        let qualified = match object.prop(Prop::OwnedBy) {
-            "" => &object.name,
-            owner => owner,
-        };
-        parse_qualified(qualified).is_ok_and(|parts| parts.len() >= 2 && parts[0] == self.schema)
-    }
-
     fn nothing() -> Hidden {
-        Hidden { schema: String::new(), tables: Vec::new() }
+        Hidden(LeftOut::nothing())
     }
 }
 
@@ -496,7 +461,7 @@ async fn backups(client: &Client, scripts: &ScriptInput<'_>) -> Result<Hidden, t
         let row = client.query_one("SELECT quote_ident($1) || '.' || quote_ident($2)", &[&t.schema, &t.name]).await?;
         tables.push(ObjectPath::top(Kind::Table, row.get::<_, String>(0)));
     }
-    Ok(Hidden { schema: scripts.backup_schema(), tables })
+    Ok(Hidden(LeftOut { schemas: vec![scripts.backup_schema()], tables }))
 }
 
 /// A new migration applies on each of `sides`.

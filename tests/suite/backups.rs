@@ -76,6 +76,9 @@ async fn a_surgery_s_backups_are_listed_refused_while_the_rollback_needs_them_re
     let before = text(&server, &db, COLUMN_VALUES).await;
     assert!(before.contains("it's") && before.contains("=NULL") && before.contains("={}"), "{before}");
     surgery(work.path(), &url);
+    let (code, stdout, stderr) = at(work.path(), &url, &["drift", "--pg", "local"]);
+    assert_eq!(code, Some(0), "after the surgery the database is the baseline, its backups aside: {stdout}{stderr}");
+    assert!(stdout.contains("Left out: 4 object(s) a squash's surgery kept"), "{stdout}");
 
     // Listed from the record alone: each moved table and saved column, rows, size, rollback.
     let (code, stdout, stderr) = at(work.path(), &url, &["backups", "list"]);
@@ -119,6 +122,9 @@ async fn a_surgery_s_backups_are_listed_refused_while_the_rollback_needs_them_re
     assert!(stdout.contains("was restored already"), "{stdout}");
     let (_, stdout, _) = at(work.path(), &url, &["backups", "list"]);
     assert!(stdout.contains("rollback: no longer possible") && stdout.contains("→ restored at "), "{stdout}");
+    let (code, stdout, _) = at(work.path(), &url, &["drift", "--pg", "local"]);
+    assert_eq!(code, Some(1), "a restored column is in no migration: {stdout}");
+    assert!(stdout.contains("- public.agents.skill_auto_granted_domains: exists in the database but no migration creates it"), "{stdout}");
 
     // Now nothing needs them: dropped, after a pg_dump that puts them back.
     let (code, stdout, stderr) =
