@@ -67,3 +67,51 @@ impl LeftOut {
         parse_qualified(qualified).is_ok_and(|parts| parts.len() >= 2 && in_schema(&parts))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::catalog::{Parent, Value};
+
+    fn object(kind: Kind, parent: Option<(Kind, &str)>, name: &str, owned_by: Option<&str>) -> Object {
+        let props = owned_by.map(|o| (Prop::OwnedBy, Value::text(o))).into_iter().collect::<BTreeMap<_, _>>();
+        Object {
+            kind,
+            parent: parent.map(|(kind, name)| Parent { kind, name: name.into() }),
+            name: name.into(),
+            definition_key: None,
+            props,
+        }
+    }
+
+    #[test]
+    fn a_schema_or_table_goes_with_everything_that_belongs_to_it() {
+        let objects = [
+            object(Kind::Schema, None, "squashmate_backup_20260101", None),
+            object(Kind::Table, None, "squashmate_backup_20260101.sessions", None),
+            object(Kind::Column, Some((Kind::Table, "squashmate_backup_20260101.sessions")), "id", None),
+            object(Kind::Sequence, None, "squashmate_backup_20260101.sessions_id_seq", None),
+            object(Kind::Sequence, None, "public.moved_seq", Some("squashmate_backup_20260101.sessions.id")),
+            object(Kind::Grants, None, "table squashmate_backup_20260101.sessions", None),
+            object(Kind::Table, None, "public.users_squashed_20260101", None),
+            object(Kind::Grants, None, "column public.users_squashed_20260101.legacy", None),
+            object(Kind::Table, None, "public.users", None),
+            object(Kind::Column, Some((Kind::Table, "public.users")), "id", None),
+            object(Kind::Schema, None, "squashmate_backup_20260101_other", None),
+        ];
+        let mut catalog = Catalog { objects: objects.into_iter().map(|o| (o.path(), o)).collect(), ..Catalog::default() };
+        let left_out = LeftOut {
+            schemas: vec!["squashmate_backup_20260101".into()],
+            tables: vec![ObjectPath::top(Kind::Table, "public.users_squashed_20260101")],
+        };
+        assert_eq!(left_out.apply(&mut catalog), 7);
+        let kept: Vec<String> = catalog.objects.keys().map(ToString::to_string).collect();
+        assert_eq!(
+            kept,
+            ["schema squashmate_backup_20260101_other", "table public.users", "table public.users / column id"].map(String::from)
+        );
+        assert!(LeftOut::nothing().is_empty() && !left_out.is_empty());
+    }
+}
