@@ -2,7 +2,7 @@
 # The GitHub Action's runner: the squashmate commands the inputs name, each one's findings as
 # annotations on the files (`--format github`), all of them in the job summary, and — when asked —
 # in one pull request comment that later runs update instead of adding more. Environment:
-#   SQUASHMATE_COMMANDS   space-separated: gate hash-check lint hazards drift plan (in that order)
+#   SQUASHMATE_COMMANDS   space-separated: gate hash-check lint hazards drift plan (empty: none)
 #   SQUASHMATE_BASE       gate's base revision (default: origin/$GITHUB_BASE_REF)
 #   SQUASHMATE_TARGETS    drift's targets file (default: drift of DATABASE_URL)
 #   SQUASHMATE_PLAN_TO    plan's --to (a URL, migrations directory or schema file)
@@ -11,7 +11,9 @@
 # Exit 1 when any command found something (or failed), after everything ran and was reported.
 set -uo pipefail
 
-commands=${SQUASHMATE_COMMANDS:-gate hash-check lint}
+# Unset: the default checks; empty: none (the action then only installs squashmate).
+commands=${SQUASHMATE_COMMANDS-gate hash-check lint}
+if [ -z "${commands// /}" ]; then exit 0; fi
 summary=${GITHUB_STEP_SUMMARY:-/dev/stdout}
 marker='<!-- squashmate-action -->'
 report=$(mktemp)

@@ -226,11 +226,12 @@ open(port_file, "w").write(str(server.server_port))
 server.serve_forever()
 "#;
         let child = Command::new("python3").args(["-c", server]).arg(&log).arg(&port_file).spawn().unwrap();
+        // Killed by Drop whatever happens next.
+        let mut stand_in = GithubStandIn { url: String::new(), log, child };
         for _ in 0..100 {
-            if let Ok(port) = std::fs::read_to_string(&port_file) {
-                if !port.is_empty() {
-                    return GithubStandIn { url: format!("http://127.0.0.1:{port}"), log, child };
-                }
+            if let Some(port) = std::fs::read_to_string(&port_file).ok().filter(|p| !p.is_empty()) {
+                stand_in.url = format!("http://127.0.0.1:{port}");
+                return stand_in;
             }
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
