@@ -20,39 +20,44 @@ report=$(mktemp)
 trap 'rm -f "$report"' EXIT
 status=0
 
-# One command: its annotations to the log, its outcome and output to the report.
+# run TITLE ANNOTATE COMMAND...: COMMAND's findings as annotations in the log (ANNOTATE=1:
+# `--format github`), and its `--format markdown` report, under its verdict, in the report.
 run() {
-  local title=$1 code output
-  shift
-  output=$("$@" 2>&1)
+  local title=$1 annotate=$2 code output errors
+  shift 2
+  if [ "$annotate" = 1 ]; then "$@" --format github 2>/dev/null; fi
+  errors=$(mktemp)
+  output=$("$@" --format markdown 2>"$errors")
   code=$?
   printf '%s\n' "$output"
+  cat "$errors" >&2
   local verdict="passed"
   if [ $code -eq 1 ]; then verdict="found something"; elif [ $code -ne 0 ]; then verdict="failed (exit $code)"; fi
   if [ $code -ne 0 ]; then status=1; fi
   {
     echo "### squashmate $title: $verdict"
     echo
-    echo "<details$([ $code -ne 0 ] && echo ' open')><summary><code>$*</code></summary>"
-    echo
-    echo '```'
-    printf '%s\n' "$output" | sed 's/```/``​`/g'
-    echo '```'
-    echo
-    echo '</details>'
+    printf '%s\n' "$output"
+    if [ $code -ge 2 ]; then
+      echo
+      echo '```'
+      sed "s/\`\`\`/\`\`$(printf '\342\200\213')\`/g" "$errors"
+      echo '```'
+    fi
     echo
   } >> "$report"
+  rm -f "$errors"
 }
 
 for command in $commands; do
   case "$command" in
-    gate) run "gate" squashmate gate --base "${SQUASHMATE_BASE:-origin/${GITHUB_BASE_REF:-main}}" --head HEAD --format github ;;
-    hash-check) run "hash --check" squashmate hash --check --format github ;;
-    lint) run "lint" squashmate lint --format github ;;
-    hazards) run "lint --hazards" squashmate lint --hazards --format github ;;
+    gate) run "gate" 1 squashmate gate --base "${SQUASHMATE_BASE:-origin/${GITHUB_BASE_REF:-main}}" --head HEAD ;;
+    hash-check) run "hash --check" 1 squashmate hash --check ;;
+    lint) run "lint" 1 squashmate lint ;;
+    hazards) run "lint --hazards" 1 squashmate lint --hazards ;;
     drift)
-      if [ -n "${SQUASHMATE_TARGETS:-}" ]; then run "drift" squashmate --targets "$SQUASHMATE_TARGETS" drift; else run "drift" squashmate drift; fi ;;
-    plan) run "plan" squashmate plan --to "${SQUASHMATE_PLAN_TO:?set the input plan-to for the plan command}" ;;
+      if [ -n "${SQUASHMATE_TARGETS:-}" ]; then run "drift" 0 squashmate --targets "$SQUASHMATE_TARGETS" drift; else run "drift" 0 squashmate drift; fi ;;
+    plan) run "plan" 0 squashmate plan --to "${SQUASHMATE_PLAN_TO:?set the input plan-to for the plan command}" ;;
     *) echo "::error::unknown squashmate action command \`$command\` (gate, hash-check, lint, hazards, drift, plan)"; status=1 ;;
   esac
 done

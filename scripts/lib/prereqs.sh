@@ -104,3 +104,18 @@ PY
   fi
   export SQUASHMATE_DBMATE_237="$PWD/$dir/dbmate"
 }
+
+# A real Mermaid renderer for the squash report's graph: mermaid-cli (npm) in Debian's headless
+# Chromium (puppeteer's own browser download skipped: the system one is used).
+MERMAID_CLI_VERSION=11.12.0
+ensure_mermaid() {
+  command -v chromium >/dev/null 2>&1 || apt_install chromium
+  local bin=.tools/mermaid/node_modules/.bin/mmdc
+  if [ ! -x "$bin" ] || ! grep -q "\"version\": \"$MERMAID_CLI_VERSION\"" .tools/mermaid/node_modules/@mermaid-js/mermaid-cli/package.json 2>/dev/null; then
+    command -v npm >/dev/null 2>&1 || apt_install npm
+    mkdir -p .tools/mermaid
+    # A package of its own, so npm does not install into .tools' package (dbmate's).
+    [ -f .tools/mermaid/package.json ] || echo '{"private": true}' > .tools/mermaid/package.json
+    (cd .tools/mermaid && PUPPETEER_SKIP_DOWNLOAD=1 npm install --no-audit --no-fund --silent "@mermaid-js/mermaid-cli@$MERMAID_CLI_VERSION" >/dev/null)
+  fi
+}

@@ -1,5 +1,5 @@
-//! Prints schema differences: text (class, path, left and right values), JSON, or GitHub
-//! annotations — with the classes the user ignores left out and counted.
+//! Prints schema differences: text (class, path, left and right values), JSON, GitHub
+//! annotations or Markdown — with the classes the user ignores left out and counted.
 
 use std::fmt::Write;
 
@@ -37,6 +37,7 @@ pub fn render(differences: &[Difference], ignore: &[Class], extra: &[String], fo
             }
             out
         }
+        Format::Markdown => markdown(&shown, extra, &summary),
         Format::Text => {
             let mut out = String::new();
             for line in extra {
@@ -51,6 +52,29 @@ pub fn render(differences: &[Difference], ignore: &[Class], extra: &[String], fo
             out
         }
     }
+}
+
+/// The summary, then a table: ledger problems first, then each difference with both sides.
+fn markdown(shown: &[&Difference], extra: &[String], summary: &str) -> String {
+    use crate::report::markdown::{cell, code, table};
+    let serious = !extra.is_empty() || shown.iter().any(|d| matches!(d.class, Class::Destructive | Class::NeedsConfirm));
+    let mark = if serious {
+        "❌"
+    } else if shown.is_empty() {
+        "✅"
+    } else {
+        "⚠️"
+    };
+    let mut rows: Vec<Vec<String>> = extra.iter().map(|line| vec!["problem".into(), cell(line), String::new(), String::new()]).collect();
+    rows.extend(shown.iter().map(|d| {
+        let side = |text: &str| if text.is_empty() { String::new() } else { code(&one_line(text)) };
+        vec![d.class.as_str().to_string(), code(&d.path.to_string()), side(&d.left), side(&d.right)]
+    }));
+    let mut out = format!("{mark} **{}**\n\n", cell(summary));
+    if !rows.is_empty() {
+        out.push_str(&table("differences", &["Class", "Object", "Left", "Right"], &rows));
+    }
+    out
 }
 
 fn one_line(text: &str) -> String {

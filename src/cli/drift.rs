@@ -22,17 +22,44 @@ pub async fn run(cli: &Cli, ignore: &[Class], format: Format, privileges: bool, 
     let report = drift(&target.url, &cli.migrations_dir, &cli.migrations_table, &reader, &left_out).await?;
     reader.take_warnings().iter().for_each(|w| eprintln!("{}", crate::report::warning_line(w)));
     let problems: Vec<String> = report.ledger.iter().map(|p| format!("ledger {}: {}", p.version, p.message)).collect();
-    if format == Format::Text {
-        outln!("Compared {} with its migrations at the {} version(s) its ledger holds", target.url.database(), report.replayed);
-        if report.left_out > 0 {
-            outln!("Left out: {} object(s) a squash's surgery kept (`squashmate backups list`)", report.left_out);
+    let left_out = match report.left_out {
+        0 => String::new(),
+        n => format!("Left out: {n} object(s) a squash's surgery kept (`squashmate backups list`)"),
+    };
+    let explained: Vec<String> = report.differences.iter().filter(|d| !ignore.contains(&d.class)).map(explain).collect();
+    match format {
+        Format::Text => {
+            outln!("Compared {} with its migrations at the {} version(s) its ledger holds", target.url.database(), report.replayed);
+            if !left_out.is_empty() {
+                outln!("{left_out}");
+            }
+            explained.iter().for_each(|line| outln!("  - {line}"));
+            outln!();
+            out!("{}", render(&report.differences, ignore, &problems, format));
         }
-        for d in report.differences.iter().filter(|d| !ignore.contains(&d.class)) {
-            outln!("  - {}", explain(d));
+        Format::Markdown => {
+            use crate::report::markdown::{cell, code, details};
+            outln!(
+                "#### drift of {} against its migrations at the {} version(s) its ledger holds
+",
+                code(&target.url.database()),
+                report.replayed
+            );
+            if !left_out.is_empty() {
+                outln!(
+                    "{}
+",
+                    cell(&left_out)
+                );
+            }
+            out!("{}", render(&report.differences, ignore, &problems, format));
+            if !explained.is_empty() {
+                let list: String = explained.iter().map(|line| format!("- {}\n", cell(line))).collect();
+                out!("\n{}", details("What each difference is, and its fix", &list));
+            }
         }
-        outln!();
+        _ => out!("{}", render(&report.differences, ignore, &problems, format)),
     }
-    out!("{}", render(&report.differences, ignore, &problems, format));
     Ok(if report.has_findings(ignore) { EXIT_FINDINGS } else { EXIT_OK })
 }
 

@@ -13,7 +13,9 @@ use super::progress::Stderr;
 use super::{Cli, Command, EXIT_FINDINGS, EXIT_OK, admin, error_text};
 use crate::catalog::{Class, IntrospectOptions};
 use crate::drift::{Reader, drift};
-use crate::fleet::{Done, FleetTarget, TargetLedger, TargetResult, check_fleet, for_each, map_bounded, parse_targets, render_table};
+use crate::fleet::{
+    Done, FleetTarget, TargetLedger, TargetResult, check_fleet, for_each, map_bounded, parse_targets, render_markdown, render_table,
+};
 use crate::ledger::{LedgerTable, Migrator, Status};
 use crate::migration::{Depth, discover_to, version_of};
 use crate::progress::{Progress, Tally};
@@ -127,6 +129,7 @@ pub(super) fn print_results(results: &[TargetResult], format: Format) -> anyhow:
     match format {
         Format::Json => outln!("{}", serde_json::to_string_pretty(&results_json(results))?),
         Format::Text | Format::Github => out!("{}", render_table(results)),
+        Format::Markdown => out!("{}", render_markdown(results)),
     }
     Ok(if results.iter().all(|r| r.ok) { EXIT_OK } else { EXIT_FINDINGS })
 }

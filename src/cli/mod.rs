@@ -235,7 +235,8 @@ pub enum Command {
         /// baseline and the proof covers them.
         #[arg(long, value_name = "VERSION")]
         through: Option<String>,
-        /// Print the outcome as JSON.
+        /// Print the outcome as text, JSON, or the report as Markdown (with a Mermaid graph of
+        /// what is retired and what depended on it).
         #[arg(long, value_parser = value::format(), default_value = "text")]
         format: Format,
         /// Which server to replay and verify on.
@@ -529,9 +530,9 @@ pub async fn run(cli: Cli) -> u8 {
         Command::Audit { src, plan, format } => squash::audit(src, plan, format.format),
         Command::Squash { init, plan, .. } if *init => squash::init(plan),
         Command::Squash { resume, abandon, plan, .. } if *resume || *abandon => squash::finish_interrupted(&cli, plan, *resume),
-        Command::Squash { format: Format::Github, .. } => {
-            Err(anyhow::anyhow!("squash reports as text or json (--format text|json); github annotations are for findings in files"))
-        }
+        Command::Squash { format: Format::Github, .. } => Err(anyhow::anyhow!(
+            "squash reports as text, json or markdown (--format text|json|markdown); github annotations are for findings in files"
+        )),
         Command::Squash { plan, date, dbmate, format, server, force_retire, through, .. } => {
             async {
                 let options = crate::squash::SquashOptions {

@@ -21,6 +21,8 @@ pub enum PlanFormat {
     Json,
     /// The bare script.
     Sql,
+    /// For a pull request: the summary, the statements' table and the script.
+    Markdown,
 }
 
 /// What `--only` allows.
@@ -97,6 +99,7 @@ fn print(plan: &Plan, format: PlanFormat, allow_partial: bool) -> anyhow::Result
         PlanFormat::Text => out!("{}", crate::reconcile::text(plan)),
         PlanFormat::Sql => out!("{}", crate::reconcile::sql(plan, allow_partial)),
         PlanFormat::Json => outln!("{}", serde_json::to_string_pretty(plan)?),
+        PlanFormat::Markdown => out!("{}", crate::reconcile::markdown(plan)),
     }
     Ok(())
 }

@@ -98,7 +98,9 @@ pub async fn run(options: &SquashOptions, format: Format) -> anyhow::Result<u8> 
         let progress = Stderr::for_format(format);
         squash(options, &progress).await?
     };
-    if format == Format::Json {
+    if format == Format::Markdown {
+        out!("{}", outcome.report.markdown());
+    } else if format == Format::Json {
         let doc = serde_json::json!({
             "passed": outcome.report.passed,
             "report": outcome.report,

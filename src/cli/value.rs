@@ -13,7 +13,7 @@ fn named<T: Copy + Send + Sync + 'static>(all: &'static [T], name: fn(T) -> &'st
         .map(move |given| *all.iter().find(|value| name(**value) == given).expect("clap accepted one of the listed names"))
 }
 
-/// `--format text|json|github`.
+/// `--format text|json|github|markdown`.
 pub fn format() -> impl TypedValueParser<Value = Format> {
     named(&Format::ALL, Format::as_str)
 }

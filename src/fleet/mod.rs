@@ -6,6 +6,6 @@ mod run;
 mod squash_check;
 mod targets;
 
-pub use run::{Done, TargetResult, for_each, map_bounded, render_table};
+pub use run::{Done, TargetResult, for_each, map_bounded, render_markdown, render_table};
 pub use squash_check::{FleetVerdict, TargetLedger, check_fleet};
 pub use targets::{FleetTarget, Shard, TargetsError, parse_targets};

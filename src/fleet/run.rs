@@ -106,6 +106,31 @@ where
 }
 
 /// The results as a table: target, position, result, time.
+/// The results as a Markdown table under its summary line (a job summary, a PR comment).
+pub fn render_markdown(results: &[TargetResult]) -> String {
+    use crate::report::markdown::{cell, code, table};
+    let failed = results.iter().filter(|r| !r.ok).count();
+    let mark = if failed == 0 { "✅" } else { "❌" };
+    let rows: Vec<Vec<String>> = results
+        .iter()
+        .map(|r| {
+            vec![
+                code(&r.target),
+                r.position.as_deref().map_or_else(|| "-".to_string(), code),
+                format!("{:.1}s", r.took.as_secs_f64()),
+                format!("{} {}", if r.ok { "ok" } else { "**FAILED**" }, cell(&r.result)),
+            ]
+        })
+        .collect();
+    format!(
+        "{mark} **{} target(s): {} ok, {failed} failed**\n\n{}",
+        results.len(),
+        results.len() - failed,
+        table("targets", &["Target", "Position", "Time", "Result"], &rows)
+    )
+}
+
+/// The results as a text table.
 pub fn render_table(results: &[TargetResult]) -> String {
     let width = |f: &dyn Fn(&TargetResult) -> usize, title: usize| results.iter().map(f).max().unwrap_or(0).max(title);
     let (tw, pw) = (width(&|r| r.target.chars().count(), 6), width(&|r| r.position.as_deref().map_or(1, str::len), 8));

@@ -17,4 +17,4 @@ pub use build::{PlanOptions, plan};
 pub use model::{Block, Phase, Plan, Step};
 pub use prove::{Proof, ProofInput, prove};
 pub use rename::Rename;
-pub use render::{PlannedFile, file_text, files, runnable, sql, text};
+pub use render::{PlannedFile, file_text, files, markdown, runnable, sql, text};

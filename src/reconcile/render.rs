@@ -24,6 +24,34 @@ pub fn text(plan: &Plan) -> String {
     out
 }
 
+/// The plan for a pull request (`--format markdown`): the summary, a table of the statements
+/// with their class and why (what is not planned first), and the script, collapsed.
+pub fn markdown(plan: &Plan) -> String {
+    use crate::report::markdown::{cell, details, table};
+    let destructive = plan.destructive().len();
+    let mark = if !plan.unsupported.is_empty() || destructive > 0 {
+        "❌"
+    } else if plan.steps.is_empty() {
+        "✅"
+    } else {
+        "⚠️"
+    };
+    let mut out = format!(
+        "{mark} **plan: {} statement(s), {destructive} destructive, {} difference(s) not planned**\n\n",
+        plan.steps.len(),
+        plan.unsupported.len()
+    );
+    let mut rows: Vec<Vec<String>> = plan.unsupported.iter().map(|m| vec!["**not planned**".into(), cell(m)]).collect();
+    rows.extend(plan.steps.iter().map(|step| vec![step.class.as_str().to_string(), cell(&step.why)]));
+    if rows.is_empty() {
+        return out;
+    }
+    out.push_str(&table("statements", &["Class", "Why"], &rows));
+    out.push('\n');
+    out.push_str(&details("The script", &format!("```sql\n{}```\n", sql(plan, true).replace("```", "``\u{200b}`"))));
+    out
+}
+
 /// The script (`--format sql`), runnable as printed and as `--apply` runs it: each
 /// transactional block in a transaction of its own with the preamble `--write` gives it, each
 /// concurrent index on its own. Each difference the plan does not cover is named first, and

@@ -1,9 +1,11 @@
-//! Findings and how they are shown: human text, JSON for machines, GitHub annotations for CI;
+//! Findings and how they are shown: human text, JSON for machines, GitHub annotations for CI,
+//! Markdown for pull requests;
 //! and errors as one line with their causes and no password. The bottom layer: every module
 //! may use it, it uses none but `sql`.
 
 mod diagnostic;
 mod errors;
+pub mod markdown;
 mod problem;
 mod render;
 

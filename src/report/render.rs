@@ -15,11 +15,13 @@ pub enum Format {
     Json,
     /// `::error file=…,line=…,col=…::…` lines for GitHub Actions.
     Github,
+    /// A summary line and tables, for job summaries and pull request comments.
+    Markdown,
 }
 
 impl Format {
     /// Every format.
-    pub const ALL: [Format; 3] = [Format::Text, Format::Json, Format::Github];
+    pub const ALL: [Format; 4] = [Format::Text, Format::Json, Format::Github, Format::Markdown];
 
     /// The name used on the command line (`--format json`).
     pub fn as_str(self) -> &'static str {
@@ -27,6 +29,7 @@ impl Format {
             Format::Text => "text",
             Format::Json => "json",
             Format::Github => "github",
+            Format::Markdown => "markdown",
         }
     }
 }
@@ -40,6 +43,7 @@ pub fn render(diagnostics: &[Diagnostic], format: Format, summary: &str) -> Stri
             serde_json::to_string_pretty(&doc).expect("diagnostics serialise") + "\n"
         }
         Format::Github => diagnostics.iter().map(github).collect(),
+        Format::Markdown => super::markdown::diagnostics(diagnostics, summary, super::markdown::Links::from_env().as_ref()),
     }
 }
 

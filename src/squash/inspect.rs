@@ -29,6 +29,8 @@ pub struct RetiredTable {
     pub incoming: Vec<Named>,
     /// Its columns and their types, as [`shape_sql`] prints them.
     pub shape: String,
+    /// The views that read it (retired with it).
+    pub views: Vec<TableName>,
 }
 
 /// SQL that prints a table's columns and types (`name type, …` in column order), so the surgery
@@ -57,6 +59,8 @@ pub struct RetiredColumn {
     pub key: Vec<String>,
     /// Indexes on the column (not backing constraints).
     pub indexes: Vec<Named>,
+    /// The views that read it (retired with it).
+    pub views: Vec<TableName>,
     /// Constraints on the table that involve the column.
     pub constraints: Vec<Named>,
     /// Its comment.
@@ -247,9 +251,10 @@ async fn retired_table(
             ));
         }
     }
-    found.dependents.extend(dependent_views(client, &rel, None).await?);
+    let views = dependent_views(client, &rel, None).await?;
+    found.dependents.extend(views.iter().cloned());
     let shape = scalar(client, &format!("SELECT {} AS value", shape_sql(&rel))).await?.unwrap_or_default();
-    Ok(Some(RetiredTable { name: table.clone(), incoming, shape }))
+    Ok(Some(RetiredTable { name: table.clone(), incoming, shape, views }))
 }
 
 /// A retired column: its type, default, key, indexes and constraints; refusals for a missing,
@@ -313,7 +318,8 @@ async fn retired_column_details(
         ),
     )
     .await?;
-    found.dependents.extend(dependent_views(client, &rel, Some(attnum)).await?);
+    let views = dependent_views(client, &rel, Some(attnum)).await?;
+    found.dependents.extend(views.iter().cloned());
     let grants = grants(client, &rel, &format!("(SELECT attacl FROM pg_attribute WHERE attrelid = {rel} AND attnum = {attnum})")).await?;
     Ok(Some(RetiredColumn {
         grants,
@@ -324,6 +330,7 @@ async fn retired_column_details(
         not_null: r.get("not_null") == "true",
         key: key.unwrap_or_default(),
         indexes,
+        views,
         constraints,
         comment: r.owned("comment"),
     }))

@@ -13,6 +13,7 @@
 mod audit;
 mod baseline;
 mod data;
+mod graph;
 mod inspect;
 mod plan;
 mod record;
@@ -27,7 +28,7 @@ pub use baseline::{BaselineFacts, baseline_file, normalise_dump};
 pub use inspect::{Details, inspect};
 pub use plan::{BackupStyle, ColumnName, LockPolicy, Plan, PlanError, STARTER, TableName};
 pub use record::{RECORD_IN_SCHEMA, RECORD_MARK};
-pub use report::{BaselineRoles, ChainRows, Report, Retired, RetiredColumnEntry, RetiredTableEntry, SampleRows, Timing};
+pub use report::{BaselineRoles, ChainRows, Report, Retired, RetiredColumnEntry, RetiredTableEntry, RetiredViewEntry, SampleRows, Timing};
 pub use roles::ChainRole;
 pub use run::{Outcome, SquashError, SquashOptions, audit_names, squash};
 pub use scripts::{ALREADY_DONE_SQLSTATE, ScriptInput, lock_up_front, rollback, squashed_sql, surgery};

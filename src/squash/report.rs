@@ -10,6 +10,7 @@ use serde::Serialize;
 use super::audit::Hit;
 use super::data::Contents;
 use super::inspect::Details;
+use super::plan::TableName;
 use super::verify::Check;
 use crate::seed::Seeded;
 
@@ -111,7 +112,16 @@ pub struct Retired {
     /// Columns whose values were saved by key.
     pub columns: Vec<RetiredColumnEntry>,
     /// Views and materialized views.
-    pub views: Vec<String>,
+    pub views: Vec<RetiredViewEntry>,
+}
+
+/// A retired view: dropped by the surgery, its definition kept in the rollback.
+#[derive(Debug, Clone, Serialize)]
+pub struct RetiredViewEntry {
+    /// `view` or `materialized view`.
+    pub kind: &'static str,
+    /// `schema.view`, quoted as SQL needs.
+    pub name: String,
 }
 
 /// A retired table and the foreign keys the surgery drops and the rollback restores.
@@ -121,6 +131,8 @@ pub struct RetiredTableEntry {
     pub name: String,
     /// `(constraint, table, definition)` of each foreign key from a kept table.
     pub foreign_keys: Vec<(String, String, String)>,
+    /// The retired views that read it.
+    pub views: Vec<String>,
 }
 
 /// A retired column.
@@ -132,6 +144,12 @@ pub struct RetiredColumnEntry {
     pub type_sql: String,
     /// The key its values were saved with.
     pub key: Vec<String>,
+    /// The indexes dropped with it (the rollback makes them again).
+    pub indexes: Vec<String>,
+    /// The constraints dropped with it (the rollback adds them again).
+    pub constraints: Vec<String>,
+    /// The retired views that read it.
+    pub views: Vec<String>,
 }
 
 /// One step's wall time.
@@ -165,20 +183,24 @@ impl From<&Details> for Retired {
                 .tables
                 .iter()
                 .map(|t| RetiredTableEntry {
-                    name: t.name.sql(),
-                    foreign_keys: t.incoming.iter().map(|f| (f.name.clone(), f.table.sql(), f.definition.clone())).collect(),
+                    name: t.name.readable(),
+                    foreign_keys: t.incoming.iter().map(|f| (f.name.clone(), f.table.readable(), f.definition.clone())).collect(),
+                    views: t.views.iter().map(TableName::readable).collect(),
                 })
                 .collect(),
             columns: details
                 .columns
                 .iter()
                 .map(|c| RetiredColumnEntry {
-                    name: format!("{}.{}", c.name.table.sql(), crate::sql::quote_ident(&c.name.column)),
+                    name: format!("{}.{}", c.name.table.readable(), crate::sql::quote_ident_if_needed(&c.name.column)),
                     type_sql: c.type_sql.clone(),
                     key: c.key.clone(),
+                    indexes: c.indexes.iter().map(|i| i.name.clone()).collect(),
+                    constraints: c.constraints.iter().map(|k| k.name.clone()).collect(),
+                    views: c.views.iter().map(TableName::readable).collect(),
                 })
                 .collect(),
-            views: details.views.iter().map(|v| format!("{} {}", v.kind, v.name.sql())).collect(),
+            views: details.views.iter().map(|v| RetiredViewEntry { kind: v.kind, name: v.name.readable() }).collect(),
         }
     }
 }
@@ -280,10 +302,12 @@ impl Report {
             let _ = writeln!(out, "- column {} ({}), values saved with the key ({})", c.name, c.type_sql, c.key.join(", "));
         }
         for v in &retired.views {
-            let _ = writeln!(out, "- {v} (definition kept in the rollback)");
+            let _ = writeln!(out, "- {} {} (definition kept in the rollback)", v.kind, v.name);
         }
         if retired.tables.is_empty() && retired.columns.is_empty() && retired.views.is_empty() {
             let _ = writeln!(out, "Nothing.");
+        } else {
+            let _ = writeln!(out, "\n```mermaid\n{}```", super::graph::mermaid(retired));
         }
     }
 

@@ -578,6 +578,7 @@ mod tests {
                     definition: "FOREIGN KEY (parent_id) REFERENCES public.legacy_parent(id) ON DELETE SET NULL".into(),
                 }],
                 shape: "id bigint, label text".into(),
+                views: vec![table("public", "legacy_parent_labels")],
             }],
             columns: vec![RetiredColumn {
                 name: ColumnName { table: table("public", "tenant_items"), column: "legacy note".into() },
@@ -591,6 +592,7 @@ mod tests {
                     name: "tenant_items_legacy_note_idx".into(),
                     definition: "CREATE INDEX tenant_items_legacy_note_idx ON public.tenant_items USING btree (\"legacy note\")".into(),
                 }],
+                views: vec![],
                 constraints: vec![],
                 comment: Some("Free text".into()),
                 grants: vec![Grant { privilege: "SELECT".into(), grantee: "\"App Reader\"".into(), grantable: true }],

@@ -326,6 +326,24 @@ fn github_annotations_point_at_the_file_and_line() {
 }
 
 #[test]
+fn markdown_findings_link_to_the_file_and_line_at_the_commit() {
+    let repo = Repo::new();
+    repo.write("db/migrations/20240102000000_orders.sql", &up("create table orders (id bigint);"));
+    repo.hash();
+    repo.commit("edit");
+    let out = common::squashmate()
+        .args(["gate", "--base", "main", "--format", "markdown"])
+        .env("GITHUB_SERVER_URL", "https://github.com")
+        .env("GITHUB_REPOSITORY", "acme/app")
+        .env("GITHUB_SHA", "0123abc")
+        .current_dir(repo.dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    insta::assert_snapshot!("gate_markdown", String::from_utf8_lossy(&out.stdout));
+}
+
+#[test]
 fn a_squash_made_by_squashmate_passes_the_gate_only_with_the_sentinel() {
     for (message, clean) in [("Squash the chain [squash-baseline]", true), ("Squash the chain", false)] {
         let repo = Repo { dir: tempfile::tempdir().unwrap() };

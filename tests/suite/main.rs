@@ -13,6 +13,7 @@ mod dbmate_lock;
 mod embedded;
 mod gate;
 mod lint_corpus;
+mod markdown;
 mod packaging;
 mod plan_corpus;
 mod proof_fidelity;

@@ -157,7 +157,8 @@ fn the_action_installs_the_platform_s_asset_verified_and_cached_and_reports_in_t
     assert_eq!(code, Some(1), "{stdout}");
     assert!(stdout.contains("::error file=db/migrations/20990101000000_broken.sql,line=2"), "annotations: {stdout}");
     let written = std::fs::read_to_string(&summary).unwrap();
-    assert!(written.contains("### squashmate lint: found something") && written.contains("<details open>"), "{written}");
+    assert!(written.contains("### squashmate lint: found something\n\n❌ **"), "{written}");
+    assert!(written.contains("| error | `unparsable-sql`") && written.contains("`db/migrations/20990101000000_broken.sql:2:"), "{written}");
 
     // One pull request comment: created on the first run, updated on the next.
     let api = GithubStandIn::start(work.path());

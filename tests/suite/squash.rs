@@ -310,7 +310,7 @@ create table notes (id int primary key, body text check (body ~ '^[A-Z]'));
     assert_eq!(json["passed"], true);
     let rows = &json["report"]["sample_rows"]["rows"];
     assert_eq!((rows["tenants"].as_u64(), rows["projects"].as_u64(), rows["tasks"].as_u64()), (Some(3), Some(3), Some(3)), "{json}");
-    assert_eq!(json["report"]["retired"]["columns"][0]["name"], "\"public\".\"tasks\".\"price\"");
+    assert_eq!(json["report"]["retired"]["columns"][0]["name"], "public.tasks.price");
     assert_eq!(json["report"]["retired"]["columns"][0]["key"], serde_json::json!(["id"]));
     let checks = json["report"]["checks"].as_array().unwrap();
     assert!(checks.len() >= 9 && checks.iter().all(|c| c["passed"] == true && c["took_ms"].is_u64()), "{json}");
