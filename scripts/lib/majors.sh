@@ -1,6 +1,7 @@
 # The part of the suite that runs on every PostgreSQL major users run, not only the default one:
-# replay, squash (example and generated chains), the drift cases, plan, and the ledger and
-# schema file shared with the real dbmate. Sourced by scripts/test.
+# replay, squash (example and generated chains), the drift cases, plan, a surgery's backups
+# (record, restore proven on a schema copy, pg_dump of the major), and the ledger and schema
+# file shared with the real dbmate. Sourced by scripts/test.
 
 # The tests whose outcome depends on the server's major (nextest filterset).
 MAJOR_TESTS='test(/^dbmate_compat::/)
@@ -17,7 +18,8 @@ MAJOR_TESTS='test(/^dbmate_compat::/)
   | test(/::status_reports_ledger_rows_without_files$/)
   | test(/::plan_/)
   | test(/::every_drift_case_is_planned_applied_by_dbmate_and_rolled_back$/)
-  | test(/^plan_corpus::/)'
+  | test(/^plan_corpus::/)
+  | test(/^backups::a_surgery_s_backups_are_listed_refused_while_the_rollback_needs_them_restored_and_dropped$/)'
 
 # A directory holding only the pg_dump squashmate pairs with a server of major $1 (dbmate
 # takes pg_dump from PATH; the installation's own postgres must not shadow the server's).

@@ -274,5 +274,5 @@ fn the_image_replays_a_mounted_chain_with_its_own_postgresql() {
     );
     assert_eq!(code, Some(0), "{stdout}{stderr}");
     let all = format!("{stdout}{stderr}");
-    assert!(all.contains("30") && all.contains("PostgreSQL 15"), "{all}");
+    assert!(all.contains("Replayed 30 migration(s) from /migrations") && all.contains("on PostgreSQL 15."), "{all}");
 }
