@@ -12,6 +12,7 @@
 //! - [`dump`]: pg_dump and its post-processing.
 //! - [`setup`]: what every throwaway database gets before the chain (roles, extensions, setup SQL).
 //! - [`ledger`]: applying migrations to a live database, dbmate's ledger, the migration lock.
+//! - [`checks`]: the rows a migration would fail on or lose, found before it runs.
 //! - [`lint`]: every problem in migration files, before anything runs.
 //! - [`migration`]: files as dbmate reads them.
 //! - [`report`], [`baseline`], [`pgdist`], [`sql`], [`progress`]: findings and errors as people
@@ -29,6 +30,7 @@ pub mod baseline;
 pub mod catalog;
 #[cfg(feature = "chaingen")]
 pub mod chaingen;
+pub mod checks;
 #[cfg(feature = "cli")]
 pub mod cli;
 #[cfg(feature = "tools")]

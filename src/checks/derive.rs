@@ -1,0 +1,489 @@
+//! The checks a migration's up statements imply — the rows that would make each one fail (or
+//! be lost) — read from the parse tree, and the checks a file declares in comments dbmate
+//! ignores (`-- squashmate:check NAME: SQL returning the offending rows`). Pure: what to ask a
+//! database, not the asking.
+
+use std::collections::BTreeSet;
+use std::sync::LazyLock;
+
+use pg_query::NodeEnum;
+use pg_query::protobuf::{AlterTableType, ConstrType, ObjectType, RangeVar};
+use regex::Regex;
+
+use crate::migration::MigrationFile;
+use crate::sql::{quote_ident_if_needed, quote_literal};
+
+/// `-- squashmate:check NAME: SQL`
+static DECLARED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?m)^[ \t]*--[ \t]*squashmate:check[ \t]+([A-Za-z0-9_.-]+)[ \t]*:[ \t]*(.+?)[ \t]*$").expect("static regex")
+});
+
+/// What a check guards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CheckKind {
+    /// `SET NOT NULL`, or a new `NOT NULL` column without a default: rows with NULL (or any row).
+    NotNull,
+    /// `UNIQUE`, `PRIMARY KEY`, `CREATE UNIQUE INDEX`: duplicated values (and NULLs for a key).
+    Unique,
+    /// `CHECK`: rows the expression is false for.
+    Check,
+    /// `FOREIGN KEY`: rows pointing at nothing.
+    ForeignKey,
+    /// `VALIDATE CONSTRAINT`: what its definition (read from the database) rejects.
+    Validate,
+    /// `ALTER COLUMN … TYPE`: values that do not convert.
+    TypeChange,
+    /// `DROP TABLE` / `DROP COLUMN`: rows (values) that would be lost.
+    DataLoss,
+    /// A `-- squashmate:check` comment.
+    Declared,
+}
+
+/// How to find the offending rows.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "probe", rename_all = "kebab-case")]
+pub enum Probe {
+    /// Rows of `table` (as SQL, aliased `t`) where `condition` holds, shown by their key.
+    Rows {
+        /// The table, as the statement names it.
+        table: String,
+        /// SQL over `t`.
+        condition: String,
+    },
+    /// Values of `columns` of `table` that appear more than once (or are NULL, for a key).
+    Duplicates {
+        /// The table.
+        table: String,
+        /// The columns, quoted.
+        columns: Vec<String>,
+        /// Whether NULLs offend too (a primary key).
+        nulls: bool,
+    },
+    /// The constraint `name` of `table` as the database defines it, checked as if added now.
+    Constraint {
+        /// The table.
+        table: String,
+        /// The constraint.
+        name: String,
+    },
+    /// A query returning the offending rows (a declared check).
+    Query {
+        /// The SQL.
+        sql: String,
+    },
+}
+
+/// One check, located at the statement it guards (or its comment).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Check {
+    /// Its name: declared, or `kind:table.column` for a derived one.
+    pub name: String,
+    /// What it guards.
+    pub kind: CheckKind,
+    /// Byte offset of the statement (or comment) in the file.
+    pub offset: usize,
+    /// What it finds, in words ("rows where public.t.c is NULL").
+    pub finds: String,
+    /// How.
+    pub probe: Probe,
+    /// Whether its answer before the file runs is the answer at its statement: false when an
+    /// earlier statement of the file writes rows or calls code (a backfill), so only running the
+    /// file can tell.
+    pub before_the_file: bool,
+}
+
+/// Every check of `file`'s up blocks, in file order: the declared ones and the derived ones.
+/// A statement on a table the file itself creates has no derived check (it has no rows yet).
+pub fn checks(file: &MigrationFile) -> Vec<Check> {
+    let text = file.source.text();
+    let mut out = Vec::new();
+    let mut created: BTreeSet<String> = BTreeSet::new();
+    let mut writes_before = false;
+    for section in &file.sections {
+        for caps in DECLARED.captures_iter(&text[section.up.body.clone()]) {
+            let whole = caps.get(0).expect("a match");
+            let sql = caps[2].trim_end_matches(';').to_string();
+            out.push(Check {
+                name: caps[1].to_string(),
+                kind: CheckKind::Declared,
+                offset: section.up.body.start + whole.start() + whole.as_str().find("--").unwrap_or(0),
+                finds: format!("the rows of: {sql}"),
+                probe: Probe::Query { sql },
+                before_the_file: true,
+            });
+        }
+        for statement in &section.up.statements {
+            let Ok(parsed) = pg_query::parse(&text[statement.span.clone()], 0) else { continue };
+            for node in parsed.protobuf.stmts.iter().filter_map(|s| s.stmt.as_ref().and_then(|n| n.node.as_ref())) {
+                for (kind, name, finds, probe) in derived(node, &created) {
+                    out.push(Check { name, kind, offset: statement.span.start, finds, probe, before_the_file: !writes_before });
+                }
+                if let NodeEnum::CreateStmt(create) = node {
+                    created.extend(create.relation.as_ref().map(table_sql));
+                }
+                writes_before |= writes_rows(node);
+            }
+        }
+    }
+    out.sort_by_key(|c| c.offset);
+    out
+}
+
+/// Whether a statement may change rows (or run code that does): what makes a later check's
+/// answer depend on the file having run so far.
+fn writes_rows(node: &NodeEnum) -> bool {
+    matches!(
+        node,
+        NodeEnum::InsertStmt(_)
+            | NodeEnum::UpdateStmt(_)
+            | NodeEnum::DeleteStmt(_)
+            | NodeEnum::MergeStmt(_)
+            | NodeEnum::CopyStmt(_)
+            | NodeEnum::DoStmt(_)
+            | NodeEnum::CallStmt(_)
+            | NodeEnum::SelectStmt(_)
+            | NodeEnum::TruncateStmt(_)
+    )
+}
+
+type Derived = (CheckKind, String, String, Probe);
+
+/// A table as its statement names it, quoted (`schema.table` or `table`).
+fn table_sql(relation: &RangeVar) -> String {
+    if relation.schemaname.is_empty() {
+        quote_ident_if_needed(&relation.relname)
+    } else {
+        format!("{}.{}", quote_ident_if_needed(&relation.schemaname), quote_ident_if_needed(&relation.relname))
+    }
+}
+
+fn strings(nodes: &[pg_query::protobuf::Node]) -> Vec<String> {
+    nodes
+        .iter()
+        .filter_map(|n| match &n.node {
+            Some(NodeEnum::String(s)) => Some(s.sval.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// SQL text of an expression node (deparsed as `SELECT expr`).
+fn expression_sql(expr: &pg_query::protobuf::Node) -> Option<String> {
+    let mut select = pg_query::parse("SELECT 1", 0).ok()?.protobuf;
+    let Some(NodeEnum::SelectStmt(statement)) = select.stmts.first_mut()?.stmt.as_mut()?.node.as_mut() else { return None };
+    let Some(NodeEnum::ResTarget(target)) = statement.target_list.first_mut()?.node.as_mut() else { return None };
+    target.val = Some(Box::new(expr.clone()));
+    let sql = pg_query::deparse(&select, pg_query::DeparseOptions::default()).ok()?;
+    sql.strip_prefix("SELECT ").map(str::to_string)
+}
+
+/// The derived checks of one statement; `created`: tables the file made before it.
+fn derived(node: &NodeEnum, created: &BTreeSet<String>) -> Vec<Derived> {
+    match node {
+        NodeEnum::AlterTableStmt(alter) if alter.objtype == ObjectType::ObjectTable as i32 => {
+            let Some(relation) = &alter.relation else { return Vec::new() };
+            let table = table_sql(relation);
+            if created.contains(&table) {
+                return Vec::new();
+            }
+            alter
+                .cmds
+                .iter()
+                .filter_map(|c| match &c.node {
+                    Some(NodeEnum::AlterTableCmd(cmd)) => Some(cmd),
+                    _ => None,
+                })
+                .flat_map(|cmd| alter_checks(&table, cmd))
+                .collect()
+        }
+        NodeEnum::IndexStmt(index) if index.unique => {
+            let Some(relation) = &index.relation else { return Vec::new() };
+            let table = table_sql(relation);
+            let columns: Vec<String> = index
+                .index_params
+                .iter()
+                .filter_map(|p| match &p.node {
+                    Some(NodeEnum::IndexElem(e)) if !e.name.is_empty() => Some(quote_ident_if_needed(&e.name)),
+                    _ => None,
+                })
+                .collect();
+            if created.contains(&table) || columns.len() != index.index_params.len() || index.where_clause.is_some() {
+                return Vec::new();
+            }
+            vec![unique(&table, columns, false)]
+        }
+        NodeEnum::DropStmt(drop) if drop.remove_type == ObjectType::ObjectTable as i32 => drop
+            .objects
+            .iter()
+            .filter_map(|o| match &o.node {
+                Some(NodeEnum::List(list)) => Some(strings(&list.items)),
+                _ => None,
+            })
+            .map(|parts| parts.iter().map(|p| quote_ident_if_needed(p)).collect::<Vec<_>>().join("."))
+            .filter(|table| !created.contains(table))
+            .map(|table| {
+                (
+                    CheckKind::DataLoss,
+                    format!("rows-lost:{table}"),
+                    format!("rows of {table}, which DROP TABLE would lose"),
+                    Probe::Rows { table, condition: "true".into() },
+                )
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The probe of a constraint as the database defines it (`pg_get_constraintdef`), checked as
+/// if it were added valid now (what `VALIDATE CONSTRAINT` does).
+pub fn constraint_probe(table: &str, definition: &str) -> Option<Probe> {
+    let definition = definition.trim().trim_end_matches("NOT VALID").trim_end();
+    let parsed = pg_query::parse(&format!("ALTER TABLE {table} ADD CONSTRAINT squashmate_probe {definition}"), 0).ok()?;
+    let node = parsed.protobuf.stmts.first()?.stmt.as_ref()?.node.as_ref()?;
+    derived(node, &BTreeSet::new()).into_iter().next().map(|(_, _, _, probe)| probe)
+}
+
+fn unique(table: &str, columns: Vec<String>, nulls: bool) -> Derived {
+    let list = columns.join(", ");
+    let finds = format!("values of {table} ({list}) that appear more than once{}", if nulls { ", or NULLs" } else { "" });
+    (CheckKind::Unique, format!("unique:{table}({list})"), finds, Probe::Duplicates { table: table.into(), columns, nulls })
+}
+
+fn alter_checks(table: &str, cmd: &pg_query::protobuf::AlterTableCmd) -> Vec<Derived> {
+    let column = quote_ident_if_needed(&cmd.name);
+    let subtype = AlterTableType::try_from(cmd.subtype).unwrap_or(AlterTableType::Undefined);
+    match subtype {
+        AlterTableType::AtSetNotNull => vec![(
+            CheckKind::NotNull,
+            format!("not-null:{table}.{column}"),
+            format!("rows where {table}.{column} is NULL"),
+            Probe::Rows { table: table.into(), condition: format!("t.{column} IS NULL") },
+        )],
+        AlterTableType::AtAddColumn => {
+            let Some(NodeEnum::ColumnDef(def)) = cmd.def.as_ref().and_then(|d| d.node.as_ref()) else { return Vec::new() };
+            let constraints: Vec<i32> = def
+                .constraints
+                .iter()
+                .filter_map(|c| match &c.node {
+                    Some(NodeEnum::Constraint(k)) => Some(k.contype),
+                    _ => None,
+                })
+                .collect();
+            let not_null =
+                constraints.contains(&(ConstrType::ConstrNotnull as i32)) || constraints.contains(&(ConstrType::ConstrPrimary as i32));
+            let defaulted = def.raw_default.is_some() || constraints.contains(&(ConstrType::ConstrDefault as i32));
+            let generated =
+                constraints.contains(&(ConstrType::ConstrGenerated as i32)) || constraints.contains(&(ConstrType::ConstrIdentity as i32));
+            if not_null && !defaulted && !generated {
+                let column = quote_ident_if_needed(&def.colname);
+                vec![(
+                    CheckKind::NotNull,
+                    format!("not-null:{table}.{column}"),
+                    format!("rows of {table}, which the new NOT NULL column {column} without a default would leave NULL"),
+                    Probe::Rows { table: table.into(), condition: "true".into() },
+                )]
+            } else {
+                Vec::new()
+            }
+        }
+        AlterTableType::AtAddConstraint => match cmd.def.as_ref().and_then(|d| d.node.as_ref()) {
+            Some(NodeEnum::Constraint(constraint)) => constraint_checks(table, constraint),
+            _ => Vec::new(),
+        },
+        AlterTableType::AtValidateConstraint => vec![(
+            CheckKind::Validate,
+            format!("validate:{table}.{}", quote_ident_if_needed(&cmd.name)),
+            format!("rows of {table} that constraint {} rejects", quote_ident_if_needed(&cmd.name)),
+            Probe::Constraint { table: table.into(), name: cmd.name.clone() },
+        )],
+        AlterTableType::AtAlterColumnType => type_checks(table, &column, cmd),
+        AlterTableType::AtDropColumn => vec![(
+            CheckKind::DataLoss,
+            format!("values-lost:{table}.{column}"),
+            format!("non-NULL values of {table}.{column}, which DROP COLUMN would lose"),
+            Probe::Rows { table: table.into(), condition: format!("t.{column} IS NOT NULL") },
+        )],
+        _ => Vec::new(),
+    }
+}
+
+/// `ADD CONSTRAINT`: unique and primary keys, CHECKs and foreign keys added valid (a `NOT
+/// VALID` one checks no existing row).
+fn constraint_checks(table: &str, constraint: &pg_query::protobuf::Constraint) -> Vec<Derived> {
+    let kind = ConstrType::try_from(constraint.contype).unwrap_or(ConstrType::Undefined);
+    let columns = |nodes: &[pg_query::protobuf::Node]| strings(nodes).iter().map(|c| quote_ident_if_needed(c)).collect::<Vec<_>>();
+    match kind {
+        ConstrType::ConstrUnique | ConstrType::ConstrPrimary if constraint.indexname.is_empty() => {
+            vec![unique(table, columns(&constraint.keys), kind == ConstrType::ConstrPrimary)]
+        }
+        ConstrType::ConstrCheck if !constraint.skip_validation => {
+            let Some(expr) = constraint.raw_expr.as_deref().and_then(expression_sql) else { return Vec::new() };
+            let name = if constraint.conname.is_empty() { table.to_string() } else { quote_ident_if_needed(&constraint.conname) };
+            vec![(
+                CheckKind::Check,
+                format!("check:{name}"),
+                format!("rows of {table} for which CHECK ({expr}) is false"),
+                // The expression names the table's columns unqualified: the rows are `t`'s.
+                Probe::Rows { table: table.into(), condition: format!("NOT ({expr})") },
+            )]
+        }
+        ConstrType::ConstrForeign if !constraint.skip_validation => {
+            let Some(referenced) = &constraint.pktable else { return Vec::new() };
+            let (from, to) = (columns(&constraint.fk_attrs), columns(&constraint.pk_attrs));
+            if from.is_empty() || to.len() != from.len() {
+                // A reference to the primary key by omission: the database knows which; checked
+                // as the constraint it becomes (VALIDATE-style) is not possible before it exists.
+                return Vec::new();
+            }
+            let referenced = table_sql(referenced);
+            let present: Vec<String> = from.iter().map(|c| format!("t.{c} IS NOT NULL")).collect();
+            let matches: Vec<String> = from.iter().zip(&to).map(|(f, r)| format!("r.{r} = t.{f}")).collect();
+            vec![(
+                CheckKind::ForeignKey,
+                format!("foreign-key:{table}({})", from.join(", ")),
+                format!("rows of {table} whose ({}) match no row of {referenced}", from.join(", ")),
+                Probe::Rows {
+                    table: table.into(),
+                    condition: format!(
+                        "{} AND NOT EXISTS (SELECT 1 FROM {referenced} AS r WHERE {})",
+                        present.join(" AND "),
+                        matches.join(" AND ")
+                    ),
+                },
+            )]
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// `ALTER COLUMN … TYPE`: the values that do not read as the new type (a `USING` that is the
+/// column cast to it counts as none; another `USING` cannot be checked without running it).
+fn type_checks(table: &str, column: &str, cmd: &pg_query::protobuf::AlterTableCmd) -> Vec<Derived> {
+    let Some(NodeEnum::ColumnDef(def)) = cmd.def.as_ref().and_then(|d| d.node.as_ref()) else { return Vec::new() };
+    let Some(type_name) = &def.type_name else { return Vec::new() };
+    let null = pg_query::protobuf::Node { node: Some(NodeEnum::AConst(pg_query::protobuf::AConst { isnull: true, ..Default::default() })) };
+    let cast = pg_query::protobuf::TypeCast { arg: Some(Box::new(null)), type_name: Some(type_name.clone()), location: -1 };
+    let deparsed = expression_sql(&pg_query::protobuf::Node { node: Some(NodeEnum::TypeCast(Box::new(cast))) });
+    let Some(type_sql) = deparsed.and_then(|sql| sql.split_once("::").map(|(_, ty)| ty.to_string())) else {
+        return Vec::new();
+    };
+    if let Some(using) = def.raw_default.as_deref() {
+        let plain_cast = matches!(&using.node, Some(NodeEnum::TypeCast(c)) if c.arg.as_deref().and_then(expression_sql).as_deref() == Some(&cmd.name) || c.arg.as_deref().and_then(expression_sql).as_deref() == Some(column));
+        if !plain_cast {
+            return Vec::new();
+        }
+    }
+    vec![(
+        CheckKind::TypeChange,
+        format!("type:{table}.{column}"),
+        format!("values of {table}.{column} that are not a valid {type_sql}"),
+        Probe::Rows {
+            table: table.into(),
+            condition: format!("t.{column} IS NOT NULL AND NOT pg_input_is_valid(t.{column}::text, {})", quote_literal(&type_sql)),
+        },
+    )]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn checks_of(up: &str) -> Vec<Check> {
+        let file = MigrationFile::parse("20240101000000_t.sql", format!("-- migrate:up\n{up}\n-- migrate:down\n")).unwrap();
+        checks(&file)
+    }
+
+    fn probes(up: &str) -> Vec<(CheckKind, String, Probe)> {
+        checks_of(up).into_iter().map(|c| (c.kind, c.name, c.probe)).collect()
+    }
+
+    fn rows(table: &str, condition: &str) -> Probe {
+        Probe::Rows { table: table.into(), condition: condition.into() }
+    }
+
+    #[test]
+    fn each_statement_kind_gives_the_query_for_its_failing_rows() {
+        assert_eq!(
+            probes("ALTER TABLE public.users ALTER COLUMN email SET NOT NULL;"),
+            [(CheckKind::NotNull, "not-null:public.users.email".into(), rows("public.users", "t.email IS NULL"))]
+        );
+        assert_eq!(
+            probes("ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE (email, \"Org\");"),
+            [(
+                CheckKind::Unique,
+                "unique:users(email, \"Org\")".into(),
+                Probe::Duplicates { table: "users".into(), columns: vec!["email".into(), "\"Org\"".into()], nulls: false }
+            )]
+        );
+        assert!(matches!(&probes("ALTER TABLE t ADD PRIMARY KEY (id);")[0].2, Probe::Duplicates { nulls: true, .. }));
+        assert_eq!(
+            probes("ALTER TABLE events ADD CONSTRAINT events_kind_check CHECK (kind IN ('a', 'b'));"),
+            [(CheckKind::Check, "check:events_kind_check".into(), rows("events", "NOT (kind IN ('a', 'b'))"))]
+        );
+        assert_eq!(
+            probes("ALTER TABLE orders ADD FOREIGN KEY (customer_id) REFERENCES customers (id);"),
+            [(
+                CheckKind::ForeignKey,
+                "foreign-key:orders(customer_id)".into(),
+                rows("orders", "t.customer_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM customers AS r WHERE r.id = t.customer_id)")
+            )]
+        );
+        assert_eq!(
+            probes("ALTER TABLE orders VALIDATE CONSTRAINT orders_customer_fk;"),
+            [(
+                CheckKind::Validate,
+                "validate:orders.orders_customer_fk".into(),
+                Probe::Constraint { table: "orders".into(), name: "orders_customer_fk".into() }
+            )]
+        );
+        assert_eq!(
+            probes("ALTER TABLE t ALTER COLUMN n TYPE integer USING n::integer;"),
+            [(CheckKind::TypeChange, "type:t.n".into(), rows("t", "t.n IS NOT NULL AND NOT pg_input_is_valid(t.n::text, 'int')"))]
+        );
+        assert!(probes("ALTER TABLE t ALTER COLUMN n TYPE integer USING length(n);").is_empty(), "another USING is not guessed");
+        assert_eq!(probes("DROP TABLE legacy, public.old;").len(), 2);
+        assert_eq!(
+            probes("ALTER TABLE t DROP COLUMN note;"),
+            [(CheckKind::DataLoss, "values-lost:t.note".into(), rows("t", "t.note IS NOT NULL"))]
+        );
+        assert_eq!(probes("CREATE UNIQUE INDEX CONCURRENTLY t_a ON t (a);")[0].0, CheckKind::Unique);
+        assert_eq!(probes("ALTER TABLE t ADD COLUMN c int NOT NULL;")[0].2, rows("t", "true"));
+        assert!(probes("ALTER TABLE t ADD COLUMN c int NOT NULL DEFAULT 0;").is_empty());
+    }
+
+    #[test]
+    fn a_validated_constraint_is_checked_by_its_definition() {
+        assert_eq!(constraint_probe("o", "CHECK ((qty > 0)) NOT VALID"), Some(rows("o", "NOT (qty > 0)")));
+        assert!(
+            matches!(constraint_probe("o", "FOREIGN KEY (c) REFERENCES public.c(id) NOT VALID"), Some(Probe::Rows { condition, .. }) if condition.contains("FROM public.c AS r"))
+        );
+        assert_eq!(constraint_probe("o", "EXCLUDE USING gist (r WITH &&)"), None);
+    }
+
+    #[test]
+    fn not_valid_additions_and_tables_the_file_made_have_no_check() {
+        assert!(probes("ALTER TABLE events ADD CONSTRAINT k CHECK (kind <> '') NOT VALID;").is_empty());
+        assert!(probes("ALTER TABLE o ADD CONSTRAINT f FOREIGN KEY (c) REFERENCES c (id) NOT VALID;").is_empty());
+        assert!(probes("CREATE TABLE t (a int);\nALTER TABLE t ALTER COLUMN a SET NOT NULL;\nDROP TABLE t;").is_empty());
+    }
+
+    #[test]
+    fn a_backfill_before_the_statement_makes_its_check_one_only_the_file_can_answer() {
+        let found = checks_of(
+            "ALTER TABLE t ALTER COLUMN a SET NOT NULL;\nUPDATE u SET b = 0 WHERE b IS NULL;\nALTER TABLE u ALTER COLUMN b SET NOT NULL;",
+        );
+        assert_eq!(found.iter().map(|c| c.before_the_file).collect::<Vec<_>>(), [true, false]);
+    }
+
+    #[test]
+    fn declared_checks_are_read_from_their_comments() {
+        let found = checks_of(
+            "-- squashmate:check no-orphan-orders: SELECT id FROM orders WHERE customer_id IS NULL;\nALTER TABLE t DROP COLUMN x;",
+        );
+        assert_eq!(found[0].name, "no-orphan-orders");
+        assert_eq!(found[0].probe, Probe::Query { sql: "SELECT id FROM orders WHERE customer_id IS NULL".into() });
+        assert_eq!(found[0].offset, "-- migrate:up\n".len());
+        assert_eq!(found[1].kind, CheckKind::DataLoss);
+    }
+}

@@ -1,0 +1,10 @@
+//! Checks before a migration runs: the rows that would make an up statement fail (a NULL for
+//! `SET NOT NULL`, a duplicate for `UNIQUE`, an orphan for a foreign key, …) or be lost (a
+//! `DROP` of rows), and the checks a file declares — found with bounded read-only queries
+//! before anything takes a lock.
+
+mod derive;
+mod run;
+
+pub use derive::{Check, CheckKind, Probe, checks};
+pub use run::{CheckOutcome, Verdict, run_checks};

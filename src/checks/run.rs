@@ -1,0 +1,175 @@
+//! Asks a database a file's checks, inside the caller's transaction: each bounded (the first
+//! few offending keys, a count that stops at [`COUNT_CAP`]), each behind a savepoint so one
+//! that cannot run does not end the others. A derived check that cannot run here (its table
+//! not made yet, a function this major lacks) is skipped and says why — never blamed on the
+//! migration; a declared one that cannot run fails, naming the error.
+
+use tokio_postgres::Client;
+
+use super::derive::{Check, CheckKind, Probe, constraint_probe};
+
+/// Offending keys shown per check.
+pub const SAMPLES: usize = 5;
+/// Counting stops here (`at least`): a check stays cheap on a big table that fails it.
+pub const COUNT_CAP: i64 = 1000;
+
+/// What a check found.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "verdict", rename_all = "lowercase")]
+pub enum Verdict {
+    /// No offending row.
+    Passed,
+    /// Offending rows: how many (at least, when `capped`) and the first keys.
+    Failed {
+        /// How many rows offend.
+        count: i64,
+        /// Whether counting stopped at [`COUNT_CAP`].
+        capped: bool,
+        /// The first offending rows' keys (primary key, else `ctid`), or values.
+        samples: Vec<String>,
+    },
+    /// A declared check's query did not run.
+    Broken {
+        /// PostgreSQL's error.
+        message: String,
+    },
+    /// Not asked here, and why.
+    Skipped {
+        /// Why.
+        why: String,
+    },
+}
+
+/// A check and what it found.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct CheckOutcome {
+    /// The check.
+    pub check: Check,
+    /// What it found.
+    #[serde(flatten)]
+    pub verdict: Verdict,
+}
+
+impl CheckOutcome {
+    /// Whether it stops the file: offending rows, or a declared check that did not run.
+    pub fn stops(&self) -> bool {
+        matches!(self.verdict, Verdict::Failed { .. } | Verdict::Broken { .. })
+    }
+}
+
+/// The two queries of a probe: the first offending keys, and the offending rows (bounded).
+struct Questions {
+    samples: String,
+    rows: String,
+}
+
+/// Runs `checks` on `client`, which must be in a transaction (read-only, for `check`).
+pub async fn run_checks(client: &Client, checks: &[Check]) -> Result<Vec<CheckOutcome>, tokio_postgres::Error> {
+    let mut out = Vec::new();
+    for check in checks {
+        let verdict = match questions(client, &check.probe).await? {
+            Err(why) => Verdict::Skipped { why },
+            Ok(questions) => ask(client, check, &questions).await?,
+        };
+        out.push(CheckOutcome { check: check.clone(), verdict });
+    }
+    Ok(out)
+}
+
+async fn ask(client: &Client, check: &Check, questions: &Questions) -> Result<Verdict, tokio_postgres::Error> {
+    client.batch_execute("SAVEPOINT squashmate_check").await?;
+    let answer = async {
+        let samples: Vec<String> = client
+            .query(&questions.samples, &[])
+            .await?
+            .iter()
+            .map(|r| r.get::<_, Option<String>>(0).unwrap_or_else(|| "NULL".into()))
+            .collect();
+        let count: i64 = if samples.is_empty() { 0 } else { client.query_one(&questions.rows, &[]).await?.get(0) };
+        Ok::<_, tokio_postgres::Error>((count, samples))
+    }
+    .await;
+    match answer {
+        Ok((count, samples)) => {
+            client.batch_execute("RELEASE SAVEPOINT squashmate_check").await?;
+            Ok(if count == 0 {
+                Verdict::Passed
+            } else {
+                Verdict::Failed { count: count.min(COUNT_CAP), capped: count > COUNT_CAP, samples }
+            })
+        }
+        Err(e) if e.as_db_error().is_some() => {
+            client.batch_execute("ROLLBACK TO SAVEPOINT squashmate_check").await?;
+            let message = e.as_db_error().map(|db| db.message().to_string()).unwrap_or_default();
+            Ok(if check.kind == CheckKind::Declared {
+                Verdict::Broken { message }
+            } else {
+                Verdict::Skipped { why: format!("could not be checked here: {message}") }
+            })
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The queries for `probe`, or why it cannot be asked here.
+async fn questions(client: &Client, probe: &Probe) -> Result<Result<Questions, String>, tokio_postgres::Error> {
+    let bounded = |from_where: &str, shown: &str| Questions {
+        samples: format!("SELECT ({shown})::text FROM {from_where} LIMIT {SAMPLES}"),
+        rows: format!("SELECT count(*) FROM (SELECT 1 FROM {from_where} LIMIT {}) AS offending", COUNT_CAP + 1),
+    };
+    let table = match probe {
+        Probe::Query { sql } => return Ok(Ok(bounded(&format!("({sql}) AS q"), "q"))),
+        Probe::Rows { table, .. } | Probe::Duplicates { table, .. } | Probe::Constraint { table, .. } => table,
+    };
+    if !client.query_one("SELECT to_regclass($1) IS NOT NULL", &[table]).await?.get::<_, bool>(0) {
+        return Ok(Err(format!("{table} does not exist here yet (an earlier migration makes it)")));
+    }
+    Ok(Ok(match probe {
+        Probe::Rows { table, condition } => bounded(&format!("{table} AS t WHERE {condition}"), &key(client, table).await?),
+        Probe::Duplicates { table, columns, nulls } => {
+            let list = columns.join(", ");
+            let nulls = if *nulls {
+                let any_null = columns.iter().map(|c| format!("{c} IS NULL")).collect::<Vec<_>>().join(" OR ");
+                format!(" UNION ALL SELECT row({list}) FROM {table} WHERE {any_null}")
+            } else {
+                String::new()
+            };
+            let from = format!("(SELECT row({list}) AS k FROM {table} GROUP BY {list} HAVING count(*) > 1{nulls}) AS d");
+            bounded(&from, "d.k")
+        }
+        Probe::Constraint { table, name } => {
+            let found = client
+                .query_opt(
+                    "SELECT pg_get_constraintdef(oid) FROM pg_catalog.pg_constraint WHERE conrelid = to_regclass($1) AND conname = $2",
+                    &[table, name],
+                )
+                .await?;
+            let Some(definition) = found.map(|r| r.get::<_, String>(0)) else {
+                return Ok(Err(format!("{table} has no constraint {name} here yet")));
+            };
+            match constraint_probe(table, &definition) {
+                Some(probe) => return Box::pin(questions(client, &probe)).await,
+                None => return Ok(Err(format!("constraint {name} ({definition}) checks nothing a query can ask before it runs"))),
+            }
+        }
+        Probe::Query { .. } => unreachable!("answered above"),
+    }))
+}
+
+/// How a row of `table` is shown: its primary key as a row, else its `ctid`.
+async fn key(client: &Client, table: &str) -> Result<String, tokio_postgres::Error> {
+    let columns: Option<String> = client
+        .query_one(
+            "SELECT string_agg('t.' || quote_ident(a.attname), ', ' ORDER BY array_position(i.indkey::int2[], a.attnum))
+             FROM pg_catalog.pg_index i JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey::int2[])
+             WHERE i.indrelid = to_regclass($1) AND i.indisprimary",
+            &[&table],
+        )
+        .await?
+        .get(0);
+    Ok(match columns {
+        Some(columns) if columns.contains(',') => format!("row({columns})"),
+        Some(column) => column,
+        None => "t.ctid".into(),
+    })
+}
