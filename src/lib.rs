@@ -12,8 +12,8 @@
 //! - [`dump`]: pg_dump and its post-processing.
 //! - [`setup`]: what every throwaway database gets before the chain (roles, extensions, setup SQL).
 //! - [`ledger`]: applying migrations to a live database, dbmate's ledger, the migration lock.
-//! - [`checks`]: the rows a migration would fail on or lose, found before it runs.
 //! - [`lint`]: every problem in migration files, before anything runs.
+//! - [`checks`]: the rows a migration would fail on or lose, found before it runs.
 //! - [`migration`]: files as dbmate reads them.
 //! - [`report`], [`baseline`], [`pgdist`], [`sql`], [`progress`]: findings and errors as people
 //!   read them; what a baseline replaced; PostgreSQL installations of every major; quoting; how

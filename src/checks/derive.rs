@@ -10,8 +10,8 @@ use pg_query::NodeEnum;
 use pg_query::protobuf::{AlterTableType, ConstrType, ObjectType, RangeVar};
 use regex::Regex;
 
-use crate::migration::MigrationFile;
-use crate::sql::{quote_ident_if_needed, quote_literal};
+use crate::migration::{MigrationFile, allow_comments};
+use crate::sql::quote_ident_if_needed;
 
 /// `-- squashmate:check NAME: SQL`
 static DECLARED: LazyLock<Regex> = LazyLock::new(|| {
@@ -67,6 +67,16 @@ pub enum Probe {
         /// The constraint.
         name: String,
     },
+    /// Values of `column` of `table` that do not convert to `type_sql` (`pg_input_is_valid`
+    /// on PostgreSQL 16 and later; before, the conversion is tried and its error names a value).
+    Cast {
+        /// The table.
+        table: String,
+        /// The column, quoted.
+        column: String,
+        /// The new type, as SQL.
+        type_sql: String,
+    },
     /// A query returning the offending rows (a declared check).
     Query {
         /// The SQL.
@@ -93,6 +103,17 @@ pub struct Check {
     pub before_the_file: bool,
 }
 
+/// What a statement with a derived check (or a declared check) must contain — `ALTER TABLE`,
+/// `DROP TABLE`, `UNIQUE INDEX` or the comment: a cheap test on a file not parsed yet, so the
+/// apply that overlaps parsing with the first file keeps doing so for files without checks.
+static MAY_CHECK: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)\b(alter\s+table|drop\s+table|unique\s+index|squashmate:check)\b").expect("static regex"));
+
+/// Whether `text` may have checks (false: it surely has none).
+pub fn may_have_checks(text: &str) -> bool {
+    MAY_CHECK.is_match(text)
+}
+
 /// Every check of `file`'s up blocks, in file order: the declared ones and the derived ones.
 /// A statement on a table the file itself creates has no derived check (it has no rows yet).
 pub fn checks(file: &MigrationFile) -> Vec<Check> {
@@ -115,8 +136,12 @@ pub fn checks(file: &MigrationFile) -> Vec<Check> {
         }
         for statement in &section.up.statements {
             let Ok(parsed) = pg_query::parse(&text[statement.span.clone()], 0) else { continue };
+            // Losing the rows may be the point: `-- squashmate:allow data-loss reason` says so.
+            let loss_allowed = allow_comments(text, statement.span.start).iter().any(|(rule, _)| rule == "data-loss");
             for node in parsed.protobuf.stmts.iter().filter_map(|s| s.stmt.as_ref().and_then(|n| n.node.as_ref())) {
-                for (kind, name, finds, probe) in derived(node, &created) {
+                for (kind, name, finds, probe) in
+                    derived(node, &created).into_iter().filter(|d| !(loss_allowed && d.0 == CheckKind::DataLoss))
+                {
                     out.push(Check { name, kind, offset: statement.span.start, finds, probe, before_the_file: !writes_before });
                 }
                 if let NodeEnum::CreateStmt(create) = node {
@@ -378,10 +403,7 @@ fn type_checks(table: &str, column: &str, cmd: &pg_query::protobuf::AlterTableCm
         CheckKind::TypeChange,
         format!("type:{table}.{column}"),
         format!("values of {table}.{column} that are not a valid {type_sql}"),
-        Probe::Rows {
-            table: table.into(),
-            condition: format!("t.{column} IS NOT NULL AND NOT pg_input_is_valid(t.{column}::text, {})", quote_literal(&type_sql)),
-        },
+        Probe::Cast { table: table.into(), column: column.into(), type_sql },
     )]
 }
 
@@ -439,10 +461,11 @@ mod tests {
         );
         assert_eq!(
             probes("ALTER TABLE t ALTER COLUMN n TYPE integer USING n::integer;"),
-            [(CheckKind::TypeChange, "type:t.n".into(), rows("t", "t.n IS NOT NULL AND NOT pg_input_is_valid(t.n::text, 'int')"))]
+            [(CheckKind::TypeChange, "type:t.n".into(), Probe::Cast { table: "t".into(), column: "n".into(), type_sql: "int".into() })]
         );
         assert!(probes("ALTER TABLE t ALTER COLUMN n TYPE integer USING length(n);").is_empty(), "another USING is not guessed");
         assert_eq!(probes("DROP TABLE legacy, public.old;").len(), 2);
+        assert!(probes("-- squashmate:allow data-loss archived in s3://old\nDROP TABLE legacy;").is_empty());
         assert_eq!(
             probes("ALTER TABLE t DROP COLUMN note;"),
             [(CheckKind::DataLoss, "values-lost:t.note".into(), rows("t", "t.note IS NOT NULL"))]
@@ -474,6 +497,16 @@ mod tests {
             "ALTER TABLE t ALTER COLUMN a SET NOT NULL;\nUPDATE u SET b = 0 WHERE b IS NULL;\nALTER TABLE u ALTER COLUMN b SET NOT NULL;",
         );
         assert_eq!(found.iter().map(|c| c.before_the_file).collect::<Vec<_>>(), [true, false]);
+    }
+
+    #[test]
+    fn only_files_that_may_have_checks_are_parsed_for_them() {
+        assert!(!may_have_checks(
+            "CREATE TABLE t (id bigint PRIMARY KEY, a text NOT NULL CHECK (a <> ''));\nINSERT INTO t VALUES (1, 'x');"
+        ));
+        for text in ["alter  TABLE t add c int", "DROP TABLE t", "create unique index i on t (a)", "-- squashmate:check x: select 1"] {
+            assert!(may_have_checks(text), "{text}");
+        }
     }
 
     #[test]

@@ -7,6 +7,7 @@
 use tokio_postgres::Client;
 
 use super::derive::{Check, CheckKind, Probe, constraint_probe};
+use crate::sql::quote_literal;
 
 /// Offending keys shown per check.
 pub const SAMPLES: usize = 5;
@@ -101,7 +102,10 @@ async fn ask(client: &Client, check: &Check, questions: &Questions) -> Result<Ve
         Err(e) if e.as_db_error().is_some() => {
             client.batch_execute("ROLLBACK TO SAVEPOINT squashmate_check").await?;
             let message = e.as_db_error().map(|db| db.message().to_string()).unwrap_or_default();
-            Ok(if check.kind == CheckKind::Declared {
+            let conversion = matches!(check.probe, Probe::Cast { .. }) && e.code().is_some_and(|c| c.code().starts_with("22"));
+            Ok(if conversion {
+                Verdict::Failed { count: 1, capped: true, samples: vec![message] }
+            } else if check.kind == CheckKind::Declared {
                 Verdict::Broken { message }
             } else {
                 Verdict::Skipped { why: format!("could not be checked here: {message}") }
@@ -119,7 +123,7 @@ async fn questions(client: &Client, probe: &Probe) -> Result<Result<Questions, S
     };
     let table = match probe {
         Probe::Query { sql } => return Ok(Ok(bounded(&format!("({sql}) AS q"), "q"))),
-        Probe::Rows { table, .. } | Probe::Duplicates { table, .. } | Probe::Constraint { table, .. } => table,
+        Probe::Rows { table, .. } | Probe::Duplicates { table, .. } | Probe::Constraint { table, .. } | Probe::Cast { table, .. } => table,
     };
     if !client.query_one("SELECT to_regclass($1) IS NOT NULL", &[table]).await?.get::<_, bool>(0) {
         return Ok(Err(format!("{table} does not exist here yet (an earlier migration makes it)")));
@@ -152,6 +156,21 @@ async fn questions(client: &Client, probe: &Probe) -> Result<Result<Questions, S
                 None => return Ok(Err(format!("constraint {name} ({definition}) checks nothing a query can ask before it runs"))),
             }
         }
+        Probe::Cast { table, column, type_sql } => {
+            let number: String = client.query_one("SHOW server_version_num", &[]).await?.get(0);
+            if number.parse::<u32>().unwrap_or(0) >= 160_000 {
+                let condition = format!("t.{column} IS NOT NULL AND NOT pg_input_is_valid(t.{column}::text, {})", quote_literal(type_sql));
+                bounded(&format!("{table} AS t WHERE {condition}"), &key(client, table).await?)
+            } else {
+                // No per-value test before 16: the conversion itself, whose error names the value.
+                Questions {
+                    samples: format!(
+                        "SELECT NULL::text FROM (SELECT count(t.{column}::{type_sql}) AS n FROM {table} AS t) AS converted WHERE converted.n < 0"
+                    ),
+                    rows: String::new(),
+                }
+            }
+        }
         Probe::Query { .. } => unreachable!("answered above"),
     }))
 }
@@ -172,4 +191,76 @@ async fn key(client: &Client, table: &str) -> Result<String, tokio_postgres::Err
         Some(column) => column,
         None => "t.ctid".into(),
     })
+}
+
+impl CheckOutcome {
+    /// What to do about rows this check found.
+    pub fn next_step(&self) -> &'static str {
+        match (&self.verdict, self.check.kind) {
+            (Verdict::Broken { .. }, _) => "fix the check's SQL in its comment (squashmate lint names it)",
+            (_, CheckKind::NotNull) => "set those rows' values first (in an earlier migration), or give the column a default",
+            (_, CheckKind::Unique) => "remove or merge the duplicates first, in an earlier migration",
+            (_, CheckKind::Check) => "fix those rows first, or add the constraint NOT VALID and VALIDATE it once they are fixed",
+            (_, CheckKind::ForeignKey) => {
+                "fix or delete the rows that point at nothing first, or add the key NOT VALID and VALIDATE it later"
+            }
+            (_, CheckKind::Validate) => "fix the rows the constraint rejects, then run the migration again",
+            (_, CheckKind::TypeChange) => "fix the values that do not convert, or convert them with a USING expression",
+            (_, CheckKind::DataLoss) => {
+                "move the rows somewhere first; if losing them is intended, say so above the statement: `-- squashmate:allow data-loss <why>`"
+            }
+            (_, CheckKind::Declared) => "the check's comment says what must hold: make it hold, then run the migration again",
+        }
+    }
+
+    /// The check's finding at `place` (`path:line:col`), with the next step; empty when it
+    /// found nothing.
+    pub fn describe(&self, place: &str) -> String {
+        let name = &self.check.name;
+        match &self.verdict {
+            Verdict::Failed { count, capped, samples } => format!(
+                "{place}: check {name} failed: {count}{} row(s) — {}; first: {}\n  = next: {}",
+                if *capped { "+" } else { "" },
+                self.check.finds,
+                samples.join(", "),
+                self.next_step()
+            ),
+            Verdict::Broken { message } => format!("{place}: check {name} did not run: {message}\n  = next: {}", self.next_step()),
+            Verdict::Skipped { why } => format!("{place}: check {name} skipped: {why}"),
+            Verdict::Passed => String::new(),
+        }
+    }
+}
+
+/// The checks that stopped a file before any of its statements ran, each at its place.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stopped {
+    /// The file.
+    pub path: String,
+    /// Each stopping check and its `line:col`.
+    pub checks: Vec<(crate::report::LineCol, CheckOutcome)>,
+}
+
+impl std::fmt::Display for Stopped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let lines: Vec<String> =
+            self.checks.iter().map(|(at, outcome)| outcome.describe(&format!("{}:{}:{}", self.path, at.line, at.col))).collect();
+        write!(f, "{}\n  (nothing of this file ran: its checks come first)", lines.join("\n"))
+    }
+}
+
+/// The checks of `file` that can be asked before it runs, run on `client` (in a transaction):
+/// `Err` with those that stop it.
+pub async fn check_before(client: &Client, file: &crate::migration::MigrationFile) -> Result<Result<(), Stopped>, tokio_postgres::Error> {
+    let checks: Vec<Check> = super::derive::checks(file).into_iter().filter(|c| c.before_the_file).collect();
+    if checks.is_empty() {
+        return Ok(Ok(()));
+    }
+    let stopping: Vec<_> = run_checks(client, &checks)
+        .await?
+        .into_iter()
+        .filter(CheckOutcome::stops)
+        .map(|o| (file.source.line_col(o.check.offset), o))
+        .collect();
+    Ok(if stopping.is_empty() { Ok(()) } else { Err(Stopped { path: file.path().display().to_string(), checks: stopping }) })
 }

@@ -20,6 +20,7 @@ macro_rules! outln {
 
 mod admin;
 mod backups;
+mod check;
 mod database;
 mod diff;
 mod differences;
@@ -183,6 +184,14 @@ pub enum Command {
         /// Roll back every migration newer than this version.
         #[arg(long)]
         to: Option<String>,
+    },
+    /// Ask the database the pending migrations' checks (the rows each statement would fail on
+    /// or lose, and `-- squashmate:check NAME: SQL` comments) in a read-only transaction,
+    /// applying nothing. Exit 0 they would apply, 1 a check found rows.
+    Check {
+        /// Text, JSON or Markdown (with --targets: the results table).
+        #[arg(long, value_parser = value::format(), default_value = "text")]
+        format: Format,
     },
     /// List applied and pending migrations (and ledger rows without a file).
     Status {
@@ -376,7 +385,10 @@ pub enum Command {
 impl Command {
     /// Whether the command applies, rolls back or reports the migrations files on a database.
     fn applies_migrations(&self) -> bool {
-        matches!(self, Command::Up { .. } | Command::Migrate { .. } | Command::Rollback { .. } | Command::Status { .. })
+        matches!(
+            self,
+            Command::Up { .. } | Command::Migrate { .. } | Command::Rollback { .. } | Command::Status { .. } | Command::Check { .. }
+        )
     }
 
     /// Whether the command works on the database of `--url`/`DATABASE_URL` (so `--wait`
@@ -395,6 +407,7 @@ impl Command {
                 | Command::Drift { .. }
                 | Command::RunScript { .. }
                 | Command::Backups { .. }
+                | Command::Check { .. }
         )
     }
 }
@@ -512,6 +525,7 @@ pub async fn run(cli: Cli) -> u8 {
         Command::Drift { compare, .. } if cli.targets.is_some() => fleet::run(&cli, compare.format).await,
         Command::RunScript { script, format } => fleet::run_script(&cli, script, *format).await,
         Command::Backups { action } => backups::run(&cli, action).await,
+        Command::Check { format } => check::run(&cli, *format).await,
         Command::FleetReport { files, format } => fleet::report(files, *format),
         Command::New { name } => new::run(&cli.migrations_dir, name),
         Command::Plan(args) => plan::run(&cli, args).await,

@@ -6,18 +6,12 @@
 mod model;
 mod rules;
 
-use std::sync::LazyLock;
-
 use pg_query::NodeEnum;
-use regex::Regex;
 
-use crate::migration::{Discovery, MigrationFile, Part, Problem};
+use crate::migration::{Discovery, MigrationFile, Part, Problem, allow_comments};
 use crate::report::Diagnostic;
 use model::Model;
 use rules::{BlockContext, FileContext, check};
-
-/// `-- squashmate:allow RULE reason`
-static ALLOW: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^\s*--\s*squashmate:allow\s+([a-z-]+)\s*(.*?)\s*$").expect("static regex"));
 
 /// A hazard silenced by an allow comment.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -98,17 +92,6 @@ pub fn first_long_running<'s>(statements: &[&'s str]) -> Option<&'s str> {
             fills || validates || found.iter().any(|f| LONG_RUNNING.contains(&f.rule) && (f.rule != "blocking-index" || builds))
         })
     })
-}
-
-/// The `(rule, reason)` of the allow comments on the lines right above `offset`.
-fn allow_comments(text: &str, offset: usize) -> Vec<(String, String)> {
-    let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
-    text[..line_start]
-        .lines()
-        .rev()
-        .take_while(|line| line.trim_start().starts_with("--"))
-        .filter_map(|line| ALLOW.captures(line).map(|c| (c[1].to_string(), c[2].to_string())))
-        .collect()
 }
 
 #[cfg(test)]

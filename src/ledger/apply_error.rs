@@ -40,6 +40,9 @@ pub enum ApplyError {
         /// What to do.
         next: &'static str,
     },
+    /// Checks before the file found rows its statements would fail on (or lose); nothing ran.
+    #[error("{0}")]
+    Checks(Box<crate::checks::Stopped>),
     /// The connection failed outside any statement.
     #[error("{path}: {source}")]
     Connection {

@@ -8,6 +8,7 @@ use tokio_postgres::{Client, SimpleQueryMessage};
 
 use super::apply_error::{ApplyError, StatementFailure};
 use super::table::LedgerTable;
+use crate::checks::{Stopped, check_before, checks, may_have_checks};
 use crate::migration::{Block, MigrationFile, Way};
 
 /// What running a file did.
@@ -49,12 +50,37 @@ pub async fn run_file(
     };
     let mut rows = Vec::new();
     let mut notes = Vec::new();
-    if !count_rows && blocks.iter().all(|b| b.options.transaction()) {
+    let transactional = blocks.iter().all(|b| b.options.transaction());
+    let checked_first = way == Way::Up && may_have_checks(file.source.text()) && checks(file).iter().any(|c| c.before_the_file);
+    if checked_first && !transactional {
+        // The checks in a read-only transaction of their own, then the blocks as dbmate runs them.
+        begin_read_only(client, file).await?;
+        let verdict = check_before(client, file).await;
+        let _ = client.batch_execute("ROLLBACK").await;
+        stop_on(file, verdict)?;
+    }
+    if checked_first && transactional {
+        // The checks first, in the file's own transaction: nothing runs when one finds rows.
+        begin(client, file).await?;
+        let verdict = check_before(client, file).await;
+        if let Err(e) = stop_on(file, verdict) {
+            let _ = client.batch_execute("ROLLBACK").await;
+            return Err(e);
+        }
+        let result = async {
+            for block in &blocks {
+                rows.extend(run_statements(client, file, block, count_rows).await?);
+            }
+            client.batch_execute(&record).await.map_err(|e| ledger_failure(file, way, &e))
+        }
+        .await;
+        finish(client, file, result).await?;
+    } else if !count_rows && transactional {
         // One round trip: the whole file and its ledger row in one transaction.
         if let Err(error) = client.batch_execute(&whole_file_script(file, &blocks, &record)).await {
             return Err(locate_failure(client, file, &blocks, (way, &record), &error).await);
         }
-    } else if blocks.iter().all(|b| b.options.transaction()) {
+    } else if transactional {
         begin(client, file).await?;
         let result = async {
             for block in &blocks {
@@ -143,6 +169,19 @@ pub async fn locate_failure(
     located.unwrap_or_else(|| {
         ApplyError::Statement(Box::new(StatementFailure::locate(file, error, None, blocks.first().map_or(0, |b| b.marker.start))))
     })
+}
+
+async fn begin_read_only(client: &Client, file: &MigrationFile) -> Result<(), ApplyError> {
+    client.batch_execute("BEGIN READ ONLY").await.map_err(|e| ApplyError::connection(file, e))
+}
+
+/// A check run's verdict as the file's result: its stopping checks become the error.
+fn stop_on(file: &MigrationFile, verdict: Result<Result<(), Stopped>, tokio_postgres::Error>) -> Result<(), ApplyError> {
+    match verdict {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(stopped)) => Err(ApplyError::Checks(Box::new(stopped))),
+        Err(e) => Err(ApplyError::connection(file, e)),
+    }
 }
 
 async fn begin(client: &Client, file: &MigrationFile) -> Result<(), ApplyError> {

@@ -264,7 +264,10 @@ impl Migrator {
         }
         let overlap = !self.options.count_rows
             && listed != Listed::NoSchema
-            && pending.first().is_some_and(|f| f.up_is_transactional() && !f.up_may_end_its_transaction());
+            && pending.first().is_some_and(|f| {
+                // A file with checks runs them first: it is not sent before it is parsed.
+                f.up_is_transactional() && !f.up_may_end_its_transaction() && !crate::checks::may_have_checks(f.source.text())
+            });
         let first = pending.first().filter(|_| overlap).cloned();
         let checking = tokio::task::spawn_blocking(move || checked(pending, Way::Up));
         if let Some(first) = first {

@@ -12,6 +12,7 @@ pub fn lint(found: &Discovery) -> Vec<Diagnostic> {
         let mut problems = file.problems.clone();
         if file.statements_parsed {
             problems.extend(transaction_problems(file));
+            problems.extend(declared_check_problems(file));
         }
         problems.sort_by_key(|p| p.offset);
         diagnostics.extend(problems.into_iter().map(|p| file.source.diagnostic(p)));
@@ -19,6 +20,38 @@ pub fn lint(found: &Discovery) -> Vec<Diagnostic> {
     diagnostics.extend(duplicate_versions(&found.files));
     diagnostics.sort_by(|a, b| (&a.path, a.location).cmp(&(&b.path, b.location)));
     diagnostics
+}
+
+/// `-- squashmate:check NAME: SQL` comments whose SQL is not one query that parses.
+fn declared_check_problems(file: &MigrationFile) -> Vec<Problem> {
+    crate::checks::checks(file)
+        .into_iter()
+        .filter_map(|check| {
+            let crate::checks::Probe::Query { sql } = &check.probe else { return None };
+            let why = match pg_query::parse(sql, 0) {
+                Err(e) => e.to_string(),
+                Ok(parsed)
+                    if parsed.protobuf.stmts.len() == 1
+                        && matches!(
+                            parsed.protobuf.stmts[0].stmt.as_ref().and_then(|n| n.node.as_ref()),
+                            Some(pg_query::NodeEnum::SelectStmt(_))
+                        ) =>
+                {
+                    return None;
+                }
+                Ok(_) => "it is not one query (SELECT … returning the rows that break the rule)".to_string(),
+            };
+            Some(
+                Problem::at(
+                    check.offset,
+                    "declared-check",
+                    format!("the SQL of check {} does not run: {why}", check.name),
+                    "write one query after `NAME:` that returns the offending rows (none when all is well)",
+                )
+                .in_part(Part::Up),
+            )
+        })
+        .collect()
 }
 
 /// Empty up blocks, and statements that cannot run in the transaction their block runs in.

@@ -1,5 +1,6 @@
 //! dbmate migration files read exactly as dbmate reads them, with every problem located.
 
+mod allow;
 mod checksum;
 mod discover;
 mod file;
@@ -15,6 +16,7 @@ mod swap;
 mod tokens;
 
 pub use crate::report::{LineCol, Part, Problem, Severity, Way};
+pub use allow::allow_comments;
 pub use checksum::{checksum, normalise};
 pub use discover::{Depth, DiscoverError, Discovery, discover, discover_to, looks_like_migration};
 pub use file::{MigrationFile, version_of};

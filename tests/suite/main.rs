@@ -7,6 +7,7 @@ mod common;
 mod atomic_writes;
 mod backups;
 mod catalog_drift;
+mod checks;
 mod commands;
 mod dbmate_compat;
 mod dbmate_lock;

@@ -1,0 +1,214 @@
+//! Checks before migrations, against real PostgreSQL: for each statement kind a database whose
+//! rows break it — `squashmate check` names the check, the count and sample keys and exits 1
+//! without changing the database (it runs read-only), `up` stops before the statement with the
+//! same words and records nothing; with the rows fixed both pass and `up` applies.
+
+use std::path::Path;
+
+use crate::common;
+
+const BASE: &str = "-- migrate:up
+create type kind as enum ('a', 'b');
+create table customers (id bigint primary key, email text);
+create table orders (id bigint primary key, customer_id bigint, qty int, kind text, code text, note text);
+alter table orders add constraint qty_positive check (qty > 0) not valid;
+create table legacy (id int);
+create sequence tickets;
+-- migrate:down
+";
+
+/// Rows that break every case below.
+const BAD_ROWS: &str = "
+insert into customers values (1, 'x@example.com'), (2, null), (3, 'x@example.com');
+-- A row from before the NOT VALID constraint (it checks new rows only).
+alter table orders drop constraint qty_positive;
+insert into orders values (10, 99, -1, 'zzz', 'abc', 'a note'), (11, 1, 5, 'a', '12', null);
+alter table orders add constraint qty_positive check (qty > 0) not valid;
+insert into legacy values (1), (1);
+";
+
+/// The same rows, fixed.
+const FIXES: &str = "
+update customers set email = 'c' || id || '@example.com';
+update orders set customer_id = 1, qty = 1, kind = 'a', code = '1', note = null;
+delete from legacy;
+";
+
+/// (case, pending migration's up, what `check` and `up` must say).
+const CASES: &[(&str, &str, &str)] = &[
+    (
+        "set not null",
+        "alter table customers alter column email set not null;",
+        "check not-null:customers.email failed: 1 row(s) — rows where customers.email is NULL; first: 2",
+    ),
+    (
+        "unique",
+        "alter table customers add constraint customers_email_key unique (email);",
+        "check unique:customers(email) failed: 1 row(s)",
+    ),
+    ("unique index", "create unique index customers_email_idx on customers (email);", "first: (x@example.com)"),
+    ("primary key", "alter table legacy add primary key (id);", "check unique:legacy(id) failed: 1 row(s)"),
+    (
+        "check",
+        "alter table orders add constraint qty_not_zero check (qty <> 0 and qty > 0);",
+        "check check:qty_not_zero failed: 1 row(s) — rows of orders for which CHECK",
+    ),
+    (
+        "validate",
+        "alter table orders validate constraint qty_positive;",
+        "check validate:orders.qty_positive failed: 1 row(s) — rows of orders that constraint qty_positive rejects; first: 10",
+    ),
+    (
+        "foreign key",
+        "alter table orders add foreign key (customer_id) references customers (id);",
+        "check foreign-key:orders(customer_id) failed: 1 row(s) — rows of orders whose (customer_id) match no row of customers; first: 10",
+    ),
+    ("type change", "alter table orders alter column code type integer using code::integer;", "check type:orders.code failed: 1"),
+    ("enum from text", "alter table orders alter column kind type kind using kind::kind;", "check type:orders.kind failed: 1"),
+    ("drop table", "drop table legacy;", "check rows-lost:legacy failed: 2 row(s) — rows of legacy, which DROP TABLE would lose"),
+    ("drop column", "alter table orders drop column note;", "check values-lost:orders.note failed: 1 row(s)"),
+    ("not null column", "alter table legacy add column due date not null;", "check not-null:legacy.due failed: 2 row(s)"),
+    (
+        "declared",
+        "-- squashmate:check no-orders-without-a-customer: select id from orders where customer_id not in (select id from customers)\nalter table orders add column shipped boolean;",
+        "check no-orders-without-a-customer failed: 1 row(s)",
+    ),
+];
+
+struct Database {
+    server: squashmate::server::EphemeralServer,
+    db: String,
+}
+
+impl Database {
+    /// A database with the base migration applied (from `work/base`) and `rows` in it.
+    async fn with(rows: &str, work: &Path) -> Database {
+        common::write_migrations(&work.join("base"), &[("20240101000000_base.sql", BASE)]);
+        let server = common::local_server().await;
+        let db = server.create_database(None).await.unwrap();
+        let (code, out) = run(work, &server.url(&db), &["-d", "base", "up"]);
+        assert_eq!(code, Some(0), "{out}");
+        server.connect(&db).await.unwrap().batch_execute(rows).await.unwrap();
+        Database { server, db }
+    }
+
+    fn url(&self) -> String {
+        self.server.url(&self.db)
+    }
+
+    /// The ledger and the schema's fingerprint: what a check must leave as it was.
+    async fn state(&self) -> (Vec<String>, String) {
+        let client = self.server.connect(&self.db).await.unwrap();
+        let ledger =
+            client.query("select version from schema_migrations order by 1", &[]).await.unwrap().iter().map(|r| r.get(0)).collect();
+        let catalog = squashmate::catalog::introspect(&client, &Default::default()).await.unwrap();
+        (ledger, squashmate::catalog::fingerprint(&catalog).schema)
+    }
+}
+
+fn run(work: &Path, url: &str, args: &[&str]) -> (Option<i32>, String) {
+    let (code, stdout, stderr) = common::outcome(common::squashmate().current_dir(work).args(["-u", url, "--no-dump-schema"]).args(args));
+    (code, format!("{stdout}{stderr}"))
+}
+
+fn chain(work: &Path, pending: &str) {
+    let dir = work.join("db/migrations");
+    let _ = std::fs::remove_dir_all(&dir);
+    common::write_migrations(
+        &dir,
+        &[("20240101000000_base.sql", BASE), ("20240201000000_change.sql", &format!("-- migrate:up\n{pending}\n-- migrate:down\n"))],
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn each_statement_kind_is_checked_before_it_runs_and_stops_up_with_the_same_words() {
+    let work = common::open_tempdir();
+    let database = Database::with(BAD_ROWS, work.path()).await;
+    let url = database.url();
+    for (case, up, says) in CASES {
+        chain(work.path(), up);
+        let before = database.state().await;
+        let (code, out) = tokio::task::block_in_place(|| run(work.path(), &url, &["check"]));
+        assert_eq!(code, Some(1), "{case}: {out}");
+        assert!(out.contains(says), "{case}: check says\n{out}");
+        assert!(out.contains("db/migrations/20240201000000_change.sql:2:1: check"), "{case}: located\n{out}");
+        assert_eq!(database.state().await, before, "{case}: check changed the database");
+        let (code, out) = tokio::task::block_in_place(|| run(work.path(), &url, &["up"]));
+        assert_eq!(code, Some(2), "{case}: up ran\n{out}");
+        assert!(out.contains(says) && out.contains("nothing of this file ran"), "{case}: up says\n{out}");
+        assert_eq!(database.state().await, before, "{case}: up recorded or changed something");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn with_clean_rows_every_check_passes_and_up_applies() {
+    let work = common::open_tempdir();
+    let bad = format!("{BAD_ROWS}{FIXES}");
+    for (case, up, _) in CASES {
+        let database = Database::with(&bad, work.path()).await;
+        let url = database.url();
+        chain(work.path(), up);
+        let (code, out) = tokio::task::block_in_place(|| run(work.path(), &url, &["check"]));
+        assert_eq!(code, Some(0), "{case}: {out}");
+        assert!(out.contains("0 failed"), "{case}: {out}");
+        let (code, out) = tokio::task::block_in_place(|| run(work.path(), &url, &["up"]));
+        assert_eq!(code, Some(0), "{case}: {out}");
+        assert_eq!(database.state().await.0, ["20240101000000", "20240201000000"], "{case}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn checks_run_read_only_a_backfill_is_left_to_up_and_data_loss_can_be_allowed() {
+    let work = common::open_tempdir();
+    let database = Database::with(BAD_ROWS, work.path()).await;
+    let url = database.url();
+
+    // A declared check that writes cannot: the transaction is read-only.
+    chain(work.path(), "-- squashmate:check takes-a-ticket: select nextval('tickets')\nselect 1;");
+    let (code, out) = tokio::task::block_in_place(|| run(work.path(), &url, &["check"]));
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("check takes-a-ticket did not run: cannot execute nextval() in a read-only transaction"), "{out}");
+
+    // A backfill before the statement: `check` cannot tell, `up` runs the file and it passes.
+    chain(
+        work.path(),
+        "update customers set email = 'c' || id where email is null;\nalter table customers alter column email set not null;",
+    );
+    let (code, out) = tokio::task::block_in_place(|| run(work.path(), &url, &["check"]));
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("skipped: an earlier statement of its file changes rows first"), "{out}");
+    let (code, out) = tokio::task::block_in_place(|| run(work.path(), &url, &["up"]));
+    assert_eq!(code, Some(0), "{out}");
+
+    // Losing rows on purpose, said above the statement.
+    let drop = "-- migrate:up\n-- squashmate:allow data-loss the rows were archived in 2023\ndrop table legacy;\n-- migrate:down\n";
+    common::write_migrations(&work.path().join("db/migrations"), &[("20240301000000_drop.sql", drop)]);
+    let (code, out) = tokio::task::block_in_place(|| run(work.path(), &url, &["up"]));
+    assert_eq!(code, Some(0), "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn checks_take_no_lock_stronger_than_access_share_and_a_broken_declared_check_is_a_lint_error() {
+    let work = common::open_tempdir();
+    let database = Database::with(&format!("{BAD_ROWS}{FIXES}"), work.path()).await;
+    let url = database.url();
+    // Every derived kind on the tables, then a declared check that reads its own transaction's
+    // relation locks: after the others ran, it must find none but ACCESS SHARE.
+    let every: String = CASES.iter().filter(|(case, _, _)| *case != "declared").map(|(_, up, _)| format!("{up}\n")).collect();
+    let locks = "-- squashmate:check only-access-share: select relation::regclass::text, mode from pg_locks where pid = pg_backend_pid() and locktype = 'relation' and mode <> 'AccessShareLock'";
+    chain(work.path(), &format!("{every}{locks}"));
+    let (code, out) = tokio::task::block_in_place(|| run(work.path(), &url, &["check", "--format", "json"]));
+    assert_eq!(code, Some(0), "{out}");
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let checks = report["files"][0]["checks"].as_array().unwrap();
+    assert!(checks.len() >= CASES.len(), "{out}");
+    assert!(checks.iter().any(|c| c["check"]["name"] == "only-access-share" && c["verdict"] == "passed"), "{out}");
+
+    chain(work.path(), "-- squashmate:check broken: selec id from orders\nselect 1;");
+    let (code, out) = tokio::task::block_in_place(|| run(work.path(), &url, &["lint"]));
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("error[declared-check]: the SQL of check broken does not run") && out.contains("20240201000000_change.sql:2:1"),
+        "{out}"
+    );
+}
