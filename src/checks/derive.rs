@@ -57,8 +57,8 @@ pub enum Probe {
         table: String,
         /// The columns, quoted.
         columns: Vec<String>,
-        /// Whether NULLs offend too (a primary key).
-        nulls: bool,
+        /// What a NULL in the key means.
+        nulls: NullKeys,
     },
     /// The constraint `name` of `table` as the database defines it, checked as if added now.
     Constraint {
@@ -82,6 +82,18 @@ pub enum Probe {
         /// The SQL.
         sql: String,
     },
+}
+
+/// How a unique constraint treats a key with a NULL in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NullKeys {
+    /// `UNIQUE`: NULLs are distinct from each other, so such keys never collide.
+    Distinct,
+    /// `UNIQUE NULLS NOT DISTINCT`: two such keys with NULLs in the same places collide.
+    NotDistinct,
+    /// `PRIMARY KEY`: a NULL is itself an offence.
+    Offend,
 }
 
 /// One check, located at the statement it guards (or its comment).
@@ -236,7 +248,7 @@ fn derived(node: &NodeEnum, created: &BTreeSet<String>) -> Vec<Derived> {
             if created.contains(&table) || columns.len() != index.index_params.len() || index.where_clause.is_some() {
                 return Vec::new();
             }
-            vec![unique(&table, columns, false)]
+            vec![unique(&table, columns, if index.nulls_not_distinct { NullKeys::NotDistinct } else { NullKeys::Distinct })]
         }
         NodeEnum::DropStmt(drop) if drop.remove_type == ObjectType::ObjectTable as i32 => drop
             .objects
@@ -269,9 +281,10 @@ pub fn constraint_probe(table: &str, definition: &str) -> Option<Probe> {
     derived(node, &BTreeSet::new()).into_iter().next().map(|(_, _, _, probe)| probe)
 }
 
-fn unique(table: &str, columns: Vec<String>, nulls: bool) -> Derived {
+fn unique(table: &str, columns: Vec<String>, nulls: NullKeys) -> Derived {
     let list = columns.join(", ");
-    let finds = format!("values of {table} ({list}) that appear more than once{}", if nulls { ", or NULLs" } else { "" });
+    let finds =
+        format!("values of {table} ({list}) that appear more than once{}", if nulls == NullKeys::Offend { ", or NULLs" } else { "" });
     (CheckKind::Unique, format!("unique:{table}({list})"), finds, Probe::Duplicates { table: table.into(), columns, nulls })
 }
 
@@ -340,7 +353,12 @@ fn constraint_checks(table: &str, constraint: &pg_query::protobuf::Constraint) -
     let columns = |nodes: &[pg_query::protobuf::Node]| strings(nodes).iter().map(|c| quote_ident_if_needed(c)).collect::<Vec<_>>();
     match kind {
         ConstrType::ConstrUnique | ConstrType::ConstrPrimary if constraint.indexname.is_empty() => {
-            vec![unique(table, columns(&constraint.keys), kind == ConstrType::ConstrPrimary)]
+            let nulls = match (kind, constraint.nulls_not_distinct) {
+                (ConstrType::ConstrPrimary, _) => NullKeys::Offend,
+                (_, true) => NullKeys::NotDistinct,
+                (_, false) => NullKeys::Distinct,
+            };
+            vec![unique(table, columns(&constraint.keys), nulls)]
         }
         ConstrType::ConstrCheck if !constraint.skip_validation => {
             let Some(expr) = constraint.raw_expr.as_deref().and_then(expression_sql) else { return Vec::new() };
@@ -435,10 +453,14 @@ mod tests {
             [(
                 CheckKind::Unique,
                 "unique:users(email, \"Org\")".into(),
-                Probe::Duplicates { table: "users".into(), columns: vec!["email".into(), "\"Org\"".into()], nulls: false }
+                Probe::Duplicates { table: "users".into(), columns: vec!["email".into(), "\"Org\"".into()], nulls: NullKeys::Distinct }
             )]
         );
-        assert!(matches!(&probes("ALTER TABLE t ADD PRIMARY KEY (id);")[0].2, Probe::Duplicates { nulls: true, .. }));
+        assert!(matches!(&probes("ALTER TABLE t ADD PRIMARY KEY (id);")[0].2, Probe::Duplicates { nulls: NullKeys::Offend, .. }));
+        assert!(matches!(
+            &probes("ALTER TABLE t ADD UNIQUE NULLS NOT DISTINCT (a);")[0].2,
+            Probe::Duplicates { nulls: NullKeys::NotDistinct, .. }
+        ));
         assert_eq!(
             probes("ALTER TABLE events ADD CONSTRAINT events_kind_check CHECK (kind IN ('a', 'b'));"),
             [(CheckKind::Check, "check:events_kind_check".into(), rows("events", "NOT (kind IN ('a', 'b'))"))]

@@ -6,7 +6,7 @@
 
 use tokio_postgres::Client;
 
-use super::derive::{Check, CheckKind, Probe, constraint_probe};
+use super::derive::{Check, CheckKind, NullKeys, Probe, constraint_probe};
 use crate::sql::quote_literal;
 
 /// Offending keys shown per check.
@@ -132,13 +132,13 @@ async fn questions(client: &Client, probe: &Probe) -> Result<Result<Questions, S
         Probe::Rows { table, condition } => bounded(&format!("{table} AS t WHERE {condition}"), &key(client, table).await?),
         Probe::Duplicates { table, columns, nulls } => {
             let list = columns.join(", ");
-            let nulls = if *nulls {
-                let any_null = columns.iter().map(|c| format!("{c} IS NULL")).collect::<Vec<_>>().join(" OR ");
-                format!(" UNION ALL SELECT row({list}) FROM {table} WHERE {any_null}")
-            } else {
-                String::new()
+            let any_null = columns.iter().map(|c| format!("{c} IS NULL")).collect::<Vec<_>>().join(" OR ");
+            let (keys, null_rows) = match nulls {
+                NullKeys::Distinct => (format!(" WHERE NOT ({any_null})"), String::new()),
+                NullKeys::NotDistinct => (String::new(), String::new()),
+                NullKeys::Offend => (String::new(), format!(" UNION ALL SELECT row({list}) FROM {table} WHERE {any_null}")),
             };
-            let from = format!("(SELECT row({list}) AS k FROM {table} GROUP BY {list} HAVING count(*) > 1{nulls}) AS d");
+            let from = format!("(SELECT row({list}) AS k FROM {table}{keys} GROUP BY {list} HAVING count(*) > 1{null_rows}) AS d");
             bounded(&from, "d.k")
         }
         Probe::Constraint { table, name } => {
@@ -158,11 +158,21 @@ async fn questions(client: &Client, probe: &Probe) -> Result<Result<Questions, S
         }
         Probe::Cast { table, column, type_sql } => {
             let number: String = client.query_one("SHOW server_version_num", &[]).await?.get(0);
-            if number.parse::<u32>().unwrap_or(0) >= 160_000 {
+            // Text read as the new type is what pg_input_is_valid answers; from another type the
+            // cast function decides (numeric 1.5 becomes integer 2), so only the cast can tell.
+            let category: Option<String> = client
+                .query_one(
+                    &format!("SELECT typcategory::text FROM pg_catalog.pg_type WHERE oid = pg_typeof((NULL::{table}).{column})"),
+                    &[],
+                )
+                .await?
+                .get(0);
+            if number.parse::<u32>().unwrap_or(0) >= 160_000 && category.as_deref() == Some("S") {
                 let condition = format!("t.{column} IS NOT NULL AND NOT pg_input_is_valid(t.{column}::text, {})", quote_literal(type_sql));
                 bounded(&format!("{table} AS t WHERE {condition}"), &key(client, table).await?)
             } else {
-                // No per-value test before 16: the conversion itself, whose error names the value.
+                // The conversion itself (no per-value test before 16, nor from a non-text type): its
+                // error names a value.
                 Questions {
                     samples: format!(
                         "SELECT NULL::text FROM (SELECT count(t.{column}::{type_sql}) AS n FROM {table} AS t) AS converted WHERE converted.n < 0"
@@ -249,10 +259,12 @@ impl std::fmt::Display for Stopped {
     }
 }
 
-/// The checks of `file` that can be asked before it runs, run on `client` (in a transaction):
-/// `Err` with those that stop it.
+/// The checks of `file` that stop it before it runs, run on `client` (in a transaction): every
+/// one that can be asked before the file but those for data loss — the statement would run,
+/// as it does under dbmate (`squashmate check` reports what it would lose); `Err` with those
+/// that stop it.
 pub async fn check_before(client: &Client, file: &crate::migration::MigrationFile) -> Result<Result<(), Stopped>, tokio_postgres::Error> {
-    let checks: Vec<Check> = super::derive::checks(file).into_iter().filter(|c| c.before_the_file).collect();
+    let checks: Vec<Check> = stopping_checks(file);
     if checks.is_empty() {
         return Ok(Ok(()));
     }
@@ -263,4 +275,9 @@ pub async fn check_before(client: &Client, file: &crate::migration::MigrationFil
         .map(|o| (file.source.line_col(o.check.offset), o))
         .collect();
     Ok(if stopping.is_empty() { Ok(()) } else { Err(Stopped { path: file.path().display().to_string(), checks: stopping }) })
+}
+
+/// The checks `up` runs before `file`: [`check_before`]'s.
+pub fn stopping_checks(file: &crate::migration::MigrationFile) -> Vec<Check> {
+    super::derive::checks(file).into_iter().filter(|c| c.before_the_file && c.kind != CheckKind::DataLoss).collect()
 }

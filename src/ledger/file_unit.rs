@@ -8,7 +8,7 @@ use tokio_postgres::{Client, SimpleQueryMessage};
 
 use super::apply_error::{ApplyError, StatementFailure};
 use super::table::LedgerTable;
-use crate::checks::{Stopped, check_before, checks, may_have_checks};
+use crate::checks::{Stopped, check_before, may_have_checks, stopping_checks};
 use crate::migration::{Block, MigrationFile, Way};
 
 /// What running a file did.
@@ -51,7 +51,7 @@ pub async fn run_file(
     let mut rows = Vec::new();
     let mut notes = Vec::new();
     let transactional = blocks.iter().all(|b| b.options.transaction());
-    let checked_first = way == Way::Up && may_have_checks(file.source.text()) && checks(file).iter().any(|c| c.before_the_file);
+    let checked_first = way == Way::Up && may_have_checks(file.source.text()) && !stopping_checks(file).is_empty();
     if checked_first && !transactional {
         // The checks in a read-only transaction of their own, then the blocks as dbmate runs them.
         begin_read_only(client, file).await?;

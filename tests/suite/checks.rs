@@ -65,14 +65,18 @@ const CASES: &[(&str, &str, &str)] = &[
     ),
     ("type change", "alter table orders alter column code type integer using code::integer;", "check type:orders.code failed: 1"),
     ("enum from text", "alter table orders alter column kind type kind using kind::kind;", "check type:orders.kind failed: 1"),
-    ("drop table", "drop table legacy;", "check rows-lost:legacy failed: 2 row(s) — rows of legacy, which DROP TABLE would lose"),
-    ("drop column", "alter table orders drop column note;", "check values-lost:orders.note failed: 1 row(s)"),
     ("not null column", "alter table legacy add column due date not null;", "check not-null:legacy.due failed: 2 row(s)"),
     (
         "declared",
         "-- squashmate:check no-orders-without-a-customer: select id from orders where customer_id not in (select id from customers)\nalter table orders add column shipped boolean;",
         "check no-orders-without-a-customer failed: 1 row(s)",
     ),
+];
+
+/// Statements that lose rows: `check` reports them; `up` runs them, as dbmate does.
+const DATA_LOSS: &[(&str, &str, &str)] = &[
+    ("drop table", "drop table legacy;", "check rows-lost:legacy failed: 2 row(s) — rows of legacy, which DROP TABLE would lose"),
+    ("drop column", "alter table orders drop column note;", "check values-lost:orders.note failed: 1 row(s)"),
 ];
 
 struct Database {
@@ -141,6 +145,21 @@ async fn each_statement_kind_is_checked_before_it_runs_and_stops_up_with_the_sam
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn check_reports_what_a_drop_would_lose_and_up_runs_it_as_dbmate_does() {
+    let work = common::open_tempdir();
+    for (case, up, says) in DATA_LOSS {
+        let database = Database::with(BAD_ROWS, work.path()).await;
+        let url = database.url();
+        chain(work.path(), up);
+        let (code, out) = tokio::task::block_in_place(|| run(work.path(), &url, &["check"]));
+        assert_eq!(code, Some(1), "{case}: {out}");
+        assert!(out.contains(says) && out.contains("-- squashmate:allow data-loss"), "{case}: {out}");
+        let (code, out) = tokio::task::block_in_place(|| run(work.path(), &url, &["up"]));
+        assert_eq!(code, Some(0), "{case}: {out}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn with_clean_rows_every_check_passes_and_up_applies() {
     let work = common::open_tempdir();
     let bad = format!("{BAD_ROWS}{FIXES}");
@@ -183,6 +202,8 @@ async fn checks_run_read_only_a_backfill_is_left_to_up_and_data_loss_can_be_allo
     // Losing rows on purpose, said above the statement.
     let drop = "-- migrate:up\n-- squashmate:allow data-loss the rows were archived in 2023\ndrop table legacy;\n-- migrate:down\n";
     common::write_migrations(&work.path().join("db/migrations"), &[("20240301000000_drop.sql", drop)]);
+    let (code, out) = tokio::task::block_in_place(|| run(work.path(), &url, &["check"]));
+    assert_eq!((code, out.contains("0 check(s) in 1 pending file(s)")), (Some(0), true), "allowed: {out}");
     let (code, out) = tokio::task::block_in_place(|| run(work.path(), &url, &["up"]));
     assert_eq!(code, Some(0), "{out}");
 }
@@ -211,4 +232,22 @@ async fn checks_take_no_lock_stronger_than_access_share_and_a_broken_declared_ch
         out.contains("error[declared-check]: the SQL of check broken does not run") && out.contains("20240201000000_change.sql:2:1"),
         "{out}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn statements_that_would_succeed_are_never_stopped() {
+    let work = common::open_tempdir();
+    // numeric 1.5 casts to integer 2 (its text is no integer); NULL keys never collide under UNIQUE.
+    let rows = "create table nums (id int primary key, amount numeric, tag text); insert into nums values (1, 1.5, null), (2, 2, null), (3, 3, 'x');";
+    let database = Database::with(rows, work.path()).await;
+    let url = database.url();
+    chain(
+        work.path(),
+        "alter table nums alter column amount type integer;\nalter table nums add constraint nums_tag_key unique (tag);\ncreate unique index nums_tag_idx on nums (tag);",
+    );
+    let (code, out) = tokio::task::block_in_place(|| run(work.path(), &url, &["check"]));
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("3 check(s) in 1 pending file(s): 3 passed"), "{out}");
+    let (code, out) = tokio::task::block_in_place(|| run(work.path(), &url, &["up"]));
+    assert_eq!(code, Some(0), "{out}");
 }
