@@ -158,6 +158,9 @@ pub async fn drop_selected(
         }
     }
     let text = crate::dump::pg_dump_of(&program, url, &args).await.map_err(|e| DropError::Dump(e.to_string()))?;
+    // A newer pg_dump's settings (`SET transaction_timeout`) made only where the server has
+    // them, so `psql -f` puts the backups back on the server they came from.
+    let text = crate::dump::guard_newer_settings(&text);
     let dump = dump_path(dump_dir, url, chrono::Utc::now());
     std::fs::create_dir_all(dump_dir).map_err(|source| DropError::Io { path: dump_dir.to_path_buf(), source })?;
     write_durably(&dump, text.as_bytes()).map_err(|source| DropError::Io { path: dump.clone(), source })?;

@@ -3,7 +3,7 @@
 //! ignores (`-- squashmate:check NAME: SQL returning the offending rows`). Pure: what to ask a
 //! database, not the asking.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::LazyLock;
 
 use pg_query::NodeEnum;
@@ -126,9 +126,50 @@ pub fn may_have_checks(text: &str) -> bool {
     MAY_CHECK.is_match(text)
 }
 
+/// What earlier statements (of the file, or of pending files before it) defined and a later
+/// `VALIDATE CONSTRAINT` checks: each constraint added `NOT VALID`, by table and name, as the
+/// probe it is checked by. Without it a validation would be checked by the definition the
+/// database has now — an older one, when the migration before it replaced the constraint.
+#[derive(Debug, Clone, Default)]
+pub struct Defined {
+    constraints: BTreeMap<(String, String), Probe>,
+}
+
+impl Defined {
+    /// Notes what `node` adds `NOT VALID` or drops.
+    fn note(&mut self, node: &NodeEnum) {
+        let NodeEnum::AlterTableStmt(alter) = node else { return };
+        let Some(relation) = &alter.relation else { return };
+        let table = table_sql(relation);
+        for cmd in alter.cmds.iter().filter_map(|c| match &c.node {
+            Some(NodeEnum::AlterTableCmd(cmd)) => Some(cmd),
+            _ => None,
+        }) {
+            match (AlterTableType::try_from(cmd.subtype), cmd.def.as_ref().and_then(|d| d.node.as_ref())) {
+                (Ok(AlterTableType::AtAddConstraint), Some(NodeEnum::Constraint(constraint))) if constraint.skip_validation => {
+                    let valid = pg_query::protobuf::Constraint { skip_validation: false, ..(**constraint).clone() };
+                    if let Some((_, _, _, probe)) = constraint_checks(&table, &valid).into_iter().next() {
+                        self.constraints.insert((table.clone(), constraint.conname.clone()), probe);
+                    }
+                }
+                (Ok(AlterTableType::AtDropConstraint), _) => {
+                    self.constraints.remove(&(table.clone(), cmd.name.clone()));
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
 /// Every check of `file`'s up blocks, in file order: the declared ones and the derived ones.
 /// A statement on a table the file itself creates has no derived check (it has no rows yet).
 pub fn checks(file: &MigrationFile) -> Vec<Check> {
+    checks_after(file, &mut Defined::default())
+}
+
+/// [`checks`] of a file that runs after what `defined` holds (pending files before it); notes
+/// what this one defines.
+pub fn checks_after(file: &MigrationFile, defined: &mut Defined) -> Vec<Check> {
     let text = file.source.text();
     let mut out = Vec::new();
     let mut created: BTreeSet<String> = BTreeSet::new();
@@ -154,8 +195,15 @@ pub fn checks(file: &MigrationFile) -> Vec<Check> {
                 for (kind, name, finds, probe) in
                     derived(node, &created).into_iter().filter(|d| !(loss_allowed && d.0 == CheckKind::DataLoss))
                 {
+                    let probe = match probe {
+                        Probe::Constraint { table, name } => {
+                            defined.constraints.get(&(table.clone(), name.clone())).cloned().unwrap_or(Probe::Constraint { table, name })
+                        }
+                        other => other,
+                    };
                     out.push(Check { name, kind, offset: statement.span.start, finds, probe, before_the_file: !writes_before });
                 }
+                defined.note(node);
                 if let NodeEnum::CreateStmt(create) = node {
                     created.extend(create.relation.as_ref().map(table_sql));
                 }
@@ -504,6 +552,21 @@ mod tests {
             matches!(constraint_probe("o", "FOREIGN KEY (c) REFERENCES public.c(id) NOT VALID"), Some(Probe::Rows { condition, .. }) if condition.contains("FROM public.c AS r"))
         );
         assert_eq!(constraint_probe("o", "EXCLUDE USING gist (r WITH &&)"), None);
+    }
+
+    #[test]
+    fn a_validation_is_checked_by_the_definition_an_earlier_statement_gave() {
+        let replaced = "ALTER TABLE tasks DROP CONSTRAINT tasks_status_check;\nALTER TABLE tasks ADD CONSTRAINT tasks_status_check CHECK (status IN ('todo', 'done')) NOT VALID;";
+        let first = MigrationFile::parse("1_a.sql", format!("-- migrate:up\n{replaced}\n-- migrate:down\n")).unwrap();
+        let second = MigrationFile::parse(
+            "2_b.sql",
+            "-- migrate:up\nALTER TABLE tasks VALIDATE CONSTRAINT tasks_status_check;\n-- migrate:down\n".into(),
+        )
+        .unwrap();
+        let mut defined = Defined::default();
+        assert!(checks_after(&first, &mut defined).is_empty());
+        assert_eq!(checks_after(&second, &mut defined)[0].probe, rows("tasks", "NOT (status IN ('todo', 'done'))"));
+        assert!(matches!(checks(&second)[0].probe, Probe::Constraint { .. }), "alone: the database's definition");
     }
 
     #[test]

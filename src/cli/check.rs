@@ -13,7 +13,7 @@ use super::database::{Target, describe, describe_postgres};
 use super::fleet::{print_results, read_targets};
 use super::progress::Stderr;
 use super::{Cli, EXIT_FINDINGS, EXIT_OK};
-use crate::checks::{CheckOutcome, Verdict, checks, run_checks};
+use crate::checks::{CheckOutcome, Defined, Verdict, checks_after, run_checks};
 use crate::fleet::{Done, for_each};
 use crate::ledger::{DatabaseUrl, LedgerTable};
 use crate::migration::{MigrationFile, discover};
@@ -89,8 +89,10 @@ async fn pending_checks(client: &Client, files: &[MigrationFile], table: &str, u
         BTreeSet::new()
     };
     let mut out = Vec::new();
+    // A validation in a later pending file is checked by the definition an earlier one gives.
+    let mut defined = Defined::default();
     for file in files.iter().filter(|f| !applied.contains(&f.version)) {
-        let found = checks(file);
+        let found = checks_after(file, &mut defined);
         let (now, later): (Vec<_>, Vec<_>) = found.into_iter().partition(|c| c.before_the_file);
         let mut outcomes = run_checks(client, &now).await.with_context(|| format!("checking {}", file.path().display()))?;
         outcomes.extend(later.into_iter().map(|check| CheckOutcome {

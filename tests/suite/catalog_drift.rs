@@ -960,7 +960,7 @@ fn every_drift_case_is_planned_applied_by_dbmate_and_rolled_back() {
 /// holding rows the new list forbids, applying stops loudly at the validation (file and line,
 /// that file not recorded), never "completed successfully".
 #[tokio::test]
-async fn a_renamed_check_list_fails_loudly_at_validate_on_rows_it_forbids() {
+async fn a_renamed_check_list_is_named_by_check_before_anything_runs_and_up_stops_at_its_validation() {
     let work = common::open_tempdir();
     let without_rows = PLAN_CHAIN.replace("insert into tasks (title, status, owner) values ('first', 'open', 'ann');\n", "");
     common::write_migrations(&work.path().join("db/migrations"), &[("20240101000000_init.sql", &without_rows)]);
@@ -986,14 +986,32 @@ async fn a_renamed_check_list_fails_loudly_at_validate_on_rows_it_forbids() {
     let server = common::local_server().await;
     let url = server.url("violating");
     let dir = work.path().to_path_buf();
-    let out = tokio::task::spawn_blocking(move || {
-        common::outcome(common::squashmate().current_dir(&dir).args(["-u", &url, "--no-dump-schema", "up"]))
+    // A database holding an old kind, both planned files pending: `check` names the row
+    // before anything runs (the validation checked by the definition the main file gives).
+    let init_and_row = work.path().join("before");
+    std::fs::create_dir_all(&init_and_row).unwrap();
+    for name in ["20240101000000_init.sql", "20240601000000_a_row.sql"] {
+        std::fs::copy(work.path().join("db/migrations").join(name), init_and_row.join(name)).unwrap();
+    }
+    let (check, out) = tokio::task::spawn_blocking({
+        let (dir, url) = (dir.clone(), url.clone());
+        move || {
+            let applied =
+                common::outcome(common::squashmate().current_dir(&dir).args(["-u", &url, "--no-dump-schema", "-d", "before", "up"]));
+            assert_eq!(applied.0, Some(0), "{applied:?}");
+            let check = common::outcome(common::squashmate().current_dir(&dir).args(["-u", &url, "check"]));
+            (check, common::outcome(common::squashmate().current_dir(&dir).args(["-u", &url, "--no-dump-schema", "up"])))
+        }
     })
     .await
     .unwrap();
+    assert_eq!(check.0, Some(1), "{check:?}");
+    let said = "check validate:public.tasks.tasks_status_check failed: 1 row(s) — rows of public.tasks that constraint tasks_status_check rejects; first: 1";
+    assert!(check.1.contains(said) && check.1.contains("_rename_open_validate.sql:"), "{}", check.1);
     let (code, stdout, stderr) = out;
     assert_eq!(code, Some(2), "{stdout}{stderr}");
-    assert!(stderr.contains("_rename_open_validate.sql:") && stderr.contains("check constraint \"tasks_status_check\""), "{stderr}");
+    // `up` applies the main file, then stops the validation with the same words, before it runs.
+    assert!(stderr.contains("_rename_open_validate.sql:") && stderr.contains(said), "{stderr}");
     assert!(!stdout.contains("Applied: ") || !stdout.contains("_rename_open_validate.sql in"), "{stdout}");
     let client = server.connect("violating").await.unwrap();
     let recorded: Vec<String> =
