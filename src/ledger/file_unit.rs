@@ -59,29 +59,21 @@ pub async fn run_file(
         let _ = client.batch_execute("ROLLBACK").await;
         stop_on(file, verdict)?;
     }
-    if checked_first && transactional {
-        // The checks first, in the file's own transaction: nothing runs when one finds rows.
-        begin(client, file).await?;
-        let verdict = check_before(client, file).await;
-        if let Err(e) = stop_on(file, verdict) {
-            let _ = client.batch_execute("ROLLBACK").await;
-            return Err(e);
-        }
-        let result = async {
-            for block in &blocks {
-                rows.extend(run_statements(client, file, block, count_rows).await?);
-            }
-            client.batch_execute(&record).await.map_err(|e| ledger_failure(file, way, &e))
-        }
-        .await;
-        finish(client, file, result).await?;
-    } else if !count_rows && transactional {
+    if !count_rows && transactional && !checked_first {
         // One round trip: the whole file and its ledger row in one transaction.
         if let Err(error) = client.batch_execute(&whole_file_script(file, &blocks, &record)).await {
             return Err(locate_failure(client, file, &blocks, (way, &record), &error).await);
         }
     } else if transactional {
         begin(client, file).await?;
+        // The checks first, in the file's own transaction: nothing runs when one finds rows.
+        if checked_first {
+            let verdict = check_before(client, file).await;
+            if let Err(e) = stop_on(file, verdict) {
+                let _ = client.batch_execute("ROLLBACK").await;
+                return Err(e);
+            }
+        }
         let result = async {
             for block in &blocks {
                 rows.extend(run_statements(client, file, block, count_rows).await?);
