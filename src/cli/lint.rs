@@ -31,12 +31,38 @@ pub fn run(dirs: &[PathBuf], args: &LintArgs) -> anyhow::Result<u8> {
     if args.hazards {
         summary.push_str(&format!("; {hazard_count} hazard(s), {} allowed by a comment", found_hazards.allowed.len()));
     }
+    // With the hazards, the checks `check` and `up` ask the database before each statement.
+    let derived: Vec<(String, crate::checks::Check)> = if args.hazards {
+        found
+            .files
+            .iter()
+            .filter(|f| args.since.as_ref().is_none_or(|since| f.version.as_str() > since.as_str()))
+            .flat_map(|f| {
+                crate::checks::checks(f).into_iter().map(move |c| {
+                    let at = f.source.line_col(c.offset);
+                    (format!("{}:{}:{}", f.path().display(), at.line, at.col), c)
+                })
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     match args.format {
         Format::Json => {
-            let doc = serde_json::json!({ "summary": summary, "findings": findings, "allowed": found_hazards.allowed });
+            let checks: Vec<serde_json::Value> =
+                derived.iter().map(|(place, check)| serde_json::json!({ "place": place, "check": check })).collect();
+            let doc = serde_json::json!({ "summary": summary, "findings": findings, "allowed": found_hazards.allowed, "checks": checks });
             out!("{}", serde_json::to_string_pretty(&doc)? + "\n");
         }
-        format => out!("{}", render(&findings, format, &summary)),
+        format => {
+            out!("{}", render(&findings, format, &summary));
+            if format == Format::Text && !derived.is_empty() {
+                outln!("\nChecks `squashmate check` and `up` ask the database before these statements run:");
+                for (place, check) in &derived {
+                    outln!("  {place}: {} — {}", check.name, check.finds);
+                }
+            }
+        }
     }
     // Warnings are files dbmate runs fine: they do not fail the check; hazards do when denied.
     Ok(if errors == 0 && !(args.deny_hazards && hazard_count > 0) { EXIT_OK } else { EXIT_FINDINGS })

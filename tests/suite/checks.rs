@@ -251,3 +251,17 @@ async fn statements_that_would_succeed_are_never_stopped() {
     let (code, out) = tokio::task::block_in_place(|| run(work.path(), &url, &["up"]));
     assert_eq!(code, Some(0), "{out}");
 }
+
+#[test]
+fn lint_with_hazards_lists_the_checks_each_statement_will_get() {
+    let work = common::open_tempdir();
+    chain(work.path(), "alter table orders add foreign key (customer_id) references customers (id);\ndrop table legacy;");
+    let out = common::run(work.path(), &["lint", "--hazards"]);
+    let text = common::all_output(&out);
+    assert!(text.contains("Checks `squashmate check` and `up` ask the database before these statements run:"), "{text}");
+    assert!(text.contains("  db/migrations/20240201000000_change.sql:2:1: foreign-key:orders(customer_id) — rows of orders whose (customer_id) match no row of customers"), "{text}");
+    assert!(text.contains("change.sql:3:1: rows-lost:legacy"), "{text}");
+    let json = common::run(work.path(), &["lint", "--hazards", "--format", "json"]);
+    let doc: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(doc["checks"].as_array().unwrap().len(), 2, "{doc}");
+}
