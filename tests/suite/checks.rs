@@ -265,3 +265,21 @@ fn lint_with_hazards_lists_the_checks_each_statement_will_get() {
     let doc: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     assert_eq!(doc["checks"].as_array().unwrap().len(), 2, "{doc}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn check_over_targets_names_the_databases_whose_rows_break_a_pending_migration() {
+    let work = common::open_tempdir();
+    let broken = Database::with(BAD_ROWS, work.path()).await;
+    let clean = Database::with(&format!("{BAD_ROWS}{FIXES}"), work.path()).await;
+    std::fs::write(work.path().join("targets"), format!("{}\n{}\n", broken.url(), clean.url())).unwrap();
+    chain(work.path(), "alter table customers alter column email set not null;");
+    let before = (broken.state().await, clean.state().await);
+    let (code, stdout, stderr) = tokio::task::block_in_place(|| {
+        common::outcome(common::squashmate().current_dir(work.path()).args(["--targets", "targets", "check"]))
+    });
+    assert_eq!(code, Some(1), "{stdout}{stderr}");
+    assert!(stdout.contains("FAILED: 1 check(s) in 1 pending file(s): 0 passed, 1 failed, 0 skipped"), "{stdout}");
+    assert!(stdout.contains("ok: 1 check(s) in 1 pending file(s): 1 passed, 0 failed, 0 skipped"), "{stdout}");
+    assert!(stdout.contains("2 target(s): 1 ok, 1 failed"), "{stdout}");
+    assert_eq!((broken.state().await, clean.state().await), before, "nothing changed anywhere");
+}
