@@ -329,6 +329,30 @@ pub fn constraint_probe(table: &str, definition: &str) -> Option<Probe> {
     derived(node, &BTreeSet::new()).into_iter().next().map(|(_, _, _, probe)| probe)
 }
 
+/// For an `ALTER TABLE … ADD CONSTRAINT name CHECK (…) NOT VALID` statement: its table, the
+/// constraint's name and the query for the rows its validation will reject — so a migration
+/// that replaces a CHECK can check them before it changes anything.
+pub fn rows_a_new_check_rejects(statement: &str) -> Option<(String, String, String)> {
+    let parsed = pg_query::parse(statement, 0).ok()?;
+    let Some(NodeEnum::AlterTableStmt(alter)) = parsed.protobuf.stmts.first()?.stmt.as_ref()?.node.as_ref() else { return None };
+    let table = table_sql(alter.relation.as_ref()?);
+    alter.cmds.iter().find_map(|c| {
+        let Some(NodeEnum::AlterTableCmd(cmd)) = &c.node else { return None };
+        let Some(NodeEnum::Constraint(constraint)) = cmd.def.as_ref().and_then(|d| d.node.as_ref()) else { return None };
+        let check = constraint.contype == ConstrType::ConstrCheck as i32;
+        if cmd.subtype != AlterTableType::AtAddConstraint as i32 || !check || !constraint.skip_validation || constraint.conname.is_empty() {
+            return None;
+        }
+        let valid = pg_query::protobuf::Constraint { skip_validation: false, ..(**constraint).clone() };
+        match constraint_checks(&table, &valid).into_iter().next() {
+            Some((_, _, _, Probe::Rows { table, condition })) => {
+                Some((table.clone(), constraint.conname.clone(), format!("SELECT t.* FROM {table} AS t WHERE {condition}")))
+            }
+            _ => None,
+        }
+    })
+}
+
 fn unique(table: &str, columns: Vec<String>, nulls: NullKeys) -> Derived {
     let list = columns.join(", ");
     let finds =
@@ -567,6 +591,21 @@ mod tests {
         assert!(checks_after(&first, &mut defined).is_empty());
         assert_eq!(checks_after(&second, &mut defined)[0].probe, rows("tasks", "NOT (status IN ('todo', 'done'))"));
         assert!(matches!(checks(&second)[0].probe, Probe::Constraint { .. }), "alone: the database's definition");
+    }
+
+    #[test]
+    fn a_check_added_not_valid_gives_the_query_for_the_rows_its_validation_rejects() {
+        let statement =
+            "ALTER TABLE public.tasks ADD CONSTRAINT tasks_status_check CHECK (status = ANY(ARRAY['todo'::text, 'done'::text])) NOT VALID";
+        let query = "SELECT t.* FROM public.tasks AS t WHERE NOT (status = ANY(ARRAY['todo'::text, 'done'::text]))";
+        assert_eq!(rows_a_new_check_rejects(statement), Some(("public.tasks".into(), "tasks_status_check".into(), query.into())));
+        assert_eq!(
+            rows_a_new_check_rejects("ALTER TABLE t ADD CONSTRAINT k CHECK (a > 0)"),
+            None,
+            "validated at once: its own derived check"
+        );
+        assert_eq!(rows_a_new_check_rejects("ALTER TABLE o ADD CONSTRAINT f FOREIGN KEY (c) REFERENCES p (id) NOT VALID"), None);
+        assert_eq!(rows_a_new_check_rejects("ALTER TABLE t VALIDATE CONSTRAINT k"), None);
     }
 
     #[test]

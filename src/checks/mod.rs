@@ -6,5 +6,7 @@
 mod derive;
 mod run;
 
-pub use derive::{Check, CheckKind, Defined, NullKeys, Probe, checks, checks_after, constraint_probe, may_have_checks};
+pub use derive::{
+    Check, CheckKind, Defined, NullKeys, Probe, checks, checks_after, constraint_probe, may_have_checks, rows_a_new_check_rejects,
+};
 pub use run::{COUNT_CAP, CheckOutcome, SAMPLES, Stopped, Verdict, check_before, run_checks, stopping_checks};

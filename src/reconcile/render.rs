@@ -204,10 +204,29 @@ pub fn file_text(file: &PlannedFile, down: &Plan) -> String {
 /// its preamble).
 fn up_sql(file: &PlannedFile) -> String {
     let steps: Vec<&Step> = file.steps.iter().collect();
-    let mut out = if file.block == Block::Concurrently { String::new() } else { block_preamble(&steps) };
+    let mut out = declared_checks(&steps);
+    out.push_str(&if file.block == Block::Concurrently { String::new() } else { block_preamble(&steps) });
     for step in &steps {
         let _ = writeln!(out, "-- [{}] {}", step.class.as_str(), step.why.replace('\n', " "));
         let _ = writeln!(out, "{};", step.sql);
+    }
+    out
+}
+
+/// A `-- squashmate:check` for each CHECK the file replaces (drops, and adds again `NOT VALID`
+/// under the same name, validated by a later file) on columns that are there before it: the
+/// rows the new one would reject, checked before this file changes anything — so a changed
+/// CHECK list stops here, the old constraint still in place, rather than at the validation.
+fn declared_checks(steps: &[&Step]) -> String {
+    let mut out = String::new();
+    for (table, name, query) in steps.iter().filter_map(|s| crate::checks::rows_a_new_check_rejects(&s.sql)) {
+        let alters = format!("ALTER TABLE {table} ");
+        let replaces = steps.iter().any(|s| s.sql == format!("{alters}DROP CONSTRAINT {}", crate::sql::quote_ident_if_needed(&name)));
+        let adds_columns = steps.iter().any(|s| s.sql.starts_with(&format!("{alters}ADD COLUMN")));
+        if replaces && !adds_columns {
+            let label: String = name.chars().map(|c| if c.is_ascii_alphanumeric() || "_.-".contains(c) { c } else { '_' }).collect();
+            let _ = writeln!(out, "-- squashmate:check {label}: {}", query.replace('\n', " "));
+        }
     }
     out
 }

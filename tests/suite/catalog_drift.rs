@@ -960,7 +960,7 @@ fn every_drift_case_is_planned_applied_by_dbmate_and_rolled_back() {
 /// holding rows the new list forbids, applying stops loudly at the validation (file and line,
 /// that file not recorded), never "completed successfully".
 #[tokio::test]
-async fn a_renamed_check_list_is_named_by_check_before_anything_runs_and_up_stops_at_its_validation() {
+async fn a_renamed_check_list_is_named_by_check_before_anything_runs_and_up_stops_before_the_old_one_goes() {
     let work = common::open_tempdir();
     let without_rows = PLAN_CHAIN.replace("insert into tasks (title, status, owner) values ('first', 'open', 'ann');\n", "");
     common::write_migrations(&work.path().join("db/migrations"), &[("20240101000000_init.sql", &without_rows)]);
@@ -1006,17 +1006,25 @@ async fn a_renamed_check_list_is_named_by_check_before_anything_runs_and_up_stop
     .await
     .unwrap();
     assert_eq!(check.0, Some(1), "{check:?}");
-    let said = "check validate:public.tasks.tasks_status_check failed: 1 row(s) — rows of public.tasks that constraint tasks_status_check rejects; first: 1";
-    assert!(check.1.contains(said) && check.1.contains("_rename_open_validate.sql:"), "{}", check.1);
+    // The check plan wrote into the main file, and the validation's own, both name the row.
+    let declared = "_rename_open.sql:2:1: check tasks_status_check failed: 1 row(s) — the rows of: SELECT t.* FROM public.tasks AS t WHERE NOT (status = ANY(ARRAY['todo'::text, 'done'::text])); first: (1,first,open,ann,)";
+    let validation = "check validate:public.tasks.tasks_status_check failed: 1 row(s) — rows of public.tasks that constraint tasks_status_check rejects; first: 1";
+    assert!(check.1.contains(declared) && check.1.contains(validation), "{}", check.1);
     let (code, stdout, stderr) = out;
     assert_eq!(code, Some(2), "{stdout}{stderr}");
-    // `up` applies the main file, then stops the validation with the same words, before it runs.
-    assert!(stderr.contains("_rename_open_validate.sql:") && stderr.contains(said), "{stderr}");
+    // `up` stops at the main file with the same words, before the old constraint is dropped.
+    assert!(stderr.contains(declared) && stderr.contains("nothing of this file ran"), "{stderr}");
     assert!(!stdout.contains("Applied: ") || !stdout.contains("_rename_open_validate.sql in"), "{stdout}");
     let client = server.connect("violating").await.unwrap();
     let recorded: Vec<String> =
         client.query("select version from schema_migrations order by 1", &[]).await.unwrap().iter().map(|r| r.get(0)).collect();
-    assert_eq!(recorded.len(), 3, "the init, the row and the main file are recorded, the failed validation is not: {recorded:?}");
+    assert_eq!(recorded.len(), 2, "the init and the row are recorded, neither planned file is: {recorded:?}");
+    let kept: String = client
+        .query_one("select pg_get_constraintdef(oid) from pg_constraint where conname = 'tasks_status_check'", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert!(kept.contains("'open'"), "the old list is still in place: {kept}");
 }
 
 #[test]
