@@ -223,22 +223,26 @@ impl CheckOutcome {
         }
     }
 
-    /// The check's finding at `place` (`path:line:col`), with the next step; empty when it
-    /// found nothing.
-    pub fn describe(&self, place: &str) -> String {
+    /// What the check found, with the next step; empty when it found nothing.
+    pub fn finding(&self) -> String {
         let name = &self.check.name;
         match &self.verdict {
             Verdict::Failed { count, capped, samples } => format!(
-                "{place}: check {name} failed: {count}{} row(s) — {}; first: {}\n  = next: {}",
+                "check {name} failed: {count}{} row(s) — {}; first: {}\n  = next: {}",
                 if *capped { "+" } else { "" },
                 self.check.finds,
                 samples.join(", "),
                 self.next_step()
             ),
-            Verdict::Broken { message } => format!("{place}: check {name} did not run: {message}\n  = next: {}", self.next_step()),
-            Verdict::Skipped { why } => format!("{place}: check {name} skipped: {why}"),
+            Verdict::Broken { message } => format!("check {name} did not run: {message}\n  = next: {}", self.next_step()),
+            Verdict::Skipped { why } => format!("check {name} skipped: {why}"),
             Verdict::Passed => String::new(),
         }
+    }
+
+    /// [`CheckOutcome::finding`] at `place` (`path:line:col`).
+    pub fn describe(&self, place: &str) -> String {
+        format!("{place}: {}", self.finding())
     }
 }
 
@@ -259,16 +263,14 @@ impl std::fmt::Display for Stopped {
     }
 }
 
-/// The checks of `file` that stop it before it runs, run on `client` (in a transaction): every
-/// one that can be asked before the file but those for data loss — the statement would run,
-/// as it does under dbmate (`squashmate check` reports what it would lose); `Err` with those
-/// that stop it.
-pub async fn check_before(client: &Client, file: &crate::migration::MigrationFile) -> Result<Result<(), Stopped>, tokio_postgres::Error> {
-    let checks: Vec<Check> = stopping_checks(file);
-    if checks.is_empty() {
-        return Ok(Ok(()));
-    }
-    let stopping: Vec<_> = run_checks(client, &checks)
+/// `checks` (the [`stopping_checks`] of `file`) run on `client` (in a transaction): `Err` with
+/// those that stop it.
+pub async fn check_before(
+    client: &Client,
+    file: &crate::migration::MigrationFile,
+    checks: &[Check],
+) -> Result<Result<(), Stopped>, tokio_postgres::Error> {
+    let stopping: Vec<_> = run_checks(client, checks)
         .await?
         .into_iter()
         .filter(CheckOutcome::stops)
@@ -277,7 +279,9 @@ pub async fn check_before(client: &Client, file: &crate::migration::MigrationFil
     Ok(if stopping.is_empty() { Ok(()) } else { Err(Stopped { path: file.path().display().to_string(), checks: stopping }) })
 }
 
-/// The checks `up` runs before `file`: [`check_before`]'s.
+/// The checks `up` runs before `file`: every one that can be asked before the file but those
+/// for data loss — the statement would run, as it does under dbmate (`squashmate check`
+/// reports what it would lose).
 pub fn stopping_checks(file: &crate::migration::MigrationFile) -> Vec<Check> {
     super::derive::checks(file).into_iter().filter(|c| c.before_the_file && c.kind != CheckKind::DataLoss).collect()
 }

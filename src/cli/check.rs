@@ -142,7 +142,7 @@ fn render(results: &[FileChecks], format: Format) -> anyhow::Result<String> {
                     vec![
                         code(&c.outcome.check.name),
                         code(&format!("{}:{}:{}", f.file, c.line, c.col)),
-                        cell(&c.outcome.describe("").trim_start_matches(": ").replace("\n  = next: ", " — next: ")),
+                        cell(&c.outcome.finding().replace("\n  = next: ", " — next: ")),
                     ]
                 })
                 .collect();

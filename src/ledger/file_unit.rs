@@ -51,11 +51,13 @@ pub async fn run_file(
     let mut rows = Vec::new();
     let mut notes = Vec::new();
     let transactional = blocks.iter().all(|b| b.options.transaction());
-    let checked_first = way == Way::Up && may_have_checks(file.source.text()) && !stopping_checks(file).is_empty();
+    // Parsed for checks once, and only when the text may have any.
+    let checks = if way == Way::Up && may_have_checks(file.source.text()) { stopping_checks(file) } else { Vec::new() };
+    let checked_first = !checks.is_empty();
     if checked_first && !transactional {
         // The checks in a read-only transaction of their own, then the blocks as dbmate runs them.
         begin_read_only(client, file).await?;
-        let verdict = check_before(client, file).await;
+        let verdict = check_before(client, file, &checks).await;
         let _ = client.batch_execute("ROLLBACK").await;
         stop_on(file, verdict)?;
     }
@@ -68,7 +70,7 @@ pub async fn run_file(
         begin(client, file).await?;
         // The checks first, in the file's own transaction: nothing runs when one finds rows.
         if checked_first {
-            let verdict = check_before(client, file).await;
+            let verdict = check_before(client, file, &checks).await;
             if let Err(e) = stop_on(file, verdict) {
                 let _ = client.batch_execute("ROLLBACK").await;
                 return Err(e);
