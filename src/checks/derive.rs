@@ -67,15 +67,19 @@ pub enum Probe {
         /// The constraint.
         name: String,
     },
-    /// Values of `column` of `table` that do not convert to `type_sql` (`pg_input_is_valid`
-    /// on PostgreSQL 16 and later; before, the conversion is tried and its error names a value).
+    /// Rows of `table` whose `value` does not convert to `type_sql`: `pg_input_is_valid` on
+    /// PostgreSQL 16 and later when the value is text, otherwise the conversion itself, tried
+    /// over the whole table and then, when it fails, block range by block range to find the rows.
     Cast {
         /// The table.
         table: String,
-        /// The column, quoted.
-        column: String,
+        /// What is converted, as SQL over `t`: the column, or what its `USING` casts (or is).
+        value: String,
         /// The new type, as SQL.
         type_sql: String,
+        /// Whether `value` is cast to it explicitly (a `USING x::type`, which truncates a too
+        /// long string) or assigned (which refuses one).
+        explicit: bool,
     },
     /// A query returning the offending rows (a declared check).
     Query {
@@ -472,29 +476,41 @@ fn constraint_checks(table: &str, constraint: &pg_query::protobuf::Constraint) -
     }
 }
 
-/// `ALTER COLUMN … TYPE`: the values that do not read as the new type (a `USING` that is the
-/// column cast to it counts as none; another `USING` cannot be checked without running it).
+/// `ALTER COLUMN … TYPE`: the rows whose value does not convert to the new type — the
+/// column's own, or what its `USING` gives (a `USING x::newtype` converts `x`).
 fn type_checks(table: &str, column: &str, cmd: &pg_query::protobuf::AlterTableCmd) -> Vec<Derived> {
     let Some(NodeEnum::ColumnDef(def)) = cmd.def.as_ref().and_then(|d| d.node.as_ref()) else { return Vec::new() };
     let Some(type_name) = &def.type_name else { return Vec::new() };
-    let null = pg_query::protobuf::Node { node: Some(NodeEnum::AConst(pg_query::protobuf::AConst { isnull: true, ..Default::default() })) };
-    let cast = pg_query::protobuf::TypeCast { arg: Some(Box::new(null)), type_name: Some(type_name.clone()), location: -1 };
-    let deparsed = expression_sql(&pg_query::protobuf::Node { node: Some(NodeEnum::TypeCast(Box::new(cast))) });
-    let Some(type_sql) = deparsed.and_then(|sql| sql.split_once("::").map(|(_, ty)| ty.to_string())) else {
-        return Vec::new();
-    };
-    if let Some(using) = def.raw_default.as_deref() {
-        let plain_cast = matches!(&using.node, Some(NodeEnum::TypeCast(c)) if c.arg.as_deref().and_then(expression_sql).as_deref() == Some(&cmd.name) || c.arg.as_deref().and_then(expression_sql).as_deref() == Some(column));
-        if !plain_cast {
-            return Vec::new();
+    let Some(type_sql) = type_name_sql(type_name) else { return Vec::new() };
+    let (value, explicit, how) = match def.raw_default.as_deref() {
+        None => (format!("t.{column}"), false, String::new()),
+        Some(using) => {
+            let (converted, explicit) = match &using.node {
+                Some(NodeEnum::TypeCast(cast)) if cast.type_name.as_ref().and_then(type_name_sql).as_deref() == Some(&type_sql) => {
+                    (cast.arg.as_deref(), true)
+                }
+                _ => (Some(using), false),
+            };
+            let Some(value) = converted.and_then(expression_sql) else { return Vec::new() };
+            let plain = value == column || value == cmd.name;
+            let how = if plain { String::new() } else { format!(" (USING {})", expression_sql(using).unwrap_or_default()) };
+            (if plain { format!("t.{column}") } else { value }, explicit, how)
         }
-    }
+    };
     vec![(
         CheckKind::TypeChange,
         format!("type:{table}.{column}"),
-        format!("values of {table}.{column} that are not a valid {type_sql}"),
-        Probe::Cast { table: table.into(), column: column.into(), type_sql },
+        format!("rows of {table} whose {column}{how} is not a valid {type_sql}"),
+        Probe::Cast { table: table.into(), value, type_sql, explicit },
     )]
+}
+
+/// A type name as SQL (deparsed from a cast of NULL to it).
+fn type_name_sql(type_name: &pg_query::protobuf::TypeName) -> Option<String> {
+    let null = pg_query::protobuf::Node { node: Some(NodeEnum::AConst(pg_query::protobuf::AConst { isnull: true, ..Default::default() })) };
+    let cast = pg_query::protobuf::TypeCast { arg: Some(Box::new(null)), type_name: Some(type_name.clone()), location: -1 };
+    let deparsed = expression_sql(&pg_query::protobuf::Node { node: Some(NodeEnum::TypeCast(Box::new(cast))) })?;
+    deparsed.split_once("::").map(|(_, ty)| ty.to_string())
 }
 
 #[cfg(test)]
@@ -555,9 +571,33 @@ mod tests {
         );
         assert_eq!(
             probes("ALTER TABLE t ALTER COLUMN n TYPE integer USING n::integer;"),
-            [(CheckKind::TypeChange, "type:t.n".into(), Probe::Cast { table: "t".into(), column: "n".into(), type_sql: "int".into() })]
+            [(
+                CheckKind::TypeChange,
+                "type:t.n".into(),
+                Probe::Cast { table: "t".into(), value: "t.n".into(), type_sql: "int".into(), explicit: true }
+            )]
         );
-        assert!(probes("ALTER TABLE t ALTER COLUMN n TYPE integer USING length(n);").is_empty(), "another USING is not guessed");
+        let cast = |value: &str, type_sql: &str, explicit: bool| Probe::Cast {
+            table: "t".into(),
+            value: value.into(),
+            type_sql: type_sql.into(),
+            explicit,
+        };
+        assert_eq!(probes("ALTER TABLE t ALTER n TYPE varchar(2);")[0].2, cast("t.n", "varchar(2)", false), "assigned");
+        assert_eq!(
+            probes("ALTER TABLE t ALTER COLUMN n TYPE integer USING btrim(n)::integer;")[0].2,
+            cast("btrim(n)", "int", true),
+            "what the USING casts is what converts"
+        );
+        let [(_, _, finds, probe)] = &checks_of("ALTER TABLE t ALTER COLUMN n TYPE date USING to_date(n, 'YYYYMMDD');")
+            .into_iter()
+            .map(|c| (c.kind, c.name, c.finds, c.probe))
+            .collect::<Vec<_>>()[..]
+        else {
+            panic!("one check")
+        };
+        assert_eq!(probe, &cast("to_date(n, 'YYYYMMDD')", "date", false), "another USING is the value itself, assigned");
+        assert_eq!(finds, "rows of t whose n (USING to_date(n, 'YYYYMMDD')) is not a valid date");
         assert_eq!(probes("DROP TABLE legacy, public.old;").len(), 2);
         assert!(probes("-- squashmate:allow data-loss archived in s3://old\nDROP TABLE legacy;").is_empty());
         assert_eq!(

@@ -58,78 +58,235 @@ impl CheckOutcome {
     }
 }
 
-/// The two queries of a probe: the first offending keys, and the offending rows (bounded).
-struct Questions {
-    samples: String,
-    rows: String,
+/// How a check's offending rows are found.
+enum Question {
+    /// Rows of `table` (aliased `t`) where `condition` holds, shown by `key`: checks of one
+    /// table share a scan first. `otherwise`: the conversion to try when the condition's value
+    /// does not compute (a `USING` that fails on some rows).
+    Rows { table: String, condition: String, key: String, otherwise: Option<Conversion> },
+    /// Any other query of the offending rows, from `from_where`, shown by `shown`.
+    Query { from_where: String, shown: String },
+    /// A conversion no function tests row by row: tried over the whole table; when it fails,
+    /// block range by block range, and row by row in the ranges that fail.
+    Conversion(Conversion),
 }
 
-/// Runs `checks` on `client`, which must be in a transaction (read-only, for `check`).
+/// What a conversion check converts: `converted`, SQL over `t`, as the statement converts.
+struct Conversion {
+    table: String,
+    converted: String,
+    key: String,
+}
+
+/// Runs `checks` on `client`, which must be in a transaction (read-only, for `check`). Each
+/// check runs read-only behind a savepoint that is rolled back: nothing a check does stays.
 pub async fn run_checks(client: &Client, checks: &[Check]) -> Result<Vec<CheckOutcome>, tokio_postgres::Error> {
-    let mut out = Vec::new();
+    let mut questions = Vec::new();
     for check in checks {
-        let verdict = match questions(client, &check.probe).await? {
+        questions.push(match guarded(client, question(client, &check.probe)).await? {
+            Ok(Ok(question)) => Ok(question),
+            Ok(Err(why)) => Err(why),
+            Err(e) => Err(format!("could not be checked here: {}", db_message(e)?)),
+        });
+    }
+    let cleared = shared_scans(client, &questions).await?;
+    let mut out = Vec::new();
+    for ((check, question), cleared) in checks.iter().zip(questions).zip(cleared) {
+        let verdict = match question {
+            _ if cleared => Verdict::Passed,
             Err(why) => Verdict::Skipped { why },
-            Ok(questions) => ask(client, check, &questions).await?,
+            Ok(question) => ask(client, check, question).await?,
         };
         out.push(CheckOutcome { check: check.clone(), verdict });
     }
     Ok(out)
 }
 
-async fn ask(client: &Client, check: &Check, questions: &Questions) -> Result<Verdict, tokio_postgres::Error> {
-    client.batch_execute("SAVEPOINT squashmate_check").await?;
-    let answer = async {
+/// `work` behind a savepoint, read-only, rolled back after: its own answer (a database error
+/// included), or the error that kept the savepoint from working.
+async fn guarded<T>(
+    client: &Client,
+    work: impl std::future::Future<Output = Result<T, tokio_postgres::Error>>,
+) -> Result<Result<T, tokio_postgres::Error>, tokio_postgres::Error> {
+    client.batch_execute("SAVEPOINT squashmate_check; SET TRANSACTION READ ONLY").await?;
+    let answer = work.await;
+    if answer.as_ref().is_err_and(|e| e.as_db_error().is_none()) {
+        return answer.map(Ok);
+    }
+    client.batch_execute("ROLLBACK TO SAVEPOINT squashmate_check; RELEASE SAVEPOINT squashmate_check").await?;
+    Ok(answer)
+}
+
+/// PostgreSQL's message of a database error; any other error is the connection's, returned.
+fn db_message(e: tokio_postgres::Error) -> Result<String, tokio_postgres::Error> {
+    match e.as_db_error() {
+        Some(db) => Ok(db.message().to_string()),
+        None => Err(e),
+    }
+}
+
+/// Which checks a shared scan cleared: of two or more row checks on one table, one query for
+/// a row any of them finds — none, and all of them passed with one read of the table.
+async fn shared_scans(client: &Client, questions: &[Result<Question, String>]) -> Result<Vec<bool>, tokio_postgres::Error> {
+    let mut by_table: std::collections::BTreeMap<&str, Vec<(usize, &str)>> = Default::default();
+    for (i, question) in questions.iter().enumerate() {
+        if let Ok(Question::Rows { table, condition, .. }) = question {
+            by_table.entry(table).or_default().push((i, condition));
+        }
+    }
+    let mut cleared = vec![false; questions.len()];
+    for (table, rows) in by_table.into_iter().filter(|(_, rows)| rows.len() > 1) {
+        let any = rows.iter().map(|(_, condition)| format!("({condition})")).collect::<Vec<_>>().join(" OR ");
+        let found = guarded(client, client.query(&format!("SELECT 1 FROM {table} AS t WHERE {any} LIMIT 1"), &[])).await?;
+        if found.is_ok_and(|found| found.is_empty()) {
+            for (i, _) in rows {
+                cleared[i] = true;
+            }
+        }
+    }
+    Ok(cleared)
+}
+
+async fn ask(client: &Client, check: &Check, question: Question) -> Result<Verdict, tokio_postgres::Error> {
+    let (from_where, shown, otherwise) = match question {
+        Question::Conversion(conversion) => return convert(client, &conversion).await,
+        Question::Rows { table, condition, key, otherwise } => (format!("{table} AS t WHERE {condition}"), key, otherwise),
+        Question::Query { from_where, shown } => (from_where, shown, None),
+    };
+    let answer = guarded(client, async {
         let samples: Vec<String> = client
-            .query(&questions.samples, &[])
+            .query(&format!("SELECT ({shown})::text FROM {from_where} LIMIT {SAMPLES}"), &[])
             .await?
             .iter()
             .map(|r| r.get::<_, Option<String>>(0).unwrap_or_else(|| "NULL".into()))
             .collect();
-        let count: i64 = if samples.is_empty() { 0 } else { client.query_one(&questions.rows, &[]).await?.get(0) };
-        Ok::<_, tokio_postgres::Error>((count, samples))
-    }
-    .await;
+        let count: i64 = if samples.is_empty() {
+            0
+        } else {
+            let bounded = format!("SELECT count(*) FROM (SELECT 1 FROM {from_where} LIMIT {}) AS offending", COUNT_CAP + 1);
+            client.query_one(&bounded, &[]).await?.get(0)
+        };
+        Ok((count, samples))
+    })
+    .await?;
     match answer {
-        Ok((count, samples)) => {
-            client.batch_execute("RELEASE SAVEPOINT squashmate_check").await?;
-            Ok(if count == 0 {
-                Verdict::Passed
-            } else {
-                Verdict::Failed { count: count.min(COUNT_CAP), capped: count > COUNT_CAP, samples }
-            })
-        }
-        Err(e) if e.as_db_error().is_some() => {
-            client.batch_execute("ROLLBACK TO SAVEPOINT squashmate_check").await?;
-            let message = e.as_db_error().map(|db| db.message().to_string()).unwrap_or_default();
-            let conversion = matches!(check.probe, Probe::Cast { .. }) && e.code().is_some_and(|c| c.code().starts_with("22"));
-            Ok(if conversion {
-                Verdict::Failed { count: 1, capped: true, samples: vec![message] }
-            } else if check.kind == CheckKind::Declared {
-                Verdict::Broken { message }
-            } else {
-                Verdict::Skipped { why: format!("could not be checked here: {message}") }
-            })
-        }
-        Err(e) => Err(e),
+        Ok((0, _)) => Ok(Verdict::Passed),
+        Ok((count, samples)) => Ok(Verdict::Failed { count: count.min(COUNT_CAP), capped: count > COUNT_CAP, samples }),
+        Err(e) => match otherwise {
+            Some(conversion) if data_exception(&e) => convert(client, &conversion).await,
+            _ if check.kind == CheckKind::Declared => Ok(Verdict::Broken { message: db_message(e)? }),
+            _ => Ok(Verdict::Skipped { why: format!("could not be checked here: {}", db_message(e)?) }),
+        },
     }
 }
 
-/// The queries for `probe`, or why it cannot be asked here.
-async fn questions(client: &Client, probe: &Probe) -> Result<Result<Questions, String>, tokio_postgres::Error> {
-    let bounded = |from_where: &str, shown: &str| Questions {
-        samples: format!("SELECT ({shown})::text FROM {from_where} LIMIT {SAMPLES}"),
-        rows: format!("SELECT count(*) FROM (SELECT 1 FROM {from_where} LIMIT {}) AS offending", COUNT_CAP + 1),
+/// Whether `e` is a data exception (SQLSTATE class 22: a value that does not convert).
+fn data_exception(e: &tokio_postgres::Error) -> bool {
+    e.code().is_some_and(|c| c.code().starts_with("22"))
+}
+
+/// Finds the rows whose value does not convert, range by range (a PL/pgSQL block that reads
+/// its queries from settings, so the migration's SQL is never quoted into it).
+const RANGE_SEARCH: &str = "DO $squashmate$
+DECLARE
+  ranges constant text := current_setting('squashmate.check_ranges');
+  keys constant text := current_setting('squashmate.check_keys');
+  one constant text := current_setting('squashmate.check_one');
+  blocks constant bigint := current_setting('squashmate.check_blocks')::bigint;
+  samples constant bigint := current_setting('squashmate.check_samples')::bigint;
+  cap constant bigint := current_setting('squashmate.check_cap')::bigint;
+  step constant bigint := 64;
+  b bigint := 0;
+  r record;
+  found text[] := '{}';
+  n bigint := 0;
+  more bigint := 0;
+BEGIN
+  WHILE b < blocks AND n + more <= cap LOOP
+    BEGIN
+      EXECUTE ranges USING format('(%s,0)', b)::tid, format('(%s,0)', b + step)::tid;
+    EXCEPTION WHEN data_exception THEN
+      IF n < samples THEN
+        FOR r IN EXECUTE keys USING format('(%s,0)', b)::tid, format('(%s,0)', b + step)::tid LOOP
+          BEGIN
+            EXECUTE one USING r.c;
+          EXCEPTION WHEN data_exception THEN
+            n := n + 1;
+            IF n <= samples THEN found := found || r.k; END IF;
+          END;
+        END LOOP;
+      ELSE
+        more := more + 1;
+      END IF;
+    END;
+    b := b + step;
+  END LOOP;
+  PERFORM set_config('squashmate.check_found', found::text, true),
+    set_config('squashmate.check_count', (n + more)::text, true),
+    set_config('squashmate.check_capped', (more > 0 OR b < blocks)::text, true);
+END
+$squashmate$";
+
+/// The conversion over the whole table (one scan when it passes); when it fails, the rows.
+async fn convert(client: &Client, c: &Conversion) -> Result<Verdict, tokio_postgres::Error> {
+    let converted = format!("count({})", c.converted);
+    let whole = guarded(client, client.query_one(&format!("SELECT {converted} FROM {} AS t", c.table), &[])).await?;
+    let message = match whole {
+        Ok(_) => return Ok(Verdict::Passed),
+        Err(e) if data_exception(&e) => db_message(e)?,
+        Err(e) => return Ok(Verdict::Skipped { why: format!("could not be checked here: {}", db_message(e)?) }),
     };
+    let range = "t.ctid >= $1 AND t.ctid < $2";
+    let settings = [
+        ("squashmate.check_ranges", format!("SELECT {converted} FROM {} AS t WHERE {range}", c.table)),
+        ("squashmate.check_keys", format!("SELECT ({})::text AS k, t.ctid AS c FROM {} AS t WHERE {range}", c.key, c.table)),
+        ("squashmate.check_one", format!("SELECT {converted} FROM {} AS t WHERE t.ctid = $1", c.table)),
+        ("squashmate.check_samples", SAMPLES.to_string()),
+        ("squashmate.check_cap", COUNT_CAP.to_string()),
+    ];
+    let searched = guarded(client, async {
+        for (name, value) in &settings {
+            client.execute("SELECT set_config($1, $2, true)", &[name, value]).await?;
+        }
+        client
+            .execute(
+                "SELECT set_config('squashmate.check_blocks', (pg_relation_size(to_regclass($1)) / current_setting('block_size')::bigint)::text, true)",
+                &[&c.table],
+            )
+            .await?;
+        client.batch_execute(RANGE_SEARCH).await?;
+        let row = client
+            .query_one(
+                "SELECT current_setting('squashmate.check_found')::text[], current_setting('squashmate.check_count')::bigint, current_setting('squashmate.check_capped')::boolean",
+                &[],
+            )
+            .await?;
+        Ok((row.get::<_, Vec<String>>(0), row.get::<_, i64>(1), row.get::<_, bool>(2)))
+    })
+    .await?;
+    Ok(match searched {
+        Ok((samples, count, capped)) if count > 0 => {
+            Verdict::Failed { count: count.min(COUNT_CAP), capped: capped || count > COUNT_CAP, samples }
+        }
+        // No single row fails (a partitioned table has no blocks of its own): the conversion's
+        // error is what there is to show.
+        _ => Verdict::Failed { count: 1, capped: true, samples: vec![message] },
+    })
+}
+
+/// The question for `probe`, or why it cannot be asked here.
+async fn question(client: &Client, probe: &Probe) -> Result<Result<Question, String>, tokio_postgres::Error> {
     let table = match probe {
-        Probe::Query { sql } => return Ok(Ok(bounded(&format!("({sql}) AS q"), "q"))),
+        Probe::Query { sql } => return Ok(Ok(Question::Query { from_where: format!("({sql}) AS q"), shown: "q".into() })),
         Probe::Rows { table, .. } | Probe::Duplicates { table, .. } | Probe::Constraint { table, .. } | Probe::Cast { table, .. } => table,
     };
     if !client.query_one("SELECT to_regclass($1) IS NOT NULL", &[table]).await?.get::<_, bool>(0) {
         return Ok(Err(format!("{table} does not exist here yet (an earlier migration makes it)")));
     }
     Ok(Ok(match probe {
-        Probe::Rows { table, condition } => bounded(&format!("{table} AS t WHERE {condition}"), &key(client, table).await?),
+        Probe::Rows { table, condition } => {
+            Question::Rows { table: table.clone(), condition: condition.clone(), key: key(client, table).await?, otherwise: None }
+        }
         Probe::Duplicates { table, columns, nulls } => {
             let list = columns.join(", ");
             let any_null = columns.iter().map(|c| format!("{c} IS NULL")).collect::<Vec<_>>().join(" OR ");
@@ -138,8 +295,8 @@ async fn questions(client: &Client, probe: &Probe) -> Result<Result<Questions, S
                 NullKeys::NotDistinct => (String::new(), String::new()),
                 NullKeys::Offend => (String::new(), format!(" UNION ALL SELECT row({list}) FROM {table} WHERE {any_null}")),
             };
-            let from = format!("(SELECT row({list}) AS k FROM {table}{keys} GROUP BY {list} HAVING count(*) > 1{null_rows}) AS d");
-            bounded(&from, "d.k")
+            let from_where = format!("(SELECT row({list}) AS k FROM {table}{keys} GROUP BY {list} HAVING count(*) > 1{null_rows}) AS d");
+            Question::Query { from_where, shown: "d.k".into() }
         }
         Probe::Constraint { table, name } => {
             let found = client
@@ -152,33 +309,48 @@ async fn questions(client: &Client, probe: &Probe) -> Result<Result<Questions, S
                 return Ok(Err(format!("{table} has no constraint {name} here yet")));
             };
             match constraint_probe(table, &definition) {
-                Some(probe) => return Box::pin(questions(client, &probe)).await,
+                Some(probe) => return Box::pin(question(client, &probe)).await,
                 None => return Ok(Err(format!("constraint {name} ({definition}) checks nothing a query can ask before it runs"))),
             }
         }
-        Probe::Cast { table, column, type_sql } => {
+        Probe::Cast { table, value, type_sql, explicit } => {
             let number: String = client.query_one("SHOW server_version_num", &[]).await?.get(0);
-            // Text read as the new type is what pg_input_is_valid answers; from another type the
-            // cast function decides (numeric 1.5 becomes integer 2), so only the cast can tell.
+            let source = client.prepare(&format!("SELECT ({value}) FROM {table} AS t")).await?;
             let category: Option<String> = client
-                .query_one(
-                    &format!("SELECT typcategory::text FROM pg_catalog.pg_type WHERE oid = pg_typeof((NULL::{table}).{column})"),
-                    &[],
-                )
+                .query_one("SELECT typcategory::text FROM pg_catalog.pg_type WHERE oid = $1", &[&source.columns()[0].type_().oid()])
                 .await?
                 .get(0);
-            if number.parse::<u32>().unwrap_or(0) >= 160_000 && category.as_deref() == Some("S") {
-                let condition = format!("t.{column} IS NOT NULL AND NOT pg_input_is_valid(t.{column}::text, {})", quote_literal(type_sql));
-                bounded(&format!("{table} AS t WHERE {condition}"), &key(client, table).await?)
+            let target = client.prepare(&format!("SELECT NULL::{type_sql}")).await?;
+            let (oid, typmod) = (target.columns()[0].type_().oid(), target.columns()[0].type_modifier());
+            // Assigned to a type with a length (varchar(n), char(n), bit(n)), a value too long is
+            // refused — cast explicitly, it is cut: the length function says which.
+            let length = if typmod >= 0 && !explicit {
+                client
+                    .query_opt(
+                        "SELECT quote_ident(n.nspname) || '.' || quote_ident(p.proname), format_type($1, NULL)
+                         FROM pg_catalog.pg_cast c JOIN pg_catalog.pg_proc p ON p.oid = c.castfunc JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+                         WHERE c.castsource = $1 AND c.casttarget = $1",
+                        &[&oid],
+                    )
+                    .await?
+                    .map(|r| (r.get::<_, String>(0), r.get::<_, String>(1)))
             } else {
-                // The conversion itself (no per-value test before 16, nor from a non-text type): its
-                // error names a value.
-                Questions {
-                    samples: format!(
-                        "SELECT NULL::text FROM (SELECT count(t.{column}::{type_sql}) AS n FROM {table} AS t) AS converted WHERE converted.n < 0"
-                    ),
-                    rows: String::new(),
-                }
+                None
+            };
+            let converted = match length {
+                Some((function, base)) => format!("{function}(({value})::{base}, {typmod}, false)"),
+                None => format!("({value})::{type_sql}"),
+            };
+            let key = key(client, table).await?;
+            let conversion = Conversion { table: table.clone(), converted, key: key.clone() };
+            // Text read as the new type is what pg_input_is_valid answers (16 and later); from
+            // another type the cast function decides (numeric 1.5 becomes integer 2), and an
+            // explicit cast to a length cuts, so only the conversion can tell.
+            if number.parse::<u32>().unwrap_or(0) >= 160_000 && category.as_deref() == Some("S") && !(*explicit && typmod >= 0) {
+                let condition = format!("({value}) IS NOT NULL AND NOT pg_input_is_valid(({value})::text, {})", quote_literal(type_sql));
+                Question::Rows { table: table.clone(), condition, key, otherwise: Some(conversion) }
+            } else {
+                Question::Conversion(conversion)
             }
         }
         Probe::Query { .. } => unreachable!("answered above"),
@@ -279,9 +451,9 @@ pub async fn check_before(
     Ok(if stopping.is_empty() { Ok(()) } else { Err(Stopped { path: file.path().display().to_string(), checks: stopping }) })
 }
 
-/// The checks `up` runs before `file`: every one that can be asked before the file but those
-/// for data loss — the statement would run, as it does under dbmate (`squashmate check`
-/// reports what it would lose).
-pub fn stopping_checks(file: &crate::migration::MigrationFile) -> Vec<Check> {
-    super::derive::checks(file).into_iter().filter(|c| c.before_the_file && c.kind != CheckKind::DataLoss).collect()
+/// The checks `up` runs before `file`: every one that can be asked before the file — those for
+/// data loss only when `data_loss` says so; otherwise the drop runs, as it does under dbmate
+/// (`squashmate check` reports what it would lose).
+pub fn stopping_checks(file: &crate::migration::MigrationFile, data_loss: bool) -> Vec<Check> {
+    super::derive::checks(file).into_iter().filter(|c| c.before_the_file && (data_loss || c.kind != CheckKind::DataLoss)).collect()
 }

@@ -58,6 +58,7 @@ impl Target {
             strict: cli.strict,
             lock_timeout: cli.migration_lock_wait(),
             count_rows: cli.verbose,
+            stop_on_data_loss: cli.stop_on_data_loss,
         }
     }
 }

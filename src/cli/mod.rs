@@ -104,6 +104,11 @@ pub struct Cli {
     /// Refuse to apply a migration older than the newest applied one.
     #[arg(long, global = true, env = "DBMATE_STRICT", value_parser = clap::builder::BoolishValueParser::new())]
     pub strict: bool,
+    /// Stop a file before a DROP TABLE / DROP COLUMN that would lose rows, as the other checks
+    /// stop theirs (`-- squashmate:allow data-loss <why>` above the statement lets it run).
+    /// Without it `up` runs the drop, as dbmate does; `squashmate check` always reports it.
+    #[arg(long, global = true, env = "SQUASHMATE_STOP_ON_DATA_LOSS", value_parser = clap::builder::BoolishValueParser::new())]
+    pub stop_on_data_loss: bool,
     /// Print the rows affected by each statement.
     #[arg(short = 'v', long, global = true, env = "DBMATE_VERBOSE", value_parser = clap::builder::BoolishValueParser::new())]
     pub verbose: bool,

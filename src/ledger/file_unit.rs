@@ -22,19 +22,29 @@ pub struct FileRun {
     pub notes: Vec<String>,
 }
 
-/// Applies `file`'s up blocks on `client` and records its version in `ledger`.
-pub async fn apply_file(client: &Client, file: &MigrationFile, ledger: &LedgerTable) -> Result<Duration, ApplyError> {
-    run_file(client, file, ledger, Way::Up, false).await.map(|run| run.took)
+/// How a file is run.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FileOptions {
+    /// Collect rows affected per statement.
+    pub count_rows: bool,
+    /// Stop before a drop that would lose rows (its check stops the file like the others).
+    pub stop_on_data_loss: bool,
 }
 
-/// Runs `file` one `way`, updating `ledger`; `count_rows` collects rows affected per statement.
+/// Applies `file`'s up blocks on `client` and records its version in `ledger`.
+pub async fn apply_file(client: &Client, file: &MigrationFile, ledger: &LedgerTable) -> Result<Duration, ApplyError> {
+    run_file(client, file, ledger, Way::Up, FileOptions::default()).await.map(|run| run.took)
+}
+
+/// Runs `file` one `way`, updating `ledger`, as `options` say.
 pub async fn run_file(
     client: &Client,
     file: &MigrationFile,
     ledger: &LedgerTable,
     way: Way,
-    count_rows: bool,
+    options: FileOptions,
 ) -> Result<FileRun, ApplyError> {
+    let count_rows = options.count_rows;
     let stopping: Vec<_> = file.problems.iter().filter(|p| p.stops(way)).collect();
     if let Some(first) = stopping.first() {
         return Err(ApplyError::Invalid { path: file.path().display().to_string(), count: stopping.len(), first: first.message.clone() });
@@ -52,7 +62,8 @@ pub async fn run_file(
     let mut notes = Vec::new();
     let transactional = blocks.iter().all(|b| b.options.transaction());
     // Parsed for checks once, and only when the text may have any.
-    let checks = if way == Way::Up && may_have_checks(file.source.text()) { stopping_checks(file) } else { Vec::new() };
+    let checks =
+        if way == Way::Up && may_have_checks(file.source.text()) { stopping_checks(file, options.stop_on_data_loss) } else { Vec::new() };
     let checked_first = !checks.is_empty();
     if checked_first && !transactional {
         // The checks in a read-only transaction of their own, then the blocks as dbmate runs them.

@@ -10,7 +10,7 @@ use thiserror::Error;
 use tokio_postgres::Client;
 
 use super::apply_error::ApplyError;
-use super::file_unit::{FileRun, locate_failure, run_file, send_uncommitted};
+use super::file_unit::{FileOptions, FileRun, locate_failure, run_file, send_uncommitted};
 use super::lock::{LockError, acquire, lock_key, release};
 use super::status::Status;
 use super::table::LedgerTable;
@@ -116,6 +116,9 @@ pub struct MigratorOptions {
     pub lock_timeout: Duration,
     /// Collect rows affected per statement (`--verbose`).
     pub count_rows: bool,
+    /// Stop a file whose `DROP TABLE` / `DROP COLUMN` would lose rows (default: run it, as
+    /// dbmate does).
+    pub stop_on_data_loss: bool,
 }
 
 impl Default for MigratorOptions {
@@ -126,6 +129,7 @@ impl Default for MigratorOptions {
             strict: false,
             lock_timeout: Duration::from_secs(300),
             count_rows: false,
+            stop_on_data_loss: false,
         }
     }
 }
@@ -339,7 +343,15 @@ impl Migrator {
     ) -> Result<Vec<String>, MigrateError> {
         for file in files {
             on(if way == Way::Up { Event::Applying(file) } else { Event::RollingBack(file) });
-            match run_file(client, file, ledger, way, self.options.count_rows).await {
+            match run_file(
+                client,
+                file,
+                ledger,
+                way,
+                FileOptions { count_rows: self.options.count_rows, stop_on_data_loss: self.options.stop_on_data_loss },
+            )
+            .await
+            {
                 Ok(run) => {
                     on(if way == Way::Up { Event::Applied(file, &run) } else { Event::RolledBack(file, &run) });
                     done.push(file.filename.clone());

@@ -16,7 +16,7 @@ pub use crate::migration::Way;
 pub use apply_error::{ApplyError, StatementFailure};
 pub use connect::{ConnectError, connect};
 pub use database_url::{DatabaseUrl, SslMode, UrlError};
-pub use file_unit::{FileRun, apply_file, run_file};
+pub use file_unit::{FileOptions, FileRun, apply_file, run_file};
 pub use lock::{DBMATE_LOCK_KEY, LOCK_NAMESPACE, LockError, acquire as acquire_lock, lock_key, release as release_lock};
 pub use migrator::{Event, MigrateError, Migrator, MigratorOptions, RollbackTarget};
 pub use remedy::Remedy;

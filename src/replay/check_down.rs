@@ -5,7 +5,7 @@
 
 use super::ReplayError;
 use crate::catalog::{Class, IntrospectOptions, diff, introspect};
-use crate::ledger::{ApplyError, LedgerTable, Remedy, Way, run_file};
+use crate::ledger::{ApplyError, FileOptions, LedgerTable, Remedy, Way, run_file};
 use crate::migration::{LineCol, MigrationFile};
 use crate::progress::{Progress, Within};
 use crate::server::{EphemeralServer, ServerError};
@@ -82,7 +82,7 @@ pub async fn check_down(
     for (index, file) in files.iter().enumerate() {
         progress.step(index + 1, &file.filename);
         let before = introspect(&client, &options).await.map_err(ServerError::from)?;
-        let outcome = match run_file(&client, file, &ledger, Way::Up, false).await {
+        let outcome = match run_file(&client, file, &ledger, Way::Up, FileOptions::default()).await {
             Err(e) => {
                 let (message, location, next) = located(&e);
                 DownOutcome::UpFails { message, location, next }
@@ -90,7 +90,7 @@ pub async fn check_down(
             Ok(_) => match marked_irreversible(file) {
                 Some(why) => DownOutcome::Irreversible { why },
                 None if down_is_empty(file) => DownOutcome::Empty,
-                None => match run_file(&client, file, &ledger, Way::Down, false).await {
+                None => match run_file(&client, file, &ledger, Way::Down, FileOptions::default()).await {
                     // A refused or rolled-back down leaves the database as the up made it.
                     Err(e) => refusal(file, &e).unwrap_or_else(|| {
                         let (message, location, next) = located(&e);
@@ -105,7 +105,7 @@ pub async fn check_down(
                             .collect();
                         if !left.is_empty() {
                             DownOutcome::Incomplete { left }
-                        } else if let Err(e) = run_file(&client, file, &ledger, Way::Up, false).await {
+                        } else if let Err(e) = run_file(&client, file, &ledger, Way::Up, FileOptions::default()).await {
                             let (message, location, next) = located(&e);
                             let message = format!("the up block does not apply again after the down: {message}");
                             DownOutcome::UpFails { message, location, next }

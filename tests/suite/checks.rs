@@ -63,8 +63,31 @@ const CASES: &[(&str, &str, &str)] = &[
         "alter table orders add foreign key (customer_id) references customers (id);",
         "check foreign-key:orders(customer_id) failed: 1 row(s) — rows of orders whose (customer_id) match no row of customers; first: 10",
     ),
-    ("type change", "alter table orders alter column code type integer using code::integer;", "check type:orders.code failed: 1"),
-    ("enum from text", "alter table orders alter column kind type kind using kind::kind;", "check type:orders.kind failed: 1"),
+    (
+        "type change",
+        "alter table orders alter column code type integer using code::integer;",
+        "check type:orders.code failed: 1 row(s) — rows of orders whose code is not a valid int; first: 10",
+    ),
+    (
+        "type change to a shorter varchar",
+        "alter table orders alter column code type varchar(2);",
+        "check type:orders.code failed: 1 row(s) — rows of orders whose code is not a valid varchar(2); first: 10",
+    ),
+    (
+        "type change using a cast of an expression",
+        "alter table orders alter column code type integer using btrim(code)::integer;",
+        "check type:orders.code failed: 1 row(s) — rows of orders whose code (USING btrim(code)::int) is not a valid int; first: 10",
+    ),
+    (
+        "type change using an expression",
+        "alter table orders alter column code type bigint using (code::integer * 10);",
+        "check type:orders.code failed: 1 row(s) — rows of orders whose code (USING code::int * 10) is not a valid bigint; first: 10",
+    ),
+    (
+        "enum from text",
+        "alter table orders alter column kind type kind using kind::kind;",
+        "check type:orders.kind failed: 1 row(s) — rows of orders whose kind is not a valid kind; first: 10",
+    ),
     ("not null column", "alter table legacy add column due date not null;", "check not-null:legacy.due failed: 2 row(s)"),
     (
         "declared",
@@ -73,7 +96,8 @@ const CASES: &[(&str, &str, &str)] = &[
     ),
 ];
 
-/// Statements that lose rows: `check` reports them; `up` runs them, as dbmate does.
+/// Statements that lose rows: `check` reports them; `up` runs them, as dbmate does, unless
+/// told `--stop-on-data-loss`.
 const DATA_LOSS: &[(&str, &str, &str)] = &[
     ("drop table", "drop table legacy;", "check rows-lost:legacy failed: 2 row(s) — rows of legacy, which DROP TABLE would lose"),
     ("drop column", "alter table orders drop column note;", "check values-lost:orders.note failed: 1 row(s)"),
@@ -145,17 +169,23 @@ async fn each_statement_kind_is_checked_before_it_runs_and_stops_up_with_the_sam
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn check_reports_what_a_drop_would_lose_and_up_runs_it_as_dbmate_does() {
+async fn check_reports_what_a_drop_would_lose_up_stops_when_told_and_otherwise_runs_it_as_dbmate_does() {
     let work = common::open_tempdir();
     for (case, up, says) in DATA_LOSS {
         let database = Database::with(BAD_ROWS, work.path()).await;
         let url = database.url();
         chain(work.path(), up);
+        let before = database.state().await;
         let (code, out) = tokio::task::block_in_place(|| run(work.path(), &url, &["check"]));
         assert_eq!(code, Some(1), "{case}: {out}");
         assert!(out.contains(says) && out.contains("-- squashmate:allow data-loss"), "{case}: {out}");
+        let (code, out) = tokio::task::block_in_place(|| run(work.path(), &url, &["--stop-on-data-loss", "up"]));
+        assert_eq!(code, Some(2), "{case}: up ran\n{out}");
+        assert!(out.contains(says) && out.contains("nothing of this file ran"), "{case}: up says\n{out}");
+        assert_eq!(database.state().await, before, "{case}: up recorded or changed something");
         let (code, out) = tokio::task::block_in_place(|| run(work.path(), &url, &["up"]));
         assert_eq!(code, Some(0), "{case}: {out}");
+        assert_eq!(database.state().await.0, ["20240101000000", "20240201000000"], "{case}");
     }
 }
 
@@ -237,17 +267,18 @@ async fn checks_take_no_lock_stronger_than_access_share_and_a_broken_declared_ch
 #[tokio::test(flavor = "multi_thread")]
 async fn statements_that_would_succeed_are_never_stopped() {
     let work = common::open_tempdir();
-    // numeric 1.5 casts to integer 2 (its text is no integer); NULL keys never collide under UNIQUE.
-    let rows = "create table nums (id int primary key, amount numeric, tag text); insert into nums values (1, 1.5, null), (2, 2, null), (3, 3, 'x');";
+    // numeric 1.5 casts to integer 2 (its text is no integer); NULL keys never collide under
+    // UNIQUE; a string cast explicitly to a shorter varchar is cut, not refused.
+    let rows = "create table nums (id int primary key, amount numeric, tag text, word text); insert into nums values (1, 1.5, null, 'long'), (2, 2, null, 'ab'), (3, 3, 'x', null);";
     let database = Database::with(rows, work.path()).await;
     let url = database.url();
     chain(
         work.path(),
-        "alter table nums alter column amount type integer;\nalter table nums add constraint nums_tag_key unique (tag);\ncreate unique index nums_tag_idx on nums (tag);",
+        "alter table nums alter column amount type integer;\nalter table nums add constraint nums_tag_key unique (tag);\ncreate unique index nums_tag_idx on nums (tag);\nalter table nums alter column word type varchar(2) using word::varchar(2);",
     );
     let (code, out) = tokio::task::block_in_place(|| run(work.path(), &url, &["check"]));
     assert_eq!(code, Some(0), "{out}");
-    assert!(out.contains("3 check(s) in 1 pending file(s): 3 passed"), "{out}");
+    assert!(out.contains("4 check(s) in 1 pending file(s): 4 passed"), "{out}");
     let (code, out) = tokio::task::block_in_place(|| run(work.path(), &url, &["up"]));
     assert_eq!(code, Some(0), "{out}");
 }
@@ -282,4 +313,29 @@ async fn check_over_targets_names_the_databases_whose_rows_break_a_pending_migra
     assert!(stdout.contains("ok: 1 check(s) in 1 pending file(s): 1 passed, 0 failed, 0 skipped"), "{stdout}");
     assert!(stdout.contains("2 target(s): 1 ok, 1 failed"), "{stdout}");
     assert_eq!((broken.state().await, clean.state().await), before, "nothing changed anywhere");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn checks_of_one_table_share_one_scan_while_they_pass_and_each_failure_is_still_named() {
+    let work = common::open_tempdir();
+    // The transaction's own count of scans of customers, read by a declared check after the
+    // derived ones: one when their scan is shared.
+    let scans = "-- squashmate:check one-scan: select n from (select pg_stat_get_xact_numscans('customers'::regclass) as n) s where n <> 1";
+    let pending = format!(
+        "alter table customers alter column email set not null;\nalter table customers add constraint customers_id_positive check (id > 0);\n{scans}\nselect 1;"
+    );
+    let clean = Database::with(&format!("{BAD_ROWS}{FIXES}"), work.path()).await;
+    chain(work.path(), &pending);
+    let (code, out) = tokio::task::block_in_place(|| run(work.path(), &clean.url(), &["check"]));
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("3 check(s) in 1 pending file(s): 3 passed"), "{out}");
+    // With a NULL email the shared scan finds a row: each check is asked on its own, the
+    // failing one named, the passing one passed — and the scan count shows it (so the count
+    // the declared check reads is no constant).
+    let broken = Database::with(BAD_ROWS, work.path()).await;
+    let (code, out) = tokio::task::block_in_place(|| run(work.path(), &broken.url(), &["check"]));
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("check not-null:customers.email failed: 1 row(s)"), "{out}");
+    assert!(out.contains("check one-scan failed: 1 row(s)"), "{out}");
+    assert!(out.contains("3 check(s) in 1 pending file(s): 1 passed, 2 failed"), "{out}");
 }
