@@ -134,6 +134,70 @@ impl Database {
     }
 }
 
+/// The database's committed and rolled-back transactions, as a connection held open in one
+/// transaction (so its own reads count for nothing) sees them.
+struct Transactions {
+    client: tokio_postgres::Client,
+}
+
+impl Transactions {
+    async fn watch(database: &Database) -> Transactions {
+        let client = database.server.connect(&database.db).await.unwrap();
+        client.batch_execute("BEGIN").await.unwrap();
+        Transactions { client }
+    }
+
+    async fn now(&self) -> (i64, i64) {
+        let row = self
+            .client
+            .query_one(
+                "SELECT xact_commit, xact_rollback FROM (SELECT pg_stat_clear_snapshot()) AS cleared, pg_stat_database WHERE datname = current_database()",
+                &[],
+            )
+            .await
+            .unwrap();
+        (row.get(0), row.get(1))
+    }
+
+    /// The counts once no other process is connected and they stay the same for a moment
+    /// (a process's statistics arrive as it exits), with `until` true of them; at most ten
+    /// seconds.
+    async fn settled(&self, until: impl Fn((i64, i64)) -> bool) -> (i64, i64) {
+        let others = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()";
+        for _ in 0..100 {
+            let before = self.now().await;
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            let alone = self.client.query_one(others, &[]).await.unwrap().get::<_, i64>(0) == 0;
+            let now = self.now().await;
+            if alone && now == before && until(now) {
+                return now;
+            }
+        }
+        panic!("the database's transaction counts did not settle in ten seconds")
+    }
+
+    /// What `action` added to the counts (committed, rolled back), once it has rolled back at
+    /// least once and every process it started has gone.
+    async fn added_by<T>(&self, action: impl std::future::Future<Output = T>) -> ((i64, i64), T) {
+        let before = self.settled(|_| true).await;
+        let result = action.await;
+        let after = self.settled(|(_, rollbacks)| rollbacks > before.1).await;
+        ((after.0 - before.0, after.1 - before.1), result)
+    }
+}
+
+/// What one connection that only begins a read-only transaction and rolls it back adds to the
+/// counts: PostgreSQL counts the transaction a backend runs to start up as a commit.
+async fn one_rolled_back_connection(database: &Database, transactions: &Transactions) -> (i64, i64) {
+    let (added, ()) = transactions
+        .added_by(async {
+            let client = database.server.connect(&database.db).await.unwrap();
+            client.batch_execute("BEGIN READ ONLY; SELECT 1; ROLLBACK").await.unwrap();
+        })
+        .await;
+    added
+}
+
 fn run(work: &Path, url: &str, args: &[&str]) -> (Option<i32>, String) {
     let (code, stdout, stderr) = common::outcome(common::squashmate().current_dir(work).args(["-u", url, "--no-dump-schema"]).args(args));
     (code, format!("{stdout}{stderr}"))
@@ -153,10 +217,15 @@ async fn each_statement_kind_is_checked_before_it_runs_and_stops_up_with_the_sam
     let work = common::open_tempdir();
     let database = Database::with(BAD_ROWS, work.path()).await;
     let url = database.url();
+    let transactions = Transactions::watch(&database).await;
+    let rolled_back_only = one_rolled_back_connection(&database, &transactions).await;
     for (case, up, says) in CASES {
         chain(work.path(), up);
         let before = database.state().await;
-        let (code, out) = tokio::task::block_in_place(|| run(work.path(), &url, &["check"]));
+        let (added, (code, out)) =
+            transactions.added_by(async { tokio::task::block_in_place(|| run(work.path(), &url, &["check"])) }).await;
+        // The database's statistics moved exactly as for a connection that commits nothing.
+        assert_eq!(added, rolled_back_only, "{case}: check committed something\n{out}");
         assert_eq!(code, Some(1), "{case}: {out}");
         assert!(out.contains(says), "{case}: check says\n{out}");
         assert!(out.contains("db/migrations/20240201000000_change.sql:2:1: check"), "{case}: located\n{out}");
@@ -254,6 +323,13 @@ async fn checks_take_no_lock_stronger_than_access_share_and_a_broken_declared_ch
     let checks = report["files"][0]["checks"].as_array().unwrap();
     assert!(checks.len() >= CASES.len(), "{out}");
     assert!(checks.iter().any(|c| c["check"]["name"] == "only-access-share" && c["verdict"] == "passed"), "{out}");
+    // The same question finds a stronger lock when one is held: the statement's own.
+    let held = database.server.connect(&database.db).await.unwrap();
+    held.batch_execute("BEGIN; LOCK TABLE orders IN SHARE ROW EXCLUSIVE MODE").await.unwrap();
+    let query = locks.split_once(": ").unwrap().1;
+    let found: Vec<(String, String)> = held.query(query, &[]).await.unwrap().iter().map(|r| (r.get(0), r.get(1))).collect();
+    assert_eq!(found, [("orders".to_string(), "ShareRowExclusiveLock".to_string())]);
+    held.batch_execute("ROLLBACK").await.unwrap();
 
     chain(work.path(), "-- squashmate:check broken: selec id from orders\nselect 1;");
     let (code, out) = tokio::task::block_in_place(|| run(work.path(), &url, &["lint"]));
