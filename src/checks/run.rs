@@ -153,20 +153,17 @@ async fn ask(client: &Client, check: &Check, question: Question) -> Result<Verdi
         Question::Rows { table, condition, key, otherwise } => (format!("{table} AS t WHERE {condition}"), key, otherwise),
         Question::Query { from_where, shown } => (from_where, shown, None),
     };
+    // One pass: the first offending rows up to the cap, counted as they are read, the first few
+    // shown.
+    let sampled = format!(
+        "SELECT o.shown, count(*) OVER () FROM (SELECT ({shown})::text AS shown FROM {from_where} LIMIT {}) AS o LIMIT {SAMPLES}",
+        COUNT_CAP + 1
+    );
     let answer = guarded(client, async {
-        let samples: Vec<String> = client
-            .query(&format!("SELECT ({shown})::text FROM {from_where} LIMIT {SAMPLES}"), &[])
-            .await?
-            .iter()
-            .map(|r| r.get::<_, Option<String>>(0).unwrap_or_else(|| "NULL".into()))
-            .collect();
-        let count: i64 = if samples.is_empty() {
-            0
-        } else {
-            let bounded = format!("SELECT count(*) FROM (SELECT 1 FROM {from_where} LIMIT {}) AS offending", COUNT_CAP + 1);
-            client.query_one(&bounded, &[]).await?.get(0)
-        };
-        Ok((count, samples))
+        let rows = client.query(&sampled, &[]).await?;
+        let count: i64 = rows.first().map_or(0, |r| r.get(1));
+        let samples = rows.iter().map(|r| r.get::<_, Option<String>>(0).unwrap_or_else(|| "NULL".into())).collect();
+        Ok::<_, tokio_postgres::Error>((count, samples))
     })
     .await?;
     match answer {

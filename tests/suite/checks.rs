@@ -415,3 +415,17 @@ async fn checks_of_one_table_share_one_scan_while_they_pass_and_each_failure_is_
     assert!(out.contains("check one-scan failed: 1 row(s)"), "{out}");
     assert!(out.contains("3 check(s) in 1 pending file(s): 1 passed, 2 failed"), "{out}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_count_stops_at_its_cap_and_shows_the_first_few_keys() {
+    let work = common::open_tempdir();
+    let many = format!("{BAD_ROWS}insert into customers select g, null from generate_series(100, 1599) g;");
+    let database = Database::with(&many, work.path()).await;
+    chain(work.path(), "alter table customers alter column email set not null;");
+    let (code, out) = tokio::task::block_in_place(|| run(work.path(), &database.url(), &["check"]));
+    assert_eq!(code, Some(1), "{out}");
+    let finding = out.lines().find(|l| l.contains("check not-null:customers.email failed")).unwrap_or_else(|| panic!("{out}"));
+    assert!(finding.contains("failed: 1000+ row(s)"), "{finding}");
+    let first = finding.split_once("; first: ").unwrap().1;
+    assert_eq!(first.split(", ").count(), squashmate::checks::SAMPLES, "{finding}");
+}
