@@ -170,16 +170,17 @@ async fn ask(client: &Client, check: &Check, question: Question) -> Result<Verdi
         Ok((0, _)) => Ok(Verdict::Passed),
         Ok((count, samples)) => Ok(Verdict::Failed { count: count.min(COUNT_CAP), capped: count > COUNT_CAP, samples }),
         Err(e) => match otherwise {
-            Some(conversion) if data_exception(&e) => convert(client, &conversion).await,
+            Some(conversion) if does_not_convert(&e) => convert(client, &conversion).await,
             _ if check.kind == CheckKind::Declared => Ok(Verdict::Broken { message: db_message(e)? }),
             _ => Ok(Verdict::Skipped { why: format!("could not be checked here: {}", db_message(e)?) }),
         },
     }
 }
 
-/// Whether `e` is a data exception (SQLSTATE class 22: a value that does not convert).
-fn data_exception(e: &tokio_postgres::Error) -> bool {
-    e.code().is_some_and(|c| c.code().starts_with("22"))
+/// Whether `e` says a value does not convert: a data exception (SQLSTATE class 22), or a
+/// domain's NOT NULL or CHECK refusing it (class 23).
+fn does_not_convert(e: &tokio_postgres::Error) -> bool {
+    e.code().is_some_and(|c| c.code().starts_with("22") || c.code().starts_with("23"))
 }
 
 /// Finds the rows whose value does not convert, range by range (a PL/pgSQL block that reads
@@ -202,12 +203,12 @@ BEGIN
   WHILE b < blocks AND n + more <= cap LOOP
     BEGIN
       EXECUTE ranges USING format('(%s,0)', b)::tid, format('(%s,0)', b + step)::tid;
-    EXCEPTION WHEN data_exception THEN
+    EXCEPTION WHEN data_exception OR integrity_constraint_violation THEN
       IF n < samples THEN
         FOR r IN EXECUTE keys USING format('(%s,0)', b)::tid, format('(%s,0)', b + step)::tid LOOP
           BEGIN
             EXECUTE one USING r.c;
-          EXCEPTION WHEN data_exception THEN
+          EXCEPTION WHEN data_exception OR integrity_constraint_violation THEN
             n := n + 1;
             IF n <= samples THEN found := found || r.k; END IF;
           END;
@@ -230,7 +231,7 @@ async fn convert(client: &Client, c: &Conversion) -> Result<Verdict, tokio_postg
     let whole = guarded(client, client.query_one(&format!("SELECT {converted} FROM {} AS t", c.table), &[])).await?;
     let message = match whole {
         Ok(_) => return Ok(Verdict::Passed),
-        Err(e) if data_exception(&e) => db_message(e)?,
+        Err(e) if does_not_convert(&e) => db_message(e)?,
         Err(e) => return Ok(Verdict::Skipped { why: format!("could not be checked here: {}", db_message(e)?) }),
     };
     let range = "t.ctid >= $1 AND t.ctid < $2";
@@ -319,6 +320,11 @@ async fn question(client: &Client, probe: &Probe) -> Result<Result<Question, Str
                 .get(0);
             let target = client.prepare(&format!("SELECT NULL::{type_sql}")).await?;
             let (oid, typmod) = (target.columns()[0].type_().oid(), target.columns()[0].type_modifier());
+            // A result column shows a domain as its base type: the name tells.
+            let domain: bool = client
+                .query_one("SELECT coalesce((SELECT typtype = 'd' FROM pg_catalog.pg_type WHERE oid = to_regtype($1)), false)", &[type_sql])
+                .await?
+                .get(0);
             // Assigned to a type with a length (varchar(n), char(n), bit(n)), a value too long is
             // refused — cast explicitly, it is cut: the length function says which.
             let length = if typmod >= 0 && !explicit {
@@ -335,15 +341,17 @@ async fn question(client: &Client, probe: &Probe) -> Result<Result<Question, Str
                 None
             };
             let converted = match length {
-                Some((function, base)) => format!("{function}(({value})::{base}, {typmod}, false)"),
+                Some((function, base)) => format!("({function}(({value})::{base}, {typmod}, false))::{type_sql}"),
                 None => format!("({value})::{type_sql}"),
             };
             let key = key(client, table).await?;
             let conversion = Conversion { table: table.clone(), converted, key: key.clone() };
             // Text read as the new type is what pg_input_is_valid answers (16 and later); from
-            // another type the cast function decides (numeric 1.5 becomes integer 2), and an
-            // explicit cast to a length cuts, so only the conversion can tell.
-            if number.parse::<u32>().unwrap_or(0) >= 160_000 && category.as_deref() == Some("S") && !(*explicit && typmod >= 0) {
+            // another type the cast function decides (numeric 1.5 becomes integer 2), an
+            // explicit cast to a length cuts, and a domain's NOT NULL refuses a NULL that
+            // pg_input_is_valid never sees, so only the conversion can tell.
+            let input_answers = category.as_deref() == Some("S") && !(*explicit && typmod >= 0) && !domain;
+            if number.parse::<u32>().unwrap_or(0) >= 160_000 && input_answers {
                 let condition = format!("({value}) IS NOT NULL AND NOT pg_input_is_valid(({value})::text, {})", quote_literal(type_sql));
                 Question::Rows { table: table.clone(), condition, key, otherwise: Some(conversion) }
             } else {

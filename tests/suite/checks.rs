@@ -9,6 +9,9 @@ use crate::common;
 
 const BASE: &str = "-- migrate:up
 create type kind as enum ('a', 'b');
+create domain positive as int check (value > 0);
+create domain present as text not null;
+create domain short as varchar(2);
 create table customers (id bigint primary key, email text);
 create table orders (id bigint primary key, customer_id bigint, qty int, kind text, code text, note text);
 alter table orders add constraint qty_positive check (qty > 0) not valid;
@@ -87,6 +90,21 @@ const CASES: &[(&str, &str, &str)] = &[
         "enum from text",
         "alter table orders alter column kind type kind using kind::kind;",
         "check type:orders.kind failed: 1 row(s) — rows of orders whose kind is not a valid kind; first: 10",
+    ),
+    (
+        "type change to a domain with a CHECK",
+        "alter table orders alter column qty type positive;",
+        "check type:orders.qty failed: 1 row(s) — rows of orders whose qty is not a valid positive; first: 10",
+    ),
+    (
+        "type change to a domain over a shorter varchar",
+        "alter table orders alter column code type short;",
+        "check type:orders.code failed: 1 row(s) — rows of orders whose code is not a valid short; first: 10",
+    ),
+    (
+        "type change to a NOT NULL domain",
+        "alter table customers alter column email type present;",
+        "check type:customers.email failed: 1 row(s) — rows of customers whose email is not a valid present; first: 2",
     ),
     ("not null column", "alter table legacy add column due date not null;", "check not-null:legacy.due failed: 2 row(s)"),
     (
