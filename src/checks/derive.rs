@@ -55,10 +55,12 @@ pub enum Probe {
     Duplicates {
         /// The table.
         table: String,
-        /// The columns, quoted.
+        /// The key's columns, quoted, or its expressions, in parentheses.
         columns: Vec<String>,
         /// What a NULL in the key means.
         nulls: NullKeys,
+        /// The rows a partial unique index covers (its `WHERE`), as SQL over the table.
+        rows: Option<String>,
     },
     /// The constraint `name` of `table` as the database defines it, checked as if added now.
     Constraint {
@@ -289,18 +291,29 @@ fn derived(node: &NodeEnum, created: &BTreeSet<String>) -> Vec<Derived> {
         NodeEnum::IndexStmt(index) if index.unique => {
             let Some(relation) = &index.relation else { return Vec::new() };
             let table = table_sql(relation);
+            // A collation or operator class of its own may change what equal means: not asked.
             let columns: Vec<String> = index
                 .index_params
                 .iter()
                 .filter_map(|p| match &p.node {
+                    Some(NodeEnum::IndexElem(e)) if !e.collation.is_empty() || !e.opclass.is_empty() => None,
                     Some(NodeEnum::IndexElem(e)) if !e.name.is_empty() => Some(quote_ident_if_needed(&e.name)),
+                    Some(NodeEnum::IndexElem(e)) => e.expr.as_deref().and_then(expression_sql).map(|sql| format!("({sql})")),
                     _ => None,
                 })
                 .collect();
-            if created.contains(&table) || columns.len() != index.index_params.len() || index.where_clause.is_some() {
+            let rows = match index.where_clause.as_deref() {
+                Some(predicate) => match expression_sql(predicate) {
+                    Some(sql) => Some(sql),
+                    None => return Vec::new(),
+                },
+                None => None,
+            };
+            if created.contains(&table) || columns.len() != index.index_params.len() {
                 return Vec::new();
             }
-            vec![unique(&table, columns, if index.nulls_not_distinct { NullKeys::NotDistinct } else { NullKeys::Distinct })]
+            let nulls = if index.nulls_not_distinct { NullKeys::NotDistinct } else { NullKeys::Distinct };
+            vec![unique(&table, columns, nulls, rows)]
         }
         NodeEnum::DropStmt(drop) if drop.remove_type == ObjectType::ObjectTable as i32 => drop
             .objects
@@ -357,11 +370,14 @@ pub fn rows_a_new_check_rejects(statement: &str) -> Option<(String, String, Stri
     })
 }
 
-fn unique(table: &str, columns: Vec<String>, nulls: NullKeys) -> Derived {
+fn unique(table: &str, columns: Vec<String>, nulls: NullKeys, rows: Option<String>) -> Derived {
     let list = columns.join(", ");
-    let finds =
-        format!("values of {table} ({list}) that appear more than once{}", if nulls == NullKeys::Offend { ", or NULLs" } else { "" });
-    (CheckKind::Unique, format!("unique:{table}({list})"), finds, Probe::Duplicates { table: table.into(), columns, nulls })
+    let finds = format!(
+        "values of {table} ({list}) that appear more than once{}{}",
+        rows.as_ref().map(|r| format!(" among rows where {r}")).unwrap_or_default(),
+        if nulls == NullKeys::Offend { ", or NULLs" } else { "" }
+    );
+    (CheckKind::Unique, format!("unique:{table}({list})"), finds, Probe::Duplicates { table: table.into(), columns, nulls, rows })
 }
 
 fn alter_checks(table: &str, cmd: &pg_query::protobuf::AlterTableCmd) -> Vec<Derived> {
@@ -434,7 +450,7 @@ fn constraint_checks(table: &str, constraint: &pg_query::protobuf::Constraint) -
                 (_, true) => NullKeys::NotDistinct,
                 (_, false) => NullKeys::Distinct,
             };
-            vec![unique(table, columns(&constraint.keys), nulls)]
+            vec![unique(table, columns(&constraint.keys), nulls, None)]
         }
         ConstrType::ConstrCheck if !constraint.skip_validation => {
             let Some(expr) = constraint.raw_expr.as_deref().and_then(expression_sql) else { return Vec::new() };
@@ -541,7 +557,12 @@ mod tests {
             [(
                 CheckKind::Unique,
                 "unique:users(email, \"Org\")".into(),
-                Probe::Duplicates { table: "users".into(), columns: vec!["email".into(), "\"Org\"".into()], nulls: NullKeys::Distinct }
+                Probe::Duplicates {
+                    table: "users".into(),
+                    columns: vec!["email".into(), "\"Org\"".into()],
+                    nulls: NullKeys::Distinct,
+                    rows: None
+                }
             )]
         );
         assert!(matches!(&probes("ALTER TABLE t ADD PRIMARY KEY (id);")[0].2, Probe::Duplicates { nulls: NullKeys::Offend, .. }));
@@ -605,6 +626,17 @@ mod tests {
             [(CheckKind::DataLoss, "values-lost:t.note".into(), rows("t", "t.note IS NOT NULL"))]
         );
         assert_eq!(probes("CREATE UNIQUE INDEX CONCURRENTLY t_a ON t (a);")[0].0, CheckKind::Unique);
+        assert_eq!(
+            probes("CREATE UNIQUE INDEX t_a ON t (lower(email), a) WHERE deleted_at IS NULL;")[0].2,
+            Probe::Duplicates {
+                table: "t".into(),
+                columns: vec!["(lower(email))".into(), "a".into()],
+                nulls: NullKeys::Distinct,
+                rows: Some("deleted_at IS NULL".into())
+            }
+        );
+        assert!(probes("CREATE UNIQUE INDEX t_a ON t (email COLLATE \"und-x-icu\");").is_empty(), "a collation of its own: not asked");
+        assert!(probes("CREATE UNIQUE INDEX t_a ON t (email text_pattern_ops);").is_empty(), "an operator class of its own: not asked");
         assert_eq!(probes("ALTER TABLE t ADD COLUMN c int NOT NULL;")[0].2, rows("t", "true"));
         assert!(probes("ALTER TABLE t ADD COLUMN c int NOT NULL DEFAULT 0;").is_empty());
     }

@@ -285,14 +285,17 @@ async fn question(client: &Client, probe: &Probe) -> Result<Result<Question, Str
         Probe::Rows { table, condition } => {
             Question::Rows { table: table.clone(), condition: condition.clone(), key: key(client, table).await?, otherwise: None }
         }
-        Probe::Duplicates { table, columns, nulls } => {
+        Probe::Duplicates { table, columns, nulls, rows } => {
             let list = columns.join(", ");
             let any_null = columns.iter().map(|c| format!("{c} IS NULL")).collect::<Vec<_>>().join(" OR ");
+            let covered = rows.as_ref().map(|r| format!("({r})"));
             let (keys, null_rows) = match nulls {
-                NullKeys::Distinct => (format!(" WHERE NOT ({any_null})"), String::new()),
-                NullKeys::NotDistinct => (String::new(), String::new()),
-                NullKeys::Offend => (String::new(), format!(" UNION ALL SELECT row({list}) FROM {table} WHERE {any_null}")),
+                NullKeys::Distinct => (Some(format!("NOT ({any_null})")), String::new()),
+                NullKeys::NotDistinct => (None, String::new()),
+                NullKeys::Offend => (None, format!(" UNION ALL SELECT row({list}) FROM {table} WHERE {any_null}")),
             };
+            let filter: Vec<String> = covered.into_iter().chain(keys).collect();
+            let keys = if filter.is_empty() { String::new() } else { format!(" WHERE {}", filter.join(" AND ")) };
             let from_where = format!("(SELECT row({list}) AS k FROM {table}{keys} GROUP BY {list} HAVING count(*) > 1{null_rows}) AS d");
             Question::Query { from_where, shown: "d.k".into() }
         }

@@ -50,6 +50,16 @@ const CASES: &[(&str, &str, &str)] = &[
         "check unique:customers(email) failed: 1 row(s)",
     ),
     ("unique index", "create unique index customers_email_idx on customers (email);", "first: (x@example.com)"),
+    (
+        "unique index on an expression",
+        "create unique index customers_email_idx on customers (lower(email));",
+        "check unique:customers((lower(email))) failed: 1 row(s) — values of customers ((lower(email))) that appear more than once; first: (x@example.com)",
+    ),
+    (
+        "partial unique index",
+        "create unique index customers_email_idx on customers (email) where id < 10;",
+        "check unique:customers(email) failed: 1 row(s) — values of customers (email) that appear more than once among rows where id < 10; first: (x@example.com)",
+    ),
     ("primary key", "alter table legacy add primary key (id);", "check unique:legacy(id) failed: 1 row(s)"),
     (
         "check",
@@ -378,17 +388,18 @@ async fn checks_take_no_lock_stronger_than_access_share_and_a_broken_declared_ch
 async fn statements_that_would_succeed_are_never_stopped() {
     let work = common::open_tempdir();
     // numeric 1.5 casts to integer 2 (its text is no integer); NULL keys never collide under
-    // UNIQUE; a string cast explicitly to a shorter varchar is cut, not refused.
-    let rows = "create table nums (id int primary key, amount numeric, tag text, word text); insert into nums values (1, 1.5, null, 'long'), (2, 2, null, 'ab'), (3, 3, 'x', null);";
+    // UNIQUE; a partial unique index is asked about the rows it covers only; a string cast
+    // explicitly to a shorter varchar is cut, not refused.
+    let rows = "create table nums (id int primary key, amount numeric, tag text, word text); insert into nums values (1, 1.5, null, 'long'), (2, 2, null, 'ab'), (3, 3, 'x', null), (4, 4, null, 'AB');";
     let database = Database::with(rows, work.path()).await;
     let url = database.url();
     chain(
         work.path(),
-        "alter table nums alter column amount type integer;\nalter table nums add constraint nums_tag_key unique (tag);\ncreate unique index nums_tag_idx on nums (tag);\nalter table nums alter column word type varchar(2) using word::varchar(2);",
+        "alter table nums alter column amount type integer;\nalter table nums add constraint nums_tag_key unique (tag);\ncreate unique index nums_tag_idx on nums (tag);\ncreate unique index nums_word_idx on nums (lower(word)) where id > 2;\nalter table nums alter column word type varchar(2) using word::varchar(2);",
     );
     let (code, out) = tokio::task::block_in_place(|| run(work.path(), &url, &["check"]));
     assert_eq!(code, Some(0), "{out}");
-    assert!(out.contains("4 check(s) in 1 pending file(s): 4 passed"), "{out}");
+    assert!(out.contains("5 check(s) in 1 pending file(s): 5 passed"), "{out}");
     let (code, out) = tokio::task::block_in_place(|| run(work.path(), &url, &["up"]));
     assert_eq!(code, Some(0), "{out}");
 }
