@@ -62,6 +62,21 @@ pub enum Probe {
         /// The rows a partial unique index covers (its `WHERE`), as SQL over the table.
         rows: Option<String>,
     },
+    /// Rows of `table` whose `columns` match no row of `referenced` (by its `keys`, or by its
+    /// primary key when the statement names none); under `MATCH FULL` also rows with some but
+    /// not all of them NULL.
+    ForeignKey {
+        /// The referencing table.
+        table: String,
+        /// Its columns, quoted.
+        columns: Vec<String>,
+        /// The referenced table.
+        referenced: String,
+        /// The referenced columns, quoted; `None` for its primary key.
+        keys: Option<Vec<String>>,
+        /// `MATCH FULL`.
+        full: bool,
+    },
     /// The constraint `name` of `table` as the database defines it, checked as if added now.
     Constraint {
         /// The table.
@@ -466,30 +481,43 @@ fn constraint_checks(table: &str, constraint: &pg_query::protobuf::Constraint) -
         ConstrType::ConstrForeign if !constraint.skip_validation => {
             let Some(referenced) = &constraint.pktable else { return Vec::new() };
             let (from, to) = (columns(&constraint.fk_attrs), columns(&constraint.pk_attrs));
-            if from.is_empty() || to.len() != from.len() {
-                // A reference to the primary key by omission: the database knows which; checked
-                // as the constraint it becomes (VALIDATE-style) is not possible before it exists.
+            if from.is_empty() || !(to.is_empty() || to.len() == from.len()) {
                 return Vec::new();
             }
             let referenced = table_sql(referenced);
-            let present: Vec<String> = from.iter().map(|c| format!("t.{c} IS NOT NULL")).collect();
-            let matches: Vec<String> = from.iter().zip(&to).map(|(f, r)| format!("r.{r} = t.{f}")).collect();
+            let full = constraint.fk_matchtype == "f";
             vec![(
                 CheckKind::ForeignKey,
                 format!("foreign-key:{table}({})", from.join(", ")),
-                format!("rows of {table} whose ({}) match no row of {referenced}", from.join(", ")),
-                Probe::Rows {
+                format!(
+                    "rows of {table} whose ({}) match no row of {referenced}{}",
+                    from.join(", "),
+                    if full { ", or have some but not all of them NULL (MATCH FULL)" } else { "" }
+                ),
+                Probe::ForeignKey {
                     table: table.into(),
-                    condition: format!(
-                        "{} AND NOT EXISTS (SELECT 1 FROM {referenced} AS r WHERE {})",
-                        present.join(" AND "),
-                        matches.join(" AND ")
-                    ),
+                    columns: from,
+                    referenced,
+                    keys: if to.is_empty() { None } else { Some(to) },
+                    full,
                 },
             )]
         }
         _ => Vec::new(),
     }
+}
+
+/// The rows of `t` a foreign key from `columns` to `keys` of `referenced` (as `r`) rejects:
+/// a full key that matches nothing — and under `MATCH FULL` a key part NULL, part not.
+pub(super) fn foreign_key_condition(columns: &[String], referenced: &str, keys: &[String], full: bool) -> String {
+    let present: Vec<String> = columns.iter().map(|c| format!("t.{c} IS NOT NULL")).collect();
+    let matches: Vec<String> = columns.iter().zip(keys).map(|(c, k)| format!("r.{k} = t.{c}")).collect();
+    let unmatched = format!("{} AND NOT EXISTS (SELECT 1 FROM {referenced} AS r WHERE {})", present.join(" AND "), matches.join(" AND "));
+    if !full || columns.len() < 2 {
+        return unmatched;
+    }
+    let absent: Vec<String> = columns.iter().map(|c| format!("t.{c} IS NULL")).collect();
+    format!("({unmatched}) OR (({}) AND NOT ({}))", absent.join(" OR "), absent.join(" AND "))
 }
 
 /// `ALTER COLUMN … TYPE`: the rows whose value does not convert to the new type — the
@@ -579,8 +607,18 @@ mod tests {
             [(
                 CheckKind::ForeignKey,
                 "foreign-key:orders(customer_id)".into(),
-                rows("orders", "t.customer_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM customers AS r WHERE r.id = t.customer_id)")
+                Probe::ForeignKey {
+                    table: "orders".into(),
+                    columns: vec!["customer_id".into()],
+                    referenced: "customers".into(),
+                    keys: Some(vec!["id".into()]),
+                    full: false
+                }
             )]
+        );
+        assert!(
+            matches!(&probes("ALTER TABLE o ADD FOREIGN KEY (a, b) REFERENCES p MATCH FULL;")[0].2, Probe::ForeignKey { keys: None, full: true, .. }),
+            "the referenced primary key, found where the check runs"
         );
         assert_eq!(
             probes("ALTER TABLE orders VALIDATE CONSTRAINT orders_customer_fk;"),
@@ -642,11 +680,25 @@ mod tests {
     }
 
     #[test]
+    fn a_foreign_key_rejects_unmatched_full_keys_and_under_match_full_half_null_ones() {
+        let columns = ["a".to_string(), "b".to_string()];
+        let keys = ["x".to_string(), "y".to_string()];
+        let simple = "t.a IS NOT NULL AND t.b IS NOT NULL AND NOT EXISTS (SELECT 1 FROM p AS r WHERE r.x = t.a AND r.y = t.b)";
+        assert_eq!(foreign_key_condition(&columns, "p", &keys, false), simple);
+        assert_eq!(
+            foreign_key_condition(&columns, "p", &keys, true),
+            format!("({simple}) OR ((t.a IS NULL OR t.b IS NULL) AND NOT (t.a IS NULL AND t.b IS NULL))")
+        );
+        assert_eq!(foreign_key_condition(&columns[..1], "p", &keys[..1], true), foreign_key_condition(&columns[..1], "p", &keys[..1], false));
+    }
+
+    #[test]
     fn a_validated_constraint_is_checked_by_its_definition() {
         assert_eq!(constraint_probe("o", "CHECK ((qty > 0)) NOT VALID"), Some(rows("o", "NOT (qty > 0)")));
-        assert!(
-            matches!(constraint_probe("o", "FOREIGN KEY (c) REFERENCES public.c(id) NOT VALID"), Some(Probe::Rows { condition, .. }) if condition.contains("FROM public.c AS r"))
-        );
+        assert!(matches!(
+            constraint_probe("o", "FOREIGN KEY (c) REFERENCES public.c(id) MATCH FULL NOT VALID"),
+            Some(Probe::ForeignKey { referenced, full: true, .. }) if referenced == "public.c"
+        ));
         assert_eq!(constraint_probe("o", "EXCLUDE USING gist (r WITH &&)"), None);
     }
 

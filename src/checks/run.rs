@@ -6,7 +6,7 @@
 
 use tokio_postgres::Client;
 
-use super::derive::{Check, CheckKind, NullKeys, Probe, constraint_probe};
+use super::derive::{Check, CheckKind, NullKeys, Probe, constraint_probe, foreign_key_condition};
 use crate::sql::quote_literal;
 
 /// Offending keys shown per check.
@@ -276,7 +276,11 @@ async fn convert(client: &Client, c: &Conversion) -> Result<Verdict, tokio_postg
 async fn question(client: &Client, probe: &Probe) -> Result<Result<Question, String>, tokio_postgres::Error> {
     let table = match probe {
         Probe::Query { sql } => return Ok(Ok(Question::Query { from_where: format!("({sql}) AS q"), shown: "q".into() })),
-        Probe::Rows { table, .. } | Probe::Duplicates { table, .. } | Probe::Constraint { table, .. } | Probe::Cast { table, .. } => table,
+        Probe::Rows { table, .. }
+        | Probe::Duplicates { table, .. }
+        | Probe::ForeignKey { table, .. }
+        | Probe::Constraint { table, .. }
+        | Probe::Cast { table, .. } => table,
     };
     if !client.query_one("SELECT to_regclass($1) IS NOT NULL", &[table]).await?.get::<_, bool>(0) {
         return Ok(Err(format!("{table} does not exist here yet (an earlier migration makes it)")));
@@ -298,6 +302,17 @@ async fn question(client: &Client, probe: &Probe) -> Result<Result<Question, Str
             let keys = if filter.is_empty() { String::new() } else { format!(" WHERE {}", filter.join(" AND ")) };
             let from_where = format!("(SELECT row({list}) AS k FROM {table}{keys} GROUP BY {list} HAVING count(*) > 1{null_rows}) AS d");
             Question::Query { from_where, shown: "d.k".into() }
+        }
+        Probe::ForeignKey { table, columns, referenced, keys, full } => {
+            let keys = match keys {
+                Some(keys) => keys.clone(),
+                None => match primary_key(client, referenced).await? {
+                    Some(keys) if keys.len() == columns.len() => keys,
+                    _ => return Ok(Err(format!("{referenced} has no primary key of {} column(s) here yet", columns.len()))),
+                },
+            };
+            let condition = foreign_key_condition(columns, referenced, &keys, *full);
+            Question::Rows { table: table.clone(), condition, key: key(client, table).await?, otherwise: None }
         }
         Probe::Constraint { table, name } => {
             let found = client
@@ -367,20 +382,24 @@ async fn question(client: &Client, probe: &Probe) -> Result<Result<Question, Str
 
 /// How a row of `table` is shown: its primary key as a row, else its `ctid`.
 async fn key(client: &Client, table: &str) -> Result<String, tokio_postgres::Error> {
-    let columns: Option<String> = client
+    Ok(match primary_key(client, table).await?.as_deref() {
+        Some([column]) => format!("t.{column}"),
+        Some(columns) => format!("row({})", columns.iter().map(|c| format!("t.{c}")).collect::<Vec<_>>().join(", ")),
+        None => "t.ctid".into(),
+    })
+}
+
+/// The primary key columns of `table`, quoted, in key order.
+async fn primary_key(client: &Client, table: &str) -> Result<Option<Vec<String>>, tokio_postgres::Error> {
+    client
         .query_one(
-            "SELECT string_agg('t.' || quote_ident(a.attname), ', ' ORDER BY array_position(i.indkey::int2[], a.attnum))
+            "SELECT array_agg(quote_ident(a.attname::text) ORDER BY array_position(i.indkey::int2[], a.attnum))
              FROM pg_catalog.pg_index i JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey::int2[])
              WHERE i.indrelid = to_regclass($1) AND i.indisprimary",
             &[&table],
         )
         .await?
-        .get(0);
-    Ok(match columns {
-        Some(columns) if columns.contains(',') => format!("row({columns})"),
-        Some(column) => column,
-        None => "t.ctid".into(),
-    })
+        .try_get(0)
 }
 
 impl CheckOutcome {

@@ -16,6 +16,8 @@ create table customers (id bigint primary key, email text);
 create table orders (id bigint primary key, customer_id bigint, qty int, kind text, code text, note text);
 alter table orders add constraint qty_positive check (qty > 0) not valid;
 create table legacy (id int);
+create table regions (country text, code text, primary key (country, code));
+create table addresses (id int primary key, country text, code text);
 create sequence tickets;
 -- migrate:down
 ";
@@ -28,6 +30,7 @@ alter table orders drop constraint qty_positive;
 insert into orders values (10, 99, -1, 'zzz', 'abc', 'a note'), (11, 1, 5, 'a', '12', null);
 alter table orders add constraint qty_positive check (qty > 0) not valid;
 insert into legacy values (1), (1);
+insert into addresses values (1, 'fr', null);
 ";
 
 /// The same rows, fixed.
@@ -35,6 +38,7 @@ const FIXES: &str = "
 update customers set email = 'c' || id || '@example.com';
 update orders set customer_id = 1, qty = 1, kind = 'a', code = '1', note = null;
 delete from legacy;
+update addresses set country = null;
 ";
 
 /// (case, pending migration's up, what `check` and `up` must say).
@@ -75,6 +79,16 @@ const CASES: &[(&str, &str, &str)] = &[
         "foreign key",
         "alter table orders add foreign key (customer_id) references customers (id);",
         "check foreign-key:orders(customer_id) failed: 1 row(s) — rows of orders whose (customer_id) match no row of customers; first: 10",
+    ),
+    (
+        "foreign key to the primary key, named by omission",
+        "alter table orders add foreign key (customer_id) references customers;",
+        "check foreign-key:orders(customer_id) failed: 1 row(s) — rows of orders whose (customer_id) match no row of customers; first: 10",
+    ),
+    (
+        "foreign key MATCH FULL",
+        "alter table addresses add foreign key (country, code) references regions match full;",
+        "check foreign-key:addresses(country, code) failed: 1 row(s) — rows of addresses whose (country, code) match no row of regions, or have some but not all of them NULL (MATCH FULL); first: 1",
     ),
     (
         "type change",
