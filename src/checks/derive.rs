@@ -405,33 +405,10 @@ fn alter_checks(table: &str, cmd: &pg_query::protobuf::AlterTableCmd) -> Vec<Der
             format!("rows where {table}.{column} is NULL"),
             Probe::Rows { table: table.into(), condition: format!("t.{column} IS NULL") },
         )],
-        AlterTableType::AtAddColumn => {
-            let Some(NodeEnum::ColumnDef(def)) = cmd.def.as_ref().and_then(|d| d.node.as_ref()) else { return Vec::new() };
-            let constraints: Vec<i32> = def
-                .constraints
-                .iter()
-                .filter_map(|c| match &c.node {
-                    Some(NodeEnum::Constraint(k)) => Some(k.contype),
-                    _ => None,
-                })
-                .collect();
-            let not_null =
-                constraints.contains(&(ConstrType::ConstrNotnull as i32)) || constraints.contains(&(ConstrType::ConstrPrimary as i32));
-            let defaulted = def.raw_default.is_some() || constraints.contains(&(ConstrType::ConstrDefault as i32));
-            let generated =
-                constraints.contains(&(ConstrType::ConstrGenerated as i32)) || constraints.contains(&(ConstrType::ConstrIdentity as i32));
-            if not_null && !defaulted && !generated {
-                let column = quote_ident_if_needed(&def.colname);
-                vec![(
-                    CheckKind::NotNull,
-                    format!("not-null:{table}.{column}"),
-                    format!("rows of {table}, which the new NOT NULL column {column} without a default would leave NULL"),
-                    Probe::Rows { table: table.into(), condition: "true".into() },
-                )]
-            } else {
-                Vec::new()
-            }
-        }
+        AlterTableType::AtAddColumn => match cmd.def.as_ref().and_then(|d| d.node.as_ref()) {
+            Some(NodeEnum::ColumnDef(def)) => new_column_checks(table, def),
+            _ => Vec::new(),
+        },
         AlterTableType::AtAddConstraint => match cmd.def.as_ref().and_then(|d| d.node.as_ref()) {
             Some(NodeEnum::Constraint(constraint)) => constraint_checks(table, constraint),
             _ => Vec::new(),
@@ -450,6 +427,65 @@ fn alter_checks(table: &str, cmd: &pg_query::protobuf::AlterTableCmd) -> Vec<Der
             Probe::Rows { table: table.into(), condition: format!("t.{column} IS NOT NULL") },
         )],
         _ => Vec::new(),
+    }
+}
+
+/// The serial pseudo-types: a column of one gets a sequence's next value as its default.
+const SERIALS: &[&str] = &["serial", "serial4", "bigserial", "serial8", "smallserial", "serial2"];
+
+/// `ADD COLUMN`: a NOT NULL (or primary key) column without a default leaves every existing row
+/// NULL; a key column whose default is one constant gives every row the same value.
+fn new_column_checks(table: &str, def: &pg_query::protobuf::ColumnDef) -> Vec<Derived> {
+    let constraints: Vec<&pg_query::protobuf::Constraint> = def
+        .constraints
+        .iter()
+        .filter_map(|c| match &c.node {
+            Some(NodeEnum::Constraint(k)) => Some(k.as_ref()),
+            _ => None,
+        })
+        .collect();
+    let has = |kind: ConstrType| constraints.iter().any(|c| c.contype == kind as i32);
+    let serial = def.type_name.as_ref().and_then(|t| strings(&t.names).last().cloned()).is_some_and(|n| SERIALS.contains(&n.as_str()));
+    if serial || has(ConstrType::ConstrGenerated) || has(ConstrType::ConstrIdentity) {
+        return Vec::new();
+    }
+    let default = def
+        .raw_default
+        .as_deref()
+        .or_else(|| constraints.iter().find(|c| c.contype == ConstrType::ConstrDefault as i32).and_then(|c| c.raw_expr.as_deref()));
+    let column = quote_ident_if_needed(&def.colname);
+    let not_null = has(ConstrType::ConstrNotnull) || has(ConstrType::ConstrPrimary);
+    let key = has(ConstrType::ConstrPrimary) || has(ConstrType::ConstrUnique);
+    match default.map(constant) {
+        None | Some(Some(Constant::Null)) if not_null => vec![(
+            CheckKind::NotNull,
+            format!("not-null:{table}.{column}"),
+            format!("rows of {table}, which the new NOT NULL column {column} without a default would leave NULL"),
+            Probe::Rows { table: table.into(), condition: "true".into() },
+        )],
+        Some(Some(Constant::Value)) if key => vec![(
+            CheckKind::Unique,
+            format!("unique:{table}({column})"),
+            format!("rows of {table} after the first, to which the new key column {column} would give its default again"),
+            Probe::Query { sql: format!("SELECT t.ctid FROM {table} AS t OFFSET 1") },
+        )],
+        _ => Vec::new(),
+    }
+}
+
+/// A default that is one constant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Constant {
+    Null,
+    Value,
+}
+
+/// Whether `expr` is a constant (perhaps cast), and which kind: `None` when it is computed.
+fn constant(expr: &pg_query::protobuf::Node) -> Option<Constant> {
+    match &expr.node {
+        Some(NodeEnum::AConst(c)) => Some(if c.isnull { Constant::Null } else { Constant::Value }),
+        Some(NodeEnum::TypeCast(cast)) => cast.arg.as_deref().and_then(constant),
+        _ => None,
     }
 }
 
@@ -677,6 +713,16 @@ mod tests {
         assert!(probes("CREATE UNIQUE INDEX t_a ON t (email text_pattern_ops);").is_empty(), "an operator class of its own: not asked");
         assert_eq!(probes("ALTER TABLE t ADD COLUMN c int NOT NULL;")[0].2, rows("t", "true"));
         assert!(probes("ALTER TABLE t ADD COLUMN c int NOT NULL DEFAULT 0;").is_empty());
+        assert_eq!(probes("ALTER TABLE t ADD COLUMN c int PRIMARY KEY DEFAULT NULL;")[0].2, rows("t", "true"));
+        for filled in ["serial PRIMARY KEY", "bigserial NOT NULL", "int GENERATED ALWAYS AS IDENTITY PRIMARY KEY", "uuid PRIMARY KEY DEFAULT gen_random_uuid()"] {
+            assert!(probes(&format!("ALTER TABLE t ADD COLUMN c {filled};")).is_empty(), "{filled}: every row gets its own value");
+        }
+        assert_eq!(
+            probes("ALTER TABLE t ADD COLUMN c int UNIQUE DEFAULT 5;")[0].2,
+            Probe::Query { sql: "SELECT t.ctid FROM t AS t OFFSET 1".into() },
+            "one constant default under a key: a second row collides"
+        );
+        assert!(probes("ALTER TABLE t ADD COLUMN c int UNIQUE DEFAULT NULL;").is_empty(), "NULLs do not collide under UNIQUE");
     }
 
     #[test]

@@ -130,6 +130,11 @@ const CASES: &[(&str, &str, &str)] = &[
         "alter table customers alter column email type present;",
         "check type:customers.email failed: 1 row(s) — rows of customers whose email is not a valid present; first: 2",
     ),
+    (
+        "new key column with one default",
+        "alter table legacy add column code int unique default 5;",
+        "check unique:legacy(code) failed: 1 row(s) — rows of legacy after the first, to which the new key column code would give its default again",
+    ),
     ("not null column", "alter table legacy add column due date not null;", "check not-null:legacy.due failed: 2 row(s)"),
     (
         "declared",
@@ -402,14 +407,15 @@ async fn checks_take_no_lock_stronger_than_access_share_and_a_broken_declared_ch
 async fn statements_that_would_succeed_are_never_stopped() {
     let work = common::open_tempdir();
     // numeric 1.5 casts to integer 2 (its text is no integer); NULL keys never collide under
-    // UNIQUE; a partial unique index is asked about the rows it covers only; a string cast
+    // UNIQUE; a partial unique index is asked about the rows it covers only; a new serial
+    // column gives each row its own value; a string cast
     // explicitly to a shorter varchar is cut, not refused.
     let rows = "create table nums (id int primary key, amount numeric, tag text, word text); insert into nums values (1, 1.5, null, 'long'), (2, 2, null, 'ab'), (3, 3, 'x', null), (4, 4, null, 'AB');";
     let database = Database::with(rows, work.path()).await;
     let url = database.url();
     chain(
         work.path(),
-        "alter table nums alter column amount type integer;\nalter table nums add constraint nums_tag_key unique (tag);\ncreate unique index nums_tag_idx on nums (tag);\ncreate unique index nums_word_idx on nums (lower(word)) where id > 2;\nalter table nums alter column word type varchar(2) using word::varchar(2);",
+        "alter table nums alter column amount type integer;\nalter table nums add constraint nums_tag_key unique (tag);\ncreate unique index nums_tag_idx on nums (tag);\ncreate unique index nums_word_idx on nums (lower(word)) where id > 2;\nalter table nums add column serial_id bigserial not null unique;\nalter table nums alter column word type varchar(2) using word::varchar(2);",
     );
     let (code, out) = tokio::task::block_in_place(|| run(work.path(), &url, &["check"]));
     assert_eq!(code, Some(0), "{out}");
