@@ -77,6 +77,14 @@ pub enum Probe {
         /// `MATCH FULL`.
         full: bool,
     },
+    /// Every row of `table`, which a new NOT NULL column of `type_sql` without a default leaves
+    /// NULL — none when that type is a domain with a default of its own (the rows get it).
+    NewColumn {
+        /// The table.
+        table: String,
+        /// The column's type, as SQL.
+        type_sql: String,
+    },
     /// The constraint `name` of `table` as the database defines it, checked as if added now.
     Constraint {
         /// The table.
@@ -461,7 +469,10 @@ fn new_column_checks(table: &str, def: &pg_query::protobuf::ColumnDef) -> Vec<De
             CheckKind::NotNull,
             format!("not-null:{table}.{column}"),
             format!("rows of {table}, which the new NOT NULL column {column} without a default would leave NULL"),
-            Probe::Rows { table: table.into(), condition: "true".into() },
+            match def.type_name.as_ref().and_then(type_name_sql) {
+                Some(type_sql) => Probe::NewColumn { table: table.into(), type_sql },
+                None => Probe::Rows { table: table.into(), condition: "true".into() },
+            },
         )],
         Some(Some(Constant::Value)) if key => vec![(
             CheckKind::Unique,
@@ -711,9 +722,9 @@ mod tests {
         );
         assert!(probes("CREATE UNIQUE INDEX t_a ON t (email COLLATE \"und-x-icu\");").is_empty(), "a collation of its own: not asked");
         assert!(probes("CREATE UNIQUE INDEX t_a ON t (email text_pattern_ops);").is_empty(), "an operator class of its own: not asked");
-        assert_eq!(probes("ALTER TABLE t ADD COLUMN c int NOT NULL;")[0].2, rows("t", "true"));
+        assert_eq!(probes("ALTER TABLE t ADD COLUMN c int NOT NULL;")[0].2, Probe::NewColumn { table: "t".into(), type_sql: "int".into() });
         assert!(probes("ALTER TABLE t ADD COLUMN c int NOT NULL DEFAULT 0;").is_empty());
-        assert_eq!(probes("ALTER TABLE t ADD COLUMN c int PRIMARY KEY DEFAULT NULL;")[0].2, rows("t", "true"));
+        assert!(matches!(&probes("ALTER TABLE t ADD COLUMN c int PRIMARY KEY DEFAULT NULL;")[0].2, Probe::NewColumn { .. }));
         for filled in ["serial PRIMARY KEY", "bigserial NOT NULL", "int GENERATED ALWAYS AS IDENTITY PRIMARY KEY", "uuid PRIMARY KEY DEFAULT gen_random_uuid()"] {
             assert!(probes(&format!("ALTER TABLE t ADD COLUMN c {filled};")).is_empty(), "{filled}: every row gets its own value");
         }

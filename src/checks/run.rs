@@ -272,11 +272,19 @@ async fn convert(client: &Client, c: &Conversion) -> Result<Verdict, tokio_postg
     })
 }
 
+/// Whether the type named `$1` is a domain with a default, its own or one it inherits.
+const DOMAIN_DEFAULT: &str = "WITH RECURSIVE chain AS (
+    SELECT typbasetype, typdefault, typtype FROM pg_catalog.pg_type WHERE oid = to_regtype($1)
+  UNION ALL
+    SELECT p.typbasetype, p.typdefault, p.typtype FROM pg_catalog.pg_type p JOIN chain c ON p.oid = c.typbasetype WHERE c.typtype = 'd'
+) SELECT coalesce(bool_or(typtype = 'd' AND typdefault IS NOT NULL), false) FROM chain";
+
 /// The question for `probe`, or why it cannot be asked here.
 async fn question(client: &Client, probe: &Probe) -> Result<Result<Question, String>, tokio_postgres::Error> {
     let table = match probe {
         Probe::Query { sql } => return Ok(Ok(Question::Query { from_where: format!("({sql}) AS q"), shown: "q".into() })),
         Probe::Rows { table, .. }
+        | Probe::NewColumn { table, .. }
         | Probe::Duplicates { table, .. }
         | Probe::ForeignKey { table, .. }
         | Probe::Constraint { table, .. }
@@ -288,6 +296,11 @@ async fn question(client: &Client, probe: &Probe) -> Result<Result<Question, Str
     Ok(Ok(match probe {
         Probe::Rows { table, condition } => {
             Question::Rows { table: table.clone(), condition: condition.clone(), key: key(client, table).await?, otherwise: None }
+        }
+        Probe::NewColumn { table, type_sql } => {
+            let defaulted: bool = client.query_one(DOMAIN_DEFAULT, &[type_sql]).await?.get(0);
+            let condition = if defaulted { "false" } else { "true" };
+            Question::Rows { table: table.clone(), condition: condition.into(), key: key(client, table).await?, otherwise: None }
         }
         Probe::Duplicates { table, columns, nulls, rows } => {
             let list = columns.join(", ");

@@ -408,18 +408,19 @@ async fn statements_that_would_succeed_are_never_stopped() {
     let work = common::open_tempdir();
     // numeric 1.5 casts to integer 2 (its text is no integer); NULL keys never collide under
     // UNIQUE; a partial unique index is asked about the rows it covers only; a new serial
-    // column gives each row its own value; a string cast
+    // column gives each row its own value, a new NOT NULL column of a domain with a default
+    // gives each row that default; a string cast
     // explicitly to a shorter varchar is cut, not refused.
-    let rows = "create table nums (id int primary key, amount numeric, tag text, word text); insert into nums values (1, 1.5, null, 'long'), (2, 2, null, 'ab'), (3, 3, 'x', null), (4, 4, null, 'AB');";
+    let rows = "create domain counted as int default 0; create table nums (id int primary key, amount numeric, tag text, word text); insert into nums values (1, 1.5, null, 'long'), (2, 2, null, 'ab'), (3, 3, 'x', null), (4, 4, null, 'AB');";
     let database = Database::with(rows, work.path()).await;
     let url = database.url();
     chain(
         work.path(),
-        "alter table nums alter column amount type integer;\nalter table nums add constraint nums_tag_key unique (tag);\ncreate unique index nums_tag_idx on nums (tag);\ncreate unique index nums_word_idx on nums (lower(word)) where id > 2;\nalter table nums add column serial_id bigserial not null unique;\nalter table nums alter column word type varchar(2) using word::varchar(2);",
+        "alter table nums alter column amount type integer;\nalter table nums add constraint nums_tag_key unique (tag);\ncreate unique index nums_tag_idx on nums (tag);\ncreate unique index nums_word_idx on nums (lower(word)) where id > 2;\nalter table nums add column serial_id bigserial not null unique;\nalter table nums add column hits counted not null;\nalter table nums alter column word type varchar(2) using word::varchar(2);",
     );
     let (code, out) = tokio::task::block_in_place(|| run(work.path(), &url, &["check"]));
     assert_eq!(code, Some(0), "{out}");
-    assert!(out.contains("5 check(s) in 1 pending file(s): 5 passed"), "{out}");
+    assert!(out.contains("6 check(s) in 1 pending file(s): 6 passed"), "{out}");
     let (code, out) = tokio::task::block_in_place(|| run(work.path(), &url, &["up"]));
     assert_eq!(code, Some(0), "{out}");
 }
