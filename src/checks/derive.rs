@@ -664,7 +664,10 @@ mod tests {
             )]
         );
         assert!(
-            matches!(&probes("ALTER TABLE o ADD FOREIGN KEY (a, b) REFERENCES p MATCH FULL;")[0].2, Probe::ForeignKey { keys: None, full: true, .. }),
+            matches!(
+                &probes("ALTER TABLE o ADD FOREIGN KEY (a, b) REFERENCES p MATCH FULL;")[0].2,
+                Probe::ForeignKey { keys: None, full: true, .. }
+            ),
             "the referenced primary key, found where the check runs"
         );
         assert_eq!(
@@ -725,7 +728,12 @@ mod tests {
         assert_eq!(probes("ALTER TABLE t ADD COLUMN c int NOT NULL;")[0].2, Probe::NewColumn { table: "t".into(), type_sql: "int".into() });
         assert!(probes("ALTER TABLE t ADD COLUMN c int NOT NULL DEFAULT 0;").is_empty());
         assert!(matches!(&probes("ALTER TABLE t ADD COLUMN c int PRIMARY KEY DEFAULT NULL;")[0].2, Probe::NewColumn { .. }));
-        for filled in ["serial PRIMARY KEY", "bigserial NOT NULL", "int GENERATED ALWAYS AS IDENTITY PRIMARY KEY", "uuid PRIMARY KEY DEFAULT gen_random_uuid()"] {
+        for filled in [
+            "serial PRIMARY KEY",
+            "bigserial NOT NULL",
+            "int GENERATED ALWAYS AS IDENTITY PRIMARY KEY",
+            "uuid PRIMARY KEY DEFAULT gen_random_uuid()",
+        ] {
             assert!(probes(&format!("ALTER TABLE t ADD COLUMN c {filled};")).is_empty(), "{filled}: every row gets its own value");
         }
         assert_eq!(
@@ -746,7 +754,10 @@ mod tests {
             foreign_key_condition(&columns, "p", &keys, true),
             format!("({simple}) OR ((t.a IS NULL OR t.b IS NULL) AND NOT (t.a IS NULL AND t.b IS NULL))")
         );
-        assert_eq!(foreign_key_condition(&columns[..1], "p", &keys[..1], true), foreign_key_condition(&columns[..1], "p", &keys[..1], false));
+        assert_eq!(
+            foreign_key_condition(&columns[..1], "p", &keys[..1], true),
+            foreign_key_condition(&columns[..1], "p", &keys[..1], false)
+        );
     }
 
     #[test]
