@@ -171,7 +171,7 @@ async fn traced_run(
     let one_transaction = file.up_is_transactional();
     client.batch_execute("BEGIN").await.map_err(connection)?;
     if rows == Rows::Sampled {
-        seed(client, 3, ledger).await.map_err(connection)?;
+        seed(client, 3, &crate::seed::LeftAlone::ledger(ledger)).await.map_err(connection)?;
     }
     if !one_transaction {
         client.batch_execute("COMMIT").await.map_err(connection)?;

@@ -97,7 +97,8 @@ pub async fn pin_clock_values(client: &Client, scripts: &ScriptInput<'_>, since:
 /// What a kept table holds, or where a kept sequence stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Contents {
-    /// A table: how many rows, and the md5 of their text in order.
+    /// A table: how many rows, and the md5 of their text in order (each row as JSON, its
+    /// columns by name: the same whatever order the columns are in).
     Rows {
         /// The row count.
         count: i64,
@@ -134,7 +135,7 @@ pub async fn data_digest(client: &Client, scripts: &ScriptInput<'_>) -> Result<B
             let row = client
                 .query_one(
                     &format!(
-                        "SELECT count(*) AS count, md5(coalesce(string_agg(t::text, E'\\n' ORDER BY t::text), '')) AS md5 FROM {sql} t"
+                        "SELECT count(*) AS count, md5(coalesce(string_agg(to_jsonb(t)::text, E'\\n' ORDER BY to_jsonb(t)::text), '')) AS md5 FROM {sql} t"
                     ),
                     &[],
                 )

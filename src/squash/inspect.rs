@@ -20,17 +20,63 @@ pub struct Named {
     pub definition: String,
 }
 
-/// A retired table and the foreign keys of kept tables that point at it.
+/// A retired table and its links to kept tables, which the surgery cuts and the rollback
+/// makes again.
 #[derive(Debug, Clone)]
 pub struct RetiredTable {
     /// The table.
     pub name: TableName,
     /// Foreign keys from kept tables.
     pub incoming: Vec<Named>,
+    /// Its own foreign keys onto kept tables (a backup must not restrict, cascade into or
+    /// null what is kept).
+    pub outgoing: Vec<OutgoingKey>,
+    /// Its own triggers (a backup fires none).
+    pub triggers: Vec<TableTrigger>,
     /// Its columns and their types, as [`shape_sql`] prints them.
     pub shape: String,
     /// The views that read it (retired with it).
     pub views: Vec<TableName>,
+}
+
+impl RetiredTable {
+    /// Every table a script that moves this one (away or back) alters: itself, the kept tables
+    /// whose foreign keys point at it, and those its own foreign keys point at.
+    pub fn altered_tables(&self, at: &TableName) -> Vec<String> {
+        std::iter::once(at.sql())
+            .chain(self.incoming.iter().map(|fk| fk.table.sql()))
+            .chain(self.outgoing.iter().map(|fk| fk.parent.sql()))
+            .collect()
+    }
+}
+
+/// A retired table's foreign key onto a kept table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutgoingKey {
+    /// The constraint's name.
+    pub name: String,
+    /// `pg_get_constraintdef`.
+    pub definition: String,
+    /// The kept table it references.
+    pub parent: TableName,
+    /// Its columns on the retired table.
+    pub columns: Vec<String>,
+    /// The referenced columns.
+    pub parent_columns: Vec<String>,
+}
+
+/// A retired table's own trigger, as the rollback makes it again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableTrigger {
+    /// Its name.
+    pub name: String,
+    /// `pg_get_triggerdef` (qualified names).
+    pub definition: String,
+    /// `ALTER TABLE … <state> TRIGGER` when not simply enabled (`DISABLE`, `ENABLE REPLICA`,
+    /// `ENABLE ALWAYS`).
+    pub state: Option<&'static str>,
+    /// Its comment.
+    pub comment: Option<String>,
 }
 
 /// SQL that prints a table's columns and types (`name type, …` in column order), so the surgery
@@ -254,7 +300,67 @@ async fn retired_table(
     let views = dependent_views(client, &rel, None).await?;
     found.dependents.extend(views.iter().cloned());
     let shape = scalar(client, &format!("SELECT {} AS value", shape_sql(&rel))).await?.unwrap_or_default();
-    Ok(Some(RetiredTable { name: table.clone(), incoming, shape, views }))
+    let outgoing = outgoing_keys(client, &rel).await?.into_iter().filter(|fk| !plan.retire_tables.contains(&fk.parent)).collect();
+    let triggers = table_triggers(client, &rel).await?;
+    Ok(Some(RetiredTable { name: table.clone(), incoming, outgoing, triggers, shape, views }))
+}
+
+/// A table's foreign keys onto other tables.
+async fn outgoing_keys(client: &Client, rel: &str) -> Result<Vec<OutgoingKey>, tokio_postgres::Error> {
+    let columns = |key: &str, table: &str| {
+        format!(
+            "(SELECT string_agg(a.attname, E'\\x1f' ORDER BY k.i) FROM unnest(con.{key}) WITH ORDINALITY k(n, i) JOIN pg_attribute a ON a.attrelid = con.{table} AND a.attnum = k.n)"
+        )
+    };
+    let rows = text_rows(
+        client,
+        &format!(
+            "SELECT con.conname AS name, pg_get_constraintdef(con.oid) AS definition, n.nspname AS schema, c.relname AS table,
+                    {} AS columns, {} AS parent_columns
+             FROM pg_constraint con JOIN pg_class c ON c.oid = con.confrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE con.contype = 'f' AND con.conrelid = {rel} AND con.confrelid <> {rel} ORDER BY 1",
+            columns("conkey", "conrelid"),
+            columns("confkey", "confrelid")
+        ),
+    )
+    .await?;
+    let split = |text: &str| text.split('\u{1f}').map(String::from).collect();
+    Ok(rows
+        .iter()
+        .map(|r| OutgoingKey {
+            name: r.text("name"),
+            definition: r.text("definition"),
+            parent: TableName { schema: r.text("schema"), name: r.text("table") },
+            columns: split(r.get("columns")),
+            parent_columns: split(r.get("parent_columns")),
+        })
+        .collect())
+}
+
+/// A table's own (not internal) triggers, with their enabled state and comments.
+async fn table_triggers(client: &Client, rel: &str) -> Result<Vec<TableTrigger>, tokio_postgres::Error> {
+    let rows = text_rows(
+        client,
+        &format!(
+            "SELECT tgname AS name, pg_get_triggerdef(oid) AS definition, tgenabled::text AS enabled, obj_description(oid, 'pg_trigger') AS comment
+             FROM pg_trigger WHERE tgrelid = {rel} AND NOT tgisinternal ORDER BY 1"
+        ),
+    )
+    .await?;
+    Ok(rows
+        .iter()
+        .map(|r| TableTrigger {
+            name: r.text("name"),
+            definition: r.text("definition"),
+            state: match r.get("enabled") {
+                "D" => Some("DISABLE"),
+                "R" => Some("ENABLE REPLICA"),
+                "A" => Some("ENABLE ALWAYS"),
+                _ => None,
+            },
+            comment: r.owned("comment"),
+        })
+        .collect())
 }
 
 /// A retired column: its type, default, key, indexes and constraints; refusals for a missing,

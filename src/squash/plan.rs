@@ -59,6 +59,7 @@ struct RawPlan {
     lock_timeout: Option<String>,
     lock_retries: Option<u32>,
     statement_timeout: Option<String>,
+    workload: Option<PathBuf>,
     #[serde(default)]
     retire: RawRetire,
     #[serde(default)]
@@ -186,6 +187,9 @@ pub struct Plan {
     pub column_comments: Vec<(ColumnName, String)>,
     /// How the scripts take their locks.
     pub locks: LockPolicy,
+    /// SQL the behavioural proof runs on both sides besides its own workload (the `workload`
+    /// key; `None`: `squash/workload.sql` beside the plan, when there is one).
+    pub workload: Option<PathBuf>,
 }
 
 /// The commented starter `squash --init` writes.
@@ -205,6 +209,8 @@ setup = []                            # SQL files run in every throwaway databas
 lock_timeout = "2s"                   # the surgery and rollback wait at most this long for their locks
 lock_retries = 10                     # ... then retry this many times, pausing longer each time
 statement_timeout = "15min"           # guard for each statement of the scripts (data copies included)
+# workload = "db/squash/workload.sql" # the application's statements, run on old chain + surgery and on
+                                      # a fresh baseline: they must behave the same (the default file is used when present)
 
 [retire]
 tables = []    # e.g. ["public.mcp_proxy_sessions"]: moved to the backup, never dropped
@@ -287,6 +293,7 @@ impl Plan {
         };
         Ok(Plan {
             locks,
+            workload: raw.workload,
             baseline_version: version,
             migrations_dir: raw.migrations_dir.unwrap_or_else(|| vec![PathBuf::from("db/migrations")]),
             backup: raw.backup.unwrap_or_default(),

@@ -94,7 +94,7 @@ fn readable_column(c: &RetiredColumn) -> String {
 
 /// The script that puts one retired table back (what `backups restore` runs).
 fn restore_table_script(input: &ScriptInput<'_>, t: &RetiredTable) -> String {
-    let locked = std::iter::once(input.backup_table(&t.name).sql()).chain(t.incoming.iter().map(|fk| fk.table.sql())).collect();
+    let locked = t.altered_tables(&input.backup_table(&t.name));
     restore_script(
         input,
         &t.name.readable(),

@@ -244,7 +244,7 @@ impl Report {
             let _ = writeln!(out, "\n### {} — failed\n\n```\n{}\n```", c.name, c.detail);
         }
         for c in self.checks.iter().filter(|c| c.passed && !c.detail.is_empty()) {
-            let _ = writeln!(out, "\n### {} — passed; allowed differences (cosmetic)\n\n```\n{}\n```", c.name, c.detail);
+            let _ = writeln!(out, "\n### {} — passed; {}\n\n```\n{}\n```", c.name, c.id.passed_detail(), c.detail);
         }
         let _ = writeln!(out, "\n## Timings\n\n| step | time |\n|---|---|");
         for t in &self.timings {

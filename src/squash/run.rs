@@ -324,11 +324,36 @@ async fn extension_schemas(client: &tokio_postgres::Client) -> Result<Vec<String
     Ok(rows.iter().map(|r| r.get(0)).collect())
 }
 
+/// The old chain with the surgery and its clock values pinned, as the baseline's rows were
+/// made (no sample rows): the old chain's side of the behavioural proof (`Err`: why the
+/// surgery did not run on it).
+async fn surgered_as_the_baseline(server: &EphemeralServer, db: String, prepared: &Prepared) -> Result<String, String> {
+    let client = server.connect(&db).await.map_err(|e| e.to_string())?;
+    client.batch_execute(&prepared.surgery_sql).await.map_err(|e| crate::report::with_causes(&e))?;
+    pin_clock_values(&client, &prepared.script_input(), &prepared.replay_started).await.map_err(|e| crate::report::with_causes(&e))?;
+    Ok(db)
+}
+
+/// The statements of the user's workload file: the plan's `workload`, else
+/// `squash/workload.sql` beside the plan when there is one.
+fn user_workload(plan: &Plan, plan_path: &Path) -> Result<Vec<String>, SquashError> {
+    let default = plan_path.parent().unwrap_or(Path::new(".")).join("squash/workload.sql");
+    let Some(path) = plan.workload.clone().or_else(|| default.is_file().then_some(default)) else { return Ok(Vec::new()) };
+    let text = std::fs::read_to_string(&path).map_err(|source| SquashError::Write { path: path.clone(), source })?;
+    super::behaviour::user_statements(&text).map_err(|why| {
+        SquashError::Refused(vec![Refusal::new(
+            format!("workload {}", path.display()),
+            format!("does not parse: {why}"),
+            "fix the statement (it runs as written on both databases)",
+        )])
+    })
+}
+
 /// Sample rows in every table of `db` (the old chain's copy, A).
 async fn seed_rows(server: &EphemeralServer, db: &str, ledger: &LedgerTable) -> Result<Seeded, ServerError> {
     let client = server.connect(db).await?;
     client.batch_execute("BEGIN").await?;
-    let seeded = seed(&client, 3, ledger).await?;
+    let seeded = seed(&client, 3, &crate::seed::LeftAlone::ledger(ledger)).await?;
     client.batch_execute("COMMIT").await?;
     Ok(seeded)
 }
@@ -391,6 +416,8 @@ struct Prepared {
     setup: Setup,
     /// The roles the chain created, which the baseline creates where missing.
     chain_roles: Vec<ChainRole>,
+    /// The user's workload statements (`workload` in the plan).
+    workload: Vec<String>,
 }
 
 impl Prepared {
@@ -419,6 +446,8 @@ struct Built {
     shaped: Shaped,
     seeded: Seeded,
     script_runs: ScriptRuns,
+    /// The old chain's side of the behavioural proof (see [`surgered_as_the_baseline`]).
+    behaviour: Result<String, String>,
 }
 
 /// The baseline migration file, before it is written.
@@ -442,15 +471,16 @@ struct Proven {
 pub async fn squash(options: &SquashOptions, progress: &dyn Progress) -> Result<Outcome, SquashError> {
     let mut laps = Laps::start(progress);
     let prepared = prepare(options, &mut laps).await?;
-    let Built { baseline, shaped, seeded, script_runs } = build(&prepared).await?;
+    let Built { baseline, shaped, seeded, script_runs, behaviour } = build(&prepared).await?;
     laps.done();
-    let proven = prove(options, &prepared, script_runs, &shaped, &baseline).await?;
+    let proven = prove(options, &prepared, script_runs, behaviour, &shaped, &baseline).await?;
     laps.done();
     write_outcome(prepared, &seeded, shaped.pg_dump_version, baseline, proven, laps)
 }
 
 async fn prepare(options: &SquashOptions, laps: &mut Laps<'_>) -> Result<Prepared, SquashError> {
     let plan = Plan::load(&options.plan)?;
+    let workload = user_workload(&plan, &options.plan)?;
     for dir in &plan.migrations_dir {
         let found = crate::migration::interrupted(dir).map_err(|source| SquashError::Write { path: dir.clone(), source })?;
         if let Some(found) = found {
@@ -483,10 +513,17 @@ async fn prepare(options: &SquashOptions, laps: &mut Laps<'_>) -> Result<Prepare
     let chain_roles = chain_roles(&server, &replay, &roles_before).await?;
     let replayed = replay.database;
     laps.done();
-    let details = match inspect(&server.connect(&replayed).await?, &plan).await.map_err(ServerError::Sql)? {
-        Ok(details) => details,
-        Err(refusals) => return Err(SquashError::Refused(refusals)),
+    let inspecting = server.connect(&replayed).await?;
+    let mut refusals = super::links::live_links(&inspecting, &plan, &options.force_retire).await.map_err(ServerError::Sql)?;
+    let details = match inspect(&inspecting, &plan).await.map_err(ServerError::Sql)? {
+        Ok(details) if refusals.is_empty() => details,
+        Ok(_) => return Err(SquashError::Refused(refusals)),
+        Err(more) => {
+            refusals.extend(more);
+            return Err(SquashError::Refused(refusals));
+        }
     };
+    drop(inspecting);
     let squashed = squashed_files.iter().map(|f| f.version.clone()).collect();
     let mut prepared = Prepared {
         plan,
@@ -505,6 +542,7 @@ async fn prepare(options: &SquashOptions, laps: &mut Laps<'_>) -> Result<Prepare
         rollback_sql: String::new(),
         setup,
         chain_roles,
+        workload,
     };
     (prepared.surgery_sql, prepared.rollback_sql) = (surgery(&prepared.script_input()), rollback(&prepared.script_input()));
     laps.done();
@@ -517,13 +555,15 @@ async fn prepare(options: &SquashOptions, laps: &mut Laps<'_>) -> Result<Prepare
 async fn build(prepared: &Prepared) -> Result<Built, SquashError> {
     let (server, input) = (&prepared.server, prepared.script_input());
     let seeded_db = server.create_database(Some(&prepared.replayed)).await?;
-    let (shaped, runs) = tokio::join!(
+    let behaviour_db = server.create_database(Some(&prepared.replayed)).await?;
+    let (shaped, runs, behaviour) = tokio::join!(
         shape_baseline(server, &prepared.replayed, &prepared.replay_started, &prepared.surgery_sql, &input, &prepared.setup),
         async {
             let seeded = seed_rows(server, &seeded_db, &prepared.ledger).await?;
             let runs = run_scripts(server, &seeded_db, &prepared.surgery_sql, &prepared.rollback_sql, &input).await?;
             Ok::<_, ServerError>((seeded, runs))
-        }
+        },
+        surgered_as_the_baseline(server, behaviour_db, prepared)
     );
     let (shaped, (seeded, script_runs)) = (shaped?, runs?);
     let chain: Vec<(String, String)> = prepared.squashed_files.iter().map(|f| (f.filename.clone(), f.source.text().to_string())).collect();
@@ -538,7 +578,7 @@ async fn build(prepared: &Prepared) -> Result<Built, SquashError> {
     };
     let baseline_text = baseline_file(&facts, &format!("{}{}", roles_sql(&prepared.chain_roles), shaped.body));
     let baseline = BaselineFile { path: prepared.first_dir().join(&baseline_name), name: baseline_name, text: baseline_text };
-    Ok(Built { baseline, shaped, seeded, script_runs })
+    Ok(Built { baseline, shaped, seeded, script_runs, behaviour })
 }
 
 /// Every check: the proof on the seeded chain, the kept files after the baseline, and the real
@@ -547,6 +587,7 @@ async fn prove(
     options: &SquashOptions,
     prepared: &Prepared,
     script_runs: ScriptRuns,
+    behaviour: Result<String, String>,
     shaped: &Shaped,
     baseline: &BaselineFile,
 ) -> Result<Proven, SquashError> {
@@ -571,6 +612,8 @@ async fn prove(
         scripts: &input,
         chain_data: shaped.data.clone(),
         setup: &prepared.setup,
+        workload: &prepared.workload,
+        behaviour,
     });
     let with_kept = async {
         if kept_sources.is_empty() {

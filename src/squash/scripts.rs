@@ -172,8 +172,7 @@ pub fn surgery(input: &ScriptInput<'_>) -> String {
     // Retired views are not locked up front: LOCK on a view locks its base tables too, checked
     // as the view's owner, who may only read them. Their DROP takes their lock, under the same
     // lock_timeout; the tables whose columns or rows change are locked here.
-    let mut locked: Vec<String> =
-        d.tables.iter().flat_map(|t| std::iter::once(t.name.sql()).chain(t.incoming.iter().map(|fk| fk.table.sql()))).collect();
+    let mut locked: Vec<String> = d.tables.iter().flat_map(|t| t.altered_tables(&t.name)).collect();
     locked.extend(d.columns.iter().map(|c| c.name.table.sql()));
     lock_up_front(&mut out, "surgery", &input.locks, locked, &ledger);
     surgery_preflight(&mut out, input, &ledger);
@@ -283,6 +282,7 @@ fn surgery_changes(out: &mut String, input: &ScriptInput<'_>) {
         let _ = writeln!(out, "-- Retired {} (its definition is in the rollback).\nDROP {} {};\n", v.kind, v.kind.to_uppercase(), v.name);
     }
     for t in &d.tables {
+        cut_own_links(out, t);
         for fk in &t.incoming {
             let _ = writeln!(
                 out,
@@ -327,11 +327,7 @@ pub fn rollback(input: &ScriptInput<'_>) -> String {
         out,
         "BEGIN;\n-- Every name below is qualified; types and definitions print the same whatever the session's search_path.\nSET LOCAL search_path = '';"
     );
-    let mut locked: Vec<String> = d
-        .tables
-        .iter()
-        .flat_map(|t| std::iter::once(input.backup_table(&t.name).sql()).chain(t.incoming.iter().map(|fk| fk.table.sql())))
-        .collect();
+    let mut locked: Vec<String> = d.tables.iter().flat_map(|t| t.altered_tables(&input.backup_table(&t.name))).collect();
     locked.extend(d.columns.iter().map(|c| c.name.table.sql()));
     lock_up_front(&mut out, "rollback", &input.locks, locked, &ledger);
     rollback_preflight(&mut out, input, &ledger);
@@ -368,7 +364,22 @@ pub fn rollback(input: &ScriptInput<'_>) -> String {
     out
 }
 
-/// A retired table moved back to its name, and the foreign keys that pointed at it restored.
+/// The surgery's first step on a retired table: its own triggers and its foreign keys onto
+/// kept tables go (each made again by [`move_table_back`]), so the backup fires nothing and
+/// restricts, cascades into or nulls nothing that is kept.
+fn cut_own_links(out: &mut String, t: &RetiredTable) {
+    for trigger in &t.triggers {
+        let _ = writeln!(out, "-- Trigger {} of retired {}; the rollback makes it again.", trigger.name, t.name);
+        let _ = writeln!(out, "DROP TRIGGER {} ON {};", quote_ident(&trigger.name), t.name);
+    }
+    for fk in &t.outgoing {
+        let _ = writeln!(out, "-- {} of retired {} points at kept {}; the rollback restores it.", fk.name, t.name, fk.parent);
+        let _ = writeln!(out, "ALTER TABLE {} DROP CONSTRAINT {};", t.name, quote_ident(&fk.name));
+    }
+}
+
+/// A retired table moved back to its name; the foreign keys that pointed at it, its own
+/// foreign keys and its triggers (with their state and comments) made again.
 pub(super) fn move_table_back(out: &mut String, input: &ScriptInput<'_>, t: &RetiredTable) {
     let backup = input.backup_table(&t.name);
     let _ = match input.backup {
@@ -377,6 +388,18 @@ pub(super) fn move_table_back(out: &mut String, input: &ScriptInput<'_>, t: &Ret
     };
     for fk in &t.incoming {
         let _ = writeln!(out, "ALTER TABLE {} ADD CONSTRAINT {} {};", fk.table, quote_ident(&fk.name), fk.definition);
+    }
+    for fk in &t.outgoing {
+        let _ = writeln!(out, "ALTER TABLE {} ADD CONSTRAINT {} {};", t.name, quote_ident(&fk.name), fk.definition);
+    }
+    for trigger in &t.triggers {
+        let _ = writeln!(out, "{};", trigger.definition.trim_end_matches(';'));
+        if let Some(state) = trigger.state {
+            let _ = writeln!(out, "ALTER TABLE {} {state} TRIGGER {};", t.name, quote_ident(&trigger.name));
+        }
+        if let Some(comment) = &trigger.comment {
+            let _ = writeln!(out, "COMMENT ON TRIGGER {} ON {} IS {};", quote_ident(&trigger.name), t.name, quote_literal(comment));
+        }
     }
     let _ = writeln!(out);
 }
@@ -422,6 +445,24 @@ pub(super) fn table_back_checks(out: &mut String, input: &ScriptInput<'_>, t: &R
         &format!("{} IS NOT NULL", regclass(&t.name)),
         &format!("squashmate {script}: {} exists again; move it away first", t.name),
     );
+    for fk in &t.outgoing {
+        let matches: Vec<String> =
+            fk.columns.iter().zip(&fk.parent_columns).map(|(c, p)| format!("p.{} = b.{}", quote_ident(p), quote_ident(c))).collect();
+        let present: Vec<String> = fk.columns.iter().map(|c| format!("b.{} IS NOT NULL", quote_ident(c))).collect();
+        assert_sql(
+            out,
+            &format!(
+                "EXISTS (SELECT 1 FROM {backup} AS b WHERE {} AND NOT EXISTS (SELECT 1 FROM {} AS p WHERE {}))",
+                present.join(" AND "),
+                fk.parent,
+                matches.join(" AND ")
+            ),
+            &format!(
+                "squashmate {script}: rows of {backup} reference rows of {} deleted since the surgery, so its foreign key {} cannot be made again; put those rows back or delete the referencing ones, then run the {script} again",
+                fk.parent, fk.name
+            ),
+        );
+    }
 }
 
 /// The checks before a retired column is put back: its saved values are there, the column is
@@ -468,13 +509,13 @@ pub(super) fn restore_column(out: &mut String, input: &ScriptInput<'_>, c: &Reti
     let default = c.default.as_ref().map(|d| format!(" DEFAULT {d}")).unwrap_or_default();
     let _ = writeln!(out, "ALTER TABLE {} ADD COLUMN {} {}{collate}{default};", c.name.table, quote_ident(&c.name.column), c.type_sql);
     let on: Vec<String> = c.key.iter().map(|k| format!("t.{k} = b.{k}", k = quote_ident(k))).collect();
-    let _ = writeln!(
-        out,
+    let update = format!(
         "UPDATE {} AS t SET {col} = b.{col} FROM {backup} AS b WHERE {};",
         c.name.table,
         on.join(" AND "),
         col = quote_ident(&c.name.column)
     );
+    without_user_triggers(out, &c.name.table, &update);
     if c.not_null {
         let _ = writeln!(out, "ALTER TABLE {} ALTER COLUMN {} SET NOT NULL;", c.name.table, quote_ident(&c.name.column));
     }
@@ -501,51 +542,86 @@ pub(super) fn restore_column(out: &mut String, input: &ScriptInput<'_>, c: &Reti
     let _ = writeln!(out, "DROP TABLE {backup};\n");
 }
 
+/// Runs `statement` on `table` with the table's user triggers off (those enabled, each put back
+/// in its state after): putting saved values back is not an application's write, so no
+/// `updated_at` trigger may rewrite the rows. Only this transaction sees the triggers off; the
+/// table is locked already.
+fn without_user_triggers(out: &mut String, table: &TableName, statement: &str) {
+    let name = quote_literal(&table.sql());
+    let _ = writeln!(out, "-- The saved values go back with {table}'s own triggers off (and each put back as it was).");
+    let _ = writeln!(out, "DO $squashmate$\nDECLARE\n  sqm_names text[];\n  sqm_states text[];\nBEGIN");
+    let _ = writeln!(
+        out,
+        "  SELECT coalesce(array_agg(tgname::text ORDER BY tgname), '{{}}'), coalesce(array_agg(tgenabled::text ORDER BY tgname), '{{}}') INTO sqm_names, sqm_states\n    FROM pg_catalog.pg_trigger WHERE tgrelid = to_regclass({name}) AND NOT tgisinternal AND tgenabled <> 'D';"
+    );
+    let _ = writeln!(
+        out,
+        "  FOR sqm_i IN 1 .. coalesce(array_length(sqm_names, 1), 0) LOOP\n    EXECUTE format('ALTER TABLE %s DISABLE TRIGGER %I', {name}, sqm_names[sqm_i]);\n  END LOOP;"
+    );
+    let _ = writeln!(out, "  {statement}");
+    let _ = writeln!(
+        out,
+        "  FOR sqm_i IN 1 .. coalesce(array_length(sqm_names, 1), 0) LOOP\n    EXECUTE format('ALTER TABLE %s ENABLE %s TRIGGER %I', {name}, CASE sqm_states[sqm_i] WHEN 'A' THEN 'ALWAYS' WHEN 'R' THEN 'REPLICA' ELSE '' END, sqm_names[sqm_i]);\n  END LOOP;\nEND\n$squashmate$;"
+    );
+}
+
 /// Takes every lock the `script` needs before it changes anything: ACCESS EXCLUSIVE on the
-/// `tables` it alters (those that exist, in name order, so two scripts cannot deadlock) and
-/// SHARE ROW EXCLUSIVE on the ledger. Each attempt waits at most the policy's `lock_timeout`
-/// — application queries queue behind a waiting lock, so they wait no longer than that — and
-/// gives its place in the queue back when it times out; the script pauses (longer each time)
-/// and tries again, and fails, having changed nothing, when the retries run out. Plain
-/// PL/pgSQL, so it works when the script is run with `psql -f`.
+/// `tables` it alters (those that exist) and SHARE ROW EXCLUSIVE on the ledger. No kept table
+/// is held while the script waits for another one: each attempt takes the locks in name order,
+/// each only if it comes within a short wait (`lock_timeout` / 10, at most 100 ms); when one
+/// does not, the attempt gives every lock back, and the next attempt first waits for that busy
+/// table alone — at most `lock_timeout`, and application queries queue only behind that one —
+/// then takes the others the same way. Between attempts it pauses (longer each time) and it
+/// fails, having changed nothing, when the retries run out. Plain PL/pgSQL, so it works when
+/// the script is run with `psql -f`.
 pub fn lock_up_front(out: &mut String, script: &str, locks: &LockPolicy, mut tables: Vec<String>, ledger: &str) {
     tables.sort();
     tables.dedup();
     let timeout_ms = locks.lock_timeout.as_millis();
+    let sweep_ms = (timeout_ms / 10).clamp(1, 100);
     let list = tables.iter().map(|t| quote_literal(t)).collect::<Vec<_>>().join(", ");
+    let ledger_text = quote_literal(ledger);
     let _ = writeln!(out, "-- Data copies and every other statement get at most this long.");
     let _ = writeln!(out, "SET LOCAL statement_timeout = '{}ms';\n", locks.statement_timeout.as_millis());
     let _ = writeln!(
         out,
-        "-- Every lock is taken up front, in a fixed order, waiting at most {timeout_ms} ms at a time (application\n-- queries queue behind a waiting lock), with up to {} retries and a growing pause between them.",
+        "-- Every lock is taken up front. No table is held while another is waited for: the locks are taken\n-- in name order, each only within {sweep_ms} ms; a busy one makes the attempt give every lock back, and\n-- the next attempt waits for that one alone, at most {timeout_ms} ms (application queries queue behind a\n-- waiting lock), with up to {} retries and a growing pause between them.",
         locks.lock_retries
     );
-    let _ = writeln!(out, "DO $squashmate$\nDECLARE\n  attempt integer := 0;\n  tables text;\nBEGIN");
     let _ = writeln!(
         out,
-        "  SELECT string_agg(t, ', ' ORDER BY n) INTO tables FROM unnest(ARRAY[{list}]::text[]) WITH ORDINALITY AS l(t, n) WHERE to_regclass(t) IS NOT NULL;"
-    );
-    let _ = writeln!(out, "  LOOP\n    BEGIN\n      PERFORM set_config('lock_timeout', '{timeout_ms}ms', true);");
-    let _ = writeln!(
-        out,
-        "      IF tables IS NOT NULL THEN\n        EXECUTE 'LOCK TABLE ' || tables || ' IN ACCESS EXCLUSIVE MODE';\n      END IF;"
+        "DO $squashmate$\nDECLARE\n  attempt integer := 0;\n  tables text[];\n  lock_target text;\n  busy_table text;\nBEGIN"
     );
     let _ = writeln!(
         out,
-        "      IF to_regclass({}) IS NOT NULL THEN\n        LOCK TABLE {ledger} IN SHARE ROW EXCLUSIVE MODE;\n      END IF;\n      EXIT;",
-        quote_literal(ledger)
+        "  SELECT coalesce(array_agg(t ORDER BY n), '{{}}') INTO tables FROM unnest(ARRAY[{list}]::text[]) WITH ORDINALITY AS l(t, n) WHERE to_regclass(t) IS NOT NULL;\n  IF to_regclass({ledger_text}) IS NOT NULL THEN\n    tables := tables || {ledger_text}::text;\n  END IF;"
     );
-    let _ = writeln!(out, "    EXCEPTION WHEN lock_not_available THEN\n      attempt := attempt + 1;");
+    let _ = writeln!(out, "  LOOP\n    BEGIN");
+    let lock = |name: &str| {
+        format!(
+            "EXECUTE 'LOCK TABLE ' || {name} || CASE WHEN {name} = {ledger_text} THEN ' IN SHARE ROW EXCLUSIVE MODE' ELSE ' IN ACCESS EXCLUSIVE MODE' END;"
+        )
+    };
     let _ = writeln!(
         out,
-        "      IF attempt > {retries} THEN\n        RAISE EXCEPTION 'squashmate {script}: could not take its locks in {attempts} attempts of {timeout_ms} ms: another session holds one of %; nothing was changed', coalesce(tables, {ledger_text})\n          USING HINT = 'find it in pg_locks/pg_stat_activity, or run the script again later (lock_timeout and lock_retries in db/squash.toml)';\n      END IF;",
+        "      IF busy_table IS NOT NULL THEN\n        lock_target := busy_table;\n        PERFORM set_config('lock_timeout', '{timeout_ms}ms', true);\n        {}\n      END IF;",
+        lock("busy_table")
+    );
+    let _ = writeln!(
+        out,
+        "      PERFORM set_config('lock_timeout', '{sweep_ms}ms', true);\n      FOREACH lock_target IN ARRAY tables LOOP\n        {}\n      END LOOP;\n      EXIT;",
+        lock("lock_target")
+    );
+    let _ = writeln!(out, "    EXCEPTION WHEN lock_not_available THEN\n      busy_table := lock_target;\n      attempt := attempt + 1;");
+    let _ = writeln!(
+        out,
+        "      IF attempt > {retries} THEN\n        RAISE EXCEPTION 'squashmate {script}: could not take its locks in {attempts} attempts (waiting up to {timeout_ms} ms for a busy table): another session holds %; nothing was changed', busy_table\n          USING HINT = 'find it in pg_locks/pg_stat_activity, or run the script again later (lock_timeout and lock_retries in db/squash.toml)';\n      END IF;",
         retries = locks.lock_retries,
         attempts = locks.lock_retries + 1,
-        ledger_text = quote_literal(ledger)
     );
     let _ = writeln!(
         out,
-        "      RAISE NOTICE 'squashmate {script}: a lock was not granted within {timeout_ms} ms (attempt % of {}); retrying', attempt;",
+        "      RAISE NOTICE 'squashmate {script}: % is busy (attempt % of {}); every lock given back, retrying', busy_table, attempt;",
         locks.lock_retries + 1
     );
     let _ = writeln!(out, "      PERFORM pg_sleep(least(0.05 * 2 ^ attempt, 2));\n    END;\n  END LOOP;\nEND\n$squashmate$;\n");
@@ -561,7 +637,7 @@ mod tests {
     //! by snapshots, without a server (the end-to-end squash tests prove the scripts run).
 
     use super::*;
-    use crate::squash::inspect::{CommentChange, Grant, Named, RetiredTable, RetiredView};
+    use crate::squash::inspect::{CommentChange, Grant, Named, OutgoingKey, RetiredTable, RetiredView, TableTrigger};
     use crate::squash::plan::ColumnName;
 
     fn table(schema: &str, name: &str) -> TableName {
@@ -577,7 +653,20 @@ mod tests {
                     name: "keeps_pointing_parent_id_fkey".into(),
                     definition: "FOREIGN KEY (parent_id) REFERENCES public.legacy_parent(id) ON DELETE SET NULL".into(),
                 }],
-                shape: "id bigint, label text".into(),
+                outgoing: vec![OutgoingKey {
+                    name: "legacy_parent_owner_fkey".into(),
+                    definition: "FOREIGN KEY (owner_id) REFERENCES public.owners(id) ON DELETE CASCADE".into(),
+                    parent: table("public", "owners"),
+                    columns: vec!["owner_id".into()],
+                    parent_columns: vec!["id".into()],
+                }],
+                triggers: vec![TableTrigger {
+                    name: "legacy_parent_touch".into(),
+                    definition: "CREATE TRIGGER legacy_parent_touch BEFORE UPDATE ON public.legacy_parent FOR EACH ROW EXECUTE FUNCTION public.touch()".into(),
+                    state: Some("ENABLE ALWAYS"),
+                    comment: None,
+                }],
+                shape: "id bigint, owner_id bigint, label text".into(),
                 views: vec![table("public", "legacy_parent_labels")],
             }],
             columns: vec![RetiredColumn {

@@ -57,6 +57,11 @@ pub enum CheckId {
     BaselineHoldsRows,
     /// Old chain + surgery + rollback ≡ old chain.
     RollbackRestores,
+    /// Nothing kept depends on a backup; no backup constrains, triggers on or cascades into
+    /// anything kept.
+    BackupsInert,
+    /// The same workload behaves the same on old chain + surgery and on a fresh baseline.
+    SameBehaviour,
     /// The surgery refuses a second run.
     SurgeryRefusesTwice,
     /// The rollback refuses a second run.
@@ -70,6 +75,14 @@ pub enum CheckId {
 }
 
 impl CheckId {
+    /// What a passed check's detail holds, as the report heads it.
+    pub fn passed_detail(self) -> &'static str {
+        match self {
+            CheckId::SameBehaviour => "what ran",
+            _ => "allowed differences (cosmetic)",
+        }
+    }
+
     /// What the check proves, as people read it.
     pub fn label(self) -> &'static str {
         match self {
@@ -80,6 +93,12 @@ impl CheckId {
             CheckId::DumpsAgree => "old chain + surgery ≡ fresh baseline by pg_dump --schema-only text (privileges and owners included)",
             CheckId::BaselineHoldsRows => "the fresh baseline holds the rows the old chain leaves (every kept table and sequence)",
             CheckId::RollbackRestores => "old chain + surgery + rollback ≡ old chain (schema, ledger, every retired value)",
+            CheckId::BackupsInert => {
+                "the backups are inert: nothing kept depends on them; they constrain, trigger on and cascade into nothing kept"
+            }
+            CheckId::SameBehaviour => {
+                "old chain + surgery behaves as a fresh baseline: sample rows, an update and a delete in every kept table (cascades and restricts fire), the workload file; outcomes and rows compared"
+            }
             CheckId::SurgeryRefusesTwice => "the surgery refuses a second run and changes nothing",
             CheckId::RollbackRefusesTwice => "the rollback refuses a second run and changes nothing",
             CheckId::NewMigrationApplies => "a new migration applies on both",
@@ -131,6 +150,11 @@ pub struct VerifyInput<'a> {
     pub chain_data: BTreeMap<String, Contents>,
     /// What every fresh database gets before the baseline (as the chain got it).
     pub setup: &'a Setup,
+    /// The user's workload statements, run on both sides of the behavioural proof.
+    pub workload: &'a [String],
+    /// The old chain + surgery without sample rows, as the baseline's rows were made: the old
+    /// chain's side of the behavioural proof (`Err`: why it could not be made).
+    pub behaviour: Result<String, String>,
 }
 
 /// A database at one point of the proof, read once.
@@ -141,6 +165,8 @@ struct State {
     catalog: Catalog,
     ledger: Vec<String>,
     values: Vec<String>,
+    /// Every kept table's rows and sequence's position, where read ([`State::with_rows`]).
+    rows: Option<BTreeMap<String, Contents>>,
 }
 
 impl State {
@@ -148,7 +174,13 @@ impl State {
         let catalog = hidden.read(&client, scripts.ledger).await?;
         let ledger = ledger_versions(&client, scripts.ledger).await?;
         let values = retired_values(&client, scripts.details).await?;
-        Ok(State { database, client, catalog, ledger, values })
+        Ok(State { database, client, catalog, ledger, values, rows: None })
+    }
+
+    /// With every kept table's rows (each column by name, so order does not matter) read too.
+    async fn with_rows(mut self, scripts: &ScriptInput<'_>) -> Result<State, tokio_postgres::Error> {
+        self.rows = Some(data_digest(&self.client, scripts).await?);
+        Ok(self)
     }
 }
 
@@ -179,8 +211,12 @@ pub async fn run_scripts(
     let (surgery_only, surgery_and_rollback) = ([surgery], [surgery, rollback]);
     let ((surgery_ran, surgered), round_trip) =
         tokio::join!(built(CheckId::SurgeryRuns, run_on(server, &surgered_db, &surgery_only), scripts, &hidden), async {
-            let seeded_chain = State::read(db.to_string(), server.connect(db).await?, scripts, &nothing).await?;
+            let seeded_chain = State::read(db.to_string(), server.connect(db).await?, scripts, &nothing).await?.with_rows(scripts).await?;
             let (check, rolled_back) = built(CheckId::RollbackRuns, run_on(server, db, &surgery_and_rollback), scripts, &nothing).await;
+            let rolled_back = match rolled_back {
+                Some(state) => Some(state.with_rows(scripts).await?),
+                None => None,
+            };
             Ok::<_, ServerError>((seeded_chain, check, rolled_back))
         });
     let (seeded_chain, rollback_ran, rolled_back) = round_trip?;
@@ -189,13 +225,21 @@ pub async fn run_scripts(
 
 /// The tables (and sequences) whose rows (or positions) differ.
 fn compare_data(old_chain: &BTreeMap<String, Contents>, baseline: &BTreeMap<String, Contents>) -> Result<String, String> {
+    compare_rows(("old chain", old_chain), ("fresh baseline", baseline))
+}
+
+/// The tables (and sequences) whose rows (or positions) differ between two labelled digests.
+fn compare_rows(
+    (left_label, old_chain): (&str, &BTreeMap<String, Contents>),
+    (right_label, baseline): (&str, &BTreeMap<String, Contents>),
+) -> Result<String, String> {
     let names: std::collections::BTreeSet<&String> = old_chain.keys().chain(baseline.keys()).collect();
     let differences: Vec<String> = names
         .into_iter()
         .filter(|n| old_chain.get(*n) != baseline.get(*n))
         .map(|n| {
             let show = |v: Option<&Contents>| v.map_or_else(|| "missing".into(), Contents::to_string);
-            format!("{n}: old chain {} → fresh baseline {}", show(old_chain.get(n)), show(baseline.get(n)))
+            format!("{n}: {left_label} {} → {right_label} {}", show(old_chain.get(n)), show(baseline.get(n)))
         })
         .collect();
     if differences.is_empty() { Ok(String::new()) } else { Err(differences.join("\n")) }
@@ -339,6 +383,9 @@ fn compare(left: &State, right: &State, allowed: &[Class], what: &str) -> Result
         Err(format!("ledgers differ: {:?} vs {:?}", left.ledger, right.ledger))
     } else if left.values != right.values {
         Err(format!("{what}: retired values differ"))
+    } else if let (Some(before), Some(after)) = (&left.rows, &right.rows) {
+        compare_rows(("before the surgery", before), (&format!("after the {what}"), after))?;
+        Ok(describe(&allowed_differences))
     } else {
         Ok(describe(&allowed_differences))
     }
@@ -349,6 +396,7 @@ pub async fn verify(input: VerifyInput<'_>) -> Result<Vec<Check>, ServerError> {
     let server = input.server;
     let scripts = input.scripts;
     let ledger = scripts.ledger;
+    let behaviour = input.behaviour;
     let ScriptRuns { hidden, surgery_ran, surgered, seeded_chain, rollback_ran, rolled_back } = input.script_runs;
     let (built_fresh, fresh_baseline) = built(
         CheckId::BaselineApplies,
@@ -401,6 +449,30 @@ pub async fn verify(input: VerifyInput<'_>) -> Result<Vec<Check>, ServerError> {
         second_run(CheckId::RollbackRefusesTwice, rolled_back.as_ref(), &nothing, input.rollback, ledger)
     );
     checks.extend([surgery_again, rollback_again]);
+
+    let started = Instant::now();
+    checks.push(match &surgered {
+        Some(surgered) => {
+            let links = super::behaviour::backups_inert(&surgered.client, scripts).await.map_err(|e| with_causes(&e));
+            Check::new(CheckId::BackupsInert, started, links.and_then(|l| if l.is_empty() { Ok(String::new()) } else { Err(l.join("\n")) }))
+        }
+        None => Check::not_checked(CheckId::BackupsInert),
+    });
+    let started = Instant::now();
+    checks.push(match (behaviour, &fresh_baseline) {
+        (Ok(db), Some(fresh)) => {
+            let result = async {
+                let old = server.connect(&db).await.map_err(|e| e.to_string())?;
+                super::behaviour::same_behaviour(&old, &fresh.client, scripts, input.workload).await
+            }
+            .await;
+            Check::new(CheckId::SameBehaviour, started, result)
+        }
+        (Err(why), Some(_)) => {
+            Check::new(CheckId::SameBehaviour, started, Err(format!("the old chain + surgery could not be made: {why}")))
+        }
+        (_, None) => Check::not_checked(CheckId::SameBehaviour),
+    });
 
     let started = Instant::now();
     let forward = forward_probe(&[("old chain + surgery", surgered.as_ref()), ("fresh baseline", fresh_baseline.as_ref())], ledger).await;

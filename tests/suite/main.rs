@@ -19,6 +19,7 @@ mod packaging;
 mod plan_corpus;
 mod proof_fidelity;
 mod replay_cli;
+mod retirement;
 mod server;
 mod setup_scripts;
 mod squash;

@@ -11,6 +11,8 @@ use tokio_postgres::Client;
 use crate::ledger::LedgerTable;
 use crate::sql::{quote_ident, quote_literal};
 
+mod pattern;
+
 /// What seeding did: rows inserted per table, and tables that refused a row (with why).
 #[derive(Debug, Clone, Default)]
 pub struct Seeded {
@@ -42,6 +44,13 @@ enum Allowed {
     OneOf(Vec<String>),
     /// Whole numbers in this inclusive range (`col BETWEEN a AND b`, `col > 0`, …).
     Range(Option<i64>, Option<i64>),
+    /// Text matching this regular expression (`col ~ '^[A-Z]{3}$'`; `~*`: any case).
+    Pattern {
+        /// The expression.
+        regex: String,
+        /// `~*`.
+        case_insensitive: bool,
+    },
 }
 
 /// A foreign key: these columns take the values of one parent row.
@@ -60,9 +69,39 @@ struct Table {
     foreign_keys: Vec<ForeignKey>,
 }
 
-/// Inserts `per_table` rows into every user table of the database but the `ledger`.
-pub async fn seed(client: &Client, per_table: u32, ledger: &LedgerTable) -> Result<Seeded, tokio_postgres::Error> {
-    let tables = read_tables(client, ledger).await?;
+/// Which tables seeding leaves alone: the ledger, and any other (schema, table) or schema.
+#[derive(Debug, Clone)]
+pub struct LeftAlone<'a> {
+    /// The ledger table.
+    pub ledger: &'a LedgerTable,
+    /// Whole schemas left alone (a squash's backup schema).
+    pub schemas: Vec<String>,
+    /// Tables left alone, as (schema, table).
+    pub tables: Vec<(String, String)>,
+    /// When not empty: only these tables, as (schema, table), are seeded.
+    pub only: Vec<(String, String)>,
+}
+
+impl<'a> LeftAlone<'a> {
+    /// Only the ledger.
+    pub fn ledger(ledger: &'a LedgerTable) -> LeftAlone<'a> {
+        LeftAlone { ledger, schemas: Vec::new(), tables: Vec::new(), only: Vec::new() }
+    }
+
+    fn leaves(&self, schema: &str, table: &str) -> bool {
+        let named = |list: &[(String, String)]| list.iter().any(|(s, t)| s == schema && t == table);
+        (schema == self.ledger.schema && table == self.ledger.table)
+            || (!self.only.is_empty() && !named(&self.only))
+            || self.schemas.iter().any(|s| s == schema)
+            || named(&self.tables)
+    }
+}
+
+/// Inserts `per_table` rows into every user table of the database but those `left_alone`.
+/// The values are a function of the rows already there, so two databases with the same rows
+/// get the same sample rows.
+pub async fn seed(client: &Client, per_table: u32, left_alone: &LeftAlone<'_>) -> Result<Seeded, tokio_postgres::Error> {
+    let tables = read_tables(client, left_alone).await?;
     let mut seeded = Seeded::default();
     for table in parents_first(tables) {
         // First all rows in one round trip; only when the table refuses one, row by row.
@@ -105,19 +144,27 @@ pub async fn seed(client: &Client, per_table: u32, ledger: &LedgerTable) -> Resu
     Ok(seeded)
 }
 
-/// The user tables, the ledger left out.
-async fn read_tables(client: &Client, ledger: &LedgerTable) -> Result<Vec<Table>, tokio_postgres::Error> {
+/// The user tables (an extension's left out), parents before children: the order rows go in.
+/// Their names are qualified and quoted as SQL needs.
+pub async fn tables_parents_first(client: &Client, left_alone: &LeftAlone<'_>) -> Result<Vec<String>, tokio_postgres::Error> {
+    Ok(parents_first(read_tables(client, left_alone).await?).into_iter().map(|t| t.name).collect())
+}
+
+/// The user tables, those `left_alone` left out.
+async fn read_tables(client: &Client, left_alone: &LeftAlone<'_>) -> Result<Vec<Table>, tokio_postgres::Error> {
     let mut tables: BTreeMap<u32, Table> = BTreeMap::new();
     let rows = client
         .query(
-            "SELECT c.oid, c.oid::regclass::text AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            "SELECT c.oid, quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS name, n.nspname::text AS schema, c.relname::text AS table
+             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
              WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND n.nspname NOT IN ('pg_catalog', 'information_schema')
-               AND n.nspname !~ '^pg_' AND NOT (n.nspname = $1 AND c.relname = $2)
+               AND n.nspname !~ '^pg_'
+               AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid AND e.deptype = 'e')
              ORDER BY 2",
-            &[&ledger.schema, &ledger.table],
+            &[],
         )
         .await?;
-    for r in rows {
+    for r in rows.iter().filter(|r| !left_alone.leaves(r.get("schema"), r.get("table"))) {
         tables.insert(r.get("oid"), Table { name: r.get("name"), ..Table::default() });
     }
     let oids: Vec<u32> = tables.keys().copied().collect();
@@ -127,7 +174,8 @@ async fn read_tables(client: &Client, ledger: &LedgerTable) -> Result<Vec<Table>
         .query(
             "SELECT a.attrelid, a.attname::text AS name, format_type(a.atttypid, a.atttypmod) AS type, t.typcategory::text AS category,
                     coalesce((SELECT array_agg(pg_get_constraintdef(k.oid) ORDER BY k.conname) FROM pg_constraint k
-                              WHERE k.conrelid = a.attrelid AND k.contype = 'c' AND k.conkey = ARRAY[a.attnum]), '{}') AS checks,
+                              WHERE ((k.conrelid = a.attrelid AND k.conkey = ARRAY[a.attnum]) OR (k.contypid <> 0 AND k.contypid = a.atttypid))
+                                AND k.contype = 'c'), '{}') AS checks,
                     NOT a.attnotnull AS nullable
              FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
              WHERE a.attrelid = ANY($1) AND a.attnum > 0 AND NOT a.attisdropped AND a.attidentity = '' AND a.attgenerated = ''
@@ -151,7 +199,7 @@ async fn read_tables(client: &Client, ledger: &LedgerTable) -> Result<Vec<Table>
     }
     let keys = client
         .query(
-            "SELECT f.conrelid, f.confrelid::regclass::text AS parent,
+            "SELECT f.conrelid, (SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = f.confrelid) AS parent,
                     array(SELECT a.attname::text FROM unnest(f.conkey) WITH ORDINALITY k(n, i) JOIN pg_attribute a ON a.attrelid = f.conrelid AND a.attnum = k.n ORDER BY k.i) AS columns,
                     array(SELECT a.attname::text FROM unnest(f.confkey) WITH ORDINALITY k(n, i) JOIN pg_attribute a ON a.attrelid = f.confrelid AND a.attnum = k.n ORDER BY k.i) AS parent_columns
              FROM pg_constraint f WHERE f.contype = 'f' AND f.conrelid = ANY($1)
@@ -199,6 +247,9 @@ fn allowed(definitions: &[String]) -> Allowed {
         if let Some(list) = listed_values(definition) {
             return Allowed::OneOf(list);
         }
+        if let Some(pattern) = pattern(definition) {
+            return pattern;
+        }
         if let Some((min, max)) = bounds(definition) {
             range = (max_of(range.0, min), min_of(range.1, max));
         }
@@ -229,6 +280,17 @@ fn listed_values(definition: &str) -> Option<Vec<String>> {
     let list = LIST.captures(definition)?.get(1)?.as_str();
     let items: Vec<String> = ITEM.find_iter(list).map(|m| m.as_str().to_string()).collect();
     (!items.is_empty()).then_some(items)
+}
+
+/// `col ~ 'regex'` (or `~*`), alone: the pattern.
+fn pattern(definition: &str) -> Option<Allowed> {
+    static MATCH: std::sync::LazyLock<Regex> =
+        std::sync::LazyLock::new(|| Regex::new(r"^CHECK \(+[^ ]+\)? ~(\*?) '((?:[^']|'')*)'::[a-z ]+\)+$").expect("a valid regex"));
+    if definition.contains(" OR ") || definition.contains(" AND ") {
+        return None;
+    }
+    let found = MATCH.captures(definition)?;
+    Some(Allowed::Pattern { regex: found[2].replace("''", "'"), case_insensitive: &found[1] == "*" })
 }
 
 /// Comparisons of the column with numbers, joined by AND: the inclusive whole-number bounds.
@@ -297,6 +359,11 @@ fn value(table: &str, c: &Column, n: u32) -> String {
             let span = (max - low).saturating_add(1).max(1);
             return format!("{}::{t}", low.saturating_add((i64::from(n) - 1) % span));
         }
+        Allowed::Pattern { regex, case_insensitive } => {
+            if let Some(text) = pattern::matching_text(regex, *case_insensitive, n) {
+                return format!("{}::{t}", quote_literal(&text));
+            }
+        }
         Allowed::Range(Some(min), None) => {
             return format!("(SELECT greatest(coalesce(max({col}) + 1, {min}), {min}) FROM {table})::{t}", col = quote_ident(&c.name));
         }
@@ -313,12 +380,20 @@ fn value(table: &str, c: &Column, n: u32) -> String {
         "T" => format!("'{n} hours'"),
         "G" if t == "point" => format!("'({n},{n})'"),
         "R" => "'empty'".to_string(),
-        "U" if t == "uuid" => return "gen_random_uuid()".to_string(),
+        "U" if t == "uuid" => format!("'{}'", sample_uuid(table, &c.name, n)),
         "U" if t.starts_with("json") => format!("'{{\"n\": {n}}}'"),
         "V" => "'1'".to_string(),
         _ => quote_literal(&fitting_text(t, n)),
     };
     format!("{literal}::{t}")
+}
+
+/// A uuid that is a function of the table, the column and the row number (the same on every
+/// database, unlike `gen_random_uuid()`).
+fn sample_uuid(table: &str, column: &str, n: u32) -> String {
+    let hash = blake3::hash(format!("{table}\u{1f}{column}\u{1f}{n}").as_bytes());
+    let hex: String = hash.as_bytes()[..16].iter().map(|b| format!("{b:02x}")).collect();
+    format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..])
 }
 
 /// `sqmt_<n>`, or just `<n>` when the type's length limit is shorter.
@@ -357,6 +432,15 @@ mod tests {
         assert_eq!(allowed(&["CHECK ((a > 0))".into(), "CHECK ((a < 10))".into()]), Allowed::Range(Some(1), Some(9)));
         assert_eq!(allowed(&["CHECK (((a < 0) OR (a > 10)))".into()]), Allowed::Anything);
         assert_eq!(allowed(&["CHECK ((length(name) > 0))".into()]), Allowed::Range(Some(1), None));
+    }
+
+    #[test]
+    fn reads_patterns_as_postgres_prints_them() {
+        let pattern = |regex: &str, case_insensitive| Allowed::Pattern { regex: regex.into(), case_insensitive };
+        assert_eq!(allowed(&["CHECK ((code ~ '^[A-Z]{3}$'::text))".into()]), pattern("^[A-Z]{3}$", false));
+        assert_eq!(allowed(&["CHECK (((code)::text ~* '^x''y'::text))".into()]), pattern("^x'y", true));
+        assert_eq!(allowed(&["CHECK ((VALUE ~ '^[a-z]+@[a-z]+$'::text))".into()]), pattern("^[a-z]+@[a-z]+$", false));
+        assert_eq!(allowed(&["CHECK (((code ~ '^A'::text) OR (code = ''::text)))".into()]), Allowed::Anything);
     }
 
     #[test]
