@@ -249,6 +249,10 @@ pub enum Command {
         /// baseline and the proof covers them.
         #[arg(long, value_name = "VERSION")]
         through: Option<String>,
+        /// A database (production, a replica, staging) whose rows the proof borrows: at most 50
+        /// per table, read in one read-only snapshot, nothing written there.
+        #[arg(long, value_name = "URL", env = "SQUASHMATE_SAMPLE_FROM", hide_env_values = true)]
+        sample_from: Option<String>,
         /// Print the outcome as text, JSON, or the report as Markdown (with a Mermaid graph of
         /// what is retired and what depended on it).
         #[arg(long, value_parser = value::format(), default_value = "text")]
@@ -552,7 +556,7 @@ pub async fn run(cli: Cli) -> u8 {
         Command::Squash { format: Format::Github, .. } => Err(anyhow::anyhow!(
             "squash reports as text, json or markdown (--format text|json|markdown); github annotations are for findings in files"
         )),
-        Command::Squash { plan, date, dbmate, format, server, force_retire, through, .. } => {
+        Command::Squash { plan, date, dbmate, format, server, force_retire, through, sample_from, .. } => {
             async {
                 let options = crate::squash::SquashOptions {
                     plan: plan.clone(),
@@ -562,6 +566,7 @@ pub async fn run(cli: Cli) -> u8 {
                     force_retire: force_retire.clone(),
                     through: through.clone(),
                     ledger_table: cli.migrations_table.clone(),
+                    sample_from: sample_from.as_deref().map(crate::ledger::DatabaseUrl::parse).transpose()?,
                 };
                 if cli.targets.is_some() {
                     fleet::check_squash(&cli, &options).await?;

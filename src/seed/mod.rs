@@ -11,7 +11,10 @@ use tokio_postgres::Client;
 use crate::ledger::LedgerTable;
 use crate::sql::{quote_ident, quote_literal};
 
+mod borrowed;
 mod pattern;
+
+pub use borrowed::{Borrowed, borrow, lend};
 
 /// What seeding did: rows inserted per table, and tables that refused a row (with why).
 #[derive(Debug, Clone, Default)]
@@ -20,6 +23,18 @@ pub struct Seeded {
     pub rows: BTreeMap<String, u32>,
     /// Table → PostgreSQL's last error.
     pub refused: BTreeMap<String, String>,
+}
+
+impl Seeded {
+    /// Adds what another pass put in (rows summed; its refusals kept where this pass had none).
+    pub fn absorb(&mut self, other: Seeded) {
+        for (table, rows) in other.rows {
+            *self.rows.entry(table).or_default() += rows;
+        }
+        for (table, why) in other.refused {
+            self.refused.entry(table).or_insert(why);
+        }
+    }
 }
 
 /// A column to fill, and how.

@@ -15,7 +15,7 @@ use tokio_postgres::Client;
 use super::links::OWNER;
 use super::scripts::ScriptInput;
 use crate::report::with_causes;
-use crate::seed::{LeftAlone, Seeded, seed, tables_parents_first};
+use crate::seed::{Borrowed, LeftAlone, Seeded, lend, seed, tables_parents_first};
 
 /// What links a backup to something kept, as people read it (empty: the backups are inert).
 pub async fn backups_inert(client: &Client, scripts: &ScriptInput<'_>) -> Result<Vec<String>, tokio_postgres::Error> {
@@ -38,6 +38,16 @@ pub async fn backups_inert(client: &Client, scripts: &ScriptInput<'_>) -> Result
          ORDER BY 1"
     );
     Ok(client.query(&sql, &[&schema, &tables]).await?.iter().map(|r| r.get(0)).collect())
+}
+
+/// What the user gives the behavioural proof: statements of their own, and rows borrowed from a
+/// database of theirs (both sides get them before the sample rows).
+#[derive(Debug, Clone, Copy)]
+pub struct UserWorkload<'a> {
+    /// The workload file's statements.
+    pub statements: &'a [String],
+    /// Rows from `--sample-from`.
+    pub borrowed: &'a Borrowed,
 }
 
 /// How one statement of the workload ended.
@@ -66,6 +76,9 @@ struct Trace {
     /// Kept table → rows left (count and digest; date/time values read as NULL or not, since
     /// both sides write `now()` at different instants).
     rows: BTreeMap<String, String>,
+    /// The backups whose rows the workload changed (on the old chain's side: a backup keeps
+    /// every row whatever the application does).
+    backups_changed: Vec<String>,
 }
 
 /// One kept table as the workload touches it.
@@ -142,15 +155,54 @@ async fn targets(client: &Client, left_alone: &LeftAlone<'_>) -> Result<Vec<Targ
 async fn run(
     client: &Client,
     workload: &Workload,
+    borrowed: &Borrowed,
     left_alone: &LeftAlone<'_>,
     retired: Option<&LeftAlone<'_>>,
 ) -> Result<Trace, tokio_postgres::Error> {
     client.batch_execute("BEGIN").await?;
+    let lent = lend(client, borrowed, left_alone).await?;
     let mut trace = Trace { seeded: seed(client, 3, left_alone).await?, ..Trace::default() };
-    if let Some(backups) = retired {
-        seed(client, 3, backups).await?;
+    trace.seeded.absorb(lent);
+    let backups = match retired {
+        Some(backups) => {
+            seed(client, 3, backups).await?;
+            tables_parents_first(client, backups).await?
+        }
+        None => Vec::new(),
+    };
+    let before = digests(client, backups.iter().map(|b| (b.as_str(), "to_jsonb(t)::text"))).await?;
+    trace.outcomes = run_statements(client, &workload.statements).await?;
+    let after = digests(client, backups.iter().map(|b| (b.as_str(), "to_jsonb(t)::text"))).await?;
+    trace.backups_changed = before
+        .iter()
+        .filter(|(table, rows)| after.get(*table) != Some(rows))
+        .map(|(table, rows)| format!("{table}: {rows} → {}", after.get(table).map_or("missing", String::as_str)))
+        .collect();
+    trace.rows = digests(client, workload.targets.iter().map(|t| (t.name.as_str(), t.row_text.as_str()))).await?;
+    client.batch_execute("ROLLBACK").await?;
+    Ok(trace)
+}
+
+/// Each table's rows as a count and a digest of `row_text` (an expression over the row `t`).
+async fn digests<'t>(
+    client: &Client,
+    tables: impl Iterator<Item = (&'t str, &'t str)>,
+) -> Result<BTreeMap<String, String>, tokio_postgres::Error> {
+    let mut rows = BTreeMap::new();
+    for (table, row_text) in tables {
+        let sql = format!(
+            "SELECT count(*)::text || ' row(s), md5 ' || md5(coalesce(string_agg(r, E'\\n' ORDER BY r), '')) FROM (SELECT {row_text} AS r FROM {table} t) rows"
+        );
+        rows.insert(table.to_string(), client.query_one(&sql, &[]).await?.get(0));
     }
-    for statement in &workload.statements {
+    Ok(rows)
+}
+
+/// Runs each of `statements` behind its own savepoint (a failure undoes only itself), in the
+/// transaction under way.
+async fn run_statements(client: &Client, statements: &[String]) -> Result<Vec<Outcome>, tokio_postgres::Error> {
+    let mut outcomes = Vec::new();
+    for statement in statements {
         client.batch_execute("SAVEPOINT squashmate_workload").await?;
         let outcome = match client.execute(statement.as_str(), &[]).await {
             Ok(rows) => Outcome::Ran(rows),
@@ -161,32 +213,59 @@ async fn run(
             }
         };
         client.batch_execute("RELEASE SAVEPOINT squashmate_workload").await?;
-        trace.outcomes.push(outcome);
+        outcomes.push(outcome);
     }
-    for target in &workload.targets {
-        let sql = format!(
-            "SELECT count(*)::text || ' row(s), md5 ' || md5(coalesce(string_agg(r, E'\\n' ORDER BY r), '')) FROM (SELECT {} AS r FROM {} t) rows",
-            target.row_text, target.name
-        );
-        trace.rows.insert(target.name.clone(), client.query_one(&sql, &[]).await?.get(0));
+    Ok(outcomes)
+}
+
+/// The user's statements that ran on the old chain (`old_chain`, before any surgery) but fail
+/// on the fresh baseline with an error of class 42 — a table, column or function that is no
+/// longer there: the application still uses what was retired. Each side in a transaction
+/// rolled back.
+async fn still_used(old_chain: &Client, fresh: &Client, user: &[String]) -> Result<Vec<String>, tokio_postgres::Error> {
+    let mut sides = Vec::new();
+    for client in [old_chain, fresh] {
+        client.batch_execute("BEGIN").await?;
+        sides.push(run_statements(client, user).await?);
+        client.batch_execute("ROLLBACK").await?;
     }
-    client.batch_execute("ROLLBACK").await?;
-    Ok(trace)
+    Ok(user
+        .iter()
+        .zip(sides[0].iter().zip(&sides[1]))
+        .filter_map(|(statement, pair)| match pair {
+            (Outcome::Ran(_), after @ Outcome::Failed(code, _)) if code.starts_with("42") => {
+                Some(format!("`{statement}`: ran on the old chain but fails after the squash: {after}"))
+            }
+            _ => None,
+        })
+        .collect())
 }
 
 /// The same workload on the old chain + surgery (`surgered`) and on the fresh baseline
 /// (`fresh`): `Ok` with a summary when every outcome and every kept table's rows agree, else
-/// `Err` with each difference.
-pub async fn same_behaviour(surgered: &Client, fresh: &Client, scripts: &ScriptInput<'_>, user: &[String]) -> Result<String, String> {
+/// `Err` with each difference. With the `old_chain` (before any surgery), the user's statements
+/// must also not fail after the squash for want of what ran before ([`still_used`]).
+pub async fn same_behaviour(
+    surgered: &Client,
+    fresh: &Client,
+    old_chain: Option<&Client>,
+    scripts: &ScriptInput<'_>,
+    user: &UserWorkload<'_>,
+) -> Result<String, String> {
     let kept = LeftAlone { ledger: scripts.ledger, schemas: vec![scripts.backup_schema()], tables: pairs(scripts), only: Vec::new() };
     let backups: Vec<(String, String)> =
         scripts.details.tables.iter().map(|t| scripts.backup_table(&t.name)).map(|t| (t.schema, t.name)).collect();
     let retired = LeftAlone { ledger: scripts.ledger, schemas: Vec::new(), tables: Vec::new(), only: backups.clone() };
-    let workload = Workload::build(targets(fresh, &kept).await.map_err(|e| with_causes(&e))?, user);
-    let (old, new) =
-        tokio::join!(run(surgered, &workload, &kept, (!backups.is_empty()).then_some(&retired)), run(fresh, &workload, &kept, None));
+    let workload = Workload::build(targets(fresh, &kept).await.map_err(|e| with_causes(&e))?, user.statements);
+    let (old, new) = tokio::join!(
+        run(surgered, &workload, user.borrowed, &kept, (!backups.is_empty()).then_some(&retired)),
+        run(fresh, &workload, user.borrowed, &kept, None)
+    );
     let (old, new) = (old.map_err(|e| with_causes(&e))?, new.map_err(|e| with_causes(&e))?);
-    let differences = differences(&workload, &old, &new);
+    let mut differences = differences(&workload, &old, &new);
+    if let Some(old_chain) = old_chain.filter(|_| !user.statements.is_empty()) {
+        differences.extend(still_used(old_chain, fresh, user.statements).await.map_err(|e| with_causes(&e))?);
+    }
     if differences.is_empty() {
         let refused = new.seeded.refused.len();
         Ok(format!(
@@ -210,6 +289,9 @@ fn pairs(scripts: &ScriptInput<'_>) -> Vec<(String, String)> {
 fn differences(workload: &Workload, old: &Trace, new: &Trace) -> Vec<String> {
     let mut out = Vec::new();
     let label = "old chain + surgery";
+    for changed in &old.backups_changed {
+        out.push(format!("backup {changed} during the workload on {label}: a kept table's write reached it"));
+    }
     if old.seeded.rows != new.seeded.rows {
         out.push(format!("sample rows taken: {label} {:?} → fresh baseline {:?}", old.seeded.rows, new.seeded.rows));
     }
@@ -284,7 +366,7 @@ mod tests {
     fn a_users_workload_is_split_into_statements() {
         assert_eq!(
             user_statements("update t set a = 1 where id = 2;\n-- a comment\ndelete from t where b = ';';").unwrap(),
-            ["update t set a = 1 where id = 2", "-- a comment\ndelete from t where b = ';'"]
+            ["update t set a = 1 where id = 2", "delete from t where b = ';'"]
         );
         assert!(user_statements("delete from").is_err());
     }

@@ -28,13 +28,13 @@ mod verify;
 
 pub use audit::{Hit, HitKind, audit, spellings};
 pub use baseline::{BaselineFacts, baseline_file, normalise_dump};
-pub use behaviour::{backups_inert, same_behaviour, user_statements};
+pub use behaviour::{UserWorkload, backups_inert, same_behaviour, user_statements};
 pub use inspect::{Details, OutgoingKey, RetiredTable, TableTrigger, inspect};
 pub use plan::{BackupStyle, ColumnName, LockPolicy, Plan, PlanError, STARTER, TableName};
 pub use record::{RECORD_IN_SCHEMA, RECORD_MARK};
 pub use report::{BaselineRoles, ChainRows, Report, Retired, RetiredColumnEntry, RetiredTableEntry, RetiredViewEntry, SampleRows, Timing};
 pub use roles::ChainRole;
 pub use routine_uses::{Routine, Use, routine_uses};
-pub use run::{Outcome, SquashError, SquashOptions, audit_names, squash};
+pub use run::{BORROWED_PER_TABLE, Outcome, SquashError, SquashOptions, audit_names, squash};
 pub use scripts::{ALREADY_DONE_SQLSTATE, ScriptInput, lock_up_front, rollback, squashed_sql, surgery};
 pub use verify::{Check, CheckId};

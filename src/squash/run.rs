@@ -27,7 +27,7 @@ use crate::migration::{Discovery, MigrationFile, Way, chain_hash, discover, rend
 use crate::progress::{Progress, Within};
 use crate::replay::{prepared_database, replay_after};
 use crate::report::{Refusal, warning_line};
-use crate::seed::{Seeded, seed};
+use crate::seed::{Borrowed, LeftAlone, Seeded, borrow, lend, seed, tables_parents_first};
 use crate::server::{EphemeralServer, ServerError, ServerOptions};
 use crate::setup::{Setup, SetupError};
 
@@ -95,7 +95,13 @@ pub struct SquashOptions {
     pub ledger_table: String,
     /// Squash only the files up to this version; the later ones stay (`None`: all).
     pub through: Option<String>,
+    /// A database whose rows the proof borrows (read-only, at most [`BORROWED_PER_TABLE`] per
+    /// table) before its own sample rows: production's shapes of data.
+    pub sample_from: Option<crate::ledger::DatabaseUrl>,
 }
+
+/// How many rows per table the proof borrows from `--sample-from`.
+pub const BORROWED_PER_TABLE: u32 = 50;
 
 impl SquashOptions {
     /// The ledger table as the squash's databases hold it (an unqualified name is in `public`).
@@ -349,11 +355,36 @@ fn user_workload(plan: &Plan, plan_path: &Path) -> Result<Vec<String>, SquashErr
     })
 }
 
-/// Sample rows in every table of `db` (the old chain's copy, A).
-async fn seed_rows(server: &EphemeralServer, db: &str, ledger: &LedgerTable) -> Result<Seeded, ServerError> {
+/// The rows `--sample-from` lends the proof: at most [`BORROWED_PER_TABLE`] of each table the
+/// `replayed` chain has, read in one read-only snapshot.
+async fn borrowed_rows(
+    options: &SquashOptions,
+    server: &EphemeralServer,
+    replayed: &str,
+    ledger: &LedgerTable,
+) -> Result<Borrowed, SquashError> {
+    let Some(url) = &options.sample_from else { return Ok(Borrowed::default()) };
+    let refusal = |why: String| {
+        SquashError::Refused(vec![Refusal::new(
+            format!("--sample-from {}", url.redacted()),
+            why,
+            "check the URL and that its role may read the tables (nothing is written there)",
+        )])
+    };
+    let source = crate::ledger::connect(url).await.map_err(|e| refusal(crate::report::with_causes(&e)))?;
+    let tables = tables_parents_first(&server.connect(replayed).await?, &LeftAlone::ledger(ledger)).await.map_err(ServerError::Sql)?;
+    borrow(&source, &tables, BORROWED_PER_TABLE).await.map_err(|e| refusal(crate::report::with_causes(&e)))
+}
+
+/// Sample rows in every table of `db` (the old chain's copy, A): the borrowed ones first, then
+/// three of squashmate's own in each table.
+async fn seed_rows(server: &EphemeralServer, db: &str, ledger: &LedgerTable, borrowed: &Borrowed) -> Result<Seeded, ServerError> {
     let client = server.connect(db).await?;
     client.batch_execute("BEGIN").await?;
-    let seeded = seed(&client, 3, &crate::seed::LeftAlone::ledger(ledger)).await?;
+    let left_alone = LeftAlone::ledger(ledger);
+    let lent = lend(&client, borrowed, &left_alone).await?;
+    let mut seeded = seed(&client, 3, &left_alone).await?;
+    seeded.absorb(lent);
     client.batch_execute("COMMIT").await?;
     Ok(seeded)
 }
@@ -418,6 +449,8 @@ struct Prepared {
     chain_roles: Vec<ChainRole>,
     /// The user's workload statements (`workload` in the plan).
     workload: Vec<String>,
+    /// Rows borrowed from `--sample-from` (empty without it).
+    borrowed: Borrowed,
 }
 
 impl Prepared {
@@ -512,6 +545,7 @@ async fn prepare(options: &SquashOptions, laps: &mut Laps<'_>) -> Result<Prepare
     let replay = replay_after(&server, &setup, &squashed_files, &ledger, &Within::new(laps.progress), |_, _| {}).await?;
     let chain_roles = chain_roles(&server, &replay, &roles_before).await?;
     let replayed = replay.database;
+    let borrowed = borrowed_rows(options, &server, &replayed, &ledger).await?;
     laps.done();
     let inspecting = server.connect(&replayed).await?;
     let mut refusals = super::links::live_links(&inspecting, &plan, &options.force_retire).await.map_err(ServerError::Sql)?;
@@ -543,6 +577,7 @@ async fn prepare(options: &SquashOptions, laps: &mut Laps<'_>) -> Result<Prepare
         setup,
         chain_roles,
         workload,
+        borrowed,
     };
     (prepared.surgery_sql, prepared.rollback_sql) = (surgery(&prepared.script_input()), rollback(&prepared.script_input()));
     laps.done();
@@ -559,7 +594,7 @@ async fn build(prepared: &Prepared) -> Result<Built, SquashError> {
     let (shaped, runs, behaviour) = tokio::join!(
         shape_baseline(server, &prepared.replayed, &prepared.replay_started, &prepared.surgery_sql, &input, &prepared.setup),
         async {
-            let seeded = seed_rows(server, &seeded_db, &prepared.ledger).await?;
+            let seeded = seed_rows(server, &seeded_db, &prepared.ledger, &prepared.borrowed).await?;
             let runs = run_scripts(server, &seeded_db, &prepared.surgery_sql, &prepared.rollback_sql, &input).await?;
             Ok::<_, ServerError>((seeded, runs))
         },
@@ -613,6 +648,7 @@ async fn prove(
         chain_data: shaped.data.clone(),
         setup: &prepared.setup,
         workload: &prepared.workload,
+        borrowed: &prepared.borrowed,
         behaviour,
     });
     let with_kept = async {

@@ -152,6 +152,8 @@ pub struct VerifyInput<'a> {
     pub setup: &'a Setup,
     /// The user's workload statements, run on both sides of the behavioural proof.
     pub workload: &'a [String],
+    /// Rows borrowed from `--sample-from`, put into both sides of the behavioural proof.
+    pub borrowed: &'a crate::seed::Borrowed,
     /// The old chain + surgery without sample rows, as the baseline's rows were made: the old
     /// chain's side of the behavioural proof (`Err`: why it could not be made).
     pub behaviour: Result<String, String>,
@@ -463,7 +465,9 @@ pub async fn verify(input: VerifyInput<'_>) -> Result<Vec<Check>, ServerError> {
         (Ok(db), Some(fresh)) => {
             let result = async {
                 let old = server.connect(&db).await.map_err(|e| e.to_string())?;
-                super::behaviour::same_behaviour(&old, &fresh.client, scripts, input.workload).await
+                let old_chain = rolled_back.as_ref().map(|state| &state.client);
+                let workload = super::behaviour::UserWorkload { statements: input.workload, borrowed: input.borrowed };
+                super::behaviour::same_behaviour(&old, &fresh.client, old_chain, scripts, &workload).await
             }
             .await;
             Check::new(CheckId::SameBehaviour, started, result)

@@ -13,8 +13,15 @@ use std::process::Command;
 use crate::common;
 use crate::squash::{DATE, plan, squash};
 use squashmate::ledger::LedgerTable;
+use squashmate::seed::Borrowed;
 use squashmate::server::EphemeralServer;
-use squashmate::squash::{BackupStyle, LockPolicy, Plan, ScriptInput, backups_inert, inspect, same_behaviour};
+use squashmate::squash::{BackupStyle, LockPolicy, Plan, ScriptInput, UserWorkload, backups_inert, inspect, same_behaviour};
+
+/// A workload of these statements and no borrowed rows.
+fn user(statements: &[String]) -> UserWorkload<'_> {
+    static NONE: std::sync::LazyLock<Borrowed> = std::sync::LazyLock::new(Borrowed::default);
+    UserWorkload { statements, borrowed: &NONE }
+}
 
 /// Runs `sql` with psql against `url` (ON_ERROR_STOP); returns (success, stderr).
 fn psql(url: &str, args: &[&str]) -> (bool, String) {
@@ -234,12 +241,22 @@ async fn the_behavioural_checks_fail_on_a_deliberately_broken_surgery_one_link_k
         locks: LockPolicy::default(),
     };
     let surgery = std::fs::read_to_string(script(work.path(), "surgery.sql")).unwrap();
-    let without = |needle: &str| {
-        assert!(surgery.contains(needle), "{needle}");
-        surgery.lines().filter(|l| !l.contains(needle)).collect::<Vec<_>>().join("\n")
+    let without_all = |needles: &[&str]| {
+        assert!(needles.iter().all(|n| surgery.contains(n)), "{needles:?}");
+        surgery.lines().filter(|l| !needles.iter().any(|n| l.contains(n))).collect::<Vec<_>>().join("\n")
     };
-    let fresh_db = dbmate_database(&server, &work.path().join("db/migrations")).await;
-    let fresh = server.connect(&fresh_db).await.unwrap();
+    let without = |needle: &str| without_all(&[needle]);
+    // Each comparison gets databases of its own: a rolled-back workload still moves sequences.
+    let new_dir = work.path().join("db/migrations");
+    let pair = |text: String| {
+        let (server, old, new_dir) = (&server, &old, &new_dir);
+        async move {
+            let (production, fresh) = (dbmate_database(server, old).await, dbmate_database(server, new_dir).await);
+            let client = server.connect(&production).await.unwrap();
+            client.batch_execute(&text).await.unwrap();
+            (client, server.connect(&fresh).await.unwrap())
+        }
+    };
     let cases = [
         ("the surgery as written", surgery.clone(), None, None),
         (
@@ -252,16 +269,20 @@ async fn the_behavioural_checks_fail_on_a_deliberately_broken_surgery_one_link_k
             "CASCADE key kept",
             without("DROP CONSTRAINT \"legacy_notes_account_id_fkey\""),
             Some("foreign key legacy_notes_account_id_fkey"),
+            Some("backup squashmate_backup_20260101.legacy_notes"),
+        ),
+        (
+            "CASCADE key and trigger kept",
+            without_all(&["DROP CONSTRAINT \"legacy_notes_account_id_fkey\"", "DROP TRIGGER \"legacy_notes_deleted\""]),
+            Some("trigger legacy_notes_deleted on backup"),
             Some("rows left in public.events"),
         ),
         ("trigger kept", without("DROP TRIGGER \"legacy_notes_deleted\""), Some("trigger legacy_notes_deleted on backup"), None),
     ];
     for (case, text, inert_finding, behaviour_finding) in cases {
-        let production = dbmate_database(&server, &old).await;
-        let client = server.connect(&production).await.unwrap();
-        client.batch_execute(&text).await.unwrap_or_else(|e| panic!("{case}: {e}"));
+        let (client, fresh) = pair(text).await;
         let links = backups_inert(&client, &input).await.unwrap();
-        let behaviour = same_behaviour(&client, &fresh, &input, &[]).await;
+        let behaviour = same_behaviour(&client, &fresh, None, &input, &user(&[])).await;
         match inert_finding {
             None => assert!(links.is_empty(), "{case}: {links:?}"),
             Some(finding) => assert!(links.iter().any(|l| l.contains(finding)), "{case}: {links:?}"),
@@ -273,12 +294,25 @@ async fn the_behavioural_checks_fail_on_a_deliberately_broken_surgery_one_link_k
         }
     }
     // A user's workload statement that behaves differently fails the check too.
-    let production = dbmate_database(&server, &old).await;
-    let client = server.connect(&production).await.unwrap();
-    client.batch_execute(&surgery).await.unwrap();
+    let old_chain = server.connect(&dbmate_database(&server, &old).await).await.unwrap();
+    let (client, fresh) = pair(surgery.clone()).await;
     let probe = [format!("SELECT count(*) FROM squashmate_backup_{DATE}.legacy_holds")];
-    let behaviour = same_behaviour(&client, &fresh, &input, &probe).await;
+    let behaviour = same_behaviour(&client, &fresh, None, &input, &user(&probe)).await;
     assert!(behaviour.is_err_and(|e| e.contains("42P01")), "the backup is not in the fresh baseline");
+    // One that ran on the old chain and fails on both sides after the squash: the application
+    // still uses what was retired.
+    let app = ["SELECT count(*) FROM public.legacy_holds".to_string(), "SELECT count(*) FROM public.accounts".to_string()];
+    let (client, fresh) = pair(surgery.clone()).await;
+    let alike = same_behaviour(&client, &fresh, None, &input, &user(&app)).await;
+    assert!(alike.is_ok(), "both sides fail alike: {alike:?}");
+    let (client, fresh) = pair(surgery.clone()).await;
+    let behaviour = same_behaviour(&client, &fresh, Some(&old_chain), &input, &user(&app)).await;
+    let found = behaviour.unwrap_err();
+    assert!(
+        found.contains("`SELECT count(*) FROM public.legacy_holds`: ran on the old chain but fails after the squash: error 42P01"),
+        "{found}"
+    );
+    assert!(!found.contains("public.accounts"), "{found}");
 }
 
 #[tokio::test]
@@ -416,4 +450,59 @@ async fn the_surgery_never_stalls_reads_of_kept_tables_behind_a_busy_retired_one
     assert!(ok, "{err}");
     assert!(err.contains("\"public\".\"legacy_holds\" is busy"), "{err}");
     assert!(longest < std::time::Duration::from_secs(2), "a read of a kept table waited {longest:?} (lock_timeout 2 s)");
+}
+
+#[tokio::test]
+async fn the_workload_file_and_production_rows_join_the_proof() {
+    let work = common::open_tempdir();
+    common::write_migrations(&work.path().join("db/migrations"), &[("20240101000000_keyed.sql", KEYED)]);
+    let old = keep_old_chain(work.path());
+    // Rows borrowed from "production" (read-only): at most 50 a table, then three of our own.
+    let server = common::local_server().await;
+    let production = dbmate_database(&server, &old).await;
+    let prod = server.connect(&production).await.unwrap();
+    prod.batch_execute(
+        "INSERT INTO accounts SELECT g, 'acct ' || g FROM generate_series(10, 200) g;
+         INSERT INTO legacy_notes SELECT g, g + 9, 'note' FROM generate_series(1, 20) g ON CONFLICT DO NOTHING;",
+    )
+    .await
+    .unwrap();
+    let before = crate::squash::state(&server, &production).await;
+    let rows_before: i64 = prod.query_one("SELECT count(*) FROM accounts", &[]).await.unwrap().get(0);
+    // The application still reads a retired table: the workload file says so, and the proof fails.
+    std::fs::write(
+        work.path().join("db/app.sql"),
+        "select count(*) from accounts;
+select count(*) from legacy_holds;
+",
+    )
+    .unwrap();
+    plan(work.path(), "workload = \"db/app.sql\"\n[retire]\ntables = [\"public.legacy_holds\", \"public.legacy_notes\"]\n");
+    let (dir, url) = (work.path().to_path_buf(), server.url(&production));
+    let (code, stdout, stderr) =
+        tokio::task::spawn_blocking(move || squash(&dir, &["--format", "json", "--sample-from", &url])).await.unwrap();
+    assert_eq!(code, Some(2), "{stdout}{stderr}");
+    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let behaviour = json["report"]["checks"].as_array().unwrap().iter().find(|c| c["id"] == "same-behaviour").unwrap().clone();
+    assert_eq!(behaviour["passed"], false, "{behaviour}");
+    let detail = behaviour["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("`select count(*) from legacy_holds`: ran on the old chain but fails after the squash: error 42P01"),
+        "{detail}"
+    );
+    assert!(!detail.contains("from accounts"), "{detail}");
+    // The first 50 accounts by key, 3 of them the chain's own (skipped), and 3 sample rows; the
+    // 20 notes, whose accounts came along, but for the chain's own one.
+    assert_eq!(json["report"]["sample_rows"]["rows"]["public.accounts"], 50, "{stdout}");
+    assert_eq!(json["report"]["sample_rows"]["rows"]["public.legacy_notes"], 22, "{stdout}");
+    assert!(!work.path().join("db/migrations/00000000000000_baseline.sql").exists(), "a failed check replaces nothing");
+    // Nothing was written to the database the rows were borrowed from.
+    assert_eq!(crate::squash::state(&server, &production).await, before);
+    let rows_after: i64 = prod.query_one("SELECT count(*) FROM accounts", &[]).await.unwrap().get(0);
+    assert_eq!(rows_after, rows_before);
+    // Without the stale read the same squash passes, borrowed rows included.
+    std::fs::write(work.path().join("db/app.sql"), "select count(*) from accounts;\n").unwrap();
+    let (dir, url) = (work.path().to_path_buf(), server.url(&production));
+    let (code, stdout, stderr) = tokio::task::spawn_blocking(move || squash(&dir, &["--sample-from", &url])).await.unwrap();
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
 }
