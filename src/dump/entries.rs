@@ -9,10 +9,37 @@ struct Entry<'a> {
     text: &'a str,
 }
 
-impl Entry<'_> {
+impl<'a> Entry<'a> {
     /// The entry's type (`TABLE`, `ACL`, `TABLE DATA`, …).
     fn kind(&self) -> &str {
         self.key.split("; Type: ").nth(1).and_then(|rest| rest.split(';').next()).unwrap_or("")
+    }
+
+    /// The entry itself, and the session lines pg_dump printed after it for the next entry
+    /// (`SET default_tablespace`, `SET default_table_access_method`, the `\unrestrict` line
+    /// of the trailer) with the blank lines among them: those belong to no object.
+    fn split_session_lines(&self) -> (&'a str, &'a str) {
+        let mut end = self.text.len();
+        for line in self.text.split_inclusive('\n').rev() {
+            let trimmed = line.trim();
+            let session = trimmed.is_empty()
+                || trimmed == "--"
+                || trimmed == "-- PostgreSQL database dump complete"
+                || trimmed.starts_with("SET ")
+                || trimmed.starts_with("SELECT pg_catalog.set_config(")
+                || trimmed.starts_with("\\unrestrict ")
+                || trimmed.starts_with("\\restrict ");
+            if !session {
+                break;
+            }
+            end -= line.len();
+        }
+        self.text.split_at(end)
+    }
+
+    /// What the entry makes, for comparing: its own text, trimmed.
+    fn object(&self) -> &'a str {
+        self.split_session_lines().0.trim()
     }
 }
 
@@ -55,9 +82,12 @@ fn header_key(line: &str) -> String {
 }
 
 /// `dump` (setup and chain) without the entries `setup_dump` (the setup alone, dumped the same
-/// way) has as they are. A privilege or comment entry the chain changed stays (it runs after
-/// the setup); any other entry the chain changed cannot be expressed without the setup's own
-/// statement: those are returned as the error, by header.
+/// way) has as they are — judged on the object each makes, not on the session lines pg_dump
+/// prints between entries, which depend on what follows (a setup object the chain only
+/// references is never "changed"). The session lines after a removed entry stay, for the
+/// entry they were printed for. A privilege or comment entry the chain changed stays (it runs
+/// after the setup); any other entry the chain changed cannot be expressed without the setup's
+/// own statement: those are returned as the error, by header.
 pub fn without_setup_entries(dump: &str, setup_dump: &str) -> Result<String, Vec<String>> {
     let (_, setup) = entries(setup_dump);
     let (preamble, all) = entries(dump);
@@ -65,13 +95,39 @@ pub fn without_setup_entries(dump: &str, setup_dump: &str) -> Result<String, Vec
     let mut changed = Vec::new();
     for entry in all {
         match setup.iter().find(|s| s.key == entry.key) {
-            Some(made) if made.text == entry.text => {}
+            Some(made) if made.object() == entry.object() => {
+                for line in entry.split_session_lines().1.lines().filter(|l| !l.trim().is_empty()) {
+                    out.push_str(line);
+                    out.push_str("\n\n");
+                }
+            }
             Some(_) if matches!(entry.kind(), "ACL" | "COMMENT" | "DEFAULT ACL") => out.push_str(entry.text),
             Some(_) => changed.push(entry.key.clone()),
             None => out.push_str(entry.text),
         }
     }
     if changed.is_empty() { Ok(out) } else { Err(changed) }
+}
+
+/// What a `pg_dump --schema-only --table=<ledger>` says beyond the table itself, which dbmate
+/// creates before it applies any migration: its privileges and comments (whole entries) and an
+/// owner the chain gave it (the `ALTER TABLE … OWNER TO` line of its entry).
+pub fn ledger_extras(dump: &str) -> String {
+    let (_, all) = entries(dump);
+    let mut out = String::new();
+    for entry in all {
+        match entry.kind() {
+            "ACL" | "COMMENT" => out.push_str(entry.object()),
+            "TABLE" => {
+                for line in entry.object().lines().filter(|l| l.starts_with("ALTER TABLE ") && l.contains(" OWNER TO ")) {
+                    out.push_str(line);
+                }
+            }
+            _ => continue,
+        }
+        out.push_str("\n\n");
+    }
+    out
 }
 
 #[cfg(test)]
@@ -91,6 +147,42 @@ mod tests {
         assert!(out.starts_with("SET x = 1;\n\n--\n-- Name: notes;"), "{out}");
         assert!(!out.contains("CREATE SCHEMA auth") && !out.contains("CREATE TABLE auth.users"), "{out}");
         assert!(out.contains("GRANT SELECT ON TABLE auth.users TO app;"), "{out}");
+    }
+
+    #[test]
+    fn a_setup_entry_differing_only_by_the_session_lines_after_it_is_the_setups() {
+        // In the setup's dump the last entry ends the dump; in the chain's a table follows it,
+        // so pg_dump printed the table's session settings (and the trailer's key differs).
+        let setup = format!("{SETUP}--\n-- PostgreSQL database dump complete\n--\n\n\\unrestrict abc\n");
+        let both = format!(
+            "{SETUP}SET default_tablespace = '';\n\nSET default_table_access_method = heap;\n\n\
+             --\n-- Name: profiles; Type: TABLE; Schema: public; Owner: postgres\n--\n\n\
+             CREATE TABLE public.profiles (id uuid);\n\n\\unrestrict xyz\n"
+        );
+        let out = without_setup_entries(&both, &setup).unwrap();
+        assert!(!out.contains("CREATE TABLE auth.users"), "{out}");
+        assert!(
+            out.contains("SET default_table_access_method = heap;\n\n--\n-- Name: profiles;"),
+            "the next entry keeps its settings: {out}"
+        );
+    }
+
+    #[test]
+    fn the_ledgers_privileges_comment_and_owner_are_what_comes_beyond_its_table() {
+        let dump = "SET x = 1;\n\n--\n-- Name: schema_migrations; Type: TABLE; Schema: public; Owner: app\n--\n\n\
+            CREATE TABLE public.schema_migrations (version character varying NOT NULL);\n\n\n\
+            ALTER TABLE public.schema_migrations OWNER TO app;\n\n\
+            --\n-- Name: TABLE schema_migrations; Type: COMMENT; Schema: public; Owner: app\n--\n\n\
+            COMMENT ON TABLE public.schema_migrations IS 'ledger';\n\n\
+            --\n-- Name: schema_migrations schema_migrations_pkey; Type: CONSTRAINT; Schema: public; Owner: app\n--\n\n\
+            ALTER TABLE ONLY public.schema_migrations ADD CONSTRAINT schema_migrations_pkey PRIMARY KEY (version);\n\n\
+            --\n-- Name: TABLE schema_migrations; Type: ACL; Schema: public; Owner: app\n--\n\n\
+            GRANT SELECT ON TABLE public.schema_migrations TO reader;\n\n\\unrestrict k\n";
+        let extras = ledger_extras(dump);
+        assert!(extras.contains("ALTER TABLE public.schema_migrations OWNER TO app;"), "{extras}");
+        assert!(extras.contains("COMMENT ON TABLE public.schema_migrations IS 'ledger';"), "{extras}");
+        assert!(extras.contains("GRANT SELECT ON TABLE public.schema_migrations TO reader;"), "{extras}");
+        assert!(!extras.contains("CREATE TABLE") && !extras.contains("PRIMARY KEY") && !extras.contains("unrestrict"), "{extras}");
     }
 
     #[test]

@@ -10,7 +10,7 @@ mod newer_settings;
 mod pg_dump;
 
 pub use copy_rows::copy_rows_as_inserts;
-pub use entries::without_setup_entries;
+pub use entries::{ledger_extras, without_setup_entries};
 pub use judge::compare_dumps;
 
 pub use dbmate_format::{ledger_block, strip_psql_meta_commands, trim_leading_sql_comments};

@@ -24,6 +24,7 @@ mod roles;
 mod routine_uses;
 mod run;
 mod scripts;
+mod setup_change;
 mod verify;
 
 pub use audit::{Hit, HitKind, audit, spellings};

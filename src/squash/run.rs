@@ -20,7 +20,7 @@ use super::scripts::{ScriptInput, rollback, surgery};
 use super::verify::{Check, CheckId, ScriptRuns, VerifyInput, kept_files_check, run_scripts, verify};
 use crate::baseline::BaselineHeader;
 use crate::catalog::{IntrospectOptions, fingerprint};
-use crate::dump::{PgDumpVersion, copy_rows_as_inserts, without_setup_entries};
+use crate::dump::{PgDumpVersion, copy_rows_as_inserts, ledger_extras, without_setup_entries};
 use crate::ledger::{LedgerTable, Migrator, MigratorOptions};
 use crate::lint::{NotRunnable, check_runnable};
 use crate::migration::{Discovery, MigrationFile, Way, chain_hash, discover, render_sum, sum_path};
@@ -254,6 +254,7 @@ async fn shape_baseline(
     surgery_sql: &str,
     input: &ScriptInput<'_>,
     setup: &Setup,
+    squashed_files: &[MigrationFile],
 ) -> Result<Shaped, SquashError> {
     let client = server.connect(replayed).await?;
     client.batch_execute(surgery_sql).await.map_err(|e| {
@@ -277,6 +278,10 @@ async fn shape_baseline(
     );
     let print = fingerprint(&catalog.map_err(ServerError::Sql)?);
     let (mut dump, pg_dump_version) = dump?;
+    // dbmate creates the ledger before it applies the baseline: what the chain granted on it,
+    // commented or gave to another owner comes after the rest.
+    let (ledger_dump, _) = pg_dump(server, replayed, &[format!("--table={}", input.ledger.qualified())], Dumped::SchemaOnly).await?;
+    let extras = ledger_extras(&ledger_dump);
     if setup.makes_database_objects() {
         let (setup_only, _, _) = prepared_database(server, setup, &[]).await?;
         let (setup_dump, _) = pg_dump(server, &setup_only, &[], Dumped::SchemaAndRows).await?;
@@ -285,15 +290,27 @@ async fn shape_baseline(
                 changed
                     .into_iter()
                     .map(|entry| {
+                        let changed_at = super::setup_change::statement_changing(squashed_files, &entry)
+                            .map_or_else(|| "the squashed migrations".to_string(), |at| format!("the migration at {at}"));
                         Refusal::new(
                             format!("pg_dump entry `{entry}`"),
-                            format!("was made by the setup ({}) and changed by the squashed migrations: a baseline run after the setup cannot hold the change", setup.describe()),
+                            format!("was made by the setup ({}) and changed by {changed_at}: a baseline run after the setup cannot hold the change", setup.describe()),
                             "move that change into the setup, or into a migration kept after the baseline (--through)",
                         )
                     })
                     .collect(),
             )
         })?;
+    }
+    if !extras.is_empty() {
+        let block = format!(
+            "-- What the squashed chain granted on the ledger table, commented or made another role own\n-- (dbmate creates the table before it applies this file).\n\n{extras}"
+        );
+        // Before pg_dump's closing `\unrestrict` line, which must stay last.
+        match dump.rfind("\n\\unrestrict ") {
+            Some(at) => dump.insert_str(at + 1, &block),
+            None => dump.push_str(&block),
+        }
     }
     Ok(Shaped {
         body: normalise_dump(&dump, &server.connect_info().user, &extension_schemas(&client).await.map_err(ServerError::Sql)?),
@@ -592,7 +609,15 @@ async fn build(prepared: &Prepared) -> Result<Built, SquashError> {
     let seeded_db = server.create_database(Some(&prepared.replayed)).await?;
     let behaviour_db = server.create_database(Some(&prepared.replayed)).await?;
     let (shaped, runs, behaviour) = tokio::join!(
-        shape_baseline(server, &prepared.replayed, &prepared.replay_started, &prepared.surgery_sql, &input, &prepared.setup),
+        shape_baseline(
+            server,
+            &prepared.replayed,
+            &prepared.replay_started,
+            &prepared.surgery_sql,
+            &input,
+            &prepared.setup,
+            &prepared.squashed_files
+        ),
         async {
             let seeded = seed_rows(server, &seeded_db, &prepared.ledger, &prepared.borrowed).await?;
             let runs = run_scripts(server, &seeded_db, &prepared.surgery_sql, &prepared.rollback_sql, &input).await?;

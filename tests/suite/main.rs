@@ -17,6 +17,7 @@ mod lint_corpus;
 mod markdown;
 mod packaging;
 mod plan_corpus;
+mod platform_chains;
 mod proof_fidelity;
 mod replay_cli;
 mod retirement;
