@@ -134,3 +134,26 @@ fn a_migration_that_alters_a_setup_object_is_refused_naming_its_file_and_line() 
     );
     assert!(stderr.contains("move that change into the setup"), "{stderr}");
 }
+
+#[test]
+fn a_postgis_chain_whose_operator_installs_the_extension_squashes() {
+    let work = tempfile::tempdir().unwrap();
+    common::write_migrations(
+        &work.path().join("db/migrations"),
+        &[(
+            "20240101000000_places.sql",
+            "-- migrate:up
+create table places (id bigint primary key, name text not null, at geometry(Point, 4326), legacy_zone text);
+create index places_at on places using gist (at);
+insert into places values (1, 'Berlin', 'SRID=4326;POINT(13.4 52.52)', 'z1');
+-- migrate:down
+",
+        )],
+    );
+    plan(work.path(), "extensions = [\"postgis\"]\n[retire]\ncolumns = [\"public.places.legacy_zone\"]\n");
+    let (code, stdout, stderr) = squash(work.path(), &[]);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    let baseline = std::fs::read_to_string(work.path().join("db/migrations/00000000000000_baseline.sql")).unwrap();
+    assert!(!baseline.contains("CREATE EXTENSION") && !baseline.contains("spatial_ref_sys"), "{baseline}");
+    assert!(baseline.contains("geometry(Point,4326)") && baseline.contains("Berlin"), "{baseline}");
+}
