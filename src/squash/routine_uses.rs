@@ -84,7 +84,7 @@ pub fn routine_uses(routine: &Routine, tables: &[TableName], columns: &[ColumnNa
         for table in tables {
             if mentions.names(table) {
                 uses.insert(Use::Table(table.clone()));
-            } else if mentions.strings.iter().any(|s| names_word(s, &table.name)) {
+            } else if mentions.strings.iter().any(|s| sql_names_table(s, &table.name)) {
                 uses.insert(Use::TableInString(table.clone()));
             }
         }
@@ -102,6 +102,17 @@ pub fn routine_uses(routine: &Routine, tables: &[TableName], columns: &[ColumnNa
         }
     }
     uses.into_iter().collect()
+}
+
+/// Whether a string reads as SQL naming table `name`: after `FROM`, `INTO`, `UPDATE`, `JOIN`,
+/// `TABLE` or `TRUNCATE` (possibly schema-qualified, also as `%I.name`), so that a message
+/// that merely mentions the word is no use.
+fn sql_names_table(text: &str, name: &str) -> bool {
+    static TARGET: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r#"(?i)\b(?:from|into|update|join|table|truncate)\s+(?:only\s+)?((?:[\w%"$]+\.)?"?[\w$]+"?)"#)
+            .expect("a valid regex")
+    });
+    TARGET.captures_iter(text).any(|c| names_word(c[1].rsplit('.').next().unwrap_or_default().trim_matches('"'), name))
 }
 
 /// Whether `text` names `word` as an identifier (case-insensitive, not inside a longer name).
@@ -273,7 +284,7 @@ mod tests {
             vec![],
         );
         assert_eq!(routine_uses(&f, &[table("legacy_audit")], &[]), [Use::TableInString(table("legacy_audit"))]);
-        let look_alike = plpgsql("BEGIN\n  RAISE NOTICE 'legacy_audits_v2 is fine';\n  RETURN OLD;\nEND", vec![]);
+        let look_alike = plpgsql("BEGIN\n  RAISE NOTICE 'legacy_audit is retired, legacy_audits_v2 is fine';\n  RETURN OLD;\nEND", vec![]);
         assert!(routine_uses(&look_alike, &[table("legacy_audit")], &[]).is_empty());
     }
 
@@ -317,5 +328,10 @@ mod tests {
         assert!(names_word("public.legacy_audit;", "legacy_audit"));
         assert!(!names_word("legacy_audit_v2", "legacy_audit"));
         assert!(!names_word("my_legacy_audit", "legacy_audit"));
+        assert!(sql_names_table("DELETE FROM %I.legacy_audit WHERE id = $1", "legacy_audit"));
+        assert!(sql_names_table("insert into \"legacy_audit\" values ($1)", "legacy_audit"));
+        assert!(sql_names_table("TRUNCATE ONLY public.legacy_audit", "legacy_audit"));
+        assert!(!sql_names_table("legacy_audit is cleaned nightly", "legacy_audit"), "a message, not SQL");
+        assert!(!sql_names_table("select * from legacy_audit_v2", "legacy_audit"));
     }
 }
