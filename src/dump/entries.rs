@@ -111,16 +111,20 @@ pub fn without_setup_entries(dump: &str, setup_dump: &str) -> Result<String, Vec
 
 /// What a `pg_dump --schema-only --table=<ledger>` says beyond the table itself, which dbmate
 /// creates before it applies any migration: its privileges and comments (whole entries) and an
-/// owner the chain gave it (the `ALTER TABLE … OWNER TO` line of its entry).
-pub fn ledger_extras(dump: &str) -> String {
+/// owner the chain gave it (the `ALTER TABLE … OWNER TO` line of its entry, unless it names the
+/// `runner`, who creates the table anyway).
+pub fn ledger_extras(dump: &str, runner: &str) -> String {
+    let runners_own = format!(" OWNER TO {};", crate::sql::quote_ident_if_needed(runner));
     let (_, all) = entries(dump);
     let mut out = String::new();
     for entry in all {
         match entry.kind() {
             "ACL" | "COMMENT" => out.push_str(entry.object()),
             "TABLE" => {
-                for line in entry.object().lines().filter(|l| l.starts_with("ALTER TABLE ") && l.contains(" OWNER TO ")) {
-                    out.push_str(line);
+                let owner = entry.object().lines().find(|l| l.starts_with("ALTER TABLE ") && l.contains(" OWNER TO "));
+                match owner.filter(|l| !l.ends_with(&runners_own)) {
+                    Some(line) => out.push_str(line),
+                    None => continue,
                 }
             }
             _ => continue,
@@ -178,8 +182,11 @@ mod tests {
             ALTER TABLE ONLY public.schema_migrations ADD CONSTRAINT schema_migrations_pkey PRIMARY KEY (version);\n\n\
             --\n-- Name: TABLE schema_migrations; Type: ACL; Schema: public; Owner: app\n--\n\n\
             GRANT SELECT ON TABLE public.schema_migrations TO reader;\n\n\\unrestrict k\n";
-        let extras = ledger_extras(dump);
+        let extras = ledger_extras(dump, "postgres");
         assert!(extras.contains("ALTER TABLE public.schema_migrations OWNER TO app;"), "{extras}");
+        assert!(!ledger_extras(dump, "app").contains("OWNER TO"), "the runner's own table needs no owner");
+        let only_owned = dump.split("--\n-- Name: TABLE schema_migrations; Type: COMMENT").next().unwrap();
+        assert_eq!(ledger_extras(only_owned, "app"), "", "nothing beyond the table");
         assert!(extras.contains("COMMENT ON TABLE public.schema_migrations IS 'ledger';"), "{extras}");
         assert!(extras.contains("GRANT SELECT ON TABLE public.schema_migrations TO reader;"), "{extras}");
         assert!(!extras.contains("CREATE TABLE") && !extras.contains("PRIMARY KEY") && !extras.contains("unrestrict"), "{extras}");

@@ -281,7 +281,7 @@ async fn shape_baseline(
     // dbmate creates the ledger before it applies the baseline: what the chain granted on it,
     // commented or gave to another owner comes after the rest.
     let (ledger_dump, _) = pg_dump(server, replayed, &[format!("--table={}", input.ledger.qualified())], Dumped::SchemaOnly).await?;
-    let extras = ledger_extras(&ledger_dump);
+    let extras = ledger_extras(&ledger_dump, &server.connect_info().user);
     if setup.makes_database_objects() {
         let (setup_only, _, _) = prepared_database(server, setup, &[]).await?;
         let (setup_dump, _) = pg_dump(server, &setup_only, &[], Dumped::SchemaAndRows).await?;
