@@ -1,5 +1,6 @@
 # The part of the suite that runs on every PostgreSQL major users run, not only the default one:
-# replay, squash (example and generated chains), the drift cases, plan, a surgery's backups
+# replay, squash (example and generated chains, retirement's links and behaviour, a setup-shaped
+# chain judged by dbmate), the drift cases, plan, a surgery's backups
 # (record, restore proven on a schema copy, pg_dump of the major), the checks before a
 # migration (a type change is tested per value from 16 on), and the ledger and schema file
 # shared with the real dbmate. Sourced by scripts/test.
@@ -22,7 +23,9 @@ MAJOR_TESTS='test(/^dbmate_compat::/)
   | test(/^plan_corpus::/)
   | test(/^backups::a_surgery_s_backups_are_listed_refused_while_the_rollback_needs_them_restored_and_dropped$/)
   | test(/^checks::each_statement_kind_is_checked_before_it_runs_and_stops_up_with_the_same_words$/)
-  | test(/^checks::statements_that_would_succeed_are_never_stopped$/)'
+  | test(/^checks::statements_that_would_succeed_are_never_stopped$/)
+  | test(/^retirement::/)
+  | test(/^platform_chains::a_supabase_shaped_chain_squashes_and_dbmate_builds_the_same_database_from_either$/)'
 
 # A directory holding only the pg_dump squashmate pairs with a server of major $1 (dbmate
 # takes pg_dump from PATH; the installation's own postgres must not shadow the server's).

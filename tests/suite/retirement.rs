@@ -133,7 +133,7 @@ create publication legacy_pub for table legacy_log;
         "function public.touch_flag() (a trigger function of public.agents): uses retired column public.agents.legacy_flag",
         "function public.log_count(): names retired table public.legacy_log",
         "function public.purge(integer): has a string (dynamic SQL) naming retired table public.legacy_log",
-        "for column shadow of table public.agents: depends on retired public.agents.legacy_flag",
+        "column shadow of table public.agents: depends on retired public.agents.legacy_flag",
         "policy agents_seen on table public.agents: depends on retired public.legacy_log",
         "publication legacy_pub: publishes retired table public.legacy_log",
     ] {
@@ -263,7 +263,7 @@ async fn the_behavioural_checks_fail_on_a_deliberately_broken_surgery_one_link_k
             "RESTRICT key kept",
             without("DROP CONSTRAINT \"legacy_holds_account_id_fkey\""),
             Some("foreign key legacy_holds_account_id_fkey"),
-            Some("23503"),
+            Some("foreign key constraint \"legacy_holds_account_id_fkey\" on table \"legacy_holds\""),
         ),
         (
             "CASCADE key kept",
