@@ -76,11 +76,22 @@ impl Mentions {
 pub fn routine_uses(routine: &Routine, tables: &[TableName], columns: &[ColumnName]) -> Vec<Use> {
     let statements = match routine.language.as_str() {
         "plpgsql" => plpgsql_statements(&routine.definition),
-        _ => vec![routine.source.clone()],
+        _ => Some(vec![routine.source.clone()]),
     };
     let mut uses = BTreeSet::new();
+    // A body the parser cannot read is read as text: where SQL would name a retired table.
+    let unread = |uses: &mut BTreeSet<Use>| {
+        uses.extend(tables.iter().filter(|t| sql_names_table(&routine.source, &t.name)).map(|t| Use::Table(t.clone())));
+    };
+    let Some(statements) = statements else {
+        unread(&mut uses);
+        return uses.into_iter().collect();
+    };
     for sql in statements {
-        let mentions = mentions(&sql);
+        let Some(mentions) = mentions(&sql) else {
+            unread(&mut uses);
+            continue;
+        };
         for table in tables {
             if mentions.names(table) {
                 uses.insert(Use::Table(table.clone()));
@@ -127,12 +138,12 @@ fn names_word(text: &str, word: &str) -> bool {
 }
 
 /// Every SQL text a PL/pgSQL function runs or evaluates (statements, expressions, assignment
-/// targets); empty when the definition does not parse.
-fn plpgsql_statements(definition: &str) -> Vec<String> {
-    let Some(tree) = plpgsql_tree(definition) else { return Vec::new() };
+/// targets); `None` when the definition does not parse.
+fn plpgsql_statements(definition: &str) -> Option<Vec<String>> {
+    let tree = plpgsql_tree(definition)?;
     let mut queries = Vec::new();
     collect_queries(&tree, &mut queries);
-    queries
+    Some(queries)
 }
 
 /// libpg_query's PL/pgSQL parse tree as JSON. Read through its C entry point because
@@ -186,26 +197,21 @@ fn collect_queries(value: &Value, out: &mut Vec<String>) {
     }
 }
 
-/// What one SQL text mentions. A PL/pgSQL expression is not a statement: it is read as
-/// `SELECT expr`; an assignment `target := expr` as its target and its expression.
-fn mentions(sql: &str) -> Mentions {
+/// What one SQL text mentions (`None`: it does not parse). A PL/pgSQL expression is not a
+/// statement: it is read as `SELECT expr`; an assignment `target := expr` as its target and its
+/// expression.
+fn mentions(sql: &str) -> Option<Mentions> {
     let mut found = Mentions::default();
     let mut read = |text: &str| {
-        let parsed = pg_query::parse(text, 0).or_else(|_| pg_query::parse(&format!("SELECT {text}"), 0));
-        if let Ok(parsed) = parsed {
-            if let Ok(tree) = serde_json::to_value(&parsed.protobuf) {
-                walk(&tree, &mut found);
-            }
-        }
+        let parsed = pg_query::parse(text, 0).or_else(|_| pg_query::parse(&format!("SELECT {text}"), 0)).ok()?;
+        walk(&serde_json::to_value(&parsed.protobuf).ok()?, &mut found);
+        Some(())
     };
     match assignment(sql) {
-        Some((target, expression)) => {
-            read(target);
-            read(expression);
-        }
-        None => read(sql),
+        Some((target, expression)) => read(target).and(read(expression))?,
+        None => read(sql)?,
     }
-    found
+    Some(found)
 }
 
 /// `target := expression` (or `=`), outside quotes and parentheses.
@@ -320,6 +326,19 @@ mod tests {
         assert_eq!(mend_plpgsql_json(r#"{"d":[{}},{}}]}"#), r#"{"d":[{},{}]}"#);
         assert!(plpgsql_tree("CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$").is_some());
         assert!(plpgsql_tree("CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW END $$").is_none());
+    }
+
+    #[test]
+    fn a_body_the_parser_cannot_read_is_read_as_text() {
+        let unreadable = Routine {
+            definition: "CREATE FUNCTION f() RETURNS void LANGUAGE plpgsql AS $$ BEGIN INSERT INTO legacy_audit VALUES (1) END $$".into(),
+            source: " BEGIN INSERT INTO legacy_audit VALUES (1) END ".into(),
+            language: "plpgsql".into(),
+            trigger_tables: vec![],
+        };
+        assert_eq!(routine_uses(&unreadable, &[table("legacy_audit"), table("agents")], &[]), [Use::Table(table("legacy_audit"))]);
+        let sql = Routine { language: "sql".into(), source: "SELECT * FROM legacy_audit WHERE".into(), ..unreadable };
+        assert_eq!(routine_uses(&sql, &[table("legacy_audit")], &[]), [Use::Table(table("legacy_audit"))]);
     }
 
     #[test]
