@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::Command;
 
 use crate::common;
-use crate::squash::{DATE, plan, squash};
+use crate::squash::{DATE, plan, squash, surgery_under_a_blocker};
 use squashmate::ledger::LedgerTable;
 use squashmate::seed::Borrowed;
 use squashmate::server::EphemeralServer;
@@ -416,37 +416,10 @@ async fn the_surgery_never_stalls_reads_of_kept_tables_behind_a_busy_retired_one
     let server = common::local_server().await;
     let db = dbmate_database(&server, &old).await;
     // The application holds a retired table (it sorts after every kept table the surgery locks).
-    let blocker = server.connect(&db).await.unwrap();
-    blocker.batch_execute("BEGIN; SELECT count(*) FROM public.legacy_holds").await.unwrap();
-    let reader = server.connect(&db).await.unwrap();
-    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let reads = {
-        let done = done.clone();
-        async move {
-            let mut longest = std::time::Duration::ZERO;
-            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-            while !done.load(std::sync::atomic::Ordering::SeqCst) {
-                for table in ["accounts", "events"] {
-                    let started = std::time::Instant::now();
-                    reader.query_one(&format!("SELECT count(*) FROM public.{table}"), &[]).await.unwrap();
-                    longest = longest.max(started.elapsed());
-                }
-                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-            }
-            longest
-        }
-    };
-    let release = async {
-        tokio::time::sleep(std::time::Duration::from_secs(8)).await;
-        blocker.batch_execute("COMMIT").await.unwrap();
-    };
-    let run = async {
-        let (url, file) = (server.url(&db), script(work.path(), "surgery.sql"));
-        let outcome = tokio::task::spawn_blocking(move || psql(&url, &["-f", file.to_str().unwrap()])).await.unwrap();
-        done.store(true, std::sync::atomic::Ordering::SeqCst);
-        outcome
-    };
-    let ((ok, err), longest, ()) = tokio::join!(run, reads, release);
+    let eight_seconds = std::time::Duration::from_secs(8);
+    let kept = ["public.accounts", "public.events"];
+    let ((ok, err, _), longest) =
+        surgery_under_a_blocker(&server, &db, script(work.path(), "surgery.sql"), eight_seconds, "public.legacy_holds", &kept).await;
     assert!(ok, "{err}");
     assert!(err.contains("\"public\".\"legacy_holds\" is busy"), "{err}");
     assert!(longest < std::time::Duration::from_secs(2), "a read of a kept table waited {longest:?} (lock_timeout 2 s)");

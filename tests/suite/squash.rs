@@ -729,17 +729,19 @@ async fn psql_file(url: String, script: PathBuf) -> (bool, String, std::time::Du
     .unwrap()
 }
 
-/// An application transaction reads `agents` (a table whose column is retired) for `hold`,
-/// while the surgery runs with `psql -f` and another session keeps reading `agents`. Returns
-/// the surgery's outcome and the longest any of those reads waited.
-async fn surgery_under_a_blocker(
+/// An application transaction reads table `held` for `hold`, while the surgery runs with
+/// `psql -f` and another session keeps reading each of `read`. Returns the surgery's outcome
+/// and the longest any of those reads waited.
+pub(crate) async fn surgery_under_a_blocker(
     server: &squashmate::server::EphemeralServer,
     db: &str,
     surgery: PathBuf,
     hold: std::time::Duration,
+    held: &str,
+    read: &[&str],
 ) -> ((bool, String, std::time::Duration), std::time::Duration) {
     let blocker = server.connect(db).await.unwrap();
-    blocker.batch_execute("BEGIN; SELECT count(*) FROM public.agents").await.unwrap();
+    blocker.batch_execute(&format!("BEGIN; SELECT count(*) FROM {held}")).await.unwrap();
     let reader = server.connect(db).await.unwrap();
     let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let reads = {
@@ -748,9 +750,11 @@ async fn surgery_under_a_blocker(
             let mut longest = std::time::Duration::ZERO;
             tokio::time::sleep(std::time::Duration::from_millis(300)).await;
             while !done.load(std::sync::atomic::Ordering::SeqCst) {
-                let started = std::time::Instant::now();
-                reader.query_one("SELECT count(*) FROM public.agents", &[]).await.unwrap();
-                longest = longest.max(started.elapsed());
+                for table in read {
+                    let started = std::time::Instant::now();
+                    reader.query_one(&format!("SELECT count(*) FROM {table}"), &[]).await.unwrap();
+                    longest = longest.max(started.elapsed());
+                }
                 tokio::time::sleep(std::time::Duration::from_millis(50)).await;
             }
             longest
@@ -797,8 +801,15 @@ async fn the_surgery_never_stalls_live_reads_behind_its_locks() {
 
     let hold = std::time::Duration::from_secs(8);
     let (((ok, stderr, took), longest_read), ((failed_ok, failed_stderr, _), _)) = tokio::join!(
-        surgery_under_a_blocker(&server, &waits, surgery(&default_policy), hold),
-        surgery_under_a_blocker(&server, &gives_up, surgery(&short_budget), std::time::Duration::from_secs(4)),
+        surgery_under_a_blocker(&server, &waits, surgery(&default_policy), hold, "public.agents", &["public.agents"]),
+        surgery_under_a_blocker(
+            &server,
+            &gives_up,
+            surgery(&short_budget),
+            std::time::Duration::from_secs(4),
+            "public.agents",
+            &["public.agents"]
+        ),
     );
     // With the default policy the surgery waits the blocker out, a bounded wait at a time.
     assert!(ok, "{stderr}");
