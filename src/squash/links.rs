@@ -28,8 +28,10 @@ pub async fn live_links(client: &Client, plan: &Plan, force_retire: &[String]) -
         let object = format!("{}.{}", column.table.readable(), crate::sql::quote_ident_if_needed(&column.column));
         refusals.extend(catalog_links(client, &column_links_sql(column, &retired), &object, "keep the column").await?);
     }
+    // A function reading a retired view breaks as one reading a retired table does.
+    let relations: Vec<TableName> = plan.retire_tables.iter().chain(&plan.retire_views).cloned().collect();
     for (name, routine) in routines(client).await? {
-        for found in routine_uses(&routine, &plan.retire_tables, &plan.retire_columns) {
+        for found in routine_uses(&routine, &relations, &plan.retire_columns) {
             if force_retire.iter().any(|f| same_object(f, &found.object())) {
                 continue;
             }

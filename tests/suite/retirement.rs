@@ -122,16 +122,22 @@ create function purge(days int) returns void language plpgsql as $$ begin execut
 alter table agents enable row level security;
 create policy agents_seen on agents using (exists (select 1 from legacy_log l where l.id = agents.id));
 create publication legacy_pub for table legacy_log;
+create view legacy_names as select id from legacy_log;
+create function legacy_name_count() returns bigint language sql as $$ select count(*) from public.legacy_names $$;
 -- migrate:down
 ",
         )],
     );
-    plan(work.path(), "[retire]\ntables = [\"public.legacy_log\"]\ncolumns = [\"public.agents.legacy_flag\"]\n");
+    plan(
+        work.path(),
+        "[retire]\ntables = [\"public.legacy_log\"]\ncolumns = [\"public.agents.legacy_flag\"]\nviews = [\"public.legacy_names\"]\n",
+    );
     let (code, stdout, stderr) = squash(work.path(), &[]);
     assert_eq!(code, Some(2), "{stdout}{stderr}");
     for expected in [
         "function public.touch_flag() (a trigger function of public.agents): uses retired column public.agents.legacy_flag",
         "function public.log_count(): names retired table public.legacy_log",
+        "function public.legacy_name_count(): names retired table public.legacy_names",
         "function public.purge(integer): has a string (dynamic SQL) naming retired table public.legacy_log",
         "column shadow of table public.agents: depends on retired public.agents.legacy_flag",
         "policy agents_seen on table public.agents: depends on retired public.legacy_log",
