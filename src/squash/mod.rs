@@ -14,6 +14,7 @@ mod audit;
 mod baseline;
 mod behaviour;
 mod data;
+mod dumped;
 mod graph;
 mod inspect;
 mod links;

@@ -12,15 +12,16 @@ use tokio::process::Command;
 use super::audit::{Hit, HitKind, audit};
 use super::baseline::{BaselineFacts, baseline_file, normalise_dump};
 use super::data::{Contents, data_digest, pin_clock_values};
+use super::dumped::{DumpError, Dumped, backups_excluded, pg_dump};
 use super::inspect::{Details, inspect};
-use super::plan::{BackupStyle, Plan, PlanError};
+use super::plan::{Plan, PlanError};
 use super::report::{BaselineRoles, ChainRows, Report, Retired, SampleRows, Timing};
 use super::roles::{ChainRole, read_roles, roles_sql};
 use super::scripts::{ScriptInput, rollback, surgery};
 use super::verify::{Check, CheckId, ScriptRuns, VerifyInput, kept_files_check, run_scripts, verify};
 use crate::baseline::BaselineHeader;
 use crate::catalog::{IntrospectOptions, fingerprint};
-use crate::dump::{PgDumpVersion, copy_rows_as_inserts, ledger_extras, without_setup_entries};
+use crate::dump::{PgDumpVersion, ledger_extras, without_setup_entries};
 use crate::ledger::{LedgerTable, Migrator, MigratorOptions};
 use crate::lint::{NotRunnable, check_runnable};
 use crate::migration::{Discovery, MigrationFile, Way, chain_hash, discover, render_sum, sum_path};
@@ -55,12 +56,9 @@ pub enum SquashError {
     /// Replaying the chain failed.
     #[error("replaying the chain failed (nothing was written): {0}")]
     Replay(#[from] crate::replay::ReplayError),
-    /// pg_dump could not be started.
-    #[error("cannot run pg_dump")]
-    DumpNotRun(#[source] std::io::Error),
-    /// pg_dump failed (what it said).
-    #[error("pg_dump: {0}")]
-    Dump(String),
+    /// pg_dump could not be run or failed.
+    #[error(transparent)]
+    Dump(#[from] DumpError),
     /// The migrations directory could not be swapped for the squashed one (it holds the old
     /// set of files, or an interrupted run's journal says where it stands).
     #[error("writing the squashed directory: {0}")]
@@ -804,47 +802,6 @@ fn commit_message(squashed: &[String], kept: usize, baseline_name: &str, squash_
         squash_dir.display(),
         report_path.display()
     )
-}
-
-/// What a dump holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Dumped {
-    /// The baseline: schema and rows.
-    SchemaAndRows,
-    /// The proof's second judge: the schema.
-    SchemaOnly,
-}
-
-/// The `pg_dump` arguments that leave the backups out.
-pub(super) fn backups_excluded(input: &ScriptInput<'_>) -> Vec<String> {
-    match input.backup {
-        BackupStyle::Schema => vec![format!("--exclude-schema={}", input.backup_schema())],
-        BackupStyle::Suffix => input.backups().iter().map(|t| format!("--exclude-table={}", t.sql())).collect(),
-    }
-}
-
-/// `pg_dump` of `db` with privileges and owners. Rows are read with `COPY` (a cursor would
-/// be planned, and the planner inlines index expressions under pg_dump's empty search_path)
-/// and written as INSERTs: a dbmate migration cannot run `COPY … FROM stdin`.
-pub(super) async fn pg_dump(
-    server: &EphemeralServer,
-    db: &str,
-    excluded: &[String],
-    what: Dumped,
-) -> Result<(String, PgDumpVersion), SquashError> {
-    let (mut cmd, version) = server.pg_dump(db)?;
-    cmd.args(excluded);
-    if what == Dumped::SchemaOnly {
-        cmd.arg("--schema-only");
-    }
-    if version.supports_restrict_key() {
-        cmd.arg("--restrict-key=squashmate");
-    }
-    let out = cmd.output().await.map_err(SquashError::DumpNotRun)?;
-    if !out.status.success() {
-        return Err(SquashError::Dump(String::from_utf8_lossy(&out.stderr).trim().to_string()));
-    }
-    Ok((copy_rows_as_inserts(&String::from_utf8_lossy(&out.stdout)), version))
 }
 
 async fn dbmate_check(server: &EphemeralServer, setup: &Setup, dbmate: &Path, ledger_table: &str, files: &[(PathBuf, String)]) -> Check {

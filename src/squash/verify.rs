@@ -367,11 +367,14 @@ pub async fn fresh_database(server: &EphemeralServer, setup: &Setup) -> Result<(
 async fn dumps_agree(server: &EphemeralServer, surgered: &State, fresh: &State, scripts: &ScriptInput<'_>) -> Result<String, String> {
     let runner = &server.connect_info().user;
     let schema = |db: String, excluded: Vec<String>| async move {
-        let (text, _) = super::run::pg_dump(server, &db, &excluded, super::run::Dumped::SchemaOnly).await.map_err(|e| e.to_string())?;
+        let (text, _) =
+            super::dumped::pg_dump(server, &db, &excluded, super::dumped::Dumped::SchemaOnly).await.map_err(|e| e.to_string())?;
         Ok::<_, String>(super::baseline::normalise_dump(&text, runner, &[]))
     };
-    let (old, new) =
-        tokio::join!(schema(surgered.database.clone(), super::run::backups_excluded(scripts)), schema(fresh.database.clone(), Vec::new()));
+    let (old, new) = tokio::join!(
+        schema(surgered.database.clone(), super::dumped::backups_excluded(scripts)),
+        schema(fresh.database.clone(), Vec::new())
+    );
     crate::dump::compare_dumps("old chain + surgery", &old?, "fresh baseline", &new?).map(|()| String::new())
 }
 
