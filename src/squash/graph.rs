@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use super::report::Retired;
+use super::retired::Retired;
 
 /// What a node is, and so how it is drawn.
 #[derive(Clone, Copy)]
@@ -114,7 +114,7 @@ pub fn mermaid(retired: &Retired) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::squash::report::{RetiredColumnEntry, RetiredTableEntry, RetiredViewEntry};
+    use crate::squash::retired::{RetiredColumnEntry, RetiredTableEntry, RetiredViewEntry};
 
     #[test]
     fn every_retired_object_and_what_depended_on_it_is_a_node_with_its_edge() {

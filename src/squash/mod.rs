@@ -21,6 +21,7 @@ mod links;
 mod plan;
 mod record;
 mod report;
+mod retired;
 mod roles;
 mod routine_uses;
 mod run;
@@ -34,7 +35,8 @@ pub use behaviour::{UserWorkload, backups_inert, same_behaviour, user_statements
 pub use inspect::{Details, OutgoingKey, RetiredTable, TableTrigger, inspect};
 pub use plan::{BackupStyle, ColumnName, LockPolicy, Plan, PlanError, STARTER, TableName};
 pub use record::{RECORD_IN_SCHEMA, RECORD_MARK};
-pub use report::{BaselineRoles, ChainRows, Report, Retired, RetiredColumnEntry, RetiredTableEntry, RetiredViewEntry, SampleRows, Timing};
+pub use report::{BaselineRoles, ChainRows, Report, SampleRows, Timing};
+pub use retired::{Retired, RetiredColumnEntry, RetiredTableEntry, RetiredViewEntry};
 pub use roles::ChainRole;
 pub use routine_uses::{Routine, Use, routine_uses};
 pub use run::{BORROWED_PER_TABLE, Outcome, SquashError, SquashOptions, audit_names, squash};
